@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { PROVIDERS, type Provider } from './providers/types.js';
+
+const boolish = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** One schema over the environment, parsed once in main.ts and passed in. */
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  CREDVAULT_DATA_DIR: z.string().min(1).default('./.credvault'),
+  CREDVAULT_MASTER_KEYS: z.string().min(1).optional(),
+  CREDVAULT_BOOTSTRAP_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  CREDVAULT_RATE_LIMIT: z.coerce.number().min(0).default(100),
+  CREDVAULT_IMPORT_IDENTIFY: boolish.default(true),
+  CREDVAULT_IMPORT_IDENTIFY_TIMEOUT_MS: z.coerce.number().int().min(0).default(3000),
+  CREDVAULT_CHECK_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(6 * 3600),
+  CREDVAULT_REFRESH_MARGIN_SECONDS: z.coerce.number().int().min(0).default(600),
+  CREDVAULT_PROVIDER_CONCURRENCY: z.coerce.number().int().min(1).default(8),
+  CREDVAULT_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
+  CREDVAULT_SCHEDULER: boolish.default(true),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  masterKeys: string | undefined;
+  bootstrapToken: string | undefined;
+  rateLimitPerSecond: number;
+  importIdentify: boolean;
+  importIdentifyTimeoutMs: number;
+  checkIntervalSeconds: number;
+  refreshMarginSeconds: number;
+  providerConcurrency: number;
+  providerTimeoutMs: number;
+  scheduler: boolean;
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  /** CREDVAULT_PROVIDER_URL_<PROVIDER>: base URLs replacing a provider's real host. */
+  providerUrls: Partial<Record<Provider, string>>;
+  /** CREDVAULT_PROVIDER_HOSTS_<PROVIDER>: extra host suffixes allowed for tenant hosts. */
+  providerHosts: Partial<Record<Provider, string[]>>;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const providerUrls: Partial<Record<Provider, string>> = {};
+  const providerHosts: Partial<Record<Provider, string[]>> = {};
+  for (const p of PROVIDERS) {
+    const url = env[`CREDVAULT_PROVIDER_URL_${p.toUpperCase()}`];
+    if (url) {
+      if (!/^https?:\/\/[^/]+/.test(url)) {
+        throw new ConfigError(`CREDVAULT_PROVIDER_URL_${p.toUpperCase()} must be an http(s) URL`);
+      }
+      providerUrls[p] = url.replace(/\/+$/, '');
+    }
+    const hosts = env[`CREDVAULT_PROVIDER_HOSTS_${p.toUpperCase()}`];
+    if (hosts) {
+      providerHosts[p] = hosts
+        .split(',')
+        .map((h) => h.trim().toLowerCase().replace(/^\.+/, ''))
+        .filter((h) => h.length > 0);
+    }
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.CREDVAULT_DATA_DIR,
+    masterKeys: e.CREDVAULT_MASTER_KEYS,
+    bootstrapToken: e.CREDVAULT_BOOTSTRAP_TOKEN,
+    rateLimitPerSecond: e.CREDVAULT_RATE_LIMIT,
+    importIdentify: e.CREDVAULT_IMPORT_IDENTIFY,
+    importIdentifyTimeoutMs: e.CREDVAULT_IMPORT_IDENTIFY_TIMEOUT_MS,
+    checkIntervalSeconds: e.CREDVAULT_CHECK_INTERVAL_SECONDS,
+    refreshMarginSeconds: e.CREDVAULT_REFRESH_MARGIN_SECONDS,
+    providerConcurrency: e.CREDVAULT_PROVIDER_CONCURRENCY,
+    providerTimeoutMs: e.CREDVAULT_PROVIDER_TIMEOUT_MS,
+    scheduler: e.CREDVAULT_SCHEDULER,
+    logLevel: e.LOG_LEVEL,
+    providerUrls,
+    providerHosts,
+  };
+}

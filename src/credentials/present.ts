@@ -1,0 +1,24 @@
+import { CREDENTIAL_MASK } from '../crypto/secret-box.js';
+import { isoSeconds } from '../lib/clock.js';
+import { type OAuthAppRow, presentEmbeddedOAuthApp } from '../oauth-apps/service.js';
+import type { CredentialView } from './schemas.js';
+import type { CredentialRow } from './repository.js';
+
+/** The allowlisted answer for a credential: secrets appear only as the 11-asterisk mask. */
+export function presentCredential(row: CredentialRow, app: OAuthAppRow | null): CredentialView {
+  const properties: Record<string, unknown> = { kind: row.kind, ...row.properties };
+  for (const field of Object.keys(row.secrets)) properties[field] = CREDENTIAL_MASK;
+  return {
+    id: row.id,
+    name: row.name,
+    provider: row.provider,
+    kind: row.kind,
+    oauth_app_id: row.oauth_app_id,
+    oauth_app: app ? presentEmbeddedOAuthApp(app) : null,
+    properties,
+    health: row.health as CredentialView['health'],
+    metadata: row.metadata,
+    created_at: isoSeconds(new Date(row.created_at)),
+    updated_at: isoSeconds(new Date(row.updated_at)),
+  };
+}

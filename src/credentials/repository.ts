@@ -1,0 +1,143 @@
+import { type Selectable, sql } from 'kysely';
+import { paginate } from '../lib/page.js';
+import type { OAuthAppRow } from '../oauth-apps/service.js';
+import type { Db } from '../store/db.js';
+import type { CredentialsTable } from '../store/schema.js';
+
+export type CredentialRow = Selectable<CredentialsTable>;
+export type CredentialWithApp = CredentialRow & { app: OAuthAppRow | null };
+
+export interface NewCredential {
+  id: string;
+  account_id: string;
+  provider: string;
+  kind: string;
+  identity: string;
+  name: string | null;
+  oauth_app_id: string | null;
+  properties: Record<string, unknown>;
+  secrets: Record<string, string>;
+  metadata: Record<string, unknown>;
+  health: Record<string, unknown>;
+  now: Date;
+}
+
+export interface CredentialFilters {
+  provider?: string;
+  kind?: string;
+  oauthAppId?: string;
+  healthStatus?: string;
+  metadata?: Record<string, unknown>;
+}
+
+function withApp(db: Db) {
+  return db
+    .selectFrom('credentials')
+    .leftJoin('oauth_apps', 'oauth_apps.id', 'credentials.oauth_app_id')
+    .selectAll('credentials')
+    .select(sql<OAuthAppRow | null>`to_jsonb(oauth_apps.*)`.as('app'));
+}
+
+/** SQL for credentials; every statement is filtered by the caller's account. */
+export function createCredentialRepository(db: Db) {
+  return {
+    /**
+     * The import: one atomic INSERT ... ON CONFLICT DO UPDATE (api.md §3.4). `id` and
+     * `created_at` survive a re-import; `name` and `metadata` only change when given.
+     */
+    async upsert(c: NewCredential, given: { name: boolean; metadata: boolean }): Promise<CredentialRow> {
+      return db
+        .insertInto('credentials')
+        .values({
+          id: c.id,
+          account_id: c.account_id,
+          provider: c.provider,
+          kind: c.kind,
+          identity: c.identity,
+          name: c.name,
+          oauth_app_id: c.oauth_app_id,
+          properties: JSON.stringify(c.properties),
+          secrets: JSON.stringify(c.secrets),
+          metadata: JSON.stringify(c.metadata),
+          health_status: String(c.health.status),
+          health: JSON.stringify(c.health),
+          created_at: c.now,
+          updated_at: c.now,
+        })
+        .onConflict((oc) =>
+          oc.constraint('credentials_identity').doUpdateSet((eb) => ({
+            kind: eb.ref('excluded.kind'),
+            oauth_app_id: eb.ref('excluded.oauth_app_id'),
+            properties: eb.ref('excluded.properties'),
+            secrets: eb.ref('excluded.secrets'),
+            name: given.name ? eb.ref('excluded.name') : eb.ref('credentials.name'),
+            metadata: given.metadata ? eb.ref('excluded.metadata') : eb.ref('credentials.metadata'),
+            health_status: eb.ref('excluded.health_status'),
+            health: eb.ref('excluded.health'),
+            updated_at: eb.ref('excluded.updated_at'),
+            version: sql<number>`credentials.version + 1`,
+          })),
+        )
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    },
+
+    async findSecretsByIdentity(accountId: string, provider: string, identity: string) {
+      return db
+        .selectFrom('credentials')
+        .select(['id', 'secrets'])
+        .where('account_id', '=', accountId)
+        .where('provider', '=', provider)
+        .where('identity', '=', identity)
+        .executeTakeFirst();
+    },
+
+    async get(accountId: string, id: string): Promise<CredentialWithApp | undefined> {
+      return withApp(db).where('credentials.account_id', '=', accountId).where('credentials.id', '=', id).executeTakeFirst();
+    },
+
+    async list(accountId: string, f: CredentialFilters, limit: number, cursor: string | undefined) {
+      let q = withApp(db).where('credentials.account_id', '=', accountId);
+      if (f.provider) q = q.where('credentials.provider', '=', f.provider);
+      if (f.kind) q = q.where('credentials.kind', '=', f.kind);
+      if (f.oauthAppId) q = q.where('credentials.oauth_app_id', '=', f.oauthAppId);
+      if (f.healthStatus) q = q.where('credentials.health_status', '=', f.healthStatus);
+      if (f.metadata) q = q.where(sql<boolean>`credentials.metadata @> ${JSON.stringify(f.metadata)}::jsonb`);
+      return paginate(q, 'credentials', limit, cursor);
+    },
+
+    /** One atomic UPDATE; with `ifVersion` it only applies to that row version (If-Match). */
+    async patch(
+      accountId: string,
+      id: string,
+      set: { name?: string | null; metadata?: Record<string, unknown> },
+      now: Date,
+      ifVersion?: number,
+    ): Promise<CredentialRow | undefined> {
+      let q = db
+        .updateTable('credentials')
+        .set({
+          ...(set.name !== undefined ? { name: set.name } : {}),
+          ...(set.metadata !== undefined ? { metadata: JSON.stringify(set.metadata) } : {}),
+          updated_at: now,
+          version: sql<number>`version + 1`,
+        })
+        .where('account_id', '=', accountId)
+        .where('id', '=', id);
+      if (ifVersion !== undefined) q = q.where('version', '=', ifVersion);
+      return q.returningAll().executeTakeFirst();
+    },
+
+    async exists(accountId: string, id: string): Promise<boolean> {
+      const row = await db.selectFrom('credentials').select('id').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+      return row !== undefined;
+    },
+
+    async remove(accountId: string, id: string): Promise<boolean> {
+      const res = await db.deleteFrom('credentials').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+      return Number(res.numDeletedRows) > 0;
+    },
+  };
+}
+
+export type CredentialRepository = ReturnType<typeof createCredentialRepository>;

@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import { CREDENTIAL_MASK, type SecretBox } from '../crypto/secret-box.js';
+import { type Clock, isoSeconds } from '../lib/clock.js';
+import { AppError, NotFoundError, ValidationError, type ValidationErrors } from '../lib/errors.js';
+import { isUuid } from '../lib/ids.js';
+import type { OAuthAppRow, OAuthAppService } from '../oauth-apps/service.js';
+import type { IdentityContext, KindSpec } from '../providers/types.js';
+import { presentCredential } from './present.js';
+import type { CredentialRepository, CredentialRow } from './repository.js';
+import type { CredentialView, ImportCredentialInput, ListCredentialsInput, PatchCredentialInput } from './schemas.js';
+import { parseProperties } from './validate.js';
+
+export interface CredentialServiceDeps {
+  repo: CredentialRepository;
+  oauthApps: OAuthAppService;
+  box: SecretBox;
+  clock: Clock;
+  fingerprint(secret: string): string;
+  /** Kind lookup by canonical name or alias. */
+  resolveKind(kind: string): KindSpec | undefined;
+  /** Called after each import (e.g. to schedule a health check); must not throw. */
+  afterImport?: (row: CredentialRow) => void;
+}
+
+class MaskedIdentity extends Error {}
+
+/** AAD place of a credential secret: its natural key, which a re-import keeps (the id is not known before the upsert). */
+export function credentialSecretPlace(accountId: string, provider: string, identity: string, field: string) {
+  return { table: 'credentials', accountId, rowId: `${provider}:${identity}`, field };
+}
+
+export function createCredentialService(deps: CredentialServiceDeps) {
+  const { repo, oauthApps, box, clock } = deps;
+
+  async function checkOAuthApp(
+    accountId: string,
+    id: string | null | undefined,
+    spec: KindSpec | undefined,
+    errors: ValidationErrors,
+  ): Promise<OAuthAppRow | null> {
+    if (id === undefined || id === null) {
+      if (spec?.oauthApp === 'required') errors.oauth_app_id = [`is required for kind ${spec.kind}`];
+      return null;
+    }
+    let app: OAuthAppRow | undefined;
+    try {
+      app = await oauthApps.getRow(accountId, id);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+    }
+    if (!app) {
+      errors.oauth_app_id = ['does not name an OAuth app of this account'];
+      return null;
+    }
+    if (spec && app.provider !== spec.provider) {
+      errors.oauth_app_id = [`names an OAuth app for ${app.provider}, but kind ${spec.kind} needs one for ${spec.provider}`];
+      return null;
+    }
+    return app;
+  }
+
+  return {
+    async importCredential(accountId: string, input: ImportCredentialInput): Promise<CredentialView> {
+      const errors: ValidationErrors = {};
+      const parsed = parseProperties({ ...input.properties }, deps.resolveKind, errors);
+      const app = await checkOAuthApp(accountId, input.oauth_app_id, parsed?.spec, errors);
+      if (!parsed || Object.keys(errors).length > 0) throw new ValidationError(errors);
+      const { spec, masked } = parsed;
+      let props = parsed.props;
+
+      const ctx: IdentityContext = {
+        fingerprint: (s) => {
+          if (typeof s !== 'string') throw new MaskedIdentity();
+          return deps.fingerprint(s);
+        },
+      };
+      let identity: string;
+      try {
+        identity = spec.identity(props as never, ctx).value;
+      } catch (err) {
+        if (!(err instanceof MaskedIdentity)) throw err;
+        throw new ValidationError(
+          Object.fromEntries(masked.map((f) => [`properties.${f}`, ['is masked, and this credential is identified by it: send the real value']])),
+          'A masked secret cannot identify a credential; send the real value.',
+        );
+      }
+
+      const placeOf = (field: string) => credentialSecretPlace(accountId, spec.provider, identity, field);
+      if (masked.length > 0) {
+        // The mask means "keep the stored value" (api.md §3.8): fetch it from the same provider account.
+        const existing = await repo.findSecretsByIdentity(accountId, spec.provider, identity);
+        const missing = masked.filter((f) => existing?.secrets[f] === undefined);
+        if (missing.length > 0 || !existing) {
+          throw new ValidationError(
+            Object.fromEntries(missing.map((f) => [`properties.${f}`, ['is masked but no stored value exists for this provider account: send the real value']])),
+            'A masked secret can only keep a value already stored for this provider account; send the real value.',
+          );
+        }
+        props = { ...props };
+        for (const f of masked) props[f] = box.open(existing.secrets[f] ?? '', placeOf(f));
+      }
+      if (spec.finalize) {
+        const fin = spec.finalize(props as never, { now: clock.now() });
+        if (!fin.ok) {
+          throw new ValidationError(Object.fromEntries(Object.entries(fin.issues).map(([k, v]) => [`properties.${k}`, v])));
+        }
+        props = fin.props as Record<string, unknown>;
+      }
+
+      const plain: Record<string, unknown> = {};
+      const secrets: Record<string, string> = {};
+      const secretFields: readonly string[] = spec.secretFields;
+      for (const [k, v] of Object.entries(props)) {
+        if (v === undefined) continue;
+        if (secretFields.includes(k)) {
+          if (v === CREDENTIAL_MASK) throw new AppError(500, 'A mask reached storage.');
+          secrets[k] = box.seal(String(v), placeOf(k));
+        } else plain[k] = v;
+      }
+      const now = clock.now();
+      const propName = typeof props.name === 'string' ? props.name : null;
+      const row = await repo.upsert(
+        {
+          id: randomUUID(),
+          account_id: accountId,
+          provider: spec.provider,
+          kind: spec.kind,
+          identity,
+          name: input.name ?? propName,
+          oauth_app_id: app?.id ?? null,
+          properties: plain,
+          secrets,
+          metadata: input.metadata ?? {},
+          health: { status: 'pending', notes: [], time: isoSeconds(now) },
+          now,
+        },
+        { name: input.name !== undefined, metadata: input.metadata !== undefined },
+      );
+      deps.afterImport?.(row);
+      return presentCredential(row, app);
+    },
+
+    async get(accountId: string, id: string): Promise<CredentialView & { version: number }> {
+      if (!isUuid(id)) throw new NotFoundError('credential');
+      const row = await repo.get(accountId, id);
+      if (!row) throw new NotFoundError('credential');
+      return { ...presentCredential(row, row.app), version: row.version };
+    },
+
+    async list(accountId: string, q: ListCredentialsInput) {
+      const errors: ValidationErrors = {};
+      let metadata: Record<string, unknown> | undefined;
+      if (q.metadata !== undefined) {
+        try {
+          const v: unknown = JSON.parse(q.metadata);
+          if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
+          metadata = v as Record<string, unknown>;
+        } catch {
+          errors.metadata = ['must be a JSON object, e.g. {"custom_property":42}'];
+        }
+      }
+      const kind = q.kind ? deps.resolveKind(q.kind)?.kind : undefined;
+      if (q.kind && !kind) errors.kind = ['is not a known kind'];
+      if (q.oauth_app_id !== undefined && !isUuid(q.oauth_app_id)) errors.oauth_app_id = ['must be a UUID'];
+      if (Object.keys(errors).length > 0) throw new ValidationError(errors);
+      const page = await repo.list(
+        accountId,
+        {
+          ...(q.provider ? { provider: q.provider } : {}),
+          ...(kind ? { kind } : {}),
+          ...(q.oauth_app_id ? { oauthAppId: q.oauth_app_id } : {}),
+          ...(q['health.status'] ? { healthStatus: q['health.status'] } : {}),
+          ...(metadata ? { metadata } : {}),
+        },
+        q.limit,
+        q.cursor,
+      );
+      return { data: page.rows.map((r) => presentCredential(r, r.app)), next_cursor: page.next_cursor };
+    },
+
+    async update(accountId: string, id: string, input: PatchCredentialInput, ifVersion?: number) {
+      if (!isUuid(id)) throw new NotFoundError('credential');
+      const row = await repo.patch(accountId, id, input, clock.now(), ifVersion);
+      if (!row) {
+        if (ifVersion !== undefined && (await repo.exists(accountId, id))) {
+          throw new AppError(412, 'The credential changed since you read it (If-Match is stale); read it again.');
+        }
+        throw new NotFoundError('credential');
+      }
+      const full = await repo.get(accountId, id);
+      if (!full) throw new NotFoundError('credential');
+      return { ...presentCredential(full, full.app), version: full.version };
+    },
+
+    async remove(accountId: string, id: string): Promise<{ id: string; deleted: true }> {
+      if (!isUuid(id) || !(await repo.remove(accountId, id))) throw new NotFoundError('credential');
+      return { id, deleted: true };
+    },
+  };
+}
+
+export type CredentialService = ReturnType<typeof createCredentialService>;

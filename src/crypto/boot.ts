@@ -1,0 +1,106 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Clock } from '../lib/clock.js';
+import type { Db } from '../store/db.js';
+import { DecryptError, decryptSecret, encryptSecret, envelopeKid } from './envelope.js';
+import { type Keyring, generateKey, parseMasterKeys } from './keyring.js';
+import type { SecretBox, SecretPlace } from './secret-box.js';
+
+export class KeyConfigError extends Error {}
+
+const CANARY_TEXT = 'credvault-canary-v1';
+const serverPlace = (name: string): SecretPlace => ({ table: 'server_secrets', accountId: '-', rowId: name, field: 'envelope' });
+
+export interface KeySource {
+  spec: string;
+  /** Set when credvault generated the key file itself (embedded mode). */
+  generatedFile?: string;
+  file?: string;
+}
+
+/**
+ * Master keys: CREDVAULT_MASTER_KEYS when set; in embedded mode a key file in the data dir,
+ * generated (mode 0600) at first start; on PostgreSQL, no keys is a refusal.
+ */
+export function resolveMasterKeys(opts: { masterKeys?: string | undefined; databaseUrl?: string | undefined; dataDir: string }): KeySource {
+  if (opts.masterKeys) return { spec: opts.masterKeys };
+  if (opts.databaseUrl) {
+    throw new KeyConfigError(
+      'CREDVAULT_MASTER_KEYS is required with DATABASE_URL: set it to kid:base64(32 bytes), e.g. from `credvault keys generate`.',
+    );
+  }
+  const file = join(opts.dataDir, 'master.keys');
+  if (existsSync(file)) return { spec: readFileSync(file, 'utf8').trim(), file };
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  const { spec } = generateKey();
+  writeFileSync(file, `${spec}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  return { spec, generatedFile: file, file };
+}
+
+export function createSecretBox(keyring: Keyring): SecretBox {
+  return {
+    seal: (plaintext, place) => encryptSecret(keyring, plaintext, place),
+    open: (envelope, place) => decryptSecret(keyring, envelope, place),
+  };
+}
+
+export interface ServerKeys {
+  keyring: Keyring;
+  box: SecretBox;
+  /** HMAC-SHA256 under the server's fingerprint key (survives master-key rotation). */
+  fingerprint(secret: string): string;
+}
+
+async function ensureServerSecret(db: Db, keyring: Keyring, clock: Clock, name: string, make: () => string): Promise<string> {
+  await db
+    .insertInto('server_secrets')
+    .values({ name, envelope: encryptSecret(keyring, make(), serverPlace(name)), created_at: clock.now() })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute();
+  const row = await db.selectFrom('server_secrets').select('envelope').where('name', '=', name).executeTakeFirstOrThrow();
+  return row.envelope;
+}
+
+/**
+ * Opens the keyring against the database: writes the canary at first start, then proves the
+ * configured keys decrypt it. A wrong or missing key stops the start with the key ids expected.
+ */
+export async function openServerKeys(db: Db, spec: string, clock: Clock): Promise<ServerKeys> {
+  const keyring = parseMasterKeys(spec);
+  const canary = await ensureServerSecret(db, keyring, clock, 'canary', () => CANARY_TEXT);
+  const kid = safeKid(canary);
+  if (!keyring.has(kid)) {
+    throw new KeyConfigError(
+      `The database's secrets are encrypted with key id "${kid}", which CREDVAULT_MASTER_KEYS does not configure (it has: ${keyring.kids.join(', ')}). Configure the key "${kid}".`,
+    );
+  }
+  let text: string;
+  try {
+    text = decryptSecret(keyring, canary, serverPlace('canary'));
+  } catch (err) {
+    if (err instanceof DecryptError) {
+      throw new KeyConfigError(
+        `The configured key "${kid}" cannot decrypt this database's canary: it is not the key the data was written with. Configure the original key "${kid}".`,
+      );
+    }
+    throw err;
+  }
+  if (text !== CANARY_TEXT) throw new KeyConfigError('The key canary holds an unexpected value; refusing to start.');
+  const fpEnvelope = await ensureServerSecret(db, keyring, clock, 'fingerprint_key', () => randomBytes(32).toString('base64'));
+  const fpKey = Buffer.from(decryptSecret(keyring, fpEnvelope, serverPlace('fingerprint_key')), 'base64');
+  return {
+    keyring,
+    box: createSecretBox(keyring),
+    fingerprint: (secret) => createHmac('sha256', fpKey).update(secret, 'utf8').digest('hex'),
+  };
+}
+
+function safeKid(envelope: string): string {
+  try {
+    return envelopeKid(envelope);
+  } catch {
+    throw new KeyConfigError('The key canary in the database is malformed; refusing to start.');
+  }
+}

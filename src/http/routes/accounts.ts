@@ -1,0 +1,84 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AccountService } from '../../accounts/service.js';
+import { SCOPES } from '../../accounts/tokens.js';
+import type { AuditService } from '../../audit/service.js';
+import { isoSeconds } from '../../lib/clock.js';
+import { isUuid } from '../../lib/ids.js';
+import { NotFoundError } from '../../lib/errors.js';
+import { IdParams, commonErrors } from './common.js';
+
+const ScopeSchema = z.enum(SCOPES);
+const TokenView = z.object({ id: z.string(), name: z.string(), prefix: z.string(), scopes: z.array(ScopeSchema), created_at: z.string() });
+const IssuedToken = TokenView.extend({ token: z.string().describe('The plaintext token: shown only in this answer.') });
+const AccountView = z.object({ id: z.string(), name: z.string(), created_at: z.string() });
+const PageQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(50), cursor: z.string().optional() });
+
+function viewToken<T extends { created_at: Date }>(t: T): Omit<T, 'created_at'> & { created_at: string } {
+  return { ...t, created_at: isoSeconds(t.created_at) };
+}
+
+export function accountRoutes(app: FastifyInstance, accounts: AccountService, audit: AuditService): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.get('/v1/accounts/me', {
+    config: { scope: 'credentials:read' },
+    schema: { tags: ['accounts'], summary: "The caller's account", response: { 200: AccountView, ...commonErrors } },
+    handler: async (req) => viewToken(await accounts.getAccount(req.auth?.accountId ?? '')),
+  });
+
+  r.post('/v1/accounts', {
+    config: { scope: 'admin' },
+    schema: {
+      tags: ['accounts'],
+      summary: 'Create an account and its first token (admin)',
+      body: z.strictObject({ name: z.string().min(1).max(200) }),
+      response: { 201: AccountView.extend({ token: IssuedToken }), ...commonErrors },
+    },
+    handler: async (req, reply) => {
+      const a = await accounts.createAccount(req.body.name);
+      void reply.code(201);
+      return { id: a.id, name: a.name, created_at: isoSeconds(a.created_at), token: viewToken(a.token) };
+    },
+  });
+
+  r.post('/v1/api-tokens', {
+    config: { scope: 'tokens:manage' },
+    schema: {
+      tags: ['api-tokens'],
+      summary: "Create an API token (scopes no wider than the caller's)",
+      body: z.strictObject({ name: z.string().min(1).max(200), scopes: z.array(ScopeSchema).min(1) }),
+      response: { 201: IssuedToken, ...commonErrors },
+    },
+    handler: async (req, reply) => {
+      const auth = req.auth;
+      if (!auth) throw new NotFoundError('account');
+      const t = await accounts.createToken(auth, req.body.name, req.body.scopes);
+      await audit.record({ accountId: auth.accountId, actorTokenId: auth.tokenId, action: 'api_token.created', detail: { token_id: t.id, scopes: t.scopes } });
+      void reply.code(201);
+      return viewToken(t);
+    },
+  });
+
+  r.get('/v1/api-tokens', {
+    config: { scope: 'tokens:manage' },
+    schema: { tags: ['api-tokens'], summary: 'List API tokens (never the plaintext)', querystring: PageQuery, response: { 200: z.object({ data: z.array(TokenView), next_cursor: z.string().nullable() }), ...commonErrors } },
+    handler: async (req) => {
+      const page = await accounts.listTokens(req.auth?.accountId ?? '', req.query.limit, req.query.cursor);
+      return { data: page.data.map(viewToken), next_cursor: page.next_cursor };
+    },
+  });
+
+  r.delete('/v1/api-tokens/:id', {
+    config: { scope: 'tokens:manage' },
+    schema: { tags: ['api-tokens'], summary: 'Revoke an API token at once', params: IdParams, response: { 200: z.object({ id: z.string(), revoked: z.literal(true) }), ...commonErrors } },
+    handler: async (req) => {
+      const auth = req.auth;
+      if (!auth || !isUuid(req.params.id)) throw new NotFoundError('API token');
+      await accounts.revokeToken(auth.accountId, req.params.id);
+      await audit.record({ accountId: auth.accountId, actorTokenId: auth.tokenId, action: 'api_token.revoked', detail: { token_id: req.params.id } });
+      return { id: req.params.id, revoked: true as const };
+    },
+  });
+}

@@ -1,0 +1,68 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { CredentialService } from '../../credentials/service.js';
+import {
+  CredentialListSchema,
+  CredentialSchema,
+  DeletedSchema,
+  ImportCredentialBody,
+  ListCredentialsQuery,
+  PatchCredentialBody,
+} from '../../credentials/schemas.js';
+import { IdParams, commonErrors, etag, parseIfMatch } from './common.js';
+
+const tags = ['credentials'];
+
+export function credentialRoutes(app: FastifyInstance, credentials: CredentialService): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.post('/v1/credentials', {
+    config: { scope: 'credentials:write' },
+    schema: {
+      tags,
+      summary: 'Import a credential (idempotent upsert on the provider account)',
+      body: ImportCredentialBody,
+      response: { 200: CredentialSchema, 409: commonErrors[422], ...commonErrors },
+    },
+    handler: async (req) => credentials.importCredential(req.auth?.accountId ?? '', req.body),
+  });
+
+  r.get('/v1/credentials', {
+    config: { scope: 'credentials:read' },
+    schema: { tags, summary: 'List credentials, newest first', querystring: ListCredentialsQuery, response: { 200: CredentialListSchema, ...commonErrors } },
+    handler: async (req) => credentials.list(req.auth?.accountId ?? '', req.query),
+  });
+
+  r.get('/v1/credentials/:id', {
+    config: { scope: 'credentials:read' },
+    schema: { tags, summary: 'Get a credential', params: IdParams, response: { 200: CredentialSchema, ...commonErrors } },
+    handler: async (req, reply) => {
+      const { version, ...view } = await credentials.get(req.auth?.accountId ?? '', req.params.id);
+      void reply.header('etag', etag(version));
+      return view;
+    },
+  });
+
+  r.patch('/v1/credentials/:id', {
+    config: { scope: 'credentials:write' },
+    schema: {
+      tags,
+      summary: 'Change a credential name or metadata (If-Match optional)',
+      params: IdParams,
+      body: PatchCredentialBody,
+      response: { 200: CredentialSchema, 412: commonErrors[422], ...commonErrors },
+    },
+    handler: async (req, reply) => {
+      const ifMatch = parseIfMatch(req.headers['if-match']);
+      const { version, ...view } = await credentials.update(req.auth?.accountId ?? '', req.params.id, req.body, ifMatch);
+      void reply.header('etag', etag(version));
+      return view;
+    },
+  });
+
+  r.delete('/v1/credentials/:id', {
+    config: { scope: 'credentials:write' },
+    schema: { tags, summary: 'Delete a credential', params: IdParams, response: { 200: DeletedSchema, ...commonErrors } },
+    handler: async (req) => credentials.remove(req.auth?.accountId ?? '', req.params.id),
+  });
+}

@@ -1,0 +1,21 @@
+import type { FastifyInstance } from 'fastify';
+import type { AccountService } from '../../accounts/service.js';
+import type { AuditService } from '../../audit/service.js';
+import type { CredentialService } from '../../credentials/service.js';
+import type { OAuthAppService } from '../../oauth-apps/service.js';
+import { accountRoutes } from './accounts.js';
+import { credentialRoutes } from './credentials.js';
+import { oauthAppRoutes } from './oauth-apps.js';
+
+export interface Services {
+  accounts: AccountService;
+  audit: AuditService;
+  credentials: CredentialService;
+  oauthApps: OAuthAppService;
+}
+
+export function registerRoutes(app: FastifyInstance, s: Services): void {
+  credentialRoutes(app, s.credentials);
+  oauthAppRoutes(app, s.oauthApps);
+  accountRoutes(app, s.accounts, s.audit);
+}

@@ -1,0 +1,81 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { requireScope } from '../../accounts/service.js';
+import { DeletedSchema } from '../../credentials/schemas.js';
+import { CreateOAuthAppBody, OAuthAppSchema, PatchOAuthAppBody, ProviderSchema } from '../../oauth-apps/schemas.js';
+import type { OAuthAppService } from '../../oauth-apps/service.js';
+import { ValidationError } from '../../lib/errors.js';
+import { IdParams, commonErrors } from './common.js';
+
+const tags = ['oauth-apps'];
+
+const ListOAuthAppsQuery = z.strictObject({
+  provider: ProviderSchema.optional(),
+  metadata: z.string().optional().describe('JSON object matched by containment'),
+  truncate_secrets: z.enum(['true', 'false']).default('true').describe('false needs the secrets:reveal scope'),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().optional(),
+});
+
+function parseMetadata(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const v: unknown = JSON.parse(text);
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    // fall through to the validation error
+  }
+  throw new ValidationError({ metadata: ['must be a JSON object, e.g. {"team":"billing"}'] });
+}
+
+export function oauthAppRoutes(app: FastifyInstance, oauthApps: OAuthAppService): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.post('/v1/oauth-apps', {
+    config: { scope: 'credentials:write' },
+    schema: { tags, summary: 'Create an OAuth app', body: CreateOAuthAppBody, response: { 200: OAuthAppSchema, ...commonErrors } },
+    handler: async (req) => oauthApps.create(req.auth?.accountId ?? '', req.body),
+  });
+
+  r.get('/v1/oauth-apps', {
+    config: { scope: 'credentials:read' },
+    schema: {
+      tags,
+      summary: 'List OAuth apps, newest first',
+      querystring: ListOAuthAppsQuery,
+      response: { 200: z.object({ data: z.array(OAuthAppSchema), next_cursor: z.string().nullable() }), ...commonErrors },
+    },
+    handler: async (req) => {
+      const reveal = req.query.truncate_secrets === 'false';
+      if (reveal && req.auth) requireScope(req.auth, 'secrets:reveal');
+      const metadata = parseMetadata(req.query.metadata);
+      return oauthApps.list(req.auth?.accountId ?? '', {
+        ...(req.query.provider ? { provider: req.query.provider } : {}),
+        ...(metadata ? { metadata } : {}),
+        limit: req.query.limit,
+        ...(req.query.cursor ? { cursor: req.query.cursor } : {}),
+        revealSecrets: reveal,
+        actorTokenId: req.auth?.tokenId ?? null,
+      });
+    },
+  });
+
+  r.get('/v1/oauth-apps/:id', {
+    config: { scope: 'credentials:read' },
+    schema: { tags, summary: 'Get an OAuth app', params: IdParams, response: { 200: OAuthAppSchema, ...commonErrors } },
+    handler: async (req) => oauthApps.get(req.auth?.accountId ?? '', req.params.id),
+  });
+
+  r.patch('/v1/oauth-apps/:id', {
+    config: { scope: 'credentials:write' },
+    schema: { tags, summary: 'Change an OAuth app', params: IdParams, body: PatchOAuthAppBody, response: { 200: OAuthAppSchema, ...commonErrors } },
+    handler: async (req) => oauthApps.update(req.auth?.accountId ?? '', req.params.id, req.body),
+  });
+
+  r.delete('/v1/oauth-apps/:id', {
+    config: { scope: 'credentials:write' },
+    schema: { tags, summary: 'Delete an OAuth app (409 while credentials use it)', params: IdParams, response: { 200: DeletedSchema, 409: commonErrors[422], ...commonErrors } },
+    handler: async (req) => oauthApps.remove(req.auth?.accountId ?? '', req.params.id),
+  });
+}

@@ -1,0 +1,97 @@
+import pino, { type Logger } from 'pino';
+import { createAccountService } from './accounts/service.js';
+import { createAuditService } from './audit/service.js';
+import type { Config } from './config.js';
+import { openServerKeys, resolveMasterKeys } from './crypto/boot.js';
+import { createCredentialRepository } from './credentials/repository.js';
+import { createCredentialService } from './credentials/service.js';
+import { type App, buildApp } from './http/app.js';
+import { loggerOptions } from './http/logger.js';
+import { createIdempotencyService } from './idempotency/service.js';
+import { type Clock, systemClock } from './lib/clock.js';
+import { createOAuthAppService } from './oauth-apps/service.js';
+import { createKindSpecs, resolveKind } from './providers/registry.js';
+import type { KindSpec } from './providers/types.js';
+import { type StoreHandle, openStore, pingStore } from './store/db.js';
+import { migrate } from './store/migrate.js';
+
+export interface Runtime {
+  app: App;
+  store: StoreHandle;
+  log: Logger;
+  /** Set when this start created the first account with a generated token (print it once). */
+  bootstrapToken?: string;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  clock?: Clock;
+  log?: Logger;
+  /** Reuse an open store (tests share one PGlite per file). */
+  store?: StoreHandle;
+}
+
+/** The composition root: config → store → keys → services → HTTP. The only place that wires. */
+export async function createRuntime(config: Config, opts: RuntimeOptions = {}): Promise<Runtime> {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? pino(loggerOptions(config.logLevel));
+  const keySource = resolveMasterKeys(config);
+  if (keySource.generatedFile) {
+    log.warn(
+      { file: keySource.generatedFile },
+      'No CREDVAULT_MASTER_KEYS set: generated a master key file. Back it up apart from the data: without it the secrets cannot be read.',
+    );
+  }
+  const store = opts.store ?? (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  const ownsStore = opts.store === undefined;
+  try {
+    const db = store.db;
+    await migrate(db);
+    const keys = await openServerKeys(db, keySource.spec, clock);
+    const accounts = createAccountService({ db, clock });
+    const boot = await accounts.bootstrap(config.bootstrapToken);
+    const audit = createAuditService({ db, clock });
+    const oauthApps = createOAuthAppService({ db, box: keys.box, clock, audit });
+    const specs: Record<string, KindSpec> = createKindSpecs({ extraHosts: config.providerHosts });
+    const credentials = createCredentialService({
+      repo: createCredentialRepository(db),
+      oauthApps,
+      box: keys.box,
+      clock,
+      fingerprint: keys.fingerprint,
+      resolveKind: (k) => {
+        const kind = resolveKind(k);
+        return kind ? specs[kind] : undefined;
+      },
+    });
+    const idempotency = createIdempotencyService({
+      db,
+      clock,
+      seal: (accountId, key, body) => keys.box.seal(body, { table: 'idempotency_keys', accountId, rowId: key, field: 'response_body' }),
+      unseal: (accountId, key, sealed) => keys.box.open(sealed, { table: 'idempotency_keys', accountId, rowId: key, field: 'response_body' }),
+    });
+    const app = await buildApp({
+      accounts,
+      audit,
+      credentials,
+      oauthApps,
+      idempotency,
+      ping: () => pingStore(db),
+      rateLimitPerSecond: config.rateLimitPerSecond,
+      logger: log,
+    });
+    return {
+      app,
+      store,
+      log,
+      ...(boot.token ? { bootstrapToken: boot.token } : {}),
+      async close() {
+        await app.close();
+        if (ownsStore) await store.close();
+      },
+    };
+  } catch (err) {
+    if (ownsStore) await store.close();
+    throw err;
+  }
+}

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { PROVIDERS } from '../providers/types.js';
+
+export const MetadataSchema = z.record(z.string(), z.unknown()).describe('Free-form JSON object.');
+
+const SettingValue = z.union([z.string().max(16_384), z.number(), z.boolean(), z.null()]);
+export const SettingsSchema = z
+  .record(z.string().max(100), SettingValue)
+  .describe(
+    "Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked.",
+  );
+export type Settings = z.infer<typeof SettingsSchema>;
+
+/** Setting names treated as secrets: encrypted at rest, masked in answers. */
+export function isSecretSetting(name: string): boolean {
+  return /secret|private|password|token/i.test(name);
+}
+
+export const ProviderSchema = z.enum(PROVIDERS);
+
+export const CreateOAuthAppBody = z.strictObject({
+  name: z.string().min(1).max(200),
+  provider: ProviderSchema,
+  client_id: z.string().min(1).max(2000),
+  client_secret: z.string().min(1).max(8000),
+  metadata: MetadataSchema.optional(),
+  settings: SettingsSchema.optional(),
+});
+export type CreateOAuthAppInput = z.infer<typeof CreateOAuthAppBody>;
+
+export const PatchOAuthAppBody = z.strictObject({
+  name: z.string().min(1).max(200).optional(),
+  client_secret: z.string().min(1).max(8000).optional(),
+  metadata: MetadataSchema.optional(),
+  settings: SettingsSchema.optional(),
+});
+export type PatchOAuthAppInput = z.infer<typeof PatchOAuthAppBody>;
+
+export const HealthSchema = z
+  .object({
+    status: z.enum(['pending', 'ok', 'warn', 'error']),
+    notes: z.array(z.string()),
+    time: z.string(),
+  })
+  .catchall(z.unknown());
+
+export const EmbeddedOAuthAppSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  provider: z.string(),
+  client_id: z.string(),
+  client_secret: z.string(),
+  settings: SettingsSchema,
+  metadata: MetadataSchema,
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export const OAuthAppSchema = EmbeddedOAuthAppSchema.extend({ health: HealthSchema });
+export type OAuthAppView = z.infer<typeof OAuthAppSchema>;
+export type EmbeddedOAuthAppView = z.infer<typeof EmbeddedOAuthAppSchema>;

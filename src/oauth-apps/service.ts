@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { CLIENT_SECRET_MASK, type SecretBox } from '../crypto/secret-box.js';
+import { type Clock, isoSeconds } from '../lib/clock.js';
+import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
+import { isUuid } from '../lib/ids.js';
+import { paginate } from '../lib/page.js';
+import type { Provider } from '../providers/types.js';
+import type { Db } from '../store/db.js';
+import type { OAuthAppsTable } from '../store/schema.js';
+import type { Selectable } from 'kysely';
+import type { AuditService } from '../audit/service.js';
+import {
+  type CreateOAuthAppInput,
+  type EmbeddedOAuthAppView,
+  type OAuthAppView,
+  type PatchOAuthAppInput,
+  type Settings,
+  isSecretSetting,
+} from './schemas.js';
+
+export type OAuthAppRow = Selectable<OAuthAppsTable>;
+
+export interface OAuthAppServiceDeps {
+  db: Db;
+  box: SecretBox;
+  clock: Clock;
+  audit: AuditService;
+}
+
+export interface ListOAuthAppsQuery {
+  provider?: Provider;
+  metadata?: Record<string, unknown>;
+  limit: number;
+  cursor?: string;
+  revealSecrets: boolean;
+  actorTokenId: string | null;
+}
+
+const TABLE = 'oauth_apps';
+
+export function presentEmbeddedOAuthApp(row: OAuthAppRow, reveal?: { clientSecret: string; settings: Settings }): EmbeddedOAuthAppView {
+  const settings: Settings = { ...(row.settings as Settings) };
+  for (const k of Object.keys(row.settings_secrets)) settings[k] = CLIENT_SECRET_MASK;
+  return {
+    id: row.id,
+    name: row.name,
+    provider: row.provider,
+    client_id: row.client_id,
+    client_secret: reveal ? reveal.clientSecret : CLIENT_SECRET_MASK,
+    settings: reveal ? { ...settings, ...reveal.settings } : settings,
+    metadata: row.metadata,
+    created_at: isoSeconds(new Date(row.created_at)),
+    updated_at: isoSeconds(new Date(row.updated_at)),
+  };
+}
+
+export function presentOAuthApp(row: OAuthAppRow, reveal?: { clientSecret: string; settings: Settings }): OAuthAppView {
+  const health = row.health as OAuthAppView['health'];
+  return { ...presentEmbeddedOAuthApp(row, reveal), health };
+}
+
+export function createOAuthAppService({ db, box, clock, audit }: OAuthAppServiceDeps) {
+  const place = (accountId: string, id: string, field: string) => ({ table: TABLE, accountId, rowId: id, field });
+
+  /** Splits settings into plain and sealed members; a masked value keeps the stored secret. */
+  function splitSettings(accountId: string, id: string, settings: Settings, stored: Record<string, string>) {
+    const plain: Settings = {};
+    const secrets: Record<string, string> = {};
+    for (const [k, v] of Object.entries(settings)) {
+      if (!isSecretSetting(k)) plain[k] = v;
+      else if (v === CLIENT_SECRET_MASK) {
+        const old = stored[k];
+        if (old === undefined) {
+          throw new ValidationError({ [`settings.${k}`]: ['is masked; send the real value'] });
+        }
+        secrets[k] = old;
+      } else if (v !== null) secrets[k] = box.seal(String(v), place(accountId, id, `settings.${k}`));
+    }
+    return { plain, secrets };
+  }
+
+  function reveal(row: OAuthAppRow) {
+    const settings: Settings = {};
+    for (const [k, env] of Object.entries(row.settings_secrets)) {
+      settings[k] = box.open(env, place(row.account_id, row.id, `settings.${k}`));
+    }
+    return { clientSecret: box.open(row.client_secret, place(row.account_id, row.id, 'client_secret')), settings };
+  }
+
+  async function getRow(accountId: string, id: string): Promise<OAuthAppRow> {
+    if (!isUuid(id)) throw new NotFoundError('OAuth app');
+    const row = await db.selectFrom(TABLE).selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+    if (!row) throw new NotFoundError('OAuth app');
+    return row;
+  }
+
+  return {
+    async create(accountId: string, input: CreateOAuthAppInput): Promise<OAuthAppView> {
+      const id = randomUUID();
+      const now = clock.now();
+      const { plain, secrets } = splitSettings(accountId, id, input.settings ?? {}, {});
+      const row = await db
+        .insertInto(TABLE)
+        .values({
+          id,
+          account_id: accountId,
+          name: input.name,
+          provider: input.provider,
+          client_id: input.client_id,
+          client_secret: box.seal(input.client_secret, place(accountId, id, 'client_secret')),
+          settings: JSON.stringify(plain),
+          settings_secrets: JSON.stringify(secrets),
+          metadata: JSON.stringify(input.metadata ?? {}),
+          health: JSON.stringify({ status: 'pending', notes: [], time: isoSeconds(now) }),
+          created_at: now,
+          updated_at: now,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return presentOAuthApp(row);
+    },
+
+    async get(accountId: string, id: string): Promise<OAuthAppView> {
+      return presentOAuthApp(await getRow(accountId, id));
+    },
+
+    getRow,
+
+    /** Decrypted client secret and secret settings, for provider calls (never for answers). */
+    reveal,
+
+    async list(accountId: string, q: ListOAuthAppsQuery) {
+      let query = db.selectFrom(TABLE).selectAll().where('account_id', '=', accountId);
+      if (q.provider) query = query.where('provider', '=', q.provider);
+      if (q.metadata) query = query.where(sql<boolean>`metadata @> ${JSON.stringify(q.metadata)}::jsonb`);
+      const page = await paginate(query, TABLE, q.limit, q.cursor);
+      if (q.revealSecrets) {
+        for (const r of page.rows) {
+          await audit.record({ accountId, actorTokenId: q.actorTokenId, action: 'oauth_app.secret_revealed', oauthAppId: r.id });
+        }
+      }
+      return {
+        data: page.rows.map((r) => presentOAuthApp(r, q.revealSecrets ? reveal(r) : undefined)),
+        next_cursor: page.next_cursor,
+      };
+    },
+
+    async update(accountId: string, id: string, input: PatchOAuthAppInput): Promise<OAuthAppView> {
+      const row = await getRow(accountId, id);
+      const set: Record<string, unknown> = { updated_at: clock.now(), version: sql`version + 1` };
+      if (input.name !== undefined) set.name = input.name;
+      if (input.metadata !== undefined) set.metadata = JSON.stringify(input.metadata);
+      if (input.client_secret !== undefined && input.client_secret !== CLIENT_SECRET_MASK) {
+        set.client_secret = box.seal(input.client_secret, place(accountId, id, 'client_secret'));
+      }
+      if (input.settings !== undefined) {
+        const { plain, secrets } = splitSettings(accountId, id, input.settings, row.settings_secrets);
+        set.settings = JSON.stringify(plain);
+        set.settings_secrets = JSON.stringify(secrets);
+      }
+      const updated = await db
+        .updateTable(TABLE)
+        .set(set)
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+      if (!updated) throw new NotFoundError('OAuth app');
+      return presentOAuthApp(updated);
+    },
+
+    async remove(accountId: string, id: string): Promise<{ id: string; deleted: true }> {
+      await getRow(accountId, id);
+      try {
+        // The foreign key (ON DELETE RESTRICT) is the real guard: no check-then-delete race.
+        const res = await db.deleteFrom(TABLE).where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+        if (Number(res.numDeletedRows) === 0) throw new NotFoundError('OAuth app');
+      } catch (err) {
+        if (isForeignKeyViolation(err)) {
+          throw new ConflictError('This OAuth app is still used by credentials; delete or re-import them first.');
+        }
+        throw err;
+      }
+      return { id, deleted: true };
+    },
+  };
+}
+
+export function isForeignKeyViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && 'code' in err && (err as { code: unknown }).code === '23503';
+}
+
+export type OAuthAppService = ReturnType<typeof createOAuthAppService>;

@@ -1,0 +1,24 @@
+/**
+ * Auth0 machine-to-machine application (client credentials grant). The domain may be a
+ * tenant domain or a custom domain.
+ * https://auth0.com/docs/get-started/authentication-and-authorization-flow/client-credentials-flow
+ */
+import { hostname, kindObject, secret, text } from '../normalize.js';
+import type { KindSpec } from '../types.js';
+
+const schema = kindObject('auth0_client_credentials', {
+  domain: hostname('acme.us.auth0.com'),
+  client_id: text(),
+  client_secret: secret(),
+});
+
+export const auth0ClientCredentials = {
+  kind: 'auth0_client_credentials',
+  provider: 'auth0',
+  aliases: [],
+  schema,
+  secretFields: ['client_secret'],
+  oauthApp: 'optional',
+  refreshable: false,
+  identity: (p) => ({ value: `domain:${p.domain}|client:${p.client_id}` }),
+} satisfies KindSpec<typeof schema>;

@@ -1,0 +1,19 @@
+/** Checkout Champ: API user login and password. */
+import { kindObject, secret, text } from '../normalize.js';
+import type { KindSpec } from '../types.js';
+
+const schema = kindObject('checkout_champ_password', {
+  login_id: text(),
+  password: secret(),
+});
+
+export const checkoutChampPassword = {
+  kind: 'checkout_champ_password',
+  provider: 'checkout_champ',
+  aliases: [],
+  schema,
+  secretFields: ['password'],
+  oauthApp: 'optional',
+  refreshable: false,
+  identity: (p) => ({ value: `login:${p.login_id}` }),
+} satisfies KindSpec<typeof schema>;

@@ -1,0 +1,35 @@
+/**
+ * GitHub App installation. The App's `app_id` and `private_key` live in the OAuth app's
+ * settings; credvault mints hour-long installation tokens from them.
+ * https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/authenticating-as-a-github-app-installation
+ */
+import { z } from 'zod';
+import { kindObject, text, wholeNumber } from '../normalize.js';
+import type { KindSpec } from '../types.js';
+
+const accountType = () =>
+  text().transform((v, ctx) => {
+    const lower = v.toLowerCase();
+    if (lower === 'user') return 'User' as const;
+    if (lower === 'organization') return 'Organization' as const;
+    ctx.issues.push({ code: 'custom', message: 'must be User or Organization', input: v });
+    return z.NEVER;
+  });
+
+const schema = kindObject('github_app', {
+  installation_id: wholeNumber(),
+  account_login: text().optional(),
+  account_type: accountType().optional(),
+  name: text().optional(),
+});
+
+export const githubApp = {
+  kind: 'github_app',
+  provider: 'github',
+  aliases: ['github'],
+  schema,
+  secretFields: [],
+  oauthApp: 'required',
+  refreshable: true,
+  identity: (p) => ({ value: `installation:${p.installation_id}` }),
+} satisfies KindSpec<typeof schema>;

@@ -1,0 +1,33 @@
+/**
+ * Linear OAuth. Older grants are long-lived access tokens without a refresh token;
+ * newer ones expire and come with one.
+ * https://linear.app/developers/oauth-2-0-authentication
+ */
+import { fingerprintIdentity, kindObject, secret, text } from '../normalize.js';
+import type { KindSpec } from '../types.js';
+import { expiryFields, finalizeExpiry } from './oauth-common.js';
+
+const schema = kindObject('linear_oauth2', {
+  access_token: secret(),
+  scope: text(),
+  linear_org_id: text().optional(),
+  linear_org_name: text().optional(),
+  refresh_token: secret().optional(),
+  ...expiryFields,
+});
+
+export const linearOauth2 = {
+  kind: 'linear_oauth2',
+  provider: 'linear',
+  aliases: ['linear'],
+  schema,
+  secretFields: ['access_token', 'refresh_token'],
+  oauthApp: 'required',
+  // Renewable only when a refresh_token is present; the refresher must check for it.
+  refreshable: true,
+  identity: (p, ctx) =>
+    p.linear_org_id !== undefined
+      ? { value: `org:${p.linear_org_id}` }
+      : fingerprintIdentity('access_token', p.access_token, ctx),
+  finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
+} satisfies KindSpec<typeof schema>;

@@ -1,0 +1,27 @@
+/**
+ * Marketo REST API (client credentials per Munchkin instance).
+ * https://experienceleague.adobe.com/en/docs/marketo-developer/marketo/rest/authentication
+ */
+import { kindObject, secret, text } from '../normalize.js';
+import type { KindSpec } from '../types.js';
+
+const schema = kindObject('marketo_client_credentials', {
+  munchkin_id: text()
+    .toUpperCase()
+    .refine((v) => /^\d{3}-[A-Z0-9]{3}-\d{3}$/.test(v), {
+      error: 'must be a Munchkin id such as 123-ABC-456',
+    }),
+  client_id: text(),
+  client_secret: secret(),
+});
+
+export const marketoClientCredentials = {
+  kind: 'marketo_client_credentials',
+  provider: 'marketo',
+  aliases: [],
+  schema,
+  secretFields: ['client_secret'],
+  oauthApp: 'optional',
+  refreshable: false,
+  identity: (p) => ({ value: `munchkin:${p.munchkin_id}` }),
+} satisfies KindSpec<typeof schema>;

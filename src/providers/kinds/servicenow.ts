@@ -1,0 +1,33 @@
+/**
+ * ServiceNow OAuth: the instance URL plus the user the grant belongs to.
+ * https://docs.servicenow.com/csh?topicname=c_OAuthApplications.html
+ */
+import { instanceUrl, kindObject, secret, text, urlIdentityHost } from '../normalize.js';
+import type { KindSpec } from '../types.js';
+import { expiryFields, finalizeExpiry } from './oauth-common.js';
+
+export const SERVICENOW_HOST_SUFFIXES = ['service-now.com'] as const;
+
+export function createServicenowOauth2(extraHosts: readonly string[] = []) {
+  const schema = kindObject('servicenow_oauth2', {
+    instance_url: instanceUrl([...SERVICENOW_HOST_SUFFIXES, ...extraHosts], 'https://acme.service-now.com'),
+    refresh_token: secret(),
+    username: text().optional(),
+    ...expiryFields,
+  });
+  return {
+    kind: 'servicenow_oauth2',
+    provider: 'servicenow',
+    aliases: [],
+    schema,
+    secretFields: ['refresh_token'],
+    oauthApp: 'required',
+    refreshable: true,
+    // The host cannot contain `|`, so `url:<host>|user:<name>` never collides.
+    identity: (p) => {
+      const url = `url:${urlIdentityHost(p.instance_url)}`;
+      return { value: p.username === undefined ? url : `${url}|user:${p.username}` };
+    },
+    finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
+  } satisfies KindSpec<typeof schema>;
+}

@@ -1,0 +1,33 @@
+/**
+ * Shopify OAuth (offline access token for one shop).
+ * https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant
+ */
+import { kindObject, secret, text } from '../normalize.js';
+import type { KindSpec } from '../types.js';
+import { expiryFields, finalizeExpiry } from './oauth-common.js';
+
+const shop = () =>
+  text()
+    .toLowerCase()
+    .refine((v) => /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/.test(v), {
+      error: 'must be the shop host such as acme.myshopify.com, without https:// or a path',
+    });
+
+const schema = kindObject('shopify_oauth2', {
+  shop: shop(),
+  access_token: secret(),
+  scope: text().optional(),
+  ...expiryFields,
+});
+
+export const shopifyOauth2 = {
+  kind: 'shopify_oauth2',
+  provider: 'shopify',
+  aliases: ['shopify'],
+  schema,
+  secretFields: ['access_token'],
+  oauthApp: 'required',
+  refreshable: false,
+  identity: (p) => ({ value: `shop:${p.shop}` }),
+  finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
+} satisfies KindSpec<typeof schema>;

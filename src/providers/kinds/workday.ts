@@ -1,0 +1,27 @@
+/**
+ * Workday OAuth (refresh token grant against the tenant's token endpoint).
+ * https://doc.workday.com/admin-guide/en-us/authentication-and-security/authentication/oauth/
+ */
+import { hostname, kindObject, secret, text } from '../normalize.js';
+import type { KindSpec } from '../types.js';
+import { expiryFields, finalizeExpiry } from './oauth-common.js';
+
+const schema = kindObject('workday_oauth2', {
+  host: hostname('wd2-impl-services1.workday.com'),
+  tenant: text(),
+  refresh_token: secret(),
+  ...expiryFields,
+});
+
+export const workdayOauth2 = {
+  kind: 'workday_oauth2',
+  provider: 'workday',
+  aliases: [],
+  schema,
+  secretFields: ['refresh_token'],
+  oauthApp: 'required',
+  refreshable: true,
+  // A host name cannot contain `|`, so `host:<h>|tenant:<t>` never collides.
+  identity: (p) => ({ value: `host:${p.host}|tenant:${p.tenant}` }),
+  finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
+} satisfies KindSpec<typeof schema>;

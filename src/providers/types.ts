@@ -1,0 +1,67 @@
+import type { z } from 'zod';
+
+export const PROVIDERS = [
+  'airtable', 'auth0', 'checkout_champ', 'github', 'hubspot', 'linear', 'marketo', 'netsuite',
+  'quickbooks', 'salesforce', 'sendgrid', 'servicenow', 'shopify', 'stripe', 'workday',
+] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+export const KINDS = [
+  'stripe_key', 'stripe_oauth2', 'salesforce_oauth2', 'hubspot_oauth2', 'github_app',
+  'airtable_oauth2', 'linear_oauth2', 'checkout_champ_password', 'shopify_oauth2',
+  'quickbooks_oauth2', 'netsuite_tba', 'marketo_client_credentials', 'sendgrid_key',
+  'servicenow_oauth2', 'workday_oauth2', 'auth0_client_credentials',
+] as const;
+export type Kind = (typeof KINDS)[number];
+
+/** Helpers an identity function may use; passed in so kinds stay pure. */
+export interface IdentityContext {
+  /** HMAC-SHA256 of a secret under the server's fingerprint key, hex. */
+  fingerprint(secret: string): string;
+}
+
+/**
+ * The result of computing a provider-account identity.
+ * `secretField` names the secret the identity was derived from (a fingerprint), so a
+ * masked value of that field can be refused: the identity would depend on the mask.
+ */
+export interface Identity {
+  value: string;
+  secretField?: string;
+}
+
+/** Everything credvault knows about one credential kind. */
+export interface KindSpec<S extends z.ZodObject = z.ZodObject> {
+  kind: Kind;
+  provider: Provider;
+  /** Input names accepted for this kind besides the canonical one. */
+  aliases: readonly string[];
+  /** Strict schema of `properties` without `kind`; its output is what is stored. */
+  schema: S;
+  /** Fields encrypted at rest and masked in every answer. */
+  secretFields: readonly (keyof z.output<S> & string)[];
+  oauthApp: 'required' | 'optional';
+  /** Whether the kind holds an OAuth access token that expires and can be refreshed. */
+  refreshable: boolean;
+  /**
+   * The provider-account identity from validated properties (kinds.md, "identity" column),
+   * already normalized. Secret values may be absent when the caller sent the mask; the
+   * function is called with the stored secrets merged in by then.
+   */
+  identity(props: z.output<S>, ctx: IdentityContext): Identity;
+  /**
+   * Cross-field rules and derived fields, run after the schema once masked secrets have been
+   * replaced by their stored values (e.g. Stripe `test` derived from the key prefix, a
+   * contradiction reported; `expires_in` turned into `expires_at`). Returns the final
+   * properties, or issues keyed by field name (without the `properties.` prefix).
+   */
+  finalize?(props: z.output<S>, ctx: FinalizeContext): FinalizeResult<z.output<S>>;
+}
+
+export interface FinalizeContext {
+  now: Date;
+}
+
+export type FinalizeResult<P> =
+  | { ok: true; props: P }
+  | { ok: false; issues: Record<string, string[]> };

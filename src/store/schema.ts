@@ -1,0 +1,100 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** JSON objects as stored in jsonb columns. */
+export type JsonObject = { [key: string]: unknown };
+type Json<T> = ColumnType<T, T | string, T | string>;
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+
+export interface AccountsTable {
+  id: string;
+  name: string;
+  created_at: Timestamp;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  account_id: string;
+  name: string;
+  token_hash: Buffer;
+  token_prefix: string;
+  scopes: string[];
+  created_at: Timestamp;
+  revoked_at: Timestamp | null;
+}
+
+export interface ServerSecretsTable {
+  name: string;
+  envelope: string;
+  created_at: Timestamp;
+}
+
+export interface OAuthAppsTable {
+  id: string;
+  account_id: string;
+  name: string;
+  provider: string;
+  client_id: string;
+  client_secret: string;
+  settings: Json<JsonObject>;
+  settings_secrets: Json<Record<string, string>>;
+  metadata: Json<JsonObject>;
+  health: Json<JsonObject>;
+  version: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface CredentialsTable {
+  id: string;
+  account_id: string;
+  provider: string;
+  kind: string;
+  identity: string;
+  name: string | null;
+  oauth_app_id: string | null;
+  properties: Json<JsonObject>;
+  secrets: Json<Record<string, string>>;
+  metadata: Json<JsonObject>;
+  health_status: string;
+  health: Json<JsonObject>;
+  version: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface IdempotencyKeysTable {
+  account_id: string;
+  key: string;
+  request_hash: string;
+  response_status: number | null;
+  response_body: string | null;
+  created_at: Timestamp;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  account_id: string;
+  actor_token_id: string | null;
+  action: string;
+  credential_id: string | null;
+  oauth_app_id: string | null;
+  detail: Json<JsonObject>;
+  created_at: Timestamp;
+}
+
+export interface SchemaMigrationsTable {
+  version: number;
+  name: string;
+  applied_at: Timestamp;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  api_tokens: ApiTokensTable;
+  server_secrets: ServerSecretsTable;
+  oauth_apps: OAuthAppsTable;
+  credentials: CredentialsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  audit_events: AuditEventsTable;
+  credvault_migrations: SchemaMigrationsTable;
+}
