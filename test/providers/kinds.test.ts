@@ -69,6 +69,11 @@ describe.each(KINDS)('%s', (kind) => {
     expect(b.identity).toEqual(a.identity);
   });
 
+  it('has exactly the fields of kinds.md', () => {
+    const expiry = kind.endsWith('_oauth2') ? ['expires_at', 'expires_in'] : [];
+    expect(Object.keys(spec.schema.shape).sort()).toEqual([...f.required, ...f.optional, ...expiry].sort());
+  });
+
   it('requires exactly the req fields', () => {
     const required = Object.entries(spec.schema.shape)
       .filter(([, field]) => !field.safeParse(undefined).success)

@@ -40,7 +40,7 @@ export function finalizeExpiry<P extends ExpiryProps>(props: P, now: Date): Fina
   if (props.expires_in !== undefined) {
     return { ok: true, props: Object.assign(out, { expires_at: new Date(now.getTime() + props.expires_in * 1000).toISOString() }) };
   }
-  if (props.expires_at === undefined && false) {
+  if (props.expires_at === undefined && typeof props.access_token === 'string') {
     return { ok: true, props: Object.assign(out, { expires_at: now.toISOString() }) };
   }
   return { ok: true, props: out };
