@@ -172,16 +172,12 @@ export function urlIdentityHost(url: string): string {
 }
 
 /**
- * Identity from a fingerprint of a secret. The secret may be missing when the caller sent
- * the mask; the result still names `secretField` so the service refuses the mask.
+ * Identity from a fingerprint of a secret, naming `secretField` so a masked value of that
+ * field can be refused. When the caller sent the mask, `value` is absent at run time and
+ * is handed to `ctx.fingerprint` as is: the service's context decides (it refuses the mask).
  */
-export function fingerprintIdentity(
-  field: string,
-  value: string | undefined,
-  ctx: IdentityContext,
-): Identity {
-  const fp = typeof value === 'string' ? ctx.fingerprint(value) : '';
-  return { value: `fp:${fp}`, secretField: field };
+export function fingerprintIdentity(field: string, value: string, ctx: IdentityContext): Identity {
+  return { value: `fp:${ctx.fingerprint(value)}`, secretField: field };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { fieldIssues, hostAllowed, normalizeSuffixes, urlIdentityHost } from '../../src/providers/normalize.js';
-import { createKindSpecs } from '../../src/providers/registry.js';
+import { createKindSpecs, kindSpec } from '../../src/providers/registry.js';
 import { FIXTURES, fp, NOW } from './fixtures.js';
 import { expectIssues, expectOk, importProps } from './helpers.js';
 
@@ -195,6 +195,24 @@ describe('identities', () => {
     expect(fromId).not.toBe(fromFp);
     expect(fromId.startsWith('account:')).toBe(true);
     expect(fromFp.startsWith('fp:')).toBe(true);
+  });
+
+  it('leaves a masked (absent) fingerprinted secret to the context, which refuses it', () => {
+    class Masked extends Error {}
+    const refusing = {
+      fingerprint: (s: string): string => {
+        if (typeof s !== 'string') throw new Masked();
+        return s;
+      },
+    };
+    // The service validates with schema.partial and calls identity through the generic KindSpec.
+    const sendgrid = kindSpec('sendgrid_key');
+    const masked = sendgrid.schema.partial({ api_key: true }).parse({ name: 'n' });
+    expect(() => sendgrid.identity(masked, refusing)).toThrow(Masked);
+    // With account_id, the masked key does not matter for the identity.
+    const stripe = kindSpec('stripe_key');
+    const withAccount = stripe.schema.partial({ secret: true }).parse({ account_id: 'acct_1' });
+    expect(stripe.identity(withAccount, refusing)).toEqual({ value: 'account:acct_1' });
   });
 
   it('trims identity fields', () => {
