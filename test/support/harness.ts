@@ -2,6 +2,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
 import { Writable } from 'node:stream';
 import { type Config, loadConfig } from '../../src/config.js';
+import { loggerOptions } from '../../src/http/logger.js';
 import { type Runtime, createRuntime } from '../../src/main.js';
 import { type StoreKind, type TestStore, openTestStore } from './stores.js';
 
@@ -17,7 +18,7 @@ export function captureLogger(level = 'info') {
       cb();
     },
   });
-  return { log: pino({ level, redact: { paths: ['req.headers.authorization'], censor: '[redacted]' } }, stream), lines };
+  return { log: pino(loggerOptions(level), stream), lines };
 }
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
@@ -70,9 +71,9 @@ function client(rt: Runtime, token: string, accountId: string): Client {
   };
 }
 
-export async function startHarness(kind: StoreKind, overrides: Record<string, string> = {}): Promise<Harness> {
-  const testStore = await openTestStore(kind);
-  const { log, lines } = captureLogger();
+export async function startHarness(kind: StoreKind, overrides: Record<string, string> = {}, opts: { dataDir?: string } = {}): Promise<Harness> {
+  const testStore = await openTestStore(kind, opts);
+  const { log, lines } = captureLogger(overrides.LOG_LEVEL ?? 'info');
   const rt = await createRuntime(testConfig(overrides), { store: testStore.store, log });
   const adminAccount = await rt.app.inject({ method: 'GET', url: '/v1/accounts/me', headers: { authorization: `Bearer ${BOOTSTRAP_TOKEN}` } });
   const admin = client(rt, BOOTSTRAP_TOKEN, (adminAccount.json() as { id: string }).id);

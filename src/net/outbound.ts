@@ -1,0 +1,243 @@
+/**
+ * The only HTTP client provider code gets (security.md A5, A6, A7, threat 1 "SSRF").
+ *
+ * - https only, except for the operator's override origins (CREDVAULT_PROVIDER_URL_<P>), which
+ *   alone may use http and loopback/private addresses.
+ * - The host is resolved once; if ANY address is non-public the request is refused; the
+ *   connection then goes to that checked address (a pinned `lookup`), while Host and TLS SNI keep
+ *   the name. A second DNS answer (rebinding) is never consulted.
+ * - One deadline covers DNS, connect, TLS, headers and body.
+ * - Redirects are never followed. A 3xx whose Location points to another origin (host, scheme or
+ *   port) is `redirect_refused` and its body is not read; a 3xx to the same origin, or without
+ *   Location, is returned as an ordinary response so the caller can decide, and any follow-up
+ *   goes through this client and its checks again.
+ * - Failures are results, never exceptions, and their messages name only the host (never the
+ *   path, query, headers or body, which may carry secrets).
+ */
+import { lookup as dnsLookup } from 'node:dns/promises';
+import http from 'node:http';
+import https from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
+import { isForbiddenAddress, parseHostLiteral } from './address.js';
+import { isForbiddenHostName } from './hosts.js';
+import type { NetFailureReason, OutboundHttp, OutboundRequest, OutboundResult } from './types.js';
+
+export interface OutboundHttpOptions {
+  /** Default deadline for the whole exchange; a request's own `timeoutMs` overrides it. */
+  timeoutMs: number;
+  /** Largest accepted response body; default 1 MiB. */
+  maxBodyBytes?: number;
+  /** The operator's override base URLs: only their origins may be http or loopback/private. */
+  allowedOrigins?: readonly string[];
+  /** Injectable resolver (tests); default `dns.promises.lookup` with `all: true`. */
+  lookup?: (host: string) => Promise<string[]>;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+type Failure = Extract<OutboundResult, { ok: false }>;
+
+function fail(reason: NetFailureReason, message: string): Failure {
+  return { ok: false, reason, message };
+}
+
+async function systemLookup(host: string): Promise<string[]> {
+  const answers = await dnsLookup(host, { all: true, verbatim: true });
+  return answers.map((a) => a.address);
+}
+
+function originOf(base: string): string {
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    throw new TypeError('allowedOrigins: every entry must be an absolute http(s) URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new TypeError('allowedOrigins: every entry must be an absolute http(s) URL');
+  }
+  return url.origin;
+}
+
+interface Target {
+  url: URL;
+  /** Host name or IP without brackets, as used for DNS, Host and SNI. */
+  host: string;
+  /** Canonical IP when the URL names an IP literal. */
+  literal: string | null;
+  /** The origin is one of the operator's overrides. */
+  trusted: boolean;
+}
+
+function checkUrl(raw: string, allowed: ReadonlySet<string>): Target | Failure {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return fail('blocked_host', 'the URL is not a valid absolute https URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return fail('blocked_host', 'only https URLs are allowed');
+  if (url.username !== '' || url.password !== '') {
+    return fail('blocked_host', `URL for ${url.host} carries credentials; send them in headers instead`);
+  }
+  const bracketed = url.hostname.startsWith('[') && url.hostname.endsWith(']');
+  const host = bracketed ? url.hostname.slice(1, -1) : url.hostname;
+  const literal = parseHostLiteral(host);
+  const trusted = allowed.has(url.origin);
+  if (!trusted) {
+    if (url.protocol !== 'https:') return fail('blocked_host', `only https URLs are allowed (${url.host})`);
+    if (literal !== null ? isForbiddenAddress(literal) : isForbiddenHostName(host)) {
+      return fail('blocked_host', `${url.host} is a loopback, private, link-local or otherwise non-public host`);
+    }
+  }
+  return { url, host, literal, trusted };
+}
+
+/** The address to connect to, checked unless the origin is trusted. */
+async function resolveTarget(t: Target, lookup: (host: string) => Promise<string[]>): Promise<string | Failure> {
+  if (t.literal !== null) return t.literal;
+  let addresses: string[];
+  try {
+    addresses = await lookup(t.host);
+  } catch {
+    return fail('network_error', `could not resolve ${t.url.host}`);
+  }
+  const first = addresses[0];
+  if (first === undefined) return fail('network_error', `could not resolve ${t.url.host}`);
+  if (!t.trusted && addresses.some((a) => isForbiddenAddress(a))) {
+    return fail('blocked_host', `${t.url.host} resolves to a loopback, private, link-local or otherwise non-public address`);
+  }
+  return parseHostLiteral(first) ?? first;
+}
+
+function requestHeaders(req: OutboundRequest): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers ?? {})) {
+    if (name.toLowerCase() !== 'accept-encoding') headers[name] = value;
+  }
+  headers['accept-encoding'] = 'identity';
+  const hasLength = Object.keys(headers).some((n) => n.toLowerCase() === 'content-length');
+  if (req.body !== undefined && !hasLength) headers['content-length'] = String(Buffer.byteLength(req.body));
+  return headers;
+}
+
+function responseHeaders(raw: http.IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+/** An error code is a fixed identifier (ECONNREFUSED, CERT_HAS_EXPIRED): safe to show. */
+function errorMessage(err: unknown, where: string): string {
+  const code = err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : '';
+  const safe = /^[A-Z0-9_]{1,64}$/.test(code) ? ` (${code})` : '';
+  if (code === 'ECONNREFUSED') return `connection to ${where} was refused`;
+  if (/CERT|TLS|SSL|SIGNATURE|ALTNAME/.test(code)) return `TLS with ${where} failed${safe}`;
+  return `request to ${where} failed${safe}`;
+}
+
+function sameOrigin(location: string, base: URL): boolean {
+  try {
+    return new URL(location, base).origin === base.origin;
+  } catch {
+    return false;
+  }
+}
+
+export function createOutboundHttp(opts: OutboundHttpOptions): OutboundHttp {
+  const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const lookup = opts.lookup ?? systemLookup;
+  const allowed: ReadonlySet<string> = new Set((opts.allowedOrigins ?? []).map(originOf));
+
+  function exchange(req: OutboundRequest, t: Target, timeoutMs: number): Promise<OutboundResult> {
+    const where = t.url.host;
+    return new Promise<OutboundResult>((settle) => {
+      let done = false;
+      let outgoing: http.ClientRequest | undefined;
+      const finish = (result: OutboundResult): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        outgoing?.destroy();
+        settle(result);
+      };
+      const timer = setTimeout(() => finish(fail('timeout', `${where} did not answer within ${timeoutMs} ms`)), timeoutMs);
+
+      const onResponse = (res: http.IncomingMessage): void => {
+        const status = res.statusCode ?? 0;
+        const location = res.headers.location;
+        if (status >= 300 && status < 400 && location !== undefined && !sameOrigin(location, t.url)) {
+          res.destroy();
+          finish(fail('redirect_refused', `${where} answered ${status} with a redirect to another origin; redirects are not followed`));
+          return;
+        }
+        const tooLarge = (): void => {
+          res.destroy();
+          finish(fail('too_large', `the answer from ${where} is larger than ${maxBody} bytes`));
+        };
+        const declared = Number(res.headers['content-length']);
+        if (Number.isFinite(declared) && declared > maxBody) return tooLarge();
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > maxBody) return tooLarge();
+          chunks.push(chunk);
+        });
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          finish({ ok: true, response: { status, headers: responseHeaders(res.headers), body } });
+        });
+        res.on('error', () => finish(fail('network_error', `connection to ${where} closed before the answer was complete`)));
+        res.on('close', () => finish(fail('network_error', `connection to ${where} closed before the answer was complete`)));
+      };
+
+      resolveTarget(t, lookup).then(
+        (pinned) => {
+          if (done) return;
+          if (typeof pinned !== 'string') return finish(pinned);
+          const family = isIP(pinned);
+          const pinnedLookup: LookupFunction = (_name, options, callback) => {
+            if (options.all === true) callback(null, [{ address: pinned, family }]);
+            else callback(null, pinned, family);
+          };
+          const secure = t.url.protocol === 'https:';
+          try {
+            outgoing = (secure ? https : http).request(
+              {
+                host: t.host,
+                port: t.url.port === '' ? undefined : Number(t.url.port),
+                path: `${t.url.pathname}${t.url.search}`,
+                method: req.method,
+                headers: requestHeaders(req),
+                lookup: pinnedLookup,
+                agent: false,
+                ...(secure && t.literal === null ? { servername: t.host.replace(/\.$/, '') } : {}),
+              },
+              onResponse,
+            );
+          } catch (err) {
+            return finish(fail('network_error', `request to ${where} could not be sent${err instanceof TypeError ? ' (invalid header)' : ''}`));
+          }
+          outgoing.on('error', (err) => finish(fail('network_error', errorMessage(err, where))));
+          outgoing.end(req.body);
+        },
+        () => finish(fail('network_error', `request to ${where} failed`)),
+      );
+    });
+  }
+
+  return {
+    async request(req: OutboundRequest): Promise<OutboundResult> {
+      try {
+        const target = checkUrl(req.url, allowed);
+        if ('ok' in target) return target;
+        return await exchange(req, target, req.timeoutMs ?? opts.timeoutMs);
+      } catch {
+        return fail('network_error', 'the request could not be made');
+      }
+    },
+  };
+}
