@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { CREDENTIAL_MASK } from '../crypto/secret-box.js';
-import type { ValidationErrors } from '../lib/errors.js';
+import { type ValidationErrors, addReason } from '../lib/errors.js';
 import { KINDS, type KindSpec } from '../providers/types.js';
 
 export interface ParsedProperties {
@@ -13,9 +13,7 @@ export interface ParsedProperties {
 
 /** Turns zod issues into `validation_errors` entries under `prefix`. */
 export function zodIssuesTo(errors: ValidationErrors, prefix: string, issues: z.core.$ZodIssue[]): void {
-  const add = (path: string, reason: string) => {
-    errors[path] = [...(errors[path] ?? []), reason];
-  };
+  const add = (path: string, reason: string) => addReason(errors, path, reason);
   for (const issue of issues) {
     const base = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
     if (issue.code === 'unrecognized_keys') {

@@ -13,7 +13,8 @@ import type { Scope } from '../accounts/tokens.js';
 import { requireScope } from '../accounts/service.js';
 import type { IdempotencyService } from '../idempotency/service.js';
 import { requestHash } from '../idempotency/service.js';
-import { RateLimitedError } from '../lib/errors.js';
+import { RateLimitedError, ValidationError } from '../lib/errors.js';
+import { findNulPath } from './nul.js';
 import { handleError } from './errors.js';
 import { createRateLimiter } from './rate-limit.js';
 import { registerRoutes, type Services } from './routes/index.js';
@@ -71,6 +72,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     const wait = limiter.take(auth.tokenId);
     if (wait > 0) throw new RateLimitedError(wait);
     req.auth = auth;
+  });
+
+  app.addHook('preValidation', async (req) => {
+    const where = findNulPath(req.body) ?? findNulPath(req.query);
+    if (where !== undefined) throw new ValidationError({ [where]: ['must not contain the NUL character (\\u0000)'] });
   });
 
   // Idempotency-Key on any authenticated POST: claim, replay, or reject (api.md §3.6).

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { AppError, type ValidationErrors } from '../lib/errors.js';
+import { AppError, type ValidationErrors, addReason } from '../lib/errors.js';
 
 export interface ErrorBody {
   summary: string;
@@ -21,10 +21,7 @@ const CONTEXT_PREFIX: Record<string, string> = { body: '', querystring: '', para
 export function issuesToValidationErrors(issues: ZodLikeIssue[], context: string | undefined): ValidationErrors {
   const out: ValidationErrors = {};
   const prefix = CONTEXT_PREFIX[context ?? 'body'] ?? '';
-  const add = (path: string, reason: string) => {
-    const key = prefix + (path || '(body)');
-    out[key] = [...(out[key] ?? []), reason];
-  };
+  const add = (path: string, reason: string) => addReason(out, prefix + (path || '(body)'), reason);
   for (const issue of issues) {
     const path = issue.instancePath.split('/').filter(Boolean).join('.');
     if (issue.keyword === 'unrecognized_keys' && Array.isArray(issue.params.keys)) {
@@ -58,6 +55,16 @@ function frameworkError(err: FastifyError): { status: number; summary: string } 
 }
 
 export function handleError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  try {
+    answerError(err, req, reply);
+  } catch (failure) {
+    // The error answer itself failed: still answer a generic 500, never the internals.
+    req.log.error({ err: { type: failure instanceof Error ? failure.name : 'unknown', stack: failure instanceof Error ? failure.stack : undefined } }, 'error handler failed');
+    void reply.code(500).send({ summary: `Something went wrong on our side. Quote request id ${String(req.id)} when reporting it.`, request_id: String(req.id) });
+  }
+}
+
+function answerError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
   if (hasZodFastifySchemaValidationErrors(err)) {
     const errors = issuesToValidationErrors(err.validation as unknown as ZodLikeIssue[], err.validationContext);
     const fields = Object.keys(errors);

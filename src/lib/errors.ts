@@ -58,11 +58,16 @@ export class RateLimitedError extends AppError {
   }
 }
 
-/** Merges validation error maps, keeping every reason. */
-export function mergeValidationErrors(...maps: ValidationErrors[]): ValidationErrors {
-  const out: ValidationErrors = {};
-  for (const m of maps) {
-    for (const [k, v] of Object.entries(m)) out[k] = [...(out[k] ?? []), ...v];
-  }
-  return out;
+/**
+ * Adds a reason under a field path. Paths come from request bodies, so a key such as
+ * `valueOf` or `__proto__` must never resolve to an inherited member.
+ */
+export function addReason(errors: ValidationErrors, path: string, reason: string): void {
+  const existing = Object.hasOwn(errors, path) ? errors[path] : undefined;
+  Object.defineProperty(errors, path, {
+    value: [...(existing ?? []), reason],
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }

@@ -5,7 +5,7 @@ export const MetadataSchema = z.record(z.string(), z.unknown()).describe('Free-f
 
 const SettingValue = z.union([z.string().max(16_384), z.number(), z.boolean(), z.null()]);
 export const SettingsSchema = z
-  .record(z.string().max(100), SettingValue)
+  .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,99}$/, 'setting names are letters, digits, _ . and -'), SettingValue)
   .describe(
     "Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked.",
   );

@@ -1,0 +1,342 @@
+/**
+ * What every provider module shares: sending through ctx.http, mapping answers to
+ * ProviderFailure, JSON parsing with zod, form bodies and Basic auth, OAuth token replies.
+ *
+ * Notes are sentences for a person: cause and fix. They are built only from constants, the
+ * provider's name, HTTP status numbers and a short list of known OAuth error codes; never from
+ * a provider body, a header, a URL or a secret (security.md C8, A5).
+ */
+import { z } from 'zod';
+import type { NetFailureReason, OutboundRequest, OutboundResponse } from '../../net/types.js';
+import type {
+  HealthReason,
+  OAuthAppSecrets,
+  ProviderContext,
+  ProviderCredential,
+  ProviderFailure,
+  RefreshSuccess,
+} from '../module.js';
+
+/** Provider-specific words used to build notes. */
+export interface Wording {
+  /** Display name, e.g. "Salesforce". */
+  provider: string;
+  /** What was presented, e.g. "the access token", "the API key". */
+  credential: string;
+  /** How a person fixes a rejected credential (sentence). */
+  reauth: string;
+  /** How a person fixes a 403 (sentence). */
+  permissions: string;
+  /** What a 404 means for this provider (sentence); a generic one otherwise. */
+  notFound?: string;
+}
+
+export type Sent = { ok: true; res: OutboundResponse } | ProviderFailure;
+export type Parsed<T> = { ok: true; data: T; res: OutboundResponse } | ProviderFailure;
+/** A provider's own reading of an answer (GraphQL errors in a 200, quirky codes...). */
+export type Classify = (res: OutboundResponse, json: unknown) => ProviderFailure | undefined;
+/** Rate-limit reset headers other than Retry-After. */
+export interface ResetHeader {
+  name: string;
+  unit: 'epoch_s' | 'epoch_ms' | 'delta_s';
+}
+
+export function failure(
+  reason: HealthReason,
+  note: string,
+  extra: { status?: number; retryAfterSeconds?: number | undefined } = {},
+): ProviderFailure {
+  const f: ProviderFailure = { ok: false, reason, note };
+  if (extra.status !== undefined) f.status = extra.status;
+  if (extra.retryAfterSeconds !== undefined) f.retryAfterSeconds = extra.retryAfterSeconds;
+  return f;
+}
+
+export function isFailure(v: { ok: boolean }): v is ProviderFailure {
+  return !v.ok;
+}
+
+// ---------------------------------------------------------------- requests
+
+/** `base` + `path`, without a doubled slash. */
+export function join(base: string, path: string): string {
+  return `${base.replace(/\/+$/, '')}${path.startsWith('/') ? path : `/${path}`}`;
+}
+
+export function formBody(fields: Record<string, string | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) params.append(k, v);
+  return params.toString();
+}
+
+export function basicAuth(user: string, pass: string): string {
+  return `Basic ${Buffer.from(`${user}:${pass}`, 'utf8').toString('base64')}`;
+}
+
+export const FORM = 'application/x-www-form-urlencoded';
+export const JSON_TYPE = 'application/json';
+
+export function header(res: OutboundResponse, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [k, v] of Object.entries(res.headers)) if (k.toLowerCase() === wanted) return v;
+  return undefined;
+}
+
+const NET_NOTES: Record<NetFailureReason, { reason: HealthReason; note: (p: string) => string }> = {
+  timeout: {
+    reason: 'timeout',
+    note: (p) => `${p} did not answer in time. credvault will retry later; if this keeps happening, check ${p}'s status page or raise CREDVAULT_PROVIDER_TIMEOUT_MS.`,
+  },
+  network_error: {
+    reason: 'network_error',
+    note: (p) => `credvault could not connect to ${p}. It will retry; if this persists, check outbound network access and DNS from the credvault host.`,
+  },
+  blocked_host: {
+    reason: 'blocked_host',
+    note: (p) => `credvault refused to contact the ${p} host because it is not an allowed public address. Check the host stored in the credential and the operator's provider host allowlist.`,
+  },
+  too_large: {
+    reason: 'invalid_response',
+    note: (p) => `${p} sent an answer larger than credvault accepts. credvault will retry; if this persists, check the configured base URL for ${p}.`,
+  },
+  redirect_refused: {
+    reason: 'invalid_response',
+    note: (p) => `${p} answered with a redirect, which credvault does not follow. Check the host stored in the credential (a renamed instance or domain) and the configured base URL.`,
+  },
+};
+
+/** One request through ctx.http; net failures become ProviderFailures (message dropped: C8). */
+export async function send(ctx: ProviderContext, w: Wording, req: OutboundRequest): Promise<Sent> {
+  const result = await ctx.http.request(req);
+  if (result.ok) return { ok: true, res: result.response };
+  const known = NET_NOTES[result.reason];
+  return failure(known.reason, known.note(w.provider));
+}
+
+// ---------------------------------------------------------------- answers
+
+/** Seconds to wait: Retry-After (seconds, fractional seconds or an HTTP date), else reset headers. */
+export function retryAfterSeconds(res: OutboundResponse, now: Date, resets: readonly ResetHeader[] = []): number | undefined {
+  const ra = header(res, 'retry-after')?.trim();
+  if (ra !== undefined && ra !== '') {
+    const n = Number(ra);
+    if (Number.isFinite(n) && n >= 0) return Math.ceil(n);
+    const at = Date.parse(ra);
+    if (!Number.isNaN(at)) return Math.max(0, Math.ceil((at - now.getTime()) / 1000));
+  }
+  for (const r of resets) {
+    const n = Number(header(res, r.name)?.trim());
+    if (!Number.isFinite(n) || n < 0) continue;
+    if (r.unit === 'delta_s') return Math.ceil(n);
+    const at = r.unit === 'epoch_ms' ? n : n * 1000;
+    return Math.max(0, Math.ceil((at - now.getTime()) / 1000));
+  }
+  return undefined;
+}
+
+export function rateLimited(w: Wording, res: OutboundResponse, retryAfter: number | undefined): ProviderFailure {
+  const wait = retryAfter === undefined ? '' : `; it asked to wait ${retryAfter} seconds`;
+  return failure('rate_limited', `${w.provider} is rate limiting credvault (HTTP ${res.status})${wait}. The check backs off and retries automatically.`, {
+    status: res.status,
+    retryAfterSeconds: retryAfter,
+  });
+}
+
+export function unauthorized(w: Wording, status: number, what = `${w.credential}`): ProviderFailure {
+  return failure('unauthorized', `${w.provider} rejected ${what} (HTTP ${status}): it is invalid, expired or revoked. ${w.reauth}`, { status });
+}
+
+export function forbidden(w: Wording, status: number, reason: 'forbidden' | 'missing_scope' = 'forbidden'): ProviderFailure {
+  const cause = reason === 'missing_scope' ? 'lacks a scope or permission this check needs' : 'is not allowed to do this';
+  return failure(reason, `${w.provider} refused the request (HTTP ${status}): ${w.credential} is valid but ${cause}. ${w.permissions}`, { status });
+}
+
+/** The default reading of an HTTP status. */
+export function httpFailure(w: Wording, res: OutboundResponse, now: Date, resets: readonly ResetHeader[] = []): ProviderFailure {
+  const s = res.status;
+  if (s === 401) return unauthorized(w, s);
+  if (s === 403) return forbidden(w, s);
+  if (s === 404) {
+    const note = w.notFound ?? `${w.provider} answered 404 Not Found for the account behind ${w.credential}; it may have been deleted or uninstalled. ${w.reauth}`;
+    return failure('not_found', note, { status: s });
+  }
+  if (s === 429) return rateLimited(w, res, retryAfterSeconds(res, now, resets));
+  if (s >= 500) {
+    return failure('provider_error', `${w.provider} had a server error (HTTP ${s}). The fault is on ${w.provider}'s side; credvault will retry.`, { status: s });
+  }
+  if (s >= 200 && s < 300) return invalidResponse(w, s);
+  return failure('provider_error', `${w.provider} answered HTTP ${s}, which credvault did not expect for this check. credvault will retry; if it persists, check the credential's fields and ${w.provider}'s API status.`, { status: s });
+}
+
+export function invalidResponse(w: Wording, status: number): ProviderFailure {
+  return failure('invalid_response', `${w.provider} answered HTTP ${status} but not in the format credvault expects (likely an API change or a proxy in between). credvault will retry; if it persists, report it to the credvault maintainers.`, { status });
+}
+
+export function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface CallOptions<S extends z.ZodType> {
+  schema: S;
+  classify?: Classify;
+  resets?: readonly ResetHeader[];
+}
+
+/** Sends, lets the provider classify, maps non-2xx, then parses a 2xx body with `schema`. */
+export async function callJson<S extends z.ZodType>(
+  ctx: ProviderContext,
+  w: Wording,
+  req: OutboundRequest,
+  opts: CallOptions<S>,
+): Promise<Parsed<z.output<S>>> {
+  const sent = await send(ctx, w, req);
+  if (!sent.ok) return sent;
+  const { res } = sent;
+  const json = safeJson(res.body);
+  const custom = opts.classify?.(res, json);
+  if (custom) return custom;
+  if (res.status < 200 || res.status >= 300) return httpFailure(w, res, ctx.now(), opts.resets);
+  const parsed = opts.schema.safeParse(json);
+  if (!parsed.success) return invalidResponse(w, res.status);
+  return { ok: true, data: parsed.data, res };
+}
+
+// ---------------------------------------------------------------- OAuth
+
+const digits = z.string().regex(/^\d+$/).transform(Number);
+
+/** RFC 6749 §5.1 token reply; providers add fields (kept by `.loose()`). */
+export const tokenReply = z
+  .object({
+    access_token: z.string().min(1),
+    refresh_token: z.string().min(1).optional(),
+    expires_in: z.union([z.number(), digits]).optional(),
+    scope: z.string().optional(),
+    token_type: z.string().optional(),
+  })
+  .loose();
+export type TokenReply = z.output<typeof tokenReply>;
+
+/** RFC 6749 §5.2 error reply. */
+export const oauthError = z.object({ error: z.string(), error_description: z.string().optional() }).loose();
+
+export interface TokenRequest {
+  url: string;
+  form: Record<string, string | undefined>;
+  /** Client authentication by Basic header; otherwise the form carries it. */
+  basic?: { user: string; pass: string };
+  headers?: Record<string, string>;
+  /** True when the client id/secret are the credential itself (client-credentials kinds). */
+  clientIsCredential?: boolean;
+  classify?: Classify;
+  resets?: readonly ResetHeader[];
+}
+
+/** POSTs a form to a token endpoint and reads the reply or the OAuth error. */
+export async function requestToken(
+  ctx: ProviderContext,
+  w: Wording,
+  tr: TokenRequest,
+): Promise<{ ok: true; reply: TokenReply; json: unknown } | ProviderFailure> {
+  const headers: Record<string, string> = { 'content-type': FORM, accept: JSON_TYPE, ...tr.headers };
+  if (tr.basic) headers.authorization = basicAuth(tr.basic.user, tr.basic.pass);
+  const sent = await send(ctx, w, { method: 'POST', url: tr.url, headers, body: formBody(tr.form) });
+  if (!sent.ok) return sent;
+  const { res } = sent;
+  const json = safeJson(res.body);
+  const custom = tr.classify?.(res, json);
+  if (custom) return custom;
+  if (res.status >= 200 && res.status < 300) {
+    const reply = tokenReply.safeParse(json);
+    return reply.success ? { ok: true, reply: reply.data, json } : invalidResponse(w, res.status);
+  }
+  const err = oauthError.safeParse(json);
+  if (err.success) {
+    const mapped = oauthErrorFailure(w, res, err.data.error, tr.clientIsCredential === true);
+    if (mapped) return mapped;
+  }
+  return httpFailure(w, res, ctx.now(), tr.resets);
+}
+
+function oauthErrorFailure(w: Wording, res: OutboundResponse, code: string, clientIsCredential: boolean): ProviderFailure | undefined {
+  const status = res.status;
+  switch (code) {
+    case 'invalid_grant':
+      return invalidGrant(w, status);
+    case 'invalid_client':
+    case 'unauthorized_client':
+      if (clientIsCredential) {
+        return failure('unauthorized', `${w.provider} rejected the client id or secret (${code}). ${w.reauth}`, { status });
+      }
+      return failure('misconfigured', `${w.provider} rejected the OAuth app's client id or secret (${code}). Check the OAuth app configured in credvault for ${w.provider} against the app's settings at ${w.provider}.`, { status });
+    case 'invalid_scope':
+    case 'insufficient_scope':
+      return forbidden(w, status, 'missing_scope');
+    case 'access_denied':
+      return status === 403 ? forbidden(w, status) : unauthorized(w, status);
+    default:
+      return undefined;
+  }
+}
+
+export function invalidGrant(w: Wording, status: number): ProviderFailure {
+  return failure('invalid_grant', `${w.provider} refused the refresh token (invalid_grant): the grant was revoked, expired or already used. ${w.reauth}`, { status });
+}
+
+/** A RefreshSuccess from a token reply; the refresh token only when it changed (rotation). */
+export function refreshSuccess(reply: TokenReply, now: Date, sentRefreshToken: string | undefined, learned?: Record<string, unknown>): RefreshSuccess {
+  const out: RefreshSuccess = { ok: true, accessToken: reply.access_token };
+  if (reply.expires_in !== undefined && Number.isFinite(reply.expires_in) && reply.expires_in > 0) {
+    out.expiresAt = new Date(now.getTime() + reply.expires_in * 1000);
+  }
+  if (reply.refresh_token !== undefined && reply.refresh_token !== sentRefreshToken) out.refreshToken = reply.refresh_token;
+  if (learned && Object.keys(learned).length > 0) out.learned = learned;
+  return out;
+}
+
+// ---------------------------------------------------------------- credential fields
+
+export function prop(cred: ProviderCredential, key: string): string | undefined {
+  const v = cred.properties[key];
+  if (typeof v === 'string' && v.trim() !== '') return v.trim();
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  return undefined;
+}
+
+export function missingField(w: Wording, field: string): ProviderFailure {
+  return failure('misconfigured', `The credential has no ${field}, which ${w.provider} needs for this check. Import the credential again with ${field} set.`);
+}
+
+export function needApp(ctx: ProviderContext, w: Wording): OAuthAppSecrets | ProviderFailure {
+  const app = ctx.oauthApp;
+  if (app && app.clientId !== '' && app.clientSecret !== '') return app;
+  return failure('misconfigured', `No ${w.provider} OAuth app with a client id and secret is configured in credvault for this credential. Create or fix the ${w.provider} OAuth app, then check again.`);
+}
+
+export function noAccessToken(w: Wording): ProviderFailure {
+  return failure('misconfigured', `There is no current ${w.provider} access token to check with. Refresh the credential first (credvault does so before checks when it holds a refresh token); if refreshing fails, re-authorize.`);
+}
+
+/** True when `host` is one of `suffixes` or a subdomain of one. */
+export function hostUnder(host: string, suffixes: readonly string[]): boolean {
+  const h = host.toLowerCase().replace(/\.$/, '');
+  return suffixes.some((s) => h === s || h.endsWith(`.${s}`));
+}
+
+/** The host of an https URL, or undefined. */
+export function httpsHost(url: string): string | undefined {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'https:' && u.hostname !== '' ? u.host.toLowerCase() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function bearer(token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}`, accept: JSON_TYPE };
+}
