@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOAuthApp } from '../support/api.js';
-import { type Client, type Harness, startHarness } from '../support/harness.js';
+import { type Harness, startHarness } from '../support/harness.js';
 import { STORE_KINDS } from '../support/stores.js';
 
 type Cred = { id: string; name: string | null; kind: string; metadata: Record<string, unknown>; properties: Record<string, unknown>; updated_at: string; health: { status: string } };
