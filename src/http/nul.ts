@@ -13,7 +13,7 @@ export function findNulPath(value: unknown, path: string[] = []): string | undef
   }
   if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
-      if (k.includes('\u0000')) return [...path, k.replace(/\u0000/g, '\\u0000')].join('.');
+      if (k.includes('\u0000')) return [...path, k.split('\u0000').join('\\u0000')].join('.');
       const p = findNulPath(v, [...path, k]);
       if (p !== undefined) return p;
     }
