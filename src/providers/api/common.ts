@@ -8,26 +8,18 @@
  */
 import { z } from 'zod';
 import type { NetFailureReason, OutboundRequest, OutboundResponse } from '../../net/types.js';
-import type {
-  HealthReason,
-  OAuthAppSecrets,
-  ProviderContext,
-  ProviderCredential,
-  ProviderFailure,
-  RefreshSuccess,
-} from '../module.js';
+import type { HealthReason, OAuthAppSecrets, ProviderContext, ProviderCredential, ProviderFailure, RefreshSuccess } from '../module.js';
 
-/** Provider-specific words used to build notes. */
+/**
+ * Provider-specific words for notes: display name ("Salesforce"), what was presented ("the
+ * access token"), and sentences saying how a person fixes a rejected credential, a 403 and
+ * (optionally) a 404.
+ */
 export interface Wording {
-  /** Display name, e.g. "Salesforce". */
   provider: string;
-  /** What was presented, e.g. "the access token", "the API key". */
   credential: string;
-  /** How a person fixes a rejected credential (sentence). */
   reauth: string;
-  /** How a person fixes a 403 (sentence). */
   permissions: string;
-  /** What a 404 means for this provider (sentence); a generic one otherwise. */
   notFound?: string;
 }
 
@@ -41,19 +33,11 @@ export interface ResetHeader {
   unit: 'epoch_s' | 'epoch_ms' | 'delta_s';
 }
 
-export function failure(
-  reason: HealthReason,
-  note: string,
-  extra: { status?: number; retryAfterSeconds?: number | undefined } = {},
-): ProviderFailure {
+export function failure(reason: HealthReason, note: string, extra: { status?: number; retryAfterSeconds?: number | undefined } = {}): ProviderFailure {
   const f: ProviderFailure = { ok: false, reason, note };
   if (extra.status !== undefined) f.status = extra.status;
   if (extra.retryAfterSeconds !== undefined) f.retryAfterSeconds = extra.retryAfterSeconds;
   return f;
-}
-
-export function isFailure(v: { ok: boolean }): v is ProviderFailure {
-  return !v.ok;
 }
 
 // ---------------------------------------------------------------- requests
@@ -82,35 +66,20 @@ export function header(res: OutboundResponse, name: string): string | undefined 
   return undefined;
 }
 
-const NET_NOTES: Record<NetFailureReason, { reason: HealthReason; note: (p: string) => string }> = {
-  timeout: {
-    reason: 'timeout',
-    note: (p) => `${p} did not answer in time. credvault will retry later; if this keeps happening, check ${p}'s status page or raise CREDVAULT_PROVIDER_TIMEOUT_MS.`,
-  },
-  network_error: {
-    reason: 'network_error',
-    note: (p) => `credvault could not connect to ${p}. It will retry; if this persists, check outbound network access and DNS from the credvault host.`,
-  },
-  blocked_host: {
-    reason: 'blocked_host',
-    note: (p) => `credvault refused to contact the ${p} host because it is not an allowed public address. Check the host stored in the credential and the operator's provider host allowlist.`,
-  },
-  too_large: {
-    reason: 'invalid_response',
-    note: (p) => `${p} sent an answer larger than credvault accepts. credvault will retry; if this persists, check the configured base URL for ${p}.`,
-  },
-  redirect_refused: {
-    reason: 'invalid_response',
-    note: (p) => `${p} answered with a redirect, which credvault does not follow. Check the host stored in the credential (a renamed instance or domain) and the configured base URL.`,
-  },
+const NET_NOTES: Record<NetFailureReason, [HealthReason, (p: string) => string]> = {
+  timeout: ['timeout', (p) => `${p} did not answer in time. credvault will retry later; if this keeps happening, check ${p}'s status page or raise CREDVAULT_PROVIDER_TIMEOUT_MS.`],
+  network_error: ['network_error', (p) => `credvault could not connect to ${p}. It will retry; if this persists, check outbound network access and DNS from the credvault host.`],
+  blocked_host: ['blocked_host', (p) => `credvault refused to contact the ${p} host because it is not an allowed public address. Check the host stored in the credential and the operator's provider host allowlist.`],
+  too_large: ['invalid_response', (p) => `${p} sent an answer larger than credvault accepts. credvault will retry; if this persists, check the configured base URL for ${p}.`],
+  redirect_refused: ['invalid_response', (p) => `${p} answered with a redirect, which credvault does not follow. Check the host stored in the credential (a renamed instance or domain) and the configured base URL.`],
 };
 
 /** One request through ctx.http; net failures become ProviderFailures (message dropped: C8). */
 export async function send(ctx: ProviderContext, w: Wording, req: OutboundRequest): Promise<Sent> {
   const result = await ctx.http.request(req);
   if (result.ok) return { ok: true, res: result.response };
-  const known = NET_NOTES[result.reason];
-  return failure(known.reason, known.note(w.provider));
+  const [reason, note] = NET_NOTES[result.reason];
+  return failure(reason, note(w.provider));
 }
 
 // ---------------------------------------------------------------- answers
@@ -143,12 +112,12 @@ export function rateLimited(w: Wording, res: OutboundResponse, retryAfter: numbe
 }
 
 export function unauthorized(w: Wording, status: number, what = `${w.credential}`): ProviderFailure {
-  return failure('unauthorized', `${w.provider} rejected ${what} (HTTP ${status}): it is invalid, expired or revoked. ${w.reauth}`, { status });
+  return failure('unauthorized', `${w.provider} rejected ${what} (HTTP ${status}) as invalid, expired or revoked. ${w.reauth}`, { status });
 }
 
 export function forbidden(w: Wording, status: number, reason: 'forbidden' | 'missing_scope' = 'forbidden'): ProviderFailure {
   const cause = reason === 'missing_scope' ? 'lacks a scope or permission this check needs' : 'is not allowed to do this';
-  return failure(reason, `${w.provider} refused the request (HTTP ${status}): ${w.credential} is valid but ${cause}. ${w.permissions}`, { status });
+  return failure(reason, `${w.provider} accepted ${w.credential} but refused the request (HTTP ${status}): the credential ${cause}. ${w.permissions}`, { status });
 }
 
 /** The default reading of an HTTP status. */
@@ -187,12 +156,7 @@ export interface CallOptions<S extends z.ZodType> {
 }
 
 /** Sends, lets the provider classify, maps non-2xx, then parses a 2xx body with `schema`. */
-export async function callJson<S extends z.ZodType>(
-  ctx: ProviderContext,
-  w: Wording,
-  req: OutboundRequest,
-  opts: CallOptions<S>,
-): Promise<Parsed<z.output<S>>> {
+export async function callJson<S extends z.ZodType>(ctx: ProviderContext, w: Wording, req: OutboundRequest, opts: CallOptions<S>): Promise<Parsed<z.output<S>>> {
   const sent = await send(ctx, w, req);
   if (!sent.ok) return sent;
   const { res } = sent;
@@ -211,13 +175,7 @@ const digits = z.string().regex(/^\d+$/).transform(Number);
 
 /** RFC 6749 §5.1 token reply; providers add fields (kept by `.loose()`). */
 export const tokenReply = z
-  .object({
-    access_token: z.string().min(1),
-    refresh_token: z.string().min(1).optional(),
-    expires_in: z.union([z.number(), digits]).optional(),
-    scope: z.string().optional(),
-    token_type: z.string().optional(),
-  })
+  .object({ access_token: z.string().min(1), refresh_token: z.string().min(1).optional(), expires_in: z.union([z.number(), digits]).optional(), scope: z.string().optional() })
   .loose();
 export type TokenReply = z.output<typeof tokenReply>;
 
@@ -237,11 +195,7 @@ export interface TokenRequest {
 }
 
 /** POSTs a form to a token endpoint and reads the reply or the OAuth error. */
-export async function requestToken(
-  ctx: ProviderContext,
-  w: Wording,
-  tr: TokenRequest,
-): Promise<{ ok: true; reply: TokenReply; json: unknown } | ProviderFailure> {
+export async function requestToken(ctx: ProviderContext, w: Wording, tr: TokenRequest): Promise<{ ok: true; reply: TokenReply; json: unknown } | ProviderFailure> {
   const headers: Record<string, string> = { 'content-type': FORM, accept: JSON_TYPE, ...tr.headers };
   if (tr.basic) headers.authorization = basicAuth(tr.basic.user, tr.basic.pass);
   const sent = await send(ctx, w, { method: 'POST', url: tr.url, headers, body: formBody(tr.form) });
@@ -339,4 +293,18 @@ export function httpsHost(url: string): string | undefined {
 
 export function bearer(token: string): Record<string, string> {
   return { authorization: `Bearer ${token}`, accept: JSON_TYPE };
+}
+
+/**
+ * For kinds that store no access token (ServiceNow, Workday): the one the caller passes in
+ * `properties.access_token` (fresh from refresh()), else one minted now with the refresh grant.
+ * Only for providers that do not rotate refresh tokens by default: a rotated token minted here
+ * could not be handed back (IdentifySuccess has no refreshToken field).
+ */
+type Refresher = (cred: ProviderCredential, ctx: ProviderContext) => Promise<RefreshSuccess | ProviderFailure>;
+export async function accessTokenFor(cred: ProviderCredential, ctx: ProviderContext, refresh: Refresher): Promise<{ ok: true; token: string } | ProviderFailure> {
+  const given = prop(cred, 'access_token');
+  if (given !== undefined) return { ok: true, token: given };
+  const r = await refresh(cred, ctx);
+  return r.ok ? { ok: true, token: r.accessToken } : r;
 }

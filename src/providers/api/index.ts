@@ -1,0 +1,40 @@
+/** One ProviderModule per provider of kinds.md; the compiler refuses a missing one. */
+import type { ProviderModule } from '../module.js';
+import type { Provider } from '../types.js';
+import { airtableModule } from './airtable.js';
+import { auth0Module } from './auth0.js';
+import { checkoutChampModule } from './checkout_champ.js';
+import { githubModule } from './github.js';
+import { hubspotModule } from './hubspot.js';
+import { linearModule } from './linear.js';
+import { marketoModule } from './marketo.js';
+import { netsuiteModule } from './netsuite.js';
+import { quickbooksModule } from './quickbooks.js';
+import { salesforceModule } from './salesforce.js';
+import { sendgridModule } from './sendgrid.js';
+import { servicenowModule } from './servicenow.js';
+import { shopifyModule } from './shopify.js';
+import { stripeModule } from './stripe.js';
+import { workdayModule } from './workday.js';
+
+export const PROVIDER_MODULES = {
+  airtable: airtableModule,
+  auth0: auth0Module,
+  checkout_champ: checkoutChampModule,
+  github: githubModule,
+  hubspot: hubspotModule,
+  linear: linearModule,
+  marketo: marketoModule,
+  netsuite: netsuiteModule,
+  quickbooks: quickbooksModule,
+  salesforce: salesforceModule,
+  sendgrid: sendgridModule,
+  servicenow: servicenowModule,
+  shopify: shopifyModule,
+  stripe: stripeModule,
+  workday: workdayModule,
+} satisfies Record<Provider, ProviderModule>;
+
+export function providerModule(provider: Provider): ProviderModule {
+  return PROVIDER_MODULES[provider];
+}
