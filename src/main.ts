@@ -3,6 +3,7 @@ import { createAccountService } from './accounts/service.js';
 import { createAuditService } from './audit/service.js';
 import type { Config } from './config.js';
 import { openServerKeys, resolveMasterKeys } from './crypto/boot.js';
+import { assertPrimaryNotRetired } from './crypto/rotation.js';
 import { createCredentialRepository } from './credentials/repository.js';
 import { createCredentialService } from './credentials/service.js';
 import { type App, buildApp } from './http/app.js';
@@ -48,6 +49,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     const db = store.db;
     await migrate(db);
     const keys = await openServerKeys(db, keySource.spec, clock);
+    await assertPrimaryNotRetired(db, keys.keyring);
     const accounts = createAccountService({ db, clock });
     const boot = await accounts.bootstrap(config.bootstrapToken);
     const audit = createAuditService({ db, clock });
