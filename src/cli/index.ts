@@ -2,6 +2,10 @@ import { Command, CommanderError } from 'commander';
 import { registerServe } from './commands/serve.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerKeys } from './commands/keys.js';
+import { registerCredentials } from './commands/credentials.js';
+import { registerOAuthApps } from './commands/oauth-apps.js';
+import { registerTokens } from './commands/tokens.js';
+import { registerAccounts } from './commands/accounts.js';
 
 export function buildCli(): Command {
   const program = new Command('credvault')
@@ -12,6 +16,10 @@ export function buildCli(): Command {
   registerServe(program);
   registerMigrate(program);
   registerKeys(program);
+  registerCredentials(program);
+  registerOAuthApps(program);
+  registerTokens(program);
+  registerAccounts(program);
   return program;
 }
 

@@ -40,15 +40,18 @@ function withApp(db: Db) {
 
 /** SQL for credentials; every statement is filtered by the caller's account. */
 export function createCredentialRepository(db: Db) {
-  return {
+  const repo = {
     /**
      * The import: one atomic INSERT ... ON CONFLICT DO UPDATE (api.md §3.4). `id` and
      * `created_at` survive a re-import; `name` and `metadata` only change when given.
+     * Bulk import sends many rows in one statement: their (provider, identity) must be
+     * distinct (PostgreSQL refuses to update one row twice) and share `given`.
      */
-    async upsert(c: NewCredential, given: { name: boolean; metadata: boolean }): Promise<CredentialRow> {
+    async upsertMany(rows: NewCredential[], given: { name: boolean; metadata: boolean }): Promise<CredentialRow[]> {
+      if (rows.length === 0) return [];
       return db
         .insertInto('credentials')
-        .values({
+        .values(rows.map((c) => ({
           id: c.id,
           account_id: c.account_id,
           provider: c.provider,
@@ -63,7 +66,7 @@ export function createCredentialRepository(db: Db) {
           health: JSON.stringify(c.health),
           created_at: c.now,
           updated_at: c.now,
-        })
+        })))
         .onConflict((oc) =>
           oc.constraint('credentials_identity').doUpdateSet((eb) => ({
             kind: eb.ref('excluded.kind'),
@@ -76,10 +79,27 @@ export function createCredentialRepository(db: Db) {
             health: eb.ref('excluded.health'),
             updated_at: eb.ref('excluded.updated_at'),
             version: sql<number>`credentials.version + 1`,
+            // New secrets: check soon, forget the old grant's schedule and cached token.
+            next_check_at: sql<Date>`clock_timestamp()`,
+            consecutive_failures: 0,
+            token_expires_at: null,
+            cached_token: null,
           })),
         )
         .returningAll()
-        .executeTakeFirstOrThrow();
+        .execute();
+    },
+
+    async upsert(c: NewCredential, given: { name: boolean; metadata: boolean }): Promise<CredentialRow> {
+      const [row] = await repo.upsertMany([c], given);
+      if (!row) throw new Error('The credential upsert returned no row.');
+      return row;
+    },
+
+    /** The OAuth apps of the account among `ids`, in one query (bulk import). */
+    async findOAuthApps(accountId: string, ids: string[]): Promise<OAuthAppRow[]> {
+      if (ids.length === 0) return [];
+      return db.selectFrom('oauth_apps').selectAll().where('account_id', '=', accountId).where('id', 'in', ids).execute();
     },
 
     async findSecretsByIdentity(accountId: string, provider: string, identity: string) {
@@ -138,6 +158,7 @@ export function createCredentialRepository(db: Db) {
       return Number(res.numDeletedRows) > 0;
     },
   };
+  return repo;
 }
 
 export type CredentialRepository = ReturnType<typeof createCredentialRepository>;

@@ -6,7 +6,8 @@ import { isUuid } from '../lib/ids.js';
 import type { OAuthAppRow, OAuthAppService } from '../oauth-apps/service.js';
 import type { IdentityContext, KindSpec } from '../providers/types.js';
 import { presentCredential } from './present.js';
-import type { CredentialRepository, CredentialRow } from './repository.js';
+import { createBulkOperations } from './bulk.js';
+import type { CredentialRepository, CredentialRow, NewCredential } from './repository.js';
 import type { CredentialView, ImportCredentialInput, ListCredentialsInput, PatchCredentialInput } from './schemas.js';
 import { parseProperties } from './validate.js';
 
@@ -24,6 +25,16 @@ export interface CredentialServiceDeps {
 
 class MaskedIdentity extends Error {}
 
+/** Looks an OAuth app up by id in the caller's account (bulk import passes one backed by a preloaded map). */
+export type FindOAuthApp = (id: string) => Promise<OAuthAppRow | undefined>;
+
+/** An import validated, identified and sealed, ready for the upsert. */
+export interface PreparedImport {
+  values: NewCredential;
+  given: { name: boolean; metadata: boolean };
+  app: OAuthAppRow | null;
+}
+
 /** AAD place of a credential secret: its natural key, which a re-import keeps (the id is not known before the upsert). */
 export function credentialSecretPlace(accountId: string, provider: string, identity: string, field: string) {
   return { table: 'credentials', accountId, rowId: `${provider}:${identity}`, field };
@@ -32,8 +43,17 @@ export function credentialSecretPlace(accountId: string, provider: string, ident
 export function createCredentialService(deps: CredentialServiceDeps) {
   const { repo, oauthApps, box, clock } = deps;
 
+  const findAppIn = (accountId: string): FindOAuthApp => async (id) => {
+    try {
+      return await oauthApps.getRow(accountId, id);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+      return undefined;
+    }
+  };
+
   async function checkOAuthApp(
-    accountId: string,
+    findApp: FindOAuthApp,
     id: string | null | undefined,
     spec: KindSpec | undefined,
     errors: ValidationErrors,
@@ -42,12 +62,7 @@ export function createCredentialService(deps: CredentialServiceDeps) {
       if (spec?.oauthApp === 'required') errors.oauth_app_id = [`is required for kind ${spec.kind}`];
       return null;
     }
-    let app: OAuthAppRow | undefined;
-    try {
-      app = await oauthApps.getRow(accountId, id);
-    } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
-    }
+    const app = await findApp(id);
     if (!app) {
       errors.oauth_app_id = ['does not name an OAuth app of this account'];
       return null;
@@ -59,11 +74,11 @@ export function createCredentialService(deps: CredentialServiceDeps) {
     return app;
   }
 
-  return {
-    async importCredential(accountId: string, input: ImportCredentialInput): Promise<CredentialView> {
+  /** Everything an import does but the write (shared by importCredential and bulk import). */
+  async function prepareImport(accountId: string, input: ImportCredentialInput, findApp = findAppIn(accountId)): Promise<PreparedImport> {
       const errors: ValidationErrors = {};
       const parsed = parseProperties({ ...input.properties }, deps.resolveKind, errors);
-      const app = await checkOAuthApp(accountId, input.oauth_app_id, parsed?.spec, errors);
+      const app = await checkOAuthApp(findApp, input.oauth_app_id, parsed?.spec, errors);
       if (!parsed || Object.keys(errors).length > 0) throw new ValidationError(errors);
       const { spec, masked } = parsed;
       let props = parsed.props;
@@ -119,8 +134,8 @@ export function createCredentialService(deps: CredentialServiceDeps) {
       }
       const now = clock.now();
       const propName = typeof props.name === 'string' ? props.name : null;
-      const row = await repo.upsert(
-        {
+      return {
+        values: {
           id: randomUUID(),
           account_id: accountId,
           provider: spec.provider,
@@ -134,11 +149,20 @@ export function createCredentialService(deps: CredentialServiceDeps) {
           health: { status: 'pending', notes: [], time: isoSeconds(now) },
           now,
         },
-        { name: input.name !== undefined, metadata: input.metadata !== undefined },
-      );
+        given: { name: input.name !== undefined, metadata: input.metadata !== undefined },
+        app,
+      };
+  }
+
+  return {
+    async importCredential(accountId: string, input: ImportCredentialInput): Promise<CredentialView> {
+      const prepared = await prepareImport(accountId, input);
+      const row = await repo.upsert(prepared.values, prepared.given);
       deps.afterImport?.(row);
-      return presentCredential(row, app);
+      return presentCredential(row, prepared.app);
     },
+
+    ...createBulkOperations({ repo, box, secretPlace: credentialSecretPlace, prepareImport, ...(deps.afterImport ? { afterImport: deps.afterImport } : {}) }),
 
     async get(accountId: string, id: string): Promise<CredentialView & { version: number }> {
       if (!isUuid(id)) throw new NotFoundError('credential');

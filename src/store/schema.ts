@@ -60,6 +60,12 @@ export interface CredentialsTable {
   version: Generated<number>;
   created_at: Timestamp;
   updated_at: Timestamp;
+  next_check_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  lease_owner: ColumnType<string | null, string | null | undefined, string | null>;
+  lease_expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  token_expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  cached_token: ColumnType<string | null, string | null | undefined, string | null>;
+  consecutive_failures: Generated<number>;
 }
 
 export interface IdempotencyKeysTable {

@@ -17,7 +17,8 @@ export function registerServe(program: Command): void {
         );
       }
       const address = await rt.app.listen({ port: config.port, host: config.host });
-      rt.log.info({ address, storage: rt.store.kind }, `credvault listening on ${address}`);
+      rt.log.info({ address, storage: rt.store.kind }, 'credvault listening');
+      process.stdout.write(`credvault listening on ${address} (storage: ${rt.store.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL'})\n`);
       await new Promise<void>((resolve) => {
         const stop = () => {
           rt.log.info('shutting down');

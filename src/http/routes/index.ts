@@ -4,6 +4,7 @@ import type { AuditService } from '../../audit/service.js';
 import type { CredentialService } from '../../credentials/service.js';
 import type { OAuthAppService } from '../../oauth-apps/service.js';
 import { accountRoutes } from './accounts.js';
+import { bulkRoutes } from './bulk.js';
 import { credentialRoutes } from './credentials.js';
 import { oauthAppRoutes } from './oauth-apps.js';
 
@@ -15,6 +16,7 @@ export interface Services {
 }
 
 export function registerRoutes(app: FastifyInstance, s: Services): void {
+  bulkRoutes(app, s.credentials, s.audit);
   credentialRoutes(app, s.credentials);
   oauthAppRoutes(app, s.oauthApps);
   accountRoutes(app, s.accounts, s.audit);

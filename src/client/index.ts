@@ -1,0 +1,85 @@
+/**
+ * The typed credvault client: `import { createCredvaultClient } from 'credvault/client'`.
+ *
+ * Every type comes from ./generated/openapi.ts, generated from the server's own OpenAPI
+ * document (`npm run generate:client`); nothing here restates a request or answer shape.
+ */
+import createClient, { type Client, type Middleware } from 'openapi-fetch';
+import type { paths } from './generated/openapi.js';
+
+export type { paths } from './generated/openapi.js';
+
+export interface CredvaultClientOptions {
+  /** Base URL of the server, e.g. http://127.0.0.1:8080 */
+  url: string;
+  /** An API token (sent as `Authorization: Bearer <token>`). */
+  token: string;
+  /** Extra headers on every request (e.g. a User-Agent). */
+  headers?: Record<string, string>;
+  /** A fetch implementation (defaults to the global one). */
+  fetch?: typeof fetch;
+}
+
+export type CredvaultClient = Client<paths>;
+
+type JsonOf<T> = T extends { content: { 'application/json': infer J } } ? J : never;
+type Post<P extends keyof paths> = paths[P] extends { post: infer O } ? O : never;
+type Get<P extends keyof paths> = paths[P] extends { get: infer O } ? O : never;
+type BodyOf<O> = O extends { requestBody?: infer B } ? JsonOf<NonNullable<B>> : never;
+type Answer<O, S extends number> = O extends { responses: infer R } ? (S extends keyof R ? JsonOf<R[S]> : never) : never;
+
+/** Names for the generated shapes most callers need. */
+export type Credential = Answer<Get<'/v1/credentials/{id}'>, 200>;
+export type ImportCredentialBody = BodyOf<Post<'/v1/credentials'>>;
+export type BulkImportResult = Answer<Post<'/v1/credentials/bulk'>, 200>['results'][number];
+export type ExportedCredential = Answer<Get<'/v1/credentials/export'>, 200>['data'][number];
+export type OAuthApp = Answer<Get<'/v1/oauth-apps/{id}'>, 200>;
+export type ErrorBody = Answer<Post<'/v1/credentials'>, 422>;
+
+/** An answer other than 2xx, with the server's error body (`summary`, `validation_errors`). */
+export class CredvaultError extends Error {
+  readonly status: number;
+  readonly body: ErrorBody | undefined;
+  constructor(status: number, body: ErrorBody | undefined) {
+    super(body?.summary ? `${status}: ${body.summary}` : `credvault answered ${status}`);
+    this.name = 'CredvaultError';
+    this.status = status;
+    this.body = body;
+  }
+}
+
+function isErrorBody(v: unknown): v is ErrorBody {
+  return typeof v === 'object' && v !== null && typeof (v as { summary?: unknown }).summary === 'string';
+}
+
+/**
+ * The answer's data, or a CredvaultError carrying the status and error body:
+ * `const cred = await unwrap(client.GET('/v1/credentials/{id}', { params: { path: { id } } }))`.
+ */
+export async function unwrap<D>(call: Promise<{ data?: D; error?: unknown; response: Response }>): Promise<D> {
+  const { data, error, response } = await call;
+  if (response.ok && data !== undefined) return data;
+  throw new CredvaultError(response.status, isErrorBody(error) ? error : undefined);
+}
+
+/** A client for one server and token; methods are typed by path: `client.POST('/v1/credentials', { body })`. */
+export function createCredvaultClient(opts: CredvaultClientOptions): CredvaultClient {
+  const client = createClient<paths>({
+    baseUrl: opts.url.replace(/\/+$/, ''),
+    headers: { ...opts.headers, authorization: `Bearer ${opts.token}` },
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+  });
+  // A body-less request must not claim a JSON body: the server answers 400 to an empty JSON body.
+  const noEmptyJson: Middleware = {
+    onRequest({ request }) {
+      if (request.body === null && request.headers.get('content-type')?.startsWith('application/json')) {
+        const headers = new Headers(request.headers);
+        headers.delete('content-type');
+        return new Request(request, { headers });
+      }
+      return undefined;
+    },
+  };
+  client.use(noEmptyJson);
+  return client;
+}

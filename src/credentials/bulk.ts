@@ -1,0 +1,184 @@
+import { CREDENTIAL_MASK, type SecretBox } from '../crypto/secret-box.js';
+import { ValidationError, type ValidationErrors } from '../lib/errors.js';
+import { isUuid } from '../lib/ids.js';
+import type { OAuthAppRow } from '../oauth-apps/service.js';
+import { presentCredential } from './present.js';
+import type { CredentialRepository, CredentialRow } from './repository.js';
+import type { CredentialView, ImportCredentialInput } from './schemas.js';
+import type { FindOAuthApp, PreparedImport, credentialSecretPlace } from './service.js';
+
+/** The error body a single import would answer, for one bulk item. */
+export interface ItemError {
+  summary: string;
+  validation_errors?: ValidationErrors;
+}
+
+export type BulkItemResult =
+  | { index: number; status: 200; credential: CredentialView }
+  | { index: number; status: 422; error: ItemError };
+
+/** One credential as an import body: what `credentials export` writes and `credentials import` reads. */
+export interface ExportedCredential {
+  name: string | null;
+  properties: Record<string, unknown>;
+  oauth_app_id: string | null;
+  metadata: Record<string, unknown>;
+}
+
+export interface BulkDeps {
+  repo: CredentialRepository;
+  box: SecretBox;
+  /** AAD place of a credential secret (passed in: service.ts owns it and imports this module). */
+  secretPlace: typeof credentialSecretPlace;
+  prepareImport(accountId: string, input: ImportCredentialInput, findApp?: FindOAuthApp): Promise<PreparedImport>;
+  afterImport?: (row: CredentialRow) => void;
+}
+
+export interface ExportQuery {
+  includeSecrets: boolean;
+  limit: number;
+  cursor?: string | undefined;
+  /** Called with the credentials whose secrets are about to be answered in plaintext (audit). */
+  onReveal?: (revealed: { id: string; fields: string[] }[]) => Promise<void>;
+}
+
+type Given = PreparedImport['given'];
+
+/** A masked secret needs the stored value of the same provider account: such items go one by one. */
+function hasMask(input: ImportCredentialInput): boolean {
+  return Object.values(input.properties).some((v) => v === CREDENTIAL_MASK);
+}
+
+/** PostgreSQL reports a deadlock as 40P01; the statement is safe to run again. */
+function isDeadlock(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && 'code' in err && (err as { code: unknown }).code === '40P01';
+}
+
+const key = (p: PreparedImport) => `${p.values.provider}\u0000${p.values.identity}`;
+
+/**
+ * Later items win, as if the batch had been imported one item at a time: a `name` or
+ * `metadata` an earlier item gave survives a later item that leaves it out.
+ */
+function merge(earlier: PreparedImport, later: PreparedImport): PreparedImport {
+  const values = { ...later.values };
+  if (!later.given.name && earlier.given.name) values.name = earlier.values.name;
+  if (!later.given.metadata && earlier.given.metadata) values.metadata = earlier.values.metadata;
+  return { values, app: later.app, given: { name: later.given.name || earlier.given.name, metadata: later.given.metadata || earlier.given.metadata } };
+}
+
+export function createBulkOperations(deps: BulkDeps) {
+  const { repo, box } = deps;
+
+  /** Writes distinct provider accounts: one statement per combination of `given` flags (usually one). */
+  async function writeDistinct(accountId: string, prepared: PreparedImport[]): Promise<Map<string, CredentialRow>> {
+    const groups = new Map<string, { given: Given; rows: PreparedImport[] }>();
+    for (const p of prepared) {
+      const g = `${p.given.name}/${p.given.metadata}`;
+      const group = groups.get(g) ?? { given: p.given, rows: [] };
+      group.rows.push(p);
+      groups.set(g, group);
+    }
+    const written = new Map<string, CredentialRow>();
+    for (const { given, rows } of groups.values()) {
+      // One lock order for every writer, so two overlapping batches cannot deadlock each other.
+      rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+      let result: CredentialRow[] | undefined;
+      for (let attempt = 1; !result; attempt++) {
+        try {
+          result = await repo.upsertMany(rows.map((r) => r.values), given);
+        } catch (err) {
+          if (!isDeadlock(err) || attempt >= 3) throw err;
+        }
+      }
+      for (const row of result) written.set(`${row.provider}\u0000${row.identity}`, row);
+    }
+    if (written.size !== prepared.length) throw new Error(`Bulk upsert wrote ${written.size} rows for ${prepared.length} provider accounts.`);
+    return written;
+  }
+
+  /** Prepares a run of items in memory and writes it with one multi-row upsert. */
+  async function importRun(accountId: string, run: { index: number; input: ImportCredentialInput }[], findApp: FindOAuthApp): Promise<BulkItemResult[]> {
+    const results: BulkItemResult[] = [];
+    const ok: { index: number; key: string }[] = [];
+    const latest = new Map<string, PreparedImport>();
+    for (const { index, input } of run) {
+      try {
+        const p = await deps.prepareImport(accountId, input, findApp);
+        const k = key(p);
+        const before = latest.get(k);
+        latest.set(k, before ? merge(before, p) : p);
+        ok.push({ index, key: k });
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        results.push({ index, status: 422, error: { summary: err.summary, validation_errors: err.validationErrors } });
+      }
+    }
+    const written = await writeDistinct(accountId, [...latest.values()]);
+    const views = new Map<string, CredentialView>();
+    for (const [k, row] of written) {
+      deps.afterImport?.(row);
+      views.set(k, presentCredential(row, latest.get(k)?.app ?? null));
+    }
+    for (const { index, key: k } of ok) {
+      const credential = views.get(k);
+      if (!credential) throw new Error('A bulk item lost its credential.');
+      results.push({ index, status: 200, credential });
+    }
+    return results;
+  }
+
+  return {
+    /**
+     * Bulk import (POST /v1/credentials/bulk): each item answers what a single import would,
+     * in order. Items are validated, identified and sealed in memory, the OAuth apps they name
+     * are loaded in one query, and each run of items is written with one multi-row upsert.
+     * Items carrying a masked secret run alone, in their place, because they read the stored
+     * value of the provider account that earlier items may just have written.
+     */
+    async importMany(accountId: string, inputs: ImportCredentialInput[]): Promise<BulkItemResult[]> {
+      const ids = [...new Set(inputs.map((i) => i.oauth_app_id).filter((id): id is string => typeof id === 'string' && isUuid(id)))];
+      const apps = new Map<string, OAuthAppRow>((await repo.findOAuthApps(accountId, ids)).map((a) => [a.id, a]));
+      const findApp: FindOAuthApp = async (id) => apps.get(id);
+
+      const results: BulkItemResult[] = [];
+      let run: { index: number; input: ImportCredentialInput }[] = [];
+      const flush = async () => {
+        if (run.length > 0) results.push(...(await importRun(accountId, run, findApp)));
+        run = [];
+      };
+      for (const [index, input] of inputs.entries()) {
+        if (!hasMask(input)) {
+          run.push({ index, input });
+          continue;
+        }
+        await flush();
+        results.push(...(await importRun(accountId, [{ index, input }], findApp)));
+      }
+      await flush();
+      return results.sort((a, b) => a.index - b.index);
+    },
+
+    /**
+     * A page of credentials as import bodies, newest first. Secrets are masked unless
+     * `includeSecrets`; then `onReveal` runs (the audit) before any plaintext is answered.
+     */
+    async exportPage(accountId: string, q: ExportQuery): Promise<{ data: ExportedCredential[]; next_cursor: string | null }> {
+      const page = await repo.list(accountId, {}, q.limit, q.cursor);
+      const data = page.rows.map((row) => {
+        const properties: Record<string, unknown> = { kind: row.kind, ...row.properties };
+        for (const [field, sealed] of Object.entries(row.secrets)) {
+          properties[field] = q.includeSecrets
+            ? box.open(sealed, deps.secretPlace(accountId, row.provider, row.identity, field))
+            : CREDENTIAL_MASK;
+        }
+        return { name: row.name, properties, oauth_app_id: row.oauth_app_id, metadata: row.metadata };
+      });
+      if (q.includeSecrets && q.onReveal) {
+        const revealed = page.rows.filter((r) => Object.keys(r.secrets).length > 0).map((r) => ({ id: r.id, fields: Object.keys(r.secrets) }));
+        if (revealed.length > 0) await q.onReveal(revealed);
+      }
+      return { data, next_cursor: page.next_cursor };
+    },
+  };
+}

@@ -1,0 +1,126 @@
+import type { FastifyInstance } from 'fastify';
+import { type ZodTypeProvider, validatorCompiler } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { requireScope } from '../../accounts/service.js';
+import type { AuditService } from '../../audit/service.js';
+import type { BulkItemResult } from '../../credentials/bulk.js';
+import { CredentialSchema, ImportCredentialBody, type ImportCredentialInput } from '../../credentials/schemas.js';
+import type { CredentialService } from '../../credentials/service.js';
+import { MetadataSchema } from '../../oauth-apps/schemas.js';
+import { issuesToValidationErrors } from '../errors.js';
+import { ErrorBodySchema, commonErrors } from './common.js';
+
+const tags = ['credentials'];
+export const BULK_MAX_ITEMS = 1000;
+
+const BulkImportBody = z.strictObject({
+  items: z
+    .array(ImportCredentialBody)
+    .min(1)
+    .max(BULK_MAX_ITEMS)
+    .describe(`1 to ${BULK_MAX_ITEMS} import bodies, each exactly what POST /v1/credentials takes.`),
+});
+
+/**
+ * What the body validator checks: only the envelope. Each item is checked on its own in the
+ * handler, so one bad item answers its own 422 instead of failing the whole batch.
+ */
+const BulkEnvelope = z.strictObject({ items: z.array(z.unknown()).min(1).max(BULK_MAX_ITEMS) });
+
+const BulkResultSchema = z.discriminatedUnion('status', [
+  z.object({ index: z.number().int(), status: z.literal(200), credential: CredentialSchema }),
+  z.object({ index: z.number().int(), status: z.literal(422), error: ErrorBodySchema }),
+]);
+
+const BulkImportAnswer = z
+  .object({ results: z.array(BulkResultSchema) })
+  .describe('One result per item, in order: the credential or the error body a single import of that item would answer.');
+
+const ExportQuery = z.strictObject({
+  include_secrets: z.enum(['true', 'false']).default('false').describe('true answers secrets in plaintext: needs the secrets:reveal scope, audited per credential'),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().optional(),
+});
+
+const ExportedCredentialSchema = z
+  .object({
+    name: z.string().nullable(),
+    properties: z.record(z.string(), z.unknown()),
+    oauth_app_id: z.string().nullable(),
+    metadata: MetadataSchema,
+  })
+  .describe('An import body: POST /v1/credentials (or an item of /v1/credentials/bulk) accepts it unchanged.');
+
+const ExportAnswer = z.object({ data: z.array(ExportedCredentialSchema), next_cursor: z.string().nullable() });
+
+/** A schema failure of one item, as the error handler would answer it for a single import. */
+function itemSchemaError(issues: z.core.$ZodIssue[]) {
+  const validation_errors = issuesToValidationErrors(
+    issues.map((i) => ({ instancePath: `/${i.path.join('/')}`, keyword: i.code, message: i.message, params: 'keys' in i ? { keys: i.keys } : {} })),
+    'body',
+  );
+  return { summary: `The request is invalid: check ${Object.keys(validation_errors).join(', ')}.`, validation_errors };
+}
+
+export function bulkRoutes(app: FastifyInstance, credentials: CredentialService, audit: AuditService): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.post('/v1/credentials/bulk', {
+    config: { scope: 'credentials:write' },
+    bodyLimit: 16 * 1024 * 1024,
+    // The route has a body only; its validator checks the envelope (see BulkEnvelope).
+    validatorCompiler: ({ method, url, httpPart }) => validatorCompiler({ schema: BulkEnvelope, method, url, ...(httpPart ? { httpPart } : {}) }),
+    schema: {
+      tags,
+      summary: `Import up to ${BULK_MAX_ITEMS} credentials in one request (each item an idempotent upsert)`,
+      description:
+        'Every item is validated and imported exactly as POST /v1/credentials would, and answers its own status (200 or 422) at its index. Items naming the same provider account answer the same credential; the later item wins. The request as a whole is 422 only when `items` is missing, empty or longer than 1000.',
+      body: BulkImportBody,
+      response: { 200: BulkImportAnswer, ...commonErrors },
+    },
+    handler: async (req) => {
+      const accountId = req.auth?.accountId ?? '';
+      const raw: unknown[] = req.body.items;
+      const valid: { index: number; input: ImportCredentialInput }[] = [];
+      const results: BulkItemResult[] = [];
+      for (const [index, item] of raw.entries()) {
+        const parsed = ImportCredentialBody.safeParse(item, { reportInput: false });
+        if (parsed.success) valid.push({ index, input: parsed.data });
+        else results.push({ index, status: 422, error: itemSchemaError(parsed.error.issues) });
+      }
+      const imported = await credentials.importMany(accountId, valid.map((v) => v.input));
+      for (const res of imported) {
+        const index = valid[res.index]?.index ?? -1;
+        results.push({ ...res, index });
+      }
+      return { results: results.sort((a, b) => a.index - b.index) };
+    },
+  });
+
+  r.get('/v1/credentials/export', {
+    config: { scope: 'credentials:read' },
+    schema: {
+      tags,
+      summary: 'Export credentials as import bodies, newest first (plaintext secrets with include_secrets=true and secrets:reveal)',
+      description:
+        'Each item of `data` is an import body that POST /v1/credentials accepts unchanged. Without include_secrets, secrets are the mask, which re-imports into the same account as "keep the stored value". With include_secrets=true (scope secrets:reveal) they are plaintext, and one audit event `credential.secret_revealed` is written per credential, naming the fields, never the values.',
+      querystring: ExportQuery,
+      response: { 200: ExportAnswer, ...commonErrors },
+    },
+    handler: async (req) => {
+      const auth = req.auth;
+      const includeSecrets = req.query.include_secrets === 'true';
+      if (includeSecrets && auth) requireScope(auth, 'secrets:reveal');
+      return credentials.exportPage(auth?.accountId ?? '', {
+        includeSecrets,
+        limit: req.query.limit,
+        cursor: req.query.cursor,
+        onReveal: async (revealed) => {
+          for (const { id, fields } of revealed) {
+            await audit.record({ accountId: auth?.accountId ?? '', actorTokenId: auth?.tokenId ?? null, action: 'credential.secret_revealed', credentialId: id, detail: { via: 'export', fields } });
+          }
+        },
+      });
+    },
+  });
+}
