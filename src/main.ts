@@ -14,12 +14,17 @@ import { createOAuthAppService } from './oauth-apps/service.js';
 import { createKindSpecs, resolveKind } from './providers/registry.js';
 import type { KindSpec } from './providers/types.js';
 import { type StoreHandle, openStore, pingStore } from './store/db.js';
+import { type HealthModule, createHealth } from './health/index.js';
+import type { ProviderModule } from './providers/module.js';
+import type { OutboundHttp } from './net/types.js';
+import type { Provider } from './providers/types.js';
 import { migrate } from './store/migrate.js';
 
 export interface Runtime {
   app: App;
   store: StoreHandle;
   log: Logger;
+  health: HealthModule;
   /** Set when this start created the first account with a generated token (print it once). */
   bootstrapToken?: string;
   close(): Promise<void>;
@@ -30,6 +35,11 @@ export interface RuntimeOptions {
   log?: Logger;
   /** Reuse an open store (tests share one PGlite per file). */
   store?: StoreHandle;
+  /** Replace provider modules or the outbound client (tests). */
+  modules?: Record<Provider, ProviderModule>;
+  http?: OutboundHttp;
+  nodeId?: string;
+  failpoint?: (name: string) => void;
 }
 
 /** The composition root: config → store → keys → services → HTTP. The only place that wires. */
@@ -55,16 +65,34 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     const audit = createAuditService({ db, clock });
     const oauthApps = createOAuthAppService({ db, box: keys.box, clock, audit });
     const specs: Record<string, KindSpec> = createKindSpecs({ extraHosts: config.providerHosts });
+    const spec = (k: string): KindSpec | undefined => {
+      const kind = resolveKind(k);
+      return kind ? specs[kind] : undefined;
+    };
+    const health = createHealth({
+      db,
+      box: keys.box,
+      clock,
+      log,
+      config,
+      audit,
+      oauthApps,
+      spec,
+      fingerprint: keys.fingerprint,
+      ...(opts.modules ? { modules: opts.modules } : {}),
+      ...(opts.http ? { http: opts.http } : {}),
+      ...(opts.nodeId ? { nodeId: opts.nodeId } : {}),
+      ...(opts.failpoint ? { failpoint: opts.failpoint } : {}),
+    });
     const credentials = createCredentialService({
       repo: createCredentialRepository(db),
       oauthApps,
       box: keys.box,
       clock,
       fingerprint: keys.fingerprint,
-      resolveKind: (k) => {
-        const kind = resolveKind(k);
-        return kind ? specs[kind] : undefined;
-      },
+      resolveKind: spec,
+      // The import answer does not wait for the check; the scheduler picks it up at once.
+      afterImport: () => health.scheduler.wake(),
     });
     const idempotency = createIdempotencyService({
       db,
@@ -77,6 +105,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       audit,
       credentials,
       oauthApps,
+      health: health.service,
       idempotency,
       ping: () => pingStore(db),
       rateLimitPerSecond: config.rateLimitPerSecond,
@@ -86,8 +115,10 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       app,
       store,
       log,
+      health,
       ...(boot.token ? { bootstrapToken: boot.token } : {}),
       async close() {
+        await health.scheduler.stop();
         await app.close();
         if (ownsStore) await store.close();
       },

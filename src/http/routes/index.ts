@@ -7,12 +7,15 @@ import { accountRoutes } from './accounts.js';
 import { bulkRoutes } from './bulk.js';
 import { credentialRoutes } from './credentials.js';
 import { oauthAppRoutes } from './oauth-apps.js';
+import { healthRoutes } from './health.js';
+import type { HealthService } from '../../health/service.js';
 
 export interface Services {
   accounts: AccountService;
   audit: AuditService;
   credentials: CredentialService;
   oauthApps: OAuthAppService;
+  health: HealthService;
 }
 
 export function registerRoutes(app: FastifyInstance, s: Services): void {
@@ -20,4 +23,5 @@ export function registerRoutes(app: FastifyInstance, s: Services): void {
   credentialRoutes(app, s.credentials);
   oauthAppRoutes(app, s.oauthApps);
   accountRoutes(app, s.accounts, s.audit);
+  healthRoutes(app, s.health, s.credentials, s.audit);
 }

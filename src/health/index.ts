@@ -1,0 +1,97 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { AuditService } from '../audit/service.js';
+import type { Config } from '../config.js';
+import type { SecretBox } from '../crypto/secret-box.js';
+import type { Clock } from '../lib/clock.js';
+import { createOutboundHttp } from '../net/outbound.js';
+import type { OutboundHttp } from '../net/types.js';
+import type { OAuthAppService } from '../oauth-apps/service.js';
+import { PROVIDER_MODULES } from '../providers/api/index.js';
+import type { ProviderModule } from '../providers/module.js';
+import type { KindSpec, Provider } from '../providers/types.js';
+import type { Db } from '../store/db.js';
+import { createContextFactory } from './context.js';
+import { createRunner } from './runner.js';
+import { createScheduler } from './scheduler.js';
+import { credentialSecrets } from './secrets.js';
+import { createHealthService } from './service.js';
+import { createHealthStore, extendLease } from './store.js';
+
+export interface HealthDeps {
+  db: Db;
+  box: SecretBox;
+  clock: Clock;
+  log: Logger;
+  config: Config;
+  audit: AuditService;
+  oauthApps: OAuthAppService;
+  spec(kind: string): KindSpec | undefined;
+  fingerprint(secret: string): string;
+  /** Defaults: the real provider modules and the SSRF-safe client. Tests may pass others. */
+  modules?: Record<Provider, ProviderModule>;
+  http?: OutboundHttp;
+  nodeId?: string;
+  failpoint?: (name: string) => void;
+}
+
+/** Wires checks, refresh and the scheduler: one place, dependencies passed in. */
+export function createHealth(d: HealthDeps) {
+  const nodeId = d.nodeId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  // A lease outlives one refresh plus one identify call, each bounded by the provider timeout.
+  const leaseMs = d.config.providerTimeoutMs * 3 + 5000;
+  const store = createHealthStore(d.db);
+  const secrets = credentialSecrets(d.box);
+  const modules = d.modules ?? PROVIDER_MODULES;
+  const http = d.http ?? createOutboundHttp({ timeoutMs: d.config.providerTimeoutMs, allowedOrigins: Object.values(d.config.providerUrls) });
+  const policy = {
+    intervalSeconds: d.config.checkIntervalSeconds,
+    refreshMarginSeconds: d.config.refreshMarginSeconds,
+    random: () => randomInt(0, 1_000_000) / 1_000_000,
+  };
+  const runner = createRunner({
+    store,
+    secrets,
+    clock: d.clock,
+    log: d.log,
+    modules,
+    spec: d.spec,
+    context: createContextFactory({ http, providerUrls: d.config.providerUrls, now: () => d.clock.now() }),
+    policy,
+    fingerprint: d.fingerprint,
+    nodeId,
+    ...(d.failpoint ? { failpoint: d.failpoint } : {}),
+    async oauthAppSecrets(accountId, appId) {
+      const row = await d.oauthApps.getRow(accountId, appId).catch(() => undefined);
+      if (!row) return undefined;
+      const revealed = d.oauthApps.reveal(row);
+      return { clientId: row.client_id, clientSecret: revealed.clientSecret, settings: { ...row.settings, ...revealed.settings } };
+    },
+  });
+  const scheduler = createScheduler({
+    store,
+    extend: (id) => extendLease(d.db, id, nodeId, leaseMs),
+    runner,
+    log: d.log,
+    nodeId,
+    leaseMs,
+    perProvider: d.config.providerConcurrency,
+  });
+  const service = createHealthService({
+    store,
+    runner,
+    secrets,
+    audit: d.audit,
+    clock: d.clock,
+    modules,
+    spec: d.spec,
+    nodeId,
+    leaseMs,
+    refreshMarginSeconds: d.config.refreshMarginSeconds,
+    wake: () => scheduler.wake(),
+  });
+  return { service, scheduler, runner, nodeId };
+}
+
+export type HealthModule = ReturnType<typeof createHealth>;

@@ -1,0 +1,182 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../lib/clock.js';
+import type { KindSpec } from '../providers/types.js';
+import type { OAuthAppSecrets, ProviderFailure, ProviderModule } from '../providers/module.js';
+import type { Provider } from '../providers/types.js';
+import type { ContextFactory } from './context.js';
+import { type SchedulePolicy, failedHealth, isTransient, nextBackoffCheck, nextRoutineCheck, okHealth, readHealth } from './model.js';
+import type { CredentialSecrets } from './secrets.js';
+import type { HealthStore, WorkResult, WorkRow } from './store.js';
+
+// Salesforce and Stripe Connect token replies carry no lifetime; assume an hour (Salesforce's
+// shortest default session timeout is 2 hours), so the token is renewed well before it dies.
+const DEFAULT_TOKEN_LIFETIME_S = 3600;
+
+export interface RunnerDeps {
+  store: HealthStore;
+  secrets: CredentialSecrets;
+  clock: Clock;
+  log: Logger;
+  modules: Record<Provider, ProviderModule>;
+  spec(kind: string): KindSpec | undefined;
+  oauthAppSecrets(accountId: string, appId: string): Promise<OAuthAppSecrets | undefined>;
+  context: ContextFactory;
+  policy: SchedulePolicy;
+  fingerprint(secret: string): string;
+  nodeId: string;
+  /** Test hook: called at named points (e.g. 'refresh:before-persist') so a test can crash there. */
+  failpoint?: (name: string) => void;
+}
+
+export interface WorkOptions {
+  identify: boolean;
+  forceRefresh?: boolean;
+}
+
+/** The current access token of a row and its expiry, wherever the kind keeps it. */
+export function currentToken(row: WorkRow, plain: Record<string, string>, cached: string | undefined, spec: KindSpec) {
+  const token = 'access_token' in spec.schema.shape ? plain.access_token : cached;
+  const prop = row.properties.expires_at;
+  const expiresAt = row.token_expires_at ?? (typeof prop === 'string' ? new Date(prop) : null);
+  return { token, expiresAt };
+}
+
+export function canRefresh(spec: KindSpec, plain: Record<string, string>, module: ProviderModule): boolean {
+  return spec.refreshable && module.refresh !== undefined && (spec.kind === 'github_app' || typeof plain.refresh_token === 'string');
+}
+
+/**
+ * Checks and refreshes one credential whose lease the caller holds. Provider calls happen with
+ * no transaction or row lock open; every write is guarded by lease owner and row version.
+ */
+export function createRunner(d: RunnerDeps) {
+  async function finish(row: WorkRow, r: WorkResult): Promise<WorkRow> {
+    const written = await d.store.write(row.id, d.nodeId, row.version, r, true);
+    if (written) return written;
+    // Re-imported or lease lost meanwhile: the newer state wins; let go of the lease.
+    await d.store.release(row.id, d.nodeId);
+    return (await d.store.get(row.id)) ?? row;
+  }
+
+  function failure(row: WorkRow, f: ProviderFailure, extra: WorkResult = {}): WorkResult {
+    const now = d.clock.now();
+    const prev = readHealth(row.health, now);
+    const next = isTransient(f.reason)
+      ? nextBackoffCheck(now, prev.consecutive_failures + 1, d.policy, f.retryAfterSeconds)
+      : nextRoutineCheck(now, d.policy, null);
+    const health = failedHealth(prev, f, now, next);
+    return { ...extra, health: { ...health }, healthStatus: health.status, nextCheckAt: next, consecutiveFailures: health.consecutive_failures };
+  }
+
+  /** Refreshes and persists before anything else happens (security.md R5). */
+  async function refresh(row: WorkRow, spec: KindSpec, module: ProviderModule, app: OAuthAppSecrets | undefined) {
+    const plain = d.secrets.openAll(row);
+    const ctx = d.context(module, app);
+    const refreshFn = module.refresh;
+    if (!refreshFn) return { ok: false as const, row, failure: { ok: false as const, reason: 'misconfigured' as const, note: 'This kind cannot be refreshed.' } };
+    const res = await refreshFn({ kind: spec.kind as never, properties: { ...row.properties, ...plain } }, ctx);
+    if (!res.ok) {
+      if (res.reason === 'invalid_grant') {
+        // Did another worker (or a re-import) change the refresh token meanwhile? Then this was a lost race, not a revocation.
+        const fresh = await d.store.get(row.id);
+        if (fresh && fresh.secrets.refresh_token !== row.secrets.refresh_token) return { ok: false as const, row: fresh, raced: true };
+      }
+      return { ok: false as const, row, failure: res };
+    }
+    d.failpoint?.('refresh:before-persist');
+    const now = d.clock.now();
+    const expiresAt = res.expiresAt ?? new Date(now.getTime() + DEFAULT_TOKEN_LIFETIME_S * 1000);
+    const secrets = { ...row.secrets };
+    const r: WorkResult = { tokenExpiresAt: expiresAt };
+    const properties: Record<string, unknown> = { ...row.properties };
+    if ('access_token' in spec.schema.shape) {
+      secrets.access_token = d.secrets.seal(row, row.identity, 'access_token', res.accessToken);
+      if ('expires_at' in spec.schema.shape) properties.expires_at = expiresAt.toISOString();
+    } else {
+      r.cachedToken = d.secrets.sealCached(row, row.identity, res.accessToken);
+    }
+    // A reply without refresh_token keeps the old one.
+    if (res.refreshToken) secrets.refresh_token = d.secrets.seal(row, row.identity, 'refresh_token', res.refreshToken);
+    for (const [k, v] of Object.entries(res.learned ?? {})) if (k in spec.schema.shape && !spec.secretFields.includes(k as never)) properties[k] = v;
+    r.secrets = secrets;
+    r.properties = properties;
+    // Persist before the lease is released; retry a failed write, the new tokens exist nowhere else.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const written = await d.store.write(row.id, d.nodeId, row.version, r, false);
+        if (written) return { ok: true as const, row: written, accessToken: res.accessToken, expiresAt };
+        d.log.warn({ credential_id: row.id }, 'refreshed tokens not stored: the credential was re-imported or the lease was lost');
+        return { ok: false as const, row: (await d.store.get(row.id)) ?? row, raced: true };
+      } catch (err) {
+        if (attempt >= 4) throw err;
+        d.log.error({ credential_id: row.id, attempt, err: { type: err instanceof Error ? err.name : 'unknown' } }, 'storing refreshed tokens failed; retrying');
+        await new Promise((r2) => setTimeout(r2, 200 * 2 ** attempt));
+      }
+    }
+  }
+
+  /** Folds what identify learned into properties; a learned account id becomes the identity when free. */
+  async function learn(row: WorkRow, spec: KindSpec, learned: Record<string, unknown>, r: WorkResult): Promise<string | undefined> {
+    const properties: Record<string, unknown> = { ...(r.properties ?? row.properties) };
+    for (const [k, v] of Object.entries(learned)) if (k in spec.schema.shape && !spec.secretFields.includes(k as never)) properties[k] = v;
+    r.properties = properties;
+    const plain = d.secrets.openAll(row);
+    let identity: string;
+    try {
+      identity = spec.identity({ ...properties, ...plain } as never, { fingerprint: d.fingerprint }).value;
+    } catch {
+      return undefined;
+    }
+    if (identity === row.identity) return undefined;
+    const holder = await d.store.holderOf(row.account_id, row.provider, identity);
+    if (holder && holder !== row.id) {
+      return `This credential belongs to the same provider account as credential ${holder}; keep one of them and delete the other.`;
+    }
+    r.identity = identity;
+    r.secrets = d.secrets.reseal(row, plain, identity);
+    const cached = d.secrets.openCached(row);
+    if (cached) r.cachedToken = d.secrets.sealCached(row, identity, cached);
+    return undefined;
+  }
+
+  return {
+    /** Refreshes when due (or forced) and optionally identifies; the caller holds the lease. */
+    async work(leased: WorkRow, opts: WorkOptions): Promise<WorkRow> {
+      let row = leased;
+      const spec = d.spec(row.kind);
+      const module = d.modules[row.provider as Provider];
+      if (!spec || !module) return finish(row, {});
+      const app = row.oauth_app_id ? await d.oauthAppSecrets(row.account_id, row.oauth_app_id) : undefined;
+      const now = d.clock.now();
+      const plain = d.secrets.openAll(row);
+      const { token, expiresAt } = currentToken(row, plain, d.secrets.openCached(row), spec);
+      const due = !token || !expiresAt || expiresAt.getTime() - d.policy.refreshMarginSeconds * 1000 <= now.getTime();
+      if (canRefresh(spec, plain, module) && (opts.forceRefresh || due)) {
+        const res = await refresh(row, spec, module, app);
+        if (!res.ok) {
+          if ('raced' in res) {
+            await d.store.release(row.id, d.nodeId);
+            return res.row;
+          }
+          return finish(row, failure(row, res.failure));
+        }
+        row = res.row;
+      }
+      if (!opts.identify) return finish(row, {});
+      const fresh = d.secrets.openAll(row);
+      const cached = d.secrets.openCached(row);
+      const properties = { ...row.properties, ...fresh, ...(cached && !('access_token' in spec.schema.shape) ? { access_token: cached } : {}) };
+      const res = await module.identify({ kind: spec.kind as never, properties }, d.context(module, app));
+      if (!res.ok) return finish(row, failure(row, res));
+      const r: WorkResult = {};
+      const conflict = await learn(row, spec, { ...(res.learned ?? {}) }, r);
+      const tokenExpiry = currentToken(row, fresh, cached, spec).expiresAt;
+      const next = nextRoutineCheck(d.clock.now(), d.policy, canRefresh(spec, fresh, module) ? tokenExpiry : null);
+      const warning = conflict ? { reason: 'misconfigured' as const, note: conflict } : res.warning;
+      const health = okHealth(d.clock.now(), next, warning);
+      return finish(row, { ...r, health: { ...health }, healthStatus: health.status, nextCheckAt: next, consecutiveFailures: 0, tokenExpiresAt: tokenExpiry });
+    },
+  };
+}
+
+export type Runner = ReturnType<typeof createRunner>;

@@ -1,0 +1,33 @@
+import { credentialSecretPlace } from '../credentials/service.js';
+import type { SecretBox } from '../crypto/secret-box.js';
+import type { WorkRow } from './store.js';
+
+/** Opens, seals and re-places the secrets of a credential row (AAD = account, provider, identity, field). */
+export function credentialSecrets(box: SecretBox) {
+  const place = (row: Pick<WorkRow, 'account_id' | 'provider'>, identity: string, field: string) =>
+    credentialSecretPlace(row.account_id, row.provider, identity, field);
+  return {
+    openAll(row: WorkRow): Record<string, string> {
+      const out: Record<string, string> = {};
+      for (const [field, env] of Object.entries(row.secrets)) out[field] = box.open(env, place(row, row.identity, field));
+      return out;
+    },
+    seal(row: WorkRow, identity: string, field: string, value: string): string {
+      return box.seal(value, place(row, identity, field));
+    },
+    /** Re-seals every secret under a new identity (the place is part of the AAD). */
+    reseal(row: WorkRow, plain: Record<string, string>, identity: string): Record<string, string> {
+      const out: Record<string, string> = {};
+      for (const [field, value] of Object.entries(plain)) out[field] = box.seal(value, place(row, identity, field));
+      return out;
+    },
+    openCached(row: WorkRow): string | undefined {
+      return row.cached_token ? box.open(row.cached_token, place(row, row.identity, 'cached_token')) : undefined;
+    },
+    sealCached(row: WorkRow, identity: string, token: string): string {
+      return box.seal(token, place(row, identity, 'cached_token'));
+    },
+  };
+}
+
+export type CredentialSecrets = ReturnType<typeof credentialSecrets>;

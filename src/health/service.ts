@@ -1,0 +1,136 @@
+import type { AuditService } from '../audit/service.js';
+import type { Clock } from '../lib/clock.js';
+import { AppError, NotFoundError } from '../lib/errors.js';
+import { isUuid } from '../lib/ids.js';
+import type { ProviderModule } from '../providers/module.js';
+import type { KindSpec, Provider } from '../providers/types.js';
+import { type Runner, canRefresh, currentToken } from './runner.js';
+import type { CredentialSecrets } from './secrets.js';
+import type { HealthStore, WorkRow } from './store.js';
+
+/** Which secret an API-key kind answers as its access token. */
+const STATIC_TOKEN_FIELD: Record<string, string> = {
+  stripe_key: 'secret',
+  sendgrid_key: 'api_key',
+  shopify_oauth2: 'access_token',
+  linear_oauth2: 'access_token',
+};
+
+export interface HealthServiceDeps {
+  store: HealthStore;
+  runner: Runner;
+  secrets: CredentialSecrets;
+  audit: AuditService;
+  clock: Clock;
+  modules: Record<Provider, ProviderModule>;
+  spec(kind: string): KindSpec | undefined;
+  nodeId: string;
+  leaseMs: number;
+  refreshMarginSeconds: number;
+  /** Wakes the scheduler (a credential became due). */
+  wake?: () => void;
+}
+
+export interface AccessToken {
+  credential_id: string;
+  access_token: string;
+  token_type: 'bearer';
+  expires_at: string | null;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function createHealthService(d: HealthServiceDeps) {
+  // In-process coalescing on top of the database lease: one refresh per credential per process.
+  const inflight = new Map<string, Promise<WorkRow>>();
+
+  async function owned(accountId: string, id: string): Promise<WorkRow> {
+    if (!isUuid(id)) throw new NotFoundError('credential');
+    const row = await d.store.get(id);
+    if (!row || row.account_id !== accountId) throw new NotFoundError('credential');
+    return row;
+  }
+
+  /** Takes the lease, waiting while another worker (here or on another node) holds it. */
+  async function withLease(id: string, fn: (row: WorkRow) => Promise<WorkRow>, stillNeeded: (row: WorkRow) => boolean): Promise<WorkRow> {
+    const deadline = Date.now() + d.leaseMs + 5000;
+    for (let wait = 50; ; wait = Math.min(wait * 2, 500)) {
+      const leased = await d.store.acquire(id, d.nodeId, d.leaseMs);
+      if (leased) {
+        if (!stillNeeded(leased)) {
+          await d.store.release(id, d.nodeId);
+          return leased;
+        }
+        return fn(leased);
+      }
+      const row = await d.store.get(id);
+      if (!row) throw new NotFoundError('credential');
+      if (!stillNeeded(row)) return row;
+      if (Date.now() > deadline) throw new AppError(503, 'Another worker is still busy with this credential; retry shortly.', { 'retry-after': '2' });
+      await sleep(wait);
+    }
+  }
+
+  function coalesce(key: string, run: () => Promise<WorkRow>): Promise<WorkRow> {
+    const existing = inflight.get(key);
+    if (existing) return existing;
+    const p = run().finally(() => inflight.delete(key));
+    inflight.set(key, p);
+    return p;
+  }
+
+  function tokenOf(row: WorkRow): { token: string | undefined; expiresAt: Date | null; fresh: boolean; refreshable: boolean } {
+    const spec = d.spec(row.kind);
+    const module = d.modules[row.provider as Provider];
+    if (!spec || !module) return { token: undefined, expiresAt: null, fresh: false, refreshable: false };
+    const plain = d.secrets.openAll(row);
+    const refreshable = canRefresh(spec, plain, module);
+    if (!refreshable) {
+      const field = STATIC_TOKEN_FIELD[row.kind];
+      return { token: field ? plain[field] : undefined, expiresAt: null, fresh: true, refreshable };
+    }
+    const { token, expiresAt } = currentToken(row, plain, d.secrets.openCached(row), spec);
+    const fresh = !!token && !!expiresAt && expiresAt.getTime() - d.refreshMarginSeconds * 1000 > d.clock.now().getTime();
+    return { token, expiresAt, fresh, refreshable };
+  }
+
+  return {
+    /** POST /v1/credentials/{id}/check: refresh when due, then ask the provider; answers the new state. */
+    async checkNow(accountId: string, id: string): Promise<WorkRow> {
+      await owned(accountId, id);
+      return coalesce(`check:${id}`, () => withLease(id, (row) => d.runner.work(row, { identify: true }), () => true));
+    },
+
+    /** A caller saw the provider refuse this credential: check at once. */
+    async report(accountId: string, id: string, statusCode: number, actorTokenId: string | null): Promise<WorkRow> {
+      await owned(accountId, id);
+      await d.audit.record({ accountId, actorTokenId, action: 'credential.health_reported', credentialId: id, detail: { status_code: statusCode } });
+      return coalesce(`check:${id}`, () => withLease(id, (row) => d.runner.work(row, { identify: true, forceRefresh: statusCode === 401 }), () => true));
+    },
+
+    /** POST /v1/credentials/{id}/access-token: a valid token, refreshed first when needed; audited. */
+    async accessToken(accountId: string, id: string, actorTokenId: string | null): Promise<AccessToken> {
+      let row = await owned(accountId, id);
+      let t = tokenOf(row);
+      if (!t.fresh && t.refreshable) {
+        row = await coalesce(`refresh:${id}`, () => withLease(id, (leased) => d.runner.work(leased, { identify: false }), (r) => !tokenOf(r).fresh));
+        t = tokenOf(row);
+      }
+      if (!t.token) {
+        throw new AppError(422, `Credentials of kind ${row.kind} have no access token to answer${t.refreshable ? ': the refresh failed, see the credential health.' : '.'}`);
+      }
+      if (!t.fresh) throw new AppError(409, 'The access token could not be refreshed; see the credential health for why.');
+      // The reveal is audited before it is answered: a failed audit write fails the reveal (C9).
+      await d.audit.record({ accountId, actorTokenId, action: 'credential.access_token_revealed', credentialId: id });
+      return { credential_id: id, access_token: t.token, token_type: 'bearer', expires_at: t.expiresAt ? t.expiresAt.toISOString() : null };
+    },
+
+    /** Called after an import: the credential is due now, and the scheduler is woken. */
+    async scheduleSoon(id: string): Promise<void> {
+      await d.store.dueNow(id);
+      d.wake?.();
+    },
+  };
+}
+
+export type HealthService = ReturnType<typeof createHealthService>;
