@@ -18,6 +18,7 @@ import { type HealthModule, createHealth } from './health/index.js';
 import type { ProviderModule } from './providers/module.js';
 import type { OutboundHttp } from './net/types.js';
 import type { Provider } from './providers/types.js';
+import { type Lookup, systemLookup, vetTenantHosts } from './net/tenant.js';
 import { migrate } from './store/migrate.js';
 
 export interface Runtime {
@@ -40,6 +41,8 @@ export interface RuntimeOptions {
   http?: OutboundHttp;
   nodeId?: string;
   failpoint?: (name: string) => void;
+  /** DNS used to vet tenant hosts at import (tests inject answers). */
+  lookup?: Lookup;
 }
 
 /** The composition root: config → store → keys → services → HTTP. The only place that wires. */
@@ -91,6 +94,11 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       clock,
       fingerprint: keys.fingerprint,
       resolveKind: spec,
+      vetProperties: (kind, props) => {
+        const provider = spec(kind)?.provider;
+        return vetTenantHosts(kind, props, opts.lookup ?? systemLookup(), provider !== undefined && config.providerUrls[provider] !== undefined);
+      },
+      ...(health.identifyAtImport ? { identifyAtImport: health.identifyAtImport } : {}),
       // The import answer does not wait for the check; the scheduler picks it up at once.
       afterImport: () => health.scheduler.wake(),
     });

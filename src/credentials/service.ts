@@ -19,6 +19,14 @@ export interface CredentialServiceDeps {
   fingerprint(secret: string): string;
   /** Kind lookup by canonical name or alias. */
   resolveKind(kind: string): KindSpec | undefined;
+  /** SSRF vetting of tenant hosts (DNS included); answers validation errors by field path. */
+  vetProperties?: (kind: string, props: Record<string, unknown>) => Promise<ValidationErrors>;
+  /**
+   * Asks the provider who a fingerprint-identified credential belongs to (kinds.md), so the
+   * upsert keys on the provider's own account id. Single imports only: bulk imports leave it
+   * to the first scheduled check.
+   */
+  identifyAtImport?: (spec: KindSpec, props: Record<string, unknown>, app: OAuthAppRow | null) => Promise<{ learned?: Record<string, unknown>; health: object }>;
   /** Called after each import (e.g. to schedule a health check); must not throw. */
   afterImport?: (row: CredentialRow) => void;
 }
@@ -75,13 +83,22 @@ export function createCredentialService(deps: CredentialServiceDeps) {
   }
 
   /** Everything an import does but the write (shared by importCredential and bulk import). */
-  async function prepareImport(accountId: string, input: ImportCredentialInput, findApp = findAppIn(accountId)): Promise<PreparedImport> {
+  async function prepareImport(
+    accountId: string,
+    input: ImportCredentialInput,
+    findApp = findAppIn(accountId),
+    opts: { identify?: boolean } = {},
+  ): Promise<PreparedImport> {
       const errors: ValidationErrors = {};
       const parsed = parseProperties({ ...input.properties }, deps.resolveKind, errors);
       const app = await checkOAuthApp(findApp, input.oauth_app_id, parsed?.spec, errors);
       if (!parsed || Object.keys(errors).length > 0) throw new ValidationError(errors);
       const { spec, masked } = parsed;
       let props = parsed.props;
+      if (deps.vetProperties) {
+        const refused = await deps.vetProperties(spec.kind, props);
+        if (Object.keys(refused).length > 0) throw new ValidationError(refused, 'credvault refuses to connect to that host; use the provider\'s public host name.');
+      }
 
       const ctx: IdentityContext = {
         fingerprint: (s) => {
@@ -122,6 +139,16 @@ export function createCredentialService(deps: CredentialServiceDeps) {
         props = fin.props as Record<string, unknown>;
       }
 
+      let health: object | undefined;
+      if (opts.identify && deps.identifyAtImport && spec.identity(props as never, ctx).secretField !== undefined) {
+        const found = await deps.identifyAtImport(spec, props, app);
+        health = found.health;
+        for (const [k, v] of Object.entries(found.learned ?? {})) {
+          if (k in spec.schema.shape && !(spec.secretFields as readonly string[]).includes(k)) props = { ...props, [k]: v };
+        }
+        identity = spec.identity(props as never, ctx).value;
+      }
+
       const plain: Record<string, unknown> = {};
       const secrets: Record<string, string> = {};
       const secretFields: readonly string[] = spec.secretFields;
@@ -146,7 +173,7 @@ export function createCredentialService(deps: CredentialServiceDeps) {
           properties: plain,
           secrets,
           metadata: input.metadata ?? {},
-          health: { status: 'pending', notes: [], time: isoSeconds(now) },
+          health: health ? { ...health } : { status: 'pending', notes: [], time: isoSeconds(now) },
           now,
         },
         given: { name: input.name !== undefined, metadata: input.metadata !== undefined },
@@ -156,7 +183,7 @@ export function createCredentialService(deps: CredentialServiceDeps) {
 
   return {
     async importCredential(accountId: string, input: ImportCredentialInput): Promise<CredentialView> {
-      const prepared = await prepareImport(accountId, input);
+      const prepared = await prepareImport(accountId, input, findAppIn(accountId), { identify: true });
       const row = await repo.upsert(prepared.values, prepared.given);
       deps.afterImport?.(row);
       return presentCredential(row, prepared.app);

@@ -18,6 +18,8 @@ import { createScheduler } from './scheduler.js';
 import { credentialSecrets } from './secrets.js';
 import { createHealthService } from './service.js';
 import { createHealthStore, extendLease } from './store.js';
+import { createImportIdentifier } from './import-identify.js';
+import type { OAuthAppRow } from '../oauth-apps/service.js';
 
 export interface HealthDeps {
   db: Db;
@@ -42,6 +44,10 @@ export function createHealth(d: HealthDeps) {
   // A lease outlives one refresh plus one identify call, each bounded by the provider timeout.
   const leaseMs = d.config.providerTimeoutMs * 3 + 5000;
   const store = createHealthStore(d.db);
+  const appSecrets = (row: OAuthAppRow) => {
+    const revealed = d.oauthApps.reveal(row);
+    return { clientId: row.client_id, clientSecret: revealed.clientSecret, settings: { ...row.settings, ...revealed.settings } };
+  };
   const secrets = credentialSecrets(d.box);
   const modules = d.modules ?? PROVIDER_MODULES;
   const http = d.http ?? createOutboundHttp({ timeoutMs: d.config.providerTimeoutMs, allowedOrigins: Object.values(d.config.providerUrls) });
@@ -64,9 +70,7 @@ export function createHealth(d: HealthDeps) {
     ...(d.failpoint ? { failpoint: d.failpoint } : {}),
     async oauthAppSecrets(accountId, appId) {
       const row = await d.oauthApps.getRow(accountId, appId).catch(() => undefined);
-      if (!row) return undefined;
-      const revealed = d.oauthApps.reveal(row);
-      return { clientId: row.client_id, clientSecret: revealed.clientSecret, settings: { ...row.settings, ...revealed.settings } };
+      return row ? appSecrets(row) : undefined;
     },
   });
   const scheduler = createScheduler({
@@ -91,7 +95,19 @@ export function createHealth(d: HealthDeps) {
     refreshMarginSeconds: d.config.refreshMarginSeconds,
     wake: () => scheduler.wake(),
   });
-  return { service, scheduler, runner, nodeId };
+  const identifier = createImportIdentifier({
+    modules,
+    http,
+    clock: d.clock,
+    policy,
+    timeoutMs: d.config.importIdentifyTimeoutMs,
+    context: (h) => createContextFactory({ http: h, providerUrls: d.config.providerUrls, now: () => d.clock.now() }),
+    displayName: (p) => p.replace(/_/g, ' ').replace(/\b\w/g, (c) => c.toUpperCase()),
+  });
+  const identifyAtImport = d.config.importIdentify
+    ? (spec: KindSpec, props: Record<string, unknown>, app: OAuthAppRow | null) => identifier(spec, props, app ? appSecrets(app) : undefined)
+    : undefined;
+  return { service, scheduler, runner, nodeId, identifyAtImport };
 }
 
 export type HealthModule = ReturnType<typeof createHealth>;

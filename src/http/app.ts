@@ -2,18 +2,14 @@ import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import {
-  type ZodTypeProvider,
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-} from 'fastify-type-provider-zod';
+import { type ZodTypeProvider, jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
 import type { AccountService, AuthContext } from '../accounts/service.js';
 import type { Scope } from '../accounts/tokens.js';
 import { requireScope } from '../accounts/service.js';
 import type { IdempotencyService } from '../idempotency/service.js';
 import { requestHash } from '../idempotency/service.js';
 import { RateLimitedError, ValidationError } from '../lib/errors.js';
+import { createFastSerializerCompiler } from '../lib/json-serializer.js';
 import { findNulPath } from './nul.js';
 import { handleError } from './errors.js';
 import { createRateLimiter } from './rate-limit.js';
@@ -54,7 +50,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       : Fastify({ ...base, logger: deps.logger === true })
   ).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  // Responses: zod schema → JSON Schema once → fast-json-stringify (still allowlisted), instead of a zod encode per answer.
+  app.setSerializerCompiler(createFastSerializerCompiler());
   // Only JSON is accepted: without this, text/plain bodies would reach validation as strings.
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler(handleError);

@@ -71,10 +71,13 @@ function client(rt: Runtime, token: string, accountId: string): Client {
   };
 }
 
+/** Test DNS: names resolve only where a test says so (no lookups leave the machine). */
+export const TEST_DNS = new Map<string, string[]>();
+
 export async function startHarness(kind: StoreKind, overrides: Record<string, string> = {}, opts: { dataDir?: string } = {}): Promise<Harness> {
   const testStore = await openTestStore(kind, opts);
   const { log, lines } = captureLogger(overrides.LOG_LEVEL ?? 'info');
-  const rt = await createRuntime(testConfig(overrides), { store: testStore.store, log });
+  const rt = await createRuntime(testConfig(overrides), { store: testStore.store, log, lookup: async (host) => TEST_DNS.get(host) ?? [] });
   const adminAccount = await rt.app.inject({ method: 'GET', url: '/v1/accounts/me', headers: { authorization: `Bearer ${BOOTSTRAP_TOKEN}` } });
   const admin = client(rt, BOOTSTRAP_TOKEN, (adminAccount.json() as { id: string }).id);
   let n = 0;
