@@ -10,7 +10,9 @@ export function registerServe(program: Command): void {
     .option('--host <host>', 'listen address (overrides HOST)')
     .action(async (opts: { port?: string; host?: string }) => {
       const config = loadConfig({ ...process.env, ...(opts.port ? { PORT: opts.port } : {}), ...(opts.host ? { HOST: opts.host } : {}) });
-      const rt = await createRuntime(config);
+      // Fault injection for crash tests only: CREDVAULT_FAILPOINT=<name> kills the process there.
+      const failpointName = process.env.CREDVAULT_FAILPOINT;
+      const rt = await createRuntime(config, failpointName ? { failpoint: (name) => name === failpointName && process.kill(process.pid, 'SIGKILL') } : {});
       if (rt.bootstrapToken) {
         process.stdout.write(
           `\nFirst start: created account "default". Its admin API token (shown only once, store it now):\n\n  ${rt.bootstrapToken}\n\n`,
