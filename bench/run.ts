@@ -1,0 +1,14 @@
+/** `npm run bench [name...]`: runs the benchmarks, each printing its ratio to a floor measured in the same run. */
+import { benchBulk } from './bulk.js';
+import { benchCore } from './core.js';
+
+const all: Record<string, () => Promise<void>> = { core: benchCore, bulk: benchBulk };
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+for (const name of wanted.length ? wanted : Object.keys(all)) {
+  const run = all[name];
+  if (!run) {
+    console.error(`unknown benchmark ${name}; known: ${Object.keys(all).join(', ')}`);
+    process.exit(2);
+  }
+  await run();
+}
