@@ -18,7 +18,7 @@ import { type HealthModule, createHealth } from './health/index.js';
 import type { ProviderModule } from './providers/module.js';
 import type { OutboundHttp } from './net/types.js';
 import type { Provider } from './providers/types.js';
-import { type Lookup, systemLookup, vetTenantHosts } from './net/tenant.js';
+import { type Lookup, cachedLookup, systemLookup, vetTenantHosts } from './net/tenant.js';
 import { migrate } from './store/migrate.js';
 
 export interface Runtime {
@@ -72,6 +72,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       const kind = resolveKind(k);
       return kind ? specs[kind] : undefined;
     };
+    const lookup = cachedLookup(opts.lookup ?? systemLookup());
     const health = createHealth({
       db,
       box: keys.box,
@@ -96,7 +97,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       resolveKind: spec,
       vetProperties: (kind, props) => {
         const provider = spec(kind)?.provider;
-        return vetTenantHosts(kind, props, opts.lookup ?? systemLookup(), provider !== undefined && config.providerUrls[provider] !== undefined);
+        return vetTenantHosts(kind, props, lookup, provider !== undefined && config.providerUrls[provider] !== undefined);
       },
       ...(health.identifyAtImport ? { identifyAtImport: health.identifyAtImport } : {}),
       // The import answer does not wait for the check; the scheduler picks it up at once.

@@ -88,3 +88,19 @@ export async function vetTenantHosts(kind: string, props: Record<string, unknown
   }
   return errors;
 }
+
+/**
+ * Remembers answers for a while: a bulk import naming one tenant host a thousand times asks
+ * DNS once. Rebinding after the answer is harmless: connections re-check every address.
+ */
+export function cachedLookup(lookup: Lookup, ttlMs = 60_000, now: () => number = Date.now): Lookup {
+  const cache = new Map<string, { at: number; answer: Promise<string[]> }>();
+  return (host) => {
+    const hit = cache.get(host);
+    if (hit && now() - hit.at < ttlMs) return hit.answer;
+    if (cache.size > 10_000) cache.clear();
+    const answer = lookup(host);
+    cache.set(host, { at: now(), answer });
+    return answer;
+  };
+}

@@ -27,7 +27,8 @@ export interface LiveServer {
 
 export async function startLiveServer(kind: StoreKind): Promise<LiveServer> {
   const testStore = await openTestStore(kind);
-  const rt = await createRuntime(testConfig(), { store: testStore.store, log: pino({ level: 'silent' }) });
+  // No DNS from tests: tenant hosts resolve to nothing (vetting then accepts them).
+  const rt = await createRuntime(testConfig(), { store: testStore.store, log: pino({ level: 'silent' }), lookup: async () => [] });
   await rt.app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = rt.app.server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
