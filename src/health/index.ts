@@ -13,11 +13,11 @@ import type { ProviderModule } from '../providers/module.js';
 import type { KindSpec, Provider } from '../providers/types.js';
 import type { Db } from '../store/db.js';
 import { createContextFactory } from './context.js';
-import { createRunner } from './runner.js';
+import { type RunnerDeps, createRunner } from './runner.js';
 import { createScheduler } from './scheduler.js';
 import { credentialSecrets } from './secrets.js';
 import { createHealthService } from './service.js';
-import { createHealthStore, extendLease } from './store.js';
+import { batchFinalWrites, createHealthStore, extendLease } from './store.js';
 import { createImportIdentifier } from './import-identify.js';
 import type { OAuthAppRow } from '../oauth-apps/service.js';
 
@@ -56,7 +56,7 @@ export function createHealth(d: HealthDeps) {
     refreshMarginSeconds: d.config.refreshMarginSeconds,
     random: () => randomInt(0, 1_000_000) / 1_000_000,
   };
-  const runner = createRunner({
+  const runnerDeps: RunnerDeps = {
     store,
     secrets,
     clock: d.clock,
@@ -72,11 +72,13 @@ export function createHealth(d: HealthDeps) {
       const row = await d.oauthApps.getRow(accountId, appId).catch(() => undefined);
       return row ? appSecrets(row) : undefined;
     },
-  });
+  };
+  const runner = createRunner(runnerDeps);
   const scheduler = createScheduler({
     store,
     extend: (id) => extendLease(d.db, id, nodeId, leaseMs),
-    runner,
+    // The scheduler's checks end with group-committed writes: a backlog costs few statements.
+    runner: createRunner({ ...runnerDeps, finalWrite: batchFinalWrites(store, nodeId, 20) }),
     log: d.log,
     nodeId,
     leaseMs,

@@ -26,11 +26,18 @@ export interface RunnerDeps {
   nodeId: string;
   /** Test hook: called at named points (e.g. 'refresh:before-persist') so a test can crash there. */
   failpoint?: (name: string) => void;
+  /**
+   * Writes a finished result and releases the lease, guarded by lease and version like
+   * store.write (the scheduler batches these); undefined when the guard failed.
+   */
+  finalWrite?: (row: WorkRow, r: WorkResult) => Promise<WorkRow | undefined>;
 }
 
 export interface WorkOptions {
   identify: boolean;
   forceRefresh?: boolean;
+  /** Called once the work has made its last provider call, before its final write. */
+  providerDone?: () => void;
 }
 
 /** The current access token of a row and its expiry, wherever the kind keeps it. */
@@ -51,7 +58,7 @@ export function canRefresh(spec: KindSpec, plain: Record<string, string>, module
  */
 export function createRunner(d: RunnerDeps) {
   async function finish(row: WorkRow, r: WorkResult): Promise<WorkRow> {
-    const written = await d.store.write(row.id, d.nodeId, row.version, r, true);
+    const written = d.finalWrite ? await d.finalWrite(row, r) : await d.store.write(row.id, d.nodeId, row.version, r, true);
     if (written) return written;
     // Re-imported or lease lost meanwhile: the newer state wins; let go of the lease.
     await d.store.release(row.id, d.nodeId);
@@ -116,11 +123,10 @@ export function createRunner(d: RunnerDeps) {
   }
 
   /** Folds what identify learned into properties; a learned account id becomes the identity when free. */
-  async function learn(row: WorkRow, spec: KindSpec, learned: Record<string, unknown>, r: WorkResult): Promise<string | undefined> {
+  async function learn(row: WorkRow, spec: KindSpec, learned: Record<string, unknown>, r: WorkResult, plain: Record<string, string>): Promise<string | undefined> {
     const properties: Record<string, unknown> = { ...(r.properties ?? row.properties) };
     for (const [k, v] of Object.entries(learned)) if (k in spec.schema.shape && !spec.secretFields.includes(k as never)) properties[k] = v;
     r.properties = properties;
-    const plain = d.secrets.openAll(row);
     let identity: string;
     try {
       identity = spec.identity({ ...properties, ...plain } as never, { fingerprint: d.fingerprint }).value;
@@ -143,9 +149,14 @@ export function createRunner(d: RunnerDeps) {
     /** Refreshes when due (or forced) and optionally identifies; the caller holds the lease. */
     async work(leased: WorkRow, opts: WorkOptions): Promise<WorkRow> {
       let row = leased;
+      // The final write (or release) follows the last provider call: tell the caller first.
+      const done = (r: WorkRow, result: WorkResult) => {
+        opts.providerDone?.();
+        return finish(r, result);
+      };
       const spec = d.spec(row.kind);
       const module = d.modules[row.provider as Provider];
-      if (!spec || !module) return finish(row, {});
+      if (!spec || !module) return done(row, {});
       const app = row.oauth_app_id ? await d.oauthAppSecrets(row.account_id, row.oauth_app_id) : undefined;
       const now = d.clock.now();
       const plain = d.secrets.openAll(row);
@@ -155,26 +166,28 @@ export function createRunner(d: RunnerDeps) {
         const res = await refresh(row, spec, module, app);
         if (!res.ok) {
           if ('raced' in res) {
+            opts.providerDone?.();
             await d.store.release(row.id, d.nodeId);
             return res.row;
           }
-          return finish(row, failure(row, res.failure));
+          return done(row, failure(row, res.failure));
         }
         row = res.row;
       }
-      if (!opts.identify) return finish(row, {});
-      const fresh = d.secrets.openAll(row);
+      if (!opts.identify) return done(row, {});
+      // Opened once per row: a refresh replaced the row (and its secrets), otherwise reuse `plain`.
+      const fresh = row === leased ? plain : d.secrets.openAll(row);
       const cached = d.secrets.openCached(row);
       const properties = { ...row.properties, ...fresh, ...(cached && !('access_token' in spec.schema.shape) ? { access_token: cached } : {}) };
       const res = await module.identify({ kind: spec.kind as never, properties }, d.context(module, app));
-      if (!res.ok) return finish(row, failure(row, res));
+      if (!res.ok) return done(row, failure(row, res));
       const r: WorkResult = {};
-      const conflict = await learn(row, spec, { ...(res.learned ?? {}) }, r);
+      const conflict = await learn(row, spec, { ...(res.learned ?? {}) }, r, fresh);
       const tokenExpiry = currentToken(row, fresh, cached, spec).expiresAt;
       const next = nextRoutineCheck(d.clock.now(), d.policy, canRefresh(spec, fresh, module) ? tokenExpiry : null);
       const warning = conflict ? { reason: 'misconfigured' as const, note: conflict } : res.warning;
       const health = okHealth(d.clock.now(), next, warning);
-      return finish(row, { ...r, health: { ...health }, healthStatus: health.status, nextCheckAt: next, consecutiveFailures: 0, tokenExpiresAt: tokenExpiry });
+      return done(row, { ...r, health: { ...health }, healthStatus: health.status, nextCheckAt: next, consecutiveFailures: 0, tokenExpiresAt: tokenExpiry });
     },
   };
 }

@@ -11,7 +11,7 @@ export interface SchedulerDeps {
   leaseMs: number;
   /** Checks running at once per provider, so a backlog never trips a provider's rate limit. */
   perProvider: number;
-  /** Most claimed credentials held by this node at once. */
+  /** Most claimed credentials queued or in their provider calls on this node at once. */
   maxInFlight?: number;
   /** How often to look for due credentials when idle. */
   idleMs?: number;
@@ -22,43 +22,62 @@ export interface SchedulerDeps {
  * PostgreSQL) and works them with bounded concurrency per provider. A tick reads only due rows.
  */
 export function createScheduler(d: SchedulerDeps) {
-  const maxInFlight = d.maxInFlight ?? Math.max(d.perProvider * 4, 32);
+  const maxInFlight = d.maxInFlight ?? Math.max(d.perProvider * 8, 64);
+  // Claims refill in batches: only once no more than half the capacity is in use.
+  const lowWater = Math.floor(maxInFlight / 2);
   const idleMs = d.idleMs ?? 1000;
   const running = new Map<string, number>();
-  const queues = new Map<string, WorkRow[]>();
+  /** Claimed rows waiting for a slot of their provider, with when their claim was sent. */
+  const queues = new Map<string, Array<{ row: WorkRow; claimedAt: number }>>();
+  /** Claimed and not yet past their provider calls (what claims refill). */
+  let pending = 0;
+  /** Claimed and not yet written: leases this node holds. */
   let inFlight = 0;
   let stopped = true;
   let timer: NodeJS.Timeout | undefined;
+  let timerAt = Infinity;
   let ticking = false;
+  let tickAgain = false;
   let idleResolvers: Array<() => void> = [];
   let checked = 0;
 
   function pump(provider: string): void {
     const q = queues.get(provider) ?? [];
     while ((running.get(provider) ?? 0) < d.perProvider && q.length > 0) {
-      const row = q.shift();
-      if (!row) break;
+      const claimed = q.shift();
+      if (!claimed) break;
       running.set(provider, (running.get(provider) ?? 0) + 1);
-      void runOne(row).finally(() => {
+      // The slot bounds calls to the provider: it is free once the last call is made, while the
+      // result is still being written (the lease is held until then; inFlight counts it).
+      let holding = true;
+      const freeSlot = () => {
+        if (!holding) return;
+        holding = false;
         running.set(provider, (running.get(provider) ?? 1) - 1);
+        pending -= 1;
+        pump(provider);
+        if (pending <= lowWater) schedule(0);
+      };
+      void runOne(claimed.row, claimed.claimedAt, freeSlot).finally(() => {
+        freeSlot();
         inFlight -= 1;
         checked += 1;
-        pump(provider);
         if (inFlight === 0) {
           for (const r of idleResolvers) r();
           idleResolvers = [];
         }
-        schedule(0);
       });
     }
   }
 
-  async function runOne(claimed: WorkRow): Promise<void> {
+  async function runOne(claimed: WorkRow, claimedAt: number, providerDone: () => void): Promise<void> {
     try {
-      // It may have waited in the queue: renew the lease (and read the latest row) before working.
-      const row = await d.extend(claimed.id);
+      // A lease (3 provider timeouts + 5 s) outlives one refresh plus one identify call. A row
+      // claimed less than a third of a lease ago still holds that much: work it as the claim read
+      // it. One that waited longer in the queue renews its lease (and reads the latest row) first.
+      const row = performance.now() - claimedAt < d.leaseMs / 3 ? claimed : await d.extend(claimed.id);
       if (!row) return;
-      await d.runner.work(row, { identify: true });
+      await d.runner.work(row, { identify: true, providerDone });
     } catch (err) {
       d.log.error({ credential_id: claimed.id, err: { type: err instanceof Error ? err.name : 'unknown', stack: err instanceof Error ? err.stack : undefined } }, 'health check failed');
       await d.store.release(claimed.id, d.nodeId).catch(() => undefined);
@@ -67,12 +86,14 @@ export function createScheduler(d: SchedulerDeps) {
 
   /** Claims due credentials up to free capacity and queues them; answers how many. */
   async function claimOnce(): Promise<number> {
-    if (inFlight >= maxInFlight) return 0;
-    const rows = await d.store.claimDue(d.nodeId, d.leaseMs, maxInFlight - inFlight);
+    if (pending > lowWater) return 0;
+    const claimedAt = performance.now();
+    const rows = await d.store.claimDue(d.nodeId, d.leaseMs, maxInFlight - pending);
+    pending += rows.length;
     inFlight += rows.length;
     for (const row of rows) {
       const q = queues.get(row.provider) ?? [];
-      q.push(row);
+      q.push({ row, claimedAt });
       queues.set(row.provider, q);
     }
     for (const p of new Set(rows.map((r) => r.provider))) pump(p);
@@ -82,22 +103,37 @@ export function createScheduler(d: SchedulerDeps) {
   const idle = () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((r) => idleResolvers.push(r)));
 
   async function tick(): Promise<void> {
-    if (ticking || stopped) return;
+    if (stopped) return;
+    if (ticking) {
+      // Woken while claiming (an import, or capacity freed): the claim on its way may have
+      // missed it; look again right after.
+      tickAgain = true;
+      return;
+    }
     ticking = true;
+    tickAgain = false;
     try {
       while (!stopped && (await claimOnce()) > 0);
     } catch (err) {
       d.log.error({ err: { type: err instanceof Error ? err.name : 'unknown' } }, 'claiming due credentials failed');
     } finally {
       ticking = false;
-      schedule(idleMs);
+      schedule(tickAgain ? 0 : idleMs);
     }
   }
 
+  /** Ticks in `ms`, unless a tick is already due sooner (a wake is never postponed). */
   function schedule(ms: number): void {
     if (stopped) return;
+    const at = performance.now() + ms;
+    if (timer && at >= timerAt) return;
     if (timer) clearTimeout(timer);
-    timer = setTimeout(() => void tick(), ms);
+    timerAt = at;
+    timer = setTimeout(() => {
+      timer = undefined;
+      timerAt = Infinity;
+      void tick();
+    }, ms);
     timer.unref();
   }
 
@@ -122,6 +158,8 @@ export function createScheduler(d: SchedulerDeps) {
     async stop(): Promise<void> {
       stopped = true;
       if (timer) clearTimeout(timer);
+      timer = undefined;
+      timerAt = Infinity;
       await idle();
     },
     stats: () => ({ inFlight, checked }),

@@ -17,6 +17,60 @@ export interface WorkResult {
   consecutiveFailures?: number;
 }
 
+/** A check's final write: the row it worked (its version guards the write) and its result. */
+export interface FinalWrite {
+  row: WorkRow;
+  r: WorkResult;
+}
+
+const COLUMN_TYPES = {
+  health: 'jsonb',
+  health_status: 'text',
+  properties: 'jsonb',
+  secrets: 'jsonb',
+  identity: 'text',
+  token_expires_at: 'timestamptz',
+  cached_token: 'text',
+  next_check_at: 'timestamptz',
+  consecutive_failures: 'int4',
+} as const;
+type ResultColumn = keyof typeof COLUMN_TYPES;
+const RESULT_COLUMNS = Object.keys(COLUMN_TYPES) as ResultColumn[];
+
+/** The columns a result sets (and their values); absent fields keep the stored value. */
+function resultColumns(r: WorkResult) {
+  return {
+    ...(r.health ? { health: JSON.stringify(r.health) } : {}),
+    ...(r.healthStatus ? { health_status: r.healthStatus } : {}),
+    ...(r.properties ? { properties: JSON.stringify(r.properties) } : {}),
+    ...(r.secrets ? { secrets: JSON.stringify(r.secrets) } : {}),
+    ...(r.identity ? { identity: r.identity } : {}),
+    ...(r.tokenExpiresAt !== undefined ? { token_expires_at: r.tokenExpiresAt } : {}),
+    ...(r.cachedToken !== undefined ? { cached_token: r.cachedToken } : {}),
+    ...(r.nextCheckAt !== undefined ? { next_check_at: r.nextCheckAt } : {}),
+    ...(r.consecutiveFailures !== undefined ? { consecutive_failures: r.consecutiveFailures } : {}),
+  } satisfies Partial<Record<ResultColumn, unknown>>;
+}
+
+/** The row as a final write leaves it: what `write` would read back, without reading it back. */
+function afterFinalWrite(row: WorkRow, r: WorkResult): WorkRow {
+  return {
+    ...row,
+    ...(r.health ? { health: r.health } : {}),
+    ...(r.healthStatus ? { health_status: r.healthStatus } : {}),
+    ...(r.properties ? { properties: r.properties } : {}),
+    ...(r.secrets ? { secrets: r.secrets } : {}),
+    ...(r.identity ? { identity: r.identity } : {}),
+    ...(r.tokenExpiresAt !== undefined ? { token_expires_at: r.tokenExpiresAt } : {}),
+    ...(r.cachedToken !== undefined ? { cached_token: r.cachedToken } : {}),
+    ...(r.nextCheckAt !== undefined ? { next_check_at: r.nextCheckAt } : {}),
+    ...(r.consecutiveFailures !== undefined ? { consecutive_failures: r.consecutiveFailures } : {}),
+    lease_owner: null,
+    lease_expires_at: null,
+    version: row.version + 1,
+  };
+}
+
 /** SQL for health work. Lease times use the database clock so nodes with skewed clocks agree. */
 export function createHealthStore(db: Db) {
   const leaseFree = sql<boolean>`(lease_owner is null or lease_expires_at < clock_timestamp())`;
@@ -48,7 +102,10 @@ export function createHealthStore(db: Db) {
           eb
             .selectFrom('credentials')
             .select('id')
-            .where('next_check_at', '<=', sql<Date>`clock_timestamp()`)
+            // statement_timestamp(), not clock_timestamp(): a stable value can bound the
+            // credentials_due index scan, so it reads only due rows; a volatile one is a mere
+            // filter, and a tick with fewer than `limit` due rows read every credential's entry.
+            .where('next_check_at', '<=', sql<Date>`statement_timestamp()`)
             .where(leaseFree)
             .orderBy('next_check_at')
             .limit(limit)
@@ -64,15 +121,7 @@ export function createHealthStore(db: Db) {
       return db
         .updateTable('credentials')
         .set({
-          ...(r.health ? { health: JSON.stringify(r.health) } : {}),
-          ...(r.healthStatus ? { health_status: r.healthStatus } : {}),
-          ...(r.properties ? { properties: JSON.stringify(r.properties) } : {}),
-          ...(r.secrets ? { secrets: JSON.stringify(r.secrets) } : {}),
-          ...(r.identity ? { identity: r.identity } : {}),
-          ...(r.tokenExpiresAt !== undefined ? { token_expires_at: r.tokenExpiresAt } : {}),
-          ...(r.cachedToken !== undefined ? { cached_token: r.cachedToken } : {}),
-          ...(r.nextCheckAt !== undefined ? { next_check_at: r.nextCheckAt } : {}),
-          ...(r.consecutiveFailures !== undefined ? { consecutive_failures: r.consecutiveFailures } : {}),
+          ...resultColumns(r),
           ...(release ? { lease_owner: null, lease_expires_at: null } : {}),
           version: sql<number>`version + 1`,
         })
@@ -81,6 +130,44 @@ export function createHealthStore(db: Db) {
         .where('version', '=', version)
         .returningAll()
         .executeTakeFirst();
+    },
+
+    /**
+     * Final writes of many checks (lease released), each guarded like `write`: one statement per
+     * shape of result. Answers the ids written; a missing one lost its lease or was re-imported.
+     */
+    async writeMany(owner: string, items: FinalWrite[]): Promise<Set<string>> {
+      const groups = new Map<string, { columns: ResultColumn[]; items: { item: FinalWrite; set: Partial<Record<ResultColumn, unknown>> }[] }>();
+      for (const item of items) {
+        const set = resultColumns(item.r);
+        const columns = RESULT_COLUMNS.filter((c) => c in set);
+        const key = columns.join(',');
+        const group = groups.get(key) ?? { columns, items: [] };
+        group.items.push({ item, set });
+        groups.set(key, group);
+      }
+      const written = new Set<string>();
+      for (const { columns, items: group } of groups.values()) {
+        const values = sql.join(
+          group.map(
+            ({ item, set }) =>
+              sql`(${item.row.id}::uuid, ${item.row.version}::int4${sql.join(
+                columns.map((c) => sql`, ${set[c]}::${sql.raw(COLUMN_TYPES[c])}`),
+                sql``,
+              )})`,
+          ),
+        );
+        const assignments = columns.map((c) => sql`${sql.ref(c)} = ${sql.ref(`v.${c}`)}`);
+        // Only ids come back: the caller knows the rows it wrote (see afterFinalWrite).
+        const rows = await sql<{ id: string }>`
+          update credentials as c
+          set ${sql.join([...assignments, sql`lease_owner = null`, sql`lease_expires_at = null`, sql`version = c.version + 1`])}
+          from (values ${values}) as v(id, version${sql.join(columns.map((c) => sql`, ${sql.ref(c)}`), sql``)})
+          where c.id = v.id and c.lease_owner = ${owner} and c.version = v.version
+          returning c.id`.execute(db);
+        for (const row of rows.rows) written.add(row.id);
+      }
+      return written;
     },
 
     async release(id: string, owner: string): Promise<void> {
@@ -111,4 +198,53 @@ export async function extendLease(db: Db, id: string, owner: string, leaseMs: nu
     .where('lease_owner', '=', owner)
     .returningAll()
     .executeTakeFirst();
+}
+
+/**
+ * Group commit for the scheduler's final writes (the result of a check, lease released): a write
+ * waits up to `gatherMs` for others, and they go in one statement, so a backlog of checks costs
+ * a few statements, not one each. One statement is on its way at a time. Answers the row as
+ * written, or undefined when the lease was lost or the credential re-imported meanwhile (as
+ * `write` does). A failed statement is retried row by row, so one bad row cannot fail the others.
+ */
+export function batchFinalWrites(store: HealthStore, owner: string, gatherMs: number, maxBatch = 200) {
+  type Pending = FinalWrite & { resolve(row: WorkRow | undefined): void; reject(err: unknown): void };
+  let queue: Pending[] = [];
+  let writing = false;
+  let gathering: NodeJS.Timeout | undefined;
+
+  function next(): void {
+    if (writing || queue.length === 0) return;
+    if (queue.length >= maxBatch) {
+      if (gathering) clearTimeout(gathering);
+      gathering = undefined;
+      void flush();
+    } else {
+      gathering ??= setTimeout(() => {
+        gathering = undefined;
+        void flush();
+      }, gatherMs);
+    }
+  }
+
+  async function flush(): Promise<void> {
+    writing = true;
+    const batch = queue.slice(0, maxBatch);
+    queue = queue.slice(batch.length);
+    try {
+      const written = await store.writeMany(owner, batch);
+      for (const p of batch) p.resolve(written.has(p.row.id) ? afterFinalWrite(p.row, p.r) : undefined);
+    } catch {
+      await Promise.all(batch.map((p) => store.write(p.row.id, owner, p.row.version, p.r, true).then(p.resolve, p.reject)));
+    } finally {
+      writing = false;
+      next();
+    }
+  }
+
+  return (row: WorkRow, r: WorkResult): Promise<WorkRow | undefined> =>
+    new Promise((resolve, reject) => {
+      queue.push({ row, r, resolve, reject });
+      next();
+    });
 }
