@@ -26,6 +26,8 @@ export interface Runtime {
   store: StoreHandle;
   log: Logger;
   health: HealthModule;
+  /** Starts background work on this node: health checks and the hourly purge of expired idempotency keys. */
+  startBackground(): void;
   /** Set when this start created the first account with a generated token (print it once). */
   bootstrapToken?: string;
   close(): Promise<void>;
@@ -103,6 +105,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       // The import answer does not wait for the check; the scheduler picks it up at once.
       afterImport: () => health.scheduler.wake(),
     });
+    let purgeTimer: NodeJS.Timeout | undefined;
     const idempotency = createIdempotencyService({
       db,
       clock,
@@ -126,7 +129,17 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       log,
       health,
       ...(boot.token ? { bootstrapToken: boot.token } : {}),
+      startBackground() {
+        health.scheduler.start();
+        purgeTimer ??= setInterval(() => {
+          idempotency.purgeExpired().then(
+            (n) => n > 0 && log.info({ purged: n }, 'expired idempotency keys purged'),
+            () => log.warn('purging expired idempotency keys failed; will retry'),
+          );
+        }, 3600_000).unref();
+      },
       async close() {
+        if (purgeTimer) clearInterval(purgeTimer);
         await health.scheduler.stop();
         await app.close();
         if (ownsStore) await store.close();

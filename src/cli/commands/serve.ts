@@ -19,7 +19,7 @@ export function registerServe(program: Command): void {
         );
       }
       const address = await rt.app.listen({ port: config.port, host: config.host });
-      if (config.scheduler) rt.health.scheduler.start();
+      if (config.scheduler) rt.startBackground();
       rt.log.info({ address, storage: rt.store.kind }, 'credvault listening');
       process.stdout.write(`credvault listening on ${address} (storage: ${rt.store.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL'})\n`);
       await new Promise<void>((resolve) => {
