@@ -147,27 +147,32 @@ export function createOAuthAppService({ db, box, clock, audit }: OAuthAppService
     },
 
     async update(accountId: string, id: string, input: PatchOAuthAppInput): Promise<OAuthAppView> {
-      const row = await getRow(accountId, id);
-      const set: Record<string, unknown> = { updated_at: clock.now(), version: sql`version + 1` };
-      if (input.name !== undefined) set.name = input.name;
-      if (input.metadata !== undefined) set.metadata = JSON.stringify(input.metadata);
-      if (input.client_secret !== undefined && input.client_secret !== CLIENT_SECRET_MASK) {
-        set.client_secret = box.seal(input.client_secret, place(accountId, id, 'client_secret'));
+      // Masked settings keep stored envelopes, so the row is read first; the write only applies
+      // to the version read (optimistic), so a concurrent change (or a key rewrap) is never lost.
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const row = await getRow(accountId, id);
+        const set: Record<string, unknown> = { updated_at: clock.now(), version: sql`version + 1` };
+        if (input.name !== undefined) set.name = input.name;
+        if (input.metadata !== undefined) set.metadata = JSON.stringify(input.metadata);
+        if (input.client_secret !== undefined && input.client_secret !== CLIENT_SECRET_MASK) {
+          set.client_secret = box.seal(input.client_secret, place(accountId, id, 'client_secret'));
+        }
+        if (input.settings !== undefined) {
+          const { plain, secrets } = splitSettings(accountId, id, input.settings, row.settings_secrets);
+          set.settings = JSON.stringify(plain);
+          set.settings_secrets = JSON.stringify(secrets);
+        }
+        const updated = await db
+          .updateTable(TABLE)
+          .set(set)
+          .where('account_id', '=', accountId)
+          .where('id', '=', id)
+          .where('version', '=', row.version)
+          .returningAll()
+          .executeTakeFirst();
+        if (updated) return presentOAuthApp(updated);
       }
-      if (input.settings !== undefined) {
-        const { plain, secrets } = splitSettings(accountId, id, input.settings, row.settings_secrets);
-        set.settings = JSON.stringify(plain);
-        set.settings_secrets = JSON.stringify(secrets);
-      }
-      const updated = await db
-        .updateTable(TABLE)
-        .set(set)
-        .where('account_id', '=', accountId)
-        .where('id', '=', id)
-        .returningAll()
-        .executeTakeFirst();
-      if (!updated) throw new NotFoundError('OAuth app');
-      return presentOAuthApp(updated);
+      throw new ConflictError('This OAuth app kept changing while it was being updated; retry.');
     },
 
     async remove(accountId: string, id: string): Promise<{ id: string; deleted: true }> {

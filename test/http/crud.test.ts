@@ -116,6 +116,17 @@ describe.each(STORE_KINDS)('credentials and OAuth apps CRUD on %s', (store) => {
     expect(audit.filter((e) => e.action === 'oauth_app.secret_revealed')).toHaveLength(2);
   });
 
+  it('concurrent OAuth app PATCHes all apply: no lost update', async () => {
+    const c = await h.newAccount();
+    const id = await createOAuthApp(c, 'stripe');
+    const names = Array.from({ length: 20 }, (_, i) => `name-${i}`);
+    const res = await Promise.all(names.map((name) => c.json<App>('PATCH', `/v1/oauth-apps/${id}`, { name })));
+    expect(res.map((r) => r.status)).toEqual(Array(20).fill(200));
+    const row = await h.rt.store.db.selectFrom('oauth_apps').select(['version', 'name']).where('id', '=', id).executeTakeFirstOrThrow();
+    expect(row.version).toBe(21);
+    expect(names).toContain(row.name);
+  });
+
   it('accounts and API tokens', async () => {
     const c = await h.newAccount('Acme');
     const me = await c.json<{ id: string; name: string }>('GET', '/v1/accounts/me');
