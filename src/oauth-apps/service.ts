@@ -147,10 +147,12 @@ export function createOAuthAppService({ db, box, clock, audit }: OAuthAppService
     },
 
     async update(accountId: string, id: string, input: PatchOAuthAppInput): Promise<OAuthAppView> {
-      // Masked settings keep stored envelopes, so the row is read first; the write only applies
-      // to the version read (optimistic), so a concurrent change (or a key rewrap) is never lost.
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const row = await getRow(accountId, id);
+      if (!isUuid(id)) throw new NotFoundError('OAuth app');
+      // Masked settings keep stored envelopes, so the row is read first: under a row lock, in one
+      // short transaction with no outside call, so concurrent PATCHes (or a rewrap) never lose a write.
+      const updated = await db.transaction().execute(async (trx) => {
+        const row = await trx.selectFrom(TABLE).selectAll().where('account_id', '=', accountId).where('id', '=', id).forUpdate().executeTakeFirst();
+        if (!row) throw new NotFoundError('OAuth app');
         const set: Record<string, unknown> = { updated_at: clock.now(), version: sql`version + 1` };
         if (input.name !== undefined) set.name = input.name;
         if (input.metadata !== undefined) set.metadata = JSON.stringify(input.metadata);
@@ -162,17 +164,9 @@ export function createOAuthAppService({ db, box, clock, audit }: OAuthAppService
           set.settings = JSON.stringify(plain);
           set.settings_secrets = JSON.stringify(secrets);
         }
-        const updated = await db
-          .updateTable(TABLE)
-          .set(set)
-          .where('account_id', '=', accountId)
-          .where('id', '=', id)
-          .where('version', '=', row.version)
-          .returningAll()
-          .executeTakeFirst();
-        if (updated) return presentOAuthApp(updated);
-      }
-      throw new ConflictError('This OAuth app kept changing while it was being updated; retry.');
+        return trx.updateTable(TABLE).set(set).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+      });
+      return presentOAuthApp(updated);
     },
 
     async remove(accountId: string, id: string): Promise<{ id: string; deleted: true }> {
