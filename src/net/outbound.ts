@@ -37,6 +37,9 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 type Failure = Extract<OutboundResult, { ok: false }>;
 
+/** How many checked URLs a client remembers (see `check` in createOutboundHttp). */
+const CHECKED_URLS_MAX = 256;
+
 function fail(reason: NetFailureReason, message: string): Failure {
   return { ok: false, reason, message };
 }
@@ -150,6 +153,20 @@ export function createOutboundHttp(opts: OutboundHttpOptions): OutboundHttp {
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const lookup = opts.lookup ?? systemLookup;
   const allowed: ReadonlySet<string> = new Set((opts.allowedOrigins ?? []).map(originOf));
+  // checkUrl is a pure function of the URL text and `allowed`: its verdict on a URL seen before
+  // is reused (bounded; only URLs without query or fragment, which are the same call after call
+  // and never carry anything secret). DNS is not cached: every request resolves and checks anew.
+  const checked = new Map<string, Target>();
+  const check = (raw: string): Target | Failure => {
+    const hit = checked.get(raw);
+    if (hit !== undefined) return hit;
+    const target = checkUrl(raw, allowed);
+    if (!('ok' in target) && !raw.includes('?') && !raw.includes('#')) {
+      if (checked.size >= CHECKED_URLS_MAX) checked.clear();
+      checked.set(raw, target);
+    }
+    return target;
+  };
 
   function exchange(req: OutboundRequest, t: Target, timeoutMs: number): Promise<OutboundResult> {
     const where = t.url.host;
@@ -160,7 +177,10 @@ export function createOutboundHttp(opts: OutboundHttpOptions): OutboundHttp {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        outgoing?.destroy();
+        // A complete answer leaves the socket to the client: without an agent it is never reused
+        // and closes itself once the answer has ended (after the server's FIN, a cheap passive
+        // close). Anything else is cut off now.
+        if (!result.ok) outgoing?.destroy();
         settle(result);
       };
       const timer = setTimeout(() => finish(fail('timeout', `${where} did not answer within ${timeoutMs} ms`)), timeoutMs);
@@ -194,45 +214,46 @@ export function createOutboundHttp(opts: OutboundHttpOptions): OutboundHttp {
         res.on('close', () => finish(fail('network_error', `connection to ${where} closed before the answer was complete`)));
       };
 
-      resolveTarget(t, lookup).then(
-        (pinned) => {
-          if (done) return;
-          if (typeof pinned !== 'string') return finish(pinned);
-          const family = isIP(pinned);
-          const pinnedLookup: LookupFunction = (_name, options, callback) => {
-            if (options.all === true) callback(null, [{ address: pinned, family }]);
-            else callback(null, pinned, family);
-          };
-          const secure = t.url.protocol === 'https:';
-          try {
-            outgoing = (secure ? https : http).request(
-              {
-                host: t.host,
-                port: t.url.port === '' ? undefined : Number(t.url.port),
-                path: `${t.url.pathname}${t.url.search}`,
-                method: req.method,
-                headers: requestHeaders(req),
-                lookup: pinnedLookup,
-                agent: false,
-                ...(secure && t.literal === null ? { servername: t.host.replace(/\.$/, '') } : {}),
-              },
-              onResponse,
-            );
-          } catch (err) {
-            return finish(fail('network_error', `request to ${where} could not be sent${err instanceof TypeError ? ' (invalid header)' : ''}`));
-          }
-          outgoing.on('error', (err) => finish(fail('network_error', errorMessage(err, where))));
-          outgoing.end(req.body);
-        },
-        () => finish(fail('network_error', `request to ${where} failed`)),
-      );
+      const connect = (pinned: string | Failure): void => {
+        if (done) return;
+        if (typeof pinned !== 'string') return finish(pinned);
+        const family = isIP(pinned);
+        const pinnedLookup: LookupFunction = (_name, options, callback) => {
+          if (options.all === true) callback(null, [{ address: pinned, family }]);
+          else callback(null, pinned, family);
+        };
+        const secure = t.url.protocol === 'https:';
+        try {
+          outgoing = (secure ? https : http).request(
+            {
+              host: t.host,
+              port: t.url.port === '' ? undefined : Number(t.url.port),
+              path: `${t.url.pathname}${t.url.search}`,
+              method: req.method,
+              headers: requestHeaders(req),
+              lookup: pinnedLookup,
+              agent: false,
+              ...(secure && t.literal === null ? { servername: t.host.replace(/\.$/, '') } : {}),
+            },
+            onResponse,
+          );
+        } catch (err) {
+          return finish(fail('network_error', `request to ${where} could not be sent${err instanceof TypeError ? ' (invalid header)' : ''}`));
+        }
+        outgoing.on('error', (err) => finish(fail('network_error', errorMessage(err, where))));
+        outgoing.end(req.body);
+      };
+
+      // An IP literal needs no resolution (it was checked with the URL): connect right away.
+      if (t.literal !== null) connect(t.literal);
+      else resolveTarget(t, lookup).then(connect, () => finish(fail('network_error', `request to ${where} failed`)));
     });
   }
 
   return {
     async request(req: OutboundRequest): Promise<OutboundResult> {
       try {
-        const target = checkUrl(req.url, allowed);
+        const target = check(req.url);
         if ('ok' in target) return target;
         return await exchange(req, target, req.timeoutMs ?? opts.timeoutMs);
       } catch {

@@ -38,11 +38,13 @@ const stripeError = z.object({ error: z.object({ type: z.string().optional(), co
 
 function classifyFor(w: Wording, restricted: boolean): Classify {
   return (res, json) => {
+    // Only a 401 or 403 is read here; any other answer goes to the default handling unparsed.
+    if (res.status !== 401 && res.status !== 403) return undefined;
     const e = stripeError.safeParse(json);
     const code = e.success ? e.data.error.code : undefined;
     // A revoked Connect authorization answers account_invalid ("application access may have been
     // revoked"), https://docs.stripe.com/error-codes#account-invalid
-    if (code === 'account_invalid' && (res.status === 401 || res.status === 403)) {
+    if (code === 'account_invalid') {
       return { ok: false, reason: 'unauthorized', status: res.status, note: `Stripe no longer lets your platform act for this account (account_invalid). ${CONNECT.reauth}` };
     }
     // Restricted keys lacking a permission get 403: https://docs.stripe.com/keys#limit-access
