@@ -4,8 +4,12 @@ import { type OAuthAppRow, presentEmbeddedOAuthApp } from '../oauth-apps/service
 import type { CredentialView } from './schemas.js';
 import type { CredentialRow } from './repository.js';
 
+/** The columns presentCredential reads (the credential GET selects only these, plus version). */
+export const PRESENTED_COLUMNS = ['id', 'name', 'provider', 'kind', 'oauth_app_id', 'properties', 'secrets', 'health', 'metadata', 'created_at', 'updated_at'] as const;
+export type PresentableCredential = Pick<CredentialRow, (typeof PRESENTED_COLUMNS)[number]>;
+
 /** The allowlisted answer for a credential: secrets appear only as the 11-asterisk mask. */
-export function presentCredential(row: CredentialRow, app: OAuthAppRow | null): CredentialView {
+export function presentCredential(row: PresentableCredential, app: OAuthAppRow | null): CredentialView {
   const properties: Record<string, unknown> = { kind: row.kind, ...row.properties };
   for (const field of Object.keys(row.secrets)) properties[field] = CREDENTIAL_MASK;
   return {

@@ -1,12 +1,15 @@
 import { type Selectable, sql } from 'kysely';
 import { paginate } from '../lib/page.js';
-import { type QueryTemplate, bindTemplate, compileTemplate, isPlainParameter } from '../lib/query-template.js';
+import { type QueryTemplate, compileTemplate, isPlainParameter } from '../lib/query-template.js';
 import type { OAuthAppRow } from '../oauth-apps/service.js';
-import type { Db } from '../store/db.js';
+import { type Db, runTemplate } from '../store/db.js';
+import { PRESENTED_COLUMNS, type PresentableCredential } from './present.js';
 import type { CredentialsTable } from '../store/schema.js';
 
 export type CredentialRow = Selectable<CredentialsTable>;
 export type CredentialWithApp = CredentialRow & { app: OAuthAppRow | null };
+/** What `get` answers: the presented columns, the version (ETag) and the embedded app. */
+export type PresentableCredentialWithApp = PresentableCredential & { version: number; app: OAuthAppRow | null };
 
 export interface NewCredential {
   id: string;
@@ -31,6 +34,35 @@ export interface CredentialFilters {
   metadata?: Record<string, unknown>;
 }
 
+/**
+ * Every column of credentials, named instead of `*` in the import's RETURNING: that statement
+ * is prepared once per connection, and a prepared `*` fails ("cached plan must not change
+ * result type") once a migration adds a column under a running server.
+ */
+const CREDENTIAL_COLUMNS = Object.keys({
+  id: true,
+  account_id: true,
+  provider: true,
+  kind: true,
+  identity: true,
+  name: true,
+  oauth_app_id: true,
+  properties: true,
+  secrets: true,
+  metadata: true,
+  health_status: true,
+  health: true,
+  version: true,
+  created_at: true,
+  updated_at: true,
+  next_check_at: true,
+  lease_owner: true,
+  lease_expires_at: true,
+  token_expires_at: true,
+  cached_token: true,
+  consecutive_failures: true,
+} satisfies Record<keyof CredentialsTable, true>) as Array<keyof CredentialsTable>;
+
 function withApp(db: Db) {
   return db
     .selectFrom('credentials')
@@ -41,6 +73,8 @@ function withApp(db: Db) {
 
 /** The column values of one credential row, as the upsert sends them. */
 function insertValues(c: NewCredential) {
+  // One ISO string for both timestamps: the same instant as the Date, without pg formatting it twice.
+  const at = c.now.toISOString();
   return {
     id: c.id,
     account_id: c.account_id,
@@ -54,8 +88,8 @@ function insertValues(c: NewCredential) {
     metadata: JSON.stringify(c.metadata),
     health_status: String(c.health.status),
     health: JSON.stringify(c.health),
-    created_at: c.now,
-    updated_at: c.now,
+    created_at: at,
+    updated_at: at,
   };
 }
 
@@ -94,10 +128,11 @@ export function createCredentialRepository(db: Db) {
           cached_token: null,
         })),
       )
-      .returningAll();
+      .returning(CREDENTIAL_COLUMNS);
   }
-  const upsertTemplates = new Map<string, QueryTemplate<CredentialRow>>();
-  let getTemplate: QueryTemplate<CredentialWithApp> | undefined;
+  // By `given` (insertValues always yields the same columns).
+  const upsertTemplates = new Map<number, QueryTemplate<CredentialRow>>();
+  let getTemplate: QueryTemplate<PresentableCredentialWithApp> | undefined;
 
   const repo = {
     /**
@@ -112,13 +147,13 @@ export function createCredentialRepository(db: Db) {
       const [only] = values;
       if (values.length === 1 && only && Object.values(only).every(isPlainParameter)) {
         // The single import (the hot path): SQL compiled once per shape, values bound per call.
-        const key = `${given.name}:${given.metadata}:${Object.keys(only).join(',')}`;
+        const key = (given.name ? 1 : 0) + (given.metadata ? 2 : 0);
         let template = upsertTemplates.get(key);
         if (!template) {
           template = compileTemplate((param) => upsertQuery([markerRow(only, param)], given));
           upsertTemplates.set(key, template);
         }
-        return (await db.executeQuery(bindTemplate(template, only))).rows;
+        return runTemplate(db, template, only);
       }
       return upsertQuery(values, given).execute();
     },
@@ -145,13 +180,20 @@ export function createCredentialRepository(db: Db) {
         .executeTakeFirst();
     },
 
-    async get(accountId: string, id: string): Promise<CredentialWithApp | undefined> {
+    async get(accountId: string, id: string): Promise<PresentableCredentialWithApp | undefined> {
       // Compiled once: building the join with Kysely on every read costs more than the read.
+      // Only the columns the answer needs: each column costs the driver on every row.
       getTemplate ??= compileTemplate((param) =>
-        withApp(db).where('credentials.account_id', '=', param('accountId')).where('credentials.id', '=', param('id')),
+        db
+          .selectFrom('credentials')
+          .leftJoin('oauth_apps', 'oauth_apps.id', 'credentials.oauth_app_id')
+          .select([...PRESENTED_COLUMNS.map((c) => `credentials.${c}` as const), 'credentials.version'])
+          .select(sql<OAuthAppRow | null>`to_jsonb(oauth_apps.*)`.as('app'))
+          .where('credentials.account_id', '=', param('accountId'))
+          .where('credentials.id', '=', param('id')),
       );
-      const { rows } = await db.executeQuery(bindTemplate(getTemplate, { accountId, id }));
-      return rows[0];
+      const [row] = await runTemplate(db, getTemplate, { accountId, id });
+      return row;
     },
 
     async list(accountId: string, f: CredentialFilters, limit: number, cursor: string | undefined) {

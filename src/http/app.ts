@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyServerOptions,
+  type onRequestHookHandler,
+  type onSendHookHandler,
+  type preHandlerHookHandler,
+} from 'fastify';
 import { type ZodTypeProvider, jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
 import type { AccountService, AuthContext } from '../accounts/service.js';
 import type { Scope } from '../accounts/tokens.js';
@@ -10,6 +16,7 @@ import type { IdempotencyService } from '../idempotency/service.js';
 import { requestHash } from '../idempotency/service.js';
 import { RateLimitedError, ValidationError } from '../lib/errors.js';
 import { createFastSerializerCompiler } from '../lib/json-serializer.js';
+import { lazyChildLoggerFactory } from '../lib/lazy-logger.js';
 import { findNulPath } from './nul.js';
 import { handleError } from './errors.js';
 import { createRateLimiter } from './rate-limit.js';
@@ -46,7 +53,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   };
   const app = (
     typeof deps.logger === 'object' && deps.logger !== null
-      ? Fastify({ ...base, loggerInstance: deps.logger })
+      ? // Request children are made on the first line actually logged (see lazy-logger).
+        Fastify({ ...base, loggerInstance: deps.logger, childLoggerFactory: lazyChildLoggerFactory })
       : Fastify({ ...base, logger: deps.logger === true })
   ).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
@@ -60,44 +68,105 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
 
   const limiter = createRateLimiter(deps.rateLimitPerSecond);
-  app.addHook('onRequest', async (req, reply) => {
+  const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
+
+  // The hooks are callback-style and finish synchronously when they have nothing to wait for
+  // (a cached token, no Idempotency-Key): no promise and no microtask hop per request.
+  app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
-    const scope = req.routeOptions.config.scope;
-    if (!scope) return;
-    const auth = await deps.accounts.authenticate(req.headers.authorization);
-    requireScope(auth, scope);
-    const wait = limiter.take(auth.tokenId);
-    if (wait > 0) throw new RateLimitedError(wait);
-    req.auth = auth;
+    done();
   });
 
-  app.addHook('preValidation', async (req) => {
+  /** Token, scope and rate limit, for the routes that declare a scope (added by onRoute below). */
+  const authenticateFor =
+    (scope: Scope): onRequestHookHandler =>
+    (req, _reply, done) => {
+      const admit = (auth: AuthContext): Error | undefined => {
+        try {
+          requireScope(auth, scope);
+          const wait = limiter.take(auth.tokenId);
+          if (wait > 0) throw new RateLimitedError(wait);
+        } catch (err) {
+          return asError(err);
+        }
+        req.auth = auth;
+        return undefined;
+      };
+      const cached = deps.accounts.cachedAuth(req.headers.authorization);
+      if (cached) {
+        done(admit(cached));
+        return;
+      }
+      deps.accounts.authenticate(req.headers.authorization).then(
+        (auth) => done(admit(auth)),
+        (err: unknown) => done(asError(err)),
+      );
+    };
+
+  app.addHook('preValidation', (req, _reply, done) => {
+    if (!containsNul(req.body) && !containsNul(req.query)) {
+      done();
+      return;
+    }
     const where = findNulPath(req.body) ?? findNulPath(req.query);
-    if (where !== undefined) throw new ValidationError({ [where]: ['must not contain the NUL character (\\u0000)'] });
+    done(where === undefined ? undefined : new ValidationError({ [where]: ['must not contain the NUL character (\\u0000)'] }));
   });
 
   // Idempotency-Key on any authenticated POST: claim, replay, or reject (api.md §3.6).
-  app.addHook('preHandler', async (req, reply) => {
+  const claimIdempotencyKey: preHandlerHookHandler = (req, reply, done) => {
     const key = req.headers['idempotency-key'];
-    if (req.method !== 'POST' || !req.auth || typeof key !== 'string') return;
-    const path = req.url.split('?')[0] ?? req.url;
-    const claim = await deps.idempotency.begin(req.auth.accountId, key, requestHash(req.method, path, req.body));
-    if (claim.kind === 'replay') {
-      return reply
-        .code(claim.status)
-        .header('content-type', 'application/json; charset=utf-8')
-        .header('idempotent-replayed', 'true')
-        .send(claim.body);
+    const auth = req.auth;
+    if (req.method !== 'POST' || !auth || typeof key !== 'string') {
+      done();
+      return;
     }
-    req.idempotencyKey = key;
-    return undefined;
-  });
-  app.addHook('onSend', async (req, reply, payload) => {
+    const path = req.url.split('?')[0] ?? req.url;
+    deps.idempotency.begin(auth.accountId, key, requestHash(req.method, path, req.body)).then(
+      (claim) => {
+        if (claim.kind === 'replay') {
+          // Answered here: the handler does not run (done is not called).
+          void reply
+            .code(claim.status)
+            .header('content-type', 'application/json; charset=utf-8')
+            .header('idempotent-replayed', 'true')
+            .send(claim.body);
+          return;
+        }
+        req.idempotencyKey = key;
+        done();
+      },
+      (err: unknown) => done(asError(err)),
+    );
+  };
+  const recordIdempotentAnswer: onSendHookHandler = (req, reply, payload, done) => {
     const key = req.idempotencyKey;
-    if (!key || !req.auth) return payload;
-    if (reply.statusCode >= 500) await deps.idempotency.abandon(req.auth.accountId, key);
-    else await deps.idempotency.complete(req.auth.accountId, key, reply.statusCode, typeof payload === 'string' ? payload : String(payload));
-    return payload;
+    const auth = req.auth;
+    if (!key || !auth) {
+      done(null, payload);
+      return;
+    }
+    const stored =
+      reply.statusCode >= 500
+        ? deps.idempotency.abandon(auth.accountId, key)
+        : deps.idempotency.complete(auth.accountId, key, reply.statusCode, typeof payload === 'string' ? payload : String(payload));
+    stored.then(
+      () => done(null, payload),
+      (err: unknown) => done(asError(err)),
+    );
+  };
+
+  // Authentication and idempotency only where they apply: routes with a scope (and, for
+  // idempotency, POST), so the other routes skip those hooks. They run first among the
+  // route's own hooks, right after the global ones above, as global hooks did.
+  app.addHook('onRoute', (route) => {
+    const scope = route.config?.scope;
+    if (!scope) return;
+    route.onRequest = [authenticateFor(scope), ...hookList(route.onRequest)];
+    const methods: readonly string[] = Array.isArray(route.method) ? route.method : [route.method];
+    if (methods.includes('POST')) {
+      route.preHandler = [claimIdempotencyKey, ...hookList(route.preHandler)];
+      route.onSend = [recordIdempotentAnswer, ...hookList(route.onSend)];
+    }
   });
 
   await app.register(fastifySwagger, {
@@ -125,4 +194,30 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerRoutes(app, deps);
   await app.ready();
   return app;
+}
+
+/** A route's hook option (absent, one function or a list) as a list. */
+function hookList<T>(hooks: T | T[] | undefined): T[] {
+  if (hooks === undefined) return [];
+  return Array.isArray(hooks) ? hooks : [hooks];
+}
+
+/**
+ * Whether a parsed body or query holds U+0000 anywhere (values or keys): the allocation-free
+ * check run on every request; findNulPath, which builds the path, runs only when it is true.
+ * Visits exactly what findNulPath visits (own enumerable keys, array items).
+ */
+function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) {
+    for (const item of value) if (containsNul(item)) return true;
+    return false;
+  }
+  if (value !== null && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    for (const k in record) {
+      if (Object.hasOwn(record, k) && (k.includes('\u0000') || containsNul(record[k]))) return true;
+    }
+  }
+  return false;
 }

@@ -51,6 +51,9 @@ const IGNORED_KEYWORDS = new Set([
 
 class Unsupported extends Error {}
 
+/** Every member name but "__proto__" (see simplify). */
+const NOT_PROTO = '^(?!__proto__$)';
+
 function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -123,6 +126,12 @@ function simplify(node: unknown): JsonObject {
     }
     for (const name of required) if (!names.includes(String(name))) throw new Unsupported();
     if (out.additionalProperties === undefined) throw new Unsupported();
+    if (out.additionalProperties !== false) {
+      // zod builds records and catchalls by assignment, so an own "__proto__" member never
+      // reaches its output: leave it out here too (the other undeclared members are written).
+      out.patternProperties = { [NOT_PROTO]: out.additionalProperties };
+      out.additionalProperties = false;
+    }
   } else if (structured[0] === 'array') {
     if (out.items === undefined) throw new Unsupported();
   } else if (structured.length > 0) {
