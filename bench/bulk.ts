@@ -34,7 +34,7 @@ export async function benchBulk(): Promise<void> {
 
     const t0 = performance.now();
     const code = await new Promise<number | null>((resolve) => {
-      const child = spawn('node', ['bin/credvault.js', 'credentials', 'import', file, '--quiet'], {
+      const child = spawn('node', ['bin/credvault.js', 'credentials', 'import', file, '--quiet', ...(process.env.BENCH_BULK_ARGS ?? '').split(' ').filter(Boolean)], {
         env: { ...process.env, CREDVAULT_URL: cv.url, CREDVAULT_TOKEN: TOKEN },
         stdio: ['ignore', 'ignore', 'inherit'],
       });
