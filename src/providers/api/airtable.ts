@@ -10,17 +10,14 @@ import {
   bearer,
   callJson,
   join,
-  missingField,
-  needApp,
   noAccessToken,
   prop,
   rateLimited,
-  refreshSuccess,
-  requestToken,
   retryAfterSeconds,
   type Classify,
   type Wording,
 } from './common.js';
+import { standardRefresh } from './refresh-grant.js';
 
 const W: Wording = {
   provider: 'Airtable',
@@ -55,17 +52,6 @@ export const airtableModule: ProviderModule = {
   },
 
   async refresh(cred, ctx) {
-    const refreshToken = prop(cred, 'refresh_token');
-    if (refreshToken === undefined) return missingField(W, 'refresh_token');
-    const app = needApp(ctx, W);
-    if (!('clientSecret' in app)) return app;
-    const r = await requestToken(ctx, W, {
-      url: join(ctx.baseUrl('oauth'), '/oauth2/v1/token'),
-      form: { grant_type: 'refresh_token', refresh_token: refreshToken },
-      basic: { user: app.clientId, pass: app.clientSecret },
-      classify: classifyFor(ctx),
-    });
-    if (!r.ok) return r;
-    return refreshSuccess(r.reply, ctx.now(), refreshToken);
+    return standardRefresh(cred, ctx, W, { url: join(ctx.baseUrl('oauth'), '/oauth2/v1/token'), clientAuth: 'basic', classify: classifyFor(ctx) });
   },
 };

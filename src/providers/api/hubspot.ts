@@ -18,11 +18,10 @@ import {
   missingField,
   needApp,
   prop,
-  refreshSuccess,
-  requestToken,
   type Classify,
   type Wording,
 } from './common.js';
+import { standardRefresh } from './refresh-grant.js';
 
 const W: Wording = {
   provider: 'HubSpot',
@@ -105,16 +104,6 @@ export const hubspotModule: ProviderModule = {
   },
 
   async refresh(cred, ctx) {
-    const refreshToken = prop(cred, 'refresh_token');
-    if (refreshToken === undefined) return missingField(W, 'refresh_token');
-    const app = needApp(ctx, W);
-    if (!('clientSecret' in app)) return app;
-    const r = await requestToken(ctx, W, {
-      url: join(ctx.baseUrl(), '/oauth/v3/token'),
-      form: { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: app.clientId, client_secret: app.clientSecret },
-      classify,
-    });
-    if (!r.ok) return r;
-    return refreshSuccess(r.reply, ctx.now(), refreshToken);
+    return standardRefresh(cred, ctx, W, { url: join(ctx.baseUrl(), '/oauth/v3/token'), clientAuth: 'form', classify });
   },
 };

@@ -14,14 +14,12 @@ import {
   failure,
   join,
   missingField,
-  needApp,
   noAccessToken,
   prop,
-  refreshSuccess,
-  requestToken,
   type Classify,
   type Wording,
 } from './common.js';
+import { standardRefresh } from './refresh-grant.js';
 
 const W: Wording = {
   provider: 'QuickBooks',
@@ -78,18 +76,8 @@ export const quickbooksModule: ProviderModule = {
   },
 
   async refresh(cred, ctx) {
-    const refreshToken = prop(cred, 'refresh_token');
-    if (refreshToken === undefined) return missingField(W, 'refresh_token');
-    const app = needApp(ctx, W);
-    if (!('clientSecret' in app)) return app;
-    const r = await requestToken(ctx, W, {
-      url: join(ctx.baseUrl('oauth'), '/oauth2/v1/tokens/bearer'),
-      form: { grant_type: 'refresh_token', refresh_token: refreshToken },
-      basic: { user: app.clientId, pass: app.clientSecret },
-    });
-    if (!r.ok) return r;
     // Intuit answers every refresh with a refresh_token, sometimes the same one; refreshSuccess
     // reports it only when it changed.
-    return refreshSuccess(r.reply, ctx.now(), refreshToken);
+    return standardRefresh(cred, ctx, W, { url: join(ctx.baseUrl('oauth'), '/oauth2/v1/tokens/bearer'), clientAuth: 'basic' });
   },
 };

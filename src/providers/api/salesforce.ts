@@ -16,15 +16,14 @@ import {
   httpsHost,
   join,
   missingField,
-  needApp,
   noAccessToken,
   oauthError,
   prop,
   refreshSuccess,
-  requestToken,
   type Classify,
   type Wording,
 } from './common.js';
+import { refreshGrant } from './refresh-grant.js';
 
 const W: Wording = {
   provider: 'Salesforce',
@@ -103,16 +102,9 @@ export const salesforceModule: ProviderModule = {
     const instance = prop(cred, 'instance_url');
     const host = instance === undefined ? undefined : httpsHost(instance);
     if (host === undefined) return missingField(W, 'instance_url');
-    const refreshToken = prop(cred, 'refresh_token');
-    if (refreshToken === undefined) return missingField(W, 'refresh_token');
-    const app = needApp(ctx, W);
-    if (!('clientSecret' in app)) return app;
-    const r = await requestToken(ctx, W, {
-      url: join(tokenBase(host, ctx), '/services/oauth2/token'),
-      form: { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: app.clientId, client_secret: app.clientSecret },
-      classify: classifyToken,
-    });
+    const r = await refreshGrant(cred, ctx, W, { url: join(tokenBase(host, ctx), '/services/oauth2/token'), clientAuth: 'form', classify: classifyToken });
     if (!r.ok) return r;
+    const { refreshToken } = r;
     const extras = tokenExtras.safeParse(r.json);
     const learned: Record<string, unknown> = {};
     if (extras.success && extras.data.instance_url !== undefined) {

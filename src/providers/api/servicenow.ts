@@ -15,14 +15,12 @@ import {
   httpsHost,
   join,
   missingField,
-  needApp,
   oauthError,
   prop,
-  refreshSuccess,
-  requestToken,
   type Classify,
   type Wording,
 } from './common.js';
+import { standardRefresh } from './refresh-grant.js';
 
 const W: Wording = {
   provider: 'ServiceNow',
@@ -50,18 +48,8 @@ const classifyToken: Classify = (res, json) => {
 async function refresh(cred: ProviderCredential, ctx: ProviderContext): Promise<RefreshResult> {
   const host = httpsHost(prop(cred, 'instance_url') ?? '');
   if (host === undefined) return missingField(W, 'instance_url');
-  const refreshToken = prop(cred, 'refresh_token');
-  if (refreshToken === undefined) return missingField(W, 'refresh_token');
-  const app = needApp(ctx, W);
-  if (!('clientSecret' in app)) return app;
-  const r = await requestToken(ctx, W, {
-    url: join(ctx.tenantUrl(host), '/oauth_token.do'),
-    form: { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: app.clientId, client_secret: app.clientSecret },
-    classify: classifyToken,
-  });
-  if (!r.ok) return r;
   // ServiceNow repeats the same refresh token in the reply unless the instance rotates them.
-  return refreshSuccess(r.reply, ctx.now(), refreshToken);
+  return standardRefresh(cred, ctx, W, { url: join(ctx.tenantUrl(host), '/oauth_token.do'), clientAuth: 'form', classify: classifyToken });
 }
 
 export const servicenowModule: ProviderModule = {

@@ -14,12 +14,10 @@ import {
   callJson,
   join,
   missingField,
-  needApp,
   prop,
-  refreshSuccess,
-  requestToken,
   type Wording,
 } from './common.js';
+import { standardRefresh } from './refresh-grant.js';
 
 const W: Wording = {
   provider: 'Workday',
@@ -42,17 +40,7 @@ async function refresh(cred: ProviderCredential, ctx: ProviderContext): Promise<
   if (host === undefined) return missingField(W, 'host');
   const tenant = tenantOf(cred);
   if (tenant === undefined) return missingField(W, 'tenant');
-  const refreshToken = prop(cred, 'refresh_token');
-  if (refreshToken === undefined) return missingField(W, 'refresh_token');
-  const app = needApp(ctx, W);
-  if (!('clientSecret' in app)) return app;
-  const r = await requestToken(ctx, W, {
-    url: join(ctx.tenantUrl(host), `/ccx/oauth2/${tenant}/token`),
-    form: { grant_type: 'refresh_token', refresh_token: refreshToken },
-    basic: { user: app.clientId, pass: app.clientSecret },
-  });
-  if (!r.ok) return r;
-  return refreshSuccess(r.reply, ctx.now(), refreshToken);
+  return standardRefresh(cred, ctx, W, { url: join(ctx.tenantUrl(host), `/ccx/oauth2/${tenant}/token`), clientAuth: 'basic' });
 }
 
 export const workdayModule: ProviderModule = {
