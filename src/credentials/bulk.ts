@@ -5,7 +5,8 @@ import type { OAuthAppRow } from '../oauth-apps/service.js';
 import { presentCredential } from './present.js';
 import type { CredentialRepository, CredentialRow } from './repository.js';
 import type { CredentialView, ImportCredentialInput } from './schemas.js';
-import type { FindOAuthApp, PreparedImport, credentialSecretPlace } from './service.js';
+import type { credentialSecretPlace } from '../crypto/secret-box.js';
+import type { FindOAuthApp, PreparedImport } from './service.js';
 
 /** The error body a single import would answer, for one bulk item. */
 export interface ItemError {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CREDENTIAL_MASK, type SecretBox } from '../crypto/secret-box.js';
+import { CREDENTIAL_MASK, type SecretBox, credentialSecretPlace } from '../crypto/secret-box.js';
 import { type Clock, isoSeconds } from '../lib/clock.js';
 import { AppError, NotFoundError, ValidationError, type ValidationErrors } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
@@ -43,10 +43,6 @@ export interface PreparedImport {
   app: OAuthAppRow | null;
 }
 
-/** AAD place of a credential secret: its natural key, which a re-import keeps (the id is not known before the upsert). */
-export function credentialSecretPlace(accountId: string, provider: string, identity: string, field: string) {
-  return { table: 'credentials', accountId, rowId: `${provider}:${identity}`, field };
-}
 
 export function createCredentialService(deps: CredentialServiceDeps) {
   const { repo, oauthApps, box, clock } = deps;

@@ -75,7 +75,7 @@ export const TABLES: readonly TableDesc[] = [
     key: [{ col: 'id', type: 'uuid' }],
     extra: ['account_id', 'provider', 'identity'],
     cols: [{ name: 'secrets', map: true }],
-    // Same place as credentialSecretPlace() in src/credentials/service.ts.
+    // Same place as credentialSecretPlace() in src/crypto/secret-box.ts.
     place: (r, _col, k) => ({
       table: 'credentials',
       accountId: text(r, 'account_id'),

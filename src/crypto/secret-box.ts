@@ -9,6 +9,14 @@ export interface SecretPlace {
   field: string;
 }
 
+/**
+ * Where a credential secret lives: its natural key (account, provider, identity), which a
+ * re-import keeps. The row id cannot be used: it is not known before the single upsert statement.
+ */
+export function credentialSecretPlace(accountId: string, provider: string, identity: string, field: string): SecretPlace {
+  return { table: 'credentials', accountId, rowId: `${provider}:${identity}`, field };
+}
+
 /** The narrow interface services use to seal and open secrets (built from the keyring in main.ts). */
 export interface SecretBox {
   seal(plaintext: string, place: SecretPlace): string;

@@ -1,4 +1,4 @@
-import { credentialSecretPlace } from '../credentials/service.js';
+import { credentialSecretPlace } from '../crypto/secret-box.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { WorkRow } from './store.js';
 

@@ -12,7 +12,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { credentialSecretPlace } from '../../src/credentials/service.js';
+import { credentialSecretPlace } from '../../src/crypto/secret-box.js';
 import { decryptSecret, encryptSecret, envelopeKid } from '../../src/crypto/envelope.js';
 import { parseMasterKeys } from '../../src/crypto/keyring.js';
 import { createKeyRotation } from '../../src/crypto/rotation.js';

@@ -7,7 +7,7 @@ import { openServerKeys } from '../../src/crypto/boot.js';
 import { decryptSecret, encryptSecret, envelopeKid } from '../../src/crypto/envelope.js';
 import { type Keyring, parseMasterKeys } from '../../src/crypto/keyring.js';
 import { RotationError, assertPrimaryNotRetired, createKeyRotation } from '../../src/crypto/rotation.js';
-import { credentialSecretPlace } from '../../src/credentials/service.js';
+import { credentialSecretPlace } from '../../src/crypto/secret-box.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { createRuntime } from '../../src/main.js';
 import type { Db } from '../../src/store/db.js';
