@@ -1,15 +1,15 @@
 /**
  * Secret envelopes (security.md C1, C2, C3, C7).
  *
- * Format: `v1.<kid>.<iv b64url>.<ct b64url>.<tag b64url>` — AES-256-GCM, fresh 12-byte IV from
- * randomBytes per encryption, 16-byte tag. The AAD binds the ciphertext to its place:
+ * Format: `v1.<kid>.<iv b64url>.<ct b64url>.<tag b64url>` — AES-256-GCM, fresh random 12-byte IV
+ * per encryption (from the CSPRNG, drawn in blocks: see nextIv), 16-byte tag. The AAD binds the ciphertext to its place:
  * JSON.stringify(["v1", table|null, accountId, rowId, field]), so a ciphertext copied to another
  * account, row, field or table fails to decrypt, and fields cannot collide.
  *
  * Plaintext Buffers are zeroed after use. The plaintext/return strings are JS strings and
  * cannot be wiped: documented residual risk (C7).
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
 import { KID_PATTERN, keyObjectFor, noteEncryption, type Keyring } from './keyring.js';
 
 export const ENVELOPE_VERSION = 'v1';
@@ -96,11 +96,31 @@ export function envelopeKid(envelope: string): string {
   return parseEnvelope(envelope).kid;
 }
 
+/**
+ * IVs are drawn from the CSPRNG a block at a time: one randomFillSync per call cost more than
+ * the AES-GCM encryption itself (a bulk import seals thousands of secrets per request). Every
+ * IV is still 96 fresh random bits, used once: each is copied out and its bytes in the block
+ * are never handed out again.
+ */
+const IV_BLOCK = Buffer.alloc(IV_BYTES * 512);
+let ivOffset = IV_BLOCK.length;
+
+function nextIv(): Buffer {
+  if (ivOffset + IV_BYTES > IV_BLOCK.length) {
+    randomFillSync(IV_BLOCK);
+    ivOffset = 0;
+  }
+  const iv = Buffer.from(IV_BLOCK.subarray(ivOffset, ivOffset + IV_BYTES));
+  IV_BLOCK.fill(0, ivOffset, ivOffset + IV_BYTES);
+  ivOffset += IV_BYTES;
+  return iv;
+}
+
 function sealBuffer(ring: Keyring, plaintext: Buffer, place: SecretPlace): string {
   const kid = ring.primaryKid;
   const key = keyObjectFor(ring, kid);
   if (!key) throw new Error(`primary key "${kid}" missing from keyring`);
-  const iv = randomBytes(IV_BYTES);
+  const iv = nextIv();
   const cipher = createCipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES });
   cipher.setAAD(aadFor(place));
   const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
