@@ -17,7 +17,7 @@ import { requestHash } from '../idempotency/service.js';
 import { RateLimitedError, ValidationError } from '../lib/errors.js';
 import { createFastSerializerCompiler } from '../lib/json-serializer.js';
 import { lazyChildLoggerFactory } from '../lib/lazy-logger.js';
-import { findNulPath } from './nul.js';
+import { findUnstorable, hasUnstorable } from './unstorable.js';
 import { handleError } from './errors.js';
 import { createRateLimiter } from './rate-limit.js';
 import { registerRoutes, type Services } from './routes/index.js';
@@ -104,12 +104,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     };
 
   app.addHook('preValidation', (req, _reply, done) => {
-    if (!containsNul(req.body) && !containsNul(req.query)) {
+    if (!hasUnstorable(req.body) && !hasUnstorable(req.query)) {
       done();
       return;
     }
-    const where = findNulPath(req.body) ?? findNulPath(req.query);
-    done(where === undefined ? undefined : new ValidationError({ [where]: ['must not contain the NUL character (\\u0000)'] }));
+    const found = findUnstorable(req.body) ?? findUnstorable(req.query);
+    done(found === undefined ? undefined : new ValidationError({ [found.path]: [found.reason] }));
   });
 
   // Idempotency-Key on any authenticated POST: claim, replay, or reject (api.md §3.6).
@@ -200,24 +200,4 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 function hookList<T>(hooks: T | T[] | undefined): T[] {
   if (hooks === undefined) return [];
   return Array.isArray(hooks) ? hooks : [hooks];
-}
-
-/**
- * Whether a parsed body or query holds U+0000 anywhere (values or keys): the allocation-free
- * check run on every request; findNulPath, which builds the path, runs only when it is true.
- * Visits exactly what findNulPath visits (own enumerable keys, array items).
- */
-function containsNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
-  if (Array.isArray(value)) {
-    for (const item of value) if (containsNul(item)) return true;
-    return false;
-  }
-  if (value !== null && typeof value === 'object') {
-    const record = value as Record<string, unknown>;
-    for (const k in record) {
-      if (Object.hasOwn(record, k) && (k.includes('\u0000') || containsNul(record[k]))) return true;
-    }
-  }
-  return false;
 }

@@ -28,6 +28,33 @@ describe.each(STORE_KINDS)('error answers on %s', (kind) => {
     expect(after.statusCode).toBe(401);
   });
 
+  it('422 on its path for a string PostgreSQL cannot store (NUL, lone surrogate), single or bulk, and nothing stored', async () => {
+    const a = await h.newAccount();
+    const cases: Array<[string, string, string]> = [
+      // [JSON text of the import body, path, reason fragment]
+      ['{"name":"a\\ud800b","properties":{"kind":"stripe_key","secret":"sk_live_sur_1","account_id":"acct_sur1"}}', 'name', 'lone UTF-16 surrogate'],
+      ['{"properties":{"kind":"stripe_key","secret":"sk_live_sur_2","account_id":"acct_sur2"},"metadata":{"x":["ok","\\udc00"]}}', 'metadata.x.1', 'lone UTF-16 surrogate'],
+      ['{"properties":{"kind":"stripe_key","secret":"sk_live_sur_3","account_id":"acct_sur3"},"metadata":{"k\\udbff":1}}', 'metadata.k\udbff', 'lone UTF-16 surrogate'],
+      ['{"properties":{"kind":"stripe_key","secret":"sk_live_\\u0000","account_id":"acct_sur4"}}', 'properties.secret', 'NUL character'],
+    ];
+    for (const [body, path, reason] of cases) {
+      const single = await a.req('POST', '/v1/credentials', body);
+      expect(single.statusCode).toBe(422);
+      const err = single.json() as { validation_errors: Record<string, string[]> };
+      expect(Object.keys(err.validation_errors)).toEqual([path]);
+      expect(err.validation_errors[path]?.[0]).toContain(reason);
+      const bulk = await a.req('POST', '/v1/credentials/bulk', `{"items":[${body}]}`);
+      expect(bulk.statusCode).toBe(422);
+      expect(Object.keys((bulk.json() as { validation_errors: Record<string, string[]> }).validation_errors)).toEqual([`items.0.${path}`]);
+    }
+    // A well-formed pair (an emoji) is fine and stored as sent.
+    const ok = await a.json<{ name: string }>('POST', '/v1/credentials', '{"name":"key \\ud83d\\udd11","properties":{"kind":"stripe_key","secret":"sk_live_sur_5","account_id":"acct_sur5"}}');
+    expect(ok.status).toBe(200);
+    expect(ok.body.name).toBe('key \u{1F511}');
+    const list = await a.json<{ data: unknown[] }>('GET', '/v1/credentials');
+    expect(list.body.data).toHaveLength(1);
+  });
+
   it('a token with a flipped checksum character is refused', async () => {
     const t = await c.json<{ token: string }>('POST', '/v1/api-tokens', { name: 'cs', scopes: ['credentials:read'] });
     const last = t.body.token.slice(-1);

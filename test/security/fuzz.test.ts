@@ -12,7 +12,7 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 120);
 /** Values that stress parsers: odd types, huge numbers, unicode, prototype keys, the marker. */
 const weird = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),
-  fc.constantFrom(SECRET, `sk_live_${SECRET}`, `SG.${SECRET}`, '***********', '', ' ', '\u0000', '__proto__', 'constructor', 1e308, -0, Number.MAX_SAFE_INTEGER + 2),
+  fc.constantFrom(SECRET, `sk_live_${SECRET}`, `SG.${SECRET}`, '***********', '', ' ', '\u0000', 'a\ud800b', '\udc00', '__proto__', 'constructor', 1e308, -0, Number.MAX_SAFE_INTEGER + 2),
   fc.string({ unit: 'binary', maxLength: 50 }),
 );
 const fieldName = fc.oneof(
