@@ -63,6 +63,32 @@ describe.each(STORE_KINDS)('bulk import and export on %s', (store) => {
     expect(sf?.status === 200 && sf.credential.kind).toBe('salesforce_oauth2');
   });
 
+  it('answers ids only under Prefer: return=minimal, and exactly what zod would write otherwise', async () => {
+    const a = await h.newAccount();
+    const items: unknown[] = [stripe(1, { name: 'One' }), { properties: { kind: 'stripe_key', secret: 'nope' } }, { ...stripe(2), metadata: { team: 'x', n: [1, { deep: true }] } }];
+    const full = await a.req('POST', '/v1/credentials/bulk', { items });
+    expect(full.statusCode).toBe(200);
+    expect(full.headers['preference-applied']).toBeUndefined();
+    // The hand-assembled answer is byte for byte what zod's schema + JSON.stringify answer.
+    const { BulkImportAnswer } = await import('../../src/http/routes/bulk.js');
+    expect(full.body).toBe(JSON.stringify(BulkImportAnswer.encode(JSON.parse(full.body))));
+    const fullResults = (JSON.parse(full.body) as Bulk).results;
+
+    for (const prefer of ['return=minimal', 'respond-async, return = minimal; x=1', 'RETURN=MINIMAL']) {
+      const res = await a.json<{ results: Array<Record<string, unknown>> }>('POST', '/v1/credentials/bulk', { items }, { prefer });
+      expect(res.status).toBe(200);
+      expect(res.headers['preference-applied']).toBe('return=minimal');
+      expect(res.body.results).toEqual([
+        { index: 0, status: 200, id: idOf(fullResults[0]) },
+        { index: 1, status: 422, error: (fullResults[1] as { error: ErrorBody }).error },
+        { index: 2, status: 200, id: idOf(fullResults[2]) },
+      ]);
+    }
+    const other = await a.json<Bulk>('POST', '/v1/credentials/bulk', { items }, { prefer: 'return=representation' });
+    expect(other.headers['preference-applied']).toBeUndefined();
+    expect(other.body.results.map(idOf)).toEqual(fullResults.map(idOf));
+  });
+
   it('is idempotent: the same batch again answers the same credentials', async () => {
     const a = await h.newAccount();
     const items = Array.from({ length: 50 }, (_, i) => stripe(i));

@@ -2195,7 +2195,7 @@ export interface paths {
         put?: never;
         /**
          * Import up to 1000 credentials in one request (each item an idempotent upsert)
-         * @description Every item is validated and imported exactly as POST /v1/credentials would, and answers its own status (200 or 422) at its index. Items naming the same provider account answer the same credential; the later item wins. The request as a whole is 422 only when `items` is missing, empty or longer than 1000.
+         * @description Every item is validated and imported exactly as POST /v1/credentials would, and answers its own status (200 or 422) at its index. Items naming the same provider account answer the same credential; the later item wins. The request as a whole is 422 only when `items` is missing, empty or longer than 1000. With the header `Prefer: return=minimal` (RFC 7240) an imported item answers its credential `id` instead of the whole credential, and the answer carries `Preference-Applied: return=minimal`.
          */
         post: {
             parameters: {
@@ -2227,7 +2227,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description One result per item, in order: the credential or the error body a single import of that item would answer. */
+                /** @description One result per item, in order: the credential (only its id under Prefer: return=minimal) or the error body a single import of that item would answer. */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2276,6 +2276,12 @@ export interface paths {
                                     provider: string;
                                     updated_at: string;
                                 };
+                                index: number;
+                                /** @enum {number} */
+                                status: 200;
+                            } | {
+                                /** @description The credential id (answered instead of the credential under Prefer: return=minimal). */
+                                id: string;
                                 index: number;
                                 /** @enum {number} */
                                 status: 200;

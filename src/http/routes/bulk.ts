@@ -7,6 +7,7 @@ import type { BulkItemResult } from '../../credentials/bulk.js';
 import { CredentialSchema, ImportCredentialBody, type ImportCredentialInput } from '../../credentials/schemas.js';
 import type { CredentialService } from '../../credentials/service.js';
 import { MetadataSchema } from '../../oauth-apps/schemas.js';
+import { compileJsonSerializer } from '../../lib/json-serializer.js';
 import { issuesToValidationErrors } from '../errors.js';
 import { ErrorBodySchema, commonErrors } from './common.js';
 
@@ -27,14 +28,52 @@ const BulkImportBody = z.strictObject({
  */
 const BulkEnvelope = z.strictObject({ items: z.array(z.unknown()).min(1).max(BULK_MAX_ITEMS) });
 
-const BulkResultSchema = z.discriminatedUnion('status', [
+const BulkResultSchema = z.union([
   z.object({ index: z.number().int(), status: z.literal(200), credential: CredentialSchema }),
+  z.object({ index: z.number().int(), status: z.literal(200), id: z.string().describe('The credential id (answered instead of the credential under Prefer: return=minimal).') }),
   z.object({ index: z.number().int(), status: z.literal(422), error: ErrorBodySchema }),
 ]);
 
-const BulkImportAnswer = z
+export const BulkImportAnswer = z
   .object({ results: z.array(BulkResultSchema) })
-  .describe('One result per item, in order: the credential or the error body a single import of that item would answer.');
+  .describe(
+    'One result per item, in order: the credential (only its id under Prefer: return=minimal) or the error body a single import of that item would answer.',
+  );
+
+/** RFC 7240: `Prefer: return=minimal` asks for the ids only (what `credentials import` needs). */
+function prefersMinimal(prefer: string | string[] | undefined): boolean {
+  const values = Array.isArray(prefer) ? prefer : prefer === undefined ? [] : [prefer];
+  return values.some((v) => v.split(',').some((p) => p.split(';')[0]?.trim().toLowerCase().replace(/\s*=\s*/, '=') === 'return=minimal'));
+}
+
+const serializeCredential = compileOrThrow(CredentialSchema);
+const serializeError = compileOrThrow(ErrorBodySchema);
+
+function compileOrThrow(schema: z.ZodType): (data: unknown) => string {
+  const compiled = compileJsonSerializer(schema);
+  if (!compiled) throw new Error('The bulk answer serializer cannot be compiled.');
+  return compiled;
+}
+
+/**
+ * The bulk answer, written item by item with the compiled (allowlisted) serializers of the
+ * credential and the error body: the general serializer falls back to zod for a union of
+ * objects, which for 1,000 credentials cost more than importing them.
+ */
+function serializeBulkAnswer(results: BulkItemResult[], minimal: boolean): string {
+  const parts = new Array<string>(results.length);
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i];
+    if (!r) continue;
+    parts[i] =
+      r.status === 200
+        ? minimal
+          ? `{"index":${r.index},"status":200,"id":${JSON.stringify(r.credential.id)}}`
+          : `{"index":${r.index},"status":200,"credential":${serializeCredential(r.credential)}}`
+        : `{"index":${r.index},"status":422,"error":${serializeError(r.error)}}`;
+  }
+  return `{"results":[${parts.join(',')}]}`;
+}
 
 const ExportQuery = z.strictObject({
   include_secrets: z.enum(['true', 'false']).default('false').describe('true answers secrets in plaintext: needs the secrets:reveal scope, audited per credential'),
@@ -74,12 +113,13 @@ export function bulkRoutes(app: FastifyInstance, credentials: CredentialService,
       tags,
       summary: `Import up to ${BULK_MAX_ITEMS} credentials in one request (each item an idempotent upsert)`,
       description:
-        'Every item is validated and imported exactly as POST /v1/credentials would, and answers its own status (200 or 422) at its index. Items naming the same provider account answer the same credential; the later item wins. The request as a whole is 422 only when `items` is missing, empty or longer than 1000.',
+        'Every item is validated and imported exactly as POST /v1/credentials would, and answers its own status (200 or 422) at its index. Items naming the same provider account answer the same credential; the later item wins. The request as a whole is 422 only when `items` is missing, empty or longer than 1000. With the header `Prefer: return=minimal` (RFC 7240) an imported item answers its credential `id` instead of the whole credential, and the answer carries `Preference-Applied: return=minimal`.',
       body: BulkImportBody,
       response: { 200: BulkImportAnswer, ...commonErrors },
     },
-    handler: async (req) => {
+    handler: async (req, reply) => {
       const accountId = req.auth?.accountId ?? '';
+      const minimal = prefersMinimal(req.headers.prefer);
       const raw: unknown[] = req.body.items;
       const valid: { index: number; input: ImportCredentialInput }[] = [];
       const results: BulkItemResult[] = [];
@@ -93,7 +133,12 @@ export function bulkRoutes(app: FastifyInstance, credentials: CredentialService,
         const index = valid[res.index]?.index ?? -1;
         results.push({ ...res, index });
       }
-      return { results: results.sort((a, b) => a.index - b.index) };
+      results.sort((a, b) => a.index - b.index);
+      if (minimal) void reply.header('preference-applied', 'return=minimal');
+      return reply
+        .header('content-type', 'application/json; charset=utf-8')
+        .serializer((answer: { results: BulkItemResult[] }) => serializeBulkAnswer(answer.results, minimal))
+        .send({ results });
     },
   });
 
