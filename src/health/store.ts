@@ -1,5 +1,6 @@
 import { type Selectable, sql } from 'kysely';
-import type { Db } from '../store/db.js';
+import { type QueryTemplate, compileTemplate } from '../lib/query-template.js';
+import { type Db, runTemplate } from '../store/db.js';
 import type { CredentialsTable } from '../store/schema.js';
 
 export type WorkRow = Selectable<CredentialsTable>;
@@ -52,6 +53,21 @@ function resultColumns(r: WorkResult) {
   } satisfies Partial<Record<ResultColumn, unknown>>;
 }
 
+/** The same columns as resultColumns, as values for jsonb_to_recordset (objects and Dates left to JSON). */
+function resultValues(r: WorkResult): Partial<Record<ResultColumn, unknown>> {
+  const out: Partial<Record<ResultColumn, unknown>> = {};
+  if (r.health) out.health = r.health;
+  if (r.healthStatus) out.health_status = r.healthStatus;
+  if (r.properties) out.properties = r.properties;
+  if (r.secrets) out.secrets = r.secrets;
+  if (r.identity) out.identity = r.identity;
+  if (r.tokenExpiresAt !== undefined) out.token_expires_at = r.tokenExpiresAt;
+  if (r.cachedToken !== undefined) out.cached_token = r.cachedToken;
+  if (r.nextCheckAt !== undefined) out.next_check_at = r.nextCheckAt;
+  if (r.consecutiveFailures !== undefined) out.consecutive_failures = r.consecutiveFailures;
+  return out;
+}
+
 /** The row as a final write leaves it: what `write` would read back, without reading it back. */
 function afterFinalWrite(row: WorkRow, r: WorkResult): WorkRow {
   return {
@@ -74,6 +90,29 @@ function afterFinalWrite(row: WorkRow, r: WorkResult): WorkRow {
 /** SQL for health work. Lease times use the database clock so nodes with skewed clocks agree. */
 export function createHealthStore(db: Db) {
   const leaseFree = sql<boolean>`(lease_owner is null or lease_expires_at < clock_timestamp())`;
+  /** By the comma-joined columns a result sets (a handful of shapes: ok, failure, learned identity...). */
+  const writeManyTemplates = new Map<string, QueryTemplate<{ id: string }>>();
+
+  /**
+   * The final writes of many checks in one statement: the rows arrive as one jsonb array
+   * (jsonb_to_recordset), so the SQL text is the same for every batch size and is prepared once;
+   * neither Kysely nor the driver does per-row work. Only ids come back: the caller knows the
+   * rows it wrote (see afterFinalWrite).
+   */
+  function writeManyTemplate(columns: ResultColumn[]): QueryTemplate<{ id: string }> {
+    const assignments = columns.map((c) => sql`${sql.ref(c)} = ${sql.ref(`v.${c}`)}`);
+    const types = sql.raw(['id uuid', 'version int4', ...columns.map((c) => `${c} ${COLUMN_TYPES[c]}`)].join(', '));
+    return compileTemplate((param) => {
+      const query = sql<{ id: string }>`
+        update credentials as c
+        set ${sql.join([...assignments, sql`lease_owner = null`, sql`lease_expires_at = null`, sql`version = c.version + 1`])}
+        from jsonb_to_recordset(${param('rows')}::jsonb) as v(${types})
+        where c.id = v.id and c.lease_owner = ${param('owner')} and c.version = v.version
+        returning c.id`;
+      return { compile: () => query.compile(db) };
+    });
+  }
+
   return {
     async get(id: string): Promise<WorkRow | undefined> {
       return db.selectFrom('credentials').selectAll().where('id', '=', id).executeTakeFirst();
@@ -105,6 +144,8 @@ export function createHealthStore(db: Db) {
             // statement_timestamp(), not clock_timestamp(): a stable value can bound the
             // credentials_due index scan, so it reads only due rows; a volatile one is a mere
             // filter, and a tick with fewer than `limit` due rows read every credential's entry.
+            // Not a prepared template: a generic plan cannot see the LIMIT, and this plan must
+            // stay an index scan of the due rows.
             .where('next_check_at', '<=', sql<Date>`statement_timestamp()`)
             .where(leaseFree)
             .orderBy('next_check_at')
@@ -137,35 +178,23 @@ export function createHealthStore(db: Db) {
      * shape of result. Answers the ids written; a missing one lost its lease or was re-imported.
      */
     async writeMany(owner: string, items: FinalWrite[]): Promise<Set<string>> {
-      const groups = new Map<string, { columns: ResultColumn[]; items: { item: FinalWrite; set: Partial<Record<ResultColumn, unknown>> }[] }>();
-      for (const item of items) {
-        const set = resultColumns(item.r);
-        const columns = RESULT_COLUMNS.filter((c) => c in set);
+      const groups = new Map<string, { columns: ResultColumn[]; rows: Record<string, unknown>[] }>();
+      for (const { row, r } of items) {
+        const values = resultValues(r);
+        const columns = RESULT_COLUMNS.filter((c) => c in values);
         const key = columns.join(',');
-        const group = groups.get(key) ?? { columns, items: [] };
-        group.items.push({ item, set });
+        const group = groups.get(key) ?? { columns, rows: [] };
+        group.rows.push({ id: row.id, version: row.version, ...values });
         groups.set(key, group);
       }
       const written = new Set<string>();
-      for (const { columns, items: group } of groups.values()) {
-        const values = sql.join(
-          group.map(
-            ({ item, set }) =>
-              sql`(${item.row.id}::uuid, ${item.row.version}::int4${sql.join(
-                columns.map((c) => sql`, ${set[c]}::${sql.raw(COLUMN_TYPES[c])}`),
-                sql``,
-              )})`,
-          ),
-        );
-        const assignments = columns.map((c) => sql`${sql.ref(c)} = ${sql.ref(`v.${c}`)}`);
-        // Only ids come back: the caller knows the rows it wrote (see afterFinalWrite).
-        const rows = await sql<{ id: string }>`
-          update credentials as c
-          set ${sql.join([...assignments, sql`lease_owner = null`, sql`lease_expires_at = null`, sql`version = c.version + 1`])}
-          from (values ${values}) as v(id, version${sql.join(columns.map((c) => sql`, ${sql.ref(c)}`), sql``)})
-          where c.id = v.id and c.lease_owner = ${owner} and c.version = v.version
-          returning c.id`.execute(db);
-        for (const row of rows.rows) written.add(row.id);
+      for (const [key, { columns, rows }] of groups) {
+        let template = writeManyTemplates.get(key);
+        if (!template) {
+          template = writeManyTemplate(columns);
+          writeManyTemplates.set(key, template);
+        }
+        for (const row of await runTemplate(db, template, { owner, rows: JSON.stringify(rows) })) written.add(row.id);
       }
       return written;
     },
