@@ -24,6 +24,8 @@ const EnvSchema = z.object({
   CREDVAULT_PROVIDER_CONCURRENCY: z.coerce.number().int().min(1).default(8),
   CREDVAULT_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
   CREDVAULT_SCHEDULER: boolish.default(true),
+  CREDVAULT_DB_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(20),
+  CREDVAULT_PREPARED_STATEMENTS: boolish.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -42,6 +44,10 @@ export interface Config {
   providerConcurrency: number;
   providerTimeoutMs: number;
   scheduler: boolean;
+  /** PostgreSQL connections per node. */
+  dbPoolSize: number;
+  /** Hot queries as named prepared statements (off behind PgBouncer in transaction mode before 1.21). */
+  preparedStatements: boolean;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   /** CREDVAULT_PROVIDER_URL_<PROVIDER>: base URLs replacing a provider's real host. */
   providerUrls: Partial<Record<Provider, string>>;
@@ -93,6 +99,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     providerConcurrency: e.CREDVAULT_PROVIDER_CONCURRENCY,
     providerTimeoutMs: e.CREDVAULT_PROVIDER_TIMEOUT_MS,
     scheduler: e.CREDVAULT_SCHEDULER,
+    dbPoolSize: e.CREDVAULT_DB_POOL_SIZE,
+    preparedStatements: e.CREDVAULT_PREPARED_STATEMENTS,
     logLevel: e.LOG_LEVEL,
     providerUrls,
     providerHosts,

@@ -58,7 +58,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       'No CREDVAULT_MASTER_KEYS set: generated a master key file. Back it up apart from the data: without it the secrets cannot be read.',
     );
   }
-  const store = opts.store ?? (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  const store = opts.store ?? (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, preparedStatements: config.preparedStatements }));
   const ownsStore = opts.store === undefined;
   try {
     const db = store.db;

@@ -45,7 +45,7 @@ function masterKeySpec(config: Config): string {
 async function withRotation<T>(fn: (rotation: KeyRotation) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const spec = masterKeySpec(config);
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2, preparedStatements: config.preparedStatements });
   try {
     await migrate(store.db);
     const { keyring } = await openServerKeys(store.db, spec, systemClock);
