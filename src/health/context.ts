@@ -6,11 +6,13 @@ export interface ContextFactoryDeps {
   http: OutboundHttp;
   /** CREDVAULT_PROVIDER_URL_<PROVIDER>: replaces every host of that provider (tests, proxies). */
   providerUrls: Partial<Record<Provider, string>>;
+  /** CREDVAULT_PROVIDER_HOSTS_<PROVIDER>: extra host suffixes allowed for tenant hosts. */
+  providerHosts?: Partial<Record<Provider, readonly string[]>>;
   now: () => Date;
 }
 
 /** Builds the ProviderContext a module gets: base URLs are data, overridable per provider. */
-export function createContextFactory({ http, providerUrls, now }: ContextFactoryDeps) {
+export function createContextFactory({ http, providerUrls, providerHosts = {}, now }: ContextFactoryDeps) {
   return (module: ProviderModule, oauthApp?: OAuthAppSecrets): ProviderContext => {
     const override = providerUrls[module.provider];
     return {
@@ -19,6 +21,7 @@ export function createContextFactory({ http, providerUrls, now }: ContextFactory
       baseUrl: (name = 'default') => override ?? module.baseUrls[name] ?? module.baseUrls.default,
       // Tenant hosts were validated against the provider's allowed pattern at import.
       tenantUrl: (host) => override ?? `https://${host}`,
+      extraHosts: providerHosts[module.provider] ?? [],
       ...(oauthApp ? { oauthApp } : {}),
     };
   };

@@ -63,7 +63,7 @@ export function createHealth(d: HealthDeps) {
     log: d.log,
     modules,
     spec: d.spec,
-    context: createContextFactory({ http, providerUrls: d.config.providerUrls, now: () => d.clock.now() }),
+    context: createContextFactory({ http, providerUrls: d.config.providerUrls, providerHosts: d.config.providerHosts, now: () => d.clock.now() }),
     policy,
     fingerprint: d.fingerprint,
     nodeId,
@@ -103,7 +103,7 @@ export function createHealth(d: HealthDeps) {
     clock: d.clock,
     policy,
     timeoutMs: d.config.importIdentifyTimeoutMs,
-    context: (h) => createContextFactory({ http: h, providerUrls: d.config.providerUrls, now: () => d.clock.now() }),
+    context: (h) => createContextFactory({ http: h, providerUrls: d.config.providerUrls, providerHosts: d.config.providerHosts, now: () => d.clock.now() }),
     displayName: (p) => p.replace(/_/g, ' ').replace(/\b\w/g, (c) => c.toUpperCase()),
   });
   const identifyAtImport = d.config.importIdentify

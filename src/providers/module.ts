@@ -83,6 +83,12 @@ export interface ProviderContext {
    * The host was validated against the provider's allowed pattern at import.
    */
   tenantUrl(host: string): string;
+  /**
+   * Host suffixes the operator allows for this provider's tenant hosts on top of the
+   * provider's own (CREDVAULT_PROVIDER_HOSTS_<P>): a host a token reply names is checked
+   * against the same list as one given at import.
+   */
+  extraHosts: readonly string[];
   now(): Date;
   oauthApp?: OAuthAppSecrets;
 }

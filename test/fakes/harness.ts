@@ -20,6 +20,8 @@ export interface HarnessOptions {
   oauthApp?: OAuthAppSecrets;
   timeoutMs?: number;
   now?: () => Date;
+  /** CREDVAULT_PROVIDER_HOSTS_<P> of the provider. */
+  extraHosts?: readonly string[];
 }
 
 export function contextFor(fake: FakeProvider, opts: HarnessOptions = {}): Harness {
@@ -37,6 +39,7 @@ export function contextFor(fake: FakeProvider, opts: HarnessOptions = {}): Harne
       return fake.url;
     },
     now: opts.now ?? (() => new Date()),
+    extraHosts: opts.extraHosts ?? [],
     ...(opts.oauthApp === undefined ? {} : { oauthApp: opts.oauthApp }),
   };
   return { ctx, http, tenantHosts, baseNames };

@@ -110,8 +110,10 @@ export const salesforceModule: ProviderModule = {
     if (extras.success && extras.data.instance_url !== undefined) {
       // The token reply is untrusted (security.md A6): only Salesforce hosts are stored.
       const replyHost = httpsHost(extras.data.instance_url);
-      if (replyHost === undefined || !hostUnder(replyHost.replace(/:\d+$/, ''), SALESFORCE_HOST_SUFFIXES)) {
-        return failure('invalid_response', "Salesforce's token reply named an instance URL outside salesforce.com, force.com and salesforce.mil, so credvault did not use it. Check the connected app and org; if the org lives on another domain, the operator must allow it (CREDVAULT_PROVIDER_HOSTS_SALESFORCE).", { status: 200 });
+      // The same hosts an import accepts: Salesforce's own and the operator's CREDVAULT_PROVIDER_HOSTS_SALESFORCE.
+      if (replyHost === undefined || !hostUnder(replyHost.replace(/:\d+$/, ''), [...SALESFORCE_HOST_SUFFIXES, ...ctx.extraHosts])) {
+        const allowed = ctx.extraHosts.length > 0 ? `salesforce.com, force.com, salesforce.mil and the operator's ${ctx.extraHosts.join(', ')}` : 'salesforce.com, force.com and salesforce.mil';
+        return failure('invalid_response', `Salesforce's token reply named an instance URL outside ${allowed}, so credvault did not use it. Check the connected app and org; if the org lives on another domain, the operator must allow it (CREDVAULT_PROVIDER_HOSTS_SALESFORCE).`, { status: 200 });
       }
       learned.instance_url = `https://${replyHost}`;
     }

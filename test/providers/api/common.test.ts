@@ -1,6 +1,7 @@
 /** The shared mapping of src/providers/api/common.ts, the registry, and smaller quirks. */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OutboundHttp, OutboundResponse } from '../../../src/net/types.js';
+import { createContextFactory } from '../../../src/health/context.js';
 import { PROVIDER_MODULES } from '../../../src/providers/api/index.js';
 import { oauth1Header, oauthEncode } from '../../../src/providers/api/netsuite.js';
 import { httpFailure, retryAfterSeconds, send, type Wording } from '../../../src/providers/api/common.js';
@@ -66,7 +67,7 @@ describe('net failures from ctx.http', () => {
     ['redirect_refused', 'invalid_response'],
   ] as const)('maps %s to %s without echoing the message', async (netReason, reason) => {
     const http: OutboundHttp = { request: async () => ({ ok: false, reason: netReason, message: `boom ${MARKER} https://x/?secret` }) };
-    const r = await send({ http, baseUrl: () => '', tenantUrl: () => '', now: () => NOW }, W, { method: 'GET', url: 'https://x' });
+    const r = await send({ http, baseUrl: () => '', tenantUrl: () => '', extraHosts: [], now: () => NOW }, W, { method: 'GET', url: 'https://x' });
     const f = expectFailure(r);
     expect(f.reason).toBe(reason);
     expect(f.note).not.toContain(MARKER);
@@ -147,5 +148,18 @@ describe('smaller quirks', () => {
     const f = expectFailure(await (PROVIDER_MODULES.linear.refresh?.({ kind: 'linear_oauth2', properties: { access_token: secret('at'), scope: 'read' } }, contextFor(fake).ctx) ?? Promise.reject(new Error('x'))));
     expect(f.reason).toBe('misconfigured');
     expect(fake.calls.count()).toBe(0);
+  });
+});
+
+describe('provider context factory', () => {
+  it("gives each module its provider's operator host suffixes and URL override, nobody else's", () => {
+    const http = { request: async () => ({ ok: false as const, reason: 'network_error' as const, message: 'unused' }) };
+    const factory = createContextFactory({ http, providerUrls: { shopify: 'http://127.0.0.1:9' }, providerHosts: { salesforce: ['salesforce-gov.example'] }, now: () => NOW });
+    const sf = factory(PROVIDER_MODULES.salesforce);
+    expect(sf.extraHosts).toEqual(['salesforce-gov.example']);
+    expect(sf.tenantUrl('acme.my.salesforce.com')).toBe('https://acme.my.salesforce.com');
+    const shop = factory(PROVIDER_MODULES.shopify);
+    expect(shop.extraHosts).toEqual([]);
+    expect(shop.tenantUrl('acme.myshopify.com')).toBe('http://127.0.0.1:9');
   });
 });

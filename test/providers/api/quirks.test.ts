@@ -22,12 +22,12 @@ async function seeded(provider: Provider): Promise<{ fake: FakeProvider; setup: 
 }
 
 describe('salesforce refresh: the token reply is untrusted (A6)', () => {
-  async function refreshWith(instanceUrl: string, propsInstance = 'https://acme.my.salesforce.com') {
+  async function refreshWith(instanceUrl: string, propsInstance = 'https://acme.my.salesforce.com', extraHosts: string[] = []) {
     const s = await seeded('salesforce');
     const rt = String(s.setup.props.refresh_token);
     const info = s.fake.state.refreshTokens.get(rt);
     if (info) info.instance_url = instanceUrl;
-    const h = contextFor(s.fake, s.setup.oauthApp ? { oauthApp: s.setup.oauthApp } : {});
+    const h = contextFor(s.fake, { extraHosts, ...(s.setup.oauthApp ? { oauthApp: s.setup.oauthApp } : {}) });
     const fn = PROVIDER_MODULES.salesforce.refresh;
     if (!fn) throw new Error('no refresh');
     return { h, result: await fn({ kind: s.kind, properties: { ...s.setup.props, instance_url: propsInstance } }, h.ctx) };
@@ -48,6 +48,17 @@ describe('salesforce refresh: the token reply is untrusted (A6)', () => {
       expectActionable(f, 'Salesforce');
     },
   );
+
+  it("accepts a host under the operator's CREDVAULT_PROVIDER_HOSTS_SALESFORCE, as an import does, and names it when refusing", async () => {
+    const ok = await refreshWith('https://acme.my.salesforce-gov.example', 'https://acme.my.salesforce.com', ['salesforce-gov.example']);
+    expect(ok.result).toMatchObject({ ok: true, learned: { instance_url: 'https://acme.my.salesforce-gov.example' } });
+    await fake?.close();
+    const refused = expectFailure((await refreshWith('https://acme.my.salesforce-gov.example')).result);
+    expect(refused.reason).toBe('invalid_response');
+    await fake?.close();
+    const other = expectFailure((await refreshWith('https://evil.example.com', 'https://acme.my.salesforce.com', ['salesforce-gov.example'])).result);
+    expect(other.note).toContain("the operator's salesforce-gov.example");
+  });
 
   it('accepts force.com and salesforce.mil hosts', async () => {
     expect((await refreshWith('https://acme.lightning.force.com')).result.ok).toBe(true);
