@@ -48,8 +48,11 @@ export function currentToken(row: WorkRow, plain: Record<string, string>, cached
   return { token, expiresAt };
 }
 
+/** Whether refresh() can renew this credential's access token: minted kinds always, OAuth kinds with a refresh_token. */
 export function canRefresh(spec: KindSpec, plain: Record<string, string>, module: ProviderModule): boolean {
-  return spec.refreshable && module.refresh !== undefined && (spec.kind === 'github_app' || typeof plain.refresh_token === 'string');
+  if (module.refresh === undefined) return false;
+  const source = spec.accessToken.from;
+  return source === 'mint' || (source === 'refresh' && typeof plain.refresh_token === 'string');
 }
 
 /**
@@ -162,7 +165,11 @@ export function createRunner(d: RunnerDeps) {
       const plain = d.secrets.openAll(row);
       const { token, expiresAt } = currentToken(row, plain, d.secrets.openCached(row), spec);
       const due = !token || !expiresAt || expiresAt.getTime() - d.policy.refreshMarginSeconds * 1000 <= now.getTime();
-      if (canRefresh(spec, plain, module) && (opts.forceRefresh || due)) {
+      // A check refreshes a due token first, unless the kind mints tokens and its check does
+      // not use one (a client-credentials check runs the grant itself: minting too would ask twice).
+      const source = spec.accessToken;
+      const checkUsesToken = source.from !== 'mint' || source.checkNeedsToken;
+      if (canRefresh(spec, plain, module) && (opts.forceRefresh || (due && (checkUsesToken || !opts.identify)))) {
         const res = await refresh(row, spec, module, app);
         if (!res.ok) {
           if ('raced' in res) {
@@ -184,7 +191,9 @@ export function createRunner(d: RunnerDeps) {
       const r: WorkResult = {};
       const conflict = await learn(row, spec, { ...(res.learned ?? {}) }, r, fresh);
       const tokenExpiry = currentToken(row, fresh, cached, spec).expiresAt;
-      const next = nextRoutineCheck(d.clock.now(), d.policy, canRefresh(spec, fresh, module) ? tokenExpiry : null);
+      // Refresh tokens are kept alive ahead of expiry; minted tokens are made again when asked for.
+      const keepAlive = spec.accessToken.from === 'refresh' && canRefresh(spec, fresh, module);
+      const next = nextRoutineCheck(d.clock.now(), d.policy, keepAlive ? tokenExpiry : null);
       const warning = conflict ? { reason: 'misconfigured' as const, note: conflict } : res.warning;
       const health = okHealth(d.clock.now(), next, warning);
       return done(row, { ...r, health: { ...health }, healthStatus: health.status, nextCheckAt: next, consecutiveFailures: 0, tokenExpiresAt: tokenExpiry });

@@ -6,15 +6,8 @@ import type { ProviderModule } from '../providers/module.js';
 import type { KindSpec, Provider } from '../providers/types.js';
 import { type Runner, canRefresh, currentToken } from './runner.js';
 import type { CredentialSecrets } from './secrets.js';
+import { readHealth } from './model.js';
 import type { HealthStore, WorkRow } from './store.js';
-
-/** Which secret an API-key kind answers as its access token. */
-const STATIC_TOKEN_FIELD: Record<string, string> = {
-  stripe_key: 'secret',
-  sendgrid_key: 'api_key',
-  shopify_oauth2: 'access_token',
-  linear_oauth2: 'access_token',
-};
 
 export interface HealthServiceDeps {
   store: HealthStore;
@@ -79,14 +72,17 @@ export function createHealthService(d: HealthServiceDeps) {
     return p;
   }
 
-  function tokenOf(row: WorkRow): { token: string | undefined; expiresAt: Date | null; fresh: boolean; refreshable: boolean } {
+  function tokenOf(row: WorkRow): { token: string | undefined; expiresAt: Date | null; fresh: boolean; refreshable: boolean; none?: string } {
     const spec = d.spec(row.kind);
     const module = d.modules[row.provider as Provider];
     if (!spec || !module) return { token: undefined, expiresAt: null, fresh: false, refreshable: false };
+    const source = spec.accessToken;
+    if (source.from === 'none') return { token: undefined, expiresAt: null, fresh: false, refreshable: false, none: source.why };
     const plain = d.secrets.openAll(row);
     const refreshable = canRefresh(spec, plain, module);
     if (!refreshable) {
-      const field = STATIC_TOKEN_FIELD[row.kind];
+      // An API key, or an OAuth token that cannot be renewed (no refresh_token): answered as stored.
+      const field = source.from === 'field' ? source.field : 'access_token' in spec.schema.shape ? 'access_token' : undefined;
       return { token: field ? plain[field] : undefined, expiresAt: null, fresh: true, refreshable };
     }
     const { token, expiresAt } = currentToken(row, plain, d.secrets.openCached(row), spec);
@@ -112,10 +108,22 @@ export function createHealthService(d: HealthServiceDeps) {
     async accessToken(accountId: string, id: string, actorTokenId: string | null): Promise<AccessToken> {
       let row = await owned(accountId, id);
       let t = tokenOf(row);
-      if (!t.fresh && t.refreshable) {
-        row = await coalesce(`refresh:${id}`, () => withLease(id, (leased) => d.runner.work(leased, { identify: false }), (r) => !tokenOf(r).fresh));
+      // A token is renewed when it runs out, and also when the credential is in error (a caller
+      // reported a 401, or the last check was refused): a token the provider refused is never
+      // answered as if it worked. If no new token comes, the answer is 409 with the reason.
+      const refused = (r: WorkRow, token: string | undefined) => r.health_status === 'error' && tokenOf(r).token === token;
+      if (t.refreshable && (!t.fresh || row.health_status === 'error')) {
+        const before = t.token;
+        row = await coalesce(`refresh:${id}`, () =>
+          withLease(id, (leased) => d.runner.work(leased, { identify: false, forceRefresh: true }), (r) => !tokenOf(r).fresh || refused(r, before)),
+        );
         t = tokenOf(row);
+        if (refused(row, before)) {
+          const why = readHealth(row.health, d.clock.now()).notes[0];
+          throw new AppError(409, `The provider refused this credential, so no access token is answered${why ? `: ${why}` : '; see the credential health.'}`);
+        }
       }
+      if (t.none !== undefined) throw new AppError(422, `Credentials of kind ${row.kind} have no access token: ${t.none}`);
       if (!t.token) {
         throw new AppError(422, `Credentials of kind ${row.kind} have no access token to answer${t.refreshable ? ': the refresh failed, see the credential health.' : '.'}`);
       }

@@ -41,8 +41,8 @@ export interface KindSpec<S extends z.ZodObject = z.ZodObject> {
   /** Fields encrypted at rest and masked in every answer. */
   secretFields: readonly (keyof z.output<S> & string)[];
   oauthApp: 'required' | 'optional';
-  /** Whether the kind holds an OAuth access token that expires and can be refreshed. */
-  refreshable: boolean;
+  /** Where POST /v1/credentials/{id}/access-token gets the token it answers (and whether checks refresh). */
+  accessToken: AccessTokenSource;
   /**
    * The provider-account identity from validated properties (kinds.md, "identity" column),
    * already normalized. Secret values may be absent when the caller sent the mask; the
@@ -57,6 +57,23 @@ export interface KindSpec<S extends z.ZodObject = z.ZodObject> {
    */
   finalize?(props: z.output<S>, ctx: FinalizeContext): FinalizeResult<z.output<S>>;
 }
+
+/**
+ * - `field`: a long-lived secret of the credential, answered as is (API keys, non-expiring tokens).
+ * - `refresh`: an OAuth access token renewed with the credential's refresh_token before it
+ *   expires; kept in the `access_token` field when the kind has one, else cached sealed. Without a
+ *   refresh_token (Linear's is optional) the `access_token` field is answered as is.
+ * - `mint`: a short-lived token made from the credential itself whenever it runs out (a GitHub App
+ *   installation token, a client-credentials grant), cached sealed. Not refreshed ahead of time:
+ *   minting needs nothing that could expire. `checkNeedsToken` says whether the health check
+ *   calls the provider with that token (else it proves the credential on its own).
+ * - `none`: the kind has no bearer token (`why` says what it uses instead).
+ */
+export type AccessTokenSource =
+  | { from: 'field'; field: string }
+  | { from: 'refresh' }
+  | { from: 'mint'; checkNeedsToken: boolean }
+  | { from: 'none'; why: string };
 
 export interface FinalizeContext {
   now: Date;

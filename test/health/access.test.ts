@@ -113,4 +113,47 @@ describe.each(STORE_KINDS)('access tokens, import-time identification and identi
     expect(again.body.access_token).toBe(t.body.access_token);
     expect(hub.calls.count('token') - before).toBe(1);
   });
+
+  it('a client-credentials kind mints a token on demand and caches it; its check proves the credentials with one grant', async () => {
+    const auth0 = fakes.byProvider.auth0;
+    const clientSecret = `${MARKER}-m2m-secret`;
+    auth0.state.addClient('m2m-access', clientSecret, { tenant: 'acme.us.auth0.com', scope: 'read:users' });
+    const cred = await c.json<Cred>('POST', '/v1/credentials', { properties: { kind: 'auth0_client_credentials', domain: 'acme.us.auth0.com', client_id: 'm2m-access', client_secret: clientSecret } });
+    expect(cred.status).toBe(200);
+    const before = auth0.calls.count('token');
+    const t = await c.json<{ access_token: string; expires_at: string }>('POST', `/v1/credentials/${cred.body.id}/access-token`);
+    expect(t.status).toBe(200);
+    expect(auth0.state.accessTokens.has(t.body.access_token)).toBe(true);
+    expect(new Date(t.body.expires_at).getTime()).toBeGreaterThan(Date.now() + 3600_000);
+    expect(auth0.calls.count('token') - before).toBe(1);
+    const again = await c.json<{ access_token: string }>('POST', `/v1/credentials/${cred.body.id}/access-token`);
+    expect(again.body.access_token).toBe(t.body.access_token);
+    expect(auth0.calls.count('token') - before).toBe(1);
+
+    const checked = await c.json<Cred>('POST', `/v1/credentials/${cred.body.id}/check`);
+    expect(checked.body.health.status).toBe('ok');
+    expect(auth0.calls.count('token') - before).toBe(2);
+    // The minted token stays sealed: never in the credential answer.
+    expect(JSON.stringify(checked.body)).not.toContain(t.body.access_token);
+    expect(JSON.stringify(checked.body)).not.toContain(MARKER);
+
+    // Revoked client: the next mint fails and the health says so; nothing stale is answered.
+    auth0.state.revoke('m2m-access');
+    const after = await c.json<Cred>('POST', `/v1/credentials/${cred.body.id}/health-reports`, { status_code: 401 });
+    expect(after.status).toBe(200);
+    expect(after.body.health.status).toBe('error');
+    const refused = await c.json<{ summary: string }>('POST', `/v1/credentials/${cred.body.id}/access-token`);
+    expect(refused.status).toBe(409);
+  });
+
+  it('a kind without a bearer token answers 422 saying what it uses instead', async () => {
+    const cred = await c.json<Cred>('POST', '/v1/credentials', {
+      properties: { kind: 'netsuite_tba', account_id: '1234567_SB1', consumer_key: 'ck-access', consumer_secret: `${MARKER}-cs`, token_id: 'tok-access', token_secret: `${MARKER}-ts` },
+    });
+    expect(cred.status).toBe(200);
+    const res = await c.json<{ summary: string }>('POST', `/v1/credentials/${cred.body.id}/access-token`);
+    expect(res.status).toBe(422);
+    expect(res.body.summary).toContain('OAuth 1.0a');
+    expect(JSON.stringify(res.body)).not.toContain(MARKER);
+  });
 });

@@ -19,7 +19,8 @@ export interface Fixture {
   optional: string[];
   secrets: string[];
   oauthApp: 'required' | 'optional';
-  refreshable: boolean;
+  /** Where POST /access-token gets its token (kinds.md, KindSpec.accessToken). */
+  tokenFrom: 'field' | 'refresh' | 'mint' | 'none';
 }
 
 export const FIXTURES: Record<Kind, Fixture> = {
@@ -32,7 +33,7 @@ export const FIXTURES: Record<Kind, Fixture> = {
     optional: ['test', 'name', 'account_id'],
     secrets: ['secret'],
     oauthApp: 'optional',
-    refreshable: false,
+    tokenFrom: 'field',
   },
   stripe_oauth2: {
     provider: 'stripe',
@@ -42,7 +43,7 @@ export const FIXTURES: Record<Kind, Fixture> = {
     optional: ['access_token', 'refresh_token', 'livemode', 'scope'],
     secrets: ['access_token', 'refresh_token'],
     oauthApp: 'required',
-    refreshable: true,
+    tokenFrom: 'refresh',
   },
   salesforce_oauth2: {
     provider: 'salesforce',
@@ -52,7 +53,7 @@ export const FIXTURES: Record<Kind, Fixture> = {
     optional: ['access_token', 'org_id', 'user_id', 'name'],
     secrets: ['refresh_token', 'access_token'],
     oauthApp: 'required',
-    refreshable: true,
+    tokenFrom: 'refresh',
   },
   hubspot_oauth2: {
     provider: 'hubspot',
@@ -62,7 +63,7 @@ export const FIXTURES: Record<Kind, Fixture> = {
     optional: ['hub_domain', 'access_token', 'hubspot_user', 'hubspot_user_id', 'name'],
     secrets: ['refresh_token', 'access_token'],
     oauthApp: 'required',
-    refreshable: true,
+    tokenFrom: 'refresh',
   },
   github_app: {
     provider: 'github',
@@ -72,7 +73,7 @@ export const FIXTURES: Record<Kind, Fixture> = {
     optional: ['account_login', 'account_type', 'name'],
     secrets: [],
     oauthApp: 'required',
-    refreshable: true,
+    tokenFrom: 'mint',
   },
   airtable_oauth2: {
     provider: 'airtable',
@@ -82,7 +83,7 @@ export const FIXTURES: Record<Kind, Fixture> = {
     optional: ['airtable_uid', 'access_token'],
     secrets: ['refresh_token', 'access_token'],
     oauthApp: 'required',
-    refreshable: true,
+    tokenFrom: 'refresh',
   },
   linear_oauth2: {
     provider: 'linear',
@@ -92,7 +93,7 @@ export const FIXTURES: Record<Kind, Fixture> = {
     optional: ['linear_org_id', 'linear_org_name', 'refresh_token'],
     secrets: ['access_token', 'refresh_token'],
     oauthApp: 'required',
-    refreshable: true,
+    tokenFrom: 'refresh',
   },
   checkout_champ_password: {
     provider: 'checkout_champ',
@@ -102,7 +103,7 @@ export const FIXTURES: Record<Kind, Fixture> = {
     optional: [],
     secrets: ['password'],
     oauthApp: 'optional',
-    refreshable: false,
+    tokenFrom: 'none',
   },
   shopify_oauth2: {
     provider: 'shopify',
@@ -112,7 +113,7 @@ export const FIXTURES: Record<Kind, Fixture> = {
     optional: ['scope'],
     secrets: ['access_token'],
     oauthApp: 'required',
-    refreshable: false,
+    tokenFrom: 'field',
   },
   quickbooks_oauth2: {
     provider: 'quickbooks',
@@ -122,7 +123,7 @@ export const FIXTURES: Record<Kind, Fixture> = {
     optional: ['access_token', 'environment'],
     secrets: ['refresh_token', 'access_token'],
     oauthApp: 'required',
-    refreshable: true,
+    tokenFrom: 'refresh',
   },
   netsuite_tba: {
     provider: 'netsuite',
@@ -132,7 +133,7 @@ export const FIXTURES: Record<Kind, Fixture> = {
     optional: [],
     secrets: ['consumer_secret', 'token_secret'],
     oauthApp: 'optional',
-    refreshable: false,
+    tokenFrom: 'none',
   },
   marketo_client_credentials: {
     provider: 'marketo',
@@ -142,7 +143,7 @@ export const FIXTURES: Record<Kind, Fixture> = {
     optional: [],
     secrets: ['client_secret'],
     oauthApp: 'optional',
-    refreshable: false,
+    tokenFrom: 'mint',
   },
   sendgrid_key: {
     provider: 'sendgrid',
@@ -153,7 +154,7 @@ export const FIXTURES: Record<Kind, Fixture> = {
     optional: ['name'],
     secrets: ['api_key'],
     oauthApp: 'optional',
-    refreshable: false,
+    tokenFrom: 'field',
   },
   servicenow_oauth2: {
     provider: 'servicenow',
@@ -163,7 +164,7 @@ export const FIXTURES: Record<Kind, Fixture> = {
     optional: ['username'],
     secrets: ['refresh_token'],
     oauthApp: 'required',
-    refreshable: true,
+    tokenFrom: 'refresh',
   },
   workday_oauth2: {
     provider: 'workday',
@@ -173,7 +174,7 @@ export const FIXTURES: Record<Kind, Fixture> = {
     optional: [],
     secrets: ['refresh_token'],
     oauthApp: 'required',
-    refreshable: true,
+    tokenFrom: 'refresh',
   },
   auth0_client_credentials: {
     provider: 'auth0',
@@ -183,7 +184,7 @@ export const FIXTURES: Record<Kind, Fixture> = {
     optional: [],
     secrets: ['client_secret'],
     oauthApp: 'optional',
-    refreshable: false,
+    tokenFrom: 'mint',
   },
 };
 

@@ -54,7 +54,9 @@ describe.each(KINDS)('%s', (kind) => {
     expect(providerOf(kind)).toBe(f.provider);
     expect([...spec.secretFields].sort()).toEqual([...f.secrets].sort());
     expect(spec.oauthApp).toBe(f.oauthApp);
-    expect(spec.refreshable).toBe(f.refreshable);
+    expect(spec.accessToken.from).toBe(f.tokenFrom);
+    // A token answered from a field is one of the kind's secrets.
+    if (spec.accessToken.from === 'field') expect(f.secrets).toContain(spec.accessToken.field);
   });
 
   it('parses a valid example and gives the expected identity', () => {

@@ -1,10 +1,11 @@
 /**
- * Auth0 machine-to-machine application: identify() runs the client-credentials grant itself.
+ * Auth0 machine-to-machine application: identify() runs the client-credentials grant itself;
+ * refresh() runs it to mint a token for POST /access-token.
  * POST https://{domain}/oauth/token, grant_type=client_credentials, audience = Management API
  * https://auth0.com/docs/get-started/authentication-and-authorization-flow/client-credentials-flow/call-your-api-using-the-client-credentials-flow
  */
 import { z } from 'zod';
-import type { ProviderModule } from '../module.js';
+import type { ProviderContext, ProviderCredential, ProviderModule } from '../module.js';
 import {
   failure,
   forbidden,
@@ -12,6 +13,7 @@ import {
   missingField,
   oauthError,
   prop,
+  refreshSuccess,
   requestToken,
   type Classify,
   type ResetHeader,
@@ -59,31 +61,43 @@ const classify: Classify = (res, json) => {
   return undefined;
 };
 
+/** The client-credentials grant for the credential's API (the Management API unless the app's settings name another). */
+async function grant(cred: ProviderCredential, ctx: ProviderContext) {
+  const domain = prop(cred, 'domain');
+  if (domain === undefined) return missingField(W, 'domain');
+  const clientId = prop(cred, 'client_id');
+  if (clientId === undefined) return missingField(W, 'client_id');
+  const secret = prop(cred, 'client_secret');
+  if (secret === undefined) return missingField(W, 'client_secret');
+  const configured = ctx.oauthApp?.settings.audience;
+  const audience = typeof configured === 'string' && configured !== '' ? configured : `https://${domain}/api/v2/`;
+  const r = await requestToken(ctx, W, {
+    url: join(ctx.tenantUrl(domain), '/oauth/token'),
+    form: { grant_type: 'client_credentials', client_id: clientId, client_secret: secret, audience },
+    clientIsCredential: true,
+    classify,
+    resets: RESETS,
+  });
+  return r.ok ? { ...r, domain } : r;
+}
+
 export const auth0Module: ProviderModule = {
   provider: 'auth0',
   // The tenant or custom domain is per credential, reached through ctx.tenantUrl.
   baseUrls: { default: 'https://tenant.auth0.com' },
 
+  /** Runs the grant itself: a working token proves the client credentials. */
   async identify(cred, ctx) {
-    const domain = prop(cred, 'domain');
-    if (domain === undefined) return missingField(W, 'domain');
-    const clientId = prop(cred, 'client_id');
-    if (clientId === undefined) return missingField(W, 'client_id');
-    const secret = prop(cred, 'client_secret');
-    if (secret === undefined) return missingField(W, 'client_secret');
-    // The Management API audience unless the operator's OAuth app settings name another API.
-    const configured = ctx.oauthApp?.settings.audience;
-    const audience = typeof configured === 'string' && configured !== '' ? configured : `https://${domain}/api/v2/`;
-    const r = await requestToken(ctx, W, {
-      url: join(ctx.tenantUrl(domain), '/oauth/token'),
-      form: { grant_type: 'client_credentials', client_id: clientId, client_secret: secret, audience },
-      clientIsCredential: true,
-      classify,
-      resets: RESETS,
-    });
+    const r = await grant(cred, ctx);
     if (!r.ok) return r;
-    const out = { ok: true as const, accountId: issuerHost(r.reply.access_token) ?? domain };
+    const out = { ok: true as const, accountId: issuerHost(r.reply.access_token) ?? r.domain };
     const scope = r.reply.scope?.trim();
     return scope === undefined || scope === '' ? out : { ...out, scopes: scope.split(/\s+/) };
+  },
+
+  /** Mints an access token for POST /access-token (the same grant; Auth0 tokens live 24 h by default). */
+  async refresh(cred, ctx) {
+    const r = await grant(cred, ctx);
+    return r.ok ? refreshSuccess(r.reply, ctx.now(), undefined) : r;
   },
 };

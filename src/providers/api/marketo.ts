@@ -1,14 +1,14 @@
 /**
  * Marketo REST API: client-credentials grant against the instance's identity service;
- * identify() fetches a token itself.
+ * identify() runs the grant itself; refresh() runs it to mint a token for POST /access-token.
  * https://experienceleague.adobe.com/en/docs/marketo-developer/marketo/rest/authentication
  *
  * The docs show GET <Identity URL>/oauth/token?grant_type=...&client_id=...&client_secret=...
  * but also accept "an HTTP GET (or POST) request"; credvault POSTs a form body so the secret
  * never sits in a URL (security.md A7).
  */
-import type { ProviderModule } from '../module.js';
-import { join, missingField, prop, requestToken, type Wording } from './common.js';
+import type { ProviderContext, ProviderCredential, ProviderModule } from '../module.js';
+import { join, missingField, prop, refreshSuccess, requestToken, type Wording } from './common.js';
 
 const W: Wording = {
   provider: 'Marketo',
@@ -18,25 +18,37 @@ const W: Wording = {
   notFound: 'Marketo answered 404 for this Munchkin id: check munchkin_id against Admin > Integration > Web Services (REST API identity URL).',
 };
 
+/** The client-credentials grant against the instance's identity service. */
+async function grant(cred: ProviderCredential, ctx: ProviderContext) {
+  const munchkin = prop(cred, 'munchkin_id');
+  if (munchkin === undefined || !/^\d{3}-[A-Za-z0-9]{3}-\d{3}$/.test(munchkin)) return missingField(W, 'munchkin_id');
+  const clientId = prop(cred, 'client_id');
+  if (clientId === undefined) return missingField(W, 'client_id');
+  const secret = prop(cred, 'client_secret');
+  if (secret === undefined) return missingField(W, 'client_secret');
+  const r = await requestToken(ctx, W, {
+    url: join(ctx.tenantUrl(`${munchkin.toLowerCase()}.mktorest.com`), '/identity/oauth/token'),
+    form: { grant_type: 'client_credentials', client_id: clientId, client_secret: secret },
+    clientIsCredential: true,
+  });
+  return r.ok ? { ...r, munchkin } : r;
+}
+
 export const marketoModule: ProviderModule = {
   provider: 'marketo',
   // Each instance has its own host, {munchkin_id}.mktorest.com, reached through ctx.tenantUrl.
   baseUrls: { default: 'https://123-ABC-456.mktorest.com' },
 
   async identify(cred, ctx) {
-    const munchkin = prop(cred, 'munchkin_id');
-    if (munchkin === undefined || !/^\d{3}-[A-Za-z0-9]{3}-\d{3}$/.test(munchkin)) return missingField(W, 'munchkin_id');
-    const clientId = prop(cred, 'client_id');
-    if (clientId === undefined) return missingField(W, 'client_id');
-    const secret = prop(cred, 'client_secret');
-    if (secret === undefined) return missingField(W, 'client_secret');
-    const r = await requestToken(ctx, W, {
-      url: join(ctx.tenantUrl(`${munchkin.toLowerCase()}.mktorest.com`), '/identity/oauth/token'),
-      form: { grant_type: 'client_credentials', client_id: clientId, client_secret: secret },
-      clientIsCredential: true,
-    });
+    const r = await grant(cred, ctx);
     if (!r.ok) return r;
     // The reply's `scope` is the API-only user's email, not a list of scopes.
-    return { ok: true, accountId: munchkin.toUpperCase() };
+    return { ok: true, accountId: r.munchkin.toUpperCase() };
+  },
+
+  /** Mints an access token for POST /access-token (the same grant; Marketo tokens live about an hour). */
+  async refresh(cred, ctx) {
+    const r = await grant(cred, ctx);
+    return r.ok ? refreshSuccess(r.reply, ctx.now(), undefined) : r;
   },
 };

@@ -21,7 +21,7 @@ export const airtableOauth2 = {
   schema,
   secretFields: ['refresh_token', 'access_token'],
   oauthApp: 'required',
-  refreshable: true,
+  accessToken: { from: 'refresh' },
   identity: (p, ctx) =>
     p.airtable_uid !== undefined
       ? { value: `user:${p.airtable_uid}` }

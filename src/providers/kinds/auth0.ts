@@ -19,6 +19,6 @@ export const auth0ClientCredentials = {
   schema,
   secretFields: ['client_secret'],
   oauthApp: 'optional',
-  refreshable: false,
+  accessToken: { from: 'mint', checkNeedsToken: false },
   identity: (p) => ({ value: `domain:${p.domain}|client:${p.client_id}` }),
 } satisfies KindSpec<typeof schema>;

@@ -14,6 +14,6 @@ export const checkoutChampPassword = {
   schema,
   secretFields: ['password'],
   oauthApp: 'optional',
-  refreshable: false,
+  accessToken: { from: 'none', why: 'Checkout Champ takes login_id and password with every request; there is no bearer token to answer.' },
   identity: (p) => ({ value: `login:${p.login_id}` }),
 } satisfies KindSpec<typeof schema>;

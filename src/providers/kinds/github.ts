@@ -30,6 +30,6 @@ export const githubApp = {
   schema,
   secretFields: [],
   oauthApp: 'required',
-  refreshable: true,
+  accessToken: { from: 'mint', checkNeedsToken: true },
   identity: (p) => ({ value: `installation:${p.installation_id}` }),
 } satisfies KindSpec<typeof schema>;

@@ -28,7 +28,7 @@ export const hubspotOauth2 = {
   schema,
   secretFields: ['refresh_token', 'access_token'],
   oauthApp: 'required',
-  refreshable: true,
+  accessToken: { from: 'refresh' },
   identity: (p) => ({ value: `hub:${p.hub_id}` }),
   finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
 } satisfies KindSpec<typeof schema>;

@@ -24,7 +24,7 @@ export const linearOauth2 = {
   secretFields: ['access_token', 'refresh_token'],
   oauthApp: 'required',
   // Renewable only when a refresh_token is present; the refresher must check for it.
-  refreshable: true,
+  accessToken: { from: 'refresh' },
   identity: (p, ctx) =>
     p.linear_org_id !== undefined
       ? { value: `org:${p.linear_org_id}` }

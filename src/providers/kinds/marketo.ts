@@ -22,6 +22,6 @@ export const marketoClientCredentials = {
   schema,
   secretFields: ['client_secret'],
   oauthApp: 'optional',
-  refreshable: false,
+  accessToken: { from: 'mint', checkNeedsToken: false },
   identity: (p) => ({ value: `munchkin:${p.munchkin_id}` }),
 } satisfies KindSpec<typeof schema>;

@@ -29,6 +29,6 @@ export const netsuiteTba = {
   schema,
   secretFields: ['consumer_secret', 'token_secret'],
   oauthApp: 'optional',
-  refreshable: false,
+  accessToken: { from: 'none', why: 'NetSuite token-based authentication signs every request (OAuth 1.0a) with the consumer and token secrets; there is no bearer token to answer.' },
   identity: (p) => ({ value: `account:${p.account_id}` }),
 } satisfies KindSpec<typeof schema>;

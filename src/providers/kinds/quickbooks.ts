@@ -27,7 +27,7 @@ export const quickbooksOauth2 = {
   schema,
   secretFields: ['refresh_token', 'access_token'],
   oauthApp: 'required',
-  refreshable: true,
+  accessToken: { from: 'refresh' },
   identity: (p) => ({ value: `realm:${p.realm_id}|${p.environment}` }),
   finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
 } satisfies KindSpec<typeof schema>;

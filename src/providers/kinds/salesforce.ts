@@ -26,7 +26,7 @@ export function createSalesforceOauth2(extraHosts: readonly string[] = []) {
     schema,
     secretFields: ['refresh_token', 'access_token'],
     oauthApp: 'required',
-    refreshable: true,
+    accessToken: { from: 'refresh' },
     identity: (p) => ({ value: `url:${urlIdentityHost(p.instance_url)}` }),
     finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
   } satisfies KindSpec<typeof schema>;

@@ -14,6 +14,6 @@ export const sendgridKey = {
   schema,
   secretFields: ['api_key'],
   oauthApp: 'optional',
-  refreshable: false,
+  accessToken: { from: 'field', field: 'api_key' },
   identity: (p, ctx) => fingerprintIdentity('api_key', p.api_key, ctx),
 } satisfies KindSpec<typeof schema>;

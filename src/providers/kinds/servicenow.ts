@@ -22,7 +22,7 @@ export function createServicenowOauth2(extraHosts: readonly string[] = []) {
     schema,
     secretFields: ['refresh_token'],
     oauthApp: 'required',
-    refreshable: true,
+    accessToken: { from: 'refresh' },
     // The host cannot contain `|`, so `url:<host>|user:<name>` never collides.
     identity: (p) => {
       const url = `url:${urlIdentityHost(p.instance_url)}`;

@@ -27,7 +27,7 @@ export const shopifyOauth2 = {
   schema,
   secretFields: ['access_token'],
   oauthApp: 'required',
-  refreshable: false,
+  accessToken: { from: 'field', field: 'access_token' },
   identity: (p) => ({ value: `shop:${p.shop}` }),
   finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
 } satisfies KindSpec<typeof schema>;

@@ -49,7 +49,7 @@ export const stripeKey = {
   schema: stripeKeySchema,
   secretFields: ['secret'],
   oauthApp: 'optional',
-  refreshable: false,
+  accessToken: { from: 'field', field: 'secret' },
   identity: (p, ctx) =>
     p.account_id !== undefined ? { value: `account:${p.account_id}` } : fingerprintIdentity('secret', p.secret, ctx),
   finalize: (p) => finalizeStripeKey(p),
@@ -72,7 +72,7 @@ export const stripeOauth2 = {
   secretFields: ['access_token', 'refresh_token'],
   oauthApp: 'required',
   // Connect refresh tokens roll access tokens; without a refresh_token there is nothing to renew.
-  refreshable: true,
+  accessToken: { from: 'refresh' },
   identity: (p) => ({ value: `account:${p.stripe_user_id}` }),
   finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
 } satisfies KindSpec<typeof stripeOauth2Schema>;

@@ -20,7 +20,7 @@ export const workdayOauth2 = {
   schema,
   secretFields: ['refresh_token'],
   oauthApp: 'required',
-  refreshable: true,
+  accessToken: { from: 'refresh' },
   // A host name cannot contain `|`, so `host:<h>|tenant:<t>` never collides.
   identity: (p) => ({ value: `host:${p.host}|tenant:${p.tenant}` }),
   finalize: (p, ctx) => finalizeExpiry(p, ctx.now),

@@ -31,7 +31,10 @@ export const auth0Fake: FakeProviderDef = {
         const client = req.form().get('client_id') ?? '';
         const info = state.clientInfo.get(client);
         const scope = str(info, 'scope');
-        return { status: 200, body: { access_token: jwtLike(`https://${str(info, 'tenant')}/`, `${client}@clients`, audience, scope), scope, expires_in: state.expiresIn, token_type: 'Bearer' } };
+        // Auth0 answers a JWT; it is the token the fake accepts from then on.
+        const access = jwtLike(`https://${str(info, 'tenant')}/`, `${client}@clients`, audience, scope);
+        state.addAccessToken(access, { client, ...info });
+        return { status: 200, body: { access_token: access, scope, expires_in: state.expiresIn, token_type: 'Bearer' } };
       },
     },
   ],

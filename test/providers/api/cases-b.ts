@@ -124,4 +124,7 @@ export const REFRESH_CASES: RefreshCase[] = [
     },
   },
   { name: 'github', display: 'GitHub', provider: 'github', route: 'access_tokens', kind: 'github_app', seed: seedOf('github'), expires: true },
+  // Client-credentials kinds mint their token with the same grant their check runs.
+  { name: 'auth0', display: 'Auth0', provider: 'auth0', route: 'token', kind: 'auth0_client_credentials', seed: seedOf('auth0'), expires: true },
+  { name: 'marketo', display: 'Marketo', provider: 'marketo', route: 'token', kind: 'marketo_client_credentials', seed: seedOf('marketo'), expires: true },
 ];
