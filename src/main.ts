@@ -1,3 +1,4 @@
+import { type EncryptionLedger, createEncryptionLedger } from './crypto/ledger.js';
 import pino, { type Logger } from 'pino';
 import { createAccountService } from './accounts/service.js';
 import { createAuditService } from './audit/service.js';
@@ -27,6 +28,8 @@ export interface Runtime {
   log: Logger;
   health: HealthModule;
   /** Starts background work on this node: health checks and the hourly purge of expired idempotency keys. */
+  /** Encryptions per master key, recorded in the database (security.md C5). */
+  ledger: EncryptionLedger;
   startBackground(): void;
   /** Set when this start created the first account with a generated token (print it once). */
   bootstrapToken?: string;
@@ -65,6 +68,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     await migrate(db);
     const keys = await openServerKeys(db, keySource.spec, clock);
     await assertPrimaryNotRetired(db, keys.keyring);
+    const ledger = createEncryptionLedger({ db, keyring: keys.keyring, clock, log });
     const accounts = createAccountService({ db, clock });
     const boot = await accounts.bootstrap(config.bootstrapToken);
     const audit = createAuditService({ db, clock });
@@ -129,8 +133,10 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       log,
       health,
       ...(boot.token ? { bootstrapToken: boot.token } : {}),
+      ledger,
       startBackground() {
         health.scheduler.start();
+        ledger.start();
         purgeTimer ??= setInterval(() => {
           idempotency.purgeExpired().then(
             (n) => n > 0 && log.info({ purged: n }, 'expired idempotency keys purged'),
@@ -142,6 +148,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
         if (purgeTimer) clearInterval(purgeTimer);
         await health.scheduler.stop();
         await app.close();
+        // What this node sealed since the last recording (C5); a failure must not block shutdown.
+        await ledger.stop().catch(() => log.warn('recording master-key encryption counts at shutdown failed'));
         if (ownsStore) await store.close();
       },
     };

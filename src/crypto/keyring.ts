@@ -46,6 +46,8 @@ export interface Keyring {
 interface KeyringState {
   keys: Map<string, KeyObject>;
   counts: Map<string, number>;
+  /** Encryptions not yet added to the database's ledger (crypto/ledger.ts). */
+  unrecorded: Map<string, number>;
 }
 
 const states = new WeakMap<Keyring, KeyringState>();
@@ -63,8 +65,23 @@ export function keyObjectFor(ring: Keyring, kid: string): KeyObject | undefined 
 
 /** @internal For src/crypto only: record one encryption under `kid` (C5). */
 export function noteEncryption(ring: Keyring, kid: string): void {
-  const { counts } = stateOf(ring);
+  const { counts, unrecorded } = stateOf(ring);
   counts.set(kid, (counts.get(kid) ?? 0) + 1);
+  unrecorded.set(kid, (unrecorded.get(kid) ?? 0) + 1);
+}
+
+/** @internal For src/crypto only: the encryptions not yet recorded in the ledger, handed over (and forgotten here). */
+export function takeUnrecordedEncryptions(ring: Keyring): Map<string, number> {
+  const state = stateOf(ring);
+  const taken = state.unrecorded;
+  state.unrecorded = new Map();
+  return taken;
+}
+
+/** @internal For src/crypto only: give back encryptions whose recording failed, to be recorded next time. */
+export function returnUnrecordedEncryptions(ring: Keyring, counts: ReadonlyMap<string, number>): void {
+  const { unrecorded } = stateOf(ring);
+  for (const [kid, n] of counts) unrecorded.set(kid, (unrecorded.get(kid) ?? 0) + n);
 }
 
 function describeEntry(index: number): string {
@@ -126,7 +143,7 @@ export function parseMasterKeys(spec: string): Keyring {
     },
   };
   Object.freeze(ring);
-  states.set(ring, { keys, counts });
+  states.set(ring, { keys, counts, unrecorded: new Map() });
   return ring;
 }
 

@@ -13,7 +13,8 @@
 import { sql } from 'kysely';
 import type { Db } from '../store/db.js';
 import { DecryptError, envelopeKid, rewrapSecret } from './envelope.js';
-import { KID_PATTERN, type Keyring } from './keyring.js';
+import { ENCRYPTION_ROTATE_THRESHOLD, KID_PATTERN, type Keyring } from './keyring.js';
+import { recordedEncryptions } from './ledger.js';
 import {
   type ColValue,
   type RowData,
@@ -49,6 +50,10 @@ export interface KeyUsage {
   configured: boolean;
   primary: boolean;
   retiredAt: string | null;
+  /** Encryptions this key has performed, over every node (C5; recorded every few seconds). */
+  encryptions: number;
+  /** At or past ENCRYPTION_ROTATE_THRESHOLD: rotate to a new primary. */
+  rotateSoon: boolean;
 }
 
 export interface KeyStatus {
@@ -143,12 +148,22 @@ export function createKeyRotation({ db, keyring }: RotationDeps) {
   }
 
   async function keyStatus(): Promise<KeyStatus> {
-    const [counts, retired] = await Promise.all([countByKid(db), retiredKeys()]);
+    const [counts, retired, encryptions] = await Promise.all([countByKid(db), retiredKeys(), recordedEncryptions(db)]);
     const byKid = new Map<string, KeyUsage>();
     const usage = (kid: string): KeyUsage => {
       let u = byKid.get(kid);
       if (!u) {
-        u = { kid, secrets: 0, tables: {}, configured: keyring.has(kid), primary: kid === keyring.primaryKid, retiredAt: retired.get(kid) ?? null };
+        const n = encryptions.get(kid) ?? 0;
+        u = {
+          kid,
+          secrets: 0,
+          tables: {},
+          configured: keyring.has(kid),
+          primary: kid === keyring.primaryKid,
+          retiredAt: retired.get(kid) ?? null,
+          encryptions: n,
+          rotateSoon: n >= ENCRYPTION_ROTATE_THRESHOLD,
+        };
         byKid.set(kid, u);
       }
       return u;

@@ -72,7 +72,7 @@ async function oldDatabase(kind: StoreKind): Promise<Record<string, string>> {
 interface StatusJson {
   primary_kid: string;
   pending: number;
-  keys: Array<{ kid: string; secrets: number; retired_at: string | null }>;
+  keys: Array<{ kid: string; secrets: number; retired_at: string | null; encryptions: number; rotate_soon: boolean }>;
 }
 
 describe.each(STORE_KINDS)('credvault keys on %s', (kind) => {
@@ -87,7 +87,8 @@ describe.each(STORE_KINDS)('credvault keys on %s', (kind) => {
 
     const text = await cli(['keys', 'status'], env);
     expect(text.stdout).toMatch(/Primary key: new/);
-    expect(text.stdout).toMatch(/old\s+4\s+decrypt-only: run `credvault keys rewrap` \(credentials 2, server_secrets 2\)/);
+    expect(text.stdout).toMatch(/KID\s+SECRETS\s+ENCRYPTIONS\s+STATE/);
+    expect(text.stdout).toMatch(/old\s+4\s+[\d,]+\s+decrypt-only: run `credvault keys rewrap` \(credentials 2, server_secrets 2\)/);
 
     const refused = await cli(['keys', 'retire', 'old'], env);
     expect(refused.code).toBe(1);
@@ -98,6 +99,11 @@ describe.each(STORE_KINDS)('credvault keys on %s', (kind) => {
     const lines = rewrap.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; done?: number; remaining?: number });
     expect(lines.filter((l) => l.type === 'progress').map((l) => l.done)).toEqual([1, 2, 4]); // canary, fingerprint key, then one credential row with 2 secrets
     expect(lines.at(-1)).toMatchObject({ type: 'result', primary_kid: 'new', total: 4, rewrapped: 4, remaining: 0, interrupted: false, elapsed_ms: expect.any(Number) });
+
+    // The rewrap's seals count against the new key (C5), recorded by the CLI itself.
+    const counted = JSON.parse((await cli(['keys', 'status', '--json'], env)).stdout) as StatusJson;
+    expect(counted.keys.find((k) => k.kid === 'new')?.encryptions).toBeGreaterThanOrEqual(4);
+    expect(counted.keys.find((k) => k.kid === 'new')?.rotate_soon).toBe(false);
 
     const plain = await cli(['keys', 'rewrap'], env);
     expect(plain.code).toBe(0);

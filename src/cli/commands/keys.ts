@@ -1,3 +1,4 @@
+import { createEncryptionLedger } from '../../crypto/ledger.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
@@ -49,7 +50,13 @@ async function withRotation<T>(fn: (rotation: KeyRotation) => Promise<T>): Promi
   try {
     await migrate(store.db);
     const { keyring } = await openServerKeys(store.db, spec, systemClock);
-    return await fn(createKeyRotation({ db: store.db, keyring }));
+    // A rewrap seals every secret again: those encryptions count against the key too (C5).
+    const ledger = createEncryptionLedger({ db: store.db, keyring, clock: systemClock });
+    try {
+      return await fn(createKeyRotation({ db: store.db, keyring }));
+    } finally {
+      await ledger.stop().catch(() => process.stderr.write('warning: recording the encryption count of this run failed\n'));
+    }
   } finally {
     await store.close();
   }
@@ -59,7 +66,7 @@ async function withRotation<T>(fn: (rotation: KeyRotation) => Promise<T>): Promi
 const statusJson = (s: KeyStatus) => ({
   primary_kid: s.primaryKid,
   pending: s.pending,
-  keys: s.keys.map((k) => ({ kid: k.kid, secrets: k.secrets, tables: k.tables, configured: k.configured, primary: k.primary, retired_at: k.retiredAt })),
+  keys: s.keys.map((k) => ({ kid: k.kid, secrets: k.secrets, tables: k.tables, configured: k.configured, primary: k.primary, retired_at: k.retiredAt, encryptions: k.encryptions, rotate_soon: k.rotateSoon })),
 });
 const resultJson = (primaryKid: string, r: RewrapResult) => ({
   type: 'result',
@@ -85,7 +92,7 @@ function positiveInt(value: string): number {
 function printStatus(s: KeyStatus): void {
   out(`Primary key: ${s.primaryKid}`);
   const width = Math.max(3, ...s.keys.map((k) => k.kid.length));
-  out(`${'KID'.padEnd(width)}  ${'SECRETS'.padStart(10)}  STATE`);
+  out(`${'KID'.padEnd(width)}  ${'SECRETS'.padStart(10)}  ${'ENCRYPTIONS'.padStart(13)}  STATE`);
   for (const k of s.keys) {
     const where = Object.entries(k.tables).map(([t, n]) => `${t} ${fmt(n)}`).join(', ');
     const state = !k.configured
@@ -103,7 +110,12 @@ function printStatus(s: KeyStatus): void {
           : k.secrets > 0
             ? 'decrypt-only: run `credvault keys rewrap`'
             : `decrypt-only, unused: \`credvault keys retire ${k.kid}\``;
-    out(`${k.kid.padEnd(width)}  ${fmt(k.secrets).padStart(10)}  ${state}${where ? ` (${where})` : ''}`);
+    out(`${k.kid.padEnd(width)}  ${fmt(k.secrets).padStart(10)}  ${fmt(k.encryptions).padStart(13)}  ${state}${where ? ` (${where})` : ''}`);
+  }
+  for (const k of s.keys.filter((x) => x.rotateSoon && x.primary)) {
+    out(
+      `WARNING: key "${k.kid}" has performed ${fmt(k.encryptions)} encryptions; AES-GCM keys are good for about 2^32. Put a new key first in CREDVAULT_MASTER_KEYS (\`credvault keys generate\`), restart the nodes, then run \`credvault keys rewrap\`.`,
+    );
   }
 }
 
