@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../lib/clock.js';
+import { type Clock, isoSeconds } from '../lib/clock.js';
 import type { KindSpec } from '../providers/types.js';
 import type { OAuthAppSecrets, ProviderFailure, ProviderModule } from '../providers/module.js';
 import type { Provider } from '../providers/types.js';
@@ -60,6 +60,39 @@ export function canRefresh(spec: KindSpec, plain: Record<string, string>, module
  * no transaction or row lock open; every write is guarded by lease owner and row version.
  */
 export function createRunner(d: RunnerDeps) {
+  /** Apps last seen working, by id, with when (ms): a busy app is not re-marked ok on every refresh. */
+  const appsOk = new Map<string, number>();
+  const APP_OK_MEMO_MS = 60_000;
+
+  /**
+   * What a provider call that used the OAuth app says about the app: a refresh that worked
+   * proves its client credentials; a failure the provider pinned on the app marks it `error`
+   * with the same note. Never fails the work it comes from.
+   */
+  async function noteApp(row: WorkRow, res: { ok: true } | ProviderFailure, usedApp: boolean): Promise<void> {
+    const appId = row.oauth_app_id;
+    if (!appId) return;
+    const now = d.clock.now();
+    try {
+      if (res.ok) {
+        if (!usedApp || now.getTime() - (appsOk.get(appId) ?? -Infinity) < APP_OK_MEMO_MS) return;
+        await d.store.setAppHealth(appId, { status: 'ok', notes: [], time: isoSeconds(now), reason: null, checked_at: isoSeconds(now) });
+        appsOk.set(appId, now.getTime());
+      } else if (res.oauthApp) {
+        appsOk.delete(appId);
+        await d.store.setAppHealth(appId, {
+          status: 'error',
+          notes: [res.note, `Seen on credential ${row.id}; every credential using this OAuth app is affected.`],
+          time: isoSeconds(now),
+          reason: res.reason,
+          checked_at: isoSeconds(now),
+        });
+      }
+    } catch (err) {
+      d.log.warn({ oauth_app_id: appId, err: { type: err instanceof Error ? err.name : 'unknown' } }, 'recording the OAuth app health failed');
+    }
+  }
+
   async function finish(row: WorkRow, r: WorkResult): Promise<WorkRow> {
     const written = d.finalWrite ? await d.finalWrite(row, r) : await d.store.write(row.id, d.nodeId, row.version, r, true);
     if (written) return written;
@@ -85,6 +118,7 @@ export function createRunner(d: RunnerDeps) {
     const refreshFn = module.refresh;
     if (!refreshFn) return { ok: false as const, row, failure: { ok: false as const, reason: 'misconfigured' as const, note: 'This kind cannot be refreshed.' } };
     const res = await refreshFn({ kind: spec.kind as never, properties: { ...row.properties, ...plain } }, ctx);
+    await noteApp(row, res, app !== undefined);
     if (!res.ok) {
       if (res.reason === 'invalid_grant') {
         // Did another worker (or a re-import) change the refresh token meanwhile? Then this was a lost race, not a revocation.
@@ -187,7 +221,10 @@ export function createRunner(d: RunnerDeps) {
       const cached = d.secrets.openCached(row);
       const properties = { ...row.properties, ...fresh, ...(cached && !('access_token' in spec.schema.shape) ? { access_token: cached } : {}) };
       const res = await module.identify({ kind: spec.kind as never, properties }, d.context(module, app));
-      if (!res.ok) return done(row, failure(row, res));
+      if (!res.ok) {
+        await noteApp(row, res, false);
+        return done(row, failure(row, res));
+      }
       const r: WorkResult = {};
       const conflict = await learn(row, spec, { ...(res.learned ?? {}) }, r, fresh);
       const tokenExpiry = currentToken(row, fresh, cached, spec).expiresAt;

@@ -199,6 +199,16 @@ export function createHealthStore(db: Db) {
       return written;
     },
 
+    /**
+     * An OAuth app's health, as its credentials' provider calls show it: `error` replaces what
+     * was there; `ok` is written only when the app was not ok already (one cheap no-op otherwise).
+     */
+    async setAppHealth(appId: string, health: { status: string } & Record<string, unknown>): Promise<void> {
+      let q = db.updateTable('oauth_apps').set({ health: JSON.stringify(health) }).where('id', '=', appId);
+      if (health.status === 'ok') q = q.where(sql<boolean>`health->>'status' is distinct from 'ok'`);
+      await q.execute();
+    },
+
     async release(id: string, owner: string): Promise<void> {
       await db.updateTable('credentials').set({ lease_owner: null, lease_expires_at: null }).where('id', '=', id).where('lease_owner', '=', owner).execute();
     },

@@ -156,13 +156,20 @@ export function createOAuthAppService({ db, box, clock, audit }: OAuthAppService
         const set: Record<string, unknown> = { updated_at: clock.now(), version: sql`version + 1` };
         if (input.name !== undefined) set.name = input.name;
         if (input.metadata !== undefined) set.metadata = JSON.stringify(input.metadata);
-        if (input.client_secret !== undefined && input.client_secret !== CLIENT_SECRET_MASK) {
-          set.client_secret = box.seal(input.client_secret, place(accountId, id, 'client_secret'));
-        }
+        const newSecret = input.client_secret !== undefined && input.client_secret !== CLIENT_SECRET_MASK;
+        if (newSecret) set.client_secret = box.seal(input.client_secret ?? '', place(accountId, id, 'client_secret'));
         if (input.settings !== undefined) {
           const { plain, secrets } = splitSettings(accountId, id, input.settings, row.settings_secrets);
           set.settings = JSON.stringify(plain);
           set.settings_secrets = JSON.stringify(secrets);
+        }
+        if (newSecret || input.settings !== undefined) {
+          // What the health judged changed: unknown again until a credential's refresh uses it.
+          set.health = JSON.stringify({
+            status: 'pending',
+            notes: ['The client secret or settings changed; the next token refresh of a credential using this OAuth app checks them.'],
+            time: isoSeconds(clock.now()),
+          });
         }
         return trx.updateTable(TABLE).set(set).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
       });

@@ -34,6 +34,11 @@ export interface ProviderFailure {
   note: string;
   /** Seconds the provider asked us to wait (Retry-After), when given. */
   retryAfterSeconds?: number;
+  /**
+   * The provider refused the OAuth app rather than this credential (its client id or secret, a
+   * GitHub App's key): every credential of that app fails alike, and the app's health says so.
+   */
+  oauthApp?: true;
 }
 
 export interface IdentifySuccess {

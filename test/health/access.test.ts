@@ -146,6 +146,47 @@ describe.each(STORE_KINDS)('access tokens, import-time identification and identi
     expect(refused.status).toBe(409);
   });
 
+  it("an OAuth app's health follows its credentials' refreshes: error when the provider refuses the app, pending after a fix, ok once a refresh works", async () => {
+    const hub = fakes.byProvider.hubspot;
+    hub.state.addClient('client-hub-apphealth', `${MARKER}-right-secret`);
+    const refresh = `${MARKER}-apphealth-rt`;
+    hub.state.addRefreshToken(refresh, { hub_id: 4321, scopes: ['crm.objects.contacts.read'] });
+    hub.state.addAccessToken(`${MARKER}-apphealth-at`, { hub_id: 4321, scopes: ['crm.objects.contacts.read'] });
+    // Registered with the wrong client id: HubSpot answers BAD_CLIENT_ID to the refresh.
+    const app = await c.json<{ id: string; health: { status: string } }>('POST', '/v1/oauth-apps', { name: 'hub-apphealth', provider: 'hubspot', client_id: 'client-hub-wrong', client_secret: `${MARKER}-right-secret` });
+    expect(app.body.health.status).toBe('pending');
+    const cred = await c.json<Cred>('POST', '/v1/credentials', {
+      oauth_app_id: app.body.id,
+      properties: { kind: 'hubspot', hub_id: 4321, refresh_token: refresh, access_token: `${MARKER}-apphealth-at`, scopes: [], expires_at: '2020-01-01T00:00:00Z' },
+    });
+    const checked = await c.json<Cred>('POST', `/v1/credentials/${cred.body.id}/check`);
+    expect(checked.body.health).toMatchObject({ status: 'error', reason: 'misconfigured' });
+
+    type AppHealth = { status: string; notes: string[]; reason?: string };
+    const broken = await c.json<{ health: AppHealth }>('GET', `/v1/oauth-apps/${app.body.id}`);
+    expect(broken.body.health).toMatchObject({ status: 'error', reason: 'misconfigured' });
+    expect(broken.body.health.notes[0]).toContain("rejected the OAuth app's client id or secret");
+    expect(broken.body.health.notes[1]).toContain(cred.body.id);
+    // The embedded app in a credential still has no health (api.md).
+    expect(Object.keys((await c.json<Cred & { oauth_app: object }>('GET', `/v1/credentials/${cred.body.id}`)).body.oauth_app)).not.toContain('health');
+
+    // The fix is a new app (client_id cannot change); changing its secret or settings resets its health.
+    const fixedApp = await c.json<{ id: string }>('POST', '/v1/oauth-apps', { name: 'hub-apphealth-2', provider: 'hubspot', client_id: 'client-hub-apphealth', client_secret: 'not-yet-right' });
+    const patched = await c.json<{ health: AppHealth }>('PATCH', `/v1/oauth-apps/${fixedApp.body.id}`, { client_secret: `${MARKER}-right-secret` });
+    expect(patched.body.health.status).toBe('pending');
+    expect(patched.body.health.notes[0]).toContain('changed');
+    const moved = await c.json<Cred>('POST', '/v1/credentials', {
+      oauth_app_id: fixedApp.body.id,
+      properties: { kind: 'hubspot', hub_id: 4321, refresh_token: refresh, scopes: [] },
+    });
+    expect(moved.body.id).toBe(cred.body.id);
+    const t = await c.json<{ access_token: string }>('POST', `/v1/credentials/${cred.body.id}/access-token`);
+    expect(t.status).toBe(200);
+    const ok = await c.json<{ health: AppHealth }>('GET', `/v1/oauth-apps/${fixedApp.body.id}`);
+    expect(ok.body.health.status).toBe('ok');
+    for (const a of [broken.body, patched.body, ok.body]) expect(JSON.stringify(a)).not.toContain(MARKER);
+  });
+
   it('a kind without a bearer token answers 422 saying what it uses instead', async () => {
     const cred = await c.json<Cred>('POST', '/v1/credentials', {
       properties: { kind: 'netsuite_tba', account_id: '1234567_SB1', consumer_key: 'ck-access', consumer_secret: `${MARKER}-cs`, token_id: 'tok-access', token_secret: `${MARKER}-ts` },

@@ -33,10 +33,11 @@ export interface ResetHeader {
   unit: 'epoch_s' | 'epoch_ms' | 'delta_s';
 }
 
-export function failure(reason: HealthReason, note: string, extra: { status?: number; retryAfterSeconds?: number | undefined } = {}): ProviderFailure {
+export function failure(reason: HealthReason, note: string, extra: { status?: number; retryAfterSeconds?: number | undefined; oauthApp?: true } = {}): ProviderFailure {
   const f: ProviderFailure = { ok: false, reason, note };
   if (extra.status !== undefined) f.status = extra.status;
   if (extra.retryAfterSeconds !== undefined) f.retryAfterSeconds = extra.retryAfterSeconds;
+  if (extra.oauthApp) f.oauthApp = true;
   return f;
 }
 
@@ -226,7 +227,7 @@ function oauthErrorFailure(w: Wording, res: OutboundResponse, code: string, clie
       if (clientIsCredential) {
         return failure('unauthorized', `${w.provider} rejected the client id or secret (${code}). ${w.reauth}`, { status });
       }
-      return failure('misconfigured', `${w.provider} rejected the OAuth app's client id or secret (${code}). Check the OAuth app configured in credvault for ${w.provider} against the app's settings at ${w.provider}.`, { status });
+      return failure('misconfigured', `${w.provider} rejected the OAuth app's client id or secret (${code}). Check the OAuth app configured in credvault for ${w.provider} against the app's settings at ${w.provider}.`, { status, oauthApp: true });
     case 'invalid_scope':
     case 'insufficient_scope':
       return forbidden(w, status, 'missing_scope');

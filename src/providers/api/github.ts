@@ -8,7 +8,7 @@
 import { createPrivateKey, createSign } from 'node:crypto';
 import { z } from 'zod';
 import type { ProviderContext, ProviderCredential, ProviderFailure, ProviderModule } from '../module.js';
-import { JSON_TYPE, callJson, failure, header, join, missingField, needApp, prop, rateLimited, retryAfterSeconds, type Classify, type Wording } from './common.js';
+import { JSON_TYPE, callJson, failure, header, join, missingField, needApp, prop, rateLimited, retryAfterSeconds, unauthorized, type Classify, type Wording } from './common.js';
 
 const W: Wording = {
   provider: 'GitHub',
@@ -56,6 +56,8 @@ function classifyFor(ctx: ProviderContext): Classify {
     if ((res.status === 403 || res.status === 429) && (remaining === '0' || res.status === 429 || /rate limit/i.test(res.body))) {
       return rateLimited(W, res, retryAfterSeconds(res, ctx.now(), [{ name: 'x-ratelimit-reset', unit: 'epoch_s' }]));
     }
+    // The App endpoints authenticate the App's JWT alone: a 401 is the App's key or id, shared by all its installations.
+    if (res.status === 401) return { ...unauthorized(W, 401), oauthApp: true };
     const e = ghError.safeParse(json);
     if (res.status === 403 && e.success && /suspended/i.test(e.data.message)) {
       return failure('forbidden', 'This GitHub App installation is suspended, so GitHub will not issue tokens for it. Ask the account owner to unsuspend the App (Settings > GitHub Apps > Configure).', { status: 403 });
@@ -78,13 +80,13 @@ function prepare(cred: ProviderCredential, ctx: ProviderContext): Prepared | Pro
   const pem = app.settings.private_key;
   const appIdText = typeof appId === 'number' ? String(appId) : typeof appId === 'string' ? appId.trim() : '';
   if (appIdText === '' || typeof pem !== 'string' || pem.trim() === '') {
-    return failure('misconfigured', "The GitHub App's OAuth app settings need app_id and private_key (the PEM key from the App's settings on GitHub). Add them, then check again.");
+    return failure('misconfigured', "The GitHub App's OAuth app settings need app_id and private_key (the PEM key from the App's settings on GitHub). Add them, then check again.", { oauthApp: true });
   }
   let jwt: string;
   try {
     jwt = appJwt(appIdText, pem, ctx.now());
   } catch {
-    return failure('misconfigured', "The GitHub App's private_key in the OAuth app settings is not a valid PEM RSA private key. Paste the full key downloaded from the App's settings on GitHub.");
+    return failure('misconfigured', "The GitHub App's private_key in the OAuth app settings is not a valid PEM RSA private key. Paste the full key downloaded from the App's settings on GitHub.", { oauthApp: true });
   }
   return { id, headers: { authorization: `Bearer ${jwt}`, accept: 'application/vnd.github+json', 'x-github-api-version': API_VERSION, 'content-type': JSON_TYPE } };
 }

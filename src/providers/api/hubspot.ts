@@ -60,7 +60,7 @@ const classify: Classify = (res, json) => {
     return failure('invalid_grant', `HubSpot refused the refresh token (BAD_REFRESH_TOKEN): the app was uninstalled, access was revoked or the token is invalid. ${W.reauth}`, { status: res.status });
   }
   if (status === 'BAD_CLIENT_ID' || status === 'BAD_CLIENT_SECRET') {
-    return failure('misconfigured', `HubSpot rejected the OAuth app's client id or secret (${status}). Check the HubSpot OAuth app configured in credvault against the app's Auth settings in HubSpot.`, { status: res.status });
+    return failure('misconfigured', `HubSpot rejected the OAuth app's client id or secret (${status}). Check the HubSpot OAuth app configured in credvault against the app's Auth settings in HubSpot.`, { status: res.status, oauthApp: true });
   }
   if (res.status === 403 && category === 'MISSING_SCOPES') return forbidden(W, 403, 'missing_scope');
   return undefined;

@@ -65,7 +65,7 @@ const classifyToken: Classify = (res, json) => {
     case 'inactive_org':
       return failure('invalid_grant', `Salesforce refused the refresh token because the ${e.data.error === 'inactive_user' ? 'user' : 'org'} is inactive. Reactivate it or re-authorize with an active user, then import the new refresh token.`, { status: res.status });
     case 'invalid_client_id':
-      return failure('misconfigured', "Salesforce does not know the OAuth app's consumer key (invalid_client_id). Check the connected app's consumer key and secret in the credvault OAuth app.", { status: res.status });
+      return failure('misconfigured', "Salesforce does not know the OAuth app's consumer key (invalid_client_id). Check the connected app's consumer key and secret in the credvault OAuth app.", { status: res.status, oauthApp: true });
     case 'rate_limit_exceeded':
       return failure('rate_limited', 'Salesforce is refusing token requests for this user for now (rate_limit_exceeded). credvault backs off and retries.', { status: res.status });
     default:

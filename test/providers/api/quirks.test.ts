@@ -168,3 +168,24 @@ describe('stripe Connect identify', () => {
     expectActionable(f, 'Stripe');
   });
 });
+
+describe('failures that are the OAuth app\'s, not the credential\'s', () => {
+  it("GitHub: a JWT the App endpoints refuse (401) is the App's key, shared by every installation", async () => {
+    const s = await seeded('github');
+    const c = CASES.find((x) => x.provider === 'github');
+    c?.revoke?.(s.fake, s.setup);
+    const h = contextFor(s.fake, s.setup.oauthApp ? { oauthApp: s.setup.oauthApp } : {});
+    const f = expectFailure(await PROVIDER_MODULES.github.identify({ kind: s.kind, properties: s.setup.props }, h.ctx));
+    expect(f.reason).toBe('unauthorized');
+    expect(f.oauthApp).toBe(true);
+  });
+
+  it('a revoked credential of its own (a Stripe key) does not blame any app', async () => {
+    const s = await seeded('stripe');
+    CASES.find((x) => x.provider === 'stripe')?.revoke?.(s.fake, s.setup);
+    const h = contextFor(s.fake);
+    const f = expectFailure(await PROVIDER_MODULES.stripe.identify({ kind: s.kind, properties: s.setup.props }, h.ctx));
+    expect(f.reason).toBe('unauthorized');
+    expect(f.oauthApp).toBeUndefined();
+  });
+});
