@@ -104,7 +104,7 @@ export function createHealth(d: HealthDeps) {
     policy,
     timeoutMs: d.config.importIdentifyTimeoutMs,
     context: (h) => createContextFactory({ http: h, providerUrls: d.config.providerUrls, providerHosts: d.config.providerHosts, now: () => d.clock.now() }),
-    displayName: (p) => p.replace(/_/g, ' ').replace(/\b\w/g, (c) => c.toUpperCase()),
+    displayName: (p) => modules[p].displayName,
   });
   const identifyAtImport = d.config.importIdentify
     ? (spec: KindSpec, props: Record<string, unknown>, app: OAuthAppRow | null) => identifier(spec, props, app ? appSecrets(app) : undefined)

@@ -101,6 +101,8 @@ export interface ProviderContext {
 /** One provider: how to prove a credential works and, for OAuth kinds, how to refresh it. */
 export interface ProviderModule {
   provider: Provider;
+  /** The provider's name as people write it (HubSpot, GitHub, ServiceNow), for notes. */
+  displayName: string;
   /** Default API base URLs by name; `default` is the main one. Data, not code. */
   baseUrls: { default: string } & Record<string, string>;
   identify(cred: ProviderCredential, ctx: ProviderContext): Promise<IdentifyResult>;

@@ -40,6 +40,7 @@ function classifyFor(ctx: ProviderContext): Classify {
 
 export const airtableModule: ProviderModule = {
   provider: 'airtable',
+  displayName: W.provider,
   baseUrls: { default: 'https://api.airtable.com', oauth: 'https://airtable.com' },
 
   async identify(cred, ctx) {

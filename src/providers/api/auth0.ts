@@ -83,6 +83,7 @@ async function grant(cred: ProviderCredential, ctx: ProviderContext) {
 
 export const auth0Module: ProviderModule = {
   provider: 'auth0',
+  displayName: W.provider,
   // The tenant or custom domain is per credential, reached through ctx.tenantUrl.
   baseUrls: { default: 'https://tenant.auth0.com' },
 

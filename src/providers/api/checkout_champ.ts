@@ -37,6 +37,7 @@ const classify: Classify = (res, json) => {
 
 export const checkoutChampModule: ProviderModule = {
   provider: 'checkout_champ',
+  displayName: W.provider,
   baseUrls: { default: 'https://api.checkoutchamp.com' },
 
   async identify(cred, ctx) {

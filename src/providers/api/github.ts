@@ -93,6 +93,7 @@ function prepare(cred: ProviderCredential, ctx: ProviderContext): Prepared | Pro
 
 export const githubModule: ProviderModule = {
   provider: 'github',
+  displayName: W.provider,
   baseUrls: { default: 'https://api.github.com' },
 
   async identify(cred, ctx) {

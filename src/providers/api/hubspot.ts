@@ -68,6 +68,7 @@ const classify: Classify = (res, json) => {
 
 export const hubspotModule: ProviderModule = {
   provider: 'hubspot',
+  displayName: W.provider,
   baseUrls: { default: 'https://api.hubapi.com' },
 
   async identify(cred, ctx) {

@@ -70,6 +70,7 @@ function classifyFor(ctx: ProviderContext): Classify {
 
 export const linearModule: ProviderModule = {
   provider: 'linear',
+  displayName: W.provider,
   baseUrls: { default: 'https://api.linear.app' },
 
   async identify(cred, ctx) {

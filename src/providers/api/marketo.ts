@@ -36,6 +36,7 @@ async function grant(cred: ProviderCredential, ctx: ProviderContext) {
 
 export const marketoModule: ProviderModule = {
   provider: 'marketo',
+  displayName: W.provider,
   // Each instance has its own host, {munchkin_id}.mktorest.com, reached through ctx.tenantUrl.
   baseUrls: { default: 'https://123-ABC-456.mktorest.com' },
 

@@ -77,6 +77,7 @@ const classify: Classify = (res, json) => {
 
 export const netsuiteModule: ProviderModule = {
   provider: 'netsuite',
+  displayName: W.provider,
   // Each account has its own host ({account}.suitetalk.api.netsuite.com), via ctx.tenantUrl.
   baseUrls: { default: 'https://1234567.suitetalk.api.netsuite.com' },
 

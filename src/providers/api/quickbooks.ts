@@ -54,6 +54,7 @@ const classify: Classify = (res, json) => {
 
 export const quickbooksModule: ProviderModule = {
   provider: 'quickbooks',
+  displayName: W.provider,
   baseUrls: {
     default: 'https://quickbooks.api.intuit.com',
     sandbox: 'https://sandbox-quickbooks.api.intuit.com',

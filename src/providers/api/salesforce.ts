@@ -82,6 +82,7 @@ function tokenBase(instanceHost: string, ctx: ProviderContext): string {
 
 export const salesforceModule: ProviderModule = {
   provider: 'salesforce',
+  displayName: W.provider,
   baseUrls: { default: 'https://login.salesforce.com', sandbox: 'https://test.salesforce.com' },
 
   async identify(cred, ctx) {

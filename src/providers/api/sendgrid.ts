@@ -28,6 +28,7 @@ async function userId(ctx: ProviderContext, key: string): Promise<string | undef
 
 export const sendgridModule: ProviderModule = {
   provider: 'sendgrid',
+  displayName: W.provider,
   baseUrls: { default: 'https://api.sendgrid.com' },
 
   async identify(cred, ctx) {

@@ -54,6 +54,7 @@ async function refresh(cred: ProviderCredential, ctx: ProviderContext): Promise<
 
 export const servicenowModule: ProviderModule = {
   provider: 'servicenow',
+  displayName: W.provider,
   // Every instance is its own host ({instance}.service-now.com), reached through ctx.tenantUrl.
   baseUrls: { default: 'https://instance.service-now.com' },
 

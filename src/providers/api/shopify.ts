@@ -33,6 +33,7 @@ const classify: Classify = (res) => {
 
 export const shopifyModule: ProviderModule = {
   provider: 'shopify',
+  displayName: W.provider,
   // Each shop is its own host ({shop}.myshopify.com), reached through ctx.tenantUrl.
   baseUrls: { default: 'https://shop.myshopify.com' },
 

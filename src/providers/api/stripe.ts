@@ -55,6 +55,7 @@ function classifyFor(w: Wording, restricted: boolean): Classify {
 
 export const stripeModule: ProviderModule = {
   provider: 'stripe',
+  displayName: KEY.provider,
   baseUrls: { default: 'https://api.stripe.com', connect: 'https://connect.stripe.com' },
 
   async identify(cred, ctx) {

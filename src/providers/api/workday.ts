@@ -45,6 +45,7 @@ async function refresh(cred: ProviderCredential, ctx: ProviderContext): Promise<
 
 export const workdayModule: ProviderModule = {
   provider: 'workday',
+  displayName: W.provider,
   // Each customer has its own data-center host (wd2-impl-services1.workday.com...), via ctx.tenantUrl.
   baseUrls: { default: 'https://wd2-impl-services1.workday.com' },
 

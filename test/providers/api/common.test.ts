@@ -163,3 +163,9 @@ describe('provider context factory', () => {
     expect(shop.tenantUrl('acme.myshopify.com')).toBe('http://127.0.0.1:9');
   });
 });
+
+describe('provider display names', () => {
+  it.each(CASES.map((c) => [c.provider, c.display] as const))('%s is written %s, as its notes write it', (provider, display) => {
+    expect(PROVIDER_MODULES[provider].displayName).toBe(display);
+  });
+});
