@@ -118,8 +118,8 @@ export function createRunner(d: RunnerDeps) {
     const refreshFn = module.refresh;
     if (!refreshFn) return { ok: false as const, row, failure: { ok: false as const, reason: 'misconfigured' as const, note: 'This kind cannot be refreshed.' } };
     const res = await refreshFn({ kind: spec.kind as never, properties: { ...row.properties, ...plain } }, ctx);
-    await noteApp(row, res, app !== undefined);
     if (!res.ok) {
+      await noteApp(row, res, app !== undefined);
       if (res.reason === 'invalid_grant') {
         // Did another worker (or a re-import) change the refresh token meanwhile? Then this was a lost race, not a revocation.
         const fresh = await d.store.get(row.id);
@@ -148,7 +148,11 @@ export function createRunner(d: RunnerDeps) {
     for (let attempt = 0; ; attempt++) {
       try {
         const written = await d.store.write(row.id, d.nodeId, row.version, r, false);
-        if (written) return { ok: true as const, row: written, accessToken: res.accessToken, expiresAt };
+        if (written) {
+          // Only once the new tokens are stored (R5): then the app, whose credentials just worked.
+          await noteApp(row, res, app !== undefined);
+          return { ok: true as const, row: written, accessToken: res.accessToken, expiresAt };
+        }
         d.log.warn({ credential_id: row.id }, 'refreshed tokens not stored: the credential was re-imported or the lease was lost');
         return { ok: false as const, row: (await d.store.get(row.id)) ?? row, raced: true };
       } catch (err) {
