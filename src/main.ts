@@ -108,6 +108,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       ...(health.identifyAtImport ? { identifyAtImport: health.identifyAtImport } : {}),
       // The import answer does not wait for the check; the scheduler picks it up at once.
       afterImport: () => health.scheduler.wake(),
+      transaction: (fn) => db.transaction().execute((trx) => fn({ repo: createCredentialRepository(trx), audit: { record: (entry) => audit.record(entry, trx) } })),
     });
     let purgeTimer: NodeJS.Timeout | undefined;
     const idempotency = createIdempotencyService({

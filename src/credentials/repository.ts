@@ -298,9 +298,9 @@ export function createCredentialRepository(db: Db) {
       return row !== undefined;
     },
 
-    async remove(accountId: string, id: string): Promise<boolean> {
-      const res = await db.deleteFrom('credentials').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
-      return Number(res.numDeletedRows) > 0;
+    /** Deletes the credential; answers what it was (for the audit event), or undefined if there was none. */
+    async remove(accountId: string, id: string): Promise<{ provider: string; kind: string } | undefined> {
+      return db.deleteFrom('credentials').where('account_id', '=', accountId).where('id', '=', id).returning(['provider', 'kind']).executeTakeFirst();
     },
   };
   return repo;

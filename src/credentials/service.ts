@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { AuditService } from '../audit/service.js';
 import { CREDENTIAL_MASK, type SecretBox, credentialSecretPlace } from '../crypto/secret-box.js';
 import { type Clock, isoSeconds } from '../lib/clock.js';
 import { AppError, NotFoundError, ValidationError, type ValidationErrors } from '../lib/errors.js';
@@ -29,6 +30,11 @@ export interface CredentialServiceDeps {
   identifyAtImport?: (spec: KindSpec, props: Record<string, unknown>, app: OAuthAppRow | null) => Promise<{ learned?: Record<string, unknown>; health: object }>;
   /** Called after each import (e.g. to schedule a health check); must not throw. */
   afterImport?: (row: CredentialRow) => void;
+  /**
+   * Runs `fn` in one transaction with a repository and an audit log bound to it, so a delete
+   * and its audit event commit together or not at all.
+   */
+  transaction<T>(fn: (tx: { repo: CredentialRepository; audit: Pick<AuditService, 'record'> }) => Promise<T>): Promise<T>;
 }
 
 class MaskedIdentity extends Error {}
@@ -239,8 +245,13 @@ export function createCredentialService(deps: CredentialServiceDeps) {
       return { ...presentCredential(full, full.app), version: full.version };
     },
 
-    async remove(accountId: string, id: string): Promise<{ id: string; deleted: true }> {
-      if (!isUuid(id) || !(await repo.remove(accountId, id))) throw new NotFoundError('credential');
+    async remove(accountId: string, id: string, actorTokenId: string | null = null): Promise<{ id: string; deleted: true }> {
+      if (!isUuid(id)) throw new NotFoundError('credential');
+      await deps.transaction(async (tx) => {
+        const gone = await tx.repo.remove(accountId, id);
+        if (!gone) throw new NotFoundError('credential');
+        await tx.audit.record({ accountId, actorTokenId, action: 'credential.deleted', credentialId: id, detail: { provider: gone.provider, kind: gone.kind } });
+      });
       return { id, deleted: true };
     },
   };

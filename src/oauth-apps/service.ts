@@ -146,7 +146,7 @@ export function createOAuthAppService({ db, box, clock, audit }: OAuthAppService
       };
     },
 
-    async update(accountId: string, id: string, input: PatchOAuthAppInput): Promise<OAuthAppView> {
+    async update(accountId: string, id: string, input: PatchOAuthAppInput, actorTokenId: string | null = null): Promise<OAuthAppView> {
       if (!isUuid(id)) throw new NotFoundError('OAuth app');
       // Masked settings keep stored envelopes, so the row is read first: under a row lock, in one
       // short transaction with no outside call, so concurrent PATCHes (or a rewrap) never lose a write.
@@ -164,6 +164,9 @@ export function createOAuthAppService({ db, box, clock, audit }: OAuthAppService
           set.settings_secrets = JSON.stringify(secrets);
         }
         if (newSecret || input.settings !== undefined) {
+          // Who changed the app's credentials, and which (names only), in the same transaction.
+          const fields = [...(newSecret ? ['client_secret'] : []), ...(input.settings !== undefined ? Object.keys(input.settings).map((k) => `settings.${k}`) : [])];
+          await audit.record({ accountId, actorTokenId, action: 'oauth_app.credentials_changed', oauthAppId: id, detail: { fields } }, trx);
           // What the health judged changed: unknown again until a credential's refresh uses it.
           set.health = JSON.stringify({
             status: 'pending',
@@ -176,12 +179,16 @@ export function createOAuthAppService({ db, box, clock, audit }: OAuthAppService
       return presentOAuthApp(updated);
     },
 
-    async remove(accountId: string, id: string): Promise<{ id: string; deleted: true }> {
+    async remove(accountId: string, id: string, actorTokenId: string | null = null): Promise<{ id: string; deleted: true }> {
       await getRow(accountId, id);
       try {
         // The foreign key (ON DELETE RESTRICT) is the real guard: no check-then-delete race.
-        const res = await db.deleteFrom(TABLE).where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
-        if (Number(res.numDeletedRows) === 0) throw new NotFoundError('OAuth app');
+        // The audit event commits with the delete, or neither happens.
+        await db.transaction().execute(async (trx) => {
+          const gone = await trx.deleteFrom(TABLE).where('account_id', '=', accountId).where('id', '=', id).returning(['provider', 'client_id']).executeTakeFirst();
+          if (!gone) throw new NotFoundError('OAuth app');
+          await audit.record({ accountId, actorTokenId, action: 'oauth_app.deleted', oauthAppId: id, detail: { provider: gone.provider, client_id: gone.client_id } }, trx);
+        });
       } catch (err) {
         if (isForeignKeyViolation(err)) {
           throw new ConflictError('This OAuth app is still used by credentials; delete or re-import them first.');

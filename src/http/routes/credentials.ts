@@ -63,6 +63,6 @@ export function credentialRoutes(app: FastifyInstance, credentials: CredentialSe
   r.delete('/v1/credentials/:id', {
     config: { scope: 'credentials:write' },
     schema: { tags, summary: 'Delete a credential', params: IdParams, response: { 200: DeletedSchema, ...commonErrors } },
-    handler: async (req) => credentials.remove(req.auth?.accountId ?? '', req.params.id),
+    handler: async (req) => credentials.remove(req.auth?.accountId ?? '', req.params.id, req.auth?.tokenId ?? null),
   });
 }

@@ -70,12 +70,12 @@ export function oauthAppRoutes(app: FastifyInstance, oauthApps: OAuthAppService)
   r.patch('/v1/oauth-apps/:id', {
     config: { scope: 'credentials:write' },
     schema: { tags, summary: 'Change an OAuth app', params: IdParams, body: PatchOAuthAppBody, response: { 200: OAuthAppSchema, ...commonErrors } },
-    handler: async (req) => oauthApps.update(req.auth?.accountId ?? '', req.params.id, req.body),
+    handler: async (req) => oauthApps.update(req.auth?.accountId ?? '', req.params.id, req.body, req.auth?.tokenId ?? null),
   });
 
   r.delete('/v1/oauth-apps/:id', {
     config: { scope: 'credentials:write' },
     schema: { tags, summary: 'Delete an OAuth app (409 while credentials use it)', params: IdParams, response: { 200: DeletedSchema, 409: commonErrors[422], ...commonErrors } },
-    handler: async (req) => oauthApps.remove(req.auth?.accountId ?? '', req.params.id),
+    handler: async (req) => oauthApps.remove(req.auth?.accountId ?? '', req.params.id, req.auth?.tokenId ?? null),
   });
 }
