@@ -4,7 +4,7 @@ import type { KindSpec } from '../providers/types.js';
 import type { OAuthAppSecrets, ProviderFailure, ProviderModule } from '../providers/module.js';
 import type { Provider } from '../providers/types.js';
 import type { ContextFactory } from './context.js';
-import { type SchedulePolicy, failedHealth, isTransient, nextBackoffCheck, nextRoutineCheck, okHealth, readHealth } from './model.js';
+import { type SchedulePolicy, failedHealth, isTransient, nextBackoffCheck, nextRoutineCheck, okHealth, pendingHealth, readHealth } from './model.js';
 import type { CredentialSecrets } from './secrets.js';
 import type { HealthStore, WorkResult, WorkRow } from './store.js';
 
@@ -144,6 +144,12 @@ export function createRunner(d: RunnerDeps) {
     for (const [k, v] of Object.entries(res.learned ?? {})) if (k in spec.schema.shape && !spec.secretFields.includes(k as never)) properties[k] = v;
     r.secrets = secrets;
     r.properties = properties;
+    if (row.health_status === 'error') {
+      // The provider just issued a token: the recorded refusal is out of date. Unknown until the
+      // next check, which is due at once.
+      const health = pendingHealth(now, 'A token refresh worked again after the last refusal; the next check (due now) confirms the credential.');
+      Object.assign(r, { health: { ...health }, healthStatus: health.status, nextCheckAt: now });
+    }
     // Persist before the lease is released; retry a failed write, the new tokens exist nowhere else.
     for (let attempt = 0; ; attempt++) {
       try {

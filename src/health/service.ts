@@ -31,6 +31,9 @@ export interface AccessToken {
   expires_at: string | null;
 }
 
+/** How long a refused credential answers 409 before access-token asks the provider again. */
+const RETRY_REFUSED_AFTER_MS = 60_000;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function createHealthService(d: HealthServiceDeps) {
@@ -111,17 +114,25 @@ export function createHealthService(d: HealthServiceDeps) {
       // A token is renewed when it runs out, and also when the credential is in error (a caller
       // reported a 401, or the last check was refused): a token the provider refused is never
       // answered as if it worked. If no new token comes, the answer is 409 with the reason.
-      const refused = (r: WorkRow, token: string | undefined) => r.health_status === 'error' && tokenOf(r).token === token;
+      const refusal = (r: WorkRow) => {
+        const why = readHealth(r.health, d.clock.now()).notes[0];
+        return new AppError(409, `The provider refused this credential, so no access token is answered${why ? `: ${why}` : '; see the credential health.'}`);
+      };
+      // Refused within the last minute: answer so at once, without asking the provider again
+      // (a caller retrying in a loop must not hammer a provider that already said no).
+      if (t.refreshable && row.health_status === 'error') {
+        const h = readHealth(row.health, d.clock.now());
+        const at = Date.parse(h.checked_at ?? h.time);
+        if (d.clock.now().getTime() - at < RETRY_REFUSED_AFTER_MS) throw refusal(row);
+      }
       if (t.refreshable && (!t.fresh || row.health_status === 'error')) {
-        const before = t.token;
+        // A refresh that works takes the credential out of `error` (runner), so still `error`
+        // afterwards means the provider refused again.
         row = await coalesce(`refresh:${id}`, () =>
-          withLease(id, (leased) => d.runner.work(leased, { identify: false, forceRefresh: true }), (r) => !tokenOf(r).fresh || refused(r, before)),
+          withLease(id, (leased) => d.runner.work(leased, { identify: false, forceRefresh: true }), (r) => !tokenOf(r).fresh || r.health_status === 'error'),
         );
         t = tokenOf(row);
-        if (refused(row, before)) {
-          const why = readHealth(row.health, d.clock.now()).notes[0];
-          throw new AppError(409, `The provider refused this credential, so no access token is answered${why ? `: ${why}` : '; see the credential health.'}`);
-        }
+        if (row.health_status === 'error') throw refusal(row);
       }
       if (t.none !== undefined) throw new AppError(422, `Credentials of kind ${row.kind} have no access token: ${t.none}`);
       if (!t.token) {

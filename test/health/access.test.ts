@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeProvider } from '../fakes/server.js';
 import { MARKER } from '../fakes/state.js';
@@ -144,6 +145,22 @@ describe.each(STORE_KINDS)('access tokens, import-time identification and identi
     expect(after.body.health.status).toBe('error');
     const refused = await c.json<{ summary: string }>('POST', `/v1/credentials/${cred.body.id}/access-token`);
     expect(refused.status).toBe(409);
+    expect(refused.body.summary).toContain('Auth0');
+    // Asked again at once: answered from the recorded refusal, the provider is not asked again.
+    const calls = auth0.calls.count('token');
+    expect((await c.req('POST', `/v1/credentials/${cred.body.id}/access-token`)).statusCode).toBe(409);
+    expect(auth0.calls.count('token')).toBe(calls);
+    // A minute later (the refusal is older) and fixed at the provider: one fresh attempt works.
+    await sql`update credentials set health = jsonb_set(health, '{checked_at}', to_jsonb(${new Date(Date.now() - 120_000).toISOString()}::text)) where id = ${cred.body.id}`.execute(h.rt.store.db);
+    auth0.state.addClient('m2m-access', clientSecret, { tenant: 'acme.us.auth0.com', scope: 'read:users' });
+    const fixed = await c.json<{ access_token: string }>('POST', `/v1/credentials/${cred.body.id}/access-token`);
+    expect(fixed.status).toBe(200);
+    expect(auth0.state.accessTokens.has(fixed.body.access_token)).toBe(true);
+    expect(auth0.calls.count('token')).toBe(calls + 1);
+    // No longer `error`: pending, with a check due at once.
+    const after2 = await c.json<Cred & { health: { next_check_at: string | null } }>('GET', `/v1/credentials/${cred.body.id}`);
+    expect(after2.body.health.status).toBe('pending');
+    expect(after2.body.health.notes[0]).toContain('worked again');
   });
 
   it("an OAuth app's health follows its credentials' refreshes: error when the provider refuses the app, pending after a fix, ok once a refresh works", async () => {
