@@ -130,10 +130,10 @@ async function seed(databaseUrl: string): Promise<number> {
 }
 
 /** Runs the floor process over `count` keys and answers its own timing. */
-function runFloor(fakeUrl: string, count: number): Promise<{ calls: number; ms: number; cpuMs: number; failures: number }> {
+function runFloor(fakeUrl: string, count: number, databaseUrl?: string): Promise<{ calls: number; ms: number; cpuMs: number; failures: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn('node', ['--import', 'tsx', 'bench/scheduler-floor.ts'], {
-      env: { ...process.env, FLOOR_URL: fakeUrl, FLOOR_COUNT: String(count), FLOOR_CONCURRENCY: String(CONCURRENCY) },
+      env: { ...process.env, FLOOR_URL: fakeUrl, FLOOR_COUNT: String(count), FLOOR_CONCURRENCY: String(CONCURRENCY), ...(databaseUrl ? { FLOOR_DATABASE_URL: databaseUrl } : {}) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -278,6 +278,10 @@ export async function benchScheduler(): Promise<void> {
     const s = fake.stats();
     const floorAfter = await floorRun();
     const floor = floorAfter.ms < floorBefore.ms ? floorAfter : floorBefore;
+    // For reference: the same calls, each also recorded with one plain UPDATE of its row.
+    fake.reset();
+    const recorded = await runFloor(fake.url, COUNT, db.url);
+    if (recorded.failures > 0) throw new Error(`floor with writes: ${recorded.failures} failed calls`);
     const ms = doneAt - s.first;
     const checksPerS = (COUNT / ms) * 1000;
     const floorPerS = (floor.calls / floor.ms) * 1000;
@@ -297,6 +301,10 @@ export async function benchScheduler(): Promise<void> {
       `${'machine CPU per check (2 cores)'.padEnd(34)} node ${us(cpuMs, COUNT)} + fake ${us(fakeMs, COUNT)} + postgres ${us(pgMs, COUNT)} µs; floor ${us(floor.cpuMs, floor.calls)} + fake ${us(floor.fakeMs, floor.calls)} µs (the bench process, mostly the fake, counts in "fake")`,
     );
     console.log(`${'database transactions per check'.padEnd(34)} ${(statements / COUNT).toFixed(2)} (whole node run, start-up included)`);
+    const recordedPerS = (recorded.calls / recorded.ms) * 1000;
+    console.log(
+      `${'reference: floor + 1 UPDATE per call'.padEnd(34)} ${recordedPerS.toFixed(0).padStart(7)} calls/s   (credvault ${(checksPerS / recordedPerS).toFixed(2)}× of it: leases, decryption, batching included)`,
+    );
     console.log(`${'scheduler'.padEnd(34)} ratio ${ratio.toFixed(2)}× of floor (target ≥ 0.8×) ${ratio >= 0.8 ? 'OK' : 'BELOW TARGET'}`);
     console.log(`${'scheduler node peak RSS'.padEnd(34)} ${rssMb.toFixed(0)} MB (target ≤ 250 MB) ${rssMb <= 250 ? 'OK' : 'ABOVE TARGET'}`);
     if (s.duplicates > 0 || s.keys.size !== COUNT || s.bad > 0) console.log(`WRONG: ${s.keys.size} keys called, ${s.duplicates} twice, ${s.bad} bad calls`);
