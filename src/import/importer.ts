@@ -60,7 +60,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportSummary> {
     for (let attempt = 1; ; attempt++) {
       try {
         // Only the ids are reported: the whole credentials would be written, sent and parsed for nothing.
-        const res = await opts.client.POST('/v1/credentials/bulk', { body: { items }, headers: { prefer: 'return=minimal' } });
+        const res = await opts.client.POST('/v1/credentials/bulk', { body: { items }, params: { header: { prefer: 'return=minimal' } } });
         if (res.response.status === 429 || (res.response.status >= 500 && attempt < RETRIES)) {
           const after = Number(res.response.headers.get('retry-after'));
           await sleep(Number.isFinite(after) && after > 0 ? after * 1000 : 250 * 2 ** attempt);

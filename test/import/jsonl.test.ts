@@ -50,13 +50,15 @@ describe('readRecords', () => {
 function fakeClient(answer: (items: unknown[], call: number) => Response) {
   let calls = 0;
   const seen: unknown[][] = [];
+  const prefer: Array<string | null> = [];
   const fetchImpl: typeof fetch = async (input) => {
     const req = input instanceof Request ? input : new Request(input);
     const body = (await req.json()) as { items: unknown[] };
     seen.push(body.items);
+    prefer.push(req.headers.get('prefer'));
     return answer(body.items, calls++);
   };
-  return { client: createCredvaultClient({ url: 'http://fake', token: 't', fetch: fetchImpl }), seen };
+  return { client: createCredvaultClient({ url: 'http://fake', token: 't', fetch: fetchImpl }), seen, prefer };
 }
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
@@ -73,6 +75,16 @@ async function run(client: ReturnType<typeof fakeClient>['client'], n: number, b
 }
 
 describe('runImport', () => {
+  it('asks for minimal answers (ids only) and reads both answer forms', async () => {
+    const minimal = (items: unknown[]) => json(200, { results: items.map((_, index) => ({ index, status: 200, id: `min-${index}` })) }, { 'preference-applied': 'return=minimal' });
+    // The batch of lines 1-4 gets the minimal form, the other the full one.
+    const { client, prefer } = fakeClient((items) => ((items[0] as { n: number }).n === 1 ? minimal(items) : okAll(items)));
+    const { results } = await run(client, 8);
+    expect(prefer).toEqual(['return=minimal', 'return=minimal']);
+    expect(results.slice(0, 4)).toEqual([0, 1, 2, 3].map((i) => ({ line: i + 1, id: `min-${i}` })));
+    expect(results[4]).toEqual({ line: 5, id: `id-${JSON.stringify({ n: 5 })}` });
+  });
+
   it('reports every line in order across concurrent batches', async () => {
     const { client, seen } = fakeClient(okAll);
     const { results, summary } = await run(client, 10);

@@ -2200,7 +2200,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description RFC 7240. `return=minimal`: imported items answer their credential id instead of the whole credential. */
+                    prefer?: string;
+                };
                 path?: never;
                 cookie?: never;
             };

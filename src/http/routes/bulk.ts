@@ -40,6 +40,10 @@ export const BulkImportAnswer = z
     'One result per item, in order: the credential (only its id under Prefer: return=minimal) or the error body a single import of that item would answer.',
   );
 
+const BulkHeaders = z.object({
+  prefer: z.string().optional().describe('RFC 7240. `return=minimal`: imported items answer their credential id instead of the whole credential.'),
+});
+
 /** RFC 7240: `Prefer: return=minimal` asks for the ids only (what `credentials import` needs). */
 function prefersMinimal(prefer: string | string[] | undefined): boolean {
   const values = Array.isArray(prefer) ? prefer : prefer === undefined ? [] : [prefer];
@@ -107,13 +111,15 @@ export function bulkRoutes(app: FastifyInstance, credentials: CredentialService,
   r.post('/v1/credentials/bulk', {
     config: { scope: 'credentials:write' },
     bodyLimit: 16 * 1024 * 1024,
-    // The route has a body only; its validator checks the envelope (see BulkEnvelope).
-    validatorCompiler: ({ method, url, httpPart }) => validatorCompiler({ schema: BulkEnvelope, method, url, ...(httpPart ? { httpPart } : {}) }),
+    // The body's validator checks the envelope only (see BulkEnvelope); headers as declared.
+    validatorCompiler: ({ method, url, httpPart }) =>
+      validatorCompiler({ schema: httpPart === 'headers' ? BulkHeaders : BulkEnvelope, method, url, ...(httpPart ? { httpPart } : {}) }),
     schema: {
       tags,
       summary: `Import up to ${BULK_MAX_ITEMS} credentials in one request (each item an idempotent upsert)`,
       description:
         'Every item is validated and imported exactly as POST /v1/credentials would, and answers its own status (200 or 422) at its index. Items naming the same provider account answer the same credential; the later item wins. The request as a whole is 422 only when `items` is missing, empty or longer than 1000. With the header `Prefer: return=minimal` (RFC 7240) an imported item answers its credential `id` instead of the whole credential, and the answer carries `Preference-Applied: return=minimal`.',
+      headers: BulkHeaders,
       body: BulkImportBody,
       response: { 200: BulkImportAnswer, ...commonErrors },
     },
