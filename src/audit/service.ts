@@ -15,22 +15,27 @@ export interface AuditEntry {
 }
 
 export function createAuditService({ db, clock }: { db: Db; clock: Clock }) {
+  const row = (entry: AuditEntry, now: Date) => ({
+    id: randomUUID(),
+    account_id: entry.accountId,
+    actor_token_id: entry.actorTokenId,
+    action: entry.action,
+    credential_id: entry.credentialId ?? null,
+    oauth_app_id: entry.oauthAppId ?? null,
+    detail: JSON.stringify(entry.detail ?? {}),
+    created_at: now,
+  });
   return {
     /** Pass a transaction so the audit row commits with the reveal, or both fail (C9). */
     async record(entry: AuditEntry, trx: Db = db): Promise<void> {
-      await trx
-        .insertInto('audit_events')
-        .values({
-          id: randomUUID(),
-          account_id: entry.accountId,
-          actor_token_id: entry.actorTokenId,
-          action: entry.action,
-          credential_id: entry.credentialId ?? null,
-          oauth_app_id: entry.oauthAppId ?? null,
-          detail: JSON.stringify(entry.detail ?? {}),
-          created_at: clock.now(),
-        })
-        .execute();
+      await trx.insertInto('audit_events').values(row(entry, clock.now())).execute();
+    },
+
+    /** Many events in one statement (a page of revealed secrets): all written, or none. */
+    async recordMany(entries: AuditEntry[], trx: Db = db): Promise<void> {
+      if (entries.length === 0) return;
+      const now = clock.now();
+      await trx.insertInto('audit_events').values(entries.map((e) => row(e, now))).execute();
     },
 
     async list(accountId: string, limit: number, cursor?: string) {

@@ -136,9 +136,7 @@ export function createOAuthAppService({ db, box, clock, audit }: OAuthAppService
       if (q.metadata) query = query.where(sql<boolean>`metadata @> ${JSON.stringify(q.metadata)}::jsonb`);
       const page = await paginate(query, TABLE, q.limit, q.cursor);
       if (q.revealSecrets) {
-        for (const r of page.rows) {
-          await audit.record({ accountId, actorTokenId: q.actorTokenId, action: 'oauth_app.secret_revealed', oauthAppId: r.id });
-        }
+        await audit.recordMany(page.rows.map((r) => ({ accountId, actorTokenId: q.actorTokenId, action: 'oauth_app.secret_revealed', oauthAppId: r.id })));
       }
       return {
         data: page.rows.map((r) => presentOAuthApp(r, q.revealSecrets ? reveal(r) : undefined)),
