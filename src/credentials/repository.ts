@@ -71,8 +71,8 @@ function withApp(db: Db) {
     .select(sql<OAuthAppRow | null>`to_jsonb(oauth_apps.*)`.as('app'));
 }
 
-/** The column values of one credential row, as the upsert sends them. */
-function insertValues(c: NewCredential) {
+/** The column values of one credential row, jsonb columns as objects (the bulk upsert's JSON row). */
+function columnValues(c: NewCredential) {
   // One ISO string for both timestamps: the same instant as the Date, without pg formatting it twice.
   const at = c.now.toISOString();
   return {
@@ -83,14 +83,20 @@ function insertValues(c: NewCredential) {
     identity: c.identity,
     name: c.name,
     oauth_app_id: c.oauth_app_id,
-    properties: JSON.stringify(c.properties),
-    secrets: JSON.stringify(c.secrets),
-    metadata: JSON.stringify(c.metadata),
+    properties: c.properties,
+    secrets: c.secrets,
+    metadata: c.metadata,
     health_status: String(c.health.status),
-    health: JSON.stringify(c.health),
+    health: c.health,
     created_at: at,
     updated_at: at,
   };
+}
+
+/** The same values as the single upsert binds them: jsonb columns as JSON text. */
+function insertValues(c: NewCredential) {
+  const v = columnValues(c);
+  return { ...v, properties: JSON.stringify(v.properties), secrets: JSON.stringify(v.secrets), metadata: JSON.stringify(v.metadata), health: JSON.stringify(v.health) };
 }
 
 type InsertValues = ReturnType<typeof insertValues>;
@@ -112,27 +118,6 @@ const RECORDSET_COLUMNS = [
   ['created_at', 'timestamptz'],
   ['updated_at', 'timestamptz'],
 ] as const satisfies ReadonlyArray<readonly [keyof InsertValues, string]>;
-
-/** One row of the bulk upsert's JSON parameter: the same values as insertValues, objects kept as objects. */
-function recordsetRow(c: NewCredential): Record<(typeof RECORDSET_COLUMNS)[number][0], unknown> {
-  const at = c.now.toISOString();
-  return {
-    id: c.id,
-    account_id: c.account_id,
-    provider: c.provider,
-    kind: c.kind,
-    identity: c.identity,
-    name: c.name,
-    oauth_app_id: c.oauth_app_id,
-    properties: c.properties,
-    secrets: c.secrets,
-    metadata: c.metadata,
-    health_status: String(c.health.status),
-    health: c.health,
-    created_at: at,
-    updated_at: at,
-  };
-}
 
 /** The same row with a template marker in place of each value (see lib/query-template). */
 function markerRow(row: InsertValues, param: (name: string) => string): InsertValues {
@@ -220,7 +205,7 @@ export function createCredentialRepository(db: Db) {
         template = bulkUpsertTemplate(given);
         bulkTemplates.set(key, template);
       }
-      return runTemplate(db, template, { rows: JSON.stringify(rows.map(recordsetRow)) });
+      return runTemplate(db, template, { rows: JSON.stringify(rows.map(columnValues)) });
     },
 
     async upsert(c: NewCredential, given: { name: boolean; metadata: boolean }): Promise<CredentialRow> {
