@@ -149,7 +149,12 @@ function runFloor(fakeUrl: string, count: number, databaseUrl?: string): Promise
 
 /** CPU time (user + system) a process has used so far, in ms. */
 function cpuMsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return cpuMsOfStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
+
+/** User + system CPU in ms from the text of /proc/<pid>/stat. */
+function cpuMsOfStat(stat: string): number {
+  const fields = stat.split(') ')[1]?.split(' ') ?? [];
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks of 10 ms
 }
 
@@ -160,9 +165,7 @@ function postgresCpuMs(): number {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (!stat.includes('(postgres)')) continue;
-      const fields = stat.split(') ')[1]?.split(' ') ?? [];
-      total += ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+      if (stat.includes('(postgres)')) total += cpuMsOfStat(stat);
     } catch {
       // The process ended meanwhile.
     }
