@@ -8,7 +8,7 @@ import Fastify, {
   type onSendHookHandler,
   type preHandlerHookHandler,
 } from 'fastify';
-import { type ZodTypeProvider, jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
+import { type ZodTypeProvider, validatorCompiler } from 'fastify-type-provider-zod';
 import type { AccountService, AuthContext } from '../accounts/service.js';
 import type { Scope } from '../accounts/tokens.js';
 import { requireScope } from '../accounts/service.js';
@@ -21,6 +21,8 @@ import { findUnstorable, hasUnstorable } from './unstorable.js';
 import { handleError } from './errors.js';
 import { createRateLimiter } from './rate-limit.js';
 import { registerRoutes, type Services } from './routes/index.js';
+import { createOpenApiTransforms, type RouteDocs } from './openapi/document.js';
+import './openapi/components.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -30,6 +32,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope a token needs for this route; routes without one are public. */
     scope?: Scope;
+    /** Headers the route reads or answers, for the OpenAPI document (src/http/openapi/document.ts). */
+    docs?: RouteDocs;
   }
 }
 
@@ -180,7 +184,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
-    transform: jsonSchemaTransform,
+    ...createOpenApiTransforms(),
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 

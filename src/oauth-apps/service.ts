@@ -1,3 +1,4 @@
+import { readHealth } from '../health/model.js';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { CLIENT_SECRET_MASK, type SecretBox } from '../crypto/secret-box.js';
@@ -56,7 +57,7 @@ export function presentEmbeddedOAuthApp(row: OAuthAppRow, reveal?: { clientSecre
 }
 
 export function presentOAuthApp(row: OAuthAppRow, reveal?: { clientSecret: string; settings: Settings }): OAuthAppView {
-  const health = row.health as OAuthAppView['health'];
+  const health = readHealth(row.health, new Date(row.updated_at));
   return { ...presentEmbeddedOAuthApp(row, reveal), health };
 }
 

@@ -20,6 +20,7 @@ export function credentialRoutes(app: FastifyInstance, credentials: CredentialSe
     config: { scope: 'credentials:write' },
     schema: {
       tags,
+      operationId: 'importCredential',
       summary: 'Import a credential (idempotent upsert on the provider account)',
       body: ImportCredentialBody,
       response: { 200: CredentialSchema, 409: commonErrors[422], ...commonErrors },
@@ -29,13 +30,13 @@ export function credentialRoutes(app: FastifyInstance, credentials: CredentialSe
 
   r.get('/v1/credentials', {
     config: { scope: 'credentials:read' },
-    schema: { tags, summary: 'List credentials, newest first', querystring: ListCredentialsQuery, response: { 200: CredentialListSchema, ...commonErrors } },
+    schema: { tags, operationId: 'listCredentials', summary: 'List credentials, newest first', querystring: ListCredentialsQuery, response: { 200: CredentialListSchema, ...commonErrors } },
     handler: async (req) => credentials.list(req.auth?.accountId ?? '', req.query),
   });
 
   r.get('/v1/credentials/:id', {
-    config: { scope: 'credentials:read' },
-    schema: { tags, summary: 'Get a credential', params: IdParams, response: { 200: CredentialSchema, ...commonErrors } },
+    config: { scope: 'credentials:read', docs: { responseHeaders: ['ETag'] } },
+    schema: { tags, operationId: 'getCredential', summary: 'Get a credential', params: IdParams, response: { 200: CredentialSchema, ...commonErrors } },
     handler: async (req, reply) => {
       const { version, ...view } = await credentials.get(req.auth?.accountId ?? '', req.params.id);
       void reply.header('etag', etag(version));
@@ -44,9 +45,10 @@ export function credentialRoutes(app: FastifyInstance, credentials: CredentialSe
   });
 
   r.patch('/v1/credentials/:id', {
-    config: { scope: 'credentials:write' },
+    config: { scope: 'credentials:write', docs: { requestHeaders: ['If-Match'], responseHeaders: ['ETag'] } },
     schema: {
       tags,
+      operationId: 'updateCredential',
       summary: 'Change a credential name or metadata (If-Match optional)',
       params: IdParams,
       body: PatchCredentialBody,
@@ -62,7 +64,7 @@ export function credentialRoutes(app: FastifyInstance, credentials: CredentialSe
 
   r.delete('/v1/credentials/:id', {
     config: { scope: 'credentials:write' },
-    schema: { tags, summary: 'Delete a credential', params: IdParams, response: { 200: DeletedSchema, ...commonErrors } },
+    schema: { tags, operationId: 'deleteCredential', summary: 'Delete a credential', params: IdParams, response: { 200: DeletedSchema, ...commonErrors } },
     handler: async (req) => credentials.remove(req.auth?.accountId ?? '', req.params.id, req.auth?.tokenId ?? null),
   });
 }
