@@ -23,6 +23,7 @@ import { createRateLimiter } from './rate-limit.js';
 import { registerRoutes, type Services } from './routes/index.js';
 import { createOpenApiTransforms, type RouteDocs } from './openapi/document.js';
 import './openapi/components.js';
+import { API_DESCRIPTION, DOCS_UI } from './openapi/ui.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -178,7 +179,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       openapi: '3.1.0',
       info: {
         title: 'credvault',
-        description: 'Sequin-compatible Management API for third-party credentials and OAuth apps.',
+        description: API_DESCRIPTION,
         version: '1',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
@@ -186,7 +187,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
     ...createOpenApiTransforms(),
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifySwaggerUi, DOCS_UI);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

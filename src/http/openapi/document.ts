@@ -260,7 +260,7 @@ function finishDocument(doc: JsonObject, facts: Map<string, RouteFacts>): void {
   ];
   doc.tags = [...usedTags].sort().map((name) => ({ name, description: TAGS[name] ?? name }));
   const info = isObject(doc.info) ? doc.info : {};
-  doc.info = { ...info, contact: { name: 'credvault operators', url: 'https://github.com/credvault/credvault#readme' }, license: { name: 'UNLICENSED', identifier: 'LicenseRef-UNLICENSED' } };
+  doc.info = { ...info, contact: { name: 'The operators of this credvault server' }, license: { name: 'UNLICENSED', identifier: 'LicenseRef-UNLICENSED' } };
   pruneComponents(doc);
 }
 
