@@ -3,6 +3,7 @@
  * bodies, page by page from GET /v1/credentials/export.
  */
 import { createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { type CredvaultClient, unwrap } from '../client/index.js';
 
@@ -11,6 +12,8 @@ export interface ExportOptions {
   includeSecrets: boolean;
   /** A file path (created with mode 0600), or undefined for standard output. */
   out?: string | undefined;
+  /** Replace `out` when it exists (else an existing file is refused: it may be the last backup). */
+  overwrite?: boolean;
   pageSize: number;
   onPage?(count: number): void;
 }
@@ -26,7 +29,17 @@ function write(stream: Writable, text: string): Promise<void> {
 }
 
 export async function exportCredentials(opts: ExportOptions): Promise<number> {
-  const stream: Writable = opts.out ? createWriteStream(opts.out, { flags: 'w', mode: 0o600 }) : process.stdout;
+  let stream: Writable = process.stdout;
+  if (opts.out) {
+    // Opened before the first request: an existing file is refused up front (flag wx), not after a page.
+    const handle = await open(opts.out, opts.overwrite ? 'w' : 'wx', 0o600).catch((err: unknown) => {
+      if (err instanceof Error && 'code' in err && err.code === 'EEXIST') throw new Error(`${opts.out} exists: pass --force to replace it, or choose another --out`);
+      throw err;
+    });
+    // A replaced file keeps its old mode on open: the export may hold plaintext secrets.
+    await handle.chmod(0o600);
+    stream = createWriteStream('', { fd: handle.fd, autoClose: true });
+  }
   let count = 0;
   try {
     let cursor: string | undefined;

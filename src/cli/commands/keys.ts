@@ -189,7 +189,7 @@ async function runRewrap(opts: { batchSize: number; json?: boolean }): Promise<v
 export function registerKeys(program: Command): void {
   const keys = program
     .command('keys')
-    .description('Master key management: generate a key, show which key protects how many secrets, rewrap, retire.')
+    .description('Generate, promote, inspect, rewrap and retire master keys.')
     .addHelpText('after', ROTATION_HELP);
   keys
     .command('generate')
