@@ -52,6 +52,7 @@ const SUCCESS: Record<string, (x: Ctx) => Promise<Request[]> | Request[]> = {
     { url: '/v1/credentials', body: { properties: { kind: 'stripe_key', secret: 'sk_test_conformance_3' } }, headers: { 'idempotency-key': 'conf-1' } },
   ],
   listCredentials: () => [{ url: '/v1/credentials?limit=2' }, { url: '/v1/credentials?health.status=pending&metadata=%7B%7D' }],
+  getCredentialSummary: () => [{ url: '/v1/credentials/summary' }],
   getCredential: (x) => [{ url: `/v1/credentials/${x.credentialId}` }],
   updateCredential: (x) => [
     { url: `/v1/credentials/${x.credentialId}`, body: { name: 'Renamed' } },

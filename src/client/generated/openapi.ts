@@ -32,8 +32,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The caller's account
-         * @description The caller's account. Needs an API token with the `credentials:read` scope.
+         * The caller's account, and the calling token's id and scopes
+         * @description The caller's account, and the calling token's id and scopes. Needs an API token with the `credentials:read` scope.
          */
         get: operations["getMyAccount"];
         put?: never;
@@ -260,6 +260,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/credentials/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Counts by provider and health status, and the most recently broken credentials
+         * @description Counts by provider and health status, and the most recently broken credentials. Needs an API token with the `credentials:read` scope.
+         */
+        get: operations["getCredentialSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/oauth-apps": {
         parameters: {
             query?: never;
@@ -322,11 +342,6 @@ export interface components {
             expires_at: string | null;
             /** @constant */
             token_type: "bearer";
-        };
-        Account: {
-            created_at: string;
-            id: string;
-            name: string;
         };
         /**
          * airtable_oauth2
@@ -476,6 +491,35 @@ export interface components {
         };
         /** @description Credential properties: the fields depend on `kind`. Unknown fields are refused with the list of the kind's fields. */
         CredentialPropertiesInput: components["schemas"]["StripeKeyProperties"] | components["schemas"]["StripeOauth2Properties"] | components["schemas"]["SalesforceOauth2Properties"] | components["schemas"]["HubspotOauth2Properties"] | components["schemas"]["GithubAppProperties"] | components["schemas"]["AirtableOauth2Properties"] | components["schemas"]["LinearOauth2Properties"] | components["schemas"]["CheckoutChampPasswordProperties"] | components["schemas"]["ShopifyOauth2Properties"] | components["schemas"]["QuickbooksOauth2Properties"] | components["schemas"]["NetsuiteTbaProperties"] | components["schemas"]["MarketoClientCredentialsProperties"] | components["schemas"]["SendgridKeyProperties"] | components["schemas"]["ServicenowOauth2Properties"] | components["schemas"]["WorkdayOauth2Properties"] | components["schemas"]["Auth0ClientCredentialsProperties"];
+        CredentialSummary: {
+            providers: {
+                error: number;
+                ok: number;
+                pending: number;
+                provider: string;
+                total: number;
+                warn: number;
+            }[];
+            /** @description Up to 10 credentials in error or warn, the most recently changed first */
+            recently_broken: {
+                id: string;
+                kind: string;
+                name: string | null;
+                notes: string[];
+                provider: string;
+                /** @description When the health last changed (ISO 8601, UTC) */
+                since: string;
+                /** @enum {string} */
+                status: "pending" | "ok" | "warn" | "error";
+            }[];
+            total: {
+                error: number;
+                ok: number;
+                pending: number;
+                total: number;
+                warn: number;
+            };
+        };
         Deleted: {
             /** @constant */
             deleted: true;
@@ -642,6 +686,15 @@ export interface components {
              */
             kind: "marketo_client_credentials";
             munchkin_id: string;
+        };
+        MyAccount: {
+            created_at: string;
+            id: string;
+            name: string;
+            token: {
+                id: string;
+                scopes: ("credentials:read" | "credentials:write" | "secrets:reveal" | "tokens:manage" | "admin")[];
+            };
         };
         /**
          * netsuite_tba
@@ -1093,7 +1146,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Account"];
+                    "application/json": components["schemas"]["MyAccount"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -1603,6 +1656,32 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ExportPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getCredentialSummary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CredentialSummary"];
                 };
             };
             401: components["responses"]["Unauthorized"];

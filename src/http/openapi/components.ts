@@ -2,12 +2,13 @@
  * The domain schemas shown as named components of the OpenAPI document (see registry.ts).
  * Route files name their own with `component()` where they define them.
  */
-import { CredentialListSchema, CredentialSchema, DeletedSchema, PropertiesInput } from '../../credentials/schemas.js';
+import { CredentialListSchema, CredentialSchema, CredentialSummarySchema, DeletedSchema, PropertiesInput } from '../../credentials/schemas.js';
 import { EmbeddedOAuthAppSchema, HealthSchema, OAuthAppSchema, SettingsSchema } from '../../oauth-apps/schemas.js';
 import { component } from './registry.js';
 
 component('Credential', CredentialSchema);
 component('CredentialList', CredentialListSchema);
+component('CredentialSummary', CredentialSummarySchema);
 component('Deleted', DeletedSchema);
 // Replaced in the document by the discriminated union on `kind` (src/http/openapi/kinds.ts).
 component('CredentialProperties', PropertiesInput);
