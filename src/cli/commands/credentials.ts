@@ -22,8 +22,9 @@ is duplicated.
 and maps them onto credvault kinds for: salesforce, hubspot, github-app, airtable, linear,
 shopify, quickbooks, stripe (API key and Connect), sendgrid, servicenow, auth0-cc. Kinds that
 need an OAuth app take it from --oauth-app PROVIDER=ID (credvault provider names, repeatable).
-Without --from, --oauth-app replaces oauth_app_id on the lines of that provider (useful when
-moving an export to another account).
+Without --from, --oauth-app replaces oauth_app_id on the lines of that provider. Moving an
+export to another account: OAuth app ids belong to the old account, so map every provider whose
+lines carry one (stripe too); a line of an unmapped provider keeps the old id and fails.
 
 Exit status: 0 when every line was imported, 1 when any line failed or the import stopped,
 2 on a usage error.
