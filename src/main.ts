@@ -5,9 +5,6 @@ import { createAuditService } from './audit/service.js';
 import type { Config } from './config.js';
 import { openServerKeys, resolveMasterKeys } from './crypto/boot.js';
 import { assertPrimaryNotRetired } from './crypto/rotation.js';
-import { openKeyPrimary } from './crypto/primary.js';
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { createCredentialRepository } from './credentials/repository.js';
 import { createCredentialService } from './credentials/service.js';
 import { type App, buildApp } from './http/app.js';
@@ -70,15 +67,12 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     const db = store.db;
     await migrate(db);
     const keys = await openServerKeys(db, keySource.spec, clock);
-    // Seal with the database's primary key, not this node's configuration order (crypto/primary.ts).
-    const nodeId = opts.nodeId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-    const primary = await openKeyPrimary({ db, keyring: keys.keyring, nodeId, clock });
-    await assertPrimaryNotRetired(db, primary.current());
+    await assertPrimaryNotRetired(db, keys.keyring);
     const ledger = createEncryptionLedger({ db, keyring: keys.keyring, clock, log });
     const accounts = createAccountService({ db, clock });
     const boot = await accounts.bootstrap(config.bootstrapToken);
     const audit = createAuditService({ db, clock });
-    const oauthApps = createOAuthAppService({ db, box: primary.box, clock, audit });
+    const oauthApps = createOAuthAppService({ db, box: keys.box, clock, audit });
     const specs: Record<string, KindSpec> = createKindSpecs({ extraHosts: config.providerHosts });
     const spec = (k: string): KindSpec | undefined => {
       const kind = resolveKind(k);
@@ -87,7 +81,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     const lookup = cachedLookup(opts.lookup ?? systemLookup());
     const health = createHealth({
       db,
-      box: primary.box,
+      box: keys.box,
       clock,
       log,
       config,
@@ -97,13 +91,13 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       fingerprint: keys.fingerprint,
       ...(opts.modules ? { modules: opts.modules } : {}),
       ...(opts.http ? { http: opts.http } : {}),
-      nodeId,
+      ...(opts.nodeId ? { nodeId: opts.nodeId } : {}),
       ...(opts.failpoint ? { failpoint: opts.failpoint } : {}),
     });
     const credentials = createCredentialService({
       repo: createCredentialRepository(db),
       oauthApps,
-      box: primary.box,
+      box: keys.box,
       clock,
       fingerprint: keys.fingerprint,
       resolveKind: spec,
@@ -120,8 +114,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     const idempotency = createIdempotencyService({
       db,
       clock,
-      seal: (accountId, key, body) => primary.box.seal(body, { table: 'idempotency_keys', accountId, rowId: key, field: 'response_body' }),
-      unseal: (accountId, key, sealed) => primary.box.open(sealed, { table: 'idempotency_keys', accountId, rowId: key, field: 'response_body' }),
+      seal: (accountId, key, body) => keys.box.seal(body, { table: 'idempotency_keys', accountId, rowId: key, field: 'response_body' }),
+      unseal: (accountId, key, sealed) => keys.box.open(sealed, { table: 'idempotency_keys', accountId, rowId: key, field: 'response_body' }),
     });
     const app = await buildApp({
       accounts,
@@ -144,7 +138,6 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       startBackground() {
         health.scheduler.start();
         ledger.start();
-        primary.start(() => log.warn('reporting this node\'s master keys (heartbeat) failed; will retry'));
         purgeTimer ??= setInterval(() => {
           idempotency.purgeExpired().then(
             (n) => n > 0 && log.info({ purged: n }, 'expired idempotency keys purged'),
@@ -154,7 +147,6 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       },
       async close() {
         if (purgeTimer) clearInterval(purgeTimer);
-        await primary.stop();
         await health.scheduler.stop();
         await app.close();
         // What this node sealed since the last recording (C5); a failure must not block shutdown.

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type Config, loadConfig } from '../../config.js';
 import { KeyConfigError, openServerKeys, resolveMasterKeys } from '../../crypto/boot.js';
-import { generateKey, withPrimary } from '../../crypto/keyring.js';
-import { databasePrimary } from '../../crypto/primary.js';
+import { generateKey } from '../../crypto/keyring.js';
 import {
   DEFAULT_BATCH_SIZE,
   type KeyRotation,
@@ -50,11 +49,7 @@ async function withRotation<T>(fn: (rotation: KeyRotation) => Promise<T>): Promi
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2, preparedStatements: config.preparedStatements });
   try {
     await migrate(store.db);
-    const opened = await openServerKeys(store.db, spec, systemClock);
-    // Rewrap seals under the database's primary (keys promote), not the configuration's first key.
-    const dbKid = await databasePrimary(store.db);
-    if (dbKid !== undefined && !opened.keyring.has(dbKid)) throw new KeyConfigError(`The database's primary master key is "${dbKid}", which is not configured here.`);
-    const keyring = dbKid !== undefined ? withPrimary(opened.keyring, dbKid) : opened.keyring;
+    const { keyring } = await openServerKeys(store.db, spec, systemClock);
     // A rewrap seals every secret again: those encryptions count against the key too (C5).
     const ledger = createEncryptionLedger({ db: store.db, keyring, clock: systemClock });
     try {
@@ -194,19 +189,19 @@ async function runRewrap(opts: { batchSize: number; json?: boolean }): Promise<v
 export function registerKeys(program: Command): void {
   const keys = program
     .command('keys')
-    .description('Generate, promote, inspect, rewrap and retire master keys.')
+    .description('Generate, inspect, rewrap and retire master keys.')
     .addHelpText('after', ROTATION_HELP);
   keys
     .command('generate')
     .description('Print a new master key as kid:base64, for CREDVAULT_MASTER_KEYS (or add it to master.keys with --add).')
     .option('--kid <kid>', 'key id (letters, digits, _ and -)')
-    .option('--add', 'embedded mode: append the key to master.keys in CREDVAULT_DATA_DIR (it stays secondary until keys promote) and print only its kid')
+    .option('--add', 'embedded mode: append the key to master.keys in CREDVAULT_DATA_DIR (secondary: move its line first to make it primary) and print only its kid')
     .action(async (opts: { kid?: string; add?: boolean }) => {
       const key = generateKey(opts.kid);
       if (!opts.add) return void process.stdout.write(`${key.spec}\n`);
       const { addKeyToFile } = await import('./keys-promote.js');
       const file = addKeyToFile(loadConfig(), key);
-      process.stderr.write(`added key ${key.kid} to ${file}; restart the server, then: credvault keys promote ${key.kid}\n`);
+      process.stderr.write(`added key ${key.kid} to ${file} (last: it decrypts; move its line first to seal with it), then restart the server\n`);
       process.stdout.write(`${key.kid}\n`);
     });
   keys
