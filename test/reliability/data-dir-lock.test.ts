@@ -74,5 +74,6 @@ describe('exclusive lock on the embedded data directory', () => {
       await first?.stop();
       await second?.stop();
     }
-  });
+    // Two embedded-database starts in child processes: slow on a loaded machine.
+  }, 120_000);
 });
