@@ -101,10 +101,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       clock,
       fingerprint: keys.fingerprint,
       resolveKind: spec,
-      vetProperties: (kind, props) => {
-        const provider = spec(kind)?.provider;
-        return vetTenantHosts(kind, props, lookup, provider !== undefined && config.providerUrls[provider] !== undefined);
-      },
+      vetProperties: (kindSpec, props) => vetTenantHosts(kindSpec, props, lookup, config.providerUrls[kindSpec.provider] !== undefined),
       ...(health.identifyAtImport ? { identifyAtImport: health.identifyAtImport } : {}),
       // The import answer does not wait for the check; the scheduler picks it up at once.
       afterImport: () => health.scheduler.wake(),

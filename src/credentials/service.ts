@@ -5,6 +5,7 @@ import { type Clock, isoSeconds } from '../lib/clock.js';
 import { AppError, NotFoundError, ValidationError, type ValidationErrors } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
 import type { OAuthAppRow, OAuthAppService } from '../oauth-apps/service.js';
+import { mergeLearned } from '../providers/learned.js';
 import type { IdentityContext, KindSpec } from '../providers/types.js';
 import { presentCredential } from './present.js';
 import { createBulkOperations } from './bulk.js';
@@ -21,7 +22,7 @@ export interface CredentialServiceDeps {
   /** Kind lookup by canonical name or alias. */
   resolveKind(kind: string): KindSpec | undefined;
   /** SSRF vetting of tenant hosts (DNS included); answers validation errors by field path. */
-  vetProperties?: (kind: string, props: Record<string, unknown>) => Promise<ValidationErrors>;
+  vetProperties?: (spec: KindSpec, props: Record<string, unknown>) => Promise<ValidationErrors>;
   /**
    * Asks the provider who a fingerprint-identified credential belongs to (kinds.md), so the
    * upsert keys on the provider's own account id. Single imports only: bulk imports leave it
@@ -98,7 +99,7 @@ export function createCredentialService(deps: CredentialServiceDeps) {
       const { spec, masked } = parsed;
       let props = parsed.props;
       if (deps.vetProperties) {
-        const refused = await deps.vetProperties(spec.kind, props);
+        const refused = await deps.vetProperties(spec, props);
         if (Object.keys(refused).length > 0) throw new ValidationError(refused, 'credvault refuses to connect to that host; use the provider\'s public host name.');
       }
 
@@ -110,7 +111,7 @@ export function createCredentialService(deps: CredentialServiceDeps) {
       };
       let identity: string;
       try {
-        identity = spec.identity(props as never, ctx).value;
+        identity = spec.identity(props, ctx).value;
       } catch (err) {
         if (!(err instanceof MaskedIdentity)) throw err;
         throw new ValidationError(
@@ -134,7 +135,7 @@ export function createCredentialService(deps: CredentialServiceDeps) {
         for (const f of masked) props[f] = box.open(existing.secrets[f] ?? '', placeOf(f));
       }
       if (spec.finalize) {
-        const fin = spec.finalize(props as never, { now: clock.now() });
+        const fin = spec.finalize(props, { now: clock.now() });
         if (!fin.ok) {
           throw new ValidationError(Object.fromEntries(Object.entries(fin.issues).map(([k, v]) => [`properties.${k}`, v])));
         }
@@ -142,13 +143,11 @@ export function createCredentialService(deps: CredentialServiceDeps) {
       }
 
       let health: object | undefined;
-      if (opts.identify && deps.identifyAtImport && spec.identity(props as never, ctx).secretField !== undefined) {
+      if (opts.identify && deps.identifyAtImport && spec.identity(props, ctx).secretField !== undefined) {
         const found = await deps.identifyAtImport(spec, props, app);
         health = found.health;
-        for (const [k, v] of Object.entries(found.learned ?? {})) {
-          if (k in spec.schema.shape && !(spec.secretFields as readonly string[]).includes(k)) props = { ...props, [k]: v };
-        }
-        identity = spec.identity(props as never, ctx).value;
+        props = mergeLearned(spec, props, found.learned);
+        identity = spec.identity(props, ctx).value;
       }
 
       const plain: Record<string, unknown> = {};

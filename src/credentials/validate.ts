@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import { CREDENTIAL_MASK } from '../crypto/secret-box.js';
 import { type ValidationErrors, addReason } from '../lib/errors.js';
-import { KINDS, type KindSpec } from '../providers/types.js';
+import { type KindSpec } from '../providers/types.js';
+import { KINDS } from '../providers/registry.js';
 
 export interface ParsedProperties {
   spec: KindSpec;

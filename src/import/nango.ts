@@ -11,7 +11,7 @@
  * fields come from Nango's providers.yaml (https://github.com/NangoHQ/nango, packages/providers).
  */
 import { KIND_SPECS } from '../providers/registry.js';
-import type { Kind, Provider } from '../providers/types.js';
+import type { Kind, Provider } from '../providers/registry.js';
 
 export type Json = Record<string, unknown>;
 

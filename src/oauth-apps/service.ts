@@ -5,7 +5,7 @@ import { type Clock, isoSeconds } from '../lib/clock.js';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
 import { paginate } from '../lib/page.js';
-import type { Provider } from '../providers/types.js';
+import type { Provider } from '../providers/registry.js';
 import type { Db } from '../store/db.js';
 import type { OAuthAppsTable } from '../store/schema.js';
 import type { Selectable } from 'kysely';

@@ -160,6 +160,15 @@ export function instanceUrl(suffixes: readonly string[], example: string) {
   });
 }
 
+/** The host name of a URL as `new URL` reads it (a tenant host to vet), or undefined when it does not parse. */
+export function urlHostOf(url: string): string | undefined {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Identity form of a URL: lower-case host (with a non-default port), no scheme or slash. */
 export function urlIdentityHost(url: string): string {
   try {

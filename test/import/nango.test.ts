@@ -1,7 +1,7 @@
 /** Nango connection objects → credvault import bodies, and those bodies import for real. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KIND_SPECS } from '../../src/providers/registry.js';
-import { type Kind, PROVIDERS } from '../../src/providers/types.js';
+import { type Kind, PROVIDERS } from '../../src/providers/registry.js';
 import { type Json, NANGO_PROVIDERS, mapNangoConnection, parseOAuthAppOptions } from '../../src/import/nango.js';
 import { createOAuthApp } from '../support/api.js';
 import { type Harness, startHarness } from '../support/harness.js';

@@ -1,6 +1,7 @@
 import { fieldIssues } from '../../src/providers/normalize.js';
 import { KIND_SPECS } from '../../src/providers/registry.js';
-import type { Identity, Kind, KindSpec } from '../../src/providers/types.js';
+import type { Identity, KindSpec } from '../../src/providers/types.js';
+import type { Kind } from '../../src/providers/registry.js';
 import { ctx, NOW } from './fixtures.js';
 
 export type ImportResult =

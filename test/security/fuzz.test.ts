@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KINDS } from '../../src/providers/types.js';
+import { KINDS } from '../../src/providers/registry.js';
 import { FIXTURES } from '../providers/fixtures.js';
 import { createOAuthApp } from '../support/api.js';
 import { type Client, type Harness, startHarness } from '../support/harness.js';

@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { PROVIDERS } from '../../providers/types.js';
+import { PROVIDERS } from '../../providers/registry.js';
 import { exportCredentials } from '../../import/export-file.js';
 import { importFile } from '../../import/import-file.js';
 import { ImportAborted } from '../../import/importer.js';

@@ -7,7 +7,6 @@
  */
 import { z } from 'zod';
 import type { ProviderContext, ProviderModule } from '../module.js';
-import { SALESFORCE_HOST_SUFFIXES } from '../kinds/salesforce.js';
 import {
   bearer,
   callJson,
@@ -24,6 +23,9 @@ import {
   type Wording,
 } from './common.js';
 import { refreshGrant } from './refresh-grant.js';
+
+/** Salesforce's own host suffixes; the kind's instance_url and token replies must name one of them. */
+export const SALESFORCE_HOST_SUFFIXES = ['salesforce.com', 'force.com', 'salesforce.mil'] as const;
 
 const W: Wording = {
   provider: 'Salesforce',

@@ -22,9 +22,13 @@ export const airtableOauth2 = {
   secretFields: ['refresh_token', 'access_token'],
   oauthApp: 'required',
   accessToken: { from: 'refresh' },
+  tokenField: 'access_token',
+  expiryField: 'expires_at',
+  learnable: ['airtable_uid'],
+  tenantHosts: [],
   identity: (p, ctx) =>
     p.airtable_uid !== undefined
       ? { value: `user:${p.airtable_uid}` }
       : fingerprintIdentity('refresh_token', p.refresh_token, ctx),
   finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
-} satisfies KindSpec<typeof schema>;
+} satisfies KindSpec<typeof schema, 'airtable_oauth2'>;

@@ -29,6 +29,10 @@ export const hubspotOauth2 = {
   secretFields: ['refresh_token', 'access_token'],
   oauthApp: 'required',
   accessToken: { from: 'refresh' },
+  tokenField: 'access_token',
+  expiryField: 'expires_at',
+  learnable: ['hub_domain', 'hubspot_user', 'hubspot_user_id'],
+  tenantHosts: [],
   identity: (p) => ({ value: `hub:${p.hub_id}` }),
   finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
-} satisfies KindSpec<typeof schema>;
+} satisfies KindSpec<typeof schema, 'hubspot_oauth2'>;

@@ -25,9 +25,13 @@ export const linearOauth2 = {
   oauthApp: 'required',
   // Renewable only when a refresh_token is present; the refresher must check for it.
   accessToken: { from: 'refresh' },
+  tokenField: 'access_token',
+  expiryField: 'expires_at',
+  learnable: ['linear_org_id', 'linear_org_name'],
+  tenantHosts: [],
   identity: (p, ctx) =>
     p.linear_org_id !== undefined
       ? { value: `org:${p.linear_org_id}` }
       : fingerprintIdentity('access_token', p.access_token, ctx),
   finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
-} satisfies KindSpec<typeof schema>;
+} satisfies KindSpec<typeof schema, 'linear_oauth2'>;

@@ -28,6 +28,10 @@ export const quickbooksOauth2 = {
   secretFields: ['refresh_token', 'access_token'],
   oauthApp: 'required',
   accessToken: { from: 'refresh' },
+  tokenField: 'access_token',
+  expiryField: 'expires_at',
+  learnable: [],
+  tenantHosts: [],
   identity: (p) => ({ value: `realm:${p.realm_id}|${p.environment}` }),
   finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
-} satisfies KindSpec<typeof schema>;
+} satisfies KindSpec<typeof schema, 'quickbooks_oauth2'>;

@@ -49,11 +49,15 @@ export const stripeKey = {
   schema: stripeKeySchema,
   secretFields: ['secret'],
   oauthApp: 'optional',
-  accessToken: { from: 'field', field: 'secret' },
+  accessToken: { from: 'field' },
+  tokenField: 'secret',
+  expiryField: null,
+  learnable: ['account_id'],
+  tenantHosts: [],
   identity: (p, ctx) =>
     p.account_id !== undefined ? { value: `account:${p.account_id}` } : fingerprintIdentity('secret', p.secret, ctx),
   finalize: (p) => finalizeStripeKey(p),
-} satisfies KindSpec<typeof stripeKeySchema>;
+} satisfies KindSpec<typeof stripeKeySchema, 'stripe_key'>;
 
 const stripeOauth2Schema = kindObject('stripe_oauth2', {
   stripe_user_id: accountId(),
@@ -73,6 +77,10 @@ export const stripeOauth2 = {
   oauthApp: 'required',
   // Connect refresh tokens roll access tokens; without a refresh_token there is nothing to renew.
   accessToken: { from: 'refresh' },
+  tokenField: 'access_token',
+  expiryField: 'expires_at',
+  learnable: [],
+  tenantHosts: [],
   identity: (p) => ({ value: `account:${p.stripe_user_id}` }),
   finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
-} satisfies KindSpec<typeof stripeOauth2Schema>;
+} satisfies KindSpec<typeof stripeOauth2Schema, 'stripe_oauth2'>;

@@ -21,7 +21,11 @@ export const workdayOauth2 = {
   secretFields: ['refresh_token'],
   oauthApp: 'required',
   accessToken: { from: 'refresh' },
+  tokenField: null,
+  expiryField: 'expires_at',
+  learnable: [],
+  tenantHosts: [{ field: 'host', host: (host) => host }],
   // A host name cannot contain `|`, so `host:<h>|tenant:<t>` never collides.
   identity: (p) => ({ value: `host:${p.host}|tenant:${p.tenant}` }),
   finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
-} satisfies KindSpec<typeof schema>;
+} satisfies KindSpec<typeof schema, 'workday_oauth2'>;
