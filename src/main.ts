@@ -4,6 +4,7 @@ import { createAccountService } from './accounts/service.js';
 import { createAuditService } from './audit/service.js';
 import type { Config } from './config.js';
 import { openServerKeys, resolveMasterKeys } from './crypto/boot.js';
+import { idempotencyResponsePlace } from './crypto/places.js';
 import { assertPrimaryNotRetired } from './crypto/rotation.js';
 import { createCredentialRepository } from './credentials/repository.js';
 import { createCredentialService } from './credentials/service.js';
@@ -111,8 +112,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     const idempotency = createIdempotencyService({
       db,
       clock,
-      seal: (accountId, key, body) => keys.box.seal(body, { table: 'idempotency_keys', accountId, rowId: key, field: 'response_body' }),
-      unseal: (accountId, key, sealed) => keys.box.open(sealed, { table: 'idempotency_keys', accountId, rowId: key, field: 'response_body' }),
+      seal: (accountId, key, body) => keys.box.seal(body, idempotencyResponsePlace(accountId, key)),
+      unseal: (accountId, key, sealed) => keys.box.open(sealed, idempotencyResponsePlace(accountId, key)),
     });
     const app = await buildApp({
       accounts,

@@ -11,6 +11,7 @@
  */
 import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
 import { KID_PATTERN, keyObjectFor, noteEncryption, type Keyring } from './keyring.js';
+import type { SecretPlace } from './places.js';
 
 export const ENVELOPE_VERSION = 'v1';
 const ALGORITHM = 'aes-256-gcm';
@@ -19,13 +20,7 @@ const TAG_BYTES = 16;
 const B64URL = /^[A-Za-z0-9_-]*$/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** Where a secret lives. `table` separates e.g. oauth-app secrets from credential secrets. */
-export interface SecretPlace {
-  accountId: string;
-  rowId: string;
-  field: string;
-  table?: string;
-}
+export type { SecretPlace } from './places.js';
 
 export type DecryptFailure = 'malformed' | 'unknown_kid' | 'auth_failed';
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
+import { oauthAppSecretPlace } from '../crypto/places.js';
 import { CLIENT_SECRET_MASK, type SecretBox } from '../crypto/secret-box.js';
 import { type Clock, isoSeconds } from '../lib/clock.js';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
@@ -61,7 +62,7 @@ export function presentOAuthApp(row: OAuthAppRow, reveal?: { clientSecret: strin
 }
 
 export function createOAuthAppService({ db, box, clock, audit }: OAuthAppServiceDeps) {
-  const place = (accountId: string, id: string, field: string) => ({ table: TABLE, accountId, rowId: id, field });
+  const place = oauthAppSecretPlace;
 
   /** Splits settings into plain and sealed members; a masked value keeps the stored secret. */
   function splitSettings(accountId: string, id: string, settings: Settings, stored: Record<string, string>) {
