@@ -7,6 +7,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { hostMatchesSuffixes, normalizeSuffixes } from '../net/hosts.js';
 import type { Identity, IdentityContext } from './types.js';
 
 const REQUIRED = 'is required';
@@ -100,22 +101,6 @@ export function hostname(example: string) {
     });
 }
 
-/** Lower-case suffixes without leading or trailing dots; empty entries dropped. */
-export function normalizeSuffixes(suffixes: readonly string[]): string[] {
-  return suffixes
-    .map((s) => s.trim().toLowerCase().replace(/^\*?\.+/, '').replace(/\.+$/, ''))
-    .filter((s) => s.length > 0);
-}
-
-/**
- * Whether `host` is one of `suffixes` or a subdomain of one. IP literals never match:
- * tenant-supplied hosts must name the provider, not an address (security.md A5).
- */
-export function hostAllowed(host: string, suffixes: readonly string[]): boolean {
-  const h = stripTrailingDot(host.trim().toLowerCase());
-  if (h.length === 0 || h.startsWith('[') || isIP(h) !== 0) return false;
-  return normalizeSuffixes(suffixes).some((s) => h === s || h.endsWith(`.${s}`));
-}
 
 function listWords(items: readonly string[]): string {
   if (items.length <= 1) return items.join('');
@@ -139,7 +124,7 @@ function checkInstanceUrl(raw: string, suffixes: readonly string[], example: str
     return fail(`must be only the scheme and host, such as ${example}, without a path or query`);
   }
   const host = stripTrailingDot(url.hostname);
-  if (!hostAllowed(host, suffixes)) {
+  if (!hostMatchesSuffixes(host, suffixes)) {
     return fail(`must be a host under ${listWords(normalizeSuffixes(suffixes))}`);
   }
   return { ok: true, host };

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { fieldIssues, hostAllowed, normalizeSuffixes, urlIdentityHost } from '../../src/providers/normalize.js';
+import { hostMatchesSuffixes, normalizeSuffixes } from '../../src/net/hosts.js';
+import { fieldIssues, urlIdentityHost } from '../../src/providers/normalize.js';
 import { createKindSpecs, kindSpec } from '../../src/providers/registry.js';
 import { FIXTURES, fp, NOW } from './fixtures.js';
 import { expectIssues, expectOk, importProps } from './helpers.js';
 
-describe('hostAllowed', () => {
+describe('hostMatchesSuffixes (the one host-suffix matcher)', () => {
   const sf = ['salesforce.com', 'force.com', 'salesforce.mil'];
   it.each([
     ['acme.my.salesforce.com', true],
@@ -20,11 +21,11 @@ describe('hostAllowed', () => {
     ['[::1]', false],
     ['', false],
   ])('%s → %s', (host, allowed) => {
-    expect(hostAllowed(host, sf)).toBe(allowed);
+    expect(hostMatchesSuffixes(host, sf)).toBe(allowed);
   });
 
   it('ignores empty suffixes instead of allowing everything', () => {
-    expect(hostAllowed('evil.com', ['', ' ', '.'])).toBe(false);
+    expect(hostMatchesSuffixes('evil.com', ['', ' ', '.'])).toBe(false);
     expect(normalizeSuffixes([' .Example.GOV. ', '*.x.org', ''])).toEqual(['example.gov', 'x.org']);
   });
 

@@ -276,12 +276,6 @@ export function noAccessToken(w: Wording): ProviderFailure {
   return failure('misconfigured', `There is no current ${w.provider} access token to check with. Refresh the credential first (credvault does so before checks when it holds a refresh token); if refreshing fails, re-authorize.`);
 }
 
-/** True when `host` is one of `suffixes` or a subdomain of one. */
-export function hostUnder(host: string, suffixes: readonly string[]): boolean {
-  const h = host.toLowerCase().replace(/\.$/, '');
-  return suffixes.some((s) => h === s || h.endsWith(`.${s}`));
-}
-
 /** The host of an https URL, or undefined. */
 export function httpsHost(url: string): string | undefined {
   try {

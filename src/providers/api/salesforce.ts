@@ -6,12 +6,12 @@
  *   https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_refresh_token_flow.htm
  */
 import { z } from 'zod';
+import { hostMatchesSuffixes } from '../../net/hosts.js';
 import type { ProviderContext, ProviderModule } from '../module.js';
 import {
   bearer,
   callJson,
   failure,
-  hostUnder,
   httpsHost,
   join,
   missingField,
@@ -114,7 +114,7 @@ export const salesforceModule: ProviderModule = {
       // The token reply is untrusted (security.md A6): only Salesforce hosts are stored.
       const replyHost = httpsHost(extras.data.instance_url);
       // The same hosts an import accepts: Salesforce's own and the operator's CREDVAULT_PROVIDER_HOSTS_SALESFORCE.
-      if (replyHost === undefined || !hostUnder(replyHost.replace(/:\d+$/, ''), [...SALESFORCE_HOST_SUFFIXES, ...ctx.extraHosts])) {
+      if (replyHost === undefined || !hostMatchesSuffixes(replyHost.replace(/:\d+$/, ''), [...SALESFORCE_HOST_SUFFIXES, ...ctx.extraHosts])) {
         const allowed = ctx.extraHosts.length > 0 ? `salesforce.com, force.com, salesforce.mil and the operator's ${ctx.extraHosts.join(', ')}` : 'salesforce.com, force.com and salesforce.mil';
         return failure('invalid_response', `Salesforce's token reply named an instance URL outside ${allowed}, so credvault did not use it. Check the connected app and org; if the org lives on another domain, the operator must allow it (CREDVAULT_PROVIDER_HOSTS_SALESFORCE).`, { status: 200 });
       }
