@@ -174,22 +174,3 @@ export function fingerprintIdentity(field: string, value: string, ctx: IdentityC
   return { value: `fp:${ctx.fingerprint(value)}`, secretField: field };
 }
 
-/**
- * Zod issues as `{ field path: [messages] }`, one entry per unknown field (zod reports
- * them together on the object).
- */
-export function fieldIssues(error: z.ZodError): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  const add = (path: string, message: string): void => {
-    (out[path] ??= []).push(message);
-  };
-  for (const issue of error.issues) {
-    const base = issue.path.map(String).join('.');
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) add(base === '' ? key : `${base}.${key}`, issue.message);
-    } else {
-      add(base, issue.message);
-    }
-  }
-  return out;
-}

@@ -8,7 +8,8 @@ import { CredentialSchema, ImportCredentialBody, type ImportCredentialInput } fr
 import type { CredentialService } from '../../credentials/service.js';
 import { MetadataSchema } from '../../oauth-apps/schemas.js';
 import { compileJsonSerializer } from '../../lib/json-serializer.js';
-import { issuesToValidationErrors } from '../errors.js';
+import { invalidRequestSummary, toValidationErrors } from '../../lib/errors.js';
+import { requestIssueOptions } from '../errors.js';
 import { ErrorBodySchema, commonErrors } from './common.js';
 
 const tags = ['credentials'];
@@ -98,11 +99,8 @@ const ExportAnswer = z.object({ data: z.array(ExportedCredentialSchema), next_cu
 
 /** A schema failure of one item, as the error handler would answer it for a single import. */
 function itemSchemaError(issues: z.core.$ZodIssue[]) {
-  const validation_errors = issuesToValidationErrors(
-    issues.map((i) => ({ instancePath: `/${i.path.join('/')}`, keyword: i.code, message: i.message, params: 'keys' in i ? { keys: i.keys } : {} })),
-    'body',
-  );
-  return { summary: `The request is invalid: check ${Object.keys(validation_errors).join(', ')}.`, validation_errors };
+  const validation_errors = toValidationErrors(issues, requestIssueOptions('body'));
+  return { summary: invalidRequestSummary(validation_errors), validation_errors };
 }
 
 export function bulkRoutes(app: FastifyInstance, credentials: CredentialService, audit: AuditService): void {
