@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { AppError, type ValidationErrors, invalidRequestSummary, toValidationErrors } from '../lib/errors.js';
+import { AppError, type ValidationErrors, bodyIssueOptions, invalidRequestSummary, toValidationErrors } from '../lib/errors.js';
 
 export interface ErrorBody {
   summary: string;
@@ -13,14 +13,6 @@ interface ZodLikeIssue {
   message: string;
   keyword: string;
   params: { keys?: unknown };
-}
-
-const CONTEXT_PREFIX: Record<string, string> = { body: '', querystring: '', params: '', headers: 'headers' };
-
-/** Options of toValidationErrors for a request part (`body`, `headers`...) that fails its route schema. */
-export function requestIssueOptions(context: string | undefined) {
-  const prefix = CONTEXT_PREFIX[context ?? 'body'] ?? '';
-  return { prefix, unknownField: 'is not a known field', wholeValue: prefix === '' ? '(body)' : `${prefix}.(body)` };
 }
 
 /** Fastify's wrapped zod issues, back in zod's own shape. */
@@ -66,7 +58,7 @@ export function handleError(err: FastifyError, req: FastifyRequest, reply: Fasti
 
 function answerError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
   if (hasZodFastifySchemaValidationErrors(err)) {
-    const errors = toValidationErrors(unwrapIssues(err.validation as unknown as ZodLikeIssue[]), requestIssueOptions(err.validationContext));
+    const errors = toValidationErrors(unwrapIssues(err.validation as unknown as ZodLikeIssue[]), bodyIssueOptions(err.validationContext));
     void reply.code(422).send({
       summary: invalidRequestSummary(errors),
       validation_errors: errors,

@@ -116,3 +116,11 @@ export function toValidationErrors(issues: readonly SchemaIssue[], opts: Validat
 export function invalidRequestSummary(errors: ValidationErrors): string {
   return `The request is invalid: check ${Object.keys(errors).join(', ')}.`;
 }
+
+const REQUEST_PART_PREFIX: Record<string, string> = { body: '', querystring: '', params: '', headers: 'headers' };
+
+/** toValidationErrors' options for a request part (`body`, `headers`...) that fails its route schema. */
+export function bodyIssueOptions(part: string | undefined): ValidationErrorsOptions {
+  const prefix = REQUEST_PART_PREFIX[part ?? 'body'] ?? '';
+  return { prefix, unknownField: 'is not a known field', wholeValue: prefix === '' ? '(body)' : `${prefix}.(body)` };
+}
