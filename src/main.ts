@@ -29,7 +29,7 @@ export interface Runtime {
   log: Logger;
   health: HealthModule;
   /** Starts background work on this node: health checks and the hourly purge of expired idempotency keys. */
-  /** Encryptions per master key, recorded in the database (security.md C5). */
+  /** Encryptions per master key, recorded in the database (docs/security.md C5). */
   ledger: EncryptionLedger;
   startBackground(): void;
   /** Set when this start created the first account with a generated token (print it once). */

@@ -7,7 +7,7 @@ export interface ParsedProperties {
   spec: KindSpec;
   /** Validated properties without `kind` and without the masked secret fields. */
   props: Record<string, unknown>;
-  /** Secret fields the caller sent as the mask: "keep the stored value" (api.md §3.8). */
+  /** Secret fields the caller sent as the mask: "keep the stored value" (docs/api.md §3.8). */
   masked: string[];
 }
 

@@ -1,5 +1,5 @@
 /**
- * Secret envelopes (security.md C1, C2, C3, C7).
+ * Secret envelopes (docs/security.md C1, C2, C3, C7).
  *
  * Format: `v1.<kid>.<iv b64url>.<ct b64url>.<tag b64url>` — AES-256-GCM, fresh random 12-byte IV
  * per encryption (from the CSPRNG, drawn in blocks: see nextIv), 16-byte tag. The AAD binds the ciphertext to its place:

@@ -1,5 +1,5 @@
 /**
- * Where secret envelopes live, for key rotation (security.md C4): one descriptor per table, and
+ * Where secret envelopes live, for key rotation (docs/security.md C4): one descriptor per table, and
  * the SQL that pages through rows holding an envelope not under the primary key and writes them
  * back behind an optimistic guard (the secret columns must still hold what was read).
  */

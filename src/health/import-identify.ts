@@ -23,7 +23,7 @@ export interface ImportIdentifierDeps {
 }
 
 /**
- * Asks the provider who a credential belongs to during its import (kinds.md: kinds whose
+ * Asks the provider who a credential belongs to during its import (docs/kinds.md: kinds whose
  * identity would otherwise be a fingerprint), within a few seconds. Unreachable: the import
  * goes on with the fingerprint and says so; rejected: stored with health `error`.
  */

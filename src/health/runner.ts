@@ -112,7 +112,7 @@ export function createRunner(d: RunnerDeps) {
     return { ...extra, health: { ...health }, healthStatus: health.status, nextCheckAt: next, consecutiveFailures: health.consecutive_failures };
   }
 
-  /** Refreshes and persists before anything else happens (security.md R5). */
+  /** Refreshes and persists before anything else happens (docs/security.md R5). */
   async function refresh(row: WorkRow, spec: KindSpec, module: ProviderModule, app: OAuthAppSecrets | undefined) {
     const plain = d.secrets.openAll(row);
     const ctx = d.context(module, app);

@@ -1,7 +1,7 @@
 /**
  * Tenant-supplied host names (Salesforce/ServiceNow instance_url, Shopify shop, Workday host,
  * Auth0 domain...): checked against the provider's suffix allowlist plus
- * CREDVAULT_PROVIDER_HOSTS_<PROVIDER> before they are stored (security.md A5, A6).
+ * CREDVAULT_PROVIDER_HOSTS_<PROVIDER> before they are stored (docs/security.md A5, A6).
  */
 import { parseHostLiteral } from './address.js';
 

@@ -1,5 +1,5 @@
 /**
- * Shared field builders and normalizers for credential kinds (kinds.md).
+ * Shared field builders and normalizers for credential kinds (docs/kinds.md).
  *
  * Every message here is a sentence fragment that reads after the field name
  * ("properties.secret must start with ...") and never contains the submitted value,

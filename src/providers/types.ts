@@ -93,7 +93,7 @@ export interface KindSpec<S extends z.ZodObject = z.ZodObject, K extends string 
   /** The proxy's base URL and auth scheme (see ProxyCapability); absent until the kind supports it. */
   proxy?: ProxyCapability;
   /**
-   * The provider-account identity from validated properties (kinds.md, "identity" column),
+   * The provider-account identity from validated properties (docs/kinds.md, "identity" column),
    * already normalized. Secret values may be absent when the caller sent the mask; the
    * function is called with the stored secrets merged in by then.
    */

@@ -4,7 +4,7 @@
  *
  * Notes are sentences for a person: cause and fix. They are built only from constants, the
  * provider's name, HTTP status numbers and a short list of known OAuth error codes; never from
- * a provider body, a header, a URL or a secret (security.md C8, A5).
+ * a provider body, a header, a URL or a secret (docs/security.md C8, A5).
  */
 import { z } from 'zod';
 import type { NetFailureReason, OutboundRequest, OutboundResponse } from '../../net/types.js';

@@ -5,7 +5,7 @@
  *
  * The docs show GET <Identity URL>/oauth/token?grant_type=...&client_id=...&client_secret=...
  * but also accept "an HTTP GET (or POST) request"; credvault POSTs a form body so the secret
- * never sits in a URL (security.md A7).
+ * never sits in a URL (docs/security.md A7).
  */
 import type { ProviderContext, ProviderCredential, ProviderModule } from '../module.js';
 import { join, missingField, prop, refreshSuccess, requestToken, type Wording } from './common.js';

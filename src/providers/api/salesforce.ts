@@ -111,7 +111,7 @@ export const salesforceModule: ProviderModule = {
     const extras = tokenExtras.safeParse(r.json);
     const learned: Record<string, unknown> = {};
     if (extras.success && extras.data.instance_url !== undefined) {
-      // The token reply is untrusted (security.md A6): only Salesforce hosts are stored.
+      // The token reply is untrusted (docs/security.md A6): only Salesforce hosts are stored.
       const replyHost = httpsHost(extras.data.instance_url);
       // The same hosts an import accepts: Salesforce's own and the operator's CREDVAULT_PROVIDER_HOSTS_SALESFORCE.
       if (replyHost === undefined || !hostMatchesSuffixes(replyHost.replace(/:\d+$/, ''), [...SALESFORCE_HOST_SUFFIXES, ...ctx.extraHosts])) {

@@ -1,5 +1,5 @@
 /**
- * Access-token expiry shared by every `*_oauth2` kind (kinds.md): `expires_at` (ISO 8601)
+ * Access-token expiry shared by every `*_oauth2` kind (docs/kinds.md): `expires_at` (ISO 8601)
  * or `expires_in` (seconds, turned into `expires_at` at import). A token with no known
  * expiry is treated as expiring now, so it is refreshed or checked before it is trusted
  * (the Nango #1827 class of bug, peers.md).

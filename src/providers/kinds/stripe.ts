@@ -1,7 +1,7 @@
 /**
  * Stripe: secret/restricted API keys and Connect (OAuth) accounts. Both kinds identify the
  * account as `account:acct_...`, so a `stripe_oauth2` import replaces a `stripe_key`
- * credential of the same account (api.md §3.7).
+ * credential of the same account (docs/api.md §3.7).
  * https://docs.stripe.com/keys, https://docs.stripe.com/connect/oauth-reference
  */
 import type { z } from 'zod';
