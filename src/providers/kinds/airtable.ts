@@ -4,7 +4,7 @@
  */
 import { fingerprintIdentity, kindObject, secret, text } from '../normalize.js';
 import type { KindSpec } from '../types.js';
-import { expiryFields, finalizeExpiry } from './oauth-common.js';
+import { expiryFields, finalizeExpiry, refreshedAccessToken } from './oauth-common.js';
 
 const schema = kindObject('airtable_oauth2', {
   refresh_token: secret(),
@@ -21,9 +21,7 @@ export const airtableOauth2 = {
   schema,
   secretFields: ['refresh_token', 'access_token'],
   oauthApp: 'required',
-  accessToken: { from: 'refresh' },
-  tokenField: 'access_token',
-  expiryField: 'expires_at',
+  ...refreshedAccessToken,
   learnable: ['airtable_uid'],
   tenantHosts: [],
   identity: (p, ctx) =>

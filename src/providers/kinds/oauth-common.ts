@@ -21,6 +21,16 @@ export const expiryFields = {
     .optional(),
 };
 
+/**
+ * The token capabilities of an OAuth kind that keeps its access token in `access_token` and the
+ * token's expiry in `expires_at`, renewed with its refresh_token (KindSpec.accessToken,
+ * tokenField, expiryField).
+ */
+export const refreshedAccessToken = { accessToken: { from: 'refresh' }, tokenField: 'access_token', expiryField: 'expires_at' } as const;
+
+/** The same for an OAuth kind that keeps no access token among its properties (cached sealed). */
+export const refreshedCachedToken = { accessToken: { from: 'refresh' }, tokenField: null, expiryField: 'expires_at' } as const;
+
 export interface ExpiryProps {
   access_token?: string | undefined;
   expires_at?: string | undefined;

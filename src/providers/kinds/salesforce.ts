@@ -6,7 +6,7 @@
 import { SALESFORCE_HOST_SUFFIXES } from '../api/salesforce.js';
 import { instanceUrl, kindObject, secret, text, urlHostOf, urlIdentityHost } from '../normalize.js';
 import type { KindSpec } from '../types.js';
-import { expiryFields, finalizeExpiry } from './oauth-common.js';
+import { expiryFields, finalizeExpiry, refreshedAccessToken } from './oauth-common.js';
 
 export function createSalesforceOauth2(extraHosts: readonly string[] = []) {
   const schema = kindObject('salesforce_oauth2', {
@@ -25,9 +25,7 @@ export function createSalesforceOauth2(extraHosts: readonly string[] = []) {
     schema,
     secretFields: ['refresh_token', 'access_token'],
     oauthApp: 'required',
-    accessToken: { from: 'refresh' },
-    tokenField: 'access_token',
-    expiryField: 'expires_at',
+    ...refreshedAccessToken,
     learnable: ['instance_url', 'org_id', 'user_id'],
     tenantHosts: [{ field: 'instance_url', host: urlHostOf }],
     identity: (p) => ({ value: `url:${urlIdentityHost(p.instance_url)}` }),

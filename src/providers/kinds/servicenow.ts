@@ -4,7 +4,7 @@
  */
 import { instanceUrl, kindObject, secret, text, urlHostOf, urlIdentityHost } from '../normalize.js';
 import type { KindSpec } from '../types.js';
-import { expiryFields, finalizeExpiry } from './oauth-common.js';
+import { expiryFields, finalizeExpiry, refreshedCachedToken } from './oauth-common.js';
 
 export const SERVICENOW_HOST_SUFFIXES = ['service-now.com'] as const;
 
@@ -22,9 +22,7 @@ export function createServicenowOauth2(extraHosts: readonly string[] = []) {
     schema,
     secretFields: ['refresh_token'],
     oauthApp: 'required',
-    accessToken: { from: 'refresh' },
-    tokenField: null,
-    expiryField: 'expires_at',
+    ...refreshedCachedToken,
     learnable: ['username'],
     tenantHosts: [{ field: 'instance_url', host: urlHostOf }],
     // The host cannot contain `|`, so `url:<host>|user:<name>` never collides.

@@ -7,7 +7,7 @@
 import type { z } from 'zod';
 import { fingerprintIdentity, flag, kindObject, secret, text } from '../normalize.js';
 import type { FinalizeResult, KindSpec } from '../types.js';
-import { expiryFields, finalizeExpiry } from './oauth-common.js';
+import { expiryFields, finalizeExpiry, refreshedAccessToken } from './oauth-common.js';
 
 const KEY_PREFIXES = ['sk_live_', 'sk_test_', 'rk_live_', 'rk_test_'] as const;
 
@@ -76,9 +76,7 @@ export const stripeOauth2 = {
   secretFields: ['access_token', 'refresh_token'],
   oauthApp: 'required',
   // Connect refresh tokens roll access tokens; without a refresh_token there is nothing to renew.
-  accessToken: { from: 'refresh' },
-  tokenField: 'access_token',
-  expiryField: 'expires_at',
+  ...refreshedAccessToken,
   learnable: [],
   tenantHosts: [],
   identity: (p) => ({ value: `account:${p.stripe_user_id}` }),

@@ -4,7 +4,7 @@
  */
 import { hostname, kindObject, secret, text } from '../normalize.js';
 import type { KindSpec } from '../types.js';
-import { expiryFields, finalizeExpiry } from './oauth-common.js';
+import { expiryFields, finalizeExpiry, refreshedCachedToken } from './oauth-common.js';
 
 const schema = kindObject('workday_oauth2', {
   host: hostname('wd2-impl-services1.workday.com'),
@@ -20,9 +20,7 @@ export const workdayOauth2 = {
   schema,
   secretFields: ['refresh_token'],
   oauthApp: 'required',
-  accessToken: { from: 'refresh' },
-  tokenField: null,
-  expiryField: 'expires_at',
+  ...refreshedCachedToken,
   learnable: [],
   tenantHosts: [{ field: 'host', host: (host) => host }],
   // A host name cannot contain `|`, so `host:<h>|tenant:<t>` never collides.
