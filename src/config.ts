@@ -26,6 +26,11 @@ const EnvSchema = z.object({
   CREDVAULT_SCHEDULER: boolish.default(true),
   CREDVAULT_DB_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(20),
   CREDVAULT_PREPARED_STATEMENTS: boolish.default(true),
+  CREDVAULT_DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(0).default(5000),
+  CREDVAULT_DB_QUERY_TIMEOUT_MS: z.coerce.number().int().min(0).default(15_000),
+  CREDVAULT_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  CREDVAULT_DB_STARTUP_WAIT_SECONDS: z.coerce.number().int().min(0).default(60),
+  CREDVAULT_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(7000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -48,6 +53,16 @@ export interface Config {
   dbPoolSize: number;
   /** Hot queries as named prepared statements (off behind PgBouncer in transaction mode before 1.21). */
   preparedStatements: boolean;
+  /** PostgreSQL: longest wait to open a connection (TCP + start-up); 0 = none. */
+  dbConnectTimeoutMs: number;
+  /** PostgreSQL: longest wait for a query's answer on the client side; 0 = none. */
+  dbQueryTimeoutMs: number;
+  /** PostgreSQL: the server-side statement_timeout of our sessions; 0 = none. */
+  dbStatementTimeoutMs: number;
+  /** PostgreSQL: how long start-up waits for the server before giving up. */
+  dbStartupWaitSeconds: number;
+  /** SIGTERM: how long in-flight requests and checks may take before they are abandoned. */
+  shutdownGraceMs: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   /** CREDVAULT_PROVIDER_URL_<PROVIDER>: base URLs replacing a provider's real host. */
   providerUrls: Partial<Record<Provider, string>>;
@@ -101,6 +116,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     scheduler: e.CREDVAULT_SCHEDULER,
     dbPoolSize: e.CREDVAULT_DB_POOL_SIZE,
     preparedStatements: e.CREDVAULT_PREPARED_STATEMENTS,
+    dbConnectTimeoutMs: e.CREDVAULT_DB_CONNECT_TIMEOUT_MS,
+    dbQueryTimeoutMs: e.CREDVAULT_DB_QUERY_TIMEOUT_MS,
+    dbStatementTimeoutMs: e.CREDVAULT_DB_STATEMENT_TIMEOUT_MS,
+    dbStartupWaitSeconds: e.CREDVAULT_DB_STARTUP_WAIT_SECONDS,
+    shutdownGraceMs: e.CREDVAULT_SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL,
     providerUrls,
     providerHosts,

@@ -9,13 +9,14 @@ import { assertPrimaryNotRetired } from './crypto/rotation.js';
 import { createCredentialRepository } from './credentials/repository.js';
 import { createCredentialService } from './credentials/service.js';
 import { type App, buildApp } from './http/app.js';
+import { createShutdownGate } from './http/shutdown.js';
 import { loggerOptions } from './http/logger.js';
 import { createIdempotencyService } from './idempotency/service.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { createOAuthAppService } from './oauth-apps/service.js';
 import { createKindSpecs, resolveKind } from './providers/registry.js';
 import type { KindSpec } from './providers/types.js';
-import { type StoreHandle, openStore, pingStore } from './store/db.js';
+import { type StoreHandle, openStore, pingStore, storeOptions } from './store/db.js';
 import { type HealthModule, createHealth } from './health/index.js';
 import type { ProviderModule } from './providers/module.js';
 import type { OutboundHttp } from './net/types.js';
@@ -35,6 +36,12 @@ export interface Runtime {
   /** Set when this start created the first account with a generated token (print it once). */
   bootstrapToken?: string;
   close(): Promise<void>;
+  /**
+   * SIGTERM (issue 13 R6): /readyz and new requests answer 503 at once, the listener stops
+   * accepting, running requests and checks get `graceMs` to finish and are then abandoned
+   * (their leases expire and another node takes over), then everything closes.
+   */
+  shutdown(graceMs: number): Promise<void>;
 }
 
 export interface RuntimeOptions {
@@ -62,7 +69,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       'No CREDVAULT_MASTER_KEYS set: generated a master key file. Back it up apart from the data: without it the secrets cannot be read.',
     );
   }
-  const store = opts.store ?? (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, preparedStatements: config.preparedStatements }));
+  const store = opts.store ?? (await openStore({ ...storeOptions(config), poolSize: config.dbPoolSize, log }));
   const ownsStore = opts.store === undefined;
   try {
     const db = store.db;
@@ -115,7 +122,9 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       seal: (accountId, key, body) => keys.box.seal(body, idempotencyResponsePlace(accountId, key)),
       unseal: (accountId, key, sealed) => keys.box.open(sealed, idempotencyResponsePlace(accountId, key)),
     });
+    const gate = createShutdownGate();
     const app = await buildApp({
+      gate,
       accounts,
       audit,
       credentials,
@@ -126,6 +135,11 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       rateLimitPerSecond: config.rateLimitPerSecond,
       logger: log,
     });
+    const closeRest = async () => {
+      // What this node sealed since the last recording (C5); a failure must not block shutdown.
+      await ledger.stop().catch(() => log.warn('recording master-key encryption counts at shutdown failed'));
+      if (ownsStore) await store.close();
+    };
     return {
       app,
       store,
@@ -147,9 +161,25 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
         if (purgeTimer) clearInterval(purgeTimer);
         await health.scheduler.stop();
         await app.close();
-        // What this node sealed since the last recording (C5); a failure must not block shutdown.
-        await ledger.stop().catch(() => log.warn('recording master-key encryption counts at shutdown failed'));
-        if (ownsStore) await store.close();
+        await closeRest();
+      },
+      async shutdown(graceMs) {
+        gate.begin();
+        if (purgeTimer) clearInterval(purgeTimer);
+        let timer: NodeJS.Timeout | undefined;
+        const grace = new Promise<'late'>((resolve) => {
+          timer = setTimeout(() => resolve('late'), graceMs);
+        });
+        // Stops accepting at once; resolves when the running requests and checks are done.
+        const closed = app.close();
+        const drained = Promise.all([health.scheduler.stop(), closed]).then(() => 'done' as const);
+        if ((await Promise.race([drained, grace])) === 'late') {
+          log.warn({ requests: gate.abandonInFlight(), checks: health.scheduler.stats().inFlight }, 'shutdown grace period over: abandoning what still runs (leases expire; another node takes over)');
+          await Promise.race([closed, new Promise((r) => setTimeout(r, 500))]);
+        }
+        clearTimeout(timer);
+        // Abandoned work may still hold a connection: closing must not wait for it for long.
+        await Promise.race([closeRest(), new Promise((r) => setTimeout(r, 1000).unref())]);
       },
     };
   } catch (err) {

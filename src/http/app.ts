@@ -21,6 +21,7 @@ import { registerConsole } from './console.js';
 import { findUnstorable, hasUnstorable } from './unstorable.js';
 import { handleError } from './errors.js';
 import { createRateLimiter } from './rate-limit.js';
+import type { ShutdownGate } from './shutdown.js';
 import { registerRoutes, type Services } from './routes/index.js';
 
 declare module 'fastify' {
@@ -40,6 +41,8 @@ export interface AppDeps extends Services {
   ping(): Promise<boolean>;
   rateLimitPerSecond: number;
   logger: FastifyServerOptions['loggerInstance'] | boolean;
+  /** Shutdown state: 503s in the error shape while closing (see http/shutdown.ts). */
+  gate?: ShutdownGate;
 }
 
 export type App = FastifyInstance;
@@ -51,6 +54,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     requestIdHeader: false as const,
     bodyLimit: 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
+    // While closing, the gate answers 503 in our error shape instead of Fastify's default body.
+    return503OnClosing: false,
   };
   const app = (
     typeof deps.logger === 'object' && deps.logger !== null
@@ -77,6 +82,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     reply.header('x-request-id', req.id);
     done();
   });
+  if (deps.gate) {
+    app.addHook('onRequest', deps.gate.onRequest);
+    app.addHook('onResponse', deps.gate.onResponse);
+  }
 
   /** Token, scope and rate limit, for the routes that declare a scope (added by onRoute below). */
   const authenticateFor =
