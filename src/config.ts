@@ -26,6 +26,10 @@ const EnvSchema = z.object({
   CREDVAULT_SCHEDULER: boolish.default(true),
   CREDVAULT_DB_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(20),
   CREDVAULT_PREPARED_STATEMENTS: boolish.default(true),
+  CREDVAULT_PROXY_MAX_BODY_BYTES: z.coerce.number().int().min(0).default(10 * 1024 * 1024),
+  CREDVAULT_PROXY_MAX_ANSWER_BYTES: z.coerce.number().int().min(0).default(50 * 1024 * 1024),
+  CREDVAULT_PROXY_TIMEOUT_MS: z.coerce.number().int().min(1).default(30_000),
+  CREDVAULT_PROXY_CONCURRENCY: z.coerce.number().int().min(1).default(16),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -49,6 +53,8 @@ export interface Config {
   /** Hot queries as named prepared statements (off behind PgBouncer in transaction mode before 1.21). */
   preparedStatements: boolean;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  /** The proxy's caps (proxy spec, "Rules"): request body, answer, deadline, calls in flight per credential. */
+  proxy: { maxBodyBytes: number; maxAnswerBytes: number; timeoutMs: number; concurrency: number };
   /** CREDVAULT_PROVIDER_URL_<PROVIDER>: base URLs replacing a provider's real host. */
   providerUrls: Partial<Record<Provider, string>>;
   /** CREDVAULT_PROVIDER_HOSTS_<PROVIDER>: extra host suffixes allowed for tenant hosts. */
@@ -102,6 +108,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPoolSize: e.CREDVAULT_DB_POOL_SIZE,
     preparedStatements: e.CREDVAULT_PREPARED_STATEMENTS,
     logLevel: e.LOG_LEVEL,
+    proxy: {
+      maxBodyBytes: e.CREDVAULT_PROXY_MAX_BODY_BYTES,
+      maxAnswerBytes: e.CREDVAULT_PROXY_MAX_ANSWER_BYTES,
+      timeoutMs: e.CREDVAULT_PROXY_TIMEOUT_MS,
+      concurrency: e.CREDVAULT_PROXY_CONCURRENCY,
+    },
     providerUrls,
     providerHosts,
   };

@@ -30,6 +30,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope a token needs for this route; routes without one are public. */
     scope?: Scope;
+    /** The body is the caller's, streamed elsewhere (the proxy): no Idempotency-Key claim. */
+    rawBody?: boolean;
   }
 }
 
@@ -163,7 +165,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     if (!scope) return;
     route.onRequest = [authenticateFor(scope), ...hookList(route.onRequest)];
     const methods: readonly string[] = Array.isArray(route.method) ? route.method : [route.method];
-    if (methods.includes('POST')) {
+    if (methods.includes('POST') && route.config?.rawBody !== true) {
       route.preHandler = [claimIdempotencyKey, ...hookList(route.preHandler)];
       route.onSend = [recordIdempotentAnswer, ...hookList(route.onSend)];
     }
