@@ -42,7 +42,9 @@ export async function startUpstream(): Promise<Upstream> {
     });
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'application/json', 'set-cookie': 'upstream=1', connection: 'keep-alive' });
-      res.end(JSON.stringify({ bytes, sha256: hash.digest('hex'), headers: req.headers }));
+      // The credential's own header is not echoed (the test reads it from `seen`).
+      const { authorization: _auth, ...headers } = req.headers;
+      res.end(JSON.stringify({ bytes, sha256: hash.digest('hex'), headers }));
     });
   });
   server.on('connection', () => state.connections++);
