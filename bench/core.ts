@@ -38,6 +38,10 @@ export async function benchCore(): Promise<void> {
     await load({ url: `${cv.url}/v1/credentials/${id}`, headers, duration: 2 });
     const get = await load({ url: `${cv.url}/v1/credentials/${id}`, headers, duration: DURATION });
     const getFloor = await load({ url: `${floor.url}/get/${floorId}`, duration: DURATION });
+    // The other "use" path: every reveal audited before it is answered (group-committed rows).
+    const reveal = { authorization: headers.authorization };
+    await load({ url: `${cv.url}/v1/credentials/${id}/access-token`, method: 'POST', headers: reveal, duration: 2 });
+    const token = await load({ url: `${cv.url}/v1/credentials/${id}/access-token`, method: 'POST', headers: reveal, duration: DURATION });
 
     console.log('\n== core API on PostgreSQL, 50 connections');
     console.log(fmt('POST /v1/credentials (import)', imp));
@@ -48,6 +52,8 @@ export async function benchCore(): Promise<void> {
     console.log(fmt('floor: Fastify + 1 SELECT', getFloor));
     console.log(ratioLine('get', get, getFloor, 0.75));
     console.log(`get p99 ${get.p99} ms (target < 50 ms) ${get.p99 < 50 ? 'OK' : 'ABOVE TARGET'}`);
+    console.log(fmt('POST /v1/credentials/{id}/access-token', token));
+    console.log(ratioLine('access-token vs GET', token, get, 0.7));
   } finally {
     await cv.stop();
     await floor.stop();
