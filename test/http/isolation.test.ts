@@ -24,6 +24,8 @@ describe.each(STORE_KINDS)('tenant isolation on %s', (store) => {
       ['PATCH', `/v1/oauth-apps/${appA}`, { name: 'hijack' }],
       ['DELETE', `/v1/oauth-apps/${appA}`],
       ['DELETE', `/v1/api-tokens/${tokA}`],
+      ['GET', `/v1/proxy/credential/${credA}/services/data/v60.0/limits`],
+      ['POST', `/v1/proxy/credential/${credA}/services/data/v60.0/sobjects/Account`, { Name: 'hijack' }],
     ];
     for (const [method, url, body] of probes) {
       const res = await b.req(method, url, body);

@@ -43,7 +43,7 @@ describe.each(STORE_KINDS)('the proxy on %s', (store) => {
     fakes = await startFakes();
     up = await startUpstream();
     evil = await startEvil();
-    h = await startHarness(store, { ...fakes.env, CREDVAULT_PROVIDER_URL_SENDGRID: up.url, CREDVAULT_PROXY_MAX_ANSWER_BYTES: String(8 * 1024 * 1024), CREDVAULT_PROVIDER_TIMEOUT_MS: '3000' });
+    h = await startHarness(store, { ...fakes.env, CREDVAULT_PROVIDER_URL_SENDGRID: up.url, CREDVAULT_PROXY_MAX_ANSWER_BYTES: String(8 * 1024 * 1024), CREDVAULT_PROVIDER_TIMEOUT_MS: '3000', CREDVAULT_PROXY_TIMEOUT_MS: '1500' });
     c = await h.newAccount();
     const sg = caseOf('sendgrid_key');
     sendgridId = await importCase(c, sg, sg.seed(fakes.byProvider.sendgrid));
@@ -128,6 +128,32 @@ describe.each(STORE_KINDS)('the proxy on %s', (store) => {
     const cred = await c.json<{ health: { status: string; reason: string } }>('GET', `/v1/credentials/${id}`);
     expect(cred.body.health.status).toBe('error');
     expect(cred.body.health.reason).toBe('unauthorized');
+  });
+
+  it('a refused refresh: 409 credential_unusable with the health note, and within the minute without asking the provider again', async () => {
+    const fake = fakes.byProvider.workday;
+    const pc = caseOf('workday_oauth2');
+    const setup = pc.seed(fake);
+    const id = await importCase(c, pc, setup);
+    pc.revoke(fake, setup);
+    const first = await c.req('GET', `/v1/proxy/credential/${id}/ccx/api/common/v1/acme/workers`);
+    expect(first.statusCode).toBe(409);
+    expect(first.headers['x-credvault-proxy-error']).toBe('credential_unusable');
+    expect(first.json<{ summary: string }>().summary).toMatch(/Workday/);
+    const tokenCalls = fake.calls.count('token');
+    const again = await c.req('GET', `/v1/proxy/credential/${id}/ccx/api/common/v1/acme/workers`);
+    expect(again.statusCode).toBe(409);
+    expect(fake.calls.count('token')).toBe(tokenCalls);
+  });
+
+  it('a provider 429 passes through with its Retry-After; a provider that does not answer is 504 timeout', async () => {
+    const limited = await c.req('GET', `${base}/ratelimited`);
+    expect(limited.statusCode).toBe(429);
+    expect(limited.headers['retry-after']).toBe('7');
+    expect(limited.headers['x-credvault-proxy-error']).toBeUndefined();
+    const hung = await c.req('GET', `${base}/hang`);
+    expect(hung.statusCode).toBe(504);
+    expect(hung.headers['x-credvault-proxy-error']).toBe('timeout');
   });
 
   it('a 2xx answer records last_ok_at', async () => {

@@ -17,6 +17,12 @@ export async function startUpstream(): Promise<Upstream> {
   const server: Server = createServer((req, res) => {
     state.seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
     const path = (req.url ?? '').split('?')[0];
+    if (path === '/hang') return; // never answers
+    if (path === '/ratelimited') {
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '7' });
+      res.end('{"errors":[{"message":"too many requests"}]}');
+      return;
+    }
     if (path === '/big') {
       // 100 MiB, written as the reader takes it (backpressure), never held whole.
       const chunk = Buffer.alloc(64 * 1024, 97);

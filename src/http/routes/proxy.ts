@@ -4,7 +4,8 @@ import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import { ByteCounter } from '../../proxy/body.js';
-import type { ProxyService } from '../../proxy/service.js';
+import { AppError } from '../../lib/errors.js';
+import { PROXY_ERROR_HEADER, type ProxyAnswer, type ProxyService } from '../../proxy/service.js';
 import type { UsageCounter } from '../../proxy/usage.js';
 import { ErrorBodySchema } from './common.js';
 
@@ -63,7 +64,17 @@ export function proxyRoutes(app: FastifyInstance, d: ProxyRouteDeps): void {
         const auth = req.auth;
         const accountId = auth?.accountId ?? '';
         const raw = splitRaw(req.raw.url ?? '', req.params.id) ?? { path: '\\', query: '' };
-        const answer = await d.proxy.call({ accountId, tokenId: auth?.tokenId ?? null, credentialId: req.params.id, method: req.method, rawPath: raw.path, rawQuery: raw.query, req: req.raw });
+        let answer: ProxyAnswer;
+        try {
+          answer = await d.proxy.call({ accountId, tokenId: auth?.tokenId ?? null, credentialId: req.params.id, method: req.method, rawPath: raw.path, rawQuery: raw.query, req: req.raw });
+        } catch (err) {
+          // Credvault's own refusal: still one line and one count (the error handler answers it).
+          const status = err instanceof AppError ? err.status : 500;
+          const code = err instanceof AppError ? err.headers[PROXY_ERROR_HEADER] : undefined;
+          if (status !== 404) d.usage.add(accountId, req.params.id, auth?.tokenId ?? null, false, 0, 0);
+          d.log.info({ credential_id: req.params.id, method: req.method, status, error: code ?? 'internal', duration_ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'proxied call refused');
+          throw err;
+        }
         void reply.hijack();
         const res = reply.raw;
         res.writeHead(answer.status, { ...answer.headers, 'x-request-id': String(req.id) });
