@@ -86,7 +86,7 @@ export function createHealthService(d: HealthServiceDeps) {
     return p;
   }
 
-  function tokenOf(row: WorkRow): { token: string | undefined; expiresAt: Date | null; fresh: boolean; refreshable: boolean; none?: string } {
+  function tokenOf(row: WorkRow): { token: string | undefined; expiresAt: Date | null; fresh: boolean; refreshable: boolean; none?: string; plain?: Record<string, string> } {
     const spec = d.spec(row.kind);
     const module = d.modules[row.provider as Provider];
     if (!spec || !module) return { token: undefined, expiresAt: null, fresh: false, refreshable: false };
@@ -97,11 +97,11 @@ export function createHealthService(d: HealthServiceDeps) {
     if (!refreshable) {
       // An API key, or an OAuth token that cannot be renewed (no refresh_token): answered as stored.
       const field = source.from === 'field' ? source.field : 'access_token' in spec.schema.shape ? 'access_token' : undefined;
-      return { token: field ? plain[field] : undefined, expiresAt: null, fresh: true, refreshable };
+      return { token: field ? plain[field] : undefined, expiresAt: null, fresh: true, refreshable, plain };
     }
     const { token, expiresAt } = currentToken(row, plain, d.secrets.openCached(row), spec);
     const fresh = !!token && !!expiresAt && expiresAt.getTime() - d.refreshMarginSeconds * 1000 > d.clock.now().getTime();
-    return { token, expiresAt, fresh, refreshable };
+    return { token, expiresAt, fresh, refreshable, plain };
   }
 
   /** A usable token of the credential (refreshed first when due), with the refusal rules of access-token. */
@@ -174,7 +174,7 @@ export function createHealthService(d: HealthServiceDeps) {
       if (!needToken(read.kind)) return { row: read, plain: d.secrets.openAll(read), refreshable: false };
       const { row, t } = await validToken(accountId, id, read);
       if (!t.token) throw new AppError(422, `Credentials of kind ${row.kind} have no access token to use.`);
-      return { row, plain: d.secrets.openAll(row), token: t.token, refreshable: t.refreshable };
+      return { row, plain: t.plain ?? d.secrets.openAll(row), token: t.token, refreshable: t.refreshable };
     },
 
     /**

@@ -3,7 +3,6 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import type { Logger } from 'pino';
-import { ByteCounter } from '../../proxy/body.js';
 import { AppError } from '../../lib/errors.js';
 import { PROXY_ERROR_HEADER, type ProxyAnswer, type ProxyService } from '../../proxy/service.js';
 import type { UsageCounter } from '../../proxy/usage.js';
@@ -78,10 +77,21 @@ export function proxyRoutes(app: FastifyInstance, d: ProxyRouteDeps): void {
         void reply.hijack();
         const res = reply.raw;
         res.writeHead(answer.status, { ...answer.headers, 'x-request-id': String(req.id) });
-        const counter = new ByteCounter(d.maxAnswerBytes);
+        const counter = { bytes: 0, exceeded: false };
+        // Counted on the way through (no extra stream stage); past the cap the connection is cut.
+        answer.body.on('data', (chunk: Buffer) => {
+          counter.bytes += chunk.length;
+          if (counter.bytes > d.maxAnswerBytes && !counter.exceeded) {
+            counter.exceeded = true;
+            // The caller's connection first: the chunk over the cap is then written nowhere.
+            res.destroy();
+            answer.body.destroy(new Error('answer too large'));
+          }
+        });
         let outcome = 'complete';
         try {
-          await pipeline(answer.body, counter, res);
+          await pipeline(answer.body, res);
+          if (counter.exceeded) throw new Error('answer too large');
         } catch {
           outcome = counter.exceeded ? 'answer_too_large' : 'cut';
           // Past the headers the only way to say "incomplete" is to cut the connection.
@@ -91,7 +101,7 @@ export function proxyRoutes(app: FastifyInstance, d: ProxyRouteDeps): void {
           answer.release();
         }
         const ok = outcome === 'complete' && answer.status < 400;
-        d.usage.add(accountId, req.params.id, auth?.tokenId ?? null, ok, answer.bytesIn, counter.bytes);
+        d.usage.add(accountId, req.params.id, auth?.tokenId ?? null, ok, answer.bytesIn, Math.min(counter.bytes, d.maxAnswerBytes));
         d.log.info(
           {
             credential_id: req.params.id,
@@ -100,7 +110,7 @@ export function proxyRoutes(app: FastifyInstance, d: ProxyRouteDeps): void {
             path: answer.path,
             status: answer.status,
             bytes_in: answer.bytesIn,
-            bytes_out: counter.bytes,
+            bytes_out: Math.min(counter.bytes, d.maxAnswerBytes),
             duration_ms: Number(process.hrtime.bigint() - started) / 1e6,
             ...(outcome === 'complete' ? {} : { outcome }),
           },
