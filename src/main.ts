@@ -32,7 +32,7 @@ export interface Runtime {
   store: StoreHandle;
   log: Logger;
   health: HealthModule;
-  /** Proxied calls not yet added to the audit log (flushed every 10 s and at close). */
+  /** Proxied calls not yet added to the audit log (flushed every CREDVAULT_PROXY_USE_FLUSH_SECONDS and at close). */
   usage: UsageCounter;
   /** Starts background work on this node: health checks and the hourly purge of expired idempotency keys. */
   /** Encryptions per master key, recorded in the database (security.md C5). */
@@ -126,7 +126,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     });
     // The proxy: pooled keep-alive connections (net/pool.ts), pacing per credential, counted use.
     const proxyHttp = createStreamingHttp({ allowedOrigins: Object.values(config.providerUrls), ...(opts.lookup ? { lookup: opts.lookup } : {}) });
-    const usage = createUsageCounter({ audit, clock, log, flushMs: 10_000 });
+    const usage = createUsageCounter({ audit, clock, log, flushMs: config.proxy.useFlushMs });
     const modules = opts.modules ?? PROVIDER_MODULES;
     const proxy = createProxyService({
       health: health.service,
