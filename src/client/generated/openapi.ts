@@ -178,7 +178,7 @@ export interface paths {
                             name: string;
                             token: {
                                 id: string;
-                                scopes: ("credentials:read" | "credentials:write" | "secrets:reveal" | "tokens:manage" | "admin")[];
+                                scopes: ("credentials:read" | "credentials:write" | "credentials:use" | "secrets:reveal" | "tokens:manage" | "admin")[];
                             };
                         };
                     };
