@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, {
+  type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
   type FastifyServerOptions,
   type onRequestHookHandler,
   type onSendHookHandler,
@@ -53,6 +56,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     requestIdHeader: false as const,
     bodyLimit: 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
+    // A path the router cannot decode (%zz): the house error shape, never the URL echoed back;
+    // under the proxy it is an invalid path like any other (proxy spec, X-Credvault-Proxy-Error).
+    frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+      if (err.code !== 'FST_ERR_BAD_URL') return handleError(err, req, reply);
+      if (req.url.startsWith('/v1/proxy/credential/')) void reply.header('x-credvault-proxy-error', 'invalid_path');
+      void reply.code(400).send({ summary: req.url.startsWith('/v1/proxy/credential/') ? 'Invalid proxy path: the path has an invalid percent-encoding.' : 'The request path has an invalid percent-encoding.' });
+    },
   };
   const app = (
     typeof deps.logger === 'object' && deps.logger !== null
