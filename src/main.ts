@@ -140,6 +140,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
         return row ? oauthApps.reveal(row).clientSecret : undefined;
       },
       log,
+      clock,
     });
     const app = await buildApp({
       accounts,

@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { HealthService, ProxyMaterial } from '../health/service.js';
+import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
 import type { StreamingHttp, StreamResult } from '../net/pool.js';
@@ -45,6 +46,7 @@ export interface ProxyDeps {
   /** The OAuth app's client secret (Stripe Connect). */
   appSecret(accountId: string, appId: string): Promise<string | undefined>;
   log: Logger;
+  clock: Clock;
 }
 
 export interface ProxyCall {
@@ -104,8 +106,18 @@ export function createProxyService(d: ProxyDeps) {
     return proxyError(502, 'upstream_unreachable', `The provider could not be reached: ${r.message}.`);
   }
 
+  // A refused credential is reported once a minute per credential on this node: a caller
+  // hammering an endpoint its token lacks the scope for must not become a check per call.
+  const reported = new Map<string, number>();
+  const REPORT_EVERY_MS = 60_000;
+
   /** 401/403 are evidence against the credential: the same path as POST /health-reports, before answering. */
   async function report(c: ProxyCall, status: number): Promise<void> {
+    const now = d.clock.now().getTime();
+    const last = reported.get(c.credentialId);
+    if (last !== undefined && now - last < REPORT_EVERY_MS) return;
+    if (reported.size > 10_000) reported.clear();
+    reported.set(c.credentialId, now);
     await d.health.report(c.accountId, c.credentialId, status, c.tokenId).catch((err: unknown) => {
       d.log.warn({ credential_id: c.credentialId, err: { type: err instanceof Error ? err.name : 'unknown' } }, 'recording a proxied refusal as a health report failed');
     });
