@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROVIDER_MODULES } from '../../src/providers/api/index.js';
 import { PROXY_TARGETS } from '../../src/providers/proxy/index.js';
-import { KINDS } from '../../src/providers/types.js';
+import { KINDS } from '../../src/providers/registry.js';
 import { resolveProxyBase } from '../../src/proxy/service.js';
 import type { RecordedRequest } from '../fakes/server.js';
 import { MARKER } from '../fakes/state.js';

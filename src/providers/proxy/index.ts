@@ -1,5 +1,5 @@
 /** The proxy target of every kind; the mapped type refuses a missing kind. */
-import type { Kind } from '../types.js';
+import type { Kind } from '../registry.js';
 import { airtableOauth2Proxy } from './airtable.js';
 import { auth0ClientCredentialsProxy } from './auth0.js';
 import { checkoutChampPasswordProxy } from './checkout_champ.js';
