@@ -74,10 +74,16 @@ export async function benchCore(): Promise<void> {
     const floorId = ((await floorOne.json()) as { id: string }).id;
     await load({ url: `${cv.url}/v1/credentials/${id}`, headers, duration: WARMUP });
     await load({ url: `${floor.url}/get/${floorId}`, duration: WARMUP });
+    const reveal = { authorization: headers.authorization };
+    await load({ url: `${cv.url}/v1/credentials/${id}/access-token`, method: 'POST', headers: reveal, duration: WARMUP });
     for (const run of [1, 2]) {
       const get = await load({ url: `${cv.url}/v1/credentials/${id}`, headers, duration: DURATION });
       const getFloor = await load({ url: `${floor.url}/get/${floorId}`, duration: DURATION });
       printRun(`get run ${run}`, get, getFloor, ['GET /v1/credentials/{id}', 'floor: Fastify + 1 SELECT'], 0.75);
+      // The other "use" path: every reveal audited before it is answered (group-committed rows).
+      const token = await load({ url: `${cv.url}/v1/credentials/${id}/access-token`, method: 'POST', headers: reveal, duration: DURATION });
+      console.log(fmt('POST /v1/credentials/{id}/access-token', token));
+      console.log(ratioLine(`access-token vs GET run ${run}`, token, get, 0.7));
     }
   } finally {
     await cv.stop();

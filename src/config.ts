@@ -31,6 +31,11 @@ const EnvSchema = z.object({
   CREDVAULT_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   CREDVAULT_DB_STARTUP_WAIT_SECONDS: z.coerce.number().int().min(0).default(60),
   CREDVAULT_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(7000),
+  CREDVAULT_PROXY_MAX_BODY_BYTES: z.coerce.number().int().min(0).default(10 * 1024 * 1024),
+  CREDVAULT_PROXY_MAX_ANSWER_BYTES: z.coerce.number().int().min(0).default(50 * 1024 * 1024),
+  CREDVAULT_PROXY_TIMEOUT_MS: z.coerce.number().int().min(1).default(30_000),
+  CREDVAULT_PROXY_CONCURRENCY: z.coerce.number().int().min(1).default(16),
+  CREDVAULT_PROXY_USE_FLUSH_SECONDS: z.coerce.number().min(0.1).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -64,6 +69,8 @@ export interface Config {
   /** SIGTERM: how long in-flight requests and checks may take before they are abandoned. */
   shutdownGraceMs: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  /** The proxy's caps (proxy spec, "Rules"): request body, answer, deadline, calls in flight per credential. */
+  proxy: { maxBodyBytes: number; maxAnswerBytes: number; timeoutMs: number; concurrency: number; useFlushMs: number };
   /** CREDVAULT_PROVIDER_URL_<PROVIDER>: base URLs replacing a provider's real host. */
   providerUrls: Partial<Record<Provider, string>>;
   /** CREDVAULT_PROVIDER_HOSTS_<PROVIDER>: extra host suffixes allowed for tenant hosts. */
@@ -122,6 +129,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbStartupWaitSeconds: e.CREDVAULT_DB_STARTUP_WAIT_SECONDS,
     shutdownGraceMs: e.CREDVAULT_SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL,
+    proxy: {
+      maxBodyBytes: e.CREDVAULT_PROXY_MAX_BODY_BYTES,
+      maxAnswerBytes: e.CREDVAULT_PROXY_MAX_ANSWER_BYTES,
+      timeoutMs: e.CREDVAULT_PROXY_TIMEOUT_MS,
+      concurrency: e.CREDVAULT_PROXY_CONCURRENCY,
+      useFlushMs: e.CREDVAULT_PROXY_USE_FLUSH_SECONDS * 1000,
+    },
     providerUrls,
     providerHosts,
   };

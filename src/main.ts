@@ -23,12 +23,19 @@ import type { OutboundHttp } from './net/types.js';
 import type { Provider } from './providers/types.js';
 import { type Lookup, cachedLookup, systemLookup, vetTenantHosts } from './net/tenant.js';
 import { migrate } from './store/migrate.js';
+import { createStreamingHttp } from './net/pool.js';
+import { createPacer } from './proxy/pacing.js';
+import { createProxyService } from './proxy/service.js';
+import { type UsageCounter, createUsageCounter } from './proxy/usage.js';
+import { PROVIDER_MODULES } from './providers/api/index.js';
 
 export interface Runtime {
   app: App;
   store: StoreHandle;
   log: Logger;
   health: HealthModule;
+  /** Proxied calls not yet added to the audit log (flushed every CREDVAULT_PROXY_USE_FLUSH_SECONDS and at close). */
+  usage: UsageCounter;
   /** Starts background work on this node: health checks and the hourly purge of expired idempotency keys. */
   /** Encryptions per master key, recorded in the database (docs/security.md C5). */
   ledger: EncryptionLedger;
@@ -123,6 +130,24 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       unseal: (accountId, key, sealed) => keys.box.open(sealed, idempotencyResponsePlace(accountId, key)),
     });
     const gate = createShutdownGate();
+    // The proxy: pooled keep-alive connections (net/pool.ts), pacing per credential, counted use.
+    const proxyHttp = createStreamingHttp({ allowedOrigins: Object.values(config.providerUrls), ...(opts.lookup ? { lookup: opts.lookup } : {}) });
+    const usage = createUsageCounter({ audit, clock, log, flushMs: config.proxy.useFlushMs });
+    const modules = opts.modules ?? PROVIDER_MODULES;
+    const proxy = createProxyService({
+      health: health.service,
+      http: proxyHttp,
+      pacer: createPacer(config.proxy.concurrency, 10_000),
+      limits: config.proxy,
+      providerUrls: config.providerUrls,
+      baseUrls: (p) => modules[p].baseUrls,
+      async appSecret(accountId, appId) {
+        const row = await oauthApps.getRow(accountId, appId).catch(() => undefined);
+        return row ? oauthApps.reveal(row).clientSecret : undefined;
+      },
+      log,
+      clock,
+    });
     const app = await buildApp({
       gate,
       accounts,
@@ -130,12 +155,15 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       credentials,
       oauthApps,
       health: health.service,
+      proxy: { proxy, usage, maxAnswerBytes: config.proxy.maxAnswerBytes, log },
       idempotency,
       ping: () => pingStore(db),
       rateLimitPerSecond: config.rateLimitPerSecond,
       logger: log,
     });
     const closeRest = async () => {
+      proxyHttp.close();
+      await usage.stop().catch(() => log.warn('recording proxy use counts at shutdown failed'));
       // What this node sealed since the last recording (C5); a failure must not block shutdown.
       await ledger.stop().catch(() => log.warn('recording master-key encryption counts at shutdown failed'));
       if (ownsStore) await store.close();
@@ -147,8 +175,10 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       health,
       ...(boot.token ? { bootstrapToken: boot.token } : {}),
       ledger,
+      usage,
       startBackground() {
         health.scheduler.start();
+        usage.start();
         ledger.start();
         purgeTimer ??= setInterval(() => {
           idempotency.purgeExpired().then(

@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, {
+  type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
   type FastifyServerOptions,
   type onRequestHookHandler,
   type onSendHookHandler,
@@ -32,6 +35,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope a token needs for this route; routes without one are public. */
     scope?: Scope;
+    /** The body is the caller's, streamed elsewhere (the proxy): no Idempotency-Key claim. */
+    rawBody?: boolean;
   }
 }
 
@@ -56,6 +61,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     routerOptions: { ignoreTrailingSlash: true },
     // While closing, the gate answers 503 in our error shape instead of Fastify's default body.
     return503OnClosing: false,
+    // A path the router cannot decode (%zz): the house error shape, never the URL echoed back;
+    // under the proxy it is an invalid path like any other (proxy spec, X-Credvault-Proxy-Error).
+    frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+      if (err.code !== 'FST_ERR_BAD_URL') return handleError(err, req, reply);
+      if (req.url.startsWith('/v1/proxy/credential/')) void reply.header('x-credvault-proxy-error', 'invalid_path');
+      void reply.code(400).send({ summary: req.url.startsWith('/v1/proxy/credential/') ? 'Invalid proxy path: the path has an invalid percent-encoding.' : 'The request path has an invalid percent-encoding.' });
+    },
   };
   const app = (
     typeof deps.logger === 'object' && deps.logger !== null
@@ -173,7 +185,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     if (!scope) return;
     route.onRequest = [authenticateFor(scope), ...hookList(route.onRequest)];
     const methods: readonly string[] = Array.isArray(route.method) ? route.method : [route.method];
-    if (methods.includes('POST')) {
+    if (methods.includes('POST') && route.config?.rawBody !== true) {
       route.preHandler = [claimIdempotencyKey, ...hookList(route.preHandler)];
       route.onSend = [recordIdempotentAnswer, ...hookList(route.onSend)];
     }

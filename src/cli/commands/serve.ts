@@ -35,6 +35,8 @@ export function registerServe(program: Command): void {
         throw listenFailure(err, config.host, config.port);
       }
       if (config.scheduler) rt.startBackground();
+      // Proxy use counts are this node's own, scheduler or not.
+      rt.usage.start();
       rt.log.info({ address, storage: rt.store.kind }, 'credvault listening');
       process.stdout.write(`credvault listening on ${address} (storage: ${rt.store.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL'})\n`);
       await new Promise<void>((resolve) => {
