@@ -3,7 +3,7 @@
  * discriminated union). The mapped type makes the compiler refuse a missing kind; a test
  * parses each example with its kind's own schema, so an example cannot drift from the rules.
  */
-import type { Kind } from './types.js';
+import type { Kind } from './registry.js';
 
 export const KIND_EXAMPLES: { readonly [K in Kind]: Readonly<Record<string, unknown>> } = {
   stripe_key: { secret: 'sk_live_51Habc123', name: 'Choam Stripe' },

@@ -2,8 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseProperties } from '../../src/credentials/validate.js';
 import { KIND_EXAMPLES } from '../../src/providers/examples.js';
-import { KIND_SPECS, resolveKind } from '../../src/providers/registry.js';
-import { KINDS } from '../../src/providers/types.js';
+import { KINDS, KIND_SPECS, resolveKind } from '../../src/providers/registry.js';
 import { kindPropertiesSchema } from '../../src/http/openapi/kinds.js';
 
 describe('kind examples', () => {

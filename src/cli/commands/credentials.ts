@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { PROVIDERS } from '../../providers/types.js';
+import { PROVIDERS } from '../../providers/registry.js';
 import { call, connect, guarded, intOption, printJson, printTable, usageError, withConnection } from '../http.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -126,10 +126,10 @@ export function registerCredentials(program: Command): Command {
       const client = connect(cmd);
       // Loaded here, not at start: only import needs them (CLI start time, npm run bench -- cli).
       const [{ importFile }, { ImportAborted }, { countRecords }, { parseOAuthAppOptions }, { createProgress }] = await Promise.all([
-        import('../../import/import-file.js'),
-        import('../../import/importer.js'),
-        import('../../import/jsonl.js'),
-        import('../../import/nango.js'),
+        import('../import/import-file.js'),
+        import('../import/importer.js'),
+        import('../import/jsonl.js'),
+        import('../import/nango.js'),
         import('../progress.js'),
       ]);
       const batchSize = intOption(cmd, '--batch-size', opts.batchSize, 1, 1000);
@@ -165,7 +165,7 @@ export function registerCredentials(program: Command): Command {
     .addHelpText('after', EXPORT_HELP)
     .action(async (opts: { includeSecrets?: boolean; out?: string; force?: boolean; pageSize: string; json?: boolean }, cmd: Command) => {
       const client = connect(cmd);
-      const { exportCredentials } = await import('../../import/export-file.js');
+      const { exportCredentials } = await import('../import/export-file.js');
       const pageSize = intOption(cmd, '--page-size', opts.pageSize, 1, 500);
       if (opts.json && !opts.out) usageError(cmd, '--json needs --out (the credentials go to standard output otherwise)');
       const count = await guarded(cmd, exportCredentials({ client, includeSecrets: opts.includeSecrets === true, out: opts.out, overwrite: opts.force === true, pageSize }));

@@ -332,6 +332,42 @@ export interface paths {
         patch: operations["updateOAuthApp"];
         trace?: never;
     };
+    "/v1/proxy/credential/{id}/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Call the provider API with this credential; credvault adds the authentication
+         * @description The path and query are passed to the kind's base URL; the answer streams back as the provider gave it (hop-by-hop headers and Set-Cookie removed). Errors credvault makes itself carry the header `X-Credvault-Proxy-Error`: invalid_path (400), not_found (404), credential_unusable (409), too_large (413), busy (429), upstream_unreachable (502), timeout (504). Needs an API token with the `credentials:use` scope.
+         */
+        get: operations["proxyGet"];
+        /**
+         * Call the provider API with this credential; credvault adds the authentication
+         * @description The path and query are passed to the kind's base URL; the answer streams back as the provider gave it (hop-by-hop headers and Set-Cookie removed). Errors credvault makes itself carry the header `X-Credvault-Proxy-Error`: invalid_path (400), not_found (404), credential_unusable (409), too_large (413), busy (429), upstream_unreachable (502), timeout (504). Needs an API token with the `credentials:use` scope.
+         */
+        put: operations["proxyPut"];
+        /**
+         * Call the provider API with this credential; credvault adds the authentication
+         * @description The path and query are passed to the kind's base URL; the answer streams back as the provider gave it (hop-by-hop headers and Set-Cookie removed). Errors credvault makes itself carry the header `X-Credvault-Proxy-Error`: invalid_path (400), not_found (404), credential_unusable (409), too_large (413), busy (429), upstream_unreachable (502), timeout (504). Needs an API token with the `credentials:use` scope.
+         */
+        post: operations["proxyPost"];
+        /**
+         * Call the provider API with this credential; credvault adds the authentication
+         * @description The path and query are passed to the kind's base URL; the answer streams back as the provider gave it (hop-by-hop headers and Set-Cookie removed). Errors credvault makes itself carry the header `X-Credvault-Proxy-Error`: invalid_path (400), not_found (404), credential_unusable (409), too_large (413), busy (429), upstream_unreachable (502), timeout (504). Needs an API token with the `credentials:use` scope.
+         */
+        delete: operations["proxyDelete"];
+        options?: never;
+        head?: never;
+        /**
+         * Call the provider API with this credential; credvault adds the authentication
+         * @description The path and query are passed to the kind's base URL; the answer streams back as the provider gave it (hop-by-hop headers and Set-Cookie removed). Errors credvault makes itself carry the header `X-Credvault-Proxy-Error`: invalid_path (400), not_found (404), credential_unusable (409), too_large (413), busy (429), upstream_unreachable (502), timeout (504). Needs an API token with the `credentials:use` scope.
+         */
+        patch: operations["proxyPatch"];
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -374,7 +410,7 @@ export interface components {
             id: string;
             name: string;
             prefix: string;
-            scopes: ("credentials:read" | "credentials:write" | "secrets:reveal" | "tokens:manage" | "admin")[];
+            scopes: ("credentials:read" | "credentials:write" | "credentials:use" | "secrets:reveal" | "tokens:manage" | "admin")[];
         };
         ApiTokenList: {
             data: components["schemas"]["ApiToken"][];
@@ -634,7 +670,7 @@ export interface components {
             id: string;
             name: string;
             prefix: string;
-            scopes: ("credentials:read" | "credentials:write" | "secrets:reveal" | "tokens:manage" | "admin")[];
+            scopes: ("credentials:read" | "credentials:write" | "credentials:use" | "secrets:reveal" | "tokens:manage" | "admin")[];
             /** @description The plaintext token: shown only in this answer. */
             token: string;
         };
@@ -693,7 +729,7 @@ export interface components {
             name: string;
             token: {
                 id: string;
-                scopes: ("credentials:read" | "credentials:write" | "secrets:reveal" | "tokens:manage" | "admin")[];
+                scopes: ("credentials:read" | "credentials:write" | "credentials:use" | "secrets:reveal" | "tokens:manage" | "admin")[];
             };
         };
         /**
@@ -1200,7 +1236,7 @@ export interface operations {
             content: {
                 "application/json": {
                     name: string;
-                    scopes: ("credentials:read" | "credentials:write" | "secrets:reveal" | "tokens:manage" | "admin")[];
+                    scopes: ("credentials:read" | "credentials:write" | "credentials:use" | "secrets:reveal" | "tokens:manage" | "admin")[];
                 };
             };
         };
@@ -1875,6 +1911,351 @@ export interface operations {
             422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+        };
+    };
+    proxyGet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Credential id (UUID) */
+                id: string;
+                /** @description The provider API path, relative to the kind's base URL; the query string is passed on */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The provider's answer: its status, headers (hop-by-hop and Set-Cookie removed) and body, streamed as it gave them, in any content type */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            /** @description Error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        request_id?: string;
+                        summary: string;
+                        validation_errors?: {
+                            [key: string]: string[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        request_id?: string;
+                        summary: string;
+                        validation_errors?: {
+                            [key: string]: string[];
+                        };
+                    };
+                };
+            };
+            /** @description The provider's answer: its status, headers (hop-by-hop and Set-Cookie removed) and body, streamed as it gave them, in any content type, when it is not 2XX. credvault's own refusals carry X-Credvault-Proxy-Error and are the statuses listed. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    proxyPut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Credential id (UUID) */
+                id: string;
+                /** @description The provider API path, relative to the kind's base URL; the query string is passed on */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The provider's answer: its status, headers (hop-by-hop and Set-Cookie removed) and body, streamed as it gave them, in any content type */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            /** @description Error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        request_id?: string;
+                        summary: string;
+                        validation_errors?: {
+                            [key: string]: string[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        request_id?: string;
+                        summary: string;
+                        validation_errors?: {
+                            [key: string]: string[];
+                        };
+                    };
+                };
+            };
+            /** @description The provider's answer: its status, headers (hop-by-hop and Set-Cookie removed) and body, streamed as it gave them, in any content type, when it is not 2XX. credvault's own refusals carry X-Credvault-Proxy-Error and are the statuses listed. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    proxyPost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Credential id (UUID) */
+                id: string;
+                /** @description The provider API path, relative to the kind's base URL; the query string is passed on */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The provider's answer: its status, headers (hop-by-hop and Set-Cookie removed) and body, streamed as it gave them, in any content type */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            /** @description Error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        request_id?: string;
+                        summary: string;
+                        validation_errors?: {
+                            [key: string]: string[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        request_id?: string;
+                        summary: string;
+                        validation_errors?: {
+                            [key: string]: string[];
+                        };
+                    };
+                };
+            };
+            /** @description The provider's answer: its status, headers (hop-by-hop and Set-Cookie removed) and body, streamed as it gave them, in any content type, when it is not 2XX. credvault's own refusals carry X-Credvault-Proxy-Error and are the statuses listed. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    proxyDelete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Credential id (UUID) */
+                id: string;
+                /** @description The provider API path, relative to the kind's base URL; the query string is passed on */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The provider's answer: its status, headers (hop-by-hop and Set-Cookie removed) and body, streamed as it gave them, in any content type */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            /** @description Error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        request_id?: string;
+                        summary: string;
+                        validation_errors?: {
+                            [key: string]: string[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        request_id?: string;
+                        summary: string;
+                        validation_errors?: {
+                            [key: string]: string[];
+                        };
+                    };
+                };
+            };
+            /** @description The provider's answer: its status, headers (hop-by-hop and Set-Cookie removed) and body, streamed as it gave them, in any content type, when it is not 2XX. credvault's own refusals carry X-Credvault-Proxy-Error and are the statuses listed. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    proxyPatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Credential id (UUID) */
+                id: string;
+                /** @description The provider API path, relative to the kind's base URL; the query string is passed on */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The provider's answer: its status, headers (hop-by-hop and Set-Cookie removed) and body, streamed as it gave them, in any content type */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            /** @description Error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        request_id?: string;
+                        summary: string;
+                        validation_errors?: {
+                            [key: string]: string[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        request_id?: string;
+                        summary: string;
+                        validation_errors?: {
+                            [key: string]: string[];
+                        };
+                    };
+                };
+            };
+            /** @description The provider's answer: its status, headers (hop-by-hop and Set-Cookie removed) and body, streamed as it gave them, in any content type, when it is not 2XX. credvault's own refusals carry X-Credvault-Proxy-Error and are the statuses listed. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
 }

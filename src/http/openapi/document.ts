@@ -30,10 +30,16 @@ export interface RouteDocs {
   requestHeaders?: readonly 'If-Match'[];
   /** Headers its success answer carries. */
   responseHeaders?: readonly ('ETag' | 'Preference-Applied')[];
+  /** Its answers are another server's, passed through (the proxy): declared as `2XX` and `default`, with no schema. */
+  passThrough?: string;
 }
 
 interface RouteFacts {
+  /** Set when one route serves several methods: each gets `${operationId}${Method}`. */
+  multiMethodId: string | undefined;
   scope: string | undefined;
+  /** False for a `config.rawBody` route (the proxy): its Idempotency-Key is the provider's. */
+  claimsIdempotency: boolean;
   docs: RouteDocs;
   body: boolean;
   query: boolean;
@@ -47,6 +53,7 @@ const TAGS: Record<string, string> = {
   accounts: 'Accounts (admin).',
   'api-tokens': 'API tokens of this account.',
   audit: 'Audit events of this account.',
+  proxy: 'Calls to a provider API made with a stored credential (credentials:use).',
 };
 
 /** The shared error answers, by status. */
@@ -99,9 +106,24 @@ const ValidationErrorSchema = ErrorSchema.extend({
     .describe('Field path (e.g. properties.secret) → reasons. Absent when the request as a whole is refused.'),
 });
 
-/** `/v1/credentials/:id` → `/v1/credentials/{id}`. */
+/** `/v1/credentials/:id` → `/v1/credentials/{id}`; a trailing wildcard is `{*}`, as @fastify/swagger writes it. */
 function openApiPath(url: string): string {
-  return url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+  return url.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/\/\*$/, '/{*}');
+}
+
+/** The wildcard parameter `*` is not a valid OpenAPI name: it is documented as `{path}`. */
+function nameWildcard(doc: JsonObject): void {
+  const paths = isObject(doc.paths) ? doc.paths : {};
+  doc.paths = Object.fromEntries(
+    Object.entries(paths).map(([path, item]) => {
+      if (!path.endsWith('/{*}') || !isObject(item)) return [path, item];
+      for (const op of Object.values(item)) {
+        const params: unknown[] = isObject(op) && Array.isArray(op.parameters) ? op.parameters : [];
+        for (const p of params) if (isObject(p) && p.name === '*') p.name = 'path';
+      }
+      return [path.replace(/\{\*\}$/, '{path}'), item];
+    }),
+  );
 }
 
 const VERBS: Record<string, string> = { get: 'get', post: 'post', put: 'replace', patch: 'update', delete: 'delete' };
@@ -184,21 +206,24 @@ export function createOpenApiTransforms(): { transform: SwaggerTransform; transf
     const path = openApiPath(input.url);
     const config = isObject(route.config) ? route.config : {};
     const scope = typeof config.scope === 'string' ? config.scope : undefined;
+    const method = (methods[0] ?? 'get').toLowerCase();
+    const operationId = typeof schema.operationId === 'string' ? schema.operationId : deriveOperationId(method, path);
     const routeFacts: RouteFacts = {
+      multiMethodId: methods.length > 1 ? operationId : undefined,
       scope,
+      claimsIdempotency: config.rawBody !== true,
       docs: isObject(config.docs) ? (config.docs as RouteDocs) : {},
       body: schema.body !== undefined,
       query: schema.querystring !== undefined,
       params: schema.params !== undefined,
     };
     for (const m of methods) facts.set(`${m.toLowerCase()} ${path}`, routeFacts);
-    const method = (methods[0] ?? 'get').toLowerCase();
     const summary = typeof schema.summary === 'string' ? schema.summary : '';
     return {
       ...out,
       schema: {
         ...schema,
-        operationId: typeof schema.operationId === 'string' ? schema.operationId : deriveOperationId(method, path),
+        operationId,
         description: [typeof schema.description === 'string' ? schema.description : `${summary}.`, scopeSentence(scope)].join(' '),
       },
     };
@@ -243,8 +268,11 @@ function finishDocument(doc: JsonObject, facts: Map<string, RouteFacts>): void {
   const paths = isObject(doc.paths) ? doc.paths : {};
   for (const [path, item] of Object.entries(paths)) {
     if (!isObject(item)) continue;
-    for (const [method, op] of Object.entries(item)) {
-      if (!isObject(op)) continue;
+    for (const [method, shared] of Object.entries(item)) {
+      if (!isObject(shared)) continue;
+      // A route serving several methods hands each the same object: each gets its own.
+      const op = structuredClone(shared);
+      item[method] = op;
       const f = facts.get(`${method} ${path}`);
       if (Array.isArray(op.tags)) for (const t of op.tags) if (typeof t === 'string') usedTags.add(t);
       finishOperation(method, op, f);
@@ -261,19 +289,25 @@ function finishDocument(doc: JsonObject, facts: Map<string, RouteFacts>): void {
   doc.tags = [...usedTags].sort().map((name) => ({ name, description: TAGS[name] ?? name }));
   const info = isObject(doc.info) ? doc.info : {};
   doc.info = { ...info, contact: { name: 'The operators of this credvault server' }, license: { name: 'UNLICENSED', identifier: 'LicenseRef-UNLICENSED' } };
+  nameWildcard(doc);
   pruneComponents(doc);
 }
 
 function finishOperation(method: string, op: JsonObject, f: RouteFacts | undefined): void {
+  if (f?.multiMethodId) op.operationId = `${f.multiMethodId}${method.charAt(0).toUpperCase()}${method.slice(1)}`;
   const responses: JsonObject = isObject(op.responses) ? op.responses : {};
   op.responses = responses;
+  if (f?.docs.passThrough) {
+    responses['2XX'] = { description: f.docs.passThrough };
+    responses.default = { description: `${f.docs.passThrough}, when it is not 2XX. credvault's own refusals carry X-Credvault-Proxy-Error and are the statuses listed.` };
+  }
   const statuses = new Set(Object.keys(responses).filter((s) => Number(s) >= 400));
   statuses.add('500');
   if (f?.scope) for (const s of ['401', '403', '429']) statuses.add(s);
   if (f?.body) for (const s of ['400', '413', '415', '422']) statuses.add(s);
   if (f?.query || f?.params) statuses.add('422');
   if (f?.params) statuses.add('404');
-  const idempotent = method === 'post' && f?.scope !== undefined;
+  const idempotent = method === 'post' && f?.scope !== undefined && f.claimsIdempotency;
   if (idempotent) for (const s of ['409', '422']) statuses.add(s);
   for (const s of [...statuses].sort()) {
     const shared = ERROR_RESPONSES[s];

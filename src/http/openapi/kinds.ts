@@ -6,8 +6,7 @@
  */
 import { z } from 'zod';
 import { KIND_EXAMPLES } from '../../providers/examples.js';
-import { KIND_SPECS } from '../../providers/registry.js';
-import { KINDS, type Kind } from '../../providers/types.js';
+import { KINDS, KIND_SPECS, type Kind } from '../../providers/registry.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -67,7 +66,7 @@ export function kindPropertiesSchema(kind: Kind): JsonObject {
   const accessToken = spec.accessToken;
   const tokenNote =
     accessToken.from === 'field'
-      ? `The access-token route answers \`${accessToken.field}\`.`
+      ? `The access-token route answers \`${spec.tokenField ?? 'its secret'}\`.`
       : accessToken.from === 'refresh'
         ? 'The access-token route answers an access token refreshed with the refresh_token.'
         : accessToken.from === 'mint'

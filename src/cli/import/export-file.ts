@@ -5,7 +5,7 @@
 import { createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { type CredvaultClient, unwrap } from '../client/index.js';
+import { type CredvaultClient, unwrap } from '../../client/index.js';
 
 export interface ExportOptions {
   client: CredvaultClient;
