@@ -88,6 +88,12 @@ export interface AuditEventsTable {
   created_at: Timestamp;
 }
 
+export interface KeyFingerprintsTable {
+  kid: string;
+  fingerprint: string;
+  first_seen_at: Timestamp;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -102,5 +108,6 @@ export interface Database {
   credentials: CredentialsTable;
   idempotency_keys: IdempotencyKeysTable;
   audit_events: AuditEventsTable;
+  key_fingerprints: KeyFingerprintsTable;
   credvault_migrations: SchemaMigrationsTable;
 }
