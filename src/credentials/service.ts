@@ -27,7 +27,11 @@ export interface CredentialServiceDeps {
    * upsert keys on the provider's own account id. Single imports only: bulk imports leave it
    * to the first scheduled check.
    */
-  identifyAtImport?: (spec: KindSpec, props: Record<string, unknown>, app: OAuthAppRow | null) => Promise<{ learned?: Record<string, unknown>; health: object }>;
+  identifyAtImport?: (
+    spec: KindSpec,
+    props: Record<string, unknown>,
+    app: OAuthAppRow | null,
+  ) => Promise<{ learned?: Record<string, unknown>; refreshed?: Record<string, string>; health: object }>;
   /** Called after each import (e.g. to schedule a health check); must not throw. */
   afterImport?: (row: CredentialRow) => void;
   /**
@@ -145,6 +149,9 @@ export function createCredentialService(deps: CredentialServiceDeps) {
       if (opts.identify && deps.identifyAtImport && spec.identity(props as never, ctx).secretField !== undefined) {
         const found = await deps.identifyAtImport(spec, props, app);
         health = found.health;
+        // Tokens a refresh at import made (a rotated refresh token replaces the given one, which
+        // may be dead now): stored with the credential in the upsert below.
+        for (const [k, v] of Object.entries(found.refreshed ?? {})) if (k in spec.schema.shape) props = { ...props, [k]: v };
         for (const [k, v] of Object.entries(found.learned ?? {})) {
           if (k in spec.schema.shape && !(spec.secretFields as readonly string[]).includes(k)) props = { ...props, [k]: v };
         }
