@@ -101,6 +101,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       clock,
       fingerprint: keys.fingerprint,
       resolveKind: spec,
+      providerHosts: config.providerHosts,
       vetProperties: (kind, props) => {
         const provider = spec(kind)?.provider;
         return vetTenantHosts(kind, props, lookup, provider !== undefined && config.providerUrls[provider] !== undefined);

@@ -5,7 +5,8 @@ import { type Clock, isoSeconds } from '../lib/clock.js';
 import { AppError, NotFoundError, ValidationError, type ValidationErrors } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
 import type { OAuthAppRow, OAuthAppService } from '../oauth-apps/service.js';
-import type { IdentityContext, KindSpec } from '../providers/types.js';
+import { checkTenantHost } from '../oauth-apps/hosts.js';
+import type { IdentityContext, KindSpec, Provider } from '../providers/types.js';
 import { presentCredential } from './present.js';
 import { createBulkOperations } from './bulk.js';
 import type { CredentialRepository, CredentialRow, NewCredential } from './repository.js';
@@ -20,6 +21,8 @@ export interface CredentialServiceDeps {
   fingerprint(secret: string): string;
   /** Kind lookup by canonical name or alias. */
   resolveKind(kind: string): KindSpec | undefined;
+  /** CREDVAULT_PROVIDER_HOSTS_<P>: host suffixes allowed on top of each kind's own (KindSpec.tenantHost). */
+  providerHosts?: Partial<Record<Provider, readonly string[]>>;
   /** SSRF vetting of tenant hosts (DNS included); answers validation errors by field path. */
   vetProperties?: (kind: string, props: Record<string, unknown>) => Promise<ValidationErrors>;
   /**
@@ -101,6 +104,11 @@ export function createCredentialService(deps: CredentialServiceDeps) {
       if (!parsed || Object.keys(errors).length > 0) throw new ValidationError(errors);
       const { spec, masked } = parsed;
       let props = parsed.props;
+      // Before DNS: the tenant host must be the provider's, and covered by the app whose secret goes there.
+      const hostRefused = checkTenantHost(spec, props, deps.providerHosts ?? {}, app);
+      if (Object.keys(hostRefused).length > 0) {
+        throw new ValidationError(hostRefused, 'This credential names a host its secrets (or its OAuth app\'s) may not be sent to.');
+      }
       if (deps.vetProperties) {
         const refused = await deps.vetProperties(spec.kind, props);
         if (Object.keys(refused).length > 0) throw new ValidationError(refused, 'credvault refuses to connect to that host; use the provider\'s public host name.');

@@ -94,6 +94,12 @@ export interface KeyFingerprintsTable {
   first_seen_at: Timestamp;
 }
 
+export interface OAuthAppHostsTable {
+  oauth_app_id: string;
+  host: string;
+  first_used_at: Timestamp;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -109,5 +115,6 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   audit_events: AuditEventsTable;
   key_fingerprints: KeyFingerprintsTable;
+  oauth_app_hosts: OAuthAppHostsTable;
   credvault_migrations: SchemaMigrationsTable;
 }

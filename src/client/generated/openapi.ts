@@ -878,7 +878,7 @@ export interface paths {
                                     };
                                     name: string;
                                     provider: string;
-                                    /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. */
+                                    /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                                     settings: {
                                         [key: string]: string | number | boolean | null;
                                     };
@@ -1050,7 +1050,7 @@ export interface paths {
                                 };
                                 name: string;
                                 provider: string;
-                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. */
+                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                                 settings: {
                                     [key: string]: string | number | boolean | null;
                                 };
@@ -1232,7 +1232,7 @@ export interface paths {
                                 };
                                 name: string;
                                 provider: string;
-                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. */
+                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                                 settings: {
                                     [key: string]: string | number | boolean | null;
                                 };
@@ -1518,7 +1518,7 @@ export interface paths {
                                 };
                                 name: string;
                                 provider: string;
-                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. */
+                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                                 settings: {
                                     [key: string]: string | number | boolean | null;
                                 };
@@ -1863,7 +1863,7 @@ export interface paths {
                                 };
                                 name: string;
                                 provider: string;
-                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. */
+                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                                 settings: {
                                     [key: string]: string | number | boolean | null;
                                 };
@@ -2056,7 +2056,7 @@ export interface paths {
                                 };
                                 name: string;
                                 provider: string;
-                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. */
+                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                                 settings: {
                                     [key: string]: string | number | boolean | null;
                                 };
@@ -2266,7 +2266,7 @@ export interface paths {
                                         };
                                         name: string;
                                         provider: string;
-                                        /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. */
+                                        /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                                         settings: {
                                             [key: string]: string | number | boolean | null;
                                         };
@@ -2600,7 +2600,7 @@ export interface paths {
                                 };
                                 name: string;
                                 provider: string;
-                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. */
+                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                                 settings: {
                                     [key: string]: string | number | boolean | null;
                                 };
@@ -2723,7 +2723,7 @@ export interface paths {
                         name: string;
                         /** @enum {string} */
                         provider: "airtable" | "auth0" | "checkout_champ" | "github" | "hubspot" | "linear" | "marketo" | "netsuite" | "quickbooks" | "salesforce" | "sendgrid" | "servicenow" | "shopify" | "stripe" | "workday";
-                        /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. */
+                        /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                         settings?: {
                             [key: string]: string | number | boolean | null;
                         };
@@ -2756,7 +2756,7 @@ export interface paths {
                             };
                             name: string;
                             provider: string;
-                            /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. */
+                            /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                             settings: {
                                 [key: string]: string | number | boolean | null;
                             };
@@ -2907,7 +2907,7 @@ export interface paths {
                             };
                             name: string;
                             provider: string;
-                            /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. */
+                            /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                             settings: {
                                 [key: string]: string | number | boolean | null;
                             };
@@ -3164,7 +3164,7 @@ export interface paths {
                             [key: string]: unknown;
                         };
                         name?: string;
-                        /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. */
+                        /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                         settings?: {
                             [key: string]: string | number | boolean | null;
                         };
@@ -3197,7 +3197,7 @@ export interface paths {
                             };
                             name: string;
                             provider: string;
-                            /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. */
+                            /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                             settings: {
                                 [key: string]: string | number | boolean | null;
                             };
