@@ -8,6 +8,7 @@ import type { Clock } from '../lib/clock.js';
 import { createOutboundHttp } from '../net/outbound.js';
 import type { OutboundHttp } from '../net/types.js';
 import { createAppHostLedger } from '../oauth-apps/host-ledger.js';
+import { tenantHostOf } from '../oauth-apps/hosts.js';
 import type { OAuthAppService } from '../oauth-apps/service.js';
 import { PROVIDER_MODULES } from '../providers/api/index.js';
 import type { ProviderModule } from '../providers/module.js';
@@ -91,6 +92,13 @@ export function createHealth(d: HealthDeps) {
     nodeId,
     leaseMs,
     perProvider: d.config.providerConcurrency,
+    ...(d.config.accountInFlight !== undefined ? { perAccount: d.config.accountInFlight } : {}),
+    // Per-host backoff keys on the tenant host where the kind has one (one Auth0 domain hanging
+    // must not hold back the others), else on the provider.
+    hostOf: (row) => {
+      const spec = d.spec(row.kind);
+      return (spec && tenantHostOf(spec, row.properties)?.host) ?? row.provider;
+    },
   });
   const service = createHealthService({
     store,
