@@ -143,7 +143,6 @@ export function createHealthStore(db: Db) {
       const res = await sql<WorkRow>`
         update credentials set lease_owner = ${owner}, lease_expires_at = clock_timestamp() + ${`${leaseMs} milliseconds`}::interval
         where id in (
-          select c.id from credentials c where c.id in (
             select pick.id from (
               select d.id, d.next_check_at, busy.n, row_number() over (partition by a.id order by d.next_check_at) as rn
               from accounts a
@@ -155,13 +154,13 @@ export function createHealthStore(db: Db) {
                 select x.id, x.next_check_at from credentials x
                 where x.account_id = a.id and x.next_check_at <= statement_timestamp() and ${leaseFree}
                 order by x.next_check_at limit ${perAccount}
+                -- Skipped while scanning: a claim racing on another node takes the next rows.
+                for update of x skip locked
               ) d
             ) pick
             where pick.rn <= ${perAccount} - pick.n
             order by pick.rn, pick.next_check_at
             limit ${limit}
-          )
-          for update skip locked
         )
         returning *`.execute(db);
       return res.rows;
