@@ -5,7 +5,7 @@
  */
 import { fingerprintIdentity, kindObject, secret, text } from '../normalize.js';
 import type { KindSpec } from '../types.js';
-import { expiryFields, finalizeExpiry } from './oauth-common.js';
+import { expiryFields, finalizeExpiry, refreshedAccessToken } from './oauth-common.js';
 
 const schema = kindObject('linear_oauth2', {
   // Optional when a refresh_token is given (an export holding only that): refreshed at import.
@@ -25,7 +25,9 @@ export const linearOauth2 = {
   secretFields: ['access_token', 'refresh_token'],
   oauthApp: 'required',
   // Renewable only when a refresh_token is present; the refresher must check for it.
-  accessToken: { from: 'refresh' },
+  ...refreshedAccessToken,
+  learnable: ['linear_org_id', 'linear_org_name'],
+  tenantHosts: [],
   identity: (p, ctx) =>
     p.linear_org_id !== undefined
       ? { value: `org:${p.linear_org_id}` }
@@ -36,4 +38,4 @@ export const linearOauth2 = {
     p.access_token === undefined && p.refresh_token === undefined
       ? { ok: false, issues: { access_token: ['is required unless a refresh_token is given'] } }
       : finalizeExpiry(p, ctx.now),
-} satisfies KindSpec<typeof schema>;
+} satisfies KindSpec<typeof schema, 'linear_oauth2'>;

@@ -4,7 +4,7 @@
  */
 import { hostname, kindObject, secret, text } from '../normalize.js';
 import type { KindSpec, TenantHostRule } from '../types.js';
-import { expiryFields, finalizeExpiry } from './oauth-common.js';
+import { expiryFields, finalizeExpiry, refreshedCachedToken } from './oauth-common.js';
 
 /** Workday tenants live under workday.com and myworkday.com (wd2-impl-services1.workday.com, wd5-services1.myworkday.com). */
 export const WORKDAY_TENANT_HOST: TenantHostRule = { field: 'host', form: 'host', suffixes: ['workday.com', 'myworkday.com'], appBound: true };
@@ -23,9 +23,11 @@ export const workdayOauth2 = {
   schema,
   secretFields: ['refresh_token'],
   oauthApp: 'required',
-  accessToken: { from: 'refresh' },
+  ...refreshedCachedToken,
+  learnable: [],
+  tenantHosts: [{ field: 'host', host: (host) => host }],
   // A host name cannot contain `|`, so `host:<h>|tenant:<t>` never collides.
   identity: (p) => ({ value: `host:${p.host}|tenant:${p.tenant}` }),
   finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
   tenantHost: WORKDAY_TENANT_HOST,
-} satisfies KindSpec<typeof schema>;
+} satisfies KindSpec<typeof schema, 'workday_oauth2'>;
