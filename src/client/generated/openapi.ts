@@ -882,7 +882,7 @@ export interface paths {
                                     };
                                     name: string;
                                     provider: string;
-                                    /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. */
+                                    /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                                     settings: {
                                         [key: string]: string | number | boolean | null;
                                     };
@@ -1054,7 +1054,7 @@ export interface paths {
                                 };
                                 name: string;
                                 provider: string;
-                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. */
+                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                                 settings: {
                                     [key: string]: string | number | boolean | null;
                                 };
@@ -1236,7 +1236,7 @@ export interface paths {
                                 };
                                 name: string;
                                 provider: string;
-                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. */
+                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                                 settings: {
                                     [key: string]: string | number | boolean | null;
                                 };
@@ -1522,7 +1522,7 @@ export interface paths {
                                 };
                                 name: string;
                                 provider: string;
-                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. */
+                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                                 settings: {
                                     [key: string]: string | number | boolean | null;
                                 };
@@ -1867,7 +1867,7 @@ export interface paths {
                                 };
                                 name: string;
                                 provider: string;
-                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. */
+                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                                 settings: {
                                     [key: string]: string | number | boolean | null;
                                 };
@@ -2060,7 +2060,7 @@ export interface paths {
                                 };
                                 name: string;
                                 provider: string;
-                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. */
+                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                                 settings: {
                                     [key: string]: string | number | boolean | null;
                                 };
@@ -2270,7 +2270,7 @@ export interface paths {
                                         };
                                         name: string;
                                         provider: string;
-                                        /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. */
+                                        /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                                         settings: {
                                             [key: string]: string | number | boolean | null;
                                         };
@@ -2758,7 +2758,7 @@ export interface paths {
                                 };
                                 name: string;
                                 provider: string;
-                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. */
+                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                                 settings: {
                                     [key: string]: string | number | boolean | null;
                                 };
@@ -2881,7 +2881,7 @@ export interface paths {
                         name: string;
                         /** @enum {string} */
                         provider: "airtable" | "auth0" | "checkout_champ" | "github" | "hubspot" | "linear" | "marketo" | "netsuite" | "quickbooks" | "salesforce" | "sendgrid" | "servicenow" | "shopify" | "stripe" | "workday";
-                        /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. */
+                        /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                         settings?: {
                             [key: string]: string | number | boolean | null;
                         };
@@ -2914,7 +2914,7 @@ export interface paths {
                             };
                             name: string;
                             provider: string;
-                            /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. */
+                            /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                             settings: {
                                 [key: string]: string | number | boolean | null;
                             };
@@ -3065,7 +3065,7 @@ export interface paths {
                             };
                             name: string;
                             provider: string;
-                            /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. */
+                            /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                             settings: {
                                 [key: string]: string | number | boolean | null;
                             };
@@ -3322,7 +3322,7 @@ export interface paths {
                             [key: string]: unknown;
                         };
                         name?: string;
-                        /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. */
+                        /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                         settings?: {
                             [key: string]: string | number | boolean | null;
                         };
@@ -3355,7 +3355,7 @@ export interface paths {
                             };
                             name: string;
                             provider: string;
-                            /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. */
+                            /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                             settings: {
                                 [key: string]: string | number | boolean | null;
                             };
