@@ -124,6 +124,9 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       oauthApps,
       health: health.service,
       idempotency,
+      // Request hashes are keyed (HMAC) by a key derived from the server's fingerprint key, a
+      // random server secret sealed under the master key: stable across nodes and key rotation.
+      requestHashKey: keys.fingerprint('credvault idempotency request hash v1'),
       ping: () => pingStore(db),
       rateLimitPerSecond: config.rateLimitPerSecond,
       logger: log,

@@ -30,12 +30,19 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope a token needs for this route; routes without one are public. */
     scope?: Scope;
+    /**
+     * The success answer carries a secret (an access token, a new API token): never stored nor
+     * replayed under an Idempotency-Key (a repeat answers 409), and sent with Cache-Control: no-store.
+     */
+    secretAnswer?: boolean;
   }
 }
 
 export interface AppDeps extends Services {
   accounts: AccountService;
   idempotency: IdempotencyService;
+  /** HMAC key of stored request hashes (see requestHash). */
+  requestHashKey: string | Buffer;
   ping(): Promise<boolean>;
   rateLimitPerSecond: number;
   logger: FastifyServerOptions['loggerInstance'] | boolean;
@@ -80,7 +87,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   /** Token, scope and rate limit, for the routes that declare a scope (added by onRoute below). */
   const authenticateFor =
     (scope: Scope): onRequestHookHandler =>
-    (req, _reply, done) => {
+    (req, reply, done) => {
+      // Authenticated answers may reveal secrets (security.md): no cache may keep any of them.
+      void reply.header('cache-control', 'no-store');
       const admit = (auth: AuthContext): Error | undefined => {
         try {
           requireScope(auth, scope);
@@ -121,7 +130,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return;
     }
     const path = req.url.split('?')[0] ?? req.url;
-    deps.idempotency.begin(auth.accountId, key, requestHash(req.method, path, req.body)).then(
+    deps.idempotency.begin(auth, key, requestHash(deps.requestHashKey, req.method, path, req.body)).then(
       (claim) => {
         if (claim.kind === 'replay') {
           // Answered here: the handler does not run (done is not called).
@@ -145,10 +154,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       done(null, payload);
       return;
     }
+    const withheld = req.routeOptions.config.secretAnswer === true && reply.statusCode < 300;
     const stored =
       reply.statusCode >= 500
-        ? deps.idempotency.abandon(auth.accountId, key)
-        : deps.idempotency.complete(auth.accountId, key, reply.statusCode, typeof payload === 'string' ? payload : String(payload));
+        ? deps.idempotency.abandon(auth, key)
+        : deps.idempotency.complete(auth, key, reply.statusCode, withheld ? null : typeof payload === 'string' ? payload : String(payload));
     stored.then(
       () => done(null, payload),
       (err: unknown) => done(asError(err)),

@@ -29,7 +29,7 @@ export function accountRoutes(app: FastifyInstance, accounts: AccountService, au
   });
 
   r.post('/v1/accounts', {
-    config: { scope: 'admin' },
+    config: { scope: 'admin', secretAnswer: true },
     schema: {
       tags: ['accounts'],
       summary: 'Create an account and its first token (admin)',
@@ -44,7 +44,7 @@ export function accountRoutes(app: FastifyInstance, accounts: AccountService, au
   });
 
   r.post('/v1/api-tokens', {
-    config: { scope: 'tokens:manage' },
+    config: { scope: 'tokens:manage', secretAnswer: true },
     schema: {
       tags: ['api-tokens'],
       summary: "Create an API token (scopes no wider than the caller's)",
