@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { plausibleToken } from './accounts/tokens.js';
 import { PROVIDERS, type Provider } from './providers/types.js';
 
 const boolish = z
@@ -15,7 +16,14 @@ const EnvSchema = z.object({
     .optional(),
   CREDVAULT_DATA_DIR: z.string().min(1).default('./.credvault'),
   CREDVAULT_MASTER_KEYS: z.string().min(1).optional(),
-  CREDVAULT_BOOTSTRAP_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  // The predicate authentication uses: a token that passes config can always authenticate.
+  CREDVAULT_BOOTSTRAP_TOKEN: z
+    .string()
+    .refine(
+      plausibleToken,
+      'must be a token `credvault` generated (cv_live_..., checksum intact) or one you chose of 32 to 512 printable ASCII characters (no spaces) that does not start with cv_',
+    )
+    .optional(),
   CREDVAULT_RATE_LIMIT: z.coerce.number().min(0).default(100),
   CREDVAULT_IMPORT_IDENTIFY: boolish.default(true),
   CREDVAULT_IMPORT_IDENTIFY_TIMEOUT_MS: z.coerce.number().int().min(0).default(3000),

@@ -71,6 +71,11 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     const ledger = createEncryptionLedger({ db, keyring: keys.keyring, clock, log });
     const accounts = createAccountService({ db, clock });
     const boot = await accounts.bootstrap(config.bootstrapToken);
+    if (boot.ignored) {
+      log.warn(
+        'CREDVAULT_BOOTSTRAP_TOKEN is set but ignored: the database already has accounts and this token is not one of their live tokens, so it will not authenticate. To recover admin access run `credvault tokens bootstrap` on this database, then unset the variable.',
+      );
+    }
     const audit = createAuditService({ db, clock });
     const oauthApps = createOAuthAppService({ db, box: keys.box, clock, audit });
     const specs: Record<string, KindSpec> = createKindSpecs({ extraHosts: config.providerHosts });

@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import type { Clock } from '../lib/clock.js';
 import { decodeCursor, encodeCursor } from '../lib/cursor.js';
 import { ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../lib/errors.js';
+import { isUuid } from '../lib/ids.js';
 import type { Db } from '../store/db.js';
 import { SCOPES, type Scope, digestsEqual, generateApiToken, hashToken, plausibleToken, tokenPrefix } from './tokens.js';
 
@@ -102,31 +103,55 @@ export function createAccountService({ db, clock, authCacheMs = 1000 }: AccountS
     return { id: row.id, name, prefix: row.token_prefix, scopes, created_at: row.created_at, token };
   }
 
+  /** First start: creates account `default` with an all-scope token. Returns the token if generated. */
+  async function bootstrap(given?: string): Promise<{ created: boolean; token?: string; ignored?: boolean }> {
+    return db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`.execute(trx);
+      const any = await trx.selectFrom('accounts').select('id').limit(1).executeTakeFirst();
+      if (any) {
+        if (given === undefined) return { created: false };
+        // Set but not one of the database's live tokens: it will never authenticate (main.ts warns).
+        const live = await trx.selectFrom('api_tokens').select('id').where('token_hash', '=', hashToken(given)).where('revoked_at', 'is', null).executeTakeFirst();
+        return { created: false, ignored: live === undefined };
+      }
+      const id = randomUUID();
+      await trx.insertInto('accounts').values({ id, name: 'default', created_at: clock.now() }).execute();
+      const token = given ?? generateApiToken();
+      await trx
+        .insertInto('api_tokens')
+        .values({
+          id: randomUUID(),
+          account_id: id,
+          name: 'bootstrap',
+          token_hash: hashToken(token),
+          token_prefix: tokenPrefix(token),
+          scopes: [...SCOPES],
+          created_at: clock.now(),
+          revoked_at: null,
+        })
+        .execute();
+      return given ? { created: true } : { created: true, token };
+    });
+  }
+
   return {
-    /** First start: creates account `default` with an all-scope token. Returns the token if generated. */
-    async bootstrap(given?: string): Promise<{ created: boolean; token?: string }> {
-      return db.transaction().execute(async (trx) => {
-        await sql`select pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`.execute(trx);
-        const any = await trx.selectFrom('accounts').select('id').limit(1).executeTakeFirst();
-        if (any) return { created: false };
-        const id = randomUUID();
-        await trx.insertInto('accounts').values({ id, name: 'default', created_at: clock.now() }).execute();
-        const token = given ?? generateApiToken();
-        await trx
-          .insertInto('api_tokens')
-          .values({
-            id: randomUUID(),
-            account_id: id,
-            name: 'bootstrap',
-            token_hash: hashToken(token),
-            token_prefix: tokenPrefix(token),
-            scopes: [...SCOPES],
-            created_at: clock.now(),
-            revoked_at: null,
-          })
-          .execute();
-        return given ? { created: true } : { created: true, token };
-      });
+    bootstrap,
+
+    /**
+     * Offline recovery (`credvault tokens bootstrap`): a new all-scope token in the given account,
+     * or the oldest one (the account the first start created; created now if there is none).
+     */
+    async mintAdminToken(accountId?: string): Promise<IssuedToken & { accountId: string }> {
+      let id = accountId;
+      if (id === undefined) {
+        await bootstrap(undefined);
+        const oldest = await db.selectFrom('accounts').select('id').orderBy('created_at', 'asc').orderBy('id', 'asc').limit(1).executeTakeFirst();
+        if (!oldest) throw new NotFoundError('account');
+        id = oldest.id;
+      } else if (!isUuid(id) || !(await db.selectFrom('accounts').select('id').where('id', '=', id).executeTakeFirst())) {
+        throw new NotFoundError('account');
+      }
+      return { ...(await insertToken(id, 'recovery', [...SCOPES], generateApiToken())), accountId: id };
     },
 
     async authenticate(header: string | undefined): Promise<AuthContext> {
