@@ -119,6 +119,7 @@ export function createCredentialService(deps: CredentialServiceDeps) {
         );
       }
 
+      checkIdentityLength(identity, props);
       const placeOf = (field: string) => credentialSecretPlace(accountId, spec.provider, identity, field);
       if (masked.length > 0) {
         // The mask means "keep the stored value" (api.md §3.8): fetch it from the same provider account.
@@ -149,6 +150,7 @@ export function createCredentialService(deps: CredentialServiceDeps) {
           if (k in spec.schema.shape && !(spec.secretFields as readonly string[]).includes(k)) props = { ...props, [k]: v };
         }
         identity = spec.identity(props as never, ctx).value;
+        checkIdentityLength(identity, props);
       }
 
       const plain: Record<string, unknown> = {};
@@ -258,3 +260,17 @@ export function createCredentialService(deps: CredentialServiceDeps) {
 }
 
 export type CredentialService = ReturnType<typeof createCredentialService>;
+
+/** Longest provider-account identity stored (it is a unique index key: longer ones failed as 500). */
+export const MAX_IDENTITY_LENGTH = 1024;
+
+/** 422 on the field that made the identity too long (the longest property it contains). */
+function checkIdentityLength(identity: string, props: Record<string, unknown>): void {
+  if (identity.length <= MAX_IDENTITY_LENGTH) return;
+  const culprit = Object.entries(props)
+    .filter((e): e is [string, string] => typeof e[1] === 'string' && e[1].length > 0 && identity.includes(e[1]))
+    .sort((a, b) => b[1].length - a[1].length)[0]?.[0];
+  throw new ValidationError({
+    [culprit === undefined ? 'properties' : `properties.${culprit}`]: [`is too long to identify a provider account: at most ${MAX_IDENTITY_LENGTH} characters`],
+  });
+}

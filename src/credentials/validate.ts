@@ -48,6 +48,10 @@ export function parseProperties(
   const schema = masked.length > 0 ? spec.schema.partial(mask as Record<string, never>) : spec.schema;
   const parsed = schema.safeParse(rest, { reportInput: false });
   if (!parsed.success) {
+    // The kind's accepted fields are stated once, not with each unknown field.
+    if (parsed.error.issues.some((i) => i.code === 'unrecognized_keys' && i.path.length === 0)) {
+      addReason(errors, 'properties', `has fields ${spec.kind} does not know; its fields are ${Object.keys(spec.schema.shape).join(', ')}`);
+    }
     zodIssuesTo(errors, 'properties', parsed.error.issues);
     return undefined;
   }

@@ -18,6 +18,7 @@ import { RateLimitedError, ValidationError } from '../lib/errors.js';
 import { createFastSerializerCompiler } from '../lib/json-serializer.js';
 import { lazyChildLoggerFactory } from '../lib/lazy-logger.js';
 import { findUnstorable, hasUnstorable } from './unstorable.js';
+import { jsonShapeViolation } from './json-limits.js';
 import { handleError } from './errors.js';
 import { createRateLimiter } from './rate-limit.js';
 import { registerRoutes, type Services } from './routes/index.js';
@@ -69,6 +70,19 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setSerializerCompiler(createFastSerializerCompiler());
   // Only JSON is accepted: without this, text/plain bodies would reach validation as strings.
   app.removeContentTypeParser('text/plain');
+  // JSON within depth and width limits (json-limits.ts), then Fastify's own parser (which
+  // refuses __proto__ and constructor poisoning).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    const violation = jsonShapeViolation(text);
+    if (violation !== undefined) {
+      done(new ValidationError({ '(body)': [violation] }, `The request body ${violation}; send a flatter or smaller JSON document.`), undefined);
+      return;
+    }
+    parseJson(req, text, done);
+  });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ summary: `No route ${req.method} ${req.url.split('?')[0] ?? ''}; see /docs.` });

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { AppError, type ValidationErrors, addReason } from '../lib/errors.js';
+import { AppError, type ValidationErrors, addReason, capValidationErrors, checkFieldsSummary } from '../lib/errors.js';
 
 export interface ErrorBody {
   summary: string;
@@ -34,12 +34,15 @@ export function issuesToValidationErrors(issues: ZodLikeIssue[], context: string
 }
 
 /** Maps Fastify's own errors (parsing, limits) to our statuses and summaries. */
-function frameworkError(err: FastifyError): { status: number; summary: string } | undefined {
+/** A byte limit in MiB for a summary (1, 16, 0.5). */
+const mib = (bytes: number): string => String(Math.round((bytes / (1024 * 1024)) * 100) / 100);
+
+function frameworkError(err: FastifyError, req: FastifyRequest): { status: number; summary: string } | undefined {
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return { status: 415, summary: 'Send the request body as JSON with "Content-Type: application/json".' };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { status: 413, summary: 'The request body is larger than the 1 MiB limit.' };
+      return { status: 413, summary: `The request body is larger than the ${mib(req.routeOptions.bodyLimit)} MiB limit of this route.` };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return { status: 400, summary: 'The request body is not valid JSON.' };
@@ -66,12 +69,8 @@ export function handleError(err: FastifyError, req: FastifyRequest, reply: Fasti
 
 function answerError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
   if (hasZodFastifySchemaValidationErrors(err)) {
-    const errors = issuesToValidationErrors(err.validation as unknown as ZodLikeIssue[], err.validationContext);
-    const fields = Object.keys(errors);
-    void reply.code(422).send({
-      summary: `The request is invalid: check ${fields.join(', ')}.`,
-      validation_errors: errors,
-    } satisfies ErrorBody);
+    const errors = capValidationErrors(issuesToValidationErrors(err.validation as unknown as ZodLikeIssue[], err.validationContext));
+    void reply.code(422).send({ summary: checkFieldsSummary(errors), validation_errors: errors } satisfies ErrorBody);
     return;
   }
   if (err instanceof AppError) {
@@ -84,7 +83,7 @@ function answerError(err: FastifyError, req: FastifyRequest, reply: FastifyReply
     void reply.code(err.status).headers(err.headers).send(body);
     return;
   }
-  const mapped = frameworkError(err);
+  const mapped = frameworkError(err, req);
   if (mapped) {
     void reply.code(mapped.status).send({ summary: mapped.summary } satisfies ErrorBody);
     return;

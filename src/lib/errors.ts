@@ -13,16 +13,44 @@ export class AppError extends Error {
 
 export type ValidationErrors = Record<string, string[]>;
 
+/**
+ * Caps on what one error body lists, so an invalid request can never amplify into a huge
+ * answer (a bulk of unknown keys answered 67 MB): fields per body, reasons per field, and the
+ * length of each reason. What is left out is counted under `(more)`: "and N more".
+ */
+export const MAX_FIELDS_PER_ERROR = 20;
+const MAX_REASONS_PER_FIELD = 5;
+const MAX_REASON_LENGTH = 500;
+export const MORE_FIELDS_KEY = '(more)';
+
+/** The capped form of `errors`; the one place validation_errors are bounded (see MAX_FIELDS_PER_ERROR). */
+export function capValidationErrors(errors: ValidationErrors): ValidationErrors {
+  const entries = Object.entries(errors);
+  const fits = entries.length <= MAX_FIELDS_PER_ERROR;
+  const kept = fits ? entries : entries.slice(0, MAX_FIELDS_PER_ERROR - 1);
+  const out: ValidationErrors = {};
+  for (const [path, reasons] of kept) {
+    const shown = reasons.slice(0, MAX_REASONS_PER_FIELD).map((r) => (r.length > MAX_REASON_LENGTH ? `${r.slice(0, MAX_REASON_LENGTH)}...` : r));
+    if (reasons.length > shown.length) shown.push(`and ${reasons.length - shown.length} more`);
+    addReasons(out, path, shown);
+  }
+  if (!fits) addReasons(out, MORE_FIELDS_KEY, [`and ${entries.length - kept.length} more fields with issues`]);
+  return out;
+}
+
+/** "check the fields a, b and 12 more": the summary names at most the fields the body lists. */
+export function checkFieldsSummary(errors: ValidationErrors): string {
+  const fields = Object.keys(errors).filter((f) => f !== MORE_FIELDS_KEY);
+  const more = errors[MORE_FIELDS_KEY] !== undefined ? ' and more (see validation_errors)' : '';
+  return `The request is invalid: check ${fields.length === 1 && !more ? 'the field' : 'the fields'} ${fields.join(', ')}${more}.`;
+}
+
 export class ValidationError extends AppError {
   readonly validationErrors: ValidationErrors;
   constructor(validationErrors: ValidationErrors, summary?: string) {
-    const fields = Object.keys(validationErrors);
-    super(
-      422,
-      summary ??
-        `The request is invalid: check ${fields.length === 1 ? 'the field' : 'the fields'} ${fields.join(', ')}.`,
-    );
-    this.validationErrors = validationErrors;
+    const capped = capValidationErrors(validationErrors);
+    super(422, summary ?? checkFieldsSummary(capped));
+    this.validationErrors = capped;
   }
 }
 
@@ -63,9 +91,13 @@ export class RateLimitedError extends AppError {
  * `valueOf` or `__proto__` must never resolve to an inherited member.
  */
 export function addReason(errors: ValidationErrors, path: string, reason: string): void {
+  addReasons(errors, path, [reason]);
+}
+
+function addReasons(errors: ValidationErrors, path: string, reasons: string[]): void {
   const existing = Object.hasOwn(errors, path) ? errors[path] : undefined;
   Object.defineProperty(errors, path, {
-    value: [...(existing ?? []), reason],
+    value: [...(existing ?? []), ...reasons],
     enumerable: true,
     writable: true,
     configurable: true,

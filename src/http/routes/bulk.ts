@@ -8,6 +8,7 @@ import { CredentialSchema, ImportCredentialBody, type ImportCredentialInput } fr
 import type { CredentialService } from '../../credentials/service.js';
 import { MetadataSchema } from '../../oauth-apps/schemas.js';
 import { compileJsonSerializer } from '../../lib/json-serializer.js';
+import { capValidationErrors, checkFieldsSummary } from '../../lib/errors.js';
 import { issuesToValidationErrors } from '../errors.js';
 import { ErrorBodySchema, commonErrors } from './common.js';
 
@@ -102,7 +103,26 @@ function itemSchemaError(issues: z.core.$ZodIssue[]) {
     issues.map((i) => ({ instancePath: `/${i.path.join('/')}`, keyword: i.code, message: i.message, params: 'keys' in i ? { keys: i.keys } : {} })),
     'body',
   );
-  return { summary: `The request is invalid: check ${Object.keys(validation_errors).join(', ')}.`, validation_errors };
+  const capped = capValidationErrors(validation_errors);
+  return { summary: checkFieldsSummary(capped), validation_errors: capped };
+}
+
+/** Field issues one bulk answer lists in all; past it, failed items answer their summary only. */
+export const BULK_MAX_LISTED_ISSUES = 1000;
+
+/** Bounds the whole answer: each item's issues are capped already; this caps their sum. */
+function capAnswerIssues(results: BulkItemResult[]): void {
+  let listed = 0;
+  for (const r of results) {
+    if (r.status !== 422 || r.error.validation_errors === undefined) continue;
+    const n = Object.keys(r.error.validation_errors).length;
+    if (listed + n <= BULK_MAX_LISTED_ISSUES) {
+      listed += n;
+      continue;
+    }
+    listed = BULK_MAX_LISTED_ISSUES;
+    r.error = { summary: `The item is invalid; its field issues are left out because this answer already lists ${BULK_MAX_LISTED_ISSUES.toLocaleString('en-US')}. Import it on its own to see them.` };
+  }
 }
 
 export function bulkRoutes(app: FastifyInstance, credentials: CredentialService, audit: AuditService): void {
@@ -140,6 +160,7 @@ export function bulkRoutes(app: FastifyInstance, credentials: CredentialService,
         results.push({ ...res, index });
       }
       results.sort((a, b) => a.index - b.index);
+      capAnswerIssues(results);
       if (minimal) void reply.header('preference-applied', 'return=minimal');
       return reply
         .header('content-type', 'application/json; charset=utf-8')
