@@ -25,6 +25,8 @@ const EnvSchema = z.object({
     )
     .optional(),
   CREDVAULT_RATE_LIMIT: z.coerce.number().min(0).default(100),
+  CREDVAULT_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(0).default(60),
+  CREDVAULT_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   CREDVAULT_IMPORT_IDENTIFY: boolish.default(true),
   CREDVAULT_IMPORT_IDENTIFY_TIMEOUT_MS: z.coerce.number().int().min(0).default(3000),
   CREDVAULT_CHECK_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(6 * 3600),
@@ -45,6 +47,10 @@ export interface Config {
   masterKeys: string | undefined;
   bootstrapToken: string | undefined;
   rateLimitPerSecond: number;
+  /** Failed authentications (401) allowed per client address per minute; then 429 (0 disables). */
+  authFailureLimit: number;
+  /** Time a client has to send a whole request (headers and body); slower connections are closed. */
+  requestTimeoutMs: number;
   importIdentify: boolean;
   importIdentifyTimeoutMs: number;
   checkIntervalSeconds: number;
@@ -100,6 +106,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     masterKeys: e.CREDVAULT_MASTER_KEYS,
     bootstrapToken: e.CREDVAULT_BOOTSTRAP_TOKEN,
     rateLimitPerSecond: e.CREDVAULT_RATE_LIMIT,
+    authFailureLimit: e.CREDVAULT_AUTH_FAILURE_LIMIT,
+    requestTimeoutMs: e.CREDVAULT_REQUEST_TIMEOUT_MS,
     importIdentify: e.CREDVAULT_IMPORT_IDENTIFY,
     importIdentifyTimeoutMs: e.CREDVAULT_IMPORT_IDENTIFY_TIMEOUT_MS,
     checkIntervalSeconds: e.CREDVAULT_CHECK_INTERVAL_SECONDS,

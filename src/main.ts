@@ -134,6 +134,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       requestHashKey: keys.fingerprint('credvault idempotency request hash v1'),
       ping: () => pingStore(db),
       rateLimitPerSecond: config.rateLimitPerSecond,
+      authFailureLimit: config.authFailureLimit,
+      requestTimeoutMs: config.requestTimeoutMs,
       logger: log,
     });
     return {

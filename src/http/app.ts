@@ -14,13 +14,13 @@ import type { Scope } from '../accounts/tokens.js';
 import { requireScope } from '../accounts/service.js';
 import type { IdempotencyService } from '../idempotency/service.js';
 import { requestHash } from '../idempotency/service.js';
-import { RateLimitedError, ValidationError } from '../lib/errors.js';
+import { AppError, RateLimitedError, UnauthorizedError, ValidationError } from '../lib/errors.js';
 import { createFastSerializerCompiler } from '../lib/json-serializer.js';
 import { lazyChildLoggerFactory } from '../lib/lazy-logger.js';
 import { findUnstorable, hasUnstorable } from './unstorable.js';
 import { jsonShapeViolation } from './json-limits.js';
 import { handleError } from './errors.js';
-import { createRateLimiter } from './rate-limit.js';
+import { createFailureLimiter, createRateLimiter } from './rate-limit.js';
 import { registerRoutes, type Services } from './routes/index.js';
 
 declare module 'fastify' {
@@ -46,6 +46,10 @@ export interface AppDeps extends Services {
   requestHashKey: string | Buffer;
   ping(): Promise<boolean>;
   rateLimitPerSecond: number;
+  /** Failed authentications per address per minute before 429 (0 disables). */
+  authFailureLimit?: number;
+  /** Time a client has to send a whole request; slower connections are closed (408). */
+  requestTimeoutMs?: number;
   logger: FastifyServerOptions['loggerInstance'] | boolean;
 }
 
@@ -53,7 +57,16 @@ export type App = FastifyInstance;
 
 /** Builds the HTTP app; everything it uses is passed in. */
 export async function buildApp(deps: AppDeps): Promise<App> {
+  // Slow clients (slowloris): the whole request within requestTimeoutMs, the headers within at
+  // most 10 s of it, checked every second (Node checks every 30 s by default).
+  const requestTimeout = deps.requestTimeoutMs ?? 30_000;
   const base = {
+    requestTimeout,
+    http: {
+      headersTimeout: Math.min(requestTimeout, 10_000),
+      requestTimeout,
+      connectionsCheckingInterval: Math.min(1000, requestTimeout),
+    },
     genReqId: () => randomUUID(),
     requestIdHeader: false as const,
     bodyLimit: 1024 * 1024,
@@ -89,6 +102,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
 
   const limiter = createRateLimiter(deps.rateLimitPerSecond);
+  const failures = createFailureLimiter(deps.authFailureLimit ?? 60);
   const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
 
   // The hooks are callback-style and finish synchronously when they have nothing to wait for
@@ -120,9 +134,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         done(admit(cached));
         return;
       }
+      const wait = failures.blocked(req.ip);
+      if (wait > 0) {
+        done(new AppError(429, `Too many failed authentications from this address; retry after ${wait} second(s).`, { 'retry-after': String(wait) }));
+        return;
+      }
       deps.accounts.authenticate(req.headers.authorization).then(
         (auth) => done(admit(auth)),
-        (err: unknown) => done(asError(err)),
+        (err: unknown) => {
+          if (err instanceof UnauthorizedError) failures.fail(req.ip);
+          done(asError(err));
+        },
       );
     };
 
