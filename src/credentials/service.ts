@@ -110,7 +110,7 @@ export function createCredentialService(deps: CredentialServiceDeps) {
       };
       let identity: string;
       try {
-        identity = spec.identity(props as never, ctx).value;
+        identity = identityOf(spec, props, ctx);
       } catch (err) {
         if (!(err instanceof MaskedIdentity)) throw err;
         throw new ValidationError(
@@ -149,7 +149,7 @@ export function createCredentialService(deps: CredentialServiceDeps) {
         for (const [k, v] of Object.entries(found.learned ?? {})) {
           if (k in spec.schema.shape && !(spec.secretFields as readonly string[]).includes(k)) props = { ...props, [k]: v };
         }
-        identity = spec.identity(props as never, ctx).value;
+        identity = identityOf(spec, props, ctx);
         checkIdentityLength(identity, props);
       }
 
@@ -273,4 +273,9 @@ function checkIdentityLength(identity: string, props: Record<string, unknown>): 
   throw new ValidationError({
     [culprit === undefined ? 'properties' : `properties.${culprit}`]: [`is too long to identify a provider account: at most ${MAX_IDENTITY_LENGTH} characters`],
   });
+}
+
+/** The provider-account identity, NFC-normalized: `café` composed or decomposed is one account. */
+function identityOf(spec: KindSpec, props: Record<string, unknown>, ctx: IdentityContext): string {
+  return spec.identity(props as never, ctx).value.normalize('NFC');
 }

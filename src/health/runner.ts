@@ -176,7 +176,7 @@ export function createRunner(d: RunnerDeps) {
     r.properties = properties;
     let identity: string;
     try {
-      identity = spec.identity({ ...properties, ...plain } as never, { fingerprint: d.fingerprint }).value;
+      identity = spec.identity({ ...properties, ...plain } as never, { fingerprint: d.fingerprint }).value.normalize('NFC');
     } catch {
       return undefined;
     }

@@ -134,6 +134,8 @@ export function createHealthService(d: HealthServiceDeps) {
         t = tokenOf(row);
         if (row.health_status === 'error') throw refusal(row);
       }
+      // An API key (nothing to renew) the provider refused: 409 as well, never answered as if it worked.
+      if (!t.refreshable && row.health_status === 'error') throw refusal(row);
       if (t.none !== undefined) throw new AppError(422, `Credentials of kind ${row.kind} have no access token: ${t.none}`);
       if (!t.token) {
         throw new AppError(422, `Credentials of kind ${row.kind} have no access token to answer${t.refreshable ? ': the refresh failed, see the credential health.' : '.'}`);

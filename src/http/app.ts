@@ -109,6 +109,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // (a cached token, no Idempotency-Key): no promise and no microtask hop per request.
   app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
+    if (req.url.startsWith('/docs')) {
+      void reply.header('x-content-type-options', 'nosniff');
+      // The UI's files are one flat folder: any other name (.., %2e%2e, backslashes, NUL,
+      // nested paths) is not one of them; answered 404 before the file server sees it.
+      const path = req.url.split('?')[0] ?? '';
+      if (path.startsWith('/docs/static/') && !/^\/docs\/static\/[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(path)) {
+        void reply.code(404).send({ summary: 'No such file under /docs/static.' });
+        return;
+      }
+    }
     done();
   });
 
@@ -228,7 +238,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifySwaggerUi, {
+    routePrefix: '/docs',
+    // Its own CSP (with the hashes of its inline code), but never framed (clickjacking).
+    staticCSP: true,
+    transformStaticCSP: (header) => header.replace(/frame-ancestors [^;]*/, "frame-ancestors 'none'"),
+  });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
