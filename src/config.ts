@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { readFileSync } from 'node:fs';
 import { plausibleToken } from './accounts/tokens.js';
+import { KeyFileError, assertPrivateFile } from './crypto/key-files.js';
 import { PROVIDERS, type Provider } from './providers/types.js';
 
 const boolish = z
@@ -16,6 +18,7 @@ const EnvSchema = z.object({
     .optional(),
   CREDVAULT_DATA_DIR: z.string().min(1).default('./.credvault'),
   CREDVAULT_MASTER_KEYS: z.string().min(1).optional(),
+  CREDVAULT_MASTER_KEYS_FILE: z.string().min(1).optional(),
   // The predicate authentication uses: a token that passes config can always authenticate.
   CREDVAULT_BOOTSTRAP_TOKEN: z
     .string()
@@ -80,6 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const e = parsed.data;
+  const masterKeys = masterKeysFrom(e.CREDVAULT_MASTER_KEYS, e.CREDVAULT_MASTER_KEYS_FILE);
   const providerUrls: Partial<Record<Provider, string>> = {};
   const providerHosts: Partial<Record<Provider, string[]>> = {};
   for (const p of PROVIDERS) {
@@ -103,7 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.CREDVAULT_DATA_DIR,
-    masterKeys: e.CREDVAULT_MASTER_KEYS,
+    masterKeys,
     bootstrapToken: e.CREDVAULT_BOOTSTRAP_TOKEN,
     rateLimitPerSecond: e.CREDVAULT_RATE_LIMIT,
     authFailureLimit: e.CREDVAULT_AUTH_FAILURE_LIMIT,
@@ -121,4 +125,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     providerUrls,
     providerHosts,
   };
+}
+
+/** CREDVAULT_MASTER_KEYS, or the contents of CREDVAULT_MASTER_KEYS_FILE (a file only its owner may read). */
+function masterKeysFrom(value: string | undefined, file: string | undefined): string | undefined {
+  if (file === undefined) return value;
+  if (value !== undefined) throw new ConfigError('Set CREDVAULT_MASTER_KEYS or CREDVAULT_MASTER_KEYS_FILE, not both.');
+  try {
+    assertPrivateFile(file, 'CREDVAULT_MASTER_KEYS_FILE');
+    const text = readFileSync(file, 'utf8').trim();
+    if (text === '') throw new ConfigError(`CREDVAULT_MASTER_KEYS_FILE ${file} is empty.`);
+    return text;
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    if (err instanceof KeyFileError) throw new ConfigError(err.message);
+    throw new ConfigError(`CREDVAULT_MASTER_KEYS_FILE ${file} cannot be read: ${err instanceof Error && 'code' in err ? String(err.code) : 'error'}.`);
+  }
 }

@@ -4,6 +4,7 @@ import { createAccountService } from './accounts/service.js';
 import { createAuditService } from './audit/service.js';
 import type { Config } from './config.js';
 import { openServerKeys, resolveMasterKeys } from './crypto/boot.js';
+import { secureDataDir } from './crypto/key-files.js';
 import { assertPrimaryNotRetired } from './crypto/rotation.js';
 import { createCredentialRepository } from './credentials/repository.js';
 import { createCredentialService } from './credentials/service.js';
@@ -54,6 +55,8 @@ export interface RuntimeOptions {
 export async function createRuntime(config: Config, opts: RuntimeOptions = {}): Promise<Runtime> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? pino(loggerOptions(config.logLevel));
+  // Embedded mode: the data directory holds the database and the key file; private at every start.
+  if (!config.databaseUrl && !config.dataDir.startsWith('memory://')) secureDataDir(config.dataDir);
   const keySource = resolveMasterKeys(config);
   if (keySource.generatedFile) {
     log.warn(
