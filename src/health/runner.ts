@@ -139,8 +139,9 @@ export function createRunner(d: RunnerDeps) {
     } else {
       r.cachedToken = d.secrets.sealCached(row, row.identity, res.accessToken);
     }
-    // A reply without refresh_token keeps the old one.
-    if (res.refreshToken) secrets.refresh_token = d.secrets.seal(row, row.identity, 'refresh_token', res.refreshToken);
+    // A reply without refresh_token keeps the old one; a kind without that field (Marketo) never
+    // stores one, whatever the reply holds (its export would not re-import).
+    if (res.refreshToken && 'refresh_token' in spec.schema.shape) secrets.refresh_token = d.secrets.seal(row, row.identity, 'refresh_token', res.refreshToken);
     for (const [k, v] of Object.entries(res.learned ?? {})) if (k in spec.schema.shape && !spec.secretFields.includes(k as never)) properties[k] = v;
     r.secrets = secrets;
     r.properties = properties;
