@@ -46,8 +46,15 @@ export async function exportCredentials(opts: ExportOptions): Promise<number> {
           params: { query: { include_secrets: opts.includeSecrets ? 'true' : 'false', limit: opts.pageSize, ...(cursor ? { cursor } : {}) } },
         }),
       );
-      for (const item of page.data) await write(stream, `${JSON.stringify(item)}\n`);
-      count += page.data.length;
+      for (const item of page.data) {
+        if (item.error) {
+          // Not an import body: said on standard error, left out of the file.
+          process.stderr.write(`credential ${item.error.credential_id} skipped: ${item.error.summary}\n`);
+          continue;
+        }
+        await write(stream, `${JSON.stringify(item)}\n`);
+        count++;
+      }
       opts.onPage?.(count);
       cursor = page.next_cursor ?? undefined;
     } while (cursor);

@@ -2454,6 +2454,11 @@ export interface paths {
                     content: {
                         "application/json": {
                             data: {
+                                /** @description Present when this credential's secrets cannot be decrypted: the item is not an import body then (its secrets are left out), and the rest of the page is unaffected. */
+                                error?: {
+                                    credential_id: string;
+                                    summary: string;
+                                };
                                 /** @description Free-form JSON object. */
                                 metadata: {
                                     [key: string]: unknown;
