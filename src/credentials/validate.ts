@@ -12,12 +12,17 @@ export interface ParsedProperties {
 }
 
 /** Turns zod issues into `validation_errors` entries under `prefix`. */
-export function zodIssuesTo(errors: ValidationErrors, prefix: string, issues: z.core.$ZodIssue[]): void {
+export function zodIssuesTo(errors: ValidationErrors, prefix: string, issues: z.core.$ZodIssue[], firstUnknown?: string): void {
   const add = (path: string, reason: string) => addReason(errors, path, reason);
+  // The kind's accepted fields are stated once (on the first unknown field), not with each one.
+  let unknownReason = firstUnknown ?? 'is not a field of this kind';
   for (const issue of issues) {
     const base = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
     if (issue.code === 'unrecognized_keys') {
-      for (const k of issue.keys) add(`${base}.${k}`, 'is not a field of this kind');
+      for (const k of issue.keys) {
+        add(`${base}.${k}`, unknownReason);
+        unknownReason = 'is not a field of this kind';
+      }
     } else if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
       add(base, 'is required');
     } else {
@@ -48,11 +53,7 @@ export function parseProperties(
   const schema = masked.length > 0 ? spec.schema.partial(mask as Record<string, never>) : spec.schema;
   const parsed = schema.safeParse(rest, { reportInput: false });
   if (!parsed.success) {
-    // The kind's accepted fields are stated once, not with each unknown field.
-    if (parsed.error.issues.some((i) => i.code === 'unrecognized_keys' && i.path.length === 0)) {
-      addReason(errors, 'properties', `has fields ${spec.kind} does not know; its fields are ${Object.keys(spec.schema.shape).join(', ')}`);
-    }
-    zodIssuesTo(errors, 'properties', parsed.error.issues);
+    zodIssuesTo(errors, 'properties', parsed.error.issues, `is not a field of ${spec.kind}; its fields are ${Object.keys(spec.schema.shape).join(', ')}`);
     return undefined;
   }
   return { spec, props: parsed.data as Record<string, unknown>, masked };
