@@ -1,13 +1,13 @@
 /**
- * Where secret envelopes live, for key rotation (security.md C4): one descriptor per table, and
+ * Where secret envelopes live, for key rotation (docs/security.md C4): one descriptor per table, and
  * the SQL that pages through rows holding an envelope not under the primary key and writes them
  * back behind an optimistic guard (the secret columns must still hold what was read).
  */
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../store/db.js';
-import type { SecretPlace } from './envelope.js';
+import { type SecretPlace, type SecretTable, credentialSecretPlace, idempotencyResponsePlace, oauthAppSecretPlace, serverSecretPlace } from './places.js';
 
-export type SecretTable = 'server_secrets' | 'oauth_apps' | 'credentials' | 'idempotency_keys';
+export type { SecretTable } from './places.js';
 
 /** A secret column: one envelope (text, maybe null) or a jsonb map of name -> envelope. */
 interface SecretColumn {
@@ -53,7 +53,7 @@ export const TABLES: readonly TableDesc[] = [
     key: [{ col: 'name', type: 'text' }],
     extra: [],
     cols: [{ name: 'envelope', map: false }],
-    place: (r) => ({ table: 'server_secrets', accountId: '-', rowId: text(r, 'name'), field: 'envelope' }),
+    place: (r) => serverSecretPlace(text(r, 'name')),
   },
   {
     name: 'oauth_apps',
@@ -63,25 +63,14 @@ export const TABLES: readonly TableDesc[] = [
       { name: 'client_secret', map: false },
       { name: 'settings_secrets', map: true },
     ],
-    place: (r, col, k) => ({
-      table: 'oauth_apps',
-      accountId: text(r, 'account_id'),
-      rowId: text(r, 'id'),
-      field: col === 'client_secret' ? 'client_secret' : `settings.${k ?? ''}`,
-    }),
+    place: (r, col, k) => oauthAppSecretPlace(text(r, 'account_id'), text(r, 'id'), col === 'client_secret' ? 'client_secret' : `settings.${k ?? ''}`),
   },
   {
     name: 'credentials',
     key: [{ col: 'id', type: 'uuid' }],
     extra: ['account_id', 'provider', 'identity'],
     cols: [{ name: 'secrets', map: true }],
-    // Same place as credentialSecretPlace() in src/crypto/secret-box.ts.
-    place: (r, _col, k) => ({
-      table: 'credentials',
-      accountId: text(r, 'account_id'),
-      rowId: `${text(r, 'provider')}:${text(r, 'identity')}`,
-      field: k ?? '',
-    }),
+    place: (r, _col, k) => credentialSecretPlace(text(r, 'account_id'), text(r, 'provider'), text(r, 'identity'), k ?? ''),
   },
   {
     name: 'idempotency_keys',
@@ -91,7 +80,7 @@ export const TABLES: readonly TableDesc[] = [
     ],
     extra: [],
     cols: [{ name: 'response_body', map: false }],
-    place: (r) => ({ table: 'idempotency_keys', accountId: text(r, 'account_id'), rowId: text(r, 'key'), field: 'response_body' }),
+    place: (r) => idempotencyResponsePlace(text(r, 'account_id'), text(r, 'key')),
   },
 ];
 
@@ -147,9 +136,14 @@ function castValue(v: ColValue, map: boolean): RawBuilder<unknown> {
 }
 
 /**
- * One UPDATE for the whole batch: each row is written only if every secret column still holds
+ * One statement for the whole batch: each row is written only if every secret column still holds
  * exactly what was read (jsonb compares by value). Nothing else changes: not `version`, not
  * `updated_at`, so ETags stay valid. Returns the keys (joined) of the rows written.
+ *
+ * Rows are locked first, in key order, skipping rows another transaction holds (issue 13 R5): the
+ * rewrap then never waits for a lock while holding others, so it cannot be part of a deadlock
+ * with a bulk import locking the same rows in its own order. Skipped rows come back unwritten,
+ * and the caller retries them like rows that changed.
  */
 export async function writeBatch(db: Db, t: TableDesc, rows: readonly RowWrite[]): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
@@ -166,10 +160,17 @@ export async function writeBatch(db: Db, t: TableDesc, rows: readonly RowWrite[]
   const set = sql.join(t.cols.map((c, i) => sql`${id(c.name)} = v.${id(`n${i}`)}`));
   const match = [
     ...t.key.map((k, i) => sql`t.${id(k.col)} = v.${id(`k${i}`)}`),
+    ...t.key.map((k) => sql`t.${id(k.col)} = l.${id(k.col)}`),
     ...t.cols.map((c, i) => sql`t.${id(c.name)} is not distinct from v.${id(`o${i}`)}`),
   ];
-  const res = await sql<RowData>`update ${id(t.name)} as t set ${set}
-    from (values ${values}) as v(${sql.join(names.map(id))})
+  const keyList = sql.join(rows.map((r) => keyValues(t, r.key)));
+  const order = sql.join(t.key.map((k) => id(k.col)));
+  const res = await sql<RowData>`with l as (
+      select ${order} from ${id(t.name)} where ${keyTuple(t)} in (${keyList})
+      order by ${order} for update skip locked
+    )
+    update ${id(t.name)} as t set ${set}
+    from (values ${values}) as v(${sql.join(names.map(id))}), l
     where ${sql.join(match, sql` and `)}
     returning ${sql.join(t.key.map((k) => sql`t.${id(k.col)}`))}`.execute(db);
   return new Set(res.rows.map((row) => rowKey(t, row).join('\u0000')));

@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, {
+  type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
   type FastifyServerOptions,
   type onRequestHookHandler,
   type onSendHookHandler,
@@ -22,6 +25,7 @@ import { findUnstorable, hasUnstorable } from './unstorable.js';
 import { jsonShapeViolation } from './json-limits.js';
 import { handleError } from './errors.js';
 import { createFailureLimiter, createRateLimiter } from './rate-limit.js';
+import type { ShutdownGate } from './shutdown.js';
 import { registerRoutes, type Services } from './routes/index.js';
 
 declare module 'fastify' {
@@ -37,6 +41,8 @@ declare module 'fastify' {
      * replayed under an Idempotency-Key (a repeat answers 409), and sent with Cache-Control: no-store.
      */
     secretAnswer?: boolean;
+    /** The body is the caller's, streamed elsewhere (the proxy): no Idempotency-Key claim. */
+    rawBody?: boolean;
   }
 }
 
@@ -52,6 +58,8 @@ export interface AppDeps extends Services {
   /** Time a client has to send a whole request; slower connections are closed (408). */
   requestTimeoutMs?: number;
   logger: FastifyServerOptions['loggerInstance'] | boolean;
+  /** Shutdown state: 503s in the error shape while closing (see http/shutdown.ts). */
+  gate?: ShutdownGate;
 }
 
 export type App = FastifyInstance;
@@ -72,6 +80,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     requestIdHeader: false as const,
     bodyLimit: 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
+    // While closing, the gate answers 503 in our error shape instead of Fastify's default body.
+    return503OnClosing: false,
+    // A path the router cannot decode (%zz): the house error shape, never the URL echoed back;
+    // under the proxy it is an invalid path like any other (proxy spec, X-Credvault-Proxy-Error).
+    frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+      if (err.code !== 'FST_ERR_BAD_URL') return handleError(err, req, reply);
+      if (req.url.startsWith('/v1/proxy/credential/')) void reply.header('x-credvault-proxy-error', 'invalid_path');
+      void reply.code(400).send({ summary: req.url.startsWith('/v1/proxy/credential/') ? 'Invalid proxy path: the path has an invalid percent-encoding.' : 'The request path has an invalid percent-encoding.' });
+    },
   };
   const app = (
     typeof deps.logger === 'object' && deps.logger !== null
@@ -122,6 +139,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     }
     done();
   });
+  if (deps.gate) {
+    app.addHook('onRequest', deps.gate.onRequest);
+    app.addHook('onResponse', deps.gate.onResponse);
+  }
 
   /** Token, scope and rate limit, for the routes that declare a scope (added by onRoute below). */
   const authenticateFor =
@@ -168,7 +189,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     done(found === undefined ? undefined : new ValidationError({ [found.path]: [found.reason] }));
   });
 
-  // Idempotency-Key on any authenticated POST: claim, replay, or reject (api.md §3.6).
+  // Idempotency-Key on any authenticated POST: claim, replay, or reject (docs/api.md §3.6).
   const claimIdempotencyKey: preHandlerHookHandler = (req, reply, done) => {
     const key = req.headers['idempotency-key'];
     const auth = req.auth;
@@ -220,7 +241,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     if (!scope) return;
     route.onRequest = [authenticateFor(scope), ...hookList(route.onRequest)];
     const methods: readonly string[] = Array.isArray(route.method) ? route.method : [route.method];
-    if (methods.includes('POST')) {
+    if (methods.includes('POST') && route.config?.rawBody !== true) {
       route.preHandler = [claimIdempotencyKey, ...hookList(route.preHandler)];
       route.onSend = [recordIdempotentAnswer, ...hookList(route.onSend)];
     }

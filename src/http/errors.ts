@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { AppError, type ValidationErrors, addReason, capValidationErrors, checkFieldsSummary } from '../lib/errors.js';
+import { AppError, type ValidationErrors, bodyIssueOptions, invalidRequestSummary, toValidationErrors } from '../lib/errors.js';
+import { isStorageUnavailable } from '../store/availability.js';
 
 export interface ErrorBody {
   summary: string;
@@ -15,27 +16,20 @@ interface ZodLikeIssue {
   params: { keys?: unknown };
 }
 
-const CONTEXT_PREFIX: Record<string, string> = { body: '', querystring: '', params: '', headers: 'headers.' };
-
-/** Turns schema issues into Sequin's `validation_errors`, keyed by dotted path. */
-export function issuesToValidationErrors(issues: ZodLikeIssue[], context: string | undefined): ValidationErrors {
-  const out: ValidationErrors = {};
-  const prefix = CONTEXT_PREFIX[context ?? 'body'] ?? '';
-  const add = (path: string, reason: string) => addReason(out, prefix + (path || '(body)'), reason);
-  for (const issue of issues) {
-    const path = issue.instancePath.split('/').filter(Boolean).join('.');
-    if (issue.keyword === 'unrecognized_keys' && Array.isArray(issue.params.keys)) {
-      for (const k of issue.params.keys) add(path ? `${path}.${String(k)}` : String(k), 'is not a known field');
-    } else {
-      add(path, issue.message);
-    }
-  }
-  return out;
+/** Fastify's wrapped zod issues, back in zod's own shape. */
+function unwrapIssues(issues: ZodLikeIssue[]) {
+  return issues.map((i) => ({
+    path: i.instancePath.split('/').filter(Boolean),
+    code: i.keyword,
+    message: i.message,
+    ...(Array.isArray(i.params.keys) ? { keys: i.params.keys.map(String) } : {}),
+  }));
 }
 
-/** Maps Fastify's own errors (parsing, limits) to our statuses and summaries. */
 /** A byte limit in MiB for a summary (1, 16, 0.5). */
 const mib = (bytes: number): string => String(Math.round((bytes / (1024 * 1024)) * 100) / 100);
+
+/** Maps Fastify's own errors (parsing, limits) to our statuses and summaries. */
 
 function frameworkError(err: FastifyError, req: FastifyRequest): { status: number; summary: string } | undefined {
   switch (err.code) {
@@ -69,8 +63,11 @@ export function handleError(err: FastifyError, req: FastifyRequest, reply: Fasti
 
 function answerError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
   if (hasZodFastifySchemaValidationErrors(err)) {
-    const errors = capValidationErrors(issuesToValidationErrors(err.validation as unknown as ZodLikeIssue[], err.validationContext));
-    void reply.code(422).send({ summary: checkFieldsSummary(errors), validation_errors: errors } satisfies ErrorBody);
+    const errors = toValidationErrors(unwrapIssues(err.validation as unknown as ZodLikeIssue[]), bodyIssueOptions(err.validationContext));
+    void reply.code(422).send({
+      summary: invalidRequestSummary(errors),
+      validation_errors: errors,
+    } satisfies ErrorBody);
     return;
   }
   if (err instanceof AppError) {
@@ -81,6 +78,15 @@ function answerError(err: FastifyError, req: FastifyRequest, reply: FastifyReply
       body.request_id = String(req.id);
     }
     void reply.code(err.status).headers(err.headers).send(body);
+    return;
+  }
+  if (isStorageUnavailable(err)) {
+    // PostgreSQL restarting, partitioned or too slow: a retry soon will most likely succeed.
+    req.log.warn({ err: { type: err.name, code: err.code } }, 'storage unavailable');
+    void reply
+      .code(503)
+      .header('retry-after', '1')
+      .send({ summary: `The database is unavailable right now; retry shortly. Request id ${String(req.id)}.`, request_id: String(req.id) } satisfies ErrorBody);
     return;
   }
   const mapped = frameworkError(err, req);

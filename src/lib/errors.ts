@@ -29,9 +29,12 @@ export function capValidationErrors(errors: ValidationErrors): ValidationErrors 
   const fits = entries.length <= MAX_FIELDS_PER_ERROR;
   const kept = fits ? entries : entries.slice(0, MAX_FIELDS_PER_ERROR - 1);
   const out: ValidationErrors = {};
+  // Capping a capped value changes nothing (a field keeps at most MAX_REASONS_PER_FIELD reasons,
+  // "and N more" included; a cut reason is MAX_REASON_LENGTH long, "..." included).
   for (const [path, reasons] of kept) {
-    const shown = reasons.slice(0, MAX_REASONS_PER_FIELD).map((r) => (r.length > MAX_REASON_LENGTH ? `${r.slice(0, MAX_REASON_LENGTH)}...` : r));
-    if (reasons.length > shown.length) shown.push(`and ${reasons.length - shown.length} more`);
+    const fitsReasons = reasons.length <= MAX_REASONS_PER_FIELD;
+    const shown = (fitsReasons ? reasons : reasons.slice(0, MAX_REASONS_PER_FIELD - 1)).map((r) => (r.length > MAX_REASON_LENGTH ? `${r.slice(0, MAX_REASON_LENGTH - 3)}...` : r));
+    if (!fitsReasons) shown.push(`and ${reasons.length - shown.length} more`);
     addReasons(out, path, shown);
   }
   if (!fits) addReasons(out, MORE_FIELDS_KEY, [`and ${entries.length - kept.length} more fields with issues`]);
@@ -102,4 +105,67 @@ function addReasons(errors: ValidationErrors, path: string, reasons: string[]): 
     writable: true,
     configurable: true,
   });
+}
+
+/** One schema issue as zod reports it; Fastify's wrapped issues are turned back into this shape. */
+export interface SchemaIssue {
+  path: readonly PropertyKey[];
+  code: string;
+  message: string;
+  /** For `unrecognized_keys`: the keys the schema does not know. */
+  keys?: readonly string[];
+}
+
+export interface ValidationErrorsOptions {
+  /** Path prefix of every entry (`properties`, `headers`); none by default. */
+  prefix?: string;
+  /** The reason given for a field the schema does not know; by default the schema's own message. */
+  unknownField?: string;
+  /** The reason given for the first unknown field only (say, the fields the schema accepts, stated once). */
+  firstUnknownField?: string;
+  /** The entry name of an issue about the whole value (empty path); by default the prefix alone. */
+  wholeValue?: string;
+  /** Reports a missing required field as `is required` instead of zod's type message. */
+  sayRequired?: boolean;
+}
+
+/**
+ * The one place schema issues become Sequin's `validation_errors` (route schemas, kind
+ * properties, bulk items): one entry per dotted path, each unknown key its own entry. Limits on
+ * how many issues an answer carries belong here.
+ */
+export function toValidationErrors(issues: readonly SchemaIssue[], opts: ValidationErrorsOptions = {}, into: ValidationErrors = {}): ValidationErrors {
+  const join = (...parts: string[]) => parts.filter((p) => p !== '').join('.');
+  let firstUnknown = opts.firstUnknownField;
+  for (const issue of issues) {
+    const path = join(opts.prefix ?? '', ...issue.path.map(String));
+    if (issue.code === 'unrecognized_keys' && issue.keys !== undefined) {
+      for (const k of issue.keys) {
+        addReason(into, join(path, k), firstUnknown ?? opts.unknownField ?? issue.message);
+        firstUnknown = undefined;
+      }
+    } else if (opts.sayRequired && issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
+      addReason(into, path, 'is required');
+    } else {
+      addReason(into, path === '' || path === opts.prefix ? (opts.wholeValue ?? path) : path, issue.message);
+    }
+  }
+  // Bounded here, in place, so every answer built from schema issues is capped (capValidationErrors).
+  const capped = capValidationErrors(into);
+  for (const k of Object.keys(into)) Reflect.deleteProperty(into, k);
+  for (const [k, reasons] of Object.entries(capped)) addReasons(into, k, reasons);
+  return into;
+}
+
+/** The summary of a request refused by its schema: `The request is invalid: check a, b.` (checkFieldsSummary). */
+export function invalidRequestSummary(errors: ValidationErrors): string {
+  return checkFieldsSummary(errors);
+}
+
+const REQUEST_PART_PREFIX: Record<string, string> = { body: '', querystring: '', params: '', headers: 'headers' };
+
+/** toValidationErrors' options for a request part (`body`, `headers`...) that fails its route schema. */
+export function bodyIssueOptions(part: string | undefined): ValidationErrorsOptions {
+  const prefix = REQUEST_PART_PREFIX[part ?? 'body'] ?? '';
+  return { prefix, unknownField: 'is not a known field', wholeValue: prefix === '' ? '(body)' : `${prefix}.(body)` };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PROVIDERS, type Provider } from '../providers/types.js';
+import { PROVIDERS, type Provider } from '../providers/registry.js';
 
 export const MetadataSchema = z.record(z.string(), z.unknown()).describe('Free-form JSON object.');
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCredvaultClient } from '../../src/client/index.js';
 import { ConfigError } from '../../src/config.js';
-import { exportCredentials } from '../../src/import/export-file.js';
+import { exportCredentials } from '../../src/cli/import/export-file.js';
 import { createRuntime } from '../../src/main.js';
 import { type Harness, TEST_MASTER_KEYS, captureLogger, startHarness, testConfig } from '../support/harness.js';
 import { STORE_KINDS } from '../support/stores.js';

@@ -3,14 +3,12 @@ import { type ZodTypeProvider, validatorCompiler } from 'fastify-type-provider-z
 import { z } from 'zod';
 import { requireScope } from '../../accounts/service.js';
 import type { AuditService } from '../../audit/service.js';
-import type { BulkItemResult } from '../../credentials/bulk.js';
-import { CredentialSchema, ImportCredentialBody, type ImportCredentialInput } from '../../credentials/schemas.js';
+import type { BulkItemResult } from '../../credentials/import.js';
+import { CredentialSchema, ImportCredentialBody } from '../../credentials/schemas.js';
 import type { CredentialService } from '../../credentials/service.js';
 import { MetadataSchema } from '../../oauth-apps/schemas.js';
 import { compileJsonSerializer } from '../../lib/json-serializer.js';
-import { capValidationErrors, checkFieldsSummary } from '../../lib/errors.js';
-import { issuesToValidationErrors } from '../errors.js';
-import { ErrorBodySchema, commonErrors } from './common.js';
+import { ErrorBodySchema, commonErrors, authOf } from './common.js';
 
 const tags = ['credentials'];
 export const BULK_MAX_ITEMS = 1000;
@@ -101,34 +99,6 @@ const ExportedCredentialSchema = z
 
 const ExportAnswer = z.object({ data: z.array(ExportedCredentialSchema), next_cursor: z.string().nullable() });
 
-/** A schema failure of one item, as the error handler would answer it for a single import. */
-function itemSchemaError(issues: z.core.$ZodIssue[]) {
-  const validation_errors = issuesToValidationErrors(
-    issues.map((i) => ({ instancePath: `/${i.path.join('/')}`, keyword: i.code, message: i.message, params: 'keys' in i ? { keys: i.keys } : {} })),
-    'body',
-  );
-  const capped = capValidationErrors(validation_errors);
-  return { summary: checkFieldsSummary(capped), validation_errors: capped };
-}
-
-/** Field issues one bulk answer lists in all; past it, failed items answer their summary only. */
-export const BULK_MAX_LISTED_ISSUES = 1000;
-
-/** Bounds the whole answer: each item's issues are capped already; this caps their sum. */
-function capAnswerIssues(results: BulkItemResult[]): void {
-  let listed = 0;
-  for (const r of results) {
-    if (r.status !== 422 || r.error.validation_errors === undefined) continue;
-    const n = Object.keys(r.error.validation_errors).length;
-    if (listed + n <= BULK_MAX_LISTED_ISSUES) {
-      listed += n;
-      continue;
-    }
-    listed = BULK_MAX_LISTED_ISSUES;
-    r.error = { summary: `The item is invalid; its field issues are left out because this answer already lists ${BULK_MAX_LISTED_ISSUES.toLocaleString('en-US')}. Import it on its own to see them.` };
-  }
-}
-
 export function bulkRoutes(app: FastifyInstance, credentials: CredentialService, audit: AuditService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
@@ -148,23 +118,9 @@ export function bulkRoutes(app: FastifyInstance, credentials: CredentialService,
       response: { 200: BulkImportAnswer, ...commonErrors },
     },
     handler: async (req, reply) => {
-      const accountId = req.auth?.accountId ?? '';
+      const accountId = authOf(req).accountId;
       const minimal = prefersMinimal(req.headers.prefer);
-      const raw: unknown[] = req.body.items;
-      const valid: { index: number; input: ImportCredentialInput }[] = [];
-      const results: BulkItemResult[] = [];
-      for (const [index, item] of raw.entries()) {
-        const parsed = ImportCredentialBody.safeParse(item, { reportInput: false });
-        if (parsed.success) valid.push({ index, input: parsed.data });
-        else results.push({ index, status: 422, error: itemSchemaError(parsed.error.issues) });
-      }
-      const imported = await credentials.importMany(accountId, valid.map((v) => v.input));
-      for (const res of imported) {
-        const index = valid[res.index]?.index ?? -1;
-        results.push({ ...res, index });
-      }
-      results.sort((a, b) => a.index - b.index);
-      capAnswerIssues(results);
+      const results = await credentials.importBodies(accountId, req.body.items);
       if (minimal) void reply.header('preference-applied', 'return=minimal');
       return reply
         .header('content-type', 'application/json; charset=utf-8')
@@ -184,17 +140,17 @@ export function bulkRoutes(app: FastifyInstance, credentials: CredentialService,
       response: { 200: ExportAnswer, ...commonErrors },
     },
     handler: async (req) => {
-      const auth = req.auth;
+      const auth = authOf(req);
       const includeSecrets = req.query.include_secrets === 'true';
-      if (includeSecrets && auth) requireScope(auth, 'secrets:reveal');
-      return credentials.exportPage(auth?.accountId ?? '', {
+      if (includeSecrets) requireScope(auth, 'secrets:reveal');
+      return credentials.exportPage(auth.accountId, {
         includeSecrets,
         limit: req.query.limit,
         cursor: req.query.cursor,
         // One statement for the page's events (up to 500): written before any plaintext is answered.
         onReveal: (revealed) =>
           audit.recordMany(
-            revealed.map(({ id, fields }) => ({ accountId: auth?.accountId ?? '', actorTokenId: auth?.tokenId ?? null, action: 'credential.secret_revealed', credentialId: id, detail: { via: 'export', fields } })),
+            revealed.map(({ id, fields }) => ({ accountId: auth.accountId, actorTokenId: auth.tokenId, action: 'credential.secret_revealed', credentialId: id, detail: { via: 'export', fields } })),
           ),
       });
     },

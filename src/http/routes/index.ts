@@ -8,6 +8,7 @@ import { bulkRoutes } from './bulk.js';
 import { credentialRoutes } from './credentials.js';
 import { oauthAppRoutes } from './oauth-apps.js';
 import { healthRoutes } from './health.js';
+import { type ProxyRouteDeps, proxyRoutes } from './proxy.js';
 import type { HealthService } from '../../health/service.js';
 
 export interface Services {
@@ -16,6 +17,8 @@ export interface Services {
   credentials: CredentialService;
   oauthApps: OAuthAppService;
   health: HealthService;
+  /** The proxy routes (absent in apps built without one). */
+  proxy?: ProxyRouteDeps;
 }
 
 export function registerRoutes(app: FastifyInstance, s: Services): void {
@@ -24,4 +27,5 @@ export function registerRoutes(app: FastifyInstance, s: Services): void {
   oauthAppRoutes(app, s.oauthApps);
   accountRoutes(app, s.accounts, s.audit);
   healthRoutes(app, s.health, s.credentials, s.audit);
+  if (s.proxy) proxyRoutes(app, s.proxy);
 }

@@ -7,7 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { type CredvaultClient, unwrap } from '../client/index.js';
+import { type CredvaultClient, unwrap } from '../../client/index.js';
 
 export interface ExportOptions {
   client: CredvaultClient;
