@@ -120,10 +120,16 @@ export function createImportPreparation(deps: CredentialServiceDeps) {
     },
   };
 
-  /** Step 3: the provider-account identity; a masked secret cannot identify. */
+  /**
+   * Step 3: the provider-account identity, NFC-normalized (`café` composed or decomposed is one
+   * account) and at most MAX_IDENTITY_LENGTH long; a masked secret cannot identify.
+   */
   function identify(spec: KindSpec, props: Record<string, unknown>, masked: readonly string[]) {
     try {
-      return spec.identity(props, identityContext);
+      const found = spec.identity(props, identityContext);
+      const value = found.value.normalize('NFC');
+      checkIdentityLength(value, props);
+      return { ...found, value };
     } catch (err) {
       if (!(err instanceof MaskedIdentity)) throw err;
       throw new ValidationError(
@@ -213,4 +219,18 @@ export function createImportPreparation(deps: CredentialServiceDeps) {
   };
 
   return { prepareImport, findAppIn };
+}
+
+/** Longest provider-account identity stored (it is a unique index key: longer ones failed as 500). */
+export const MAX_IDENTITY_LENGTH = 1024;
+
+/** 422 on the field that made the identity too long (the longest property it contains). */
+function checkIdentityLength(identity: string, props: Record<string, unknown>): void {
+  if (identity.length <= MAX_IDENTITY_LENGTH) return;
+  const culprit = Object.entries(props)
+    .filter((e): e is [string, string] => typeof e[1] === 'string' && e[1].length > 0 && identity.includes(e[1]))
+    .sort((a, b) => b[1].length - a[1].length)[0]?.[0];
+  throw new ValidationError({
+    [culprit === undefined ? 'properties' : `properties.${culprit}`]: [`is too long to identify a provider account: at most ${MAX_IDENTITY_LENGTH} characters`],
+  });
 }

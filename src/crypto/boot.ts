@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import type { Clock } from '../lib/clock.js';
+import { assertPrivateFile } from './key-files.js';
 import type { Db } from '../store/db.js';
 import { DecryptError, decryptSecret, encryptSecret, envelopeKid } from './envelope.js';
 import { type Keyring, generateKey, parseMasterKeys } from './keyring.js';
@@ -32,7 +33,14 @@ export function resolveMasterKeys(opts: { masterKeys?: string | undefined; datab
     );
   }
   const file = join(opts.dataDir, 'master.keys');
-  if (existsSync(file)) return { spec: readFileSync(file, 'utf8').trim(), file };
+  if (existsSync(file)) {
+    try {
+      assertPrivateFile(file, 'The master key file');
+    } catch (err) {
+      throw new KeyConfigError(err instanceof Error ? err.message : String(err));
+    }
+    return { spec: readFileSync(file, 'utf8').trim(), file };
+  }
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const { spec } = generateKey();
   writeFileSync(file, `${spec}\n`, { mode: 0o600, flag: 'wx' });

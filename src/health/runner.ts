@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { MAX_IDENTITY_LENGTH } from '../credentials/prepare.js';
 import { type Clock, isoSeconds } from '../lib/clock.js';
 import { appHostRefusal, tenantHostOf } from '../oauth-apps/hosts.js';
 import { mergeLearned } from '../providers/learned.js';
@@ -149,8 +150,9 @@ export function createRunner(d: RunnerDeps) {
     } else {
       r.cachedToken = d.secrets.sealCached(row, row.identity, res.accessToken);
     }
-    // A reply without refresh_token keeps the old one.
-    if (res.refreshToken) secrets.refresh_token = d.secrets.seal(row, row.identity, 'refresh_token', res.refreshToken);
+    // A reply without refresh_token keeps the old one; a kind that declares no refresh_token
+    // secret (Marketo) never stores one, whatever the reply holds (its export would not re-import).
+    if (res.refreshToken && (spec.secretFields as readonly string[]).includes('refresh_token')) secrets.refresh_token = d.secrets.seal(row, row.identity, 'refresh_token', res.refreshToken);
     r.secrets = secrets;
     r.properties = mergeLearned(spec, properties, res.learned);
     if (row.health_status === 'error') {
@@ -184,11 +186,13 @@ export function createRunner(d: RunnerDeps) {
     r.properties = properties;
     let identity: string;
     try {
-      identity = spec.identity({ ...properties, ...plain }, { fingerprint: d.fingerprint }).value;
+      // NFC, as at import (credentials/prepare.ts): `café` composed or decomposed is one account.
+      identity = spec.identity({ ...properties, ...plain }, { fingerprint: d.fingerprint }).value.normalize('NFC');
     } catch {
       return undefined;
     }
-    if (identity === row.identity) return undefined;
+    // A learned identity past the import limit is not stored (it is a unique index key).
+    if (identity === row.identity || identity.length > MAX_IDENTITY_LENGTH) return undefined;
     const holder = await d.store.holderOf(row.account_id, row.provider, identity);
     if (holder && holder !== row.id) {
       return `This credential belongs to the same provider account as credential ${holder}; keep one of them and delete the other.`;

@@ -556,7 +556,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke an API token at once */
+        /** Revoke an API token at once (not one with scopes the caller lacks, nor the last admin token) */
         delete: {
             parameters: {
                 query?: never;
@@ -614,6 +614,21 @@ export interface paths {
                 };
                 /** @description Error */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_id?: string;
+                            summary: string;
+                            validation_errors?: {
+                                [key: string]: string[];
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -882,7 +897,7 @@ export interface paths {
                                     };
                                     name: string;
                                     provider: string;
-                                    /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
+                                    /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                                     settings: {
                                         [key: string]: string | number | boolean | null;
                                     };
@@ -1054,7 +1069,7 @@ export interface paths {
                                 };
                                 name: string;
                                 provider: string;
-                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
+                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                                 settings: {
                                     [key: string]: string | number | boolean | null;
                                 };
@@ -1236,7 +1251,7 @@ export interface paths {
                                 };
                                 name: string;
                                 provider: string;
-                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
+                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                                 settings: {
                                     [key: string]: string | number | boolean | null;
                                 };
@@ -1522,7 +1537,7 @@ export interface paths {
                                 };
                                 name: string;
                                 provider: string;
-                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
+                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                                 settings: {
                                     [key: string]: string | number | boolean | null;
                                 };
@@ -1867,7 +1882,7 @@ export interface paths {
                                 };
                                 name: string;
                                 provider: string;
-                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
+                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                                 settings: {
                                     [key: string]: string | number | boolean | null;
                                 };
@@ -2060,7 +2075,7 @@ export interface paths {
                                 };
                                 name: string;
                                 provider: string;
-                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
+                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                                 settings: {
                                     [key: string]: string | number | boolean | null;
                                 };
@@ -2270,7 +2285,7 @@ export interface paths {
                                         };
                                         name: string;
                                         provider: string;
-                                        /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
+                                        /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                                         settings: {
                                             [key: string]: string | number | boolean | null;
                                         };
@@ -2439,6 +2454,11 @@ export interface paths {
                     content: {
                         "application/json": {
                             data: {
+                                /** @description Present when this credential's secrets cannot be decrypted: the item is not an import body then (its secrets are left out), and the rest of the page is unaffected. */
+                                error?: {
+                                    credential_id: string;
+                                    summary: string;
+                                };
                                 /** @description Free-form JSON object. */
                                 metadata: {
                                     [key: string]: unknown;
@@ -2758,7 +2778,7 @@ export interface paths {
                                 };
                                 name: string;
                                 provider: string;
-                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
+                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                                 settings: {
                                     [key: string]: string | number | boolean | null;
                                 };
@@ -2881,7 +2901,7 @@ export interface paths {
                         name: string;
                         /** @enum {string} */
                         provider: "airtable" | "auth0" | "checkout_champ" | "github" | "hubspot" | "linear" | "marketo" | "netsuite" | "quickbooks" | "salesforce" | "sendgrid" | "servicenow" | "shopify" | "stripe" | "workday";
-                        /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
+                        /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                         settings?: {
                             [key: string]: string | number | boolean | null;
                         };
@@ -2914,7 +2934,7 @@ export interface paths {
                             };
                             name: string;
                             provider: string;
-                            /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
+                            /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                             settings: {
                                 [key: string]: string | number | boolean | null;
                             };
@@ -3065,7 +3085,7 @@ export interface paths {
                             };
                             name: string;
                             provider: string;
-                            /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
+                            /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                             settings: {
                                 [key: string]: string | number | boolean | null;
                             };
@@ -3322,7 +3342,7 @@ export interface paths {
                             [key: string]: unknown;
                         };
                         name?: string;
-                        /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
+                        /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                         settings?: {
                             [key: string]: string | number | boolean | null;
                         };
@@ -3355,7 +3375,7 @@ export interface paths {
                             };
                             name: string;
                             provider: string;
-                            /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
+                            /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                             settings: {
                                 [key: string]: string | number | boolean | null;
                             };
