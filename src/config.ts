@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { readFileSync } from 'node:fs';
+import { plausibleToken } from './accounts/tokens.js';
+import { KeyFileError, assertPrivateFile } from './crypto/key-files.js';
 import { PROVIDERS, type Provider } from './providers/registry.js';
 
 const boolish = z
@@ -15,13 +18,24 @@ const EnvSchema = z.object({
     .optional(),
   CREDVAULT_DATA_DIR: z.string().min(1).default('./.credvault'),
   CREDVAULT_MASTER_KEYS: z.string().min(1).optional(),
-  CREDVAULT_BOOTSTRAP_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  CREDVAULT_MASTER_KEYS_FILE: z.string().min(1).optional(),
+  // The predicate authentication uses: a token that passes config can always authenticate.
+  CREDVAULT_BOOTSTRAP_TOKEN: z
+    .string()
+    .refine(
+      plausibleToken,
+      'must be a token `credvault` generated (cv_live_..., checksum intact) or one you chose of 32 to 512 printable ASCII characters (no spaces) that does not start with cv_',
+    )
+    .optional(),
   CREDVAULT_RATE_LIMIT: z.coerce.number().min(0).default(100),
+  CREDVAULT_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(0).default(60),
+  CREDVAULT_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   CREDVAULT_IMPORT_IDENTIFY: boolish.default(true),
   CREDVAULT_IMPORT_IDENTIFY_TIMEOUT_MS: z.coerce.number().int().min(0).default(3000),
   CREDVAULT_CHECK_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(6 * 3600),
   CREDVAULT_REFRESH_MARGIN_SECONDS: z.coerce.number().int().min(0).default(600),
   CREDVAULT_PROVIDER_CONCURRENCY: z.coerce.number().int().min(1).default(8),
+  CREDVAULT_ACCOUNT_IN_FLIGHT: z.coerce.number().int().min(1).optional(),
   CREDVAULT_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
   CREDVAULT_SCHEDULER: boolish.default(true),
   CREDVAULT_DB_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(20),
@@ -47,11 +61,17 @@ export interface Config {
   masterKeys: string | undefined;
   bootstrapToken: string | undefined;
   rateLimitPerSecond: number;
+  /** Failed authentications (401) allowed per client address per minute; then 429 (0 disables). */
+  authFailureLimit: number;
+  /** Time a client has to send a whole request (headers and body); slower connections are closed. */
+  requestTimeoutMs: number;
   importIdentify: boolean;
   importIdentifyTimeoutMs: number;
   checkIntervalSeconds: number;
   refreshMarginSeconds: number;
   providerConcurrency: number;
+  /** CREDVAULT_ACCOUNT_IN_FLIGHT: most background checks one account holds at once (default: half a node's claim capacity). */
+  accountInFlight: number | undefined;
   providerTimeoutMs: number;
   scheduler: boolean;
   /** PostgreSQL connections per node. */
@@ -88,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const e = parsed.data;
+  const masterKeys = masterKeysFrom(e.CREDVAULT_MASTER_KEYS, e.CREDVAULT_MASTER_KEYS_FILE);
   const providerUrls: Partial<Record<Provider, string>> = {};
   const providerHosts: Partial<Record<Provider, string[]>> = {};
   for (const p of PROVIDERS) {
@@ -111,14 +132,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.CREDVAULT_DATA_DIR,
-    masterKeys: e.CREDVAULT_MASTER_KEYS,
+    masterKeys,
     bootstrapToken: e.CREDVAULT_BOOTSTRAP_TOKEN,
     rateLimitPerSecond: e.CREDVAULT_RATE_LIMIT,
+    authFailureLimit: e.CREDVAULT_AUTH_FAILURE_LIMIT,
+    requestTimeoutMs: e.CREDVAULT_REQUEST_TIMEOUT_MS,
     importIdentify: e.CREDVAULT_IMPORT_IDENTIFY,
     importIdentifyTimeoutMs: e.CREDVAULT_IMPORT_IDENTIFY_TIMEOUT_MS,
     checkIntervalSeconds: e.CREDVAULT_CHECK_INTERVAL_SECONDS,
     refreshMarginSeconds: e.CREDVAULT_REFRESH_MARGIN_SECONDS,
     providerConcurrency: e.CREDVAULT_PROVIDER_CONCURRENCY,
+    accountInFlight: e.CREDVAULT_ACCOUNT_IN_FLIGHT,
     providerTimeoutMs: e.CREDVAULT_PROVIDER_TIMEOUT_MS,
     scheduler: e.CREDVAULT_SCHEDULER,
     dbPoolSize: e.CREDVAULT_DB_POOL_SIZE,
@@ -139,4 +163,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     providerUrls,
     providerHosts,
   };
+}
+
+/** CREDVAULT_MASTER_KEYS, or the contents of CREDVAULT_MASTER_KEYS_FILE (a file only its owner may read). */
+function masterKeysFrom(value: string | undefined, file: string | undefined): string | undefined {
+  if (file === undefined) return value;
+  if (value !== undefined) throw new ConfigError('Set CREDVAULT_MASTER_KEYS or CREDVAULT_MASTER_KEYS_FILE, not both.');
+  try {
+    assertPrivateFile(file, 'CREDVAULT_MASTER_KEYS_FILE');
+    const text = readFileSync(file, 'utf8').trim();
+    if (text === '') throw new ConfigError(`CREDVAULT_MASTER_KEYS_FILE ${file} is empty.`);
+    return text;
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    if (err instanceof KeyFileError) throw new ConfigError(err.message);
+    throw new ConfigError(`CREDVAULT_MASTER_KEYS_FILE ${file} cannot be read: ${err instanceof Error && 'code' in err ? String(err.code) : 'error'}.`);
+  }
 }

@@ -4,6 +4,7 @@ import { createAccountService } from './accounts/service.js';
 import { createAuditService } from './audit/service.js';
 import type { Config } from './config.js';
 import { openServerKeys, resolveMasterKeys } from './crypto/boot.js';
+import { secureDataDir } from './crypto/key-files.js';
 import { idempotencyResponsePlace } from './crypto/places.js';
 import { assertPrimaryNotRetired } from './crypto/rotation.js';
 import { createCredentialRepository } from './credentials/repository.js';
@@ -69,6 +70,8 @@ export interface RuntimeOptions {
 export async function createRuntime(config: Config, opts: RuntimeOptions = {}): Promise<Runtime> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? pino(loggerOptions(config.logLevel));
+  // Embedded mode: the data directory holds the database and the key file; private at every start.
+  if (!config.databaseUrl && !config.dataDir.startsWith('memory://')) secureDataDir(config.dataDir);
   const keySource = resolveMasterKeys(config);
   if (keySource.generatedFile) {
     log.warn(
@@ -86,6 +89,11 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     const ledger = createEncryptionLedger({ db, keyring: keys.keyring, clock, log });
     const accounts = createAccountService({ db, clock });
     const boot = await accounts.bootstrap(config.bootstrapToken);
+    if (boot.ignored) {
+      log.warn(
+        'CREDVAULT_BOOTSTRAP_TOKEN is set but ignored: the database already has accounts and this token is not one of their live tokens, so it will not authenticate. To recover admin access run `credvault tokens bootstrap` on this database, then unset the variable.',
+      );
+    }
     const audit = createAuditService({ db, clock });
     const oauthApps = createOAuthAppService({ db, box: keys.box, clock, audit });
     const specs: Record<string, KindSpec> = createKindSpecs({ extraHosts: config.providerHosts });
@@ -116,6 +124,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       clock,
       fingerprint: keys.fingerprint,
       resolveKind: spec,
+      providerHosts: config.providerHosts,
       vetProperties: (kindSpec, props) => vetTenantHosts(kindSpec, props, lookup, config.providerUrls[kindSpec.provider] !== undefined),
       ...(health.identifyAtImport ? { identifyAtImport: health.identifyAtImport } : {}),
       // The import answer does not wait for the check; the scheduler picks it up at once.
@@ -157,8 +166,13 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       health: health.service,
       proxy: { proxy, usage, maxAnswerBytes: config.proxy.maxAnswerBytes, log },
       idempotency,
+      // Request hashes are keyed (HMAC) by a key derived from the server's fingerprint key, a
+      // random server secret sealed under the master key: stable across nodes and key rotation.
+      requestHashKey: keys.fingerprint('credvault idempotency request hash v1'),
       ping: () => pingStore(db),
       rateLimitPerSecond: config.rateLimitPerSecond,
+      authFailureLimit: config.authFailureLimit,
+      requestTimeoutMs: config.requestTimeoutMs,
       logger: log,
     });
     const closeRest = async () => {

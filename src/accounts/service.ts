@@ -3,7 +3,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Clock } from '../lib/clock.js';
 import { decodeCursor, encodeCursor } from '../lib/cursor.js';
-import { ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../lib/errors.js';
+import { AppError, ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../lib/errors.js';
+import { isUuid } from '../lib/ids.js';
 import type { Db } from '../store/db.js';
 import { SCOPES, type Scope, digestsEqual, generateApiToken, hashToken, plausibleToken, tokenPrefix } from './tokens.js';
 
@@ -35,6 +36,7 @@ const ALL_BUT_ADMIN = SCOPES.filter((s) => s !== 'admin');
 // Looked up rather than imported by name: Node 20 before 20.12 has no crypto.hash.
 const oneShotHash = (nodeCrypto as Partial<Pick<typeof nodeCrypto, 'hash'>>).hash;
 const BOOTSTRAP_LOCK = 7_246_118_302;
+const REVOKE_LOCK = 7_246_118_303;
 
 export interface AccountServiceDeps {
   db: Db;
@@ -102,31 +104,55 @@ export function createAccountService({ db, clock, authCacheMs = 1000 }: AccountS
     return { id: row.id, name, prefix: row.token_prefix, scopes, created_at: row.created_at, token };
   }
 
+  /** First start: creates account `default` with an all-scope token. Returns the token if generated. */
+  async function bootstrap(given?: string): Promise<{ created: boolean; token?: string; ignored?: boolean }> {
+    return db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`.execute(trx);
+      const any = await trx.selectFrom('accounts').select('id').limit(1).executeTakeFirst();
+      if (any) {
+        if (given === undefined) return { created: false };
+        // Set but not one of the database's live tokens: it will never authenticate (main.ts warns).
+        const live = await trx.selectFrom('api_tokens').select('id').where('token_hash', '=', hashToken(given)).where('revoked_at', 'is', null).executeTakeFirst();
+        return { created: false, ignored: live === undefined };
+      }
+      const id = randomUUID();
+      await trx.insertInto('accounts').values({ id, name: 'default', created_at: clock.now() }).execute();
+      const token = given ?? generateApiToken();
+      await trx
+        .insertInto('api_tokens')
+        .values({
+          id: randomUUID(),
+          account_id: id,
+          name: 'bootstrap',
+          token_hash: hashToken(token),
+          token_prefix: tokenPrefix(token),
+          scopes: [...SCOPES],
+          created_at: clock.now(),
+          revoked_at: null,
+        })
+        .execute();
+      return given ? { created: true } : { created: true, token };
+    });
+  }
+
   return {
-    /** First start: creates account `default` with an all-scope token. Returns the token if generated. */
-    async bootstrap(given?: string): Promise<{ created: boolean; token?: string }> {
-      return db.transaction().execute(async (trx) => {
-        await sql`select pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`.execute(trx);
-        const any = await trx.selectFrom('accounts').select('id').limit(1).executeTakeFirst();
-        if (any) return { created: false };
-        const id = randomUUID();
-        await trx.insertInto('accounts').values({ id, name: 'default', created_at: clock.now() }).execute();
-        const token = given ?? generateApiToken();
-        await trx
-          .insertInto('api_tokens')
-          .values({
-            id: randomUUID(),
-            account_id: id,
-            name: 'bootstrap',
-            token_hash: hashToken(token),
-            token_prefix: tokenPrefix(token),
-            scopes: [...SCOPES],
-            created_at: clock.now(),
-            revoked_at: null,
-          })
-          .execute();
-        return given ? { created: true } : { created: true, token };
-      });
+    bootstrap,
+
+    /**
+     * Offline recovery (`credvault tokens bootstrap`): a new all-scope token in the given account,
+     * or the oldest one (the account the first start created; created now if there is none).
+     */
+    async mintAdminToken(accountId?: string): Promise<IssuedToken & { accountId: string }> {
+      let id = accountId;
+      if (id === undefined) {
+        await bootstrap(undefined);
+        const oldest = await db.selectFrom('accounts').select('id').orderBy('created_at', 'asc').orderBy('id', 'asc').limit(1).executeTakeFirst();
+        if (!oldest) throw new NotFoundError('account');
+        id = oldest.id;
+      } else if (!isUuid(id) || !(await db.selectFrom('accounts').select('id').where('id', '=', id).executeTakeFirst())) {
+        throw new NotFoundError('account');
+      }
+      return { ...(await insertToken(id, 'recovery', [...SCOPES], generateApiToken())), accountId: id };
     },
 
     async authenticate(header: string | undefined): Promise<AuthContext> {
@@ -205,15 +231,40 @@ export function createAccountService({ db, clock, authCacheMs = 1000 }: AccountS
       };
     },
 
-    async revokeToken(accountId: string, id: string): Promise<void> {
-      const res = await db
-        .updateTable('api_tokens')
-        .set({ revoked_at: clock.now() })
-        .where('account_id', '=', accountId)
-        .where('id', '=', id)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst();
-      if (Number(res.numUpdatedRows) === 0) throw new NotFoundError('API token');
+    /**
+     * Revokes a token of the caller's account: never one with a scope the caller lacks (that would
+     * let tokens:manage disable wider tokens), nor the last live admin token (no way back but the
+     * offline `credvault tokens bootstrap`).
+     */
+    async revokeToken(auth: AuthContext, id: string): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        // One revocation of an admin token at a time: two concurrent ones cannot both see "another is left".
+        await sql`select pg_advisory_xact_lock(${REVOKE_LOCK})`.execute(trx);
+        const target = await trx
+          .selectFrom('api_tokens')
+          .select(['id', 'scopes'])
+          .where('account_id', '=', auth.accountId)
+          .where('id', '=', id)
+          .where('revoked_at', 'is', null)
+          .executeTakeFirst();
+        if (!target) throw new NotFoundError('API token');
+        const wider = asScopes(target.scopes).filter((s) => !auth.scopes.has(s));
+        if (wider.length > 0) {
+          throw new AppError(403, `This API token cannot revoke a token with scopes it lacks (${wider.join(', ')}); use a token that has them.`);
+        }
+        if (target.scopes.includes('admin')) {
+          const others = await trx
+            .selectFrom('api_tokens')
+            .select('id')
+            .where(sql<boolean>`'admin' = any(scopes)`)
+            .where('revoked_at', 'is', null)
+            .where('id', '<>', id)
+            .limit(1)
+            .executeTakeFirst();
+          if (!others) throw new ConflictError('This is the last admin token; create another admin token before revoking it.');
+        }
+        await trx.updateTable('api_tokens').set({ revoked_at: clock.now() }).where('id', '=', id).execute();
+      });
       generation++;
       pending.clear();
       cache.clear();

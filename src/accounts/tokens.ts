@@ -36,9 +36,14 @@ export function generateApiToken(): string {
   return `${body}_${checksum(body)}`;
 }
 
-/** Cheap shape check done before any database lookup. */
+/**
+ * Cheap shape check done before any database lookup; also what CREDVAULT_BOOTSTRAP_TOKEN must
+ * pass (config.ts), so a configured token is always one that can authenticate.
+ */
 export function plausibleToken(token: string): boolean {
   if (token.length < 32 || token.length > 512) return false;
+  // Printable ASCII only: no whitespace, no characters a header cannot carry.
+  if (!/^[\x21-\x7e]+$/.test(token)) return false;
   const m = /^(cv_(?:live|test)_[0-9A-Za-z]+)_([0-9A-Za-z]{6})$/.exec(token);
   // Operator-chosen bootstrap tokens need not follow our format; they are at least 32 chars.
   if (!m) return !token.startsWith('cv_');
@@ -54,6 +59,10 @@ export function digestsEqual(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** What lists show of an operator-chosen token: none of its characters (they are the secret). */
+export const CHOSEN_TOKEN_PREFIX = 'operator-chosen';
+
+/** The listed prefix: the first 12 characters of a generated token (`cv_live_` + 4 random). */
 export function tokenPrefix(token: string): string {
-  return token.slice(0, 12);
+  return token.startsWith('cv_') ? token.slice(0, 12) : CHOSEN_TOKEN_PREFIX;
 }

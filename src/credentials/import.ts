@@ -21,6 +21,24 @@ export type BulkItemResult =
   | { index: number; status: 200; credential: CredentialView }
   | { index: number; status: 422; error: ItemError };
 
+/** Field issues one bulk answer lists in all; past it, failed items answer their summary only. */
+export const BULK_MAX_LISTED_ISSUES = 1000;
+
+/** Bounds the whole bulk answer: each item's issues are capped already; this caps their sum. */
+function capAnswerIssues(results: BulkItemResult[]): void {
+  let listed = 0;
+  for (const r of results) {
+    if (r.status !== 422 || r.error.validation_errors === undefined) continue;
+    const n = Object.keys(r.error.validation_errors).length;
+    if (listed + n <= BULK_MAX_LISTED_ISSUES) {
+      listed += n;
+      continue;
+    }
+    listed = BULK_MAX_LISTED_ISSUES;
+    r.error = { summary: `The item is invalid; its field issues are left out because this answer already lists ${BULK_MAX_LISTED_ISSUES.toLocaleString('en-US')}. Import it on its own to see them.` };
+  }
+}
+
 type Given = PreparedImport['given'];
 
 /** A masked secret needs the stored value of the same provider account: such items go one by one. */
@@ -163,7 +181,9 @@ export function createImportOperations(deps: Pick<CredentialServiceDeps, 'repo' 
         }
       }
       for (const res of await importMany(accountId, valid.map((v) => v.input))) results.push({ ...res, index: valid[res.index]?.index ?? -1 });
-      return results.sort((a, b) => a.index - b.index);
+      results.sort((a, b) => a.index - b.index);
+      capAnswerIssues(results);
+      return results;
     },
   };
 }

@@ -33,7 +33,11 @@ export function parseProperties(
   const schema = masked.length > 0 ? spec.schema.partial(mask as Record<string, never>) : spec.schema;
   const parsed = schema.safeParse(rest, { reportInput: false });
   if (!parsed.success) {
-    toValidationErrors(parsed.error.issues, { prefix: 'properties', unknownField: 'is not a field of this kind', sayRequired: true }, errors);
+    toValidationErrors(
+      parsed.error.issues,
+      { prefix: 'properties', unknownField: 'is not a field of this kind', firstUnknownField: `is not a field of ${spec.kind}; its fields are ${Object.keys(spec.schema.shape).join(', ')}`, sayRequired: true },
+      errors,
+    );
     return undefined;
   }
   return { spec, props: parsed.data as Record<string, unknown>, masked };

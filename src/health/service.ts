@@ -34,6 +34,8 @@ export interface AccessToken {
 
 /** How long a refused credential answers 409 before access-token asks the provider again. */
 const RETRY_REFUSED_AFTER_MS = 60_000;
+/** Reports of one credential trigger provider work (a check, a forced refresh) at most this often per node. */
+export const REPORT_FLOOR_MS = 30_000;
 
 /** What the proxy needs to authenticate one call. */
 export interface ProxyMaterial {
@@ -51,6 +53,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function createHealthService(d: HealthServiceDeps) {
   // In-process coalescing on top of the database lease: one refresh per credential per process.
   const inflight = new Map<string, Promise<WorkRow>>();
+  // When a report last triggered provider work, per credential (REPORT_FLOOR_MS).
+  const reportWorkAt = new Map<string, number>();
 
   async function owned(accountId: string, id: string): Promise<WorkRow> {
     if (!isUuid(id)) throw new NotFoundError('credential');
@@ -131,6 +135,8 @@ export function createHealthService(d: HealthServiceDeps) {
       t = tokenOf(row);
       if (row.health_status === 'error') throw refusal(row);
     }
+    // An API key (nothing to renew) the provider refused: 409 as well, never answered as if it worked.
+    if (!t.refreshable && row.health_status === 'error') throw refusal(row);
     if (t.none !== undefined) throw new AppError(422, `Credentials of kind ${row.kind} have no access token: ${t.none}`);
     if (!t.token) {
       throw new AppError(422, `Credentials of kind ${row.kind} have no access token to answer${t.refreshable ? ': the refresh failed, see the credential health.' : '.'}`);
@@ -150,8 +156,15 @@ export function createHealthService(d: HealthServiceDeps) {
 
     /** A caller saw the provider refuse this credential: check at once. */
     async report(accountId: string, id: string, statusCode: number, actorTokenId: string | null): Promise<WorkRow> {
-      await owned(accountId, id);
+      const row = await owned(accountId, id);
       await d.audit.record({ accountId, actorTokenId, action: 'credential.health_reported', credentialId: id, detail: { status_code: statusCode } });
+      // A floor on the provider work reports trigger (a forced refresh each): a caller reporting
+      // in a loop gets the current state instead of hammering the provider's token endpoint.
+      const now = d.clock.now().getTime();
+      const last = reportWorkAt.get(id);
+      if (last !== undefined && now - last < REPORT_FLOOR_MS) return row;
+      if (reportWorkAt.size > 100_000) reportWorkAt.clear();
+      reportWorkAt.set(id, now);
       return coalesce(`check:${id}`, () => withLease(id, (row) => d.runner.work(row, { identify: true, forceRefresh: statusCode === 401 }), () => true));
     },
 

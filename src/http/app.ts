@@ -17,13 +17,14 @@ import type { Scope } from '../accounts/tokens.js';
 import { requireScope } from '../accounts/service.js';
 import type { IdempotencyService } from '../idempotency/service.js';
 import { requestHash } from '../idempotency/service.js';
-import { RateLimitedError, ValidationError } from '../lib/errors.js';
+import { AppError, RateLimitedError, UnauthorizedError, ValidationError } from '../lib/errors.js';
 import { createFastSerializerCompiler } from '../lib/json-serializer.js';
 import { lazyChildLoggerFactory } from '../lib/lazy-logger.js';
 import { registerConsole } from './console.js';
 import { findUnstorable, hasUnstorable } from './unstorable.js';
+import { jsonShapeViolation } from './json-limits.js';
 import { handleError } from './errors.js';
-import { createRateLimiter } from './rate-limit.js';
+import { createFailureLimiter, createRateLimiter } from './rate-limit.js';
 import type { ShutdownGate } from './shutdown.js';
 import { registerRoutes, type Services } from './routes/index.js';
 import { createOpenApiTransforms, type RouteDocs } from './openapi/document.js';
@@ -40,6 +41,11 @@ declare module 'fastify' {
     scope?: Scope;
     /** Headers the route reads or answers, for the OpenAPI document (src/http/openapi/document.ts). */
     docs?: RouteDocs;
+    /**
+     * The success answer carries a secret (an access token, a new API token): never stored nor
+     * replayed under an Idempotency-Key (a repeat answers 409), and sent with Cache-Control: no-store.
+     */
+    secretAnswer?: boolean;
     /** The body is the caller's, streamed elsewhere (the proxy): no Idempotency-Key claim. */
     rawBody?: boolean;
   }
@@ -48,8 +54,14 @@ declare module 'fastify' {
 export interface AppDeps extends Services {
   accounts: AccountService;
   idempotency: IdempotencyService;
+  /** HMAC key of stored request hashes (see requestHash). */
+  requestHashKey: string | Buffer;
   ping(): Promise<boolean>;
   rateLimitPerSecond: number;
+  /** Failed authentications per address per minute before 429 (0 disables). */
+  authFailureLimit?: number;
+  /** Time a client has to send a whole request; slower connections are closed (408). */
+  requestTimeoutMs?: number;
   logger: FastifyServerOptions['loggerInstance'] | boolean;
   /** Shutdown state: 503s in the error shape while closing (see http/shutdown.ts). */
   gate?: ShutdownGate;
@@ -59,7 +71,16 @@ export type App = FastifyInstance;
 
 /** Builds the HTTP app; everything it uses is passed in. */
 export async function buildApp(deps: AppDeps): Promise<App> {
+  // Slow clients (slowloris): the whole request within requestTimeoutMs, the headers within at
+  // most 10 s of it, checked every second (Node checks every 30 s by default).
+  const requestTimeout = deps.requestTimeoutMs ?? 30_000;
   const base = {
+    requestTimeout,
+    http: {
+      headersTimeout: Math.min(requestTimeout, 10_000),
+      requestTimeout,
+      connectionsCheckingInterval: Math.min(1000, requestTimeout),
+    },
     genReqId: () => randomUUID(),
     requestIdHeader: false as const,
     bodyLimit: 1024 * 1024,
@@ -85,18 +106,42 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setSerializerCompiler(createFastSerializerCompiler());
   // Only JSON is accepted: without this, text/plain bodies would reach validation as strings.
   app.removeContentTypeParser('text/plain');
+  // JSON within depth and width limits (json-limits.ts), then Fastify's own parser (which
+  // refuses __proto__ and constructor poisoning).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    const violation = jsonShapeViolation(text);
+    if (violation !== undefined) {
+      done(new ValidationError({ '(body)': [violation] }, `The request body ${violation}; send a flatter or smaller JSON document.`), undefined);
+      return;
+    }
+    parseJson(req, text, done);
+  });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ summary: `No route ${req.method} ${req.url.split('?')[0] ?? ''}; see /docs.` });
   });
 
   const limiter = createRateLimiter(deps.rateLimitPerSecond);
+  const failures = createFailureLimiter(deps.authFailureLimit ?? 60);
   const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
 
   // The hooks are callback-style and finish synchronously when they have nothing to wait for
   // (a cached token, no Idempotency-Key): no promise and no microtask hop per request.
   app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
+    if (req.url.startsWith('/docs')) {
+      void reply.header('x-content-type-options', 'nosniff');
+      // The UI's files are one flat folder: any other name (.., %2e%2e, backslashes, NUL,
+      // nested paths) is not one of them; answered 404 before the file server sees it.
+      const path = req.url.split('?')[0] ?? '';
+      if (path.startsWith('/docs/static/') && !/^\/docs\/static\/[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(path)) {
+        void reply.code(404).send({ summary: 'No such file under /docs/static.' });
+        return;
+      }
+    }
     done();
   });
   if (deps.gate) {
@@ -107,7 +152,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   /** Token, scope and rate limit, for the routes that declare a scope (added by onRoute below). */
   const authenticateFor =
     (scope: Scope): onRequestHookHandler =>
-    (req, _reply, done) => {
+    (req, reply, done) => {
+      // Authenticated answers may reveal secrets (security.md): no cache may keep any of them.
+      void reply.header('cache-control', 'no-store');
       const admit = (auth: AuthContext): Error | undefined => {
         try {
           requireScope(auth, scope);
@@ -124,9 +171,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         done(admit(cached));
         return;
       }
+      const wait = failures.blocked(req.ip);
+      if (wait > 0) {
+        done(new AppError(429, `Too many failed authentications from this address; retry after ${wait} second(s).`, { 'retry-after': String(wait) }));
+        return;
+      }
       deps.accounts.authenticate(req.headers.authorization).then(
         (auth) => done(admit(auth)),
-        (err: unknown) => done(asError(err)),
+        (err: unknown) => {
+          if (err instanceof UnauthorizedError) failures.fail(req.ip);
+          done(asError(err));
+        },
       );
     };
 
@@ -148,7 +203,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return;
     }
     const path = req.url.split('?')[0] ?? req.url;
-    deps.idempotency.begin(auth.accountId, key, requestHash(req.method, path, req.body)).then(
+    deps.idempotency.begin(auth, key, requestHash(deps.requestHashKey, req.method, path, req.body)).then(
       (claim) => {
         if (claim.kind === 'replay') {
           // Answered here: the handler does not run (done is not called).
@@ -172,10 +227,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       done(null, payload);
       return;
     }
+    const withheld = req.routeOptions.config.secretAnswer === true && reply.statusCode < 300;
     const stored =
       reply.statusCode >= 500
-        ? deps.idempotency.abandon(auth.accountId, key)
-        : deps.idempotency.complete(auth.accountId, key, reply.statusCode, typeof payload === 'string' ? payload : String(payload));
+        ? deps.idempotency.abandon(auth, key)
+        : deps.idempotency.complete(auth, key, reply.statusCode, withheld ? null : typeof payload === 'string' ? payload : String(payload));
     stored.then(
       () => done(null, payload),
       (err: unknown) => done(asError(err)),
@@ -209,7 +265,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
     ...createOpenApiTransforms(),
   });
-  await app.register(fastifySwaggerUi, DOCS_UI);
+  await app.register(fastifySwaggerUi, {
+    ...DOCS_UI,
+    // Its own CSP (with the hashes of its inline code), but never framed (clickjacking).
+    staticCSP: true,
+    transformStaticCSP: (header) => header.replace(/frame-ancestors [^;]*/, "frame-ancestors 'none'"),
+  });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

@@ -26,13 +26,17 @@ function unwrapIssues(issues: ZodLikeIssue[]) {
   }));
 }
 
+/** A byte limit in MiB for a summary (1, 16, 0.5). */
+const mib = (bytes: number): string => String(Math.round((bytes / (1024 * 1024)) * 100) / 100);
+
 /** Maps Fastify's own errors (parsing, limits) to our statuses and summaries. */
-function frameworkError(err: FastifyError): { status: number; summary: string } | undefined {
+
+function frameworkError(err: FastifyError, req: FastifyRequest): { status: number; summary: string } | undefined {
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return { status: 415, summary: 'Send the request body as JSON with "Content-Type: application/json".' };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { status: 413, summary: 'The request body is larger than the 1 MiB limit.' };
+      return { status: 413, summary: `The request body is larger than the ${mib(req.routeOptions.bodyLimit)} MiB limit of this route.` };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return { status: 400, summary: 'The request body is not valid JSON.' };
@@ -85,7 +89,7 @@ function answerError(err: FastifyError, req: FastifyRequest, reply: FastifyReply
       .send({ summary: `The database is unavailable right now; retry shortly. Request id ${String(req.id)}.`, request_id: String(req.id) } satisfies ErrorBody);
     return;
   }
-  const mapped = frameworkError(err);
+  const mapped = frameworkError(err, req);
   if (mapped) {
     void reply.code(mapped.status).send({ summary: mapped.summary } satisfies ErrorBody);
     return;

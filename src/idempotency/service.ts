@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { Clock } from '../lib/clock.js';
 import { ConflictError, ValidationError } from '../lib/errors.js';
 import type { Db } from '../store/db.js';
@@ -19,11 +19,25 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-export function requestHash(method: string, path: string, body: unknown): string {
-  return createHash('sha256').update(`${method}\n${path}\n${canonicalJson(body ?? null)}`).digest('hex');
+/**
+ * The stored fingerprint of a request: HMAC-SHA256 under a server key (bodies hold secrets, so
+ * a bare SHA-256 would let anyone who reads the table test guesses of them). The key is derived
+ * in main.ts from the server's fingerprint key (server_secrets, sealed under the master key).
+ */
+export function requestHash(hashKey: string | Buffer, method: string, path: string, body: unknown): string {
+  return createHmac('sha256', hashKey).update(`${method}\n${path}\n${canonicalJson(body ?? null)}`).digest('hex');
 }
 
 export type Claim = { kind: 'new' } | { kind: 'replay'; status: number; body: string };
+
+/** Who owns a key: keys are scoped to the API token that sent them, never shared across tokens. */
+export interface KeyOwner {
+  accountId: string;
+  tokenId: string;
+}
+
+/** The stored key: `<token id>:<client key>` (the table's primary key is (account_id, key)). */
+const storedKey = (owner: KeyOwner, key: string): string => `${owner.tokenId}:${key}`;
 
 export interface IdempotencyDeps {
   db: Db;
@@ -46,10 +60,12 @@ export function createIdempotencyService({ db, clock, seal, unseal }: Idempotenc
 
   return {
     /** Claims the key for this request, or answers how the earlier request ended. */
-    async begin(accountId: string, key: string, hash: string): Promise<Claim> {
-      if (key.length === 0 || key.length > 255) {
+    async begin(owner: KeyOwner, clientKey: string, hash: string): Promise<Claim> {
+      if (clientKey.length === 0 || clientKey.length > 255) {
         throw new ValidationError({ 'headers.idempotency-key': ['must be 1 to 255 characters'] });
       }
+      const { accountId } = owner;
+      const key = storedKey(owner, clientKey);
       for (let attempt = 0; attempt < 3; attempt++) {
         if (await tryInsert(accountId, key, hash)) return { kind: 'new' };
         const row = await db
@@ -76,26 +92,33 @@ export function createIdempotencyService({ db, clock, seal, unseal }: Idempotenc
             'This Idempotency-Key was already used with a different request; use a new key.',
           );
         }
-        if (row.response_status === null || row.response_body === null) {
+        if (row.response_status === null) {
           throw new ConflictError('A request with this Idempotency-Key is still running; retry shortly.');
+        }
+        if (row.response_body === null) {
+          // The answer held a secret (an access token, a new API token): it is never kept nor replayed.
+          throw new ConflictError('This Idempotency-Key was used, and its answer held a secret that is not kept for replay; send a new key to run the request again.');
         }
         return { kind: 'replay', status: row.response_status, body: unseal(accountId, key, row.response_body) };
       }
       throw new ConflictError('A request with this Idempotency-Key is still running; retry shortly.');
     },
 
-    async complete(accountId: string, key: string, status: number, body: string): Promise<void> {
+    /** Records how the request ended; `body` null for an answer that held a secret (status only). */
+    async complete(owner: KeyOwner, clientKey: string, status: number, body: string | null): Promise<void> {
+      const { accountId } = owner;
+      const key = storedKey(owner, clientKey);
       await db
         .updateTable('idempotency_keys')
-        .set({ response_status: status, response_body: seal(accountId, key, body) })
+        .set({ response_status: status, response_body: body === null ? null : seal(accountId, key, body) })
         .where('account_id', '=', accountId)
         .where('key', '=', key)
         .execute();
     },
 
     /** A 5xx is not stored: the key is freed so a retry runs again. */
-    async abandon(accountId: string, key: string): Promise<void> {
-      await db.deleteFrom('idempotency_keys').where('account_id', '=', accountId).where('key', '=', key).execute();
+    async abandon(owner: KeyOwner, clientKey: string): Promise<void> {
+      await db.deleteFrom('idempotency_keys').where('account_id', '=', owner.accountId).where('key', '=', storedKey(owner, clientKey)).execute();
     },
 
     async purgeExpired(): Promise<number> {

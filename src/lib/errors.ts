@@ -13,16 +13,47 @@ export class AppError extends Error {
 
 export type ValidationErrors = Record<string, string[]>;
 
+/**
+ * Caps on what one error body lists, so an invalid request can never amplify into a huge
+ * answer (a bulk of unknown keys answered 67 MB): fields per body, reasons per field, and the
+ * length of each reason. What is left out is counted under `(more)`: "and N more".
+ */
+export const MAX_FIELDS_PER_ERROR = 20;
+const MAX_REASONS_PER_FIELD = 5;
+const MAX_REASON_LENGTH = 500;
+export const MORE_FIELDS_KEY = '(more)';
+
+/** The capped form of `errors`; the one place validation_errors are bounded (see MAX_FIELDS_PER_ERROR). */
+export function capValidationErrors(errors: ValidationErrors): ValidationErrors {
+  const entries = Object.entries(errors);
+  const fits = entries.length <= MAX_FIELDS_PER_ERROR;
+  const kept = fits ? entries : entries.slice(0, MAX_FIELDS_PER_ERROR - 1);
+  const out: ValidationErrors = {};
+  // Capping a capped value changes nothing (a field keeps at most MAX_REASONS_PER_FIELD reasons,
+  // "and N more" included; a cut reason is MAX_REASON_LENGTH long, "..." included).
+  for (const [path, reasons] of kept) {
+    const fitsReasons = reasons.length <= MAX_REASONS_PER_FIELD;
+    const shown = (fitsReasons ? reasons : reasons.slice(0, MAX_REASONS_PER_FIELD - 1)).map((r) => (r.length > MAX_REASON_LENGTH ? `${r.slice(0, MAX_REASON_LENGTH - 3)}...` : r));
+    if (!fitsReasons) shown.push(`and ${reasons.length - shown.length} more`);
+    addReasons(out, path, shown);
+  }
+  if (!fits) addReasons(out, MORE_FIELDS_KEY, [`and ${entries.length - kept.length} more fields with issues`]);
+  return out;
+}
+
+/** "check the fields a, b and 12 more": the summary names at most the fields the body lists. */
+export function checkFieldsSummary(errors: ValidationErrors): string {
+  const fields = Object.keys(errors).filter((f) => f !== MORE_FIELDS_KEY);
+  const more = errors[MORE_FIELDS_KEY] !== undefined ? ' and more (see validation_errors)' : '';
+  return `The request is invalid: check ${fields.length === 1 && !more ? 'the field' : 'the fields'} ${fields.join(', ')}${more}.`;
+}
+
 export class ValidationError extends AppError {
   readonly validationErrors: ValidationErrors;
   constructor(validationErrors: ValidationErrors, summary?: string) {
-    const fields = Object.keys(validationErrors);
-    super(
-      422,
-      summary ??
-        `The request is invalid: check ${fields.length === 1 ? 'the field' : 'the fields'} ${fields.join(', ')}.`,
-    );
-    this.validationErrors = validationErrors;
+    const capped = capValidationErrors(validationErrors);
+    super(422, summary ?? checkFieldsSummary(capped));
+    this.validationErrors = capped;
   }
 }
 
@@ -63,9 +94,13 @@ export class RateLimitedError extends AppError {
  * `valueOf` or `__proto__` must never resolve to an inherited member.
  */
 export function addReason(errors: ValidationErrors, path: string, reason: string): void {
+  addReasons(errors, path, [reason]);
+}
+
+function addReasons(errors: ValidationErrors, path: string, reasons: string[]): void {
   const existing = Object.hasOwn(errors, path) ? errors[path] : undefined;
   Object.defineProperty(errors, path, {
-    value: [...(existing ?? []), reason],
+    value: [...(existing ?? []), ...reasons],
     enumerable: true,
     writable: true,
     configurable: true,
@@ -86,6 +121,8 @@ export interface ValidationErrorsOptions {
   prefix?: string;
   /** The reason given for a field the schema does not know; by default the schema's own message. */
   unknownField?: string;
+  /** The reason given for the first unknown field only (say, the fields the schema accepts, stated once). */
+  firstUnknownField?: string;
   /** The entry name of an issue about the whole value (empty path); by default the prefix alone. */
   wholeValue?: string;
   /** Reports a missing required field as `is required` instead of zod's type message. */
@@ -99,22 +136,30 @@ export interface ValidationErrorsOptions {
  */
 export function toValidationErrors(issues: readonly SchemaIssue[], opts: ValidationErrorsOptions = {}, into: ValidationErrors = {}): ValidationErrors {
   const join = (...parts: string[]) => parts.filter((p) => p !== '').join('.');
+  let firstUnknown = opts.firstUnknownField;
   for (const issue of issues) {
     const path = join(opts.prefix ?? '', ...issue.path.map(String));
     if (issue.code === 'unrecognized_keys' && issue.keys !== undefined) {
-      for (const k of issue.keys) addReason(into, join(path, k), opts.unknownField ?? issue.message);
+      for (const k of issue.keys) {
+        addReason(into, join(path, k), firstUnknown ?? opts.unknownField ?? issue.message);
+        firstUnknown = undefined;
+      }
     } else if (opts.sayRequired && issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
       addReason(into, path, 'is required');
     } else {
       addReason(into, path === '' || path === opts.prefix ? (opts.wholeValue ?? path) : path, issue.message);
     }
   }
+  // Bounded here, in place, so every answer built from schema issues is capped (capValidationErrors).
+  const capped = capValidationErrors(into);
+  for (const k of Object.keys(into)) Reflect.deleteProperty(into, k);
+  for (const [k, reasons] of Object.entries(capped)) addReasons(into, k, reasons);
   return into;
 }
 
-/** The summary of a request refused by its schema: `The request is invalid: check a, b.` */
+/** The summary of a request refused by its schema: `The request is invalid: check a, b.` (checkFieldsSummary). */
 export function invalidRequestSummary(errors: ValidationErrors): string {
-  return `The request is invalid: check ${Object.keys(errors).join(', ')}.`;
+  return checkFieldsSummary(errors);
 }
 
 const REQUEST_PART_PREFIX: Record<string, string> = { body: '', querystring: '', params: '', headers: 'headers' };

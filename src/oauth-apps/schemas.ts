@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PROVIDERS } from '../providers/registry.js';
+import { PROVIDERS, type Provider } from '../providers/registry.js';
 
 export const MetadataSchema = z.record(z.string(), z.unknown()).describe('Free-form JSON object.');
 
@@ -7,13 +7,26 @@ const SettingValue = z.union([z.string().max(16_384), z.number(), z.boolean(), z
 export const SettingsSchema = z
   .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,99}$/, 'setting names are letters, digits, _ . and -'), SettingValue)
   .describe(
-    "Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Members whose name contains secret, private, password or token are encrypted and masked.",
+    "Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused.",
   );
 export type Settings = z.infer<typeof SettingsSchema>;
 
+/**
+ * The settings each provider's code reads that are not secret; `hosts` (where the app's secret
+ * may be sent) is plain for all. Every other setting is secret by default: a name cannot tell
+ * (`pem`, `signing_key`, `apikey` were stored in plaintext when secrecy went by name).
+ */
+const PLAIN_SETTINGS: Readonly<Partial<Record<Provider, readonly string[]>>> = {
+  github: ['app_id'],
+  salesforce: ['login_url'],
+  auth0: ['audience'],
+};
+const PLAIN_FOR_ALL: readonly string[] = ['hosts'];
+
 /** Setting names treated as secrets: encrypted at rest, masked in answers. */
-export function isSecretSetting(name: string): boolean {
-  return /secret|private|password|token/i.test(name);
+export function isSecretSetting(provider: string, name: string): boolean {
+  const known = Object.hasOwn(PLAIN_SETTINGS, provider) ? PLAIN_SETTINGS[provider as Provider] : undefined;
+  return !PLAIN_FOR_ALL.includes(name) && !(known ?? []).includes(name);
 }
 
 export const ProviderSchema = z.enum(PROVIDERS);

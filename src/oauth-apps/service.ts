@@ -44,6 +44,9 @@ const TABLE = 'oauth_apps';
 export function presentEmbeddedOAuthApp(row: OAuthAppRow, reveal?: { clientSecret: string; settings: Settings }): EmbeddedOAuthAppView {
   const settings: Settings = { ...(row.settings as Settings) };
   for (const k of Object.keys(row.settings_secrets)) settings[k] = CLIENT_SECRET_MASK;
+  // Stored in plaintext before unknown settings were secret by default: masked in answers too
+  // (sealed at the app's next update).
+  for (const k of Object.keys(settings)) if (isSecretSetting(row.provider, k) && !reveal) settings[k] = CLIENT_SECRET_MASK;
   return {
     id: row.id,
     name: row.name,
@@ -66,11 +69,11 @@ export function createOAuthAppService({ db, box, clock, audit }: OAuthAppService
   const place = oauthAppSecretPlace;
 
   /** Splits settings into plain and sealed members; a masked value keeps the stored secret. */
-  function splitSettings(accountId: string, id: string, settings: Settings, stored: Record<string, string>) {
+  function splitSettings(provider: string, accountId: string, id: string, settings: Settings, stored: Record<string, string>) {
     const plain: Settings = {};
     const secrets: Record<string, string> = {};
     for (const [k, v] of Object.entries(settings)) {
-      if (!isSecretSetting(k)) plain[k] = v;
+      if (!isSecretSetting(provider, k)) plain[k] = v;
       else if (v === CLIENT_SECRET_MASK) {
         const old = stored[k];
         if (old === undefined) {
@@ -101,7 +104,7 @@ export function createOAuthAppService({ db, box, clock, audit }: OAuthAppService
     async create(accountId: string, input: CreateOAuthAppInput): Promise<OAuthAppView> {
       const id = randomUUID();
       const now = clock.now();
-      const { plain, secrets } = splitSettings(accountId, id, input.settings ?? {}, {});
+      const { plain, secrets } = splitSettings(input.provider, accountId, id, input.settings ?? {}, {});
       const row = await db
         .insertInto(TABLE)
         .values({
@@ -159,7 +162,7 @@ export function createOAuthAppService({ db, box, clock, audit }: OAuthAppService
         const newSecret = input.client_secret !== undefined && input.client_secret !== CLIENT_SECRET_MASK;
         if (newSecret) set.client_secret = box.seal(input.client_secret ?? '', place(accountId, id, 'client_secret'));
         if (input.settings !== undefined) {
-          const { plain, secrets } = splitSettings(accountId, id, input.settings, row.settings_secrets);
+          const { plain, secrets } = splitSettings(row.provider, accountId, id, input.settings, row.settings_secrets);
           set.settings = JSON.stringify(plain);
           set.settings_secrets = JSON.stringify(secrets);
         }

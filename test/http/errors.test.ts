@@ -127,6 +127,8 @@ describe.each(STORE_KINDS)('error answers on %s', (kind) => {
     });
     expect(res.status).toBe(422);
     expect(Object.keys(res.body.validation_errors).sort()).toEqual(['oauth_app_id', 'properties.bogus', 'properties.refresh_token']);
+    // The kind's fields are stated once, on the first unknown field (issue 13 item 3).
+    expect(res.body.validation_errors['properties.bogus']?.[0]).toMatch(/its fields are .*instance_url/);
   });
 
   it('422 for an unknown kind lists the valid kinds', async () => {

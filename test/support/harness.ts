@@ -26,6 +26,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     CREDVAULT_MASTER_KEYS: TEST_MASTER_KEYS,
     CREDVAULT_BOOTSTRAP_TOKEN: BOOTSTRAP_TOKEN,
     CREDVAULT_RATE_LIMIT: '0',
+    // Tests send many deliberate 401s from one address; http-limits.test.ts turns this on.
+    CREDVAULT_AUTH_FAILURE_LIMIT: '0',
     CREDVAULT_SCHEDULER: 'false',
     CREDVAULT_IMPORT_IDENTIFY: 'false',
     CREDVAULT_DATA_DIR: 'memory://',

@@ -1,6 +1,34 @@
 import { type Command, Option } from 'commander';
+import { createAccountService } from '../../accounts/service.js';
 import { SCOPES } from '../../accounts/tokens.js';
+import { createAuditService } from '../../audit/service.js';
+import { loadConfig } from '../../config.js';
+import { systemClock } from '../../lib/clock.js';
+import { openStore } from '../../store/db.js';
+import { migrate } from '../../store/migrate.js';
 import { call, connect, printJson, printTable, withConnection } from '../http.js';
+
+/** `tokens bootstrap`: works on the database itself (like `keys`), for an operator locked out of the API. */
+async function mintRecoveryToken(opts: { account?: string; json?: boolean }): Promise<void> {
+  const config = loadConfig();
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2, preparedStatements: config.preparedStatements });
+  try {
+    await migrate(store.db);
+    const accounts = createAccountService({ db: store.db, clock: systemClock, authCacheMs: 0 });
+    const t = await accounts.mintAdminToken(opts.account);
+    await createAuditService({ db: store.db, clock: systemClock }).record({
+      accountId: t.accountId,
+      actorTokenId: null,
+      action: 'api_token.created',
+      detail: { token_id: t.id, scopes: t.scopes, via: 'tokens bootstrap' },
+    });
+    if (opts.json) return printJson({ id: t.id, account_id: t.accountId, name: t.name, prefix: t.prefix, scopes: t.scopes, token: t.token });
+    process.stderr.write(`admin token ${t.id} in account ${t.accountId} (${t.scopes.join(', ')}); shown only now:\n`);
+    process.stdout.write(`${t.token}\n`);
+  } finally {
+    await store.close();
+  }
+}
 
 export function registerTokens(program: Command): void {
   const tokens = program.command('tokens').description('Create, list and revoke API tokens (needs the tokens:manage scope).');
@@ -19,6 +47,17 @@ Example:
       process.stderr.write(`token ${created.id} (${created.scopes.join(', ')}); shown only now:\n`);
       process.stdout.write(`${created.token}\n`);
     });
+
+  tokens
+    .command('bootstrap')
+    .description('Offline recovery: mint an admin (all-scope) token directly in the database, e.g. when the bootstrap token is lost.')
+    .option('--account <id>', 'account to mint it in (default: the oldest account, the one the first start created)')
+    .option('--json', 'print the token object as JSON (with the plaintext token)')
+    .addHelpText('after', `
+Runs on the database configured by the environment (DATABASE_URL or CREDVAULT_DATA_DIR), not over
+HTTP. On the embedded database (PGlite) stop the server first: only one process can open it.
+Revoke the token (credvault tokens revoke ID) once you have made the tokens you need.`)
+    .action((opts: { account?: string; json?: boolean }) => mintRecoveryToken(opts));
 
   withConnection(tokens.command('list'))
     .description('List API tokens (never their plaintext).')

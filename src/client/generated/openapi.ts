@@ -79,8 +79,8 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Revoke an API token at once
-         * @description Revoke an API token at once. Needs an API token with the `tokens:manage` scope.
+         * Revoke an API token at once (not one with scopes the caller lacks, nor the last admin token)
+         * @description Revoke an API token at once (not one with scopes the caller lacks, nor the last admin token). Needs an API token with the `tokens:manage` scope.
          */
         delete: operations["revokeApiToken"];
         options?: never;
@@ -582,6 +582,11 @@ export interface components {
             summary: string;
         };
         ExportedCredential: {
+            /** @description Present when this credential's secrets cannot be decrypted: the item is not an import body then (its secrets are left out), and the rest of the page is unaffected. */
+            error?: {
+                credential_id: string;
+                summary: string;
+            };
             /** @description Free-form JSON object. */
             metadata: {
                 [key: string]: unknown;
@@ -687,7 +692,7 @@ export interface components {
          */
         LinearOauth2Properties: {
             /** @description Secret: encrypted at rest and answered only as the mask "***********"; send the mask back to keep the stored value. */
-            access_token: string;
+            access_token?: string;
             /** Format: date-time */
             expires_at?: string;
             expires_in?: number;
@@ -1286,6 +1291,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];

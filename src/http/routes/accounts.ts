@@ -40,7 +40,7 @@ export function accountRoutes(app: FastifyInstance, accounts: AccountService, au
   });
 
   r.post('/v1/accounts', {
-    config: { scope: 'admin' },
+    config: { scope: 'admin', secretAnswer: true },
     schema: {
       tags: ['accounts'],
       operationId: 'createAccount',
@@ -56,7 +56,7 @@ export function accountRoutes(app: FastifyInstance, accounts: AccountService, au
   });
 
   r.post('/v1/api-tokens', {
-    config: { scope: 'tokens:manage' },
+    config: { scope: 'tokens:manage', secretAnswer: true },
     schema: {
       tags: ['api-tokens'],
       operationId: 'createApiToken',
@@ -84,11 +84,11 @@ export function accountRoutes(app: FastifyInstance, accounts: AccountService, au
 
   r.delete('/v1/api-tokens/:id', {
     config: { scope: 'tokens:manage' },
-    schema: { tags: ['api-tokens'], operationId: 'revokeApiToken', summary: 'Revoke an API token at once', params: IdParams, response: { 200: component('RevokedApiToken', z.object({ id: z.string(), revoked: z.literal(true) })), ...commonErrors } },
+    schema: { tags: ['api-tokens'], operationId: 'revokeApiToken', summary: 'Revoke an API token at once (not one with scopes the caller lacks, nor the last admin token)', params: IdParams, response: { 200: component('RevokedApiToken', z.object({ id: z.string(), revoked: z.literal(true) })), 409: commonErrors[422], ...commonErrors } },
     handler: async (req) => {
       const auth = authOf(req);
       if (!isUuid(req.params.id)) throw new NotFoundError('API token');
-      await accounts.revokeToken(auth.accountId, req.params.id);
+      await accounts.revokeToken(auth, req.params.id);
       await audit.record({ accountId: auth.accountId, actorTokenId: auth.tokenId, action: 'api_token.revoked', detail: { token_id: req.params.id } });
       return { id: req.params.id, revoked: true as const };
     },

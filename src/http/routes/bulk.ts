@@ -91,8 +91,12 @@ const ExportedCredentialSchema = component('ExportedCredential', z
     properties: z.record(z.string(), z.unknown()),
     oauth_app_id: z.string().nullable(),
     metadata: MetadataSchema,
+    error: z
+      .object({ credential_id: z.string(), summary: z.string() })
+      .optional()
+      .describe('Present when this credential\'s secrets cannot be decrypted: the item is not an import body then (its secrets are left out), and the rest of the page is unaffected.'),
   })
-  .describe('An import body: POST /v1/credentials (or an item of /v1/credentials/bulk) accepts it unchanged.'));
+  .describe('An import body: POST /v1/credentials (or an item of /v1/credentials/bulk) accepts it unchanged (unless it carries `error`).'));
 
 const ExportAnswer = component('ExportPage', z.object({ data: z.array(ExportedCredentialSchema), next_cursor: z.string().nullable() }));
 

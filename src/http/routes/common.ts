@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AuthContext } from '../../accounts/service.js';
-import { UnauthorizedError } from '../../lib/errors.js';
+import { AppError, UnauthorizedError } from '../../lib/errors.js';
 
 /**
  * The caller of an authenticated route (every route that declares a scope): set by the
@@ -32,11 +32,17 @@ export const commonErrors = {
   500: ErrorBodySchema,
 };
 
-/** `If-Match: "v3"` → 3; absent or unparsable → undefined. */
+/**
+ * `If-Match: "v3"` → 3; absent or `*` → undefined (no precondition). Anything else cannot match
+ * a version we issued: 412, rather than silently writing without the precondition asked for.
+ */
 export function parseIfMatch(header: string | string[] | undefined): number | undefined {
-  if (typeof header !== 'string') return undefined;
-  const m = /^(?:W\/)?"v(\d+)"$/.exec(header.trim());
-  return m ? Number(m[1]) : undefined;
+  if (header === undefined) return undefined;
+  const value = typeof header === 'string' ? header.trim() : '';
+  if (value === '*') return undefined;
+  const m = /^(?:W\/)?"v(\d{1,15})"$/.exec(value);
+  if (!m) throw new AppError(412, 'If-Match must be an ETag this API answered (e.g. "v3") or *; read the credential again.');
+  return Number(m[1]);
 }
 
 export function etag(version: number): string {

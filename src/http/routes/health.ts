@@ -62,7 +62,7 @@ export function healthRoutes(app: FastifyInstance, health: HealthService, creden
   });
 
   r.post('/v1/credentials/:id/access-token', {
-    config: { scope: 'secrets:reveal' },
+    config: { scope: 'secrets:reveal', secretAnswer: true },
     schema: { tags, operationId: 'getAccessToken', summary: 'A valid access token (refreshed first when needed); audited', params: IdParams, response: { 200: AccessTokenSchema, 409: commonErrors[500], 503: commonErrors[500], ...commonErrors } },
     handler: async (req) => health.accessToken(authOf(req).accountId, req.params.id, authOf(req).tokenId),
   });

@@ -15,7 +15,9 @@ export const marketoFake: FakeProviderDef = {
       handle: (req, state) =>
         handleToken(req, state, {
           clientAuth: 'body',
-          extra: (info) => ({ scope: str(info, 'api_user'), token_type: 'bearer' }),
+          // A client registered with `refresh_token` gets one in its replies (Marketo sends none;
+          // credvault must not store a field the kind does not have).
+          extra: (info) => ({ scope: str(info, 'api_user'), token_type: 'bearer', ...(info.refresh_token ? { refresh_token: str(info, 'refresh_token') } : {}) }),
           invalidClient: () => ({ status: 401, body: { error: 'invalid_client', error_description: 'Bad client credentials' } }),
         }),
     },
