@@ -21,6 +21,7 @@ import type { OutboundHttp } from './net/types.js';
 import type { Provider } from './providers/types.js';
 import { type Lookup, cachedLookup, systemLookup, vetTenantHosts } from './net/tenant.js';
 import { migrate } from './store/migrate.js';
+import { eventWriter, writeEvents } from './events/outbox.js';
 
 export interface Runtime {
   app: App;
@@ -72,7 +73,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     const accounts = createAccountService({ db, clock });
     const boot = await accounts.bootstrap(config.bootstrapToken);
     const audit = createAuditService({ db, clock });
-    const oauthApps = createOAuthAppService({ db, box: keys.box, clock, audit });
+    const oauthApps = createOAuthAppService({ db, box: keys.box, clock, audit, events: (trx, list) => writeEvents(trx, list, clock.now()) });
     const specs: Record<string, KindSpec> = createKindSpecs({ extraHosts: config.providerHosts });
     const spec = (k: string): KindSpec | undefined => {
       const kind = resolveKind(k);
@@ -108,7 +109,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       ...(health.identifyAtImport ? { identifyAtImport: health.identifyAtImport } : {}),
       // The import answer does not wait for the check; the scheduler picks it up at once.
       afterImport: () => health.scheduler.wake(),
-      transaction: (fn) => db.transaction().execute((trx) => fn({ repo: createCredentialRepository(trx), audit: { record: (entry) => audit.record(entry, trx) } })),
+      transaction: (fn) => db.transaction().execute((trx) => fn({ repo: createCredentialRepository(trx), audit: { record: (entry) => audit.record(entry, trx) }, events: eventWriter(trx, clock) })),
     });
     let purgeTimer: NodeJS.Timeout | undefined;
     const idempotency = createIdempotencyService({

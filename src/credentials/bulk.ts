@@ -6,7 +6,7 @@ import { presentCredential } from './present.js';
 import type { CredentialRepository, CredentialRow } from './repository.js';
 import type { CredentialView, ImportCredentialInput } from './schemas.js';
 import type { credentialSecretPlace } from '../crypto/secret-box.js';
-import type { FindOAuthApp, PreparedImport } from './service.js';
+import type { CredentialTx, FindOAuthApp, PreparedImport } from './service.js';
 
 /** The error body a single import would answer, for one bulk item. */
 export interface ItemError {
@@ -31,6 +31,8 @@ export interface BulkDeps {
   box: SecretBox;
   /** AAD place of a credential secret (passed in: service.ts owns it and imports this module). */
   secretPlace: typeof credentialSecretPlace;
+  /** The write paths' transaction: the batch's upserts and their events commit together. */
+  transaction<T>(fn: (tx: CredentialTx) => Promise<T>): Promise<T>;
   prepareImport(accountId: string, input: ImportCredentialInput, findApp?: FindOAuthApp): Promise<PreparedImport>;
   afterImport?: (row: CredentialRow) => void;
 }
@@ -72,7 +74,7 @@ export function createBulkOperations(deps: BulkDeps) {
   const { repo, box } = deps;
 
   /** Writes distinct provider accounts: one statement per combination of `given` flags (usually one). */
-  async function writeDistinct(accountId: string, prepared: PreparedImport[]): Promise<Map<string, CredentialRow>> {
+  async function writeDistinct(repo: CredentialRepository, prepared: PreparedImport[]): Promise<Map<string, CredentialRow>> {
     const groups = new Map<string, { given: Given; rows: PreparedImport[] }>();
     for (const p of prepared) {
       const g = `${p.given.name}/${p.given.metadata}`;
@@ -84,14 +86,7 @@ export function createBulkOperations(deps: BulkDeps) {
     for (const { given, rows } of groups.values()) {
       // One lock order for every writer, so two overlapping batches cannot deadlock each other.
       rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-      let result: CredentialRow[] | undefined;
-      for (let attempt = 1; !result; attempt++) {
-        try {
-          result = await repo.upsertMany(rows.map((r) => r.values), given);
-        } catch (err) {
-          if (!isDeadlock(err) || attempt >= 3) throw err;
-        }
-      }
+      const result = await repo.upsertMany(rows.map((r) => r.values), given);
       for (const row of result) written.set(`${row.provider}\u0000${row.identity}`, row);
     }
     if (written.size !== prepared.length) throw new Error(`Bulk upsert wrote ${written.size} rows for ${prepared.length} provider accounts.`);
@@ -115,12 +110,27 @@ export function createBulkOperations(deps: BulkDeps) {
         results.push({ index, status: 422, error: { summary: err.summary, validation_errors: err.validationErrors } });
       }
     }
-    const written = await writeDistinct(accountId, [...latest.values()]);
-    const views = new Map<string, CredentialView>();
-    for (const [k, row] of written) {
-      deps.afterImport?.(row);
-      views.set(k, presentCredential(row, latest.get(k)?.app ?? null));
+    // The upserts and their events (one statement per batch) in one transaction; a deadlock
+    // aborts it, so the whole transaction is run again.
+    const write = () =>
+      deps.transaction(async (tx) => {
+        const rows = await writeDistinct(tx.repo, [...latest.values()]);
+        const presented = new Map<string, CredentialView>();
+        for (const [k, row] of rows) presented.set(k, presentCredential(row, latest.get(k)?.app ?? null));
+        const events = [...rows].map(([k, row]) => ({ accountId, type: row.version === 1 ? ('credential.created' as const) : ('credential.updated' as const), data: presented.get(k) ?? {} }));
+        await tx.events(events);
+        return { rows, presented };
+      });
+    let result: { rows: Map<string, CredentialRow>; presented: Map<string, CredentialView> } | undefined;
+    for (let attempt = 1; !result; attempt++) {
+      try {
+        result = latest.size === 0 ? { rows: new Map(), presented: new Map() } : await write();
+      } catch (err) {
+        if (!isDeadlock(err) || attempt >= 3) throw err;
+      }
     }
+    const views = result.presented;
+    for (const row of result.rows.values()) deps.afterImport?.(row);
     for (const { index, key: k } of ok) {
       const credential = views.get(k);
       if (!credential) throw new Error('A bulk item lost its credential.');

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditService } from '../audit/service.js';
+import type { EventWriter } from '../events/outbox.js';
 import { CREDENTIAL_MASK, type SecretBox, credentialSecretPlace } from '../crypto/secret-box.js';
 import { type Clock, isoSeconds } from '../lib/clock.js';
 import { AppError, NotFoundError, ValidationError, type ValidationErrors } from '../lib/errors.js';
@@ -34,7 +35,14 @@ export interface CredentialServiceDeps {
    * Runs `fn` in one transaction with a repository and an audit log bound to it, so a delete
    * and its audit event commit together or not at all.
    */
-  transaction<T>(fn: (tx: { repo: CredentialRepository; audit: Pick<AuditService, 'record'> }) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: CredentialTx) => Promise<T>): Promise<T>;
+}
+
+/** A transaction of the credential write paths: repository, audit log and events (the outbox) bound to it. */
+export interface CredentialTx {
+  repo: CredentialRepository;
+  audit: Pick<AuditService, 'record'>;
+  events: EventWriter;
 }
 
 class MaskedIdentity extends Error {}
@@ -186,12 +194,17 @@ export function createCredentialService(deps: CredentialServiceDeps) {
   return {
     async importCredential(accountId: string, input: ImportCredentialInput): Promise<CredentialView> {
       const prepared = await prepareImport(accountId, input, findAppIn(accountId), { identify: true });
-      const row = await repo.upsert(prepared.values, prepared.given);
+      const { row, view } = await deps.transaction(async (tx) => {
+        const written = await tx.repo.upsert(prepared.values, prepared.given);
+        const presented = presentCredential(written, prepared.app);
+        await tx.events([{ accountId, type: written.version === 1 ? 'credential.created' : 'credential.updated', data: presented }]);
+        return { row: written, view: presented };
+      });
       deps.afterImport?.(row);
-      return presentCredential(row, prepared.app);
+      return view;
     },
 
-    ...createBulkOperations({ repo, box, secretPlace: credentialSecretPlace, prepareImport, ...(deps.afterImport ? { afterImport: deps.afterImport } : {}) }),
+    ...createBulkOperations({ repo, box, transaction: deps.transaction, secretPlace: credentialSecretPlace, prepareImport, ...(deps.afterImport ? { afterImport: deps.afterImport } : {}) }),
 
     async get(accountId: string, id: string): Promise<CredentialView & { version: number }> {
       if (!isUuid(id)) throw new NotFoundError('credential');
@@ -233,23 +246,31 @@ export function createCredentialService(deps: CredentialServiceDeps) {
 
     async update(accountId: string, id: string, input: PatchCredentialInput, ifVersion?: number) {
       if (!isUuid(id)) throw new NotFoundError('credential');
-      const row = await repo.patch(accountId, id, input, clock.now(), ifVersion);
-      if (!row) {
+      const changed = await deps.transaction(async (tx) => {
+        if (!(await tx.repo.patch(accountId, id, input, clock.now(), ifVersion))) return undefined;
+        const full = await tx.repo.get(accountId, id);
+        if (!full) throw new NotFoundError('credential');
+        const view = presentCredential(full, full.app);
+        await tx.events([{ accountId, type: 'credential.updated', data: view }]);
+        return { ...view, version: full.version };
+      });
+      if (!changed) {
         if (ifVersion !== undefined && (await repo.exists(accountId, id))) {
           throw new AppError(412, 'The credential changed since you read it (If-Match is stale); read it again.');
         }
         throw new NotFoundError('credential');
       }
-      const full = await repo.get(accountId, id);
-      if (!full) throw new NotFoundError('credential');
-      return { ...presentCredential(full, full.app), version: full.version };
+      return changed;
     },
 
     async remove(accountId: string, id: string, actorTokenId: string | null = null): Promise<{ id: string; deleted: true }> {
       if (!isUuid(id)) throw new NotFoundError('credential');
       await deps.transaction(async (tx) => {
-        const gone = await tx.repo.remove(accountId, id);
-        if (!gone) throw new NotFoundError('credential');
+        // The event carries the last presentation (docs: events, credential.deleted).
+        const last = await tx.repo.get(accountId, id);
+        const gone = last && (await tx.repo.remove(accountId, id));
+        if (!last || !gone) throw new NotFoundError('credential');
+        await tx.events([{ accountId, type: 'credential.deleted', data: presentCredential(last, last.app) }]);
         await tx.audit.record({ accountId, actorTokenId, action: 'credential.deleted', credentialId: id, detail: { provider: gone.provider, kind: gone.kind } });
       });
       return { id, deleted: true };
