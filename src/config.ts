@@ -26,6 +26,11 @@ const EnvSchema = z.object({
   CREDVAULT_SCHEDULER: boolish.default(true),
   CREDVAULT_DB_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(20),
   CREDVAULT_PREPARED_STATEMENTS: boolish.default(true),
+  CREDVAULT_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  CREDVAULT_WEBHOOK_ALLOWED_ORIGINS: z.string().optional(),
+  CREDVAULT_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  CREDVAULT_WEBHOOK_LEASE_SECONDS: z.coerce.number().int().min(1).max(30).default(30),
+  CREDVAULT_WEBHOOKS: boolish.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -49,6 +54,16 @@ export interface Config {
   /** Hot queries as named prepared statements (off behind PgBouncer in transaction mode before 1.21). */
   preparedStatements: boolean;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  /** Events older than this many days are purged. */
+  eventRetentionDays: number;
+  /** Origins webhooks may reach over http or at non-public addresses (local receivers, on-premise). */
+  webhookAllowedOrigins: string[];
+  /** Delivery requests in flight per endpoint. */
+  webhookConcurrency: number;
+  /** Lease on a claimed delivery (30 s at most). */
+  webhookLeaseSeconds: number;
+  /** Run the delivery worker on this node. */
+  webhooks: boolean;
   /** CREDVAULT_PROVIDER_URL_<PROVIDER>: base URLs replacing a provider's real host. */
   providerUrls: Partial<Record<Provider, string>>;
   /** CREDVAULT_PROVIDER_HOSTS_<PROVIDER>: extra host suffixes allowed for tenant hosts. */
@@ -66,6 +81,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const e = parsed.data;
+  for (const o of (e.CREDVAULT_WEBHOOK_ALLOWED_ORIGINS ?? '').split(',').map((x) => x.trim()).filter((x) => x.length > 0)) {
+    if (!/^https?:\/\/[^/]+\/?$/.test(o)) throw new ConfigError('CREDVAULT_WEBHOOK_ALLOWED_ORIGINS must list origins such as http://127.0.0.1:9000, comma-separated');
+  }
   const providerUrls: Partial<Record<Provider, string>> = {};
   const providerHosts: Partial<Record<Provider, string[]>> = {};
   for (const p of PROVIDERS) {
@@ -102,6 +120,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPoolSize: e.CREDVAULT_DB_POOL_SIZE,
     preparedStatements: e.CREDVAULT_PREPARED_STATEMENTS,
     logLevel: e.LOG_LEVEL,
+    eventRetentionDays: e.CREDVAULT_EVENT_RETENTION_DAYS,
+    webhookAllowedOrigins: (e.CREDVAULT_WEBHOOK_ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o.length > 0),
+    webhookConcurrency: e.CREDVAULT_WEBHOOK_CONCURRENCY,
+    webhookLeaseSeconds: e.CREDVAULT_WEBHOOK_LEASE_SECONDS,
+    webhooks: e.CREDVAULT_WEBHOOKS,
     providerUrls,
     providerHosts,
   };

@@ -22,12 +22,20 @@ import type { Provider } from './providers/types.js';
 import { type Lookup, cachedLookup, systemLookup, vetTenantHosts } from './net/tenant.js';
 import { migrate } from './store/migrate.js';
 import { eventWriter, writeEvents } from './events/outbox.js';
+import { type EventService, createEventService } from './events/service.js';
+import { createWebhookService } from './webhooks/service.js';
+import { type DeliveryWorker, createDeliveryWorker } from './webhooks/worker.js';
+import { createOutboundHttp, vetOutboundUrl } from './net/outbound.js';
+import { randomUUID } from 'node:crypto';
 
 export interface Runtime {
   app: App;
   store: StoreHandle;
   log: Logger;
   health: HealthModule;
+  events: EventService;
+  /** The webhook delivery worker of this node. */
+  deliveries: DeliveryWorker;
   /** Starts background work on this node: health checks and the hourly purge of expired idempotency keys. */
   /** Encryptions per master key, recorded in the database (security.md C5). */
   ledger: EncryptionLedger;
@@ -49,6 +57,8 @@ export interface RuntimeOptions {
   failpoint?: (name: string) => void;
   /** DNS used to vet tenant hosts at import (tests inject answers). */
   lookup?: Lookup;
+  /** Replace the webhook delivery client (tests). */
+  webhookHttp?: OutboundHttp;
 }
 
 /** The composition root: config → store → keys → services → HTTP. The only place that wires. */
@@ -111,6 +121,25 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       afterImport: () => health.scheduler.wake(),
       transaction: (fn) => db.transaction().execute((trx) => fn({ repo: createCredentialRepository(trx), audit: { record: (entry) => audit.record(entry, trx) }, events: eventWriter(trx, clock) })),
     });
+    const events = createEventService({ db, clock, retentionDays: config.eventRetentionDays });
+    const deliveries = createDeliveryWorker({
+      db,
+      box: keys.box,
+      clock,
+      log,
+      http: opts.webhookHttp ?? createOutboundHttp({ timeoutMs: 15_000, allowedOrigins: config.webhookAllowedOrigins }),
+      nodeId: opts.nodeId ?? `node-${randomUUID()}`,
+      leaseMs: config.webhookLeaseSeconds * 1000,
+      perEndpoint: config.webhookConcurrency,
+      timeoutMs: Math.min(15_000, config.webhookLeaseSeconds * 1000),
+    });
+    const webhooks = createWebhookService({
+      db,
+      box: keys.box,
+      clock,
+      vetUrl: (url) => vetOutboundUrl(url, { allowedOrigins: config.webhookAllowedOrigins }),
+      wake: () => deliveries.wake(),
+    });
     let purgeTimer: NodeJS.Timeout | undefined;
     const idempotency = createIdempotencyService({
       db,
@@ -124,6 +153,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       credentials,
       oauthApps,
       health: health.service,
+      events,
+      webhooks,
       idempotency,
       ping: () => pingStore(db),
       rateLimitPerSecond: config.rateLimitPerSecond,
@@ -134,12 +165,19 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       store,
       log,
       health,
+      events,
+      deliveries,
       ...(boot.token ? { bootstrapToken: boot.token } : {}),
       ledger,
       startBackground() {
         health.scheduler.start();
         ledger.start();
+        if (config.webhooks) deliveries.start();
         purgeTimer ??= setInterval(() => {
+          events.purgeExpired().then(
+            (n) => n > 0 && log.info({ purged: n }, 'events past retention purged'),
+            () => log.warn('purging events past retention failed; will retry'),
+          );
           idempotency.purgeExpired().then(
             (n) => n > 0 && log.info({ purged: n }, 'expired idempotency keys purged'),
             () => log.warn('purging expired idempotency keys failed; will retry'),
@@ -149,6 +187,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       async close() {
         if (purgeTimer) clearInterval(purgeTimer);
         await health.scheduler.stop();
+        await deliveries.stop();
         await app.close();
         // What this node sealed since the last recording (C5); a failure must not block shutdown.
         await ledger.stop().catch(() => log.warn('recording master-key encryption counts at shutdown failed'));

@@ -7,7 +7,7 @@ import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../store/db.js';
 import type { SecretPlace } from './envelope.js';
 
-export type SecretTable = 'server_secrets' | 'oauth_apps' | 'credentials' | 'idempotency_keys';
+export type SecretTable = 'server_secrets' | 'oauth_apps' | 'credentials' | 'idempotency_keys' | 'webhook_endpoints';
 
 /** A secret column: one envelope (text, maybe null) or a jsonb map of name -> envelope. */
 interface SecretColumn {
@@ -92,6 +92,17 @@ export const TABLES: readonly TableDesc[] = [
     extra: [],
     cols: [{ name: 'response_body', map: false }],
     place: (r) => ({ table: 'idempotency_keys', accountId: text(r, 'account_id'), rowId: text(r, 'key'), field: 'response_body' }),
+  },
+  {
+    name: 'webhook_endpoints',
+    key: [{ col: 'id', type: 'uuid' }],
+    extra: ['account_id'],
+    cols: [
+      { name: 'secret', map: false },
+      { name: 'previous_secret', map: false },
+    ],
+    // Same places as endpointSecretPlace() in src/webhooks/endpoints.ts.
+    place: (r, col) => ({ table: 'webhook_endpoints', accountId: text(r, 'account_id'), rowId: text(r, 'id'), field: col === 'previous_secret' ? 'previous_secret' : 'secret' }),
   },
 ];
 
@@ -185,6 +196,8 @@ export async function countByKid(db: Db): Promise<Array<{ table: SecretTable; ki
       union all select 'oauth_apps', e.value from oauth_apps, jsonb_each_text(settings_secrets) e
       union all select 'credentials', e.value from credentials, jsonb_each_text(secrets) e
       union all select 'idempotency_keys', response_body from idempotency_keys where response_body is not null
+      union all select 'webhook_endpoints', secret from webhook_endpoints
+      union all select 'webhook_endpoints', previous_secret from webhook_endpoints where previous_secret is not null
     ) s group by 1, 2 order by 1, 2`.execute(db);
   return res.rows.map((r) => ({ table: r.t, kid: r.kid, n: Number(r.n) }));
 }

@@ -9,6 +9,10 @@ import { credentialRoutes } from './credentials.js';
 import { oauthAppRoutes } from './oauth-apps.js';
 import { healthRoutes } from './health.js';
 import type { HealthService } from '../../health/service.js';
+import type { EventService } from '../../events/service.js';
+import type { WebhookService } from '../../webhooks/service.js';
+import { eventRoutes } from './events.js';
+import { webhookRoutes } from './webhooks.js';
 
 export interface Services {
   accounts: AccountService;
@@ -16,6 +20,8 @@ export interface Services {
   credentials: CredentialService;
   oauthApps: OAuthAppService;
   health: HealthService;
+  events: EventService;
+  webhooks: WebhookService;
 }
 
 export function registerRoutes(app: FastifyInstance, s: Services): void {
@@ -24,4 +30,6 @@ export function registerRoutes(app: FastifyInstance, s: Services): void {
   oauthAppRoutes(app, s.oauthApps);
   accountRoutes(app, s.accounts, s.audit);
   healthRoutes(app, s.health, s.credentials, s.audit);
+  eventRoutes(app, s.events);
+  webhookRoutes(app, s.webhooks);
 }
