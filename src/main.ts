@@ -127,7 +127,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       box: keys.box,
       clock,
       log,
-      http: opts.webhookHttp ?? createOutboundHttp({ timeoutMs: 15_000, allowedOrigins: config.webhookAllowedOrigins }),
+      http: opts.webhookHttp ?? createOutboundHttp({ timeoutMs: 15_000, allowedOrigins: config.webhookAllowedOrigins, ...(opts.lookup ? { lookup: opts.lookup } : {}) }),
       nodeId: opts.nodeId ?? `node-${randomUUID()}`,
       leaseMs: config.webhookLeaseSeconds * 1000,
       perEndpoint: config.webhookConcurrency,
@@ -137,7 +137,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       db,
       box: keys.box,
       clock,
-      vetUrl: (url) => vetOutboundUrl(url, { allowedOrigins: config.webhookAllowedOrigins }),
+      vetUrl: (url) => vetOutboundUrl(url, { allowedOrigins: config.webhookAllowedOrigins, lookup: opts.lookup ?? systemLookup() }),
       wake: () => deliveries.wake(),
     });
     let purgeTimer: NodeJS.Timeout | undefined;
