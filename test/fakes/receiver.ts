@@ -16,11 +16,15 @@ export interface Received {
  * A webhook receiver on 127.0.0.1: records every delivery, verifies each with the
  * standardwebhooks package against every secret it is told, and answers `status()`.
  */
-export async function startReceiver(opts: { port?: number } = {}) {
+export async function startReceiver(opts: { port?: number; delayMs?: number } = {}) {
   const received: Received[] = [];
+  /** Requests received and not yet answered. */
+  let open = 0;
   const secrets: string[] = [];
   let status = (_r: Received): number => 204;
   const server = http.createServer((req, res) => {
+    open += 1;
+    res.once('close', () => (open -= 1));
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -34,10 +38,14 @@ export async function startReceiver(opts: { port?: number } = {}) {
           // not signed with this one
         }
       }
-      received.push(r);
       const code = status(r);
-      res.writeHead(code, { 'content-type': 'text/plain' });
-      res.end(code >= 200 && code < 300 ? 'ok' : 'nope');
+      const answer = () => {
+        received.push(r);
+        res.writeHead(code, { 'content-type': 'text/plain' });
+        res.end(code >= 200 && code < 300 ? 'ok' : 'nope');
+      };
+      if (opts.delayMs) setTimeout(answer, opts.delayMs);
+      else answer();
     });
   });
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
@@ -46,6 +54,7 @@ export async function startReceiver(opts: { port?: number } = {}) {
     port,
     origin: `http://127.0.0.1:${port}`,
     received,
+    open: () => open,
     trust(secret: string) {
       secrets.push(secret);
     },

@@ -20,6 +20,8 @@ export function registerServe(program: Command): void {
       }
       const address = await rt.app.listen({ port: config.port, host: config.host });
       if (config.scheduler) rt.startBackground();
+      // Webhook delivery is its own switch (CREDVAULT_WEBHOOKS): a node without health checks still delivers.
+      else if (config.webhooks) rt.deliveries.start();
       rt.log.info({ address, storage: rt.store.kind }, 'credvault listening');
       process.stdout.write(`credvault listening on ${address} (storage: ${rt.store.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL'})\n`);
       await new Promise<void>((resolve) => {
