@@ -58,11 +58,20 @@ export function createDeliveryWorker(d: DeliveryWorkerDeps) {
   let recording: Promise<void> | undefined;
   let sent = 0;
 
-  const secretsOf = (c: ClaimedDelivery, now: Date): string[] => {
-    const out = [d.box.open(c.secret, endpointSecretPlace(c.account_id, c.endpoint_id, 'secret'))];
-    if (c.previous_secret && c.previous_secret_expires_at && new Date(c.previous_secret_expires_at) > now) {
-      out.push(d.box.open(c.previous_secret, endpointSecretPlace(c.account_id, c.endpoint_id, 'previous_secret')));
+  /** Opened secrets by envelope (a rotation or rewrap makes a new envelope): one decryption per endpoint, not per delivery. */
+  const opened = new Map<string, string>();
+  const open = (envelope: string, c: ClaimedDelivery, field: 'secret' | 'previous_secret'): string => {
+    let plain = opened.get(envelope);
+    if (plain === undefined) {
+      plain = d.box.open(envelope, endpointSecretPlace(c.account_id, c.endpoint_id, field));
+      if (opened.size >= 1000) opened.clear();
+      opened.set(envelope, plain);
     }
+    return plain;
+  };
+  const secretsOf = (c: ClaimedDelivery, now: Date): string[] => {
+    const out = [open(c.secret, c, 'secret')];
+    if (c.previous_secret && c.previous_secret_expires_at && new Date(c.previous_secret_expires_at) > now) out.push(open(c.previous_secret, c, 'previous_secret'));
     return out;
   };
 
@@ -118,7 +127,7 @@ export function createDeliveryWorker(d: DeliveryWorkerDeps) {
           // The leases expire and the deliveries are sent again: at least once, never lost.
           d.log.error({ err: { type: err instanceof Error ? err.name : 'unknown' } }, 'recording webhook attempts failed; the deliveries will be retried');
         }
-        for (const r of batch) done(r.delivery.endpoint_id);
+        for (let i = 0; i < batch.length + releases.length; i++) settled();
       }
     })().finally(() => {
       recording = undefined;
@@ -126,10 +135,15 @@ export function createDeliveryWorker(d: DeliveryWorkerDeps) {
     return recording;
   }
 
-  function done(endpointId: string): void {
-    inFlight -= 1;
+  /** The request is over: its endpoint slot is free for the next delivery (the lease is held until recorded). */
+  function slotFree(endpointId: string): void {
     running.set(endpointId, (running.get(endpointId) ?? 1) - 1);
     pump(endpointId);
+  }
+
+  /** A claimed delivery is settled (recorded or given back). */
+  function settled(): void {
+    inFlight -= 1;
     if (inFlight === 0) {
       for (const r of idleResolvers) r();
       idleResolvers = [];
@@ -146,7 +160,7 @@ export function createDeliveryWorker(d: DeliveryWorkerDeps) {
       if (performance.now() - next.claimedAt > d.leaseMs / 2) {
         pendingReleases.push(next.delivery.id);
         void flushResults();
-        done(endpointId);
+        running.set(endpointId, (running.get(endpointId) ?? 1) - 1);
         continue;
       }
       void send(next.delivery).then(
@@ -154,8 +168,13 @@ export function createDeliveryWorker(d: DeliveryWorkerDeps) {
           sent += 1;
           pendingResults.push(result);
           void flushResults();
+          slotFree(endpointId);
         },
-        () => done(endpointId),
+        () => {
+          // Not sent (cannot happen: the client answers failures as results); the lease expires.
+          settled();
+          slotFree(endpointId);
+        },
       );
     }
     if (q.length === 0) queues.delete(endpointId);
@@ -167,7 +186,7 @@ export function createDeliveryWorker(d: DeliveryWorkerDeps) {
 
   async function claimOnce(): Promise<number> {
     const claimedAt = performance.now();
-    const rows = await claimDeliveries(d.db, d.nodeId, d.leaseMs, d.perEndpoint * 4, d.clock.now(), busy());
+    const rows = await claimDeliveries(d.db, d.nodeId, d.leaseMs, d.perEndpoint * 16, d.clock.now(), busy());
     inFlight += rows.length;
     for (const delivery of rows) {
       const q = queues.get(delivery.endpoint_id) ?? [];
