@@ -291,7 +291,7 @@ export function createCredentialService(deps: CredentialServiceDeps) {
     async remove(accountId: string, id: string, actorTokenId: string | null = null): Promise<{ id: string; deleted: true }> {
       if (!isUuid(id)) throw new NotFoundError('credential');
       await deps.transaction(async (tx) => {
-        // The event carries the last presentation (docs: events, credential.deleted).
+        // The event carries the last presentation (docs/events.md, credential.deleted).
         const last = await tx.repo.get(accountId, id);
         const gone = last && (await tx.repo.remove(accountId, id));
         if (!last || !gone) throw new NotFoundError('credential');

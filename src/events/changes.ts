@@ -17,7 +17,7 @@ function identifying(properties: Record<string, unknown>): string {
 }
 
 /**
- * The event types a background write makes (docs: events, "Types"): `health_changed` only
+ * The event types a background write makes (docs/events.md, "Types"): `health_changed` only
  * when `health.status` changes (a refresh that works makes none); `updated` when the provider
  * taught us who the credential belongs to (identity or learned properties).
  */

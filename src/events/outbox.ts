@@ -2,7 +2,7 @@ import { type RawBuilder, sql } from 'kysely';
 import { uuidv7 } from '../lib/uuid7.js';
 import type { Db } from '../store/db.js';
 
-/** Every event type (docs: events, "Types"); `webhook_endpoint.test` is only ever sent by `test`. */
+/** Every event type (docs/events.md, "Types"); `webhook_endpoint.test` is only ever sent by `test`. */
 export const EVENT_TYPES = [
   'credential.created',
   'credential.updated',

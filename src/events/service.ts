@@ -28,7 +28,7 @@ function decode(cursor: string): string {
   return id;
 }
 
-/** Reading events (GET /v1/events) and their retention (docs: events, "Events"). */
+/** Reading events (GET /v1/events) and their retention (docs/events.md, "Events"). */
 export function createEventService({ db, clock, retentionDays }: EventServiceDeps) {
   return {
     async list(accountId: string, q: ListEventsInput): Promise<{ data: EventView[]; next_cursor: string | null }> {

@@ -6,7 +6,7 @@ let seq = 0;
 /**
  * A UUID v7 (RFC 9562 §5.7): 48-bit Unix milliseconds, then random bits. Ids made by this
  * process in the same millisecond stay in order (a 12-bit counter in rand_a), so events sort
- * by creation (events.md §1).
+ * by creation (docs/events.md).
  */
 export function uuidv7(at: Date = new Date()): string {
   let ms = at.getTime();

@@ -22,7 +22,7 @@ export interface WebhookServiceDeps {
   wake?: () => void;
 }
 
-/** How long the previous secret keeps signing after a rotation (docs: events, rotate-secret). */
+/** How long the previous secret keeps signing after a rotation (docs/events.md, rotate-secret). */
 const PREVIOUS_SECRET_MS = 24 * 3600_000;
 
 function cursorOf(id: string): string {

@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 
 const PREFIX = 'whsec_';
 
-/** A new signing secret: `whsec_` and 24 random bytes in base64 (docs: events, "Webhook endpoints"). */
+/** A new signing secret: `whsec_` and 24 random bytes in base64 (docs/events.md, "Webhook endpoints"). */
 export function newSigningSecret(): string {
   return `${PREFIX}${randomBytes(24).toString('base64')}`;
 }

@@ -9,7 +9,7 @@ import { disableEndpoint, endpointSecretPlace } from './endpoints.js';
 import { webhookHeaders } from './sign.js';
 import { type AttemptResult, type ClaimedDelivery, claimDeliveries, recordAttempts, releaseDeliveries } from './store.js';
 
-/** Waits after each failed attempt (docs: events, "Delivery"): ≈ 28 h in all, then `failed`. */
+/** Waits after each failed attempt (docs/events.md, "Delivery"): ≈ 28 h in all, then `failed`. */
 export const RETRY_DELAYS_MS = [5_000, 60_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
 const DISABLE_AFTER_MS = 3 * 86_400_000;
 const EXCERPT_CHARS = 1024;

@@ -1,4 +1,4 @@
-/** 012: the events outbox (events.md §1): written in the same transaction as the change it describes. */
+/** 012: the events outbox (docs/events.md): written in the same transaction as the change it describes. */
 export const sql = /* sql */ `
 -- id is a UUID v7: it sorts by creation, so (account_id, id) pages events in order.
 CREATE TABLE events (

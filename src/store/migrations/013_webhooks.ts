@@ -1,4 +1,4 @@
-/** 013: webhook endpoints, one delivery row per (event, endpoint), and every attempt (events.md §2-3). */
+/** 013: webhook endpoints, one delivery row per (event, endpoint), and every attempt (docs/events.md). */
 export const sql = /* sql */ `
 -- secret and previous_secret are envelopes (key rotation rewraps them); previous_secret also
 -- signs until previous_secret_expires_at (24 h after a rotate-secret).
