@@ -1,5 +1,4 @@
 import type { Selectable } from 'kysely';
-import type { SecretPlace } from '../crypto/secret-box.js';
 import { writeEvents } from '../events/outbox.js';
 import { iso } from '../lib/clock.js';
 import type { Db } from '../store/db.js';
@@ -8,10 +7,8 @@ import type { EndpointView } from './schemas.js';
 
 export type EndpointRow = Selectable<WebhookEndpointsTable>;
 
-/** Where an endpoint's signing secrets live (AAD): the rotation rewrap uses the same places. */
-export function endpointSecretPlace(accountId: string, id: string, field: 'secret' | 'previous_secret'): SecretPlace {
-  return { table: 'webhook_endpoints', accountId, rowId: id, field };
-}
+/** Where an endpoint's signing secrets live (AAD): one definition in crypto/places.ts, shared with key rotation. */
+export { webhookEndpointSecretPlace as endpointSecretPlace } from '../crypto/places.js';
 
 /** The allowlisted answer for an endpoint: never a secret. */
 export function presentEndpoint(row: EndpointRow): EndpointView {

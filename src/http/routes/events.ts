@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { EventListSchema, EventSchema, ListEventsQuery } from '../../events/schemas.js';
 import type { EventService } from '../../events/service.js';
-import { IdParams, commonErrors } from './common.js';
+import { IdParams, authOf, commonErrors } from './common.js';
 
 const tags = ['events'];
 
@@ -17,12 +17,12 @@ export function eventRoutes(app: FastifyInstance, events: EventService): void {
       querystring: ListEventsQuery,
       response: { 200: EventListSchema, ...commonErrors },
     },
-    handler: async (req) => events.list(req.auth?.accountId ?? '', req.query),
+    handler: async (req) => events.list(authOf(req).accountId, req.query),
   });
 
   r.get('/v1/events/:id', {
     config: { scope: 'credentials:read' },
     schema: { tags, summary: 'Get an event', params: IdParams, response: { 200: EventSchema, ...commonErrors } },
-    handler: async (req) => events.get(req.auth?.accountId ?? '', req.params.id),
+    handler: async (req) => events.get(authOf(req).accountId, req.params.id),
   });
 }

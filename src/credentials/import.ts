@@ -1,12 +1,15 @@
-import { CREDENTIAL_MASK, type SecretBox } from '../crypto/secret-box.js';
-import { ValidationError, type ValidationErrors } from '../lib/errors.js';
+/**
+ * Importing credentials: one at a time (POST /v1/credentials) and in bulk (POST
+ * /v1/credentials/bulk), both through the same preparation (prepare.ts) and repository upserts.
+ */
+import { CREDENTIAL_MASK } from '../crypto/secret-box.js';
+import { ValidationError, type ValidationErrors, bodyIssueOptions, invalidRequestSummary, toValidationErrors } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
 import type { OAuthAppRow } from '../oauth-apps/service.js';
+import type { CredentialServiceDeps, FindOAuthApp, PrepareImport, PreparedImport } from './prepare.js';
 import { presentCredential } from './present.js';
 import type { CredentialRepository, CredentialRow } from './repository.js';
-import type { CredentialView, ImportCredentialInput } from './schemas.js';
-import type { credentialSecretPlace } from '../crypto/secret-box.js';
-import type { CredentialTx, FindOAuthApp, PreparedImport } from './service.js';
+import { type CredentialView, ImportCredentialBody, type ImportCredentialInput } from './schemas.js';
 
 /** The error body a single import would answer, for one bulk item. */
 export interface ItemError {
@@ -17,33 +20,6 @@ export interface ItemError {
 export type BulkItemResult =
   | { index: number; status: 200; credential: CredentialView }
   | { index: number; status: 422; error: ItemError };
-
-/** One credential as an import body: what `credentials export` writes and `credentials import` reads. */
-export interface ExportedCredential {
-  name: string | null;
-  properties: Record<string, unknown>;
-  oauth_app_id: string | null;
-  metadata: Record<string, unknown>;
-}
-
-export interface BulkDeps {
-  repo: CredentialRepository;
-  box: SecretBox;
-  /** AAD place of a credential secret (passed in: service.ts owns it and imports this module). */
-  secretPlace: typeof credentialSecretPlace;
-  /** The write paths' transaction: the batch's upserts and their events commit together. */
-  transaction<T>(fn: (tx: CredentialTx) => Promise<T>): Promise<T>;
-  prepareImport(accountId: string, input: ImportCredentialInput, findApp?: FindOAuthApp): Promise<PreparedImport>;
-  afterImport?: (row: CredentialRow) => void;
-}
-
-export interface ExportQuery {
-  includeSecrets: boolean;
-  limit: number;
-  cursor?: string | undefined;
-  /** Called with the credentials whose secrets are about to be answered in plaintext (audit). */
-  onReveal?: (revealed: { id: string; fields: string[] }[]) => Promise<void>;
-}
 
 type Given = PreparedImport['given'];
 
@@ -70,8 +46,8 @@ function merge(earlier: PreparedImport, later: PreparedImport): PreparedImport {
   return { values, app: later.app, given: { name: later.given.name || earlier.given.name, metadata: later.given.metadata || earlier.given.metadata } };
 }
 
-export function createBulkOperations(deps: BulkDeps) {
-  const { repo, box } = deps;
+export function createImportOperations(deps: Pick<CredentialServiceDeps, 'repo' | 'afterImport' | 'transaction'>, prepareImport: PrepareImport, findAppIn: (accountId: string) => FindOAuthApp) {
+  const { repo } = deps;
 
   /** Writes distinct provider accounts: one statement per combination of `given` flags (usually one). */
   async function writeDistinct(repo: CredentialRepository, prepared: PreparedImport[]): Promise<Map<string, CredentialRow>> {
@@ -100,7 +76,7 @@ export function createBulkOperations(deps: BulkDeps) {
     const latest = new Map<string, PreparedImport>();
     for (const { index, input } of run) {
       try {
-        const p = await deps.prepareImport(accountId, input, findApp);
+        const p = await prepareImport(accountId, input, findApp);
         const k = key(p);
         const before = latest.get(k);
         latest.set(k, before ? merge(before, p) : p);
@@ -139,57 +115,68 @@ export function createBulkOperations(deps: BulkDeps) {
     return results;
   }
 
-  return {
-    /**
-     * Bulk import (POST /v1/credentials/bulk): each item answers what a single import would,
-     * in order. Items are validated, identified and sealed in memory, the OAuth apps they name
-     * are loaded in one query, and each run of items is written with one multi-row upsert.
-     * Items carrying a masked secret run alone, in their place, because they read the stored
-     * value of the provider account that earlier items may just have written.
-     */
-    async importMany(accountId: string, inputs: ImportCredentialInput[]): Promise<BulkItemResult[]> {
-      const ids = [...new Set(inputs.map((i) => i.oauth_app_id).filter((id): id is string => typeof id === 'string' && isUuid(id)))];
-      const apps = new Map<string, OAuthAppRow>((await repo.findOAuthApps(accountId, ids)).map((a) => [a.id, a]));
-      const findApp: FindOAuthApp = async (id) => apps.get(id);
+  /**
+   * Bulk import (POST /v1/credentials/bulk): each item answers what a single import would,
+   * in order. Items are validated, identified and sealed in memory, the OAuth apps they name
+   * are loaded in one query, and each run of items is written with one multi-row upsert.
+   * Items carrying a masked secret run alone, in their place, because they read the stored
+   * value of the provider account that earlier items may just have written.
+   */
+  async function importMany(accountId: string, inputs: ImportCredentialInput[]): Promise<BulkItemResult[]> {
+    const ids = [...new Set(inputs.map((i) => i.oauth_app_id).filter((id): id is string => typeof id === 'string' && isUuid(id)))];
+    const apps = new Map<string, OAuthAppRow>((await repo.findOAuthApps(accountId, ids)).map((a) => [a.id, a]));
+    const findApp: FindOAuthApp = async (id) => apps.get(id);
 
-      const results: BulkItemResult[] = [];
-      let run: { index: number; input: ImportCredentialInput }[] = [];
-      const flush = async () => {
-        if (run.length > 0) results.push(...(await importRun(accountId, run, findApp)));
-        run = [];
-      };
-      for (const [index, input] of inputs.entries()) {
-        if (!hasMask(input)) {
-          run.push({ index, input });
-          continue;
-        }
-        await flush();
-        results.push(...(await importRun(accountId, [{ index, input }], findApp)));
+    const results: BulkItemResult[] = [];
+    let run: { index: number; input: ImportCredentialInput }[] = [];
+    const flush = async () => {
+      if (run.length > 0) results.push(...(await importRun(accountId, run, findApp)));
+      run = [];
+    };
+    for (const [index, input] of inputs.entries()) {
+      if (!hasMask(input)) {
+        run.push({ index, input });
+        continue;
       }
       await flush();
-      return results.sort((a, b) => a.index - b.index);
+      results.push(...(await importRun(accountId, [{ index, input }], findApp)));
+    }
+    await flush();
+    return results.sort((a, b) => a.index - b.index);
+  }
+
+  return {
+    async importCredential(accountId: string, input: ImportCredentialInput): Promise<CredentialView> {
+      const prepared = await prepareImport(accountId, input, findAppIn(accountId), { identify: true });
+      const { row, view } = await deps.transaction(async (tx) => {
+        const written = await tx.repo.upsert(prepared.values, prepared.given);
+        const presented = presentCredential(written, prepared.app);
+        await tx.events([{ accountId, type: written.version === 1 ? 'credential.created' : 'credential.updated', data: presented }]);
+        return { row: written, view: presented };
+      });
+      deps.afterImport?.(row);
+      return view;
     },
 
+    importMany,
+
     /**
-     * A page of credentials as import bodies, newest first. Secrets are masked unless
-     * `includeSecrets`; then `onReveal` runs (the audit) before any plaintext is answered.
+     * The bulk route's items as sent: each checked against the import body schema on its own
+     * (a bad item answers its own 422, as a single import would), the rest imported together.
      */
-    async exportPage(accountId: string, q: ExportQuery): Promise<{ data: ExportedCredential[]; next_cursor: string | null }> {
-      const page = await repo.list(accountId, {}, q.limit, q.cursor);
-      const data = page.rows.map((row) => {
-        const properties: Record<string, unknown> = { kind: row.kind, ...row.properties };
-        for (const [field, sealed] of Object.entries(row.secrets)) {
-          properties[field] = q.includeSecrets
-            ? box.open(sealed, deps.secretPlace(accountId, row.provider, row.identity, field))
-            : CREDENTIAL_MASK;
+    async importBodies(accountId: string, items: readonly unknown[]): Promise<BulkItemResult[]> {
+      const valid: { index: number; input: ImportCredentialInput }[] = [];
+      const results: BulkItemResult[] = [];
+      for (const [index, item] of items.entries()) {
+        const parsed = ImportCredentialBody.safeParse(item, { reportInput: false });
+        if (parsed.success) valid.push({ index, input: parsed.data });
+        else {
+          const validation_errors = toValidationErrors(parsed.error.issues, bodyIssueOptions('body'));
+          results.push({ index, status: 422, error: { summary: invalidRequestSummary(validation_errors), validation_errors } });
         }
-        return { name: row.name, properties, oauth_app_id: row.oauth_app_id, metadata: row.metadata };
-      });
-      if (q.includeSecrets && q.onReveal) {
-        const revealed = page.rows.filter((r) => Object.keys(r.secrets).length > 0).map((r) => ({ id: r.id, fields: Object.keys(r.secrets) }));
-        if (revealed.length > 0) await q.onReveal(revealed);
       }
-      return { data, next_cursor: page.next_cursor };
+      for (const res of await importMany(accountId, valid.map((v) => v.input))) results.push({ ...res, index: valid[res.index]?.index ?? -1 });
+      return results.sort((a, b) => a.index - b.index);
     },
   };
 }
