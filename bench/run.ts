@@ -3,6 +3,7 @@ import { benchBulk } from './bulk.js';
 import { benchCore } from './core.js';
 
 const all: Record<string, () => Promise<void>> = { core: benchCore, bulk: benchBulk };
+all.proxy = async () => (await import('./proxy.js')).benchProxy();
 all.scheduler = async () => (await import('./scheduler.js')).benchScheduler();
 all.events = async () => (await import('./events.js')).benchEvents();
 all.console = async () => (await import('./console.js')).benchConsole();

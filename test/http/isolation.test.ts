@@ -19,7 +19,7 @@ describe.each(STORE_KINDS)('tenant isolation on %s', (store) => {
     const tokA = (await a.json<{ id: string }>('POST', '/v1/api-tokens', { name: 'a', scopes: ['credentials:read'] })).body.id;
     // Every documented route that names an object by id, from the OpenAPI document: a new
     // route is probed without editing this test (a new kind of object must be added below).
-    const objectOf: Record<string, string> = { '/v1/credentials/{id}': credA, '/v1/oauth-apps/{id}': appA, '/v1/api-tokens/{id}': tokA };
+    const objectOf: Record<string, string> = { '/v1/credentials/{id}': credA, '/v1/oauth-apps/{id}': appA, '/v1/api-tokens/{id}': tokA, '/v1/proxy/credential/{id}': credA };
     /** A valid body per route that takes one, so B's request reaches the lookup (not the schema). */
     const bodies: Record<string, unknown> = {
       'PATCH /v1/credentials/{id}': { name: 'hijack' },

@@ -5,7 +5,7 @@ import { type Scope, unwrap } from '../api.ts';
 import { useSession } from '../session.tsx';
 import { ConfirmAction, CopyButton, Empty, ErrorBox, FieldError, Loading, PageTitle, Time } from '../ui.tsx';
 
-const ALL_SCOPES: Scope[] = ['credentials:read', 'credentials:write', 'secrets:reveal', 'tokens:manage', 'admin'];
+const ALL_SCOPES: Scope[] = ['credentials:read', 'credentials:write', 'credentials:use', 'secrets:reveal', 'tokens:manage', 'admin'];
 
 function NewToken() {
   const { client, scopes } = useSession();

@@ -8,6 +8,7 @@ import { bulkRoutes } from './bulk.js';
 import { credentialRoutes } from './credentials.js';
 import { oauthAppRoutes } from './oauth-apps.js';
 import { healthRoutes } from './health.js';
+import { type ProxyRouteDeps, proxyRoutes } from './proxy.js';
 import type { HealthService } from '../../health/service.js';
 import type { EventService } from '../../events/service.js';
 import type { WebhookService } from '../../webhooks/service.js';
@@ -22,6 +23,8 @@ export interface Services {
   health: HealthService;
   events: EventService;
   webhooks: WebhookService;
+  /** The proxy routes (absent in apps built without one). */
+  proxy?: ProxyRouteDeps;
 }
 
 export function registerRoutes(app: FastifyInstance, s: Services): void {
@@ -32,4 +35,5 @@ export function registerRoutes(app: FastifyInstance, s: Services): void {
   healthRoutes(app, s.health, s.credentials, s.audit);
   eventRoutes(app, s.events);
   webhookRoutes(app, s.webhooks);
+  if (s.proxy) proxyRoutes(app, s.proxy);
 }
