@@ -7,7 +7,7 @@ import { STORE_KINDS } from '../support/stores.js';
 describe.each(STORE_KINDS)('tenant isolation on %s', (store) => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness(store);
+    h = await startHarness(store, { CREDVAULT_WEBHOOK_ALLOWED_ORIGINS: 'http://127.0.0.1:9' });
   });
   afterAll(async () => h?.close());
 
@@ -19,12 +19,27 @@ describe.each(STORE_KINDS)('tenant isolation on %s', (store) => {
     const tokA = (await a.json<{ id: string }>('POST', '/v1/api-tokens', { name: 'a', scopes: ['credentials:read'] })).body.id;
     // Every documented route that names an object by id, from the OpenAPI document: a new
     // route is probed without editing this test (a new kind of object must be added below).
-    const objectOf: Record<string, string> = { '/v1/credentials/{id}': credA, '/v1/oauth-apps/{id}': appA, '/v1/api-tokens/{id}': tokA, '/v1/proxy/credential/{id}': credA };
+    // Webhook endpoints need the admin scope, which only the bootstrap account's token holds: B
+    // probes the admin account's endpoint and must be refused (403 before any lookup, or 404).
+    const hookA = (await h.admin.json<{ id: string }>('POST', '/v1/webhook-endpoints', { url: 'http://127.0.0.1:9/iso' })).body.id;
+    expect(hookA).toMatch(/^[0-9a-f-]{36}$/);
+    const eventA = (await a.json<{ data: Array<{ id: string }> }>('GET', '/v1/events')).body.data[0]?.id ?? '';
+    expect(eventA).not.toBe('');
+    const objectOf: Record<string, string> = {
+      '/v1/credentials/{id}': credA,
+      '/v1/oauth-apps/{id}': appA,
+      '/v1/api-tokens/{id}': tokA,
+      '/v1/proxy/credential/{id}': credA,
+      '/v1/webhook-endpoints/{id}': hookA,
+      '/v1/events/{id}': eventA,
+    };
     /** A valid body per route that takes one, so B's request reaches the lookup (not the schema). */
     const bodies: Record<string, unknown> = {
       'PATCH /v1/credentials/{id}': { name: 'hijack' },
       'PATCH /v1/oauth-apps/{id}': { name: 'hijack' },
       'POST /v1/credentials/{id}/health-reports': { status_code: 401 },
+      'PATCH /v1/webhook-endpoints/{id}': { description: 'hijack' },
+      'POST /v1/webhook-endpoints/{id}/replay': { since: '2020-01-01T00:00:00Z' },
     };
     const routes = documentedRoutes(h.rt).filter((r) => r.path.includes('{id}'));
     // Deletes last, so every other probe still finds A's objects in place.
@@ -37,7 +52,10 @@ describe.each(STORE_KINDS)('tenant isolation on %s', (store) => {
       const key = `${route.method} ${route.path}`;
       const body = route.hasBody ? (bodies[key] ?? {}) : undefined;
       const res = await b.req(route.method, url, body);
-      expect(res.statusCode, key).toBe(404);
+      if (prefix === '/v1/webhook-endpoints/{id}') {
+        expect([403, 404], key).toContain(res.statusCode);
+        expect(res.body, key).not.toContain(hookA);
+      } else expect(res.statusCode, key).toBe(404);
     }
     // The same provider account in B is B's own credential, not A's.
     const appB = await createOAuthApp(b, 'salesforce');
