@@ -26,6 +26,9 @@ const EnvSchema = z.object({
   CREDVAULT_SCHEDULER: boolish.default(true),
   CREDVAULT_DB_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(20),
   CREDVAULT_PREPARED_STATEMENTS: boolish.default(true),
+  CREDVAULT_PUBLIC_URL: z.string().regex(/^https?:\/\/[^/?#]+\/?$/, 'must be an http(s) origin such as https://vault.example.com').optional(),
+  CREDVAULT_CONNECT_REDIRECT_URLS: z.string().optional(),
+  CREDVAULT_LINK_RATE_LIMIT: z.coerce.number().int().min(0).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -49,6 +52,12 @@ export interface Config {
   /** Hot queries as named prepared statements (off behind PgBouncer in transaction mode before 1.21). */
   preparedStatements: boolean;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  /** CREDVAULT_PUBLIC_URL: the origin browsers and providers reach; Connect callbacks are built from it. */
+  publicUrl: string;
+  /** CREDVAULT_CONNECT_REDIRECT_URLS: redirect_url values allowed for Connect flows without an OAuth app. */
+  connectRedirectUrls: string[];
+  /** CREDVAULT_LINK_RATE_LIMIT: /link requests a minute per client address (0 = off). */
+  linkRateLimitPerMinute: number;
   /** CREDVAULT_PROVIDER_URL_<PROVIDER>: base URLs replacing a provider's real host. */
   providerUrls: Partial<Record<Provider, string>>;
   /** CREDVAULT_PROVIDER_HOSTS_<PROVIDER>: extra host suffixes allowed for tenant hosts. */
@@ -102,6 +111,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPoolSize: e.CREDVAULT_DB_POOL_SIZE,
     preparedStatements: e.CREDVAULT_PREPARED_STATEMENTS,
     logLevel: e.LOG_LEVEL,
+    publicUrl: (e.CREDVAULT_PUBLIC_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/+$/, ''),
+    connectRedirectUrls: (e.CREDVAULT_CONNECT_REDIRECT_URLS ?? '').split(',').map((u) => u.trim()).filter((u) => u.length > 0),
+    linkRateLimitPerMinute: e.CREDVAULT_LINK_RATE_LIMIT,
     providerUrls,
     providerHosts,
   };

@@ -21,6 +21,9 @@ import type { OutboundHttp } from './net/types.js';
 import type { Provider } from './providers/types.js';
 import { type Lookup, cachedLookup, systemLookup, vetTenantHosts } from './net/tenant.js';
 import { migrate } from './store/migrate.js';
+import { createConnectRepository } from './connect/repository.js';
+import { createConnectService } from './connect/service.js';
+import { createConnectFlow } from './connect/flow.js';
 
 export interface Runtime {
   app: App;
@@ -117,7 +120,28 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       seal: (accountId, key, body) => keys.box.seal(body, { table: 'idempotency_keys', accountId, rowId: key, field: 'response_body' }),
       unseal: (accountId, key, sealed) => keys.box.open(sealed, { table: 'idempotency_keys', accountId, rowId: key, field: 'response_body' }),
     });
+    const connectRepo = createConnectRepository(db);
+    const connect = {
+      connect: createConnectService({ repo: connectRepo, oauthApps, credentials, audit, clock, resolveKind: spec, publicUrl: config.publicUrl, redirectUrls: config.connectRedirectUrls }),
+      connectFlow: createConnectFlow({
+        repo: connectRepo,
+        oauthApps,
+        credentials,
+        audit,
+        box: keys.box,
+        clock,
+        log,
+        spec,
+        modules: health.modules,
+        context: health.context,
+        providerUrls: config.providerUrls,
+        publicUrl: config.publicUrl,
+        provenHealth: health.provenHealth,
+      }),
+      linkRateLimitPerMinute: config.linkRateLimitPerMinute,
+    };
     const app = await buildApp({
+      connect,
       accounts,
       audit,
       credentials,

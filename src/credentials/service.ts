@@ -39,6 +39,24 @@ export interface CredentialServiceDeps {
 
 class MaskedIdentity extends Error {}
 
+/** What the provider said about a credential just proven (a Connect flow): used instead of identifyAtImport. */
+export interface ProvenIdentity {
+  learned?: Record<string, unknown>;
+  health: object;
+}
+
+export interface ImportOptions {
+  proven?: ProvenIdentity;
+  /** Re-authorization: the import must land on this credential's provider account, else AccountMismatchError and nothing is written. */
+  sameAccountAs?: string;
+}
+
+export class AccountMismatchError extends AppError {
+  constructor() {
+    super(409, 'The authorization is for a different provider account than the credential being re-authorized; nothing was changed.');
+  }
+}
+
 /** Looks an OAuth app up by id in the caller's account (bulk import passes one backed by a preloaded map). */
 export type FindOAuthApp = (id: string) => Promise<OAuthAppRow | undefined>;
 
@@ -89,7 +107,7 @@ export function createCredentialService(deps: CredentialServiceDeps) {
     accountId: string,
     input: ImportCredentialInput,
     findApp = findAppIn(accountId),
-    opts: { identify?: boolean } = {},
+    opts: { identify?: boolean; proven?: ProvenIdentity } = {},
   ): Promise<PreparedImport> {
       const errors: ValidationErrors = {};
       const parsed = parseProperties({ ...input.properties }, deps.resolveKind, errors);
@@ -142,8 +160,10 @@ export function createCredentialService(deps: CredentialServiceDeps) {
       }
 
       let health: object | undefined;
-      if (opts.identify && deps.identifyAtImport && spec.identity(props as never, ctx).secretField !== undefined) {
-        const found = await deps.identifyAtImport(spec, props, app);
+      const identifyNow = opts.identify && spec.identity(props as never, ctx).secretField !== undefined ? deps.identifyAtImport : undefined;
+      // A Connect flow has just asked the provider (docs: Connect): its answer stands in for identifyAtImport's.
+      const found = opts.proven ?? (identifyNow ? await identifyNow(spec, props, app) : undefined);
+      if (found) {
         health = found.health;
         for (const [k, v] of Object.entries(found.learned ?? {})) {
           if (k in spec.schema.shape && !(spec.secretFields as readonly string[]).includes(k)) props = { ...props, [k]: v };
@@ -184,8 +204,12 @@ export function createCredentialService(deps: CredentialServiceDeps) {
   }
 
   return {
-    async importCredential(accountId: string, input: ImportCredentialInput): Promise<CredentialView> {
-      const prepared = await prepareImport(accountId, input, findAppIn(accountId), { identify: true });
+    async importCredential(accountId: string, input: ImportCredentialInput, opts: ImportOptions = {}): Promise<CredentialView> {
+      const prepared = await prepareImport(accountId, input, findAppIn(accountId), { identify: true, ...(opts.proven ? { proven: opts.proven } : {}) });
+      if (opts.sameAccountAs !== undefined) {
+        const holder = await repo.findSecretsByIdentity(accountId, prepared.values.provider, prepared.values.identity);
+        if (holder?.id !== opts.sameAccountAs) throw new AccountMismatchError();
+      }
       const row = await repo.upsert(prepared.values, prepared.given);
       deps.afterImport?.(row);
       return presentCredential(row, prepared.app);

@@ -19,6 +19,8 @@ import { credentialSecrets } from './secrets.js';
 import { createHealthService } from './service.js';
 import { batchFinalWrites, createHealthStore, extendLease } from './store.js';
 import { createImportIdentifier } from './import-identify.js';
+import { nextRoutineCheck, okHealth } from './model.js';
+import type { HealthReason } from '../providers/module.js';
 import type { OAuthAppRow } from '../oauth-apps/service.js';
 
 export interface HealthDeps {
@@ -109,7 +111,12 @@ export function createHealth(d: HealthDeps) {
   const identifyAtImport = d.config.importIdentify
     ? (spec: KindSpec, props: Record<string, unknown>, app: OAuthAppRow | null) => identifier(spec, props, app ? appSecrets(app) : undefined)
     : undefined;
-  return { service, scheduler, runner, nodeId, identifyAtImport };
+  /** Health of a credential its provider has just accepted (a Connect flow), next check scheduled as after a check. */
+  const provenHealth = (warning?: { reason: HealthReason; note: string }) => {
+    const now = d.clock.now();
+    return okHealth(now, nextRoutineCheck(now, policy, null), warning);
+  };
+  return { service, scheduler, runner, nodeId, identifyAtImport, modules, context: runnerDeps.context, provenHealth };
 }
 
 export type HealthModule = ReturnType<typeof createHealth>;

@@ -9,6 +9,7 @@ import { credentialRoutes } from './credentials.js';
 import { oauthAppRoutes } from './oauth-apps.js';
 import { healthRoutes } from './health.js';
 import type { HealthService } from '../../health/service.js';
+import { type ConnectRouteDeps, connectRoutes } from './connect.js';
 
 export interface Services {
   accounts: AccountService;
@@ -16,6 +17,7 @@ export interface Services {
   credentials: CredentialService;
   oauthApps: OAuthAppService;
   health: HealthService;
+  connect: Omit<ConnectRouteDeps, 'accounts'>;
 }
 
 export function registerRoutes(app: FastifyInstance, s: Services): void {
@@ -24,4 +26,5 @@ export function registerRoutes(app: FastifyInstance, s: Services): void {
   oauthAppRoutes(app, s.oauthApps);
   accountRoutes(app, s.accounts, s.audit);
   healthRoutes(app, s.health, s.credentials, s.audit);
+  connectRoutes(app, { ...s.connect, accounts: s.accounts });
 }

@@ -2,6 +2,8 @@ import { sql as m001 } from './001_init.js';
 import { sql as m002 } from './002_key_retirement.js';
 import { sql as m003 } from './003_health.js';
 import { sql as m004 } from './004_key_encryptions.js';
+import { sql as m010 } from './010_connect_sessions.js';
+import { sql as m011 } from './011_oauth_app_redirect_urls.js';
 
 /** Numbered migrations, applied in order; never edit one that has shipped, add the next. */
 export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
@@ -9,4 +11,6 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
   { version: 2, name: 'key_retirement', sql: m002 },
   { version: 3, name: 'health', sql: m003 },
   { version: 4, name: 'key_encryptions', sql: m004 },
+  { version: 10, name: 'connect_sessions', sql: m010 },
+  { version: 11, name: 'oauth_app_redirect_urls', sql: m011 },
 ];
