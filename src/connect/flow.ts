@@ -23,7 +23,7 @@ import { codeChallenge, digest, flowCookieName, matchesDigest, randomToken } fro
 
 export type Outcome =
   | { type: 'redirect'; url: string; cookie?: string }
-  | { type: 'page'; status: number; html: string };
+  | { type: 'page'; status: number; html: string; formTarget?: string };
 
 export interface FlowDeps {
   repo: ConnectRepository;
@@ -139,6 +139,8 @@ export function createConnectFlow(d: FlowDeps) {
     return {
       type: 'page',
       status,
+      // A successful post is answered with a redirect to redirect_url, which Chromium checks against form-action.
+      formTarget: new URL(r.redirect_url).origin,
       html: keyFormPage({ action: `/link/oauth2/form/${r.id}`, csrf, appName: app?.name ?? 'An application', provider: module.displayName, fields: flow.fields, values: extra.values ?? {}, ...(extra.error ? { error: extra.error } : {}), ...(extra.fieldErrors ? { fieldErrors: extra.fieldErrors } : {}) }),
     };
   }

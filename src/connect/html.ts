@@ -17,6 +17,14 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = {
   'x-content-type-options': 'nosniff',
 };
 
+/**
+ * The key form's policy: form-action also names the origin of the flow's redirect_url, because
+ * browsers apply form-action to the redirect that answers a successful post (docs: Connect, §3).
+ */
+export function formPolicy(redirectOrigin: string): string {
+  return `default-src 'none'; style-src 'self'; form-action 'self' ${redirectOrigin}; frame-ancestors 'none'`;
+}
+
 export function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title></head><body><main><h1>${esc(title)}</h1>${body}</main></body></html>`;
 }

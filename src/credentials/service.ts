@@ -138,9 +138,14 @@ export function createCredentialService(deps: CredentialServiceDeps) {
       }
 
       const placeOf = (field: string) => credentialSecretPlace(accountId, spec.provider, identity, field);
+      // No new secret (every secret field sent masked, or the kind has none): the same credential
+      // as stored, so its health stands (a Connect exchange's `credential` imported as is stays ok; docs: Connect).
+      const secretFields: readonly string[] = spec.secretFields;
+      const noNewSecret = Object.entries(parsed.props).every(([k, v]) => v === undefined || !secretFields.includes(k) || masked.includes(k));
+      const existing = masked.length > 0 || noNewSecret ? await repo.findSecretsByIdentity(accountId, spec.provider, identity) : undefined;
+      const keptHealth: object | undefined = noNewSecret ? existing?.health : undefined;
       if (masked.length > 0) {
         // The mask means "keep the stored value" (api.md §3.8): fetch it from the same provider account.
-        const existing = await repo.findSecretsByIdentity(accountId, spec.provider, identity);
         const missing = masked.filter((f) => existing?.secrets[f] === undefined);
         if (missing.length > 0 || !existing) {
           throw new ValidationError(
@@ -173,7 +178,6 @@ export function createCredentialService(deps: CredentialServiceDeps) {
 
       const plain: Record<string, unknown> = {};
       const secrets: Record<string, string> = {};
-      const secretFields: readonly string[] = spec.secretFields;
       for (const [k, v] of Object.entries(props)) {
         if (v === undefined) continue;
         if (secretFields.includes(k)) {
@@ -195,7 +199,7 @@ export function createCredentialService(deps: CredentialServiceDeps) {
           properties: plain,
           secrets,
           metadata: input.metadata ?? {},
-          health: health ? { ...health } : { status: 'pending', notes: [], time: isoSeconds(now) },
+          health: health ? { ...health } : keptHealth ? { ...keptHealth } : { status: 'pending', notes: [], time: isoSeconds(now) },
           now,
         },
         given: { name: input.name !== undefined, metadata: input.metadata !== undefined },

@@ -9,7 +9,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type AccountService, requireScope } from '../../accounts/service.js';
 import type { ConnectFlow, Outcome } from '../../connect/flow.js';
-import { PAGE_HEADERS, messagePage } from '../../connect/html.js';
+import { PAGE_HEADERS, formPolicy, messagePage } from '../../connect/html.js';
 import { ConnectSessionSchema, ExchangeAnswer, ExchangeBody, ListSessionsQuery, StartAuthAnswer, StartAuthBody } from '../../connect/schemas.js';
 import type { ConnectService } from '../../connect/service.js';
 import { readCookie } from '../../connect/tokens.js';
@@ -46,6 +46,7 @@ function render(reply: FastifyReply, o: Outcome): FastifyReply {
   void reply.headers(PAGE_HEADERS);
   if ('cookie' in o && o.cookie !== undefined) void reply.header('set-cookie', o.cookie);
   if (o.type === 'redirect') return reply.code(302).header('location', o.url).send('');
+  if (o.formTarget !== undefined) void reply.header('content-security-policy', formPolicy(o.formTarget));
   return reply.code(o.status).send(o.html);
 }
 
