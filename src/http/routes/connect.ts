@@ -24,6 +24,9 @@ export interface ConnectRouteDeps {
 }
 
 const tags = ['connect'];
+const param = () => z.string().max(4000).optional();
+/** What providers send back (RFC 6749 §4.1.2; Shopify's signed extras; QuickBooks' realmId; GitHub's installation); others are read too. */
+const CallbackQuery = z.looseObject({ state: param(), code: param(), error: param(), error_description: param(), shop: param(), hmac: param(), timestamp: param(), realmId: param(), installation_id: param(), setup_action: param() });
 const LINK = { logLevel: 'warn' as const };
 
 /** Fixed one-minute windows per client address. */
@@ -107,7 +110,7 @@ export function connectRoutes(app: FastifyInstance, d: ConnectRouteDeps): void {
 
   r.get('/link/oauth2/callback/:provider', {
     ...LINK,
-    schema: { tags, summary: "The provider's redirect back: checks, exchanges, stores, redirects to redirect_url", security: [], params: z.object({ provider: z.string().max(50) }), querystring: z.record(z.string(), z.string().max(4000)) },
+    schema: { tags, summary: "The provider's redirect back: checks, exchanges, stores, redirects to redirect_url", security: [], params: z.object({ provider: z.string().max(50) }), querystring: CallbackQuery },
     handler: async (req, reply) => {
       if (limited(req, reply)) return reply;
       const query = new URLSearchParams(req.url.split('?')[1] ?? '');
