@@ -256,6 +256,31 @@ export function createCredentialRepository(db: Db) {
       return paginate(q, 'credentials', limit, cursor);
     },
 
+    /**
+     * Counts by provider and health status, and the credentials that most recently turned
+     * `error` or `warn` (by the time their health last changed), for the console's overview.
+     * Reads only non-secret columns.
+     */
+    async summarize(accountId: string, recentLimit: number) {
+      const counts = await db
+        .selectFrom('credentials')
+        .select(['provider', 'health_status', sql<number>`count(*)::int`.as('count')])
+        .where('account_id', '=', accountId)
+        .groupBy(['provider', 'health_status'])
+        .orderBy('provider')
+        .execute();
+      const recent = await db
+        .selectFrom('credentials')
+        .select(['id', 'name', 'provider', 'kind', 'health', 'created_at'])
+        .where('account_id', '=', accountId)
+        .where('health_status', 'in', ['error', 'warn'])
+        .orderBy(sql`health->>'time'`, 'desc')
+        .orderBy('id')
+        .limit(recentLimit)
+        .execute();
+      return { counts, recent };
+    },
+
     /** One atomic UPDATE; with `ifVersion` it only applies to that row version (If-Match). */
     async patch(
       accountId: string,

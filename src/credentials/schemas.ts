@@ -53,4 +53,28 @@ export const CredentialSchema = z.object({
 export type CredentialView = z.infer<typeof CredentialSchema>;
 
 export const CredentialListSchema = z.object({ data: z.array(CredentialSchema), next_cursor: z.string().nullable() });
+const StatusCounts = {
+  pending: z.number().int(),
+  ok: z.number().int(),
+  warn: z.number().int(),
+  error: z.number().int(),
+  total: z.number().int(),
+};
+export const CredentialSummarySchema = z.object({
+  total: z.object(StatusCounts),
+  providers: z.array(z.object({ provider: z.string(), ...StatusCounts })),
+  recently_broken: z
+    .array(
+      z.object({
+        id: z.string(),
+        name: z.string().nullable(),
+        provider: z.string(),
+        kind: z.string(),
+        status: z.enum(['pending', 'ok', 'warn', 'error']),
+        notes: z.array(z.string()),
+        since: z.string().describe('When the health last changed (ISO 8601, UTC)'),
+      }),
+    )
+    .describe('Up to 10 credentials in error or warn, the most recently changed first'),
+});
 export const DeletedSchema = z.object({ id: z.string(), deleted: z.literal(true) });

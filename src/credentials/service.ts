@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditService } from '../audit/service.js';
 import { CREDENTIAL_MASK, type SecretBox, credentialSecretPlace } from '../crypto/secret-box.js';
+import { readHealth } from '../health/model.js';
 import { type Clock, isoSeconds } from '../lib/clock.js';
 import { AppError, NotFoundError, ValidationError, type ValidationErrors } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
@@ -257,6 +258,30 @@ export function createCredentialService(deps: CredentialServiceDeps) {
         q.cursor,
       );
       return { data: page.rows.map((r) => presentCredential(r, r.app)), next_cursor: page.next_cursor };
+    },
+
+    /** Health counts per provider and the most recently broken credentials (console overview). */
+    async summary(accountId: string) {
+      const { counts, recent } = await repo.summarize(accountId, 10);
+      const byProvider = new Map<string, { provider: string; pending: number; ok: number; warn: number; error: number; total: number }>();
+      for (const c of counts) {
+        const entry = byProvider.get(c.provider) ?? { provider: c.provider, pending: 0, ok: 0, warn: 0, error: 0, total: 0 };
+        const status = readHealth({ status: c.health_status }, clock.now()).status;
+        entry[status] += c.count;
+        entry.total += c.count;
+        byProvider.set(c.provider, entry);
+      }
+      const providers = [...byProvider.values()];
+      const total = { pending: 0, ok: 0, warn: 0, error: 0, total: 0 };
+      for (const p of providers) for (const k of ['pending', 'ok', 'warn', 'error', 'total'] as const) total[k] += p[k];
+      return {
+        total,
+        providers,
+        recently_broken: recent.map((r) => {
+          const health = readHealth(r.health, r.created_at);
+          return { id: r.id, name: r.name, provider: r.provider, kind: r.kind, status: health.status, notes: health.notes, since: health.time };
+        }),
+      };
     },
 
     async update(accountId: string, id: string, input: PatchCredentialInput, ifVersion?: number) {

@@ -17,6 +17,7 @@ import { requestHash } from '../idempotency/service.js';
 import { RateLimitedError, ValidationError } from '../lib/errors.js';
 import { createFastSerializerCompiler } from '../lib/json-serializer.js';
 import { lazyChildLoggerFactory } from '../lib/lazy-logger.js';
+import { registerConsole } from './console.js';
 import { findUnstorable, hasUnstorable } from './unstorable.js';
 import { handleError } from './errors.js';
 import { createRateLimiter } from './rate-limit.js';
@@ -191,6 +192,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return reply.code(ok ? 200 : 503).send(ok ? { status: 'ok' } : { summary: 'Storage is unreachable.' });
   });
 
+  await registerConsole(app);
   registerRoutes(app, deps);
   await app.ready();
   return app;

@@ -400,7 +400,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's account */
+        /** The caller's account, and the calling token's id and scopes */
         get: {
             parameters: {
                 query?: never;
@@ -420,6 +420,10 @@ export interface paths {
                             created_at: string;
                             id: string;
                             name: string;
+                            token: {
+                                id: string;
+                                scopes: ("credentials:read" | "credentials:write" | "secrets:reveal" | "tokens:manage" | "admin")[];
+                            };
                         };
                     };
                 };
@@ -3239,6 +3243,160 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/credentials/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Counts by provider and health status, and the most recently broken credentials */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            providers: {
+                                error: number;
+                                ok: number;
+                                pending: number;
+                                provider: string;
+                                total: number;
+                                warn: number;
+                            }[];
+                            /** @description Up to 10 credentials in error or warn, the most recently changed first */
+                            recently_broken: {
+                                id: string;
+                                kind: string;
+                                name: string | null;
+                                notes: string[];
+                                provider: string;
+                                /** @description When the health last changed (ISO 8601, UTC) */
+                                since: string;
+                                /** @enum {string} */
+                                status: "pending" | "ok" | "warn" | "error";
+                            }[];
+                            total: {
+                                error: number;
+                                ok: number;
+                                pending: number;
+                                total: number;
+                                warn: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_id?: string;
+                            summary: string;
+                            validation_errors?: {
+                                [key: string]: string[];
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_id?: string;
+                            summary: string;
+                            validation_errors?: {
+                                [key: string]: string[];
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_id?: string;
+                            summary: string;
+                            validation_errors?: {
+                                [key: string]: string[];
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_id?: string;
+                            summary: string;
+                            validation_errors?: {
+                                [key: string]: string[];
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_id?: string;
+                            summary: string;
+                            validation_errors?: {
+                                [key: string]: string[];
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_id?: string;
+                            summary: string;
+                            validation_errors?: {
+                                [key: string]: string[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;

@@ -24,8 +24,17 @@ export function accountRoutes(app: FastifyInstance, accounts: AccountService, au
 
   r.get('/v1/accounts/me', {
     config: { scope: 'credentials:read' },
-    schema: { tags: ['accounts'], summary: "The caller's account", response: { 200: AccountView, ...commonErrors } },
-    handler: async (req) => viewToken(await accounts.getAccount(req.auth?.accountId ?? '')),
+    schema: {
+      tags: ['accounts'],
+      summary: "The caller's account, and the calling token's id and scopes",
+      response: { 200: AccountView.extend({ token: z.object({ id: z.string(), scopes: z.array(ScopeSchema) }) }), ...commonErrors },
+    },
+    handler: async (req) => {
+      const auth = req.auth;
+      const account = viewToken(await accounts.getAccount(auth?.accountId ?? ''));
+      // Scopes in their canonical order, so the console (and scripts) can show what a token may do.
+      return { ...account, token: { id: auth?.tokenId ?? '', scopes: SCOPES.filter((s) => auth?.scopes.has(s)) } };
+    },
   });
 
   r.post('/v1/accounts', {

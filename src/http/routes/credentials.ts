@@ -4,6 +4,7 @@ import type { CredentialService } from '../../credentials/service.js';
 import {
   CredentialListSchema,
   CredentialSchema,
+  CredentialSummarySchema,
   DeletedSchema,
   ImportCredentialBody,
   ListCredentialsQuery,
@@ -31,6 +32,12 @@ export function credentialRoutes(app: FastifyInstance, credentials: CredentialSe
     config: { scope: 'credentials:read' },
     schema: { tags, summary: 'List credentials, newest first', querystring: ListCredentialsQuery, response: { 200: CredentialListSchema, ...commonErrors } },
     handler: async (req) => credentials.list(req.auth?.accountId ?? '', req.query),
+  });
+
+  r.get('/v1/credentials/summary', {
+    config: { scope: 'credentials:read' },
+    schema: { tags, summary: 'Counts by provider and health status, and the most recently broken credentials', response: { 200: CredentialSummarySchema, ...commonErrors } },
+    handler: async (req) => credentials.summary(req.auth?.accountId ?? ''),
   });
 
   r.get('/v1/credentials/:id', {

@@ -1,0 +1,145 @@
+/** One credential: masked properties, metadata, OAuth app, health with notes, check now, delete. */
+import { Fragment } from 'preact';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { unwrap } from '../api.ts';
+import { Link, navigate } from '../router.tsx';
+import { useSession } from '../session.tsx';
+import { ConfirmAction, ErrorBox, HealthBadge, Loading, PageTitle, Time } from '../ui.tsx';
+
+interface HealthExtra {
+  checked_at?: string | null;
+  last_ok_at?: string | null;
+  next_check_at?: string | null;
+  consecutive_failures?: number;
+}
+
+export function CredentialPage({ id }: { id: string }) {
+  const { client, can } = useSession();
+  const qc = useQueryClient();
+  const cred = useQuery({ queryKey: ['credential', id], queryFn: () => unwrap(client.GET('/v1/credentials/{id}', { params: { path: { id } } })) });
+  const check = useMutation({
+    mutationFn: () => unwrap(client.POST('/v1/credentials/{id}/check', { params: { path: { id } } })),
+    onSuccess: (fresh) => {
+      qc.setQueryData(['credential', id], fresh);
+      void qc.invalidateQueries({ queryKey: ['summary'] });
+      void qc.invalidateQueries({ queryKey: ['credentials'] });
+    },
+  });
+  const remove = useMutation({
+    mutationFn: () => unwrap(client.DELETE('/v1/credentials/{id}', { params: { path: { id } } })),
+    onSuccess: () => {
+      void qc.invalidateQueries();
+      navigate('/credentials');
+    },
+  });
+
+  if (cred.isPending) return <Loading what="the credential" />;
+  if (cred.error || !cred.data) {
+    return (
+      <section>
+        <PageTitle>Credential</PageTitle>
+        <ErrorBox error={cred.error} />
+        <Link to="/credentials">Back to credentials</Link>
+      </section>
+    );
+  }
+  const c = cred.data;
+  const h = c.health as typeof c.health & HealthExtra;
+  const label = c.name ?? c.id;
+  return (
+    <section>
+      <p class="crumbs">
+        <Link to="/credentials">Credentials</Link> / {c.provider}
+      </p>
+      <PageTitle>{label}</PageTitle>
+      <div class="health-panel">
+        <p class="health-line">
+          <HealthBadge status={h.status} />
+          <span class="muted">
+            since <Time iso={h.time} />
+          </span>
+        </p>
+        {h.notes.length > 0 ? (
+          <ul class="notes" aria-label="Health notes">
+            {h.notes.map((n, i) => (
+              <li key={i}>{n}</li>
+            ))}
+          </ul>
+        ) : (
+          <p class="muted">No notes.</p>
+        )}
+        <dl class="facts">
+          <dt>Last check</dt>
+          <dd>
+            <Time iso={h.checked_at} empty="never" />
+          </dd>
+          <dt>Last ok</dt>
+          <dd>
+            <Time iso={h.last_ok_at} empty="never" />
+          </dd>
+          <dt>Next check</dt>
+          <dd>
+            <Time iso={h.next_check_at} empty="not scheduled" />
+          </dd>
+          {(h.consecutive_failures ?? 0) > 0 && (
+            <>
+              <dt>Failures in a row</dt>
+              <dd>{h.consecutive_failures}</dd>
+            </>
+          )}
+        </dl>
+        {can('credentials:write') && (
+          <button type="button" onClick={() => check.mutate()} disabled={check.isPending}>
+            {check.isPending ? 'Checking…' : 'Check now'}
+          </button>
+        )}
+        <ErrorBox error={check.error} />
+      </div>
+
+      <h2>Properties</h2>
+      <p class="muted">Secrets are masked; the console never reveals them.</p>
+      <dl class="props">
+        <dt>id</dt>
+        <dd>
+          <code>{c.id}</code>
+        </dd>
+        <dt>kind</dt>
+        <dd>
+          <code>{c.kind}</code>
+        </dd>
+        {Object.entries(c.properties)
+          .filter(([k]) => k !== 'kind')
+          .map(([k, v]) => (
+            <Fragment key={k}>
+              <dt>{k}</dt>
+              <dd>
+                <code>{typeof v === 'string' ? v : JSON.stringify(v)}</code>
+              </dd>
+            </Fragment>
+          ))}
+      </dl>
+
+      <h2>OAuth app</h2>
+      {c.oauth_app ? (
+        <p>
+          <Link to={`/oauth-apps#${c.oauth_app.id}`}>{c.oauth_app.name}</Link> <span class="muted">({c.oauth_app.provider})</span>
+        </p>
+      ) : (
+        <p class="muted">None.</p>
+      )}
+
+      <h2>Metadata</h2>
+      {Object.keys(c.metadata).length > 0 ? <pre class="json">{JSON.stringify(c.metadata, null, 2)}</pre> : <p class="muted">None.</p>}
+
+      <p class="muted">
+        Created <Time iso={c.created_at} />, updated <Time iso={c.updated_at} />.
+      </p>
+      {can('credentials:write') && (
+        <div class="danger-zone">
+          <ConfirmAction label="Delete" question={`Delete the credential “${label}”? Its secrets are erased; this cannot be undone.`} busy={remove.isPending} onConfirm={() => remove.mutate()} />
+          <ErrorBox error={remove.error} />
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,297 @@
+/**
+ * The console in a real browser (Debian's Chromium through playwright-core) against a running
+ * credvault seeded through its API, with a fake Stripe answering checks: sign in, overview
+ * figures equal the API's, filter and page the list, open a credential and check it, create an
+ * OAuth app, create and revoke a token; an axe scan of every page; the token never in a URL,
+ * in localStorage or in a log line; a screenshot of every page.
+ */
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { createRuntime, type Runtime } from '../../src/main.js';
+import { CONSOLE_CSP, findConsoleRoot } from '../../src/http/console.js';
+import { BOOTSTRAP_TOKEN, captureLogger, testConfig } from '../support/harness.js';
+import { type TestStore, openTestStore } from '../support/stores.js';
+import { type FakeProvider, startFakeProvider } from '../fakes/server.js';
+import { MARKER } from '../fakes/state.js';
+import { ARTIFACTS, axeViolations, launchChromium } from './browser.js';
+
+interface Api {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+describe('console in Chromium', () => {
+  let testStore: TestStore;
+  let rt: Runtime;
+  let fake: FakeProvider;
+  let browser: Browser;
+  let base: string;
+  let logs: string[];
+  let token: string;
+  const requestedUrls: string[] = [];
+
+  const api = async (method: string, path: string, body?: unknown, bearer = token): Promise<Api> => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  const goodKey = (i: number) => `sk_test_${MARKER}_good_${i}`;
+  const revokedKey = (i: number) => `sk_test_${MARKER}_revoked_${i}`;
+
+  beforeAll(async () => {
+    if (!findConsoleRoot()) throw new Error('The console is not built: run `npm run build` (npm test does it in pretest).');
+    fake = await startFakeProvider('stripe');
+    testStore = await openTestStore('pglite');
+    const captured = captureLogger();
+    logs = captured.lines;
+    rt = await createRuntime(testConfig({ CREDVAULT_PROVIDER_URL_STRIPE: fake.url }), { store: testStore.store, log: captured.log, lookup: async () => [] });
+    await rt.app.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(rt.app.server.address() as AddressInfo).port}`;
+
+    const account = await api('POST', '/v1/accounts', { name: 'Console test' }, BOOTSTRAP_TOKEN);
+    token = (account.body.token as { token: string }).token;
+    // 60 Stripe keys (more than one page of 50): 4 the fake knows (ok once checked), 3 it refuses.
+    for (let i = 0; i < 60; i++) {
+      const secret = i < 4 ? goodKey(i) : i < 7 ? revokedKey(i) : `sk_test_${MARKER}_unchecked_${i}`;
+      if (i < 4) fake.state.addAccessToken(secret, { account_id: `acct_console_${i}` });
+      const res = await api('POST', '/v1/credentials', { name: `Customer ${String(i).padStart(2, '0')}`, properties: { kind: 'stripe_key', secret }, metadata: { tier: i % 2 === 0 ? 'gold' : 'silver' } });
+      expect(res.status).toBe(200);
+    }
+    const list = await api('GET', '/v1/credentials?limit=100');
+    const byName = new Map((list.body.data as Array<{ id: string; name: string }>).map((c) => [c.name, c.id]));
+    // Check three good and three refused keys now; Customer 03 stays pending for the browser.
+    for (const i of [0, 1, 2, 4, 5, 6]) {
+      const res = await api('POST', `/v1/credentials/${byName.get(`Customer 0${i}`) ?? ''}/check`);
+      expect(res.status).toBe(200);
+    }
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await rt?.close();
+    await testStore?.close();
+    await fake?.close();
+  });
+
+  async function newPage(context?: BrowserContext): Promise<Page> {
+    const ctx = context ?? (await browser.newContext());
+    ctx.setDefaultTimeout(15_000);
+    const page = await ctx.newPage();
+    page.on('request', (r) => requestedUrls.push(r.url()));
+    return page;
+  }
+
+  async function signIn(page: Page, with_ = token): Promise<void> {
+    await page.goto(`${base}/console/`);
+    await page.getByLabel('API token').fill(with_);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+
+  async function expectAccessible(page: Page, name: string): Promise<void> {
+    await page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true });
+    const serious = (await axeViolations(page)).filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    expect(serious, `${name}: ${JSON.stringify(serious)}`).toEqual([]);
+  }
+
+  it('is served with a strict Content-Security-Policy, and deep links load the app', async () => {
+    const res = await fetch(`${base}/console/credentials?status=error`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toBe(CONSOLE_CSP);
+    expect(CONSOLE_CSP).toContain("script-src 'self'");
+    expect(CONSOLE_CSP).toContain("frame-ancestors 'none'");
+    expect(CONSOLE_CSP).not.toContain('unsafe-inline');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    const html = await res.text();
+    expect(html).toMatch(/<script type="module" crossorigin src="\/console\/assets\/[^"]+\.js"><\/script>/);
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // no inline script
+  });
+
+  it('refuses a wrong token, then signs in and shows the overview figures the API gives', async () => {
+    const page = await newPage();
+    const violations: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+    });
+    await signIn(page, 'cv_live_not_a_real_token_0000000000000000000000');
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/token/i);
+    await expectAccessible(page, 'sign-in-refused');
+
+    await page.getByLabel('API token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.getByTestId('total-error').waitFor();
+    const summary = (await api('GET', '/v1/credentials/summary')).body as { total: Record<string, number> };
+    expect(summary.total).toMatchObject({ ok: 3, error: 3, pending: 54, warn: 0, total: 60 });
+    for (const s of ['ok', 'warn', 'error', 'pending']) {
+      expect(Number(await page.getByTestId(`total-${s}`).textContent())).toBe(summary.total[s]);
+    }
+    const stripeRow = page.locator('tr[data-provider="stripe"]');
+    expect(await stripeRow.locator('td').last().textContent()).toBe('60');
+    // The recently broken list names the refused credentials with the provider's note.
+    const broken = page.locator('ul.broken li');
+    expect(await broken.count()).toBe(3);
+    expect(await broken.first().textContent()).toMatch(/Customer 0[456]/);
+    expect(await broken.first().locator('.note').textContent()).toMatch(/Stripe/);
+    await expectAccessible(page, 'overview');
+    expect(violations).toEqual([]);
+    await page.context().close();
+  });
+
+  it('filters the list through the URL and pages through it with cursors', async () => {
+    const page = await newPage();
+    await signIn(page);
+    await page.getByRole('link', { name: 'Credentials' }).first().click();
+    await page.getByRole('heading', { name: 'Credentials' }).waitFor();
+    await page.locator('table.list tbody tr').first().waitFor();
+    expect(await page.locator('table.list tbody tr').count()).toBe(50);
+    await expectAccessible(page, 'credentials');
+
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.has('cursor')).toBe(true);
+    await expect.poll(() => page.locator('table.list tbody tr').count()).toBe(10);
+
+    await page.getByLabel('Health').selectOption('error');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('status')).toBe('error');
+    await expect.poll(() => page.locator('table.list tbody tr').count()).toBe(3);
+    const names = await page.locator('table.list tbody tr td:first-child').allTextContents();
+    expect(names.sort()).toEqual(['Customer 04', 'Customer 05', 'Customer 06']);
+    expect(await page.locator('table.list tbody .health-error').count()).toBe(3);
+
+    // The filtered URL is shareable: a fresh load shows the same rows.
+    await page.goto(`${base}/console/credentials?status=ok&metadata=${encodeURIComponent('{"tier":"gold"}')}`);
+    await expect.poll(() => page.locator('table.list tbody tr').count()).toBe(2); // Customer 00 and 02
+    // A bad metadata filter shows the API's field error next to its input.
+    await page.getByLabel('Metadata').fill('not json');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => page.locator('#f-metadata-error').textContent()).toMatch(/JSON object/);
+    await page.context().close();
+  });
+
+  it('opens a credential, checks it now and shows the new health; secrets stay masked', async () => {
+    const page = await newPage();
+    await signIn(page);
+    // Newest first, 50 a page: Customer 03 is among the 30 "silver" ones.
+    await page.goto(`${base}/console/credentials?metadata=${encodeURIComponent('{"tier":"silver"}')}`);
+    await page.getByRole('link', { name: 'Customer 03' }).click();
+    await page.getByRole('heading', { name: 'Customer 03' }).waitFor();
+    expect(await page.locator('.health-panel .health').first().textContent()).toMatch(/pending/);
+    const secretCell = page.locator('dl.props dd', { hasText: '*' });
+    expect(await secretCell.count()).toBeGreaterThan(0);
+    await page.getByRole('button', { name: 'Check now' }).click();
+    await expect.poll(() => page.locator('.health-panel .health').first().textContent()).toMatch(/ok/);
+    expect(await page.content()).not.toContain(MARKER);
+    await expectAccessible(page, 'credential');
+
+    // Deleting asks first and names the credential.
+    await page.getByRole('button', { name: 'Delete' }).click();
+    expect(await page.getByRole('alertdialog').textContent()).toContain('Customer 03');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.context().close();
+  });
+
+  it('creates an OAuth app from the form, with the API field errors next to the inputs', async () => {
+    const page = await newPage();
+    await signIn(page);
+    await page.getByRole('link', { name: 'OAuth apps' }).click();
+    await page.getByRole('heading', { name: 'OAuth apps' }).waitFor();
+    await page.getByText('No OAuth apps yet.').waitFor();
+    await expectAccessible(page, 'oauth-apps-empty');
+    await page.getByRole('button', { name: 'New OAuth app' }).click();
+    await page.getByLabel('Name').fill('Console Salesforce');
+    await page.getByLabel('Provider').selectOption('salesforce');
+    await page.getByLabel('Client id').fill('console-client');
+    await page.getByLabel('Client secret').fill(`cs_${MARKER}`);
+    await page.getByLabel('Settings (JSON, optional)').fill('{"bad name": 1}');
+    await page.getByRole('button', { name: 'Create OAuth app' }).click();
+    // The same field error the API gives, next to the settings input.
+    const refused = await api('POST', '/v1/oauth-apps', { name: 'x', provider: 'salesforce', client_id: 'c', client_secret: 's', settings: { 'bad name': 1 } });
+    const [[path, messages]] = Object.entries(refused.body.validation_errors as Record<string, string[]>) as [[string, string[]]];
+    expect(path).toBe('settings.bad name');
+    await expect.poll(() => page.locator('#app-settings-error').textContent()).toBe(`bad name: ${messages.join('; ')}`);
+    await page.getByLabel('Settings (JSON, optional)').fill('');
+    await page.getByRole('button', { name: 'Create OAuth app' }).click();
+    await page.getByRole('cell', { name: 'Console Salesforce' }).waitFor();
+    const apps = (await api('GET', '/v1/oauth-apps')).body.data as Array<{ name: string; client_secret: string }>;
+    expect(apps.map((a) => a.name)).toEqual(['Console Salesforce']);
+    expect(await page.content()).not.toContain(MARKER);
+    await expectAccessible(page, 'oauth-apps');
+    await page.context().close();
+  });
+
+  it('creates a token (shown once), revokes it, and the audit page lists both', async () => {
+    const page = await newPage();
+    await signIn(page);
+    await page.getByRole('link', { name: 'API tokens' }).click();
+    await page.getByRole('heading', { name: 'API tokens' }).waitFor();
+    await page.getByLabel('Name').fill('ci deploy');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const issued = (await page.getByTestId('new-token').textContent()) ?? '';
+    expect(issued).toMatch(/^cv_/);
+    expect((await api('GET', '/v1/credentials?limit=1', undefined, issued)).status).toBe(200);
+    await expectAccessible(page, 'token-created');
+    await page.getByRole('button', { name: 'Done' }).click();
+    expect(await page.content()).not.toContain(issued);
+
+    const row = page.locator('tr[data-token="ci deploy"]');
+    await row.getByRole('button', { name: 'Revoke' }).click();
+    await row.getByRole('button', { name: 'Yes, revoke' }).click();
+    await expect.poll(() => row.count()).toBe(0);
+    expect((await api('GET', '/v1/credentials?limit=1', undefined, issued)).status).toBe(401);
+    await expectAccessible(page, 'tokens');
+
+    await page.getByRole('link', { name: 'Audit' }).click();
+    await page.getByRole('heading', { name: 'Audit' }).waitFor();
+    await expect.poll(() => page.locator('table.list tbody').textContent()).toContain('api_token.revoked');
+    expect(await page.locator('table.list tbody').textContent()).toContain('api_token.created');
+    await expectAccessible(page, 'audit');
+    await page.context().close();
+  });
+
+  it('shows only what the token may do: a read-only token has no write buttons and no tokens page', async () => {
+    const created = await api('POST', '/v1/api-tokens', { name: 'read only', scopes: ['credentials:read'] });
+    const readOnly = created.body.token as string;
+    const page = await newPage();
+    await signIn(page, readOnly);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    expect(await page.getByRole('link', { name: 'API tokens' }).count()).toBe(0);
+    await page.goto(`${base}/console/oauth-apps`);
+    await page.getByRole('heading', { name: 'OAuth apps' }).waitFor();
+    expect(await page.getByRole('button', { name: 'New OAuth app' }).count()).toBe(0);
+    await page.goto(`${base}/console/credentials?status=ok`);
+    await page.locator('table.list tbody tr').first().locator('a').click();
+    await page.locator('.health-panel').waitFor();
+    expect(await page.getByRole('button', { name: 'Check now' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Delete' }).count()).toBe(0);
+    // Signing out forgets the token: a reload asks for it again.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.reload();
+    await page.getByLabel('API token').waitFor();
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    await page.context().close();
+  });
+
+  it('never puts the token in a URL, in localStorage or in a log line', async () => {
+    const page = await newPage();
+    await signIn(page);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    for (const path of ['/credentials', '/oauth-apps', '/audit', '/tokens']) {
+      await page.goto(`${base}/console${path}`);
+      await page.locator('h1').waitFor();
+    }
+    expect(await page.evaluate(() => window.localStorage.length)).toBe(0);
+    expect(await page.evaluate(() => Object.values(sessionStorage))).toEqual([token]);
+    expect(requestedUrls.length).toBeGreaterThan(20);
+    const secretPart = token.slice(8);
+    expect(requestedUrls.filter((u) => u.includes(secretPart))).toEqual([]);
+    expect(logs.length).toBeGreaterThan(0);
+    expect(logs.filter((l) => l.includes(secretPart) || l.includes(MARKER))).toEqual([]);
+    await page.context().close();
+  });
+});
