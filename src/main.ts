@@ -24,6 +24,7 @@ import { migrate } from './store/migrate.js';
 import { createConnectRepository } from './connect/repository.js';
 import { createConnectService } from './connect/service.js';
 import { createConnectFlow } from './connect/flow.js';
+import { createRevoker } from './connect/revoke.js';
 
 export interface Runtime {
   app: App;
@@ -140,8 +141,10 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       }),
       linkRateLimitPerMinute: config.linkRateLimitPerMinute,
     };
+    const revoke = createRevoker({ plain: health.plainCredential, modules: health.modules, context: health.context, providerUrls: config.providerUrls, credentials });
     const app = await buildApp({
       connect,
+      revoke,
       accounts,
       audit,
       credentials,

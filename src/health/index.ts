@@ -10,7 +10,7 @@ import type { OutboundHttp } from '../net/types.js';
 import type { OAuthAppService } from '../oauth-apps/service.js';
 import { PROVIDER_MODULES } from '../providers/api/index.js';
 import type { ProviderModule } from '../providers/module.js';
-import type { KindSpec, Provider } from '../providers/types.js';
+import type { Kind, KindSpec, Provider } from '../providers/types.js';
 import type { Db } from '../store/db.js';
 import { createContextFactory } from './context.js';
 import { type RunnerDeps, createRunner } from './runner.js';
@@ -116,7 +116,14 @@ export function createHealth(d: HealthDeps) {
     const now = d.clock.now();
     return okHealth(now, nextRoutineCheck(now, policy, null), warning);
   };
-  return { service, scheduler, runner, nodeId, identifyAtImport, modules, context: runnerDeps.context, provenHealth };
+  /** A credential with its secrets opened and its OAuth app's, for a provider call outside checks (revoke on delete). */
+  const plainCredential = async (accountId: string, id: string) => {
+    const row = await store.get(id);
+    if (!row || row.account_id !== accountId) return undefined;
+    const app = row.oauth_app_id ? await runnerDeps.oauthAppSecrets(accountId, row.oauth_app_id) : undefined;
+    return { kind: row.kind as Kind, provider: row.provider as Provider, properties: { ...row.properties, ...secrets.openAll(row) }, ...(app ? { app } : {}) };
+  };
+  return { service, scheduler, runner, nodeId, identifyAtImport, modules, context: runnerDeps.context, provenHealth, plainCredential };
 }
 
 export type HealthModule = ReturnType<typeof createHealth>;

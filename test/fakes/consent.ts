@@ -159,9 +159,43 @@ export const CONSENT: Partial<Record<Provider, ConsentOptions>> = {
   github: { authorize: /^\/apps\/[^/]+\/installations\/new$/, clientAuth: 'body', github: true },
 };
 
+const revoked = (state: FakeState, token: string, ok: FakeReply): FakeReply => {
+  if (!state.refreshTokens.has(token) && !state.accessTokens.has(token)) return { status: 400, body: { error: 'unsupported_token_type' } };
+  state.revoke(token);
+  return ok;
+};
+
+/** Revocation endpoints, at the provider's real paths (src/providers/connect/*.ts). */
+export const REVOKE: Partial<Record<Provider, FakeRoute>> = {
+  salesforce: { name: 'revoke', method: 'POST', path: /^\/services\/oauth2\/revoke$/, handle: (req, state) => revoked(state, req.form().get('token') ?? '', { status: 200 }) },
+  hubspot: {
+    name: 'revoke',
+    method: 'POST',
+    path: /^\/oauth\/v3\/token\/revoke$/,
+    handle: (req, state) => (clientOf(req, state, 'body') === undefined ? { status: 401, body: { status: 'BAD_CLIENT_ID' } } : revoked(state, req.form().get('token') ?? '', { status: 204 })),
+  },
+  quickbooks: {
+    name: 'revoke',
+    method: 'POST',
+    path: /^\/v2\/oauth2\/tokens\/revoke$/,
+    handle: (req, state) => {
+      if (clientOf(req, state, 'basic') === undefined) return { status: 401, body: { error: 'invalid_client' } };
+      const body = req.json() as { token?: unknown } | undefined;
+      return revoked(state, typeof body?.token === 'string' ? body.token : '', { status: 200 });
+    },
+  },
+  github: {
+    name: 'revoke',
+    method: 'DELETE',
+    path: /^\/app\/installations\/(\d+)$/,
+    handle: (_req, state, [id]) => (state.records.delete(`installation:${id ?? ''}`) ? { status: 204 } : { status: 404, body: { message: 'Not Found' } }),
+  },
+};
+
 /** A fake provider with its consent pages in front of its own routes (refresh grants still reach its own token route). */
 export async function startConsentProvider(provider: Provider): Promise<FakeProvider> {
   const o = CONSENT[provider];
   const own = FAKE_PROVIDERS[provider].routes.find((r) => r.method === 'POST' && o?.token !== undefined && r.path.source === o.token.source);
-  return startFakeProvider(provider, o ? consentRoutes(o, () => own) : []);
+  const revoke = REVOKE[provider];
+  return startFakeProvider(provider, [...(o ? consentRoutes(o, () => own) : []), ...(revoke ? [revoke] : [])]);
 }

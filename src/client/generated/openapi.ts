@@ -1881,10 +1881,15 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        /** Delete a credential */
+        /** Delete a credential; with revoke=true, revoke its grant at the provider first (docs: Connect) */
         delete: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description With revoke=true: delete even when the provider did not confirm the revocation. */
+                    force?: "true" | "false";
+                    /** @description Revoke the grant at the provider first, where the provider has a revocation endpoint. */
+                    revoke?: "true" | "false";
+                };
                 header?: never;
                 path: {
                     /** @description UUID */
@@ -1901,6 +1906,11 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            deleted: boolean;
+                            id: string;
+                            revoke_note: string | null;
+                            revoked: boolean;
+                        } | {
                             /** @enum {boolean} */
                             deleted: true;
                             id: string;
@@ -1994,6 +2004,20 @@ export interface paths {
                             validation_errors?: {
                                 [key: string]: string[];
                             };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            deleted: boolean;
+                            id: string;
+                            revoke_note: string | null;
+                            revoked: boolean;
                         };
                     };
                 };

@@ -10,6 +10,7 @@ import { oauthAppRoutes } from './oauth-apps.js';
 import { healthRoutes } from './health.js';
 import type { HealthService } from '../../health/service.js';
 import { type ConnectRouteDeps, connectRoutes } from './connect.js';
+import type { Revoker } from '../../connect/revoke.js';
 
 export interface Services {
   accounts: AccountService;
@@ -18,11 +19,12 @@ export interface Services {
   oauthApps: OAuthAppService;
   health: HealthService;
   connect: Omit<ConnectRouteDeps, 'accounts'>;
+  revoke: Revoker;
 }
 
 export function registerRoutes(app: FastifyInstance, s: Services): void {
   bulkRoutes(app, s.credentials, s.audit);
-  credentialRoutes(app, s.credentials);
+  credentialRoutes(app, s.credentials, s.revoke);
   oauthAppRoutes(app, s.oauthApps);
   accountRoutes(app, s.accounts, s.audit);
   healthRoutes(app, s.health, s.credentials, s.audit);
