@@ -4,6 +4,7 @@ import { benchCore } from './core.js';
 
 const all: Record<string, () => Promise<void>> = { core: benchCore, bulk: benchBulk };
 all.scheduler = async () => (await import('./scheduler.js')).benchScheduler();
+all.console = async () => (await import('./console.js')).benchConsole();
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const name of wanted.length ? wanted : Object.keys(all)) {
   const run = all[name];
