@@ -9,6 +9,7 @@ import type { SecretBox } from '../crypto/secret-box.js';
 import { AccountMismatchError, type CredentialService } from '../credentials/service.js';
 import type { Clock } from '../lib/clock.js';
 import { ValidationError } from '../lib/errors.js';
+import { isUuid } from '../lib/ids.js';
 import type { OAuthAppRow, OAuthAppService } from '../oauth-apps/service.js';
 import { requestToken } from '../providers/api/common.js';
 import { CONNECT_SPECS } from '../providers/connect/index.js';
@@ -160,7 +161,7 @@ export function createConnectFlow(d: FlowDeps) {
         csrfDigest: digest(csrf),
         verifier: null,
         flowExpiresAt: now,
-      }).catch(() => ({ why: 'unknown' as const }));
+      });
       if (!('row' in pending)) return { type: 'page', status: pending.why === 'unknown' ? 404 : 410, html: pending.why === 'unknown' ? UNKNOWN : GONE };
       const r = pending.row;
       const req = requestOf(r);
@@ -232,7 +233,7 @@ export function createConnectFlow(d: FlowDeps) {
     },
 
     async submitForm(id: string, fields: Record<string, string>, cookieHeader: (name: string) => string | undefined): Promise<Outcome> {
-      const r = await d.repo.byId(id).catch(() => undefined);
+      const r = isUuid(id) ? await d.repo.byId(id) : undefined;
       const now = d.clock.now();
       const bad: Outcome = { type: 'page', status: 400, html: BAD_CALLBACK };
       if (!r || r.status !== 'authorizing' || new Date(r.expires_at) <= now) return bad;
