@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PROVIDERS, type Provider } from './providers/types.js';
+import { PROVIDERS, type Provider } from './providers/registry.js';
 
 const boolish = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])

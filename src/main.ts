@@ -4,6 +4,7 @@ import { createAccountService } from './accounts/service.js';
 import { createAuditService } from './audit/service.js';
 import type { Config } from './config.js';
 import { openServerKeys, resolveMasterKeys } from './crypto/boot.js';
+import { idempotencyResponsePlace } from './crypto/places.js';
 import { assertPrimaryNotRetired } from './crypto/rotation.js';
 import { createCredentialRepository } from './credentials/repository.js';
 import { createCredentialService } from './credentials/service.js';
@@ -32,7 +33,7 @@ export interface Runtime {
   log: Logger;
   health: HealthModule;
   /** Starts background work on this node: health checks and the hourly purge of expired idempotency keys. */
-  /** Encryptions per master key, recorded in the database (security.md C5). */
+  /** Encryptions per master key, recorded in the database (docs/security.md C5). */
   ledger: EncryptionLedger;
   startBackground(): void;
   /** Set when this start created the first account with a generated token (print it once). */
@@ -105,10 +106,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       clock,
       fingerprint: keys.fingerprint,
       resolveKind: spec,
-      vetProperties: (kind, props) => {
-        const provider = spec(kind)?.provider;
-        return vetTenantHosts(kind, props, lookup, provider !== undefined && config.providerUrls[provider] !== undefined);
-      },
+      vetProperties: (kindSpec, props) => vetTenantHosts(kindSpec, props, lookup, config.providerUrls[kindSpec.provider] !== undefined),
       ...(health.identifyAtImport ? { identifyAtImport: health.identifyAtImport } : {}),
       // The import answer does not wait for the check; the scheduler picks it up at once.
       afterImport: () => health.scheduler.wake(),
@@ -118,8 +116,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     const idempotency = createIdempotencyService({
       db,
       clock,
-      seal: (accountId, key, body) => keys.box.seal(body, { table: 'idempotency_keys', accountId, rowId: key, field: 'response_body' }),
-      unseal: (accountId, key, sealed) => keys.box.open(sealed, { table: 'idempotency_keys', accountId, rowId: key, field: 'response_body' }),
+      seal: (accountId, key, body) => keys.box.seal(body, idempotencyResponsePlace(accountId, key)),
+      unseal: (accountId, key, sealed) => keys.box.open(sealed, idempotencyResponsePlace(accountId, key)),
     });
     const connectRepo = createConnectRepository(db);
     const connect = {

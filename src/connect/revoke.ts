@@ -7,7 +7,7 @@ import type { CredentialService } from '../credentials/service.js';
 import { CONNECT_SPECS } from '../providers/connect/index.js';
 import { rebase } from '../providers/connect/types.js';
 import type { OAuthAppSecrets, ProviderContext, ProviderModule } from '../providers/module.js';
-import type { Kind, Provider } from '../providers/types.js';
+import type { Kind, Provider } from '../providers/registry.js';
 import { AppError, NotFoundError } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
 

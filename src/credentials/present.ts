@@ -2,11 +2,12 @@ import { CREDENTIAL_MASK } from '../crypto/secret-box.js';
 import { isoSeconds } from '../lib/clock.js';
 import { type OAuthAppRow, presentEmbeddedOAuthApp } from '../oauth-apps/service.js';
 import type { CredentialView } from './schemas.js';
-import type { CredentialRow } from './repository.js';
+import type { Selectable } from 'kysely';
+import type { CredentialsTable } from '../store/schema.js';
 
 /** The columns presentCredential reads (the credential GET selects only these, plus version). */
 export const PRESENTED_COLUMNS = ['id', 'name', 'provider', 'kind', 'oauth_app_id', 'properties', 'secrets', 'health', 'metadata', 'created_at', 'updated_at'] as const;
-export type PresentableCredential = Pick<CredentialRow, (typeof PRESENTED_COLUMNS)[number]>;
+export type PresentableCredential = Pick<Selectable<CredentialsTable>, (typeof PRESENTED_COLUMNS)[number]>;
 
 /** The allowlisted answer for a credential: secrets appear only as the 11-asterisk mask. */
 export function presentCredential(row: PresentableCredential, app: OAuthAppRow | null): CredentialView {

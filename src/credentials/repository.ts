@@ -133,7 +133,7 @@ export function createCredentialRepository(db: Db) {
     return withUpsertConflict(db.insertInto('credentials').values(values), given);
   }
 
-  /** Re-import semantics (api.md §3.4): the conflict clause both upserts share. */
+  /** Re-import semantics (docs/api.md §3.4): the conflict clause both upserts share. */
   function withUpsertConflict(insert: InsertQueryBuilder<Database, 'credentials', InsertResult>, given: { name: boolean; metadata: boolean }) {
     return insert
       .onConflict((oc) =>
@@ -180,7 +180,7 @@ export function createCredentialRepository(db: Db) {
 
   const repo = {
     /**
-     * The import: one atomic INSERT ... ON CONFLICT DO UPDATE (api.md §3.4). `id` and
+     * The import: one atomic INSERT ... ON CONFLICT DO UPDATE (docs/api.md §3.4). `id` and
      * `created_at` survive a re-import; `name` and `metadata` only change when given.
      * Bulk import sends many rows in one statement: their (provider, identity) must be
      * distinct (PostgreSQL refuses to update one row twice) and share `given`.

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EmbeddedOAuthAppSchema, HealthSchema, MetadataSchema } from '../oauth-apps/schemas.js';
-import { KINDS } from '../providers/types.js';
+import { KINDS } from '../providers/registry.js';
 
 /**
  * `properties` is polymorphic on `kind`; the route accepts any object with a `kind` string and

@@ -1,29 +1,14 @@
-import type { z } from 'zod';
 import { CREDENTIAL_MASK } from '../crypto/secret-box.js';
-import { type ValidationErrors, addReason } from '../lib/errors.js';
-import { KINDS, type KindSpec } from '../providers/types.js';
+import { type ValidationErrors, toValidationErrors } from '../lib/errors.js';
+import { type KindSpec } from '../providers/types.js';
+import { KINDS } from '../providers/registry.js';
 
 export interface ParsedProperties {
   spec: KindSpec;
   /** Validated properties without `kind` and without the masked secret fields. */
   props: Record<string, unknown>;
-  /** Secret fields the caller sent as the mask: "keep the stored value" (api.md §3.8). */
+  /** Secret fields the caller sent as the mask: "keep the stored value" (docs/api.md §3.8). */
   masked: string[];
-}
-
-/** Turns zod issues into `validation_errors` entries under `prefix`. */
-export function zodIssuesTo(errors: ValidationErrors, prefix: string, issues: z.core.$ZodIssue[]): void {
-  const add = (path: string, reason: string) => addReason(errors, path, reason);
-  for (const issue of issues) {
-    const base = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
-    if (issue.code === 'unrecognized_keys') {
-      for (const k of issue.keys) add(`${base}.${k}`, 'is not a field of this kind');
-    } else if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
-      add(base, 'is required');
-    } else {
-      add(base, issue.message);
-    }
-  }
 }
 
 /**
@@ -48,7 +33,7 @@ export function parseProperties(
   const schema = masked.length > 0 ? spec.schema.partial(mask as Record<string, never>) : spec.schema;
   const parsed = schema.safeParse(rest, { reportInput: false });
   if (!parsed.success) {
-    zodIssuesTo(errors, 'properties', parsed.error.issues);
+    toValidationErrors(parsed.error.issues, { prefix: 'properties', unknownField: 'is not a field of this kind', sayRequired: true }, errors);
     return undefined;
   }
   return { spec, props: parsed.data as Record<string, unknown>, masked };

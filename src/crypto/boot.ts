@@ -5,12 +5,12 @@ import type { Clock } from '../lib/clock.js';
 import type { Db } from '../store/db.js';
 import { DecryptError, decryptSecret, encryptSecret, envelopeKid } from './envelope.js';
 import { type Keyring, generateKey, parseMasterKeys } from './keyring.js';
-import type { SecretBox, SecretPlace } from './secret-box.js';
+import { serverSecretPlace as serverPlace } from './places.js';
+import type { SecretBox } from './secret-box.js';
 
 export class KeyConfigError extends Error {}
 
 const CANARY_TEXT = 'credvault-canary-v1';
-const serverPlace = (name: string): SecretPlace => ({ table: 'server_secrets', accountId: '-', rowId: name, field: 'envelope' });
 
 export interface KeySource {
   spec: string;

@@ -1,5 +1,5 @@
 /**
- * Secret envelopes (security.md C1, C2, C3, C7).
+ * Secret envelopes (docs/security.md C1, C2, C3, C7).
  *
  * Format: `v1.<kid>.<iv b64url>.<ct b64url>.<tag b64url>` — AES-256-GCM, fresh random 12-byte IV
  * per encryption (from the CSPRNG, drawn in blocks: see nextIv), 16-byte tag. The AAD binds the ciphertext to its place:
@@ -11,6 +11,7 @@
  */
 import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
 import { KID_PATTERN, keyObjectFor, noteEncryption, type Keyring } from './keyring.js';
+import type { SecretPlace } from './places.js';
 
 export const ENVELOPE_VERSION = 'v1';
 const ALGORITHM = 'aes-256-gcm';
@@ -19,13 +20,7 @@ const TAG_BYTES = 16;
 const B64URL = /^[A-Za-z0-9_-]*$/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** Where a secret lives. `table` separates e.g. oauth-app secrets from credential secrets. */
-export interface SecretPlace {
-  accountId: string;
-  rowId: string;
-  field: string;
-  table?: string;
-}
+export type { SecretPlace } from './places.js';
 
 export type DecryptFailure = 'malformed' | 'unknown_kid' | 'auth_failed';
 

@@ -1,5 +1,5 @@
 /**
- * Master-key keyring (security.md C4, C5, C6, C7).
+ * Master-key keyring (docs/security.md C4, C5, C6, C7).
  *
  * `CREDVAULT_MASTER_KEYS` = `kid:base64(32 bytes)[,kid:base64(32 bytes)...]`; the first entry is
  * the primary (encrypts), the rest only decrypt. Key bytes live only inside `KeyObject`s kept in

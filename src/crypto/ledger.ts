@@ -1,5 +1,5 @@
 /**
- * The encryption ledger (security.md C5): how many secrets each master key has sealed, summed
+ * The encryption ledger (docs/security.md C5): how many secrets each master key has sealed, summed
  * over every node and restart in `key_encryptions`. AES-GCM with random 96-bit IVs stays within
  * NIST's collision bound for about 2^32 encryptions under one key; credvault warns from 2^31
  * (ENCRYPTION_ROTATE_THRESHOLD) so operators rotate long before.

@@ -1,13 +1,13 @@
 /**
- * Where secret envelopes live, for key rotation (security.md C4): one descriptor per table, and
+ * Where secret envelopes live, for key rotation (docs/security.md C4): one descriptor per table, and
  * the SQL that pages through rows holding an envelope not under the primary key and writes them
  * back behind an optimistic guard (the secret columns must still hold what was read).
  */
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../store/db.js';
-import type { SecretPlace } from './envelope.js';
+import { type SecretPlace, type SecretTable, credentialSecretPlace, idempotencyResponsePlace, oauthAppSecretPlace, serverSecretPlace } from './places.js';
 
-export type SecretTable = 'server_secrets' | 'oauth_apps' | 'credentials' | 'idempotency_keys';
+export type { SecretTable } from './places.js';
 
 /** A secret column: one envelope (text, maybe null) or a jsonb map of name -> envelope. */
 interface SecretColumn {
@@ -53,7 +53,7 @@ export const TABLES: readonly TableDesc[] = [
     key: [{ col: 'name', type: 'text' }],
     extra: [],
     cols: [{ name: 'envelope', map: false }],
-    place: (r) => ({ table: 'server_secrets', accountId: '-', rowId: text(r, 'name'), field: 'envelope' }),
+    place: (r) => serverSecretPlace(text(r, 'name')),
   },
   {
     name: 'oauth_apps',
@@ -63,25 +63,14 @@ export const TABLES: readonly TableDesc[] = [
       { name: 'client_secret', map: false },
       { name: 'settings_secrets', map: true },
     ],
-    place: (r, col, k) => ({
-      table: 'oauth_apps',
-      accountId: text(r, 'account_id'),
-      rowId: text(r, 'id'),
-      field: col === 'client_secret' ? 'client_secret' : `settings.${k ?? ''}`,
-    }),
+    place: (r, col, k) => oauthAppSecretPlace(text(r, 'account_id'), text(r, 'id'), col === 'client_secret' ? 'client_secret' : `settings.${k ?? ''}`),
   },
   {
     name: 'credentials',
     key: [{ col: 'id', type: 'uuid' }],
     extra: ['account_id', 'provider', 'identity'],
     cols: [{ name: 'secrets', map: true }],
-    // Same place as credentialSecretPlace() in src/crypto/secret-box.ts.
-    place: (r, _col, k) => ({
-      table: 'credentials',
-      accountId: text(r, 'account_id'),
-      rowId: `${text(r, 'provider')}:${text(r, 'identity')}`,
-      field: k ?? '',
-    }),
+    place: (r, _col, k) => credentialSecretPlace(text(r, 'account_id'), text(r, 'provider'), text(r, 'identity'), k ?? ''),
   },
   {
     name: 'idempotency_keys',
@@ -91,7 +80,7 @@ export const TABLES: readonly TableDesc[] = [
     ],
     extra: [],
     cols: [{ name: 'response_body', map: false }],
-    place: (r) => ({ table: 'idempotency_keys', accountId: text(r, 'account_id'), rowId: text(r, 'key'), field: 'response_body' }),
+    place: (r) => idempotencyResponsePlace(text(r, 'account_id'), text(r, 'key')),
   },
 ];
 

@@ -1,5 +1,5 @@
 /**
- * Online master-key rotation (security.md C4; issue 4 item 4).
+ * Online master-key rotation (docs/security.md C4; issue 4 item 4).
  *
  * 1. Prepend a new key to CREDVAULT_MASTER_KEYS and restart nodes one by one: the new key
  *    encrypts, the old one still decrypts.

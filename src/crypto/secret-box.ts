@@ -1,21 +1,6 @@
-/**
- * Where a secret lives; bound into the ciphertext as associated data, so a ciphertext copied
- * to another row, field, table or account fails to decrypt.
- */
-export interface SecretPlace {
-  table: string;
-  accountId: string;
-  rowId: string;
-  field: string;
-}
+import type { SecretPlace } from './places.js';
 
-/**
- * Where a credential secret lives: its natural key (account, provider, identity), which a
- * re-import keeps. The row id cannot be used: it is not known before the single upsert statement.
- */
-export function credentialSecretPlace(accountId: string, provider: string, identity: string, field: string): SecretPlace {
-  return { table: 'credentials', accountId, rowId: `${provider}:${identity}`, field };
-}
+export { type SecretPlace, credentialSecretPlace } from './places.js';
 
 /** The narrow interface services use to seal and open secrets (built from the keyring in main.ts). */
 export interface SecretBox {

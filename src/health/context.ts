@@ -1,13 +1,12 @@
 import type { OutboundHttp } from '../net/types.js';
 import type { OAuthAppSecrets, ProviderContext, ProviderModule } from '../providers/module.js';
-import type { Provider } from '../providers/types.js';
 
 export interface ContextFactoryDeps {
   http: OutboundHttp;
   /** CREDVAULT_PROVIDER_URL_<PROVIDER>: replaces every host of that provider (tests, proxies). */
-  providerUrls: Partial<Record<Provider, string>>;
+  providerUrls: Partial<Record<string, string>>;
   /** CREDVAULT_PROVIDER_HOSTS_<PROVIDER>: extra host suffixes allowed for tenant hosts. */
-  providerHosts?: Partial<Record<Provider, readonly string[]>>;
+  providerHosts?: Partial<Record<string, readonly string[]>>;
   now: () => Date;
 }
 

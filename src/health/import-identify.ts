@@ -1,7 +1,8 @@
 import type { Clock } from '../lib/clock.js';
 import type { OutboundHttp } from '../net/types.js';
 import type { ProviderModule, OAuthAppSecrets } from '../providers/module.js';
-import type { KindSpec, Provider } from '../providers/types.js';
+import type { KindSpec } from '../providers/types.js';
+import type { Provider } from '../providers/registry.js';
 import type { ContextFactory } from './context.js';
 import { type Health, type SchedulePolicy, failedHealth, isTransient, nextRoutineCheck, okHealth, pendingHealth } from './model.js';
 
@@ -22,7 +23,7 @@ export interface ImportIdentifierDeps {
 }
 
 /**
- * Asks the provider who a credential belongs to during its import (kinds.md: kinds whose
+ * Asks the provider who a credential belongs to during its import (docs/kinds.md: kinds whose
  * identity would otherwise be a fingerprint), within a few seconds. Unreachable: the import
  * goes on with the fingerprint and says so; rejected: stored with health `error`.
  */

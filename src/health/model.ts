@@ -3,7 +3,7 @@ import { type HealthReason, type ProviderFailure, TRANSIENT_REASONS } from '../p
 
 export type HealthStatus = 'pending' | 'ok' | 'warn' | 'error';
 
-/** The `health` object of a credential (api.md §1 plus our extra fields). */
+/** The `health` object of a credential (docs/api.md §1 plus our extra fields). */
 export interface Health {
   status: HealthStatus;
   notes: string[];
@@ -95,7 +95,7 @@ export function isTransient(reason: HealthReason): boolean {
   return TRANSIENT_REASONS.has(reason);
 }
 
-/** Status a definitive failure sets (kinds.md: 401/invalid_grant/revoked → error; 403/scopes → warn). */
+/** Status a definitive failure sets (docs/kinds.md: 401/invalid_grant/revoked → error; 403/scopes → warn). */
 export function failureStatus(reason: HealthReason): HealthStatus {
   return reason === 'forbidden' || reason === 'missing_scope' ? 'warn' : 'error';
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { type Clock, isoSeconds } from '../lib/clock.js';
+import { mergeLearned } from '../providers/learned.js';
 import type { KindSpec } from '../providers/types.js';
 import type { OAuthAppSecrets, ProviderFailure, ProviderModule } from '../providers/module.js';
 import type { Provider } from '../providers/types.js';
@@ -42,8 +43,8 @@ export interface WorkOptions {
 
 /** The current access token of a row and its expiry, wherever the kind keeps it. */
 export function currentToken(row: WorkRow, plain: Record<string, string>, cached: string | undefined, spec: KindSpec) {
-  const token = 'access_token' in spec.schema.shape ? plain.access_token : cached;
-  const prop = row.properties.expires_at;
+  const token = spec.tokenField === null ? cached : plain[spec.tokenField];
+  const prop = spec.expiryField === null ? undefined : row.properties[spec.expiryField];
   const expiresAt = row.token_expires_at ?? (typeof prop === 'string' ? new Date(prop) : null);
   return { token, expiresAt };
 }
@@ -111,13 +112,13 @@ export function createRunner(d: RunnerDeps) {
     return { ...extra, health: { ...health }, healthStatus: health.status, nextCheckAt: next, consecutiveFailures: health.consecutive_failures };
   }
 
-  /** Refreshes and persists before anything else happens (security.md R5). */
+  /** Refreshes and persists before anything else happens (docs/security.md R5). */
   async function refresh(row: WorkRow, spec: KindSpec, module: ProviderModule, app: OAuthAppSecrets | undefined) {
     const plain = d.secrets.openAll(row);
     const ctx = d.context(module, app);
     const refreshFn = module.refresh;
     if (!refreshFn) return { ok: false as const, row, failure: { ok: false as const, reason: 'misconfigured' as const, note: 'This kind cannot be refreshed.' } };
-    const res = await refreshFn({ kind: spec.kind as never, properties: { ...row.properties, ...plain } }, ctx);
+    const res = await refreshFn({ kind: spec.kind, properties: { ...row.properties, ...plain } }, ctx);
     if (!res.ok) {
       await noteApp(row, res, app !== undefined);
       if (res.reason === 'invalid_grant') {
@@ -133,17 +134,16 @@ export function createRunner(d: RunnerDeps) {
     const secrets = { ...row.secrets };
     const r: WorkResult = { tokenExpiresAt: expiresAt };
     const properties: Record<string, unknown> = { ...row.properties };
-    if ('access_token' in spec.schema.shape) {
-      secrets.access_token = d.secrets.seal(row, row.identity, 'access_token', res.accessToken);
-      if ('expires_at' in spec.schema.shape) properties.expires_at = expiresAt.toISOString();
+    if (spec.tokenField !== null) {
+      secrets[spec.tokenField] = d.secrets.seal(row, row.identity, spec.tokenField, res.accessToken);
+      if (spec.expiryField !== null) properties[spec.expiryField] = expiresAt.toISOString();
     } else {
       r.cachedToken = d.secrets.sealCached(row, row.identity, res.accessToken);
     }
     // A reply without refresh_token keeps the old one.
     if (res.refreshToken) secrets.refresh_token = d.secrets.seal(row, row.identity, 'refresh_token', res.refreshToken);
-    for (const [k, v] of Object.entries(res.learned ?? {})) if (k in spec.schema.shape && !spec.secretFields.includes(k as never)) properties[k] = v;
     r.secrets = secrets;
-    r.properties = properties;
+    r.properties = mergeLearned(spec, properties, res.learned);
     if (row.health_status === 'error') {
       // The provider just issued a token: the recorded refusal is out of date. Unknown until the
       // next check, which is due at once.
@@ -171,12 +171,11 @@ export function createRunner(d: RunnerDeps) {
 
   /** Folds what identify learned into properties; a learned account id becomes the identity when free. */
   async function learn(row: WorkRow, spec: KindSpec, learned: Record<string, unknown>, r: WorkResult, plain: Record<string, string>): Promise<string | undefined> {
-    const properties: Record<string, unknown> = { ...(r.properties ?? row.properties) };
-    for (const [k, v] of Object.entries(learned)) if (k in spec.schema.shape && !spec.secretFields.includes(k as never)) properties[k] = v;
+    const properties = mergeLearned(spec, r.properties ?? row.properties, learned);
     r.properties = properties;
     let identity: string;
     try {
-      identity = spec.identity({ ...properties, ...plain } as never, { fingerprint: d.fingerprint }).value;
+      identity = spec.identity({ ...properties, ...plain }, { fingerprint: d.fingerprint }).value;
     } catch {
       return undefined;
     }
@@ -229,8 +228,8 @@ export function createRunner(d: RunnerDeps) {
       // Opened once per row: a refresh replaced the row (and its secrets), otherwise reuse `plain`.
       const fresh = row === leased ? plain : d.secrets.openAll(row);
       const cached = d.secrets.openCached(row);
-      const properties = { ...row.properties, ...fresh, ...(cached && !('access_token' in spec.schema.shape) ? { access_token: cached } : {}) };
-      const res = await module.identify({ kind: spec.kind as never, properties }, d.context(module, app));
+      const properties = { ...row.properties, ...fresh, ...(cached && spec.tokenField === null ? { access_token: cached } : {}) };
+      const res = await module.identify({ kind: spec.kind, properties }, d.context(module, app));
       if (!res.ok) {
         await noteApp(row, res, false);
         return done(row, failure(row, res));

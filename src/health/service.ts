@@ -3,7 +3,8 @@ import type { Clock } from '../lib/clock.js';
 import { AppError, NotFoundError } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
 import type { ProviderModule } from '../providers/module.js';
-import type { KindSpec, Provider } from '../providers/types.js';
+import type { KindSpec } from '../providers/types.js';
+import type { Provider } from '../providers/registry.js';
 import { type Runner, canRefresh, currentToken } from './runner.js';
 import type { CredentialSecrets } from './secrets.js';
 import { readHealth } from './model.js';
@@ -85,8 +86,7 @@ export function createHealthService(d: HealthServiceDeps) {
     const refreshable = canRefresh(spec, plain, module);
     if (!refreshable) {
       // An API key, or an OAuth token that cannot be renewed (no refresh_token): answered as stored.
-      const field = source.from === 'field' ? source.field : 'access_token' in spec.schema.shape ? 'access_token' : undefined;
-      return { token: field ? plain[field] : undefined, expiresAt: null, fresh: true, refreshable };
+      return { token: spec.tokenField === null ? undefined : plain[spec.tokenField], expiresAt: null, fresh: true, refreshable };
     }
     const { token, expiresAt } = currentToken(row, plain, d.secrets.openCached(row), spec);
     const fresh = !!token && !!expiresAt && expiresAt.getTime() - d.refreshMarginSeconds * 1000 > d.clock.now().getTime();

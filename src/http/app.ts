@@ -113,7 +113,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     done(found === undefined ? undefined : new ValidationError({ [found.path]: [found.reason] }));
   });
 
-  // Idempotency-Key on any authenticated POST: claim, replay, or reject (api.md §3.6).
+  // Idempotency-Key on any authenticated POST: claim, replay, or reject (docs/api.md §3.6).
   const claimIdempotencyKey: preHandlerHookHandler = (req, reply, done) => {
     const key = req.headers['idempotency-key'];
     const auth = req.auth;

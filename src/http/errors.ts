@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { AppError, type ValidationErrors, addReason } from '../lib/errors.js';
+import { AppError, type ValidationErrors, bodyIssueOptions, invalidRequestSummary, toValidationErrors } from '../lib/errors.js';
 
 export interface ErrorBody {
   summary: string;
@@ -15,22 +15,14 @@ interface ZodLikeIssue {
   params: { keys?: unknown };
 }
 
-const CONTEXT_PREFIX: Record<string, string> = { body: '', querystring: '', params: '', headers: 'headers.' };
-
-/** Turns schema issues into Sequin's `validation_errors`, keyed by dotted path. */
-export function issuesToValidationErrors(issues: ZodLikeIssue[], context: string | undefined): ValidationErrors {
-  const out: ValidationErrors = {};
-  const prefix = CONTEXT_PREFIX[context ?? 'body'] ?? '';
-  const add = (path: string, reason: string) => addReason(out, prefix + (path || '(body)'), reason);
-  for (const issue of issues) {
-    const path = issue.instancePath.split('/').filter(Boolean).join('.');
-    if (issue.keyword === 'unrecognized_keys' && Array.isArray(issue.params.keys)) {
-      for (const k of issue.params.keys) add(path ? `${path}.${String(k)}` : String(k), 'is not a known field');
-    } else {
-      add(path, issue.message);
-    }
-  }
-  return out;
+/** Fastify's wrapped zod issues, back in zod's own shape. */
+function unwrapIssues(issues: ZodLikeIssue[]) {
+  return issues.map((i) => ({
+    path: i.instancePath.split('/').filter(Boolean),
+    code: i.keyword,
+    message: i.message,
+    ...(Array.isArray(i.params.keys) ? { keys: i.params.keys.map(String) } : {}),
+  }));
 }
 
 /** Maps Fastify's own errors (parsing, limits) to our statuses and summaries. */
@@ -66,10 +58,9 @@ export function handleError(err: FastifyError, req: FastifyRequest, reply: Fasti
 
 function answerError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
   if (hasZodFastifySchemaValidationErrors(err)) {
-    const errors = issuesToValidationErrors(err.validation as unknown as ZodLikeIssue[], err.validationContext);
-    const fields = Object.keys(errors);
+    const errors = toValidationErrors(unwrapIssues(err.validation as unknown as ZodLikeIssue[]), bodyIssueOptions(err.validationContext));
     void reply.code(422).send({
-      summary: `The request is invalid: check ${fields.join(', ')}.`,
+      summary: invalidRequestSummary(errors),
       validation_errors: errors,
     } satisfies ErrorBody);
     return;

@@ -71,3 +71,56 @@ export function addReason(errors: ValidationErrors, path: string, reason: string
     configurable: true,
   });
 }
+
+/** One schema issue as zod reports it; Fastify's wrapped issues are turned back into this shape. */
+export interface SchemaIssue {
+  path: readonly PropertyKey[];
+  code: string;
+  message: string;
+  /** For `unrecognized_keys`: the keys the schema does not know. */
+  keys?: readonly string[];
+}
+
+export interface ValidationErrorsOptions {
+  /** Path prefix of every entry (`properties`, `headers`); none by default. */
+  prefix?: string;
+  /** The reason given for a field the schema does not know; by default the schema's own message. */
+  unknownField?: string;
+  /** The entry name of an issue about the whole value (empty path); by default the prefix alone. */
+  wholeValue?: string;
+  /** Reports a missing required field as `is required` instead of zod's type message. */
+  sayRequired?: boolean;
+}
+
+/**
+ * The one place schema issues become Sequin's `validation_errors` (route schemas, kind
+ * properties, bulk items): one entry per dotted path, each unknown key its own entry. Limits on
+ * how many issues an answer carries belong here.
+ */
+export function toValidationErrors(issues: readonly SchemaIssue[], opts: ValidationErrorsOptions = {}, into: ValidationErrors = {}): ValidationErrors {
+  const join = (...parts: string[]) => parts.filter((p) => p !== '').join('.');
+  for (const issue of issues) {
+    const path = join(opts.prefix ?? '', ...issue.path.map(String));
+    if (issue.code === 'unrecognized_keys' && issue.keys !== undefined) {
+      for (const k of issue.keys) addReason(into, join(path, k), opts.unknownField ?? issue.message);
+    } else if (opts.sayRequired && issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
+      addReason(into, path, 'is required');
+    } else {
+      addReason(into, path === '' || path === opts.prefix ? (opts.wholeValue ?? path) : path, issue.message);
+    }
+  }
+  return into;
+}
+
+/** The summary of a request refused by its schema: `The request is invalid: check a, b.` */
+export function invalidRequestSummary(errors: ValidationErrors): string {
+  return `The request is invalid: check ${Object.keys(errors).join(', ')}.`;
+}
+
+const REQUEST_PART_PREFIX: Record<string, string> = { body: '', querystring: '', params: '', headers: 'headers' };
+
+/** toValidationErrors' options for a request part (`body`, `headers`...) that fails its route schema. */
+export function bodyIssueOptions(part: string | undefined): ValidationErrorsOptions {
+  const prefix = REQUEST_PART_PREFIX[part ?? 'body'] ?? '';
+  return { prefix, unknownField: 'is not a known field', wholeValue: prefix === '' ? '(body)' : `${prefix}.(body)` };
+}

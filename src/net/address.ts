@@ -1,5 +1,5 @@
 /**
- * IP literal recognition and the public-address test behind every outbound request (security.md
+ * IP literal recognition and the public-address test behind every outbound request (docs/security.md
  * A5, threat 1). An address is allowed only when it is public unicast; everything else (loopback,
  * private, link-local incl. cloud metadata, CGNAT, multicast, reserved, IPv6 forms embedding such
  * an IPv4) is forbidden. Anything that does not parse as an IP is forbidden too: fail closed.

@@ -1,7 +1,7 @@
 /**
  * Tenant-supplied host names (Salesforce/ServiceNow instance_url, Shopify shop, Workday host,
  * Auth0 domain...): checked against the provider's suffix allowlist plus
- * CREDVAULT_PROVIDER_HOSTS_<PROVIDER> before they are stored (security.md A5, A6).
+ * CREDVAULT_PROVIDER_HOSTS_<PROVIDER> before they are stored (docs/security.md A5, A6).
  */
 import { parseHostLiteral } from './address.js';
 
@@ -27,14 +27,19 @@ export function isForbiddenHostName(host: string): boolean {
   return FORBIDDEN_ZONES.some((zone) => name === zone || name.endsWith(`.${zone}`));
 }
 
-function normalizeSuffixes(suffixes: readonly string[]): string[] {
-  return suffixes.map((s) => normalizeHostName(s).replace(/^\.+/, '')).filter((s) => s.length > 0);
+/** Lower-case suffixes without a leading `*.`/dots or trailing dots; empty entries dropped (never "allow all"). */
+export function normalizeSuffixes(suffixes: readonly string[]): string[] {
+  return suffixes
+    .map((s) => s.trim().toLowerCase().replace(/^\*?\.+/, '').replace(/\.+$/, ''))
+    .filter((s) => s.length > 0);
 }
 
 /**
  * True when `host` is one of `suffixes` or a subdomain of one (`x.force.com` matches
  * `force.com`; `evilforce.com` and `force.com.evil.com` do not). Case-insensitive, a trailing
- * dot ignored; IP literals never match.
+ * dot ignored; IP literals never match: tenant-supplied hosts must name the provider, not an
+ * address (docs/security.md, A5). The one host-suffix matcher: kinds' schemas, token replies
+ * (Salesforce instance_url) and the tenant-host checks all use it.
  */
 export function hostMatchesSuffixes(host: string, suffixes: readonly string[]): boolean {
   const name = normalizeHostName(host);

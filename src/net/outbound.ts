@@ -1,5 +1,5 @@
 /**
- * The only HTTP client provider code gets (security.md A5, A6, A7, threat 1 "SSRF").
+ * The only HTTP client provider code gets (docs/security.md A5, A6, A7, threat 1 "SSRF").
  *
  * - https only, except for the operator's override origins (CREDVAULT_PROVIDER_URL_<P>), which
  *   alone may use http and loopback/private addresses.

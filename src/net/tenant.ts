@@ -3,47 +3,21 @@ import type { ValidationErrors } from '../lib/errors.js';
 import { isForbiddenAddress, parseHostLiteral } from './address.js';
 import { isForbiddenHostName, normalizeHostName } from './hosts.js';
 
-/** The property holding a tenant-supplied host, and the host credvault will connect to. */
-export function tenantHostsOf(kind: string, props: Record<string, unknown>): Array<{ field: string; host: string }> {
-  const str = (k: string) => (typeof props[k] === 'string' ? (props[k] as string) : undefined);
-  const urlHost = (k: string) => {
-    const v = str(k);
-    if (!v) return undefined;
-    try {
-      return new URL(v).hostname;
-    } catch {
-      return undefined;
-    }
-  };
-  const out: Array<{ field: string; host: string | undefined }> = [];
-  switch (kind) {
-    case 'salesforce_oauth2':
-    case 'servicenow_oauth2':
-      out.push({ field: 'instance_url', host: urlHost('instance_url') });
-      break;
-    case 'shopify_oauth2':
-      out.push({ field: 'shop', host: str('shop') });
-      break;
-    case 'workday_oauth2':
-      out.push({ field: 'host', host: str('host') });
-      break;
-    case 'auth0_client_credentials':
-      out.push({ field: 'domain', host: str('domain') });
-      break;
-    case 'netsuite_tba': {
-      const a = str('account_id');
-      out.push({ field: 'account_id', host: a ? `${a.toLowerCase().replace(/_/g, '-')}.suitetalk.api.netsuite.com` : undefined });
-      break;
-    }
-    case 'marketo_client_credentials': {
-      const m = str('munchkin_id');
-      out.push({ field: 'munchkin_id', host: m ? `${m.toLowerCase()}.mktorest.com` : undefined });
-      break;
-    }
-    default:
-      break;
+/** What net needs of a kind: its tenant-supplied hosts (KindSpec.tenantHosts, declared data of the kind). */
+export interface TenantHostSource {
+  tenantHosts: readonly { field: string; host(value: string): string | undefined }[];
+}
+
+/** The properties holding tenant-supplied hosts, and the host credvault will connect to for each. */
+export function tenantHostsOf(spec: TenantHostSource, props: Record<string, unknown>): Array<{ field: string; host: string }> {
+  const out: Array<{ field: string; host: string }> = [];
+  for (const { field, host: hostOf } of spec.tenantHosts) {
+    const value = props[field];
+    if (typeof value !== 'string' || value === '') continue;
+    const host = hostOf(value);
+    if (host !== undefined) out.push({ field, host });
   }
-  return out.filter((h): h is { field: string; host: string } => h.host !== undefined);
+  return out;
 }
 
 export type Lookup = (host: string) => Promise<string[]>;
@@ -61,15 +35,15 @@ export function systemLookup(timeoutMs = 2000): Lookup {
 }
 
 /**
- * SSRF vetting of tenant hosts at import (security.md A5): IP literals in any form, names like
+ * SSRF vetting of tenant hosts at import (docs/security.md, A5): IP literals in any form, names like
  * localhost or *.internal, and names that resolve to loopback, private, link-local or metadata
  * addresses are refused with a 422 saying why. A name that does not resolve now is accepted: the
  * outbound client checks the address again at every connection. Hosts the operator overrides
  * (CREDVAULT_PROVIDER_URL_<P>) are never contacted, so they are not resolved.
  */
-export async function vetTenantHosts(kind: string, props: Record<string, unknown>, lookup: Lookup, overridden: boolean): Promise<ValidationErrors> {
+export async function vetTenantHosts(spec: TenantHostSource, props: Record<string, unknown>, lookup: Lookup, overridden: boolean): Promise<ValidationErrors> {
   const errors: ValidationErrors = {};
-  for (const { field, host } of tenantHostsOf(kind, props)) {
+  for (const { field, host } of tenantHostsOf(spec, props)) {
     const name = normalizeHostName(host);
     const literal = parseHostLiteral(name.replace(/^\[|\]$/g, ''));
     if (literal !== null) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PROVIDERS } from '../providers/types.js';
+import { PROVIDERS } from '../providers/registry.js';
 
 export const MetadataSchema = z.record(z.string(), z.unknown()).describe('Free-form JSON object.');
 

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
+import { oauthAppSecretPlace } from '../crypto/places.js';
 import { CLIENT_SECRET_MASK, type SecretBox } from '../crypto/secret-box.js';
 import { type Clock, isoSeconds } from '../lib/clock.js';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
 import { paginate } from '../lib/page.js';
-import type { Provider } from '../providers/types.js';
+import type { Provider } from '../providers/registry.js';
 import type { Db } from '../store/db.js';
 import type { OAuthAppsTable } from '../store/schema.js';
 import type { Selectable } from 'kysely';
@@ -61,7 +62,7 @@ export function presentOAuthApp(row: OAuthAppRow, reveal?: { clientSecret: strin
 }
 
 export function createOAuthAppService({ db, box, clock, audit }: OAuthAppServiceDeps) {
-  const place = (accountId: string, id: string, field: string) => ({ table: TABLE, accountId, rowId: id, field });
+  const place = oauthAppSecretPlace;
 
   /** Splits settings into plain and sealed members; a masked value keeps the stored secret. */
   function splitSettings(accountId: string, id: string, settings: Settings, stored: Record<string, string>) {

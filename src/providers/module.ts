@@ -1,5 +1,5 @@
 import type { OutboundHttp } from '../net/types.js';
-import type { Kind, Provider } from './types.js';
+
 
 /** Machine-readable cause of a failed check or refresh (health.reason). */
 export type HealthReason =
@@ -68,7 +68,7 @@ export type RefreshResult = RefreshSuccess | ProviderFailure;
 
 /** The credential as a provider module sees it: properties with secrets in plaintext. */
 export interface ProviderCredential {
-  kind: Kind;
+  kind: string;
   properties: Record<string, unknown>;
 }
 
@@ -100,7 +100,7 @@ export interface ProviderContext {
 
 /** One provider: how to prove a credential works and, for OAuth kinds, how to refresh it. */
 export interface ProviderModule {
-  provider: Provider;
+  provider: string;
   /** The provider's name as people write it (HubSpot, GitHub, ServiceNow), for notes. */
   displayName: string;
   /** Default API base URLs by name; `default` is the main one. Data, not code. */

@@ -1,5 +1,5 @@
 /**
- * Shared field builders and normalizers for credential kinds (kinds.md).
+ * Shared field builders and normalizers for credential kinds (docs/kinds.md).
  *
  * Every message here is a sentence fragment that reads after the field name
  * ("properties.secret must start with ...") and never contains the submitted value,
@@ -7,6 +7,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { hostMatchesSuffixes, normalizeSuffixes } from '../net/hosts.js';
 import type { Identity, IdentityContext } from './types.js';
 
 const REQUIRED = 'is required';
@@ -100,22 +101,6 @@ export function hostname(example: string) {
     });
 }
 
-/** Lower-case suffixes without leading or trailing dots; empty entries dropped. */
-export function normalizeSuffixes(suffixes: readonly string[]): string[] {
-  return suffixes
-    .map((s) => s.trim().toLowerCase().replace(/^\*?\.+/, '').replace(/\.+$/, ''))
-    .filter((s) => s.length > 0);
-}
-
-/**
- * Whether `host` is one of `suffixes` or a subdomain of one. IP literals never match:
- * tenant-supplied hosts must name the provider, not an address (security.md A5).
- */
-export function hostAllowed(host: string, suffixes: readonly string[]): boolean {
-  const h = stripTrailingDot(host.trim().toLowerCase());
-  if (h.length === 0 || h.startsWith('[') || isIP(h) !== 0) return false;
-  return normalizeSuffixes(suffixes).some((s) => h === s || h.endsWith(`.${s}`));
-}
 
 function listWords(items: readonly string[]): string {
   if (items.length <= 1) return items.join('');
@@ -139,7 +124,7 @@ function checkInstanceUrl(raw: string, suffixes: readonly string[], example: str
     return fail(`must be only the scheme and host, such as ${example}, without a path or query`);
   }
   const host = stripTrailingDot(url.hostname);
-  if (!hostAllowed(host, suffixes)) {
+  if (!hostMatchesSuffixes(host, suffixes)) {
     return fail(`must be a host under ${listWords(normalizeSuffixes(suffixes))}`);
   }
   return { ok: true, host };
@@ -158,6 +143,15 @@ export function instanceUrl(suffixes: readonly string[], example: string) {
     }
     return `https://${checked.host}`;
   });
+}
+
+/** The host name of a URL as `new URL` reads it (a tenant host to vet), or undefined when it does not parse. */
+export function urlHostOf(url: string): string | undefined {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Identity form of a URL: lower-case host (with a non-default port), no scheme or slash. */
@@ -180,22 +174,3 @@ export function fingerprintIdentity(field: string, value: string, ctx: IdentityC
   return { value: `fp:${ctx.fingerprint(value)}`, secretField: field };
 }
 
-/**
- * Zod issues as `{ field path: [messages] }`, one entry per unknown field (zod reports
- * them together on the object).
- */
-export function fieldIssues(error: z.ZodError): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  const add = (path: string, message: string): void => {
-    (out[path] ??= []).push(message);
-  };
-  for (const issue of error.issues) {
-    const base = issue.path.map(String).join('.');
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) add(base === '' ? key : `${base}.${key}`, issue.message);
-    } else {
-      add(base, issue.message);
-    }
-  }
-  return out;
-}

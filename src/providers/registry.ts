@@ -1,6 +1,7 @@
 /**
- * Every credential kind of kinds.md, keyed by canonical name. The mapped type makes the
- * compiler refuse a missing kind or a spec filed under the wrong name.
+ * The kind registry: every credential kind, keyed by canonical name (docs/kinds.md is generated
+ * from it). `Kind` and `KINDS` are derived from it, and the mapped type makes the compiler refuse
+ * a spec filed under the wrong name.
  */
 import { airtableOauth2 } from './kinds/airtable.js';
 import { auth0ClientCredentials } from './kinds/auth0.js';
@@ -17,16 +18,24 @@ import { createServicenowOauth2 } from './kinds/servicenow.js';
 import { shopifyOauth2 } from './kinds/shopify.js';
 import { stripeKey, stripeOauth2 } from './kinds/stripe.js';
 import { workdayOauth2 } from './kinds/workday.js';
-import { KINDS, type Kind, type KindSpec, type Provider } from './types.js';
+import type { Provider } from './api/index.js';
+import type { KindSpec } from './types.js';
+
+export { PROVIDERS, type Provider } from './api/index.js';
 
 export interface KindSpecOptions {
   /** Extra host suffixes for tenant-supplied hosts (`CREDVAULT_PROVIDER_HOSTS_<PROVIDER>`). */
   extraHosts?: Partial<Record<Provider, readonly string[]>>;
 }
 
+/** Checks that every spec is filed under its own kind name. */
+function kindRegistry<T extends { [K in keyof T]: KindSpec & { kind: K } }>(specs: T): T {
+  return specs;
+}
+
 /** The full record of kind specs; only Salesforce and ServiceNow depend on `opts`. */
 export function createKindSpecs(opts: KindSpecOptions = {}) {
-  return {
+  return kindRegistry({
     stripe_key: stripeKey,
     stripe_oauth2: stripeOauth2,
     salesforce_oauth2: createSalesforceOauth2(opts.extraHosts?.salesforce ?? []),
@@ -43,14 +52,19 @@ export function createKindSpecs(opts: KindSpecOptions = {}) {
     servicenow_oauth2: createServicenowOauth2(opts.extraHosts?.servicenow ?? []),
     workday_oauth2: workdayOauth2,
     auth0_client_credentials: auth0ClientCredentials,
-  } satisfies { [K in Kind]: KindSpec & { kind: K } };
+  });
 }
 
 export type KindSpecs = ReturnType<typeof createKindSpecs>;
 
 export const KIND_SPECS = createKindSpecs({});
 
-/** Canonical names and aliases (kinds.md) to canonical kinds. A Map: no prototype keys. */
+export type Kind = keyof KindSpecs;
+
+/** Every canonical kind name, in registry order. */
+export const KINDS = Object.keys(KIND_SPECS) as [Kind, ...Kind[]];
+
+/** Canonical names and aliases (docs/kinds.md) to canonical kinds. A Map: no prototype keys. */
 const NAMES: ReadonlyMap<string, Kind> = new Map(
   KINDS.flatMap((kind) => [kind, ...KIND_SPECS[kind].aliases].map((name) => [name, kind] as const)),
 );
@@ -67,3 +81,6 @@ export function kindSpec(kind: Kind, specs: KindSpecs = KIND_SPECS): KindSpec {
 export function providerOf(kind: Kind): Provider {
   return KIND_SPECS[kind].provider;
 }
+
+/** Every secret field name of every kind, once each: the log redaction paths derive from it. */
+export const SECRET_FIELD_NAMES: readonly string[] = [...new Set(KINDS.flatMap((kind): readonly string[] => KIND_SPECS[kind].secretFields))];

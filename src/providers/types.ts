@@ -1,18 +1,13 @@
+/**
+ * The spine of a credential kind: everything credvault knows about a kind is declared data on
+ * its KindSpec (docs/architecture.md, "Adding a provider"). The kind and provider names are not
+ * listed here: `Kind` and `KINDS` come from the kind registry (registry.ts), `Provider` and
+ * `PROVIDERS` from the provider registry (api/index.ts).
+ */
 import type { z } from 'zod';
+import type { Provider } from './api/index.js';
 
-export const PROVIDERS = [
-  'airtable', 'auth0', 'checkout_champ', 'github', 'hubspot', 'linear', 'marketo', 'netsuite',
-  'quickbooks', 'salesforce', 'sendgrid', 'servicenow', 'shopify', 'stripe', 'workday',
-] as const;
-export type Provider = (typeof PROVIDERS)[number];
-
-export const KINDS = [
-  'stripe_key', 'stripe_oauth2', 'salesforce_oauth2', 'hubspot_oauth2', 'github_app',
-  'airtable_oauth2', 'linear_oauth2', 'checkout_champ_password', 'shopify_oauth2',
-  'quickbooks_oauth2', 'netsuite_tba', 'marketo_client_credentials', 'sendgrid_key',
-  'servicenow_oauth2', 'workday_oauth2', 'auth0_client_credentials',
-] as const;
-export type Kind = (typeof KINDS)[number];
+export type { Provider } from './api/index.js';
 
 /** Helpers an identity function may use; passed in so kinds stay pure. */
 export interface IdentityContext {
@@ -30,9 +25,44 @@ export interface Identity {
   secretField?: string;
 }
 
+/** A property name of a kind's validated properties. */
+type FieldOf<S extends z.ZodObject> = keyof z.output<S> & string;
+
+/**
+ * A tenant-supplied host credvault connects to (Salesforce instance_url, Shopify shop...):
+ * `host` turns the field's value into the host name, undefined when there is none. Every such
+ * host is vetted against SSRF at import (net/tenant.ts, docs/security.md).
+ */
+export interface TenantHost<S extends z.ZodObject = z.ZodObject> {
+  field: FieldOf<S>;
+  host(value: string): string | undefined;
+}
+
+/**
+ * Room for Connect (hosted OAuth authorization): where a person authorizes, with which scopes
+ * and extra query parameters. Optional: a kind without it cannot be connected.
+ */
+export interface ConnectCapability {
+  authorizationUrl: string;
+  tokenUrl?: string;
+  scopes: readonly string[];
+  extraParams?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Room for the proxy: the provider API base URL a proxied call goes to and how the credential's
+ * token is put on the request. Optional: a kind without it cannot be proxied.
+ */
+export interface ProxyCapability {
+  baseUrl: string;
+  authScheme: 'bearer' | 'basic' | 'header' | 'query';
+  /** Header or query parameter name for the `header`/`query` schemes. */
+  authName?: string;
+}
+
 /** Everything credvault knows about one credential kind. */
-export interface KindSpec<S extends z.ZodObject = z.ZodObject> {
-  kind: Kind;
+export interface KindSpec<S extends z.ZodObject = z.ZodObject, K extends string = string> {
+  kind: K;
   provider: Provider;
   /** Input names accepted for this kind besides the canonical one. */
   aliases: readonly string[];
@@ -44,7 +74,26 @@ export interface KindSpec<S extends z.ZodObject = z.ZodObject> {
   /** Where POST /v1/credentials/{id}/access-token gets the token it answers (and whether checks refresh). */
   accessToken: AccessTokenSource;
   /**
-   * The provider-account identity from validated properties (kinds.md, "identity" column),
+   * The property holding the credential's current access token (the API key itself for
+   * `field` kinds), kept up to date by refreshes; null when the kind keeps its token outside its
+   * properties (minted or refreshed tokens cached sealed) or has none.
+   */
+  tokenField: FieldOf<S> | null;
+  /** The property holding that token's expiry (ISO 8601), written by refreshes; null when none. */
+  expiryField: FieldOf<S> | null;
+  /**
+   * Non-secret properties a check or a refresh may learn from the provider and store
+   * (e.g. Stripe `account_id`, Salesforce `org_id`); anything else a provider answers is dropped.
+   */
+  learnable: readonly FieldOf<S>[];
+  /** Tenant-supplied hosts, vetted against SSRF at import; [] when the provider's hosts are fixed. */
+  tenantHosts: readonly TenantHost<S>[];
+  /** Connect's authorization data (see ConnectCapability); absent until the kind supports Connect. */
+  connect?: ConnectCapability;
+  /** The proxy's base URL and auth scheme (see ProxyCapability); absent until the kind supports it. */
+  proxy?: ProxyCapability;
+  /**
+   * The provider-account identity from validated properties (docs/kinds.md, "identity" column),
    * already normalized. Secret values may be absent when the caller sent the mask; the
    * function is called with the stored secrets merged in by then.
    */
@@ -59,7 +108,8 @@ export interface KindSpec<S extends z.ZodObject = z.ZodObject> {
 }
 
 /**
- * - `field`: a long-lived secret of the credential, answered as is (API keys, non-expiring tokens).
+ * - `field`: a long-lived secret of the credential (`tokenField`), answered as is (API keys,
+ *   non-expiring tokens).
  * - `refresh`: an OAuth access token renewed with the credential's refresh_token before it
  *   expires; kept in the `access_token` field when the kind has one, else cached sealed. Without a
  *   refresh_token (Linear's is optional) the `access_token` field is answered as is.
@@ -70,7 +120,7 @@ export interface KindSpec<S extends z.ZodObject = z.ZodObject> {
  * - `none`: the kind has no bearer token (`why` says what it uses instead).
  */
 export type AccessTokenSource =
-  | { from: 'field'; field: string }
+  | { from: 'field' }
   | { from: 'refresh' }
   | { from: 'mint'; checkNeedsToken: boolean }
   | { from: 'none'; why: string };

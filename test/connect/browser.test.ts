@@ -5,7 +5,7 @@
  */
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Kind, Provider } from '../../src/providers/types.js';
+import type { Kind, Provider } from '../../src/providers/registry.js';
 import { MARKER } from '../fakes/state.js';
 import type { Client } from '../support/harness.js';
 import { STORE_KINDS } from '../support/stores.js';

@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Provider } from '../../src/providers/types.js';
+import type { Provider } from '../../src/providers/registry.js';
 import { FAKE_PROVIDERS } from './providers/index.js';
 import { FakeState, type Forced } from './state.js';
 

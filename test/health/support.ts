@@ -1,5 +1,5 @@
 import { KIND_SPECS } from '../../src/providers/registry.js';
-import { PROVIDERS, type Provider } from '../../src/providers/types.js';
+import { PROVIDERS, type Provider } from '../../src/providers/registry.js';
 import type { Setup } from '../providers/api/case-types.js';
 import type { ProviderCase } from '../providers/api/case-types.js';
 import { type FakeProvider, startFakeProvider } from '../fakes/server.js';

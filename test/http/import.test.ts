@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KIND_SPECS } from '../../src/providers/registry.js';
-import { KINDS } from '../../src/providers/types.js';
+import { KINDS } from '../../src/providers/registry.js';
 import { FIXTURES } from '../providers/fixtures.js';
 import { createOAuthApp, importBody } from '../support/api.js';
 import { type Client, type Harness, startHarness } from '../support/harness.js';

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOAuthApp } from '../support/api.js';
 import { type Harness, startHarness } from '../support/harness.js';
+import { documentedRoutes } from '../support/routes.js';
 import { STORE_KINDS } from '../support/stores.js';
 
 describe.each(STORE_KINDS)('tenant isolation on %s', (store) => {
@@ -16,18 +17,27 @@ describe.each(STORE_KINDS)('tenant isolation on %s', (store) => {
     const appA = await createOAuthApp(a, 'salesforce');
     const credA = (await a.json<{ id: string }>('POST', '/v1/credentials', { oauth_app_id: appA, properties: { kind: 'salesforce', instance_url: 'https://iso.my.salesforce.com', refresh_token: 'rt-iso' } })).body.id;
     const tokA = (await a.json<{ id: string }>('POST', '/v1/api-tokens', { name: 'a', scopes: ['credentials:read'] })).body.id;
-    const probes: Array<[string, string, unknown?]> = [
-      ['GET', `/v1/credentials/${credA}`],
-      ['PATCH', `/v1/credentials/${credA}`, { name: 'hijack' }],
-      ['DELETE', `/v1/credentials/${credA}`],
-      ['GET', `/v1/oauth-apps/${appA}`],
-      ['PATCH', `/v1/oauth-apps/${appA}`, { name: 'hijack' }],
-      ['DELETE', `/v1/oauth-apps/${appA}`],
-      ['DELETE', `/v1/api-tokens/${tokA}`],
-    ];
-    for (const [method, url, body] of probes) {
-      const res = await b.req(method, url, body);
-      expect(res.statusCode, `${method} ${url}`).toBe(404);
+    // Every documented route that names an object by id, from the OpenAPI document: a new
+    // route is probed without editing this test (a new kind of object must be added below).
+    const objectOf: Record<string, string> = { '/v1/credentials/{id}': credA, '/v1/oauth-apps/{id}': appA, '/v1/api-tokens/{id}': tokA };
+    /** A valid body per route that takes one, so B's request reaches the lookup (not the schema). */
+    const bodies: Record<string, unknown> = {
+      'PATCH /v1/credentials/{id}': { name: 'hijack' },
+      'PATCH /v1/oauth-apps/{id}': { name: 'hijack' },
+      'POST /v1/credentials/{id}/health-reports': { status_code: 401 },
+    };
+    const routes = documentedRoutes(h.rt).filter((r) => r.path.includes('{id}'));
+    // Deletes last, so every other probe still finds A's objects in place.
+    routes.sort((x, y) => Number(x.method === 'DELETE') - Number(y.method === 'DELETE'));
+    expect(routes.length).toBeGreaterThanOrEqual(9);
+    for (const route of routes) {
+      const prefix = Object.keys(objectOf).find((p) => route.path === p || route.path.startsWith(`${p}/`));
+      expect(prefix, `${route.method} ${route.path}: add an object of this kind to the isolation test`).toBeDefined();
+      const url = route.path.replace('{id}', objectOf[prefix ?? ''] ?? '');
+      const key = `${route.method} ${route.path}`;
+      const body = route.hasBody ? (bodies[key] ?? {}) : undefined;
+      const res = await b.req(route.method, url, body);
+      expect(res.statusCode, key).toBe(404);
     }
     // The same provider account in B is B's own credential, not A's.
     const appB = await createOAuthApp(b, 'salesforce');

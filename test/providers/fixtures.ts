@@ -1,6 +1,6 @@
 /** One valid import per kind (kinds.md), with what the registry must answer for it. */
 import { createHmac } from 'node:crypto';
-import type { Kind, Provider } from '../../src/providers/types.js';
+import type { Kind, Provider } from '../../src/providers/registry.js';
 
 export const ctx = {
   fingerprint: (s: string): string => createHmac('sha256', 'k').update(s).digest('hex'),

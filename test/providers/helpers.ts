@@ -1,6 +1,7 @@
-import { fieldIssues } from '../../src/providers/normalize.js';
+import { toValidationErrors } from '../../src/lib/errors.js';
 import { KIND_SPECS } from '../../src/providers/registry.js';
-import type { Identity, Kind, KindSpec } from '../../src/providers/types.js';
+import type { Identity, KindSpec } from '../../src/providers/types.js';
+import type { Kind } from '../../src/providers/registry.js';
 import { ctx, NOW } from './fixtures.js';
 
 export type ImportResult =
@@ -15,7 +16,7 @@ export function importProps(
   now: Date = NOW,
 ): ImportResult {
   const parsed = spec.schema.safeParse(input);
-  if (!parsed.success) return { ok: false, issues: fieldIssues(parsed.error) };
+  if (!parsed.success) return { ok: false, issues: toValidationErrors(parsed.error.issues) };
   const final = spec.finalize ? spec.finalize(parsed.data, { now }) : { ok: true as const, props: parsed.data };
   if (!final.ok) return { ok: false, issues: final.issues };
   return { ok: true, props: final.props, identity: spec.identity(final.props, ctx) };

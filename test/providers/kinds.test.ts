@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { createKindSpecs, KIND_SPECS, kindSpec, providerOf, resolveKind } from '../../src/providers/registry.js';
-import { KINDS, PROVIDERS, type Kind } from '../../src/providers/types.js';
+import { KINDS, PROVIDERS, type Kind } from '../../src/providers/registry.js';
 import { ALIASES, ctx, FIXTURES } from './fixtures.js';
 import { expectIssues, expectOk, importProps, without } from './helpers.js';
 
@@ -56,7 +56,7 @@ describe.each(KINDS)('%s', (kind) => {
     expect(spec.oauthApp).toBe(f.oauthApp);
     expect(spec.accessToken.from).toBe(f.tokenFrom);
     // A token answered from a field is one of the kind's secrets.
-    if (spec.accessToken.from === 'field') expect(f.secrets).toContain(spec.accessToken.field);
+    if (spec.accessToken.from === 'field') expect(f.secrets).toContain(spec.tokenField);
   });
 
   it('parses a valid example and gives the expected identity', () => {

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { fieldIssues, hostAllowed, normalizeSuffixes, urlIdentityHost } from '../../src/providers/normalize.js';
+import { hostMatchesSuffixes, normalizeSuffixes } from '../../src/net/hosts.js';
+import { toValidationErrors } from '../../src/lib/errors.js';
+import { urlIdentityHost } from '../../src/providers/normalize.js';
 import { createKindSpecs, kindSpec } from '../../src/providers/registry.js';
 import { FIXTURES, fp, NOW } from './fixtures.js';
 import { expectIssues, expectOk, importProps } from './helpers.js';
 
-describe('hostAllowed', () => {
+describe('hostMatchesSuffixes (the one host-suffix matcher)', () => {
   const sf = ['salesforce.com', 'force.com', 'salesforce.mil'];
   it.each([
     ['acme.my.salesforce.com', true],
@@ -20,11 +22,11 @@ describe('hostAllowed', () => {
     ['[::1]', false],
     ['', false],
   ])('%s → %s', (host, allowed) => {
-    expect(hostAllowed(host, sf)).toBe(allowed);
+    expect(hostMatchesSuffixes(host, sf)).toBe(allowed);
   });
 
   it('ignores empty suffixes instead of allowing everything', () => {
-    expect(hostAllowed('evil.com', ['', ' ', '.'])).toBe(false);
+    expect(hostMatchesSuffixes('evil.com', ['', ' ', '.'])).toBe(false);
     expect(normalizeSuffixes([' .Example.GOV. ', '*.x.org', ''])).toEqual(['example.gov', 'x.org']);
   });
 
@@ -300,12 +302,24 @@ describe('OAuth expiry', () => {
   });
 });
 
-describe('fieldIssues', () => {
+describe('toValidationErrors', () => {
   it('splits unknown keys into one entry each and joins nested paths', () => {
     const schema = z.strictObject({ a: z.array(z.string()) });
     const parsed = schema.safeParse({ a: ['x', 1], b: 1, c: 2 });
     expect(parsed.success).toBe(false);
     if (parsed.success) return;
-    expect(Object.keys(fieldIssues(parsed.error)).sort()).toEqual(['a.1', 'b', 'c']);
+    expect(Object.keys(toValidationErrors(parsed.error.issues, { unknownField: 'is not a known field' })).sort()).toEqual(['a.1', 'b', 'c']);
+  });
+
+  it('prefixes paths, names the whole value and says a missing field is required when asked', () => {
+    const schema = z.strictObject({ a: z.string(), n: z.number() });
+    const parsed = schema.safeParse({ n: 'x', extra: 1 });
+    if (parsed.success) throw new Error('expected a failure');
+    const errors = toValidationErrors(parsed.error.issues, { prefix: 'properties', unknownField: 'is not a field of this kind', sayRequired: true });
+    expect(errors['properties.a']).toEqual(['is required']);
+    expect(errors['properties.extra']).toEqual(['is not a field of this kind']);
+    expect(errors['properties.n']).toHaveLength(1);
+    const whole = toValidationErrors([{ path: [], code: 'custom', message: 'must be an object' }], { unknownField: '-', wholeValue: '(body)' });
+    expect(whole).toEqual({ '(body)': ['must be an object'] });
   });
 });

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KINDS } from '../../src/providers/types.js';
+import { KINDS } from '../../src/providers/registry.js';
 import { FIXTURES } from '../providers/fixtures.js';
 import { createOAuthApp } from '../support/api.js';
 import { type Client, type Harness, startHarness } from '../support/harness.js';
+import { documentedRoutes } from '../support/routes.js';
 import { STORE_KINDS } from '../support/stores.js';
 
 const SECRET = 'FZsecret_Q4w8';
@@ -62,14 +63,22 @@ describe.each(STORE_KINDS)('fuzzing every write route on %s', (store) => {
   });
   afterAll(async () => h?.close());
 
-  const routes = (): Array<[string, string]> => [
-    ['POST', '/v1/credentials'],
-    ['PATCH', `/v1/credentials/${credId}`],
-    ['POST', '/v1/oauth-apps'],
-    ['PATCH', `/v1/oauth-apps/${appId}`],
-    ['POST', '/v1/api-tokens'],
-    ['POST', '/v1/accounts'],
-  ];
+  /**
+   * Routes that ask a provider once their body is valid: fuzzed against fake providers in
+   * test/health instead (this harness has no fakes, and nothing may reach a real provider).
+   */
+  const ASKS_PROVIDER = new Set(['POST /v1/credentials/{id}/health-reports']);
+
+  /** Every documented write route that takes a body (from the OpenAPI document), ids filled in. */
+  const routes = (): Array<[string, string]> =>
+    documentedRoutes(h.rt)
+      .filter((r) => r.hasBody && r.method !== 'GET' && !ASKS_PROVIDER.has(`${r.method} ${r.path}`))
+      .map((r) => [r.method, r.path.replace('{id}', r.path.startsWith('/v1/oauth-apps/') ? appId : credId)]);
+
+  it('fuzzes at least the routes it always did', () => {
+    const listed = routes().map(([m, u]) => `${m} ${u}`);
+    for (const r of ['POST /v1/credentials', `PATCH /v1/credentials/${credId}`, 'POST /v1/oauth-apps', `PATCH /v1/oauth-apps/${appId}`, 'POST /v1/api-tokens', 'POST /v1/accounts']) expect(listed).toContain(r);
+  });
 
   it('random JSON bodies never give a 5xx nor echo a secret', async () => {
     for (const [method, url] of routes()) {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KIND_SPECS } from '../../src/providers/registry.js';
-import { KINDS } from '../../src/providers/types.js';
+import { KINDS } from '../../src/providers/registry.js';
 import { FIXTURES } from '../providers/fixtures.js';
 import { createOAuthApp } from '../support/api.js';
 import { type Harness, startHarness } from '../support/harness.js';

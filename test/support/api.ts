@@ -1,6 +1,6 @@
 import { FIXTURES } from '../providers/fixtures.js';
 import { KIND_SPECS } from '../../src/providers/registry.js';
-import type { Kind, Provider } from '../../src/providers/types.js';
+import type { Kind, Provider } from '../../src/providers/registry.js';
 import type { Client } from './harness.js';
 
 /** Creates an OAuth app of the provider in the client's account; returns its id. */

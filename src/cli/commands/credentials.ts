@@ -1,10 +1,10 @@
 import { type Command, Option } from 'commander';
-import { PROVIDERS } from '../../providers/types.js';
-import { exportCredentials } from '../../import/export-file.js';
-import { importFile } from '../../import/import-file.js';
-import { ImportAborted } from '../../import/importer.js';
-import { countRecords } from '../../import/jsonl.js';
-import { parseOAuthAppOptions } from '../../import/nango.js';
+import { PROVIDERS } from '../../providers/registry.js';
+import { exportCredentials } from '../import/export-file.js';
+import { importFile } from '../import/import-file.js';
+import { ImportAborted } from '../import/importer.js';
+import { countRecords } from '../import/jsonl.js';
+import { parseOAuthAppOptions } from '../import/nango.js';
 import { call, connect, guarded, intOption, printJson, printTable, usageError, withConnection } from '../http.js';
 import { createProgress } from '../progress.js';
 

@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { PROVIDERS } from '../../providers/types.js';
+import { PROVIDERS } from '../../providers/registry.js';
 import { call, connect, jsonObjectOption, printJson, printTable, readStdin, usageError, withConnection } from '../http.js';
 
 export function registerOAuthApps(program: Command): void {

@@ -7,7 +7,7 @@ import type { AuditService } from '../../audit/service.js';
 import { isoSeconds } from '../../lib/clock.js';
 import { isUuid } from '../../lib/ids.js';
 import { NotFoundError } from '../../lib/errors.js';
-import { IdParams, commonErrors } from './common.js';
+import { IdParams, commonErrors, authOf } from './common.js';
 
 const ScopeSchema = z.enum(SCOPES);
 const TokenView = z.object({ id: z.string(), name: z.string(), prefix: z.string(), scopes: z.array(ScopeSchema), created_at: z.string() });
@@ -30,10 +30,10 @@ export function accountRoutes(app: FastifyInstance, accounts: AccountService, au
       response: { 200: AccountView.extend({ token: z.object({ id: z.string(), scopes: z.array(ScopeSchema) }) }), ...commonErrors },
     },
     handler: async (req) => {
-      const auth = req.auth;
-      const account = viewToken(await accounts.getAccount(auth?.accountId ?? ''));
+      const auth = authOf(req);
+      const account = viewToken(await accounts.getAccount(auth.accountId));
       // Scopes in their canonical order, so the console (and scripts) can show what a token may do.
-      return { ...account, token: { id: auth?.tokenId ?? '', scopes: SCOPES.filter((s) => auth?.scopes.has(s)) } };
+      return { ...account, token: { id: auth.tokenId, scopes: SCOPES.filter((s) => auth.scopes.has(s)) } };
     },
   });
 
@@ -61,8 +61,7 @@ export function accountRoutes(app: FastifyInstance, accounts: AccountService, au
       response: { 201: IssuedToken, ...commonErrors },
     },
     handler: async (req, reply) => {
-      const auth = req.auth;
-      if (!auth) throw new NotFoundError('account');
+      const auth = authOf(req);
       const t = await accounts.createToken(auth, req.body.name, req.body.scopes);
       await audit.record({ accountId: auth.accountId, actorTokenId: auth.tokenId, action: 'api_token.created', detail: { token_id: t.id, scopes: t.scopes } });
       void reply.code(201);
@@ -74,7 +73,7 @@ export function accountRoutes(app: FastifyInstance, accounts: AccountService, au
     config: { scope: 'tokens:manage' },
     schema: { tags: ['api-tokens'], summary: 'List API tokens (never the plaintext)', querystring: PageQuery, response: { 200: z.object({ data: z.array(TokenView), next_cursor: z.string().nullable() }), ...commonErrors } },
     handler: async (req) => {
-      const page = await accounts.listTokens(req.auth?.accountId ?? '', req.query.limit, req.query.cursor);
+      const page = await accounts.listTokens(authOf(req).accountId, req.query.limit, req.query.cursor);
       return { data: page.data.map(viewToken), next_cursor: page.next_cursor };
     },
   });
@@ -83,8 +82,8 @@ export function accountRoutes(app: FastifyInstance, accounts: AccountService, au
     config: { scope: 'tokens:manage' },
     schema: { tags: ['api-tokens'], summary: 'Revoke an API token at once', params: IdParams, response: { 200: z.object({ id: z.string(), revoked: z.literal(true) }), ...commonErrors } },
     handler: async (req) => {
-      const auth = req.auth;
-      if (!auth || !isUuid(req.params.id)) throw new NotFoundError('API token');
+      const auth = authOf(req);
+      if (!isUuid(req.params.id)) throw new NotFoundError('API token');
       await accounts.revokeToken(auth.accountId, req.params.id);
       await audit.record({ accountId: auth.accountId, actorTokenId: auth.tokenId, action: 'api_token.revoked', detail: { token_id: req.params.id } });
       return { id: req.params.id, revoked: true as const };

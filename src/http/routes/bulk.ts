@@ -3,13 +3,12 @@ import { type ZodTypeProvider, validatorCompiler } from 'fastify-type-provider-z
 import { z } from 'zod';
 import { requireScope } from '../../accounts/service.js';
 import type { AuditService } from '../../audit/service.js';
-import type { BulkItemResult } from '../../credentials/bulk.js';
-import { CredentialSchema, ImportCredentialBody, type ImportCredentialInput } from '../../credentials/schemas.js';
+import type { BulkItemResult } from '../../credentials/import.js';
+import { CredentialSchema, ImportCredentialBody } from '../../credentials/schemas.js';
 import type { CredentialService } from '../../credentials/service.js';
 import { MetadataSchema } from '../../oauth-apps/schemas.js';
 import { compileJsonSerializer } from '../../lib/json-serializer.js';
-import { issuesToValidationErrors } from '../errors.js';
-import { ErrorBodySchema, commonErrors } from './common.js';
+import { ErrorBodySchema, commonErrors, authOf } from './common.js';
 
 const tags = ['credentials'];
 export const BULK_MAX_ITEMS = 1000;
@@ -96,15 +95,6 @@ const ExportedCredentialSchema = z
 
 const ExportAnswer = z.object({ data: z.array(ExportedCredentialSchema), next_cursor: z.string().nullable() });
 
-/** A schema failure of one item, as the error handler would answer it for a single import. */
-function itemSchemaError(issues: z.core.$ZodIssue[]) {
-  const validation_errors = issuesToValidationErrors(
-    issues.map((i) => ({ instancePath: `/${i.path.join('/')}`, keyword: i.code, message: i.message, params: 'keys' in i ? { keys: i.keys } : {} })),
-    'body',
-  );
-  return { summary: `The request is invalid: check ${Object.keys(validation_errors).join(', ')}.`, validation_errors };
-}
-
 export function bulkRoutes(app: FastifyInstance, credentials: CredentialService, audit: AuditService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
@@ -124,22 +114,9 @@ export function bulkRoutes(app: FastifyInstance, credentials: CredentialService,
       response: { 200: BulkImportAnswer, ...commonErrors },
     },
     handler: async (req, reply) => {
-      const accountId = req.auth?.accountId ?? '';
+      const accountId = authOf(req).accountId;
       const minimal = prefersMinimal(req.headers.prefer);
-      const raw: unknown[] = req.body.items;
-      const valid: { index: number; input: ImportCredentialInput }[] = [];
-      const results: BulkItemResult[] = [];
-      for (const [index, item] of raw.entries()) {
-        const parsed = ImportCredentialBody.safeParse(item, { reportInput: false });
-        if (parsed.success) valid.push({ index, input: parsed.data });
-        else results.push({ index, status: 422, error: itemSchemaError(parsed.error.issues) });
-      }
-      const imported = await credentials.importMany(accountId, valid.map((v) => v.input));
-      for (const res of imported) {
-        const index = valid[res.index]?.index ?? -1;
-        results.push({ ...res, index });
-      }
-      results.sort((a, b) => a.index - b.index);
+      const results = await credentials.importBodies(accountId, req.body.items);
       if (minimal) void reply.header('preference-applied', 'return=minimal');
       return reply
         .header('content-type', 'application/json; charset=utf-8')
@@ -159,17 +136,17 @@ export function bulkRoutes(app: FastifyInstance, credentials: CredentialService,
       response: { 200: ExportAnswer, ...commonErrors },
     },
     handler: async (req) => {
-      const auth = req.auth;
+      const auth = authOf(req);
       const includeSecrets = req.query.include_secrets === 'true';
-      if (includeSecrets && auth) requireScope(auth, 'secrets:reveal');
-      return credentials.exportPage(auth?.accountId ?? '', {
+      if (includeSecrets) requireScope(auth, 'secrets:reveal');
+      return credentials.exportPage(auth.accountId, {
         includeSecrets,
         limit: req.query.limit,
         cursor: req.query.cursor,
         // One statement for the page's events (up to 500): written before any plaintext is answered.
         onReveal: (revealed) =>
           audit.recordMany(
-            revealed.map(({ id, fields }) => ({ accountId: auth?.accountId ?? '', actorTokenId: auth?.tokenId ?? null, action: 'credential.secret_revealed', credentialId: id, detail: { via: 'export', fields } })),
+            revealed.map(({ id, fields }) => ({ accountId: auth.accountId, actorTokenId: auth.tokenId, action: 'credential.secret_revealed', credentialId: id, detail: { via: 'export', fields } })),
           ),
       });
     },

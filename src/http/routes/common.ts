@@ -1,4 +1,16 @@
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { AuthContext } from '../../accounts/service.js';
+import { UnauthorizedError } from '../../lib/errors.js';
+
+/**
+ * The caller of an authenticated route (every route that declares a scope): set by the
+ * onRequest hook before any handler runs, so its absence is a wiring error answered as 401.
+ */
+export function authOf(req: FastifyRequest): AuthContext {
+  if (!req.auth) throw new UnauthorizedError();
+  return req.auth;
+}
 
 export const IdParams = z.object({ id: z.string().describe('UUID') });
 

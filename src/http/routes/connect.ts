@@ -13,7 +13,7 @@ import { PAGE_HEADERS, formPolicy, messagePage } from '../../connect/html.js';
 import { ConnectSessionSchema, ExchangeAnswer, ExchangeBody, ListSessionsQuery, StartAuthAnswer, StartAuthBody } from '../../connect/schemas.js';
 import type { ConnectService } from '../../connect/service.js';
 import { readCookie } from '../../connect/tokens.js';
-import { IdParams, commonErrors } from './common.js';
+import { IdParams, authOf, commonErrors } from './common.js';
 
 export interface ConnectRouteDeps {
   connect: ConnectService;
@@ -66,19 +66,19 @@ export function connectRoutes(app: FastifyInstance, d: ConnectRouteDeps): void {
   r.post('/v1/credentials/start-auth', {
     config: { scope: 'credentials:write' },
     schema: { tags, summary: 'Start a Connect flow: a single-use link to send the user to', body: StartAuthBody, response: { 200: StartAuthAnswer, ...commonErrors } },
-    handler: async (req) => d.connect.startAuth(req.auth?.accountId ?? '', req.auth?.tokenId ?? null, req.body),
+    handler: async (req) => d.connect.startAuth(authOf(req).accountId, authOf(req).tokenId, req.body),
   });
 
   r.get('/v1/connect-sessions', {
     config: { scope: 'credentials:read' },
     schema: { tags, summary: 'List Connect flows, newest first', querystring: ListSessionsQuery, response: { 200: z.object({ data: z.array(ConnectSessionSchema), next_cursor: z.string().nullable() }), ...commonErrors } },
-    handler: async (req) => d.connect.list(req.auth?.accountId ?? '', req.query),
+    handler: async (req) => d.connect.list(authOf(req).accountId, req.query),
   });
 
   r.get('/v1/connect-sessions/:id', {
     config: { scope: 'credentials:read' },
     schema: { tags, summary: 'Get a Connect flow: status and, when it failed, why', params: IdParams, response: { 200: ConnectSessionSchema, ...commonErrors } },
-    handler: async (req) => d.connect.get(req.auth?.accountId ?? '', req.params.id),
+    handler: async (req) => d.connect.get(authOf(req).accountId, req.params.id),
   });
 
   r.post('/link/oauth2/token', {

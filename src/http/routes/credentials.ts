@@ -10,7 +10,7 @@ import {
   ListCredentialsQuery,
   PatchCredentialBody,
 } from '../../credentials/schemas.js';
-import { IdParams, commonErrors, etag, parseIfMatch } from './common.js';
+import { IdParams, commonErrors, etag, parseIfMatch, authOf } from './common.js';
 import { z } from 'zod';
 import { RevokeFailedError, type Revoker } from '../../connect/revoke.js';
 
@@ -33,26 +33,26 @@ export function credentialRoutes(app: FastifyInstance, credentials: CredentialSe
       body: ImportCredentialBody,
       response: { 200: CredentialSchema, 409: commonErrors[422], ...commonErrors },
     },
-    handler: async (req) => credentials.importCredential(req.auth?.accountId ?? '', req.body),
+    handler: async (req) => credentials.importCredential(authOf(req).accountId, req.body),
   });
 
   r.get('/v1/credentials', {
     config: { scope: 'credentials:read' },
     schema: { tags, summary: 'List credentials, newest first', querystring: ListCredentialsQuery, response: { 200: CredentialListSchema, ...commonErrors } },
-    handler: async (req) => credentials.list(req.auth?.accountId ?? '', req.query),
+    handler: async (req) => credentials.list(authOf(req).accountId, req.query),
   });
 
   r.get('/v1/credentials/summary', {
     config: { scope: 'credentials:read' },
     schema: { tags, summary: 'Counts by provider and health status, and the most recently broken credentials', response: { 200: CredentialSummarySchema, ...commonErrors } },
-    handler: async (req) => credentials.summary(req.auth?.accountId ?? ''),
+    handler: async (req) => credentials.summary(authOf(req).accountId),
   });
 
   r.get('/v1/credentials/:id', {
     config: { scope: 'credentials:read' },
     schema: { tags, summary: 'Get a credential', params: IdParams, response: { 200: CredentialSchema, ...commonErrors } },
     handler: async (req, reply) => {
-      const { version, ...view } = await credentials.get(req.auth?.accountId ?? '', req.params.id);
+      const { version, ...view } = await credentials.get(authOf(req).accountId, req.params.id);
       void reply.header('etag', etag(version));
       return view;
     },
@@ -69,7 +69,7 @@ export function credentialRoutes(app: FastifyInstance, credentials: CredentialSe
     },
     handler: async (req, reply) => {
       const ifMatch = parseIfMatch(req.headers['if-match']);
-      const { version, ...view } = await credentials.update(req.auth?.accountId ?? '', req.params.id, req.body, ifMatch);
+      const { version, ...view } = await credentials.update(authOf(req).accountId, req.params.id, req.body, ifMatch);
       void reply.header('etag', etag(version));
       return view;
     },
@@ -85,8 +85,7 @@ export function credentialRoutes(app: FastifyInstance, credentials: CredentialSe
       response: { 200: z.union([RevokedSchema, DeletedSchema]), 502: RevokedSchema, ...commonErrors },
     },
     handler: async (req, reply) => {
-      const accountId = req.auth?.accountId ?? '';
-      const actor = req.auth?.tokenId ?? null;
+      const { accountId, tokenId: actor } = authOf(req);
       if (req.query.revoke !== 'true') return credentials.remove(accountId, req.params.id, actor);
       try {
         return await revoke(accountId, req.params.id, req.query.force === 'true', actor);

@@ -5,7 +5,7 @@ import type { AuditService } from '../../audit/service.js';
 import type { CredentialService } from '../../credentials/service.js';
 import { CredentialSchema } from '../../credentials/schemas.js';
 import type { HealthService } from '../../health/service.js';
-import { IdParams, commonErrors } from './common.js';
+import { IdParams, commonErrors, authOf } from './common.js';
 
 const tags = ['health'];
 
@@ -44,7 +44,7 @@ export function healthRoutes(app: FastifyInstance, health: HealthService, creden
     config: { scope: 'credentials:write' },
     schema: { tags, summary: 'Check the credential against its provider now (refreshing first when due)', params: IdParams, response: { 200: CredentialSchema, 503: commonErrors[500], ...commonErrors } },
     handler: async (req) => {
-      const accountId = req.auth?.accountId ?? '';
+      const accountId = authOf(req).accountId;
       await health.checkNow(accountId, req.params.id);
       return view(accountId, req.params.id);
     },
@@ -54,8 +54,8 @@ export function healthRoutes(app: FastifyInstance, health: HealthService, creden
     config: { scope: 'credentials:write' },
     schema: { tags, summary: 'Report that the provider refused this credential; triggers a check at once', params: IdParams, body: HealthReportBody, response: { 200: CredentialSchema, 503: commonErrors[500], ...commonErrors } },
     handler: async (req) => {
-      const accountId = req.auth?.accountId ?? '';
-      await health.report(accountId, req.params.id, req.body.status_code, req.auth?.tokenId ?? null);
+      const accountId = authOf(req).accountId;
+      await health.report(accountId, req.params.id, req.body.status_code, authOf(req).tokenId);
       return view(accountId, req.params.id);
     },
   });
@@ -63,12 +63,12 @@ export function healthRoutes(app: FastifyInstance, health: HealthService, creden
   r.post('/v1/credentials/:id/access-token', {
     config: { scope: 'secrets:reveal' },
     schema: { tags, summary: 'A valid access token (refreshed first when needed); audited', params: IdParams, response: { 200: AccessTokenSchema, 409: commonErrors[500], 503: commonErrors[500], ...commonErrors } },
-    handler: async (req) => health.accessToken(req.auth?.accountId ?? '', req.params.id, req.auth?.tokenId ?? null),
+    handler: async (req) => health.accessToken(authOf(req).accountId, req.params.id, authOf(req).tokenId),
   });
 
   r.get('/v1/audit-events', {
     config: { scope: 'credentials:read' },
     schema: { tags: ['audit'], summary: 'Audit events of this account, newest first (never secret values)', querystring: PageQuery, response: { 200: z.object({ data: z.array(AuditEventSchema), next_cursor: z.string().nullable() }), ...commonErrors } },
-    handler: async (req) => audit.list(req.auth?.accountId ?? '', req.query.limit, req.query.cursor),
+    handler: async (req) => audit.list(authOf(req).accountId, req.query.limit, req.query.cursor),
   });
 }

@@ -6,7 +6,7 @@ import { DeletedSchema } from '../../credentials/schemas.js';
 import { CreateOAuthAppBody, OAuthAppSchema, PatchOAuthAppBody, ProviderSchema } from '../../oauth-apps/schemas.js';
 import type { OAuthAppService } from '../../oauth-apps/service.js';
 import { ValidationError } from '../../lib/errors.js';
-import { IdParams, commonErrors } from './common.js';
+import { IdParams, commonErrors, authOf } from './common.js';
 
 const tags = ['oauth-apps'];
 
@@ -35,7 +35,7 @@ export function oauthAppRoutes(app: FastifyInstance, oauthApps: OAuthAppService)
   r.post('/v1/oauth-apps', {
     config: { scope: 'credentials:write' },
     schema: { tags, summary: 'Create an OAuth app', body: CreateOAuthAppBody, response: { 200: OAuthAppSchema, ...commonErrors } },
-    handler: async (req) => oauthApps.create(req.auth?.accountId ?? '', req.body),
+    handler: async (req) => oauthApps.create(authOf(req).accountId, req.body),
   });
 
   r.get('/v1/oauth-apps', {
@@ -48,15 +48,15 @@ export function oauthAppRoutes(app: FastifyInstance, oauthApps: OAuthAppService)
     },
     handler: async (req) => {
       const reveal = req.query.truncate_secrets === 'false';
-      if (reveal && req.auth) requireScope(req.auth, 'secrets:reveal');
+      if (reveal) requireScope(authOf(req), 'secrets:reveal');
       const metadata = parseMetadata(req.query.metadata);
-      return oauthApps.list(req.auth?.accountId ?? '', {
+      return oauthApps.list(authOf(req).accountId, {
         ...(req.query.provider ? { provider: req.query.provider } : {}),
         ...(metadata ? { metadata } : {}),
         limit: req.query.limit,
         ...(req.query.cursor ? { cursor: req.query.cursor } : {}),
         revealSecrets: reveal,
-        actorTokenId: req.auth?.tokenId ?? null,
+        actorTokenId: authOf(req).tokenId,
       });
     },
   });
@@ -64,18 +64,18 @@ export function oauthAppRoutes(app: FastifyInstance, oauthApps: OAuthAppService)
   r.get('/v1/oauth-apps/:id', {
     config: { scope: 'credentials:read' },
     schema: { tags, summary: 'Get an OAuth app', params: IdParams, response: { 200: OAuthAppSchema, ...commonErrors } },
-    handler: async (req) => oauthApps.get(req.auth?.accountId ?? '', req.params.id),
+    handler: async (req) => oauthApps.get(authOf(req).accountId, req.params.id),
   });
 
   r.patch('/v1/oauth-apps/:id', {
     config: { scope: 'credentials:write' },
     schema: { tags, summary: 'Change an OAuth app', params: IdParams, body: PatchOAuthAppBody, response: { 200: OAuthAppSchema, ...commonErrors } },
-    handler: async (req) => oauthApps.update(req.auth?.accountId ?? '', req.params.id, req.body, req.auth?.tokenId ?? null),
+    handler: async (req) => oauthApps.update(authOf(req).accountId, req.params.id, req.body, authOf(req).tokenId),
   });
 
   r.delete('/v1/oauth-apps/:id', {
     config: { scope: 'credentials:write' },
     schema: { tags, summary: 'Delete an OAuth app (409 while credentials use it)', params: IdParams, response: { 200: DeletedSchema, 409: commonErrors[422], ...commonErrors } },
-    handler: async (req) => oauthApps.remove(req.auth?.accountId ?? '', req.params.id, req.auth?.tokenId ?? null),
+    handler: async (req) => oauthApps.remove(authOf(req).accountId, req.params.id, authOf(req).tokenId),
   });
 }

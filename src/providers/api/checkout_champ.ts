@@ -4,7 +4,7 @@
  * identify: POST https://api.checkoutchamp.com/campaign/query/  https://apidocs.checkoutchamp.com/
  *
  * The docs show loginId/password as query parameters; the API reads the same fields from a
- * form POST body, which keeps the password out of URLs (security.md A7).
+ * form POST body, which keeps the password out of URLs (docs/security.md A7).
  */
 import { z } from 'zod';
 import type { ProviderModule } from '../module.js';

@@ -4,7 +4,7 @@
  *
  * Notes are sentences for a person: cause and fix. They are built only from constants, the
  * provider's name, HTTP status numbers and a short list of known OAuth error codes; never from
- * a provider body, a header, a URL or a secret (security.md C8, A5).
+ * a provider body, a header, a URL or a secret (docs/security.md C8, A5).
  */
 import { z } from 'zod';
 import type { NetFailureReason, OutboundRequest, OutboundResponse } from '../../net/types.js';
@@ -274,12 +274,6 @@ export function needApp(ctx: ProviderContext, w: Wording): OAuthAppSecrets | Pro
 
 export function noAccessToken(w: Wording): ProviderFailure {
   return failure('misconfigured', `There is no current ${w.provider} access token to check with. Refresh the credential first (credvault does so before checks when it holds a refresh token); if refreshing fails, re-authorize.`);
-}
-
-/** True when `host` is one of `suffixes` or a subdomain of one. */
-export function hostUnder(host: string, suffixes: readonly string[]): boolean {
-  const h = host.toLowerCase().replace(/\.$/, '');
-  return suffixes.some((s) => h === s || h.endsWith(`.${s}`));
 }
 
 /** The host of an https URL, or undefined. */

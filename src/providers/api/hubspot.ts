@@ -1,6 +1,6 @@
 /**
  * HubSpot OAuth, through the v3 endpoints that take every secret in the body (the v1 ones put
- * the token in the URL path: GET /oauth/v1/access-tokens/{token}; security.md A7, O5).
+ * the token in the URL path: GET /oauth/v1/access-tokens/{token}; docs/security.md A7, O5).
  * identify: POST /oauth/v3/token/introspect
  *   https://developers.hubspot.com/docs/api-reference/auth-oauth-v3/public-token/post-oauth-v3-token-introspect
  * refresh:  POST /oauth/v3/token  https://developers.hubspot.com/docs/api-reference/auth-oauth-v3/guide

@@ -1,6 +1,8 @@
-/** One ProviderModule per provider of kinds.md; the compiler refuses a missing one. */
+/**
+ * The provider registry: one ProviderModule per provider (docs/kinds.md). `Provider` and
+ * `PROVIDERS` are derived from it, so a provider exists once it has its line here.
+ */
 import type { ProviderModule } from '../module.js';
-import type { Provider } from '../types.js';
 import { airtableModule } from './airtable.js';
 import { auth0Module } from './auth0.js';
 import { checkoutChampModule } from './checkout_champ.js';
@@ -33,7 +35,12 @@ export const PROVIDER_MODULES = {
   shopify: shopifyModule,
   stripe: stripeModule,
   workday: workdayModule,
-} satisfies Record<Provider, ProviderModule>;
+} satisfies Record<string, ProviderModule>;
+
+export type Provider = keyof typeof PROVIDER_MODULES;
+
+/** Every provider name, in registry order (alphabetical). */
+export const PROVIDERS = Object.keys(PROVIDER_MODULES) as [Provider, ...Provider[]];
 
 export function providerModule(provider: Provider): ProviderModule {
   return PROVIDER_MODULES[provider];

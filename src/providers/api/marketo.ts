@@ -5,7 +5,7 @@
  *
  * The docs show GET <Identity URL>/oauth/token?grant_type=...&client_id=...&client_secret=...
  * but also accept "an HTTP GET (or POST) request"; credvault POSTs a form body so the secret
- * never sits in a URL (security.md A7).
+ * never sits in a URL (docs/security.md A7).
  */
 import type { ProviderContext, ProviderCredential, ProviderModule } from '../module.js';
 import { join, missingField, prop, refreshSuccess, requestToken, type Wording } from './common.js';
@@ -19,6 +19,11 @@ const W: Wording = {
 };
 
 /** The client-credentials grant against the instance's identity service. */
+/** Each Marketo instance has its own host: munchkin 123-ABC-456 → 123-abc-456.mktorest.com. */
+export function marketoHost(munchkinId: string): string {
+  return `${munchkinId.toLowerCase()}.mktorest.com`;
+}
+
 async function grant(cred: ProviderCredential, ctx: ProviderContext) {
   const munchkin = prop(cred, 'munchkin_id');
   if (munchkin === undefined || !/^\d{3}-[A-Za-z0-9]{3}-\d{3}$/.test(munchkin)) return missingField(W, 'munchkin_id');
@@ -27,7 +32,7 @@ async function grant(cred: ProviderCredential, ctx: ProviderContext) {
   const secret = prop(cred, 'client_secret');
   if (secret === undefined) return missingField(W, 'client_secret');
   const r = await requestToken(ctx, W, {
-    url: join(ctx.tenantUrl(`${munchkin.toLowerCase()}.mktorest.com`), '/identity/oauth/token'),
+    url: join(ctx.tenantUrl(marketoHost(munchkin)), '/identity/oauth/token'),
     form: { grant_type: 'client_credentials', client_id: clientId, client_secret: secret },
     clientIsCredential: true,
   });

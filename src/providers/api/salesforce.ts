@@ -6,13 +6,12 @@
  *   https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_refresh_token_flow.htm
  */
 import { z } from 'zod';
+import { hostMatchesSuffixes } from '../../net/hosts.js';
 import type { ProviderContext, ProviderModule } from '../module.js';
-import { SALESFORCE_HOST_SUFFIXES } from '../kinds/salesforce.js';
 import {
   bearer,
   callJson,
   failure,
-  hostUnder,
   httpsHost,
   join,
   missingField,
@@ -24,6 +23,9 @@ import {
   type Wording,
 } from './common.js';
 import { refreshGrant } from './refresh-grant.js';
+
+/** Salesforce's own host suffixes; the kind's instance_url and token replies must name one of them. */
+export const SALESFORCE_HOST_SUFFIXES = ['salesforce.com', 'force.com', 'salesforce.mil'] as const;
 
 const W: Wording = {
   provider: 'Salesforce',
@@ -109,10 +111,10 @@ export const salesforceModule: ProviderModule = {
     const extras = tokenExtras.safeParse(r.json);
     const learned: Record<string, unknown> = {};
     if (extras.success && extras.data.instance_url !== undefined) {
-      // The token reply is untrusted (security.md A6): only Salesforce hosts are stored.
+      // The token reply is untrusted (docs/security.md A6): only Salesforce hosts are stored.
       const replyHost = httpsHost(extras.data.instance_url);
       // The same hosts an import accepts: Salesforce's own and the operator's CREDVAULT_PROVIDER_HOSTS_SALESFORCE.
-      if (replyHost === undefined || !hostUnder(replyHost.replace(/:\d+$/, ''), [...SALESFORCE_HOST_SUFFIXES, ...ctx.extraHosts])) {
+      if (replyHost === undefined || !hostMatchesSuffixes(replyHost.replace(/:\d+$/, ''), [...SALESFORCE_HOST_SUFFIXES, ...ctx.extraHosts])) {
         const allowed = ctx.extraHosts.length > 0 ? `salesforce.com, force.com, salesforce.mil and the operator's ${ctx.extraHosts.join(', ')}` : 'salesforce.com, force.com and salesforce.mil';
         return failure('invalid_response', `Salesforce's token reply named an instance URL outside ${allowed}, so credvault did not use it. Check the connected app and org; if the org lives on another domain, the operator must allow it (CREDVAULT_PROVIDER_HOSTS_SALESFORCE).`, { status: 200 });
       }

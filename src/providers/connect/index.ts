@@ -1,5 +1,5 @@
 /** Connect data for every kind (docs: Connect, §2); the mapped type refuses a missing kind. */
-import type { Kind } from '../types.js';
+import type { Kind } from '../registry.js';
 import { airtableConnect } from './airtable.js';
 import { githubConnect } from './github.js';
 import { hubspotConnect } from './hubspot.js';

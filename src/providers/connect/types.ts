@@ -5,7 +5,7 @@
  */
 import type { TokenReply } from '../api/common.js';
 import type { IdentifySuccess, ProviderContext, ProviderCredential, ProviderFailure } from '../module.js';
-import type { Kind } from '../types.js';
+import type { Kind } from '../registry.js';
 
 /** What an endpoint may depend on: the start-auth properties and the OAuth app's settings. */
 export interface EndpointInput {

@@ -4,7 +4,7 @@
  */
 import { fingerprintIdentity, kindObject, secret, text } from '../normalize.js';
 import type { KindSpec } from '../types.js';
-import { expiryFields, finalizeExpiry } from './oauth-common.js';
+import { expiryFields, finalizeExpiry, refreshedAccessToken } from './oauth-common.js';
 
 const schema = kindObject('airtable_oauth2', {
   refresh_token: secret(),
@@ -21,10 +21,12 @@ export const airtableOauth2 = {
   schema,
   secretFields: ['refresh_token', 'access_token'],
   oauthApp: 'required',
-  accessToken: { from: 'refresh' },
+  ...refreshedAccessToken,
+  learnable: ['airtable_uid'],
+  tenantHosts: [],
   identity: (p, ctx) =>
     p.airtable_uid !== undefined
       ? { value: `user:${p.airtable_uid}` }
       : fingerprintIdentity('refresh_token', p.refresh_token, ctx),
   finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
-} satisfies KindSpec<typeof schema>;
+} satisfies KindSpec<typeof schema, 'airtable_oauth2'>;

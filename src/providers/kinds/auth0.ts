@@ -20,5 +20,9 @@ export const auth0ClientCredentials = {
   secretFields: ['client_secret'],
   oauthApp: 'optional',
   accessToken: { from: 'mint', checkNeedsToken: false },
+  tokenField: null,
+  expiryField: null,
+  learnable: [],
+  tenantHosts: [{ field: 'domain', host: (domain) => domain }],
   identity: (p) => ({ value: `domain:${p.domain}|client:${p.client_id}` }),
-} satisfies KindSpec<typeof schema>;
+} satisfies KindSpec<typeof schema, 'auth0_client_credentials'>;

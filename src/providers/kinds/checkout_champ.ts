@@ -15,5 +15,9 @@ export const checkoutChampPassword = {
   secretFields: ['password'],
   oauthApp: 'optional',
   accessToken: { from: 'none', why: 'Checkout Champ takes login_id and password with every request; there is no bearer token to answer.' },
+  tokenField: null,
+  expiryField: null,
+  learnable: [],
+  tenantHosts: [],
   identity: (p) => ({ value: `login:${p.login_id}` }),
-} satisfies KindSpec<typeof schema>;
+} satisfies KindSpec<typeof schema, 'checkout_champ_password'>;

@@ -31,5 +31,9 @@ export const githubApp = {
   secretFields: [],
   oauthApp: 'required',
   accessToken: { from: 'mint', checkNeedsToken: true },
+  tokenField: null,
+  expiryField: null,
+  learnable: ['account_login', 'account_type'],
+  tenantHosts: [],
   identity: (p) => ({ value: `installation:${p.installation_id}` }),
-} satisfies KindSpec<typeof schema>;
+} satisfies KindSpec<typeof schema, 'github_app'>;

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { kindObject, secret, text, wholeNumber } from '../normalize.js';
 import type { KindSpec } from '../types.js';
-import { expiryFields, finalizeExpiry } from './oauth-common.js';
+import { expiryFields, finalizeExpiry, refreshedAccessToken } from './oauth-common.js';
 
 const schema = kindObject('hubspot_oauth2', {
   hub_id: wholeNumber(),
@@ -28,7 +28,9 @@ export const hubspotOauth2 = {
   schema,
   secretFields: ['refresh_token', 'access_token'],
   oauthApp: 'required',
-  accessToken: { from: 'refresh' },
+  ...refreshedAccessToken,
+  learnable: ['hub_domain', 'hubspot_user', 'hubspot_user_id'],
+  tenantHosts: [],
   identity: (p) => ({ value: `hub:${p.hub_id}` }),
   finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
-} satisfies KindSpec<typeof schema>;
+} satisfies KindSpec<typeof schema, 'hubspot_oauth2'>;

@@ -5,7 +5,7 @@
  */
 import { fingerprintIdentity, kindObject, secret, text } from '../normalize.js';
 import type { KindSpec } from '../types.js';
-import { expiryFields, finalizeExpiry } from './oauth-common.js';
+import { expiryFields, finalizeExpiry, refreshedAccessToken } from './oauth-common.js';
 
 const schema = kindObject('linear_oauth2', {
   access_token: secret(),
@@ -24,10 +24,12 @@ export const linearOauth2 = {
   secretFields: ['access_token', 'refresh_token'],
   oauthApp: 'required',
   // Renewable only when a refresh_token is present; the refresher must check for it.
-  accessToken: { from: 'refresh' },
+  ...refreshedAccessToken,
+  learnable: ['linear_org_id', 'linear_org_name'],
+  tenantHosts: [],
   identity: (p, ctx) =>
     p.linear_org_id !== undefined
       ? { value: `org:${p.linear_org_id}` }
       : fingerprintIdentity('access_token', p.access_token, ctx),
   finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
-} satisfies KindSpec<typeof schema>;
+} satisfies KindSpec<typeof schema, 'linear_oauth2'>;

@@ -2,6 +2,7 @@
  * Marketo REST API (client credentials per Munchkin instance).
  * https://experienceleague.adobe.com/en/docs/marketo-developer/marketo/rest/authentication
  */
+import { marketoHost } from '../api/marketo.js';
 import { kindObject, secret, text } from '../normalize.js';
 import type { KindSpec } from '../types.js';
 
@@ -23,5 +24,9 @@ export const marketoClientCredentials = {
   secretFields: ['client_secret'],
   oauthApp: 'optional',
   accessToken: { from: 'mint', checkNeedsToken: false },
+  tokenField: null,
+  expiryField: null,
+  learnable: [],
+  tenantHosts: [{ field: 'munchkin_id', host: marketoHost }],
   identity: (p) => ({ value: `munchkin:${p.munchkin_id}` }),
-} satisfies KindSpec<typeof schema>;
+} satisfies KindSpec<typeof schema, 'marketo_client_credentials'>;

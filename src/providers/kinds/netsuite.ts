@@ -3,6 +3,7 @@
  * sandboxes carry `_SB<n>` (`-sb<n>` in URLs), release previews `_RP`.
  * https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_4247337262.html
  */
+import { netsuiteHost } from '../api/netsuite.js';
 import { kindObject, secret, text } from '../normalize.js';
 import type { KindSpec } from '../types.js';
 
@@ -30,5 +31,9 @@ export const netsuiteTba = {
   secretFields: ['consumer_secret', 'token_secret'],
   oauthApp: 'optional',
   accessToken: { from: 'none', why: 'NetSuite token-based authentication signs every request (OAuth 1.0a) with the consumer and token secrets; there is no bearer token to answer.' },
+  tokenField: null,
+  expiryField: null,
+  learnable: [],
+  tenantHosts: [{ field: 'account_id', host: netsuiteHost }],
   identity: (p) => ({ value: `account:${p.account_id}` }),
-} satisfies KindSpec<typeof schema>;
+} satisfies KindSpec<typeof schema, 'netsuite_tba'>;

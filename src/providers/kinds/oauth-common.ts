@@ -1,5 +1,5 @@
 /**
- * Access-token expiry shared by every `*_oauth2` kind (kinds.md): `expires_at` (ISO 8601)
+ * Access-token expiry shared by every `*_oauth2` kind (docs/kinds.md): `expires_at` (ISO 8601)
  * or `expires_in` (seconds, turned into `expires_at` at import). A token with no known
  * expiry is treated as expiring now, so it is refreshed or checked before it is trusted
  * (the Nango #1827 class of bug, peers.md).
@@ -20,6 +20,16 @@ export const expiryFields = {
     .max(MAX_EXPIRES_IN, `must be at most ${MAX_EXPIRES_IN} seconds`)
     .optional(),
 };
+
+/**
+ * The token capabilities of an OAuth kind that keeps its access token in `access_token` and the
+ * token's expiry in `expires_at`, renewed with its refresh_token (KindSpec.accessToken,
+ * tokenField, expiryField).
+ */
+export const refreshedAccessToken = { accessToken: { from: 'refresh' }, tokenField: 'access_token', expiryField: 'expires_at' } as const;
+
+/** The same for an OAuth kind that keeps no access token among its properties (cached sealed). */
+export const refreshedCachedToken = { accessToken: { from: 'refresh' }, tokenField: null, expiryField: 'expires_at' } as const;
 
 export interface ExpiryProps {
   access_token?: string | undefined;

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { kindObject, secret, text } from '../normalize.js';
 import type { KindSpec } from '../types.js';
-import { expiryFields, finalizeExpiry } from './oauth-common.js';
+import { expiryFields, finalizeExpiry, refreshedAccessToken } from './oauth-common.js';
 
 const schema = kindObject('quickbooks_oauth2', {
   realm_id: text().refine((v) => /^\d+$/.test(v), {
@@ -27,7 +27,9 @@ export const quickbooksOauth2 = {
   schema,
   secretFields: ['refresh_token', 'access_token'],
   oauthApp: 'required',
-  accessToken: { from: 'refresh' },
+  ...refreshedAccessToken,
+  learnable: [],
+  tenantHosts: [],
   identity: (p) => ({ value: `realm:${p.realm_id}|${p.environment}` }),
   finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
-} satisfies KindSpec<typeof schema>;
+} satisfies KindSpec<typeof schema, 'quickbooks_oauth2'>;

@@ -3,11 +3,10 @@
  * the identity. Government Cloud and other domains come from CREDVAULT_PROVIDER_HOSTS_SALESFORCE.
  * https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_refresh_token_flow.htm
  */
-import { instanceUrl, kindObject, secret, text, urlIdentityHost } from '../normalize.js';
+import { SALESFORCE_HOST_SUFFIXES } from '../api/salesforce.js';
+import { instanceUrl, kindObject, secret, text, urlHostOf, urlIdentityHost } from '../normalize.js';
 import type { KindSpec } from '../types.js';
-import { expiryFields, finalizeExpiry } from './oauth-common.js';
-
-export const SALESFORCE_HOST_SUFFIXES = ['salesforce.com', 'force.com', 'salesforce.mil'] as const;
+import { expiryFields, finalizeExpiry, refreshedAccessToken } from './oauth-common.js';
 
 export function createSalesforceOauth2(extraHosts: readonly string[] = []) {
   const schema = kindObject('salesforce_oauth2', {
@@ -26,8 +25,10 @@ export function createSalesforceOauth2(extraHosts: readonly string[] = []) {
     schema,
     secretFields: ['refresh_token', 'access_token'],
     oauthApp: 'required',
-    accessToken: { from: 'refresh' },
+    ...refreshedAccessToken,
+    learnable: ['instance_url', 'org_id', 'user_id'],
+    tenantHosts: [{ field: 'instance_url', host: urlHostOf }],
     identity: (p) => ({ value: `url:${urlIdentityHost(p.instance_url)}` }),
     finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
-  } satisfies KindSpec<typeof schema>;
+  } satisfies KindSpec<typeof schema, 'salesforce_oauth2'>;
 }

@@ -14,6 +14,10 @@ export const sendgridKey = {
   schema,
   secretFields: ['api_key'],
   oauthApp: 'optional',
-  accessToken: { from: 'field', field: 'api_key' },
+  accessToken: { from: 'field' },
+  tokenField: 'api_key',
+  expiryField: null,
+  learnable: [],
+  tenantHosts: [],
   identity: (p, ctx) => fingerprintIdentity('api_key', p.api_key, ctx),
-} satisfies KindSpec<typeof schema>;
+} satisfies KindSpec<typeof schema, 'sendgrid_key'>;

@@ -2,9 +2,9 @@
  * ServiceNow OAuth: the instance URL plus the user the grant belongs to.
  * https://docs.servicenow.com/csh?topicname=c_OAuthApplications.html
  */
-import { instanceUrl, kindObject, secret, text, urlIdentityHost } from '../normalize.js';
+import { instanceUrl, kindObject, secret, text, urlHostOf, urlIdentityHost } from '../normalize.js';
 import type { KindSpec } from '../types.js';
-import { expiryFields, finalizeExpiry } from './oauth-common.js';
+import { expiryFields, finalizeExpiry, refreshedCachedToken } from './oauth-common.js';
 
 export const SERVICENOW_HOST_SUFFIXES = ['service-now.com'] as const;
 
@@ -22,12 +22,14 @@ export function createServicenowOauth2(extraHosts: readonly string[] = []) {
     schema,
     secretFields: ['refresh_token'],
     oauthApp: 'required',
-    accessToken: { from: 'refresh' },
+    ...refreshedCachedToken,
+    learnable: ['username'],
+    tenantHosts: [{ field: 'instance_url', host: urlHostOf }],
     // The host cannot contain `|`, so `url:<host>|user:<name>` never collides.
     identity: (p) => {
       const url = `url:${urlIdentityHost(p.instance_url)}`;
       return { value: p.username === undefined ? url : `${url}|user:${p.username}` };
     },
     finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
-  } satisfies KindSpec<typeof schema>;
+  } satisfies KindSpec<typeof schema, 'servicenow_oauth2'>;
 }

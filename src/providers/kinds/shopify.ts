@@ -27,7 +27,11 @@ export const shopifyOauth2 = {
   schema,
   secretFields: ['access_token'],
   oauthApp: 'required',
-  accessToken: { from: 'field', field: 'access_token' },
+  accessToken: { from: 'field' },
+  tokenField: 'access_token',
+  expiryField: 'expires_at',
+  learnable: [],
+  tenantHosts: [{ field: 'shop', host: (shop) => shop }],
   identity: (p) => ({ value: `shop:${p.shop}` }),
   finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
-} satisfies KindSpec<typeof schema>;
+} satisfies KindSpec<typeof schema, 'shopify_oauth2'>;

@@ -1,13 +1,13 @@
 /**
  * Stripe: secret/restricted API keys and Connect (OAuth) accounts. Both kinds identify the
  * account as `account:acct_...`, so a `stripe_oauth2` import replaces a `stripe_key`
- * credential of the same account (api.md §3.7).
+ * credential of the same account (docs/api.md §3.7).
  * https://docs.stripe.com/keys, https://docs.stripe.com/connect/oauth-reference
  */
 import type { z } from 'zod';
 import { fingerprintIdentity, flag, kindObject, secret, text } from '../normalize.js';
 import type { FinalizeResult, KindSpec } from '../types.js';
-import { expiryFields, finalizeExpiry } from './oauth-common.js';
+import { expiryFields, finalizeExpiry, refreshedAccessToken } from './oauth-common.js';
 
 const KEY_PREFIXES = ['sk_live_', 'sk_test_', 'rk_live_', 'rk_test_'] as const;
 
@@ -49,11 +49,15 @@ export const stripeKey = {
   schema: stripeKeySchema,
   secretFields: ['secret'],
   oauthApp: 'optional',
-  accessToken: { from: 'field', field: 'secret' },
+  accessToken: { from: 'field' },
+  tokenField: 'secret',
+  expiryField: null,
+  learnable: ['account_id'],
+  tenantHosts: [],
   identity: (p, ctx) =>
     p.account_id !== undefined ? { value: `account:${p.account_id}` } : fingerprintIdentity('secret', p.secret, ctx),
   finalize: (p) => finalizeStripeKey(p),
-} satisfies KindSpec<typeof stripeKeySchema>;
+} satisfies KindSpec<typeof stripeKeySchema, 'stripe_key'>;
 
 const stripeOauth2Schema = kindObject('stripe_oauth2', {
   stripe_user_id: accountId(),
@@ -72,7 +76,9 @@ export const stripeOauth2 = {
   secretFields: ['access_token', 'refresh_token'],
   oauthApp: 'required',
   // Connect refresh tokens roll access tokens; without a refresh_token there is nothing to renew.
-  accessToken: { from: 'refresh' },
+  ...refreshedAccessToken,
+  learnable: [],
+  tenantHosts: [],
   identity: (p) => ({ value: `account:${p.stripe_user_id}` }),
   finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
-} satisfies KindSpec<typeof stripeOauth2Schema>;
+} satisfies KindSpec<typeof stripeOauth2Schema, 'stripe_oauth2'>;

@@ -4,7 +4,7 @@
  */
 import { hostname, kindObject, secret, text } from '../normalize.js';
 import type { KindSpec } from '../types.js';
-import { expiryFields, finalizeExpiry } from './oauth-common.js';
+import { expiryFields, finalizeExpiry, refreshedCachedToken } from './oauth-common.js';
 
 const schema = kindObject('workday_oauth2', {
   host: hostname('wd2-impl-services1.workday.com'),
@@ -20,8 +20,10 @@ export const workdayOauth2 = {
   schema,
   secretFields: ['refresh_token'],
   oauthApp: 'required',
-  accessToken: { from: 'refresh' },
+  ...refreshedCachedToken,
+  learnable: [],
+  tenantHosts: [{ field: 'host', host: (host) => host }],
   // A host name cannot contain `|`, so `host:<h>|tenant:<t>` never collides.
   identity: (p) => ({ value: `host:${p.host}|tenant:${p.tenant}` }),
   finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
-} satisfies KindSpec<typeof schema>;
+} satisfies KindSpec<typeof schema, 'workday_oauth2'>;

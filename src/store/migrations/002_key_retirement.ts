@@ -1,4 +1,4 @@
-/** 002: master keys retired by `credvault keys retire` (security.md C4). */
+/** 002: master keys retired by `credvault keys retire` (docs/security.md C4). */
 export const sql = /* sql */ `
 -- A kid retired once no secret used it any more. A retired kid may never be the primary again:
 -- the server refuses to start with it first in CREDVAULT_MASTER_KEYS.

@@ -1,5 +1,5 @@
 /** Route files of the fake providers, one per provider. */
-import type { Provider } from '../../../src/providers/types.js';
+import type { Provider } from '../../../src/providers/registry.js';
 import type { FakeProviderDef } from '../server.js';
 import { airtableFake } from './airtable.js';
 import { auth0Fake } from './auth0.js';

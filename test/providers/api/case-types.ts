@@ -1,7 +1,7 @@
 /** The shape of one provider's row in the shared identify/refresh tables. */
 import { expect } from 'vitest';
 import type { HealthReason, OAuthAppSecrets, ProviderFailure } from '../../../src/providers/module.js';
-import type { Kind, Provider } from '../../../src/providers/types.js';
+import type { Kind, Provider } from '../../../src/providers/registry.js';
 import type { Harness } from '../../fakes/harness.js';
 import type { FakeProvider } from '../../fakes/server.js';
 import { MARKER } from '../../fakes/state.js';

@@ -5,7 +5,7 @@ import { createContextFactory } from '../../../src/health/context.js';
 import { PROVIDER_MODULES } from '../../../src/providers/api/index.js';
 import { oauth1Header, oauthEncode } from '../../../src/providers/api/netsuite.js';
 import { httpFailure, retryAfterSeconds, send, type Wording } from '../../../src/providers/api/common.js';
-import { PROVIDERS } from '../../../src/providers/types.js';
+import { PROVIDERS } from '../../../src/providers/registry.js';
 import { contextFor } from '../../fakes/harness.js';
 import { startFakeProvider, type FakeProvider } from '../../fakes/server.js';
 import { MARKER } from '../../fakes/state.js';

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createCredvaultClient } from '../../src/client/index.js';
-import { ImportAborted, type LineResult, runImport } from '../../src/import/importer.js';
-import { type SourceRecord, countRecords, readRecords } from '../../src/import/jsonl.js';
+import { createCredvaultClient } from '../../../src/client/index.js';
+import { ImportAborted, type LineResult, runImport } from '../../../src/cli/import/importer.js';
+import { type SourceRecord, countRecords, readRecords } from '../../../src/cli/import/jsonl.js';
 
 async function collect(text: string): Promise<SourceRecord[]> {
   const out: SourceRecord[] = [];

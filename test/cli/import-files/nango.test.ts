@@ -1,10 +1,10 @@
 /** Nango connection objects → credvault import bodies, and those bodies import for real. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KIND_SPECS } from '../../src/providers/registry.js';
-import { type Kind, PROVIDERS } from '../../src/providers/types.js';
-import { type Json, NANGO_PROVIDERS, mapNangoConnection, parseOAuthAppOptions } from '../../src/import/nango.js';
-import { createOAuthApp } from '../support/api.js';
-import { type Harness, startHarness } from '../support/harness.js';
+import { KIND_SPECS } from '../../../src/providers/registry.js';
+import { type Kind, PROVIDERS } from '../../../src/providers/registry.js';
+import { type Json, NANGO_PROVIDERS, mapNangoConnection, parseOAuthAppOptions } from '../../../src/cli/import/nango.js';
+import { createOAuthApp } from '../../support/api.js';
+import { type Harness, startHarness } from '../../support/harness.js';
 
 const APP = '8ff58ef0-d376-4ae8-b2e2-9f0206aa65b8';
 const APPS = { salesforce: APP, hubspot: APP, github: APP, airtable: APP, linear: APP, shopify: APP, quickbooks: APP, stripe: APP, servicenow: APP };

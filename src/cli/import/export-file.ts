@@ -4,7 +4,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { type CredvaultClient, unwrap } from '../client/index.js';
+import { type CredvaultClient, unwrap } from '../../client/index.js';
 
 export interface ExportOptions {
   client: CredvaultClient;

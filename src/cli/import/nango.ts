@@ -10,8 +10,8 @@
  * client_secret, expires_at}`, APP `{type, access_token, expires_at, raw}`. Per-provider
  * fields come from Nango's providers.yaml (https://github.com/NangoHQ/nango, packages/providers).
  */
-import { KIND_SPECS } from '../providers/registry.js';
-import type { Kind, Provider } from '../providers/types.js';
+import { KIND_SPECS } from '../../providers/registry.js';
+import type { Kind, Provider } from '../../providers/registry.js';
 
 export type Json = Record<string, unknown>;
 

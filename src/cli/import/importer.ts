@@ -2,7 +2,7 @@
  * Sends import records to POST /v1/credentials/bulk in batches and reports every line.
  * Imports are upserts, so an interrupted run is resumed by running it again.
  */
-import type { CredvaultClient, ImportCredentialBody } from '../client/index.js';
+import type { CredvaultClient, ImportCredentialBody } from '../../client/index.js';
 import type { SourceRecord } from './jsonl.js';
 
 export interface LineError {

@@ -3,9 +3,9 @@
  * Nango connections, sends batches, and writes a per-line report.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import type { CredvaultClient } from '../client/index.js';
-import type { Progress } from '../cli/progress.js';
-import { KIND_SPECS, resolveKind } from '../providers/registry.js';
+import type { CredvaultClient } from '../../client/index.js';
+import type { Progress } from '../progress.js';
+import { KIND_SPECS, resolveKind } from '../../providers/registry.js';
 import { type ImportSummary, type LineError, type LineResult, type Prepared, runImport } from './importer.js';
 import { openSource, readRecords } from './jsonl.js';
 import { mapNangoConnection } from './nango.js';
