@@ -3,6 +3,7 @@ import { benchBulk } from './bulk.js';
 import { benchCore } from './core.js';
 
 const all: Record<string, () => Promise<void>> = { core: benchCore, bulk: benchBulk };
+all.proxy = async () => (await import('./proxy.js')).benchProxy();
 all.scheduler = async () => (await import('./scheduler.js')).benchScheduler();
 all.console = async () => (await import('./console.js')).benchConsole();
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -7,8 +7,9 @@
  * - credvault runs as a child `node bin/credvault.js serve` with CREDVAULT_SCHEDULER=true, so its
  *   peak RSS (VmHWM) is that of a real node. Throughput: checks/s from the first call the fake
  *   sees until the database shows every credential checked (`ok`).
- * - The floor (bench/scheduler-floor.ts, its own process) makes the same HTTP calls with the same
- *   concurrency (CREDVAULT_PROVIDER_CONCURRENCY) and nothing else.
+ * - The floors (bench/scheduler-floor.ts, its own process) make the same HTTP calls with the same
+ *   concurrency (CREDVAULT_PROVIDER_CONCURRENCY): once with nothing else (reference only), once
+ *   with one UPDATE of the row per call (the target floor: >= 1.5x, issue 13 item 12).
  *
  * Env: BENCH_SCHEDULER_COUNT (default 100000), BENCH_SCHEDULER_CONCURRENCY (default 8),
  * BENCH_SCHEDULER_NODE_ARGS (extra node flags for the credvault child, e.g. --cpu-prof).
@@ -305,10 +306,15 @@ export async function benchScheduler(): Promise<void> {
     );
     console.log(`${'database transactions per check'.padEnd(34)} ${(statements / COUNT).toFixed(2)} (whole node run, start-up included)`);
     const recordedPerS = (recorded.calls / recorded.ms) * 1000;
+    const recordedRatio = checksPerS / recordedPerS;
     console.log(
-      `${'reference: floor + 1 UPDATE per call'.padEnd(34)} ${recordedPerS.toFixed(0).padStart(7)} calls/s   (credvault ${(checksPerS / recordedPerS).toFixed(2)}× of it: leases, decryption, batching included)`,
+      `${'floor: HTTP call + 1 UPDATE per call'.padEnd(34)} ${recordedPerS.toFixed(0).padStart(7)} calls/s   (${recorded.calls} in ${(recorded.ms / 1000).toFixed(1)} s: what a service that records every result costs at least)`,
     );
-    console.log(`${'scheduler'.padEnd(34)} ratio ${ratio.toFixed(2)}× of floor (target ≥ 0.8×) ${ratio >= 0.8 ? 'OK' : 'BELOW TARGET'}`);
+    // Issue 13 item 12: the bare HTTP loop records nothing, so it is no floor for a service that
+    // must; the target is against the floor that writes one UPDATE per call (credvault batches its
+    // writes, so it can beat it). The bare loop stays printed for reference.
+    console.log(`${'scheduler vs HTTP + 1 UPDATE'.padEnd(34)} ratio ${recordedRatio.toFixed(2)}× of floor (target ≥ 1.5×) ${recordedRatio >= 1.5 ? 'OK' : 'BELOW TARGET'}`);
+    console.log(`${'scheduler vs bare HTTP loop'.padEnd(34)} ratio ${ratio.toFixed(2)}× (reference only: that loop records nothing)`);
     console.log(`${'scheduler node peak RSS'.padEnd(34)} ${rssMb.toFixed(0)} MB (target ≤ 250 MB) ${rssMb <= 250 ? 'OK' : 'ABOVE TARGET'}`);
     if (s.duplicates > 0 || s.keys.size !== COUNT || s.bad > 0) console.log(`WRONG: ${s.keys.size} keys called, ${s.duplicates} twice, ${s.bad} bad calls`);
   } finally {

@@ -29,6 +29,16 @@ const EnvSchema = z.object({
   CREDVAULT_PUBLIC_URL: z.string().regex(/^https?:\/\/[^/?#]+\/?$/, 'must be an http(s) origin such as https://vault.example.com').optional(),
   CREDVAULT_CONNECT_REDIRECT_URLS: z.string().optional(),
   CREDVAULT_LINK_RATE_LIMIT: z.coerce.number().int().min(0).default(60),
+  CREDVAULT_DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(0).default(5000),
+  CREDVAULT_DB_QUERY_TIMEOUT_MS: z.coerce.number().int().min(0).default(15_000),
+  CREDVAULT_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  CREDVAULT_DB_STARTUP_WAIT_SECONDS: z.coerce.number().int().min(0).default(60),
+  CREDVAULT_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(7000),
+  CREDVAULT_PROXY_MAX_BODY_BYTES: z.coerce.number().int().min(0).default(10 * 1024 * 1024),
+  CREDVAULT_PROXY_MAX_ANSWER_BYTES: z.coerce.number().int().min(0).default(50 * 1024 * 1024),
+  CREDVAULT_PROXY_TIMEOUT_MS: z.coerce.number().int().min(1).default(30_000),
+  CREDVAULT_PROXY_CONCURRENCY: z.coerce.number().int().min(1).default(16),
+  CREDVAULT_PROXY_USE_FLUSH_SECONDS: z.coerce.number().min(0.1).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -51,6 +61,16 @@ export interface Config {
   dbPoolSize: number;
   /** Hot queries as named prepared statements (off behind PgBouncer in transaction mode before 1.21). */
   preparedStatements: boolean;
+  /** PostgreSQL: longest wait to open a connection (TCP + start-up); 0 = none. */
+  dbConnectTimeoutMs: number;
+  /** PostgreSQL: longest wait for a query's answer on the client side; 0 = none. */
+  dbQueryTimeoutMs: number;
+  /** PostgreSQL: the server-side statement_timeout of our sessions; 0 = none. */
+  dbStatementTimeoutMs: number;
+  /** PostgreSQL: how long start-up waits for the server before giving up. */
+  dbStartupWaitSeconds: number;
+  /** SIGTERM: how long in-flight requests and checks may take before they are abandoned. */
+  shutdownGraceMs: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   /** CREDVAULT_PUBLIC_URL: the origin browsers and providers reach; Connect callbacks are built from it. */
   publicUrl: string;
@@ -58,6 +78,8 @@ export interface Config {
   connectRedirectUrls: string[];
   /** CREDVAULT_LINK_RATE_LIMIT: /link requests a minute per client address (0 = off). */
   linkRateLimitPerMinute: number;
+  /** The proxy's caps (proxy spec, "Rules"): request body, answer, deadline, calls in flight per credential. */
+  proxy: { maxBodyBytes: number; maxAnswerBytes: number; timeoutMs: number; concurrency: number; useFlushMs: number };
   /** CREDVAULT_PROVIDER_URL_<PROVIDER>: base URLs replacing a provider's real host. */
   providerUrls: Partial<Record<Provider, string>>;
   /** CREDVAULT_PROVIDER_HOSTS_<PROVIDER>: extra host suffixes allowed for tenant hosts. */
@@ -110,10 +132,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     scheduler: e.CREDVAULT_SCHEDULER,
     dbPoolSize: e.CREDVAULT_DB_POOL_SIZE,
     preparedStatements: e.CREDVAULT_PREPARED_STATEMENTS,
+    dbConnectTimeoutMs: e.CREDVAULT_DB_CONNECT_TIMEOUT_MS,
+    dbQueryTimeoutMs: e.CREDVAULT_DB_QUERY_TIMEOUT_MS,
+    dbStatementTimeoutMs: e.CREDVAULT_DB_STATEMENT_TIMEOUT_MS,
+    dbStartupWaitSeconds: e.CREDVAULT_DB_STARTUP_WAIT_SECONDS,
+    shutdownGraceMs: e.CREDVAULT_SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL,
     publicUrl: (e.CREDVAULT_PUBLIC_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/+$/, ''),
     connectRedirectUrls: (e.CREDVAULT_CONNECT_REDIRECT_URLS ?? '').split(',').map((u) => u.trim()).filter((u) => u.length > 0),
     linkRateLimitPerMinute: e.CREDVAULT_LINK_RATE_LIMIT,
+    proxy: {
+      maxBodyBytes: e.CREDVAULT_PROXY_MAX_BODY_BYTES,
+      maxAnswerBytes: e.CREDVAULT_PROXY_MAX_ANSWER_BYTES,
+      timeoutMs: e.CREDVAULT_PROXY_TIMEOUT_MS,
+      concurrency: e.CREDVAULT_PROXY_CONCURRENCY,
+      useFlushMs: e.CREDVAULT_PROXY_USE_FLUSH_SECONDS * 1000,
+    },
     providerUrls,
     providerHosts,
   };

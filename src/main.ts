@@ -9,13 +9,14 @@ import { assertPrimaryNotRetired } from './crypto/rotation.js';
 import { createCredentialRepository } from './credentials/repository.js';
 import { createCredentialService } from './credentials/service.js';
 import { type App, buildApp } from './http/app.js';
+import { createShutdownGate } from './http/shutdown.js';
 import { loggerOptions } from './http/logger.js';
 import { createIdempotencyService } from './idempotency/service.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { createOAuthAppService } from './oauth-apps/service.js';
 import { createKindSpecs, resolveKind } from './providers/registry.js';
 import type { KindSpec } from './providers/types.js';
-import { type StoreHandle, openStore, pingStore } from './store/db.js';
+import { type StoreHandle, openStore, pingStore, storeOptions } from './store/db.js';
 import { type HealthModule, createHealth } from './health/index.js';
 import type { ProviderModule } from './providers/module.js';
 import type { OutboundHttp } from './net/types.js';
@@ -26,12 +27,19 @@ import { createConnectRepository } from './connect/repository.js';
 import { createConnectService } from './connect/service.js';
 import { createConnectFlow } from './connect/flow.js';
 import { createRevoker } from './connect/revoke.js';
+import { createStreamingHttp } from './net/pool.js';
+import { createPacer } from './proxy/pacing.js';
+import { createProxyService } from './proxy/service.js';
+import { type UsageCounter, createUsageCounter } from './proxy/usage.js';
+import { PROVIDER_MODULES } from './providers/api/index.js';
 
 export interface Runtime {
   app: App;
   store: StoreHandle;
   log: Logger;
   health: HealthModule;
+  /** Proxied calls not yet added to the audit log (flushed every CREDVAULT_PROXY_USE_FLUSH_SECONDS and at close). */
+  usage: UsageCounter;
   /** Starts background work on this node: health checks and the hourly purge of expired idempotency keys. */
   /** Encryptions per master key, recorded in the database (docs/security.md C5). */
   ledger: EncryptionLedger;
@@ -39,6 +47,12 @@ export interface Runtime {
   /** Set when this start created the first account with a generated token (print it once). */
   bootstrapToken?: string;
   close(): Promise<void>;
+  /**
+   * SIGTERM (issue 13 R6): /readyz and new requests answer 503 at once, the listener stops
+   * accepting, running requests and checks get `graceMs` to finish and are then abandoned
+   * (their leases expire and another node takes over), then everything closes.
+   */
+  shutdown(graceMs: number): Promise<void>;
 }
 
 export interface RuntimeOptions {
@@ -66,7 +80,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       'No CREDVAULT_MASTER_KEYS set: generated a master key file. Back it up apart from the data: without it the secrets cannot be read.',
     );
   }
-  const store = opts.store ?? (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, preparedStatements: config.preparedStatements }));
+  const store = opts.store ?? (await openStore({ ...storeOptions(config), poolSize: config.dbPoolSize, log }));
   const ownsStore = opts.store === undefined;
   try {
     const db = store.db;
@@ -140,19 +154,47 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       linkRateLimitPerMinute: config.linkRateLimitPerMinute,
     };
     const revoke = createRevoker({ plain: health.plainCredential, modules: health.modules, context: health.context, providerUrls: config.providerUrls, credentials });
+    const gate = createShutdownGate();
+    // The proxy: pooled keep-alive connections (net/pool.ts), pacing per credential, counted use.
+    const proxyHttp = createStreamingHttp({ allowedOrigins: Object.values(config.providerUrls), ...(opts.lookup ? { lookup: opts.lookup } : {}) });
+    const usage = createUsageCounter({ audit, clock, log, flushMs: config.proxy.useFlushMs });
+    const modules = opts.modules ?? PROVIDER_MODULES;
+    const proxy = createProxyService({
+      health: health.service,
+      http: proxyHttp,
+      pacer: createPacer(config.proxy.concurrency, 10_000),
+      limits: config.proxy,
+      providerUrls: config.providerUrls,
+      baseUrls: (p) => modules[p].baseUrls,
+      async appSecret(accountId, appId) {
+        const row = await oauthApps.getRow(accountId, appId).catch(() => undefined);
+        return row ? oauthApps.reveal(row).clientSecret : undefined;
+      },
+      log,
+      clock,
+    });
     const app = await buildApp({
       connect,
       revoke,
+      gate,
       accounts,
       audit,
       credentials,
       oauthApps,
       health: health.service,
+      proxy: { proxy, usage, maxAnswerBytes: config.proxy.maxAnswerBytes, log },
       idempotency,
       ping: () => pingStore(db),
       rateLimitPerSecond: config.rateLimitPerSecond,
       logger: log,
     });
+    const closeRest = async () => {
+      proxyHttp.close();
+      await usage.stop().catch(() => log.warn('recording proxy use counts at shutdown failed'));
+      // What this node sealed since the last recording (C5); a failure must not block shutdown.
+      await ledger.stop().catch(() => log.warn('recording master-key encryption counts at shutdown failed'));
+      if (ownsStore) await store.close();
+    };
     return {
       app,
       store,
@@ -160,8 +202,10 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       health,
       ...(boot.token ? { bootstrapToken: boot.token } : {}),
       ledger,
+      usage,
       startBackground() {
         health.scheduler.start();
+        usage.start();
         ledger.start();
         purgeTimer ??= setInterval(() => {
           idempotency.purgeExpired().then(
@@ -174,9 +218,25 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
         if (purgeTimer) clearInterval(purgeTimer);
         await health.scheduler.stop();
         await app.close();
-        // What this node sealed since the last recording (C5); a failure must not block shutdown.
-        await ledger.stop().catch(() => log.warn('recording master-key encryption counts at shutdown failed'));
-        if (ownsStore) await store.close();
+        await closeRest();
+      },
+      async shutdown(graceMs) {
+        gate.begin();
+        if (purgeTimer) clearInterval(purgeTimer);
+        let timer: NodeJS.Timeout | undefined;
+        const grace = new Promise<'late'>((resolve) => {
+          timer = setTimeout(() => resolve('late'), graceMs);
+        });
+        // Stops accepting at once; resolves when the running requests and checks are done.
+        const closed = app.close();
+        const drained = Promise.all([health.scheduler.stop(), closed]).then(() => 'done' as const);
+        if ((await Promise.race([drained, grace])) === 'late') {
+          log.warn({ requests: gate.abandonInFlight(), checks: health.scheduler.stats().inFlight }, 'shutdown grace period over: abandoning what still runs (leases expire; another node takes over)');
+          await Promise.race([closed, new Promise((r) => setTimeout(r, 500))]);
+        }
+        clearTimeout(timer);
+        // Abandoned work may still hold a connection: closing must not wait for it for long.
+        await Promise.race([closeRest(), new Promise((r) => setTimeout(r, 1000).unref())]);
       },
     };
   } catch (err) {

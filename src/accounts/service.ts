@@ -224,5 +224,6 @@ export function createAccountService({ db, clock, authCacheMs = 1000 }: AccountS
 export type AccountService = ReturnType<typeof createAccountService>;
 
 export function requireScope(auth: AuthContext, scope: Scope): void {
-  if (!auth.scopes.has(scope)) throw new ForbiddenError(scope);
+  // Admin tokens made before credentials:use existed include it too (docs: the proxy's scope).
+  if (!auth.scopes.has(scope) && !(scope === 'credentials:use' && auth.scopes.has('admin'))) throw new ForbiddenError(scope);
 }

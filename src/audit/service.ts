@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import type { Clock } from '../lib/clock.js';
 import { isoSeconds } from '../lib/clock.js';
 import { paginate } from '../lib/page.js';
@@ -14,8 +15,28 @@ export interface AuditEntry {
   detail?: Record<string, unknown>;
 }
 
-export function createAuditService({ db, clock }: { db: Db; clock: Clock }) {
-  const row = (entry: AuditEntry, now: Date) => ({
+/** Proxied calls of one credential through one token within one hour (aggregated, proxy spec). */
+export interface UseCounts {
+  accountId: string;
+  credentialId: string;
+  tokenId: string | null;
+  hour: Date;
+  calls: number;
+  errors: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** The id of the one audit event per (credential, token, hour): a UUID-shaped digest. */
+function useEventId(c: UseCounts): string {
+  const h = createHash('sha256').update(`proxy_used|${c.accountId}|${c.credentialId}|${c.tokenId ?? ''}|${c.hour.toISOString()}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+type AuditRow = ReturnType<typeof toRow>;
+
+function toRow(entry: AuditEntry, now: Date) {
+  return {
     id: randomUUID(),
     account_id: entry.accountId,
     actor_token_id: entry.actorTokenId,
@@ -24,11 +45,74 @@ export function createAuditService({ db, clock }: { db: Db; clock: Clock }) {
     oauth_app_id: entry.oauthAppId ?? null,
     detail: JSON.stringify(entry.detail ?? {}),
     created_at: now,
-  });
+  };
+}
+
+/** Most rows one group commit writes; the rest wait for the next statement. */
+const GROUP_MAX = 500;
+
+export function createAuditService({ db, clock }: { db: Db; clock: Clock }) {
+  const row = toRow;
+  // Group commit of audit rows written outside a caller's transaction (access-token reveals):
+  // while one INSERT runs, the rows of concurrent callers queue and go in the next one, a single
+  // statement. Each caller still waits for its own row to be stored (fail-closed, C9).
+  const queue: Array<{ row: AuditRow; done: (err?: unknown) => void }> = [];
+  let draining = false;
+  async function drain(): Promise<void> {
+    draining = true;
+    while (queue.length > 0) {
+      const batch = queue.splice(0, GROUP_MAX);
+      try {
+        await db.insertInto('audit_events').values(batch.map((b) => b.row)).execute();
+        for (const b of batch) b.done();
+      } catch (err) {
+        if (batch.length === 1) {
+          batch[0]?.done(err);
+          continue;
+        }
+        // One bad row (an account deleted meanwhile) must not fail the others: one by one.
+        for (const b of batch) {
+          await db.insertInto('audit_events').values(b.row).execute().then(() => b.done(), (e: unknown) => b.done(e));
+        }
+      }
+    }
+    draining = false;
+  }
+  const grouped = (r: AuditRow): Promise<void> =>
+    new Promise((resolve, reject) => {
+      queue.push({ row: r, done: (err) => (err === undefined ? resolve() : reject(err instanceof Error ? err : new Error('audit write failed'))) });
+      if (!draining) void drain();
+    });
   return {
     /** Pass a transaction so the audit row commits with the reveal, or both fail (C9). */
-    async record(entry: AuditEntry, trx: Db = db): Promise<void> {
+    async record(entry: AuditEntry, trx?: Db): Promise<void> {
+      if (trx === undefined) return grouped(row(entry, clock.now()));
       await trx.insertInto('audit_events').values(row(entry, clock.now())).execute();
+    },
+
+    /** Adds proxy use counts to their hourly event (one upsert statement for all of them). */
+    async addUseCounts(counts: UseCounts[]): Promise<void> {
+      if (counts.length === 0) return;
+      const rows = counts.map((c) => ({
+        id: useEventId(c),
+        account_id: c.accountId,
+        actor_token_id: c.tokenId,
+        action: 'credential.proxy_used',
+        credential_id: c.credentialId,
+        oauth_app_id: null,
+        detail: JSON.stringify({ hour: c.hour.toISOString(), calls: c.calls, errors: c.errors, bytes_in: c.bytesIn, bytes_out: c.bytesOut }),
+        created_at: c.hour,
+      }));
+      const add = (f: string) => sql`coalesce((audit_events.detail->>${f})::bigint, 0) + (excluded.detail->>${f})::bigint`;
+      await db
+        .insertInto('audit_events')
+        .values(rows)
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet({
+            detail: sql`jsonb_build_object('hour', excluded.detail->>'hour', 'calls', ${add('calls')}, 'errors', ${add('errors')}, 'bytes_in', ${add('bytes_in')}, 'bytes_out', ${add('bytes_out')})`,
+          }),
+        )
+        .execute();
     },
 
     /** Many events in one statement (a page of revealed secrets): all written, or none. */

@@ -136,9 +136,14 @@ function castValue(v: ColValue, map: boolean): RawBuilder<unknown> {
 }
 
 /**
- * One UPDATE for the whole batch: each row is written only if every secret column still holds
+ * One statement for the whole batch: each row is written only if every secret column still holds
  * exactly what was read (jsonb compares by value). Nothing else changes: not `version`, not
  * `updated_at`, so ETags stay valid. Returns the keys (joined) of the rows written.
+ *
+ * Rows are locked first, in key order, skipping rows another transaction holds (issue 13 R5): the
+ * rewrap then never waits for a lock while holding others, so it cannot be part of a deadlock
+ * with a bulk import locking the same rows in its own order. Skipped rows come back unwritten,
+ * and the caller retries them like rows that changed.
  */
 export async function writeBatch(db: Db, t: TableDesc, rows: readonly RowWrite[]): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
@@ -155,10 +160,17 @@ export async function writeBatch(db: Db, t: TableDesc, rows: readonly RowWrite[]
   const set = sql.join(t.cols.map((c, i) => sql`${id(c.name)} = v.${id(`n${i}`)}`));
   const match = [
     ...t.key.map((k, i) => sql`t.${id(k.col)} = v.${id(`k${i}`)}`),
+    ...t.key.map((k) => sql`t.${id(k.col)} = l.${id(k.col)}`),
     ...t.cols.map((c, i) => sql`t.${id(c.name)} is not distinct from v.${id(`o${i}`)}`),
   ];
-  const res = await sql<RowData>`update ${id(t.name)} as t set ${set}
-    from (values ${values}) as v(${sql.join(names.map(id))})
+  const keyList = sql.join(rows.map((r) => keyValues(t, r.key)));
+  const order = sql.join(t.key.map((k) => id(k.col)));
+  const res = await sql<RowData>`with l as (
+      select ${order} from ${id(t.name)} where ${keyTuple(t)} in (${keyList})
+      order by ${order} for update skip locked
+    )
+    update ${id(t.name)} as t set ${set}
+    from (values ${values}) as v(${sql.join(names.map(id))}), l
     where ${sql.join(match, sql` and `)}
     returning ${sql.join(t.key.map((k) => sql`t.${id(k.col)}`))}`.execute(db);
   return new Set(res.rows.map((row) => rowKey(t, row).join('\u0000')));

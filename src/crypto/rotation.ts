@@ -105,7 +105,14 @@ export interface RewrapResult {
 }
 
 export const DEFAULT_BATCH_SIZE = 200;
-const MAX_ATTEMPTS = 5;
+/** Tries per batch for rows that changed or were locked under us (with a growing pause between). */
+const MAX_ATTEMPTS = 8;
+const RETRY_PAUSE_MS = 25;
+
+/** PostgreSQL's "deadlock detected": the statement was rolled back and may simply be run again. */
+function isDeadlock(err: unknown): boolean {
+  return err instanceof Error && (err as { code?: unknown }).code === '40P01';
+}
 const MAX_LISTED_FAILURES = 100;
 
 interface RowOutcome {
@@ -218,7 +225,14 @@ export function createKeyRotation({ db, keyring }: RotationDeps) {
           }
           if (writes.length === 0) break;
           await opts.beforeWrite?.(t.name, writes.map((w) => w.key));
-          const written = await writeBatch(db, t, writes);
+          let written: Set<string>;
+          try {
+            written = await writeBatch(db, t, writes);
+          } catch (err) {
+            // writeBatch never waits for a lock it cannot take, but a deadlock is retried anyway.
+            if (!isDeadlock(err)) throw err;
+            written = new Set();
+          }
           const lost: string[][] = [];
           for (const o of outcomes) {
             if (!o.write) continue;
@@ -230,7 +244,9 @@ export function createKeyRotation({ db, keyring }: RotationDeps) {
             r.busy += lost.length;
             break;
           }
-          // Changed (or deleted) since we read it: read it again and rewrap what it holds now.
+          // Changed, deleted or locked by a writer since we read it: wait a little, read it again
+          // and rewrap what it holds now.
+          await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS * 2 ** (attempt - 1)));
           pending = await reselect(db, t, keyring.primaryKid, lost);
         }
         opts.onProgress?.({ table: t.name, done: r.rewrapped + r.failed, total: r.total, rewrapped: r.rewrapped, failed: r.failed });

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { isStorageUnavailable, unavailableCause } from '../store/availability.js';
 import type { Runner } from './runner.js';
 import type { HealthStore, WorkRow } from './store.js';
 
@@ -40,6 +41,9 @@ export function createScheduler(d: SchedulerDeps) {
   let tickAgain = false;
   let idleResolvers: Array<() => void> = [];
   let checked = 0;
+  /** Consecutive failed claims, and the cause last logged (logged once, not on every retry). */
+  let failures = 0;
+  let loggedCause: string | undefined;
 
   function pump(provider: string): void {
     const q = queues.get(provider) ?? [];
@@ -112,13 +116,26 @@ export function createScheduler(d: SchedulerDeps) {
     }
     ticking = true;
     tickAgain = false;
+    let backoff = 0;
     try {
       while (!stopped && (await claimOnce()) > 0);
+      if (failures > 0) d.log.info({ failures }, 'claiming due credentials works again');
+      failures = 0;
+      loggedCause = undefined;
     } catch (err) {
-      d.log.error({ err: { type: err instanceof Error ? err.name : 'unknown' } }, 'claiming due credentials failed');
+      failures += 1;
+      // Back off (up to 30 s) while the database is away; log the cause once per outage.
+      backoff = Math.min(idleMs * 2 ** Math.min(failures, 5), 30_000);
+      const cause = isStorageUnavailable(err) ? `database unavailable (${unavailableCause(err)})` : err instanceof Error ? err.name : 'unknown';
+      if (loggedCause === undefined) {
+        loggedCause = cause;
+        d.log.error({ cause, retry_in_ms: backoff }, 'claiming due credentials failed; backing off until it works again');
+      } else {
+        d.log.debug({ cause, retry_in_ms: backoff }, 'claiming due credentials still fails');
+      }
     } finally {
       ticking = false;
-      schedule(tickAgain ? 0 : idleMs);
+      schedule(backoff > 0 ? backoff : tickAgain ? 0 : idleMs);
     }
   }
 

@@ -1,4 +1,5 @@
 import { type Selectable, sql } from 'kysely';
+import { isoSeconds } from '../lib/clock.js';
 import { type QueryTemplate, compileTemplate } from '../lib/query-template.js';
 import { type Db, runTemplate } from '../store/db.js';
 import type { CredentialsTable } from '../store/schema.js';
@@ -211,6 +212,18 @@ export function createHealthStore(db: Db) {
 
     async release(id: string, owner: string): Promise<void> {
       await db.updateTable('credentials').set({ lease_owner: null, lease_expires_at: null }).where('id', '=', id).where('lease_owner', '=', owner).execute();
+    },
+
+    /**
+     * A proxied answer succeeded: `health.last_ok_at` only (no version bump, so a refresh or
+     * check holding the lease still writes its result).
+     */
+    async noteLastOk(id: string, at: Date): Promise<void> {
+      await db
+        .updateTable('credentials')
+        .set({ health: sql`jsonb_set(health, '{last_ok_at}', to_jsonb(${isoSeconds(at)}::text))` })
+        .where('id', '=', id)
+        .execute();
     },
 
     /** Makes a credential due now (after an import or a caller's health report). */

@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, {
+  type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
   type FastifyServerOptions,
   type onRequestHookHandler,
   type onSendHookHandler,
@@ -21,6 +24,7 @@ import { registerConsole } from './console.js';
 import { findUnstorable, hasUnstorable } from './unstorable.js';
 import { handleError } from './errors.js';
 import { createRateLimiter } from './rate-limit.js';
+import type { ShutdownGate } from './shutdown.js';
 import { registerRoutes, type Services } from './routes/index.js';
 
 declare module 'fastify' {
@@ -31,6 +35,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope a token needs for this route; routes without one are public. */
     scope?: Scope;
+    /** The body is the caller's, streamed elsewhere (the proxy): no Idempotency-Key claim. */
+    rawBody?: boolean;
   }
 }
 
@@ -40,6 +46,8 @@ export interface AppDeps extends Services {
   ping(): Promise<boolean>;
   rateLimitPerSecond: number;
   logger: FastifyServerOptions['loggerInstance'] | boolean;
+  /** Shutdown state: 503s in the error shape while closing (see http/shutdown.ts). */
+  gate?: ShutdownGate;
 }
 
 export type App = FastifyInstance;
@@ -51,6 +59,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     requestIdHeader: false as const,
     bodyLimit: 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
+    // While closing, the gate answers 503 in our error shape instead of Fastify's default body.
+    return503OnClosing: false,
+    // A path the router cannot decode (%zz): the house error shape, never the URL echoed back;
+    // under the proxy it is an invalid path like any other (proxy spec, X-Credvault-Proxy-Error).
+    frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+      if (err.code !== 'FST_ERR_BAD_URL') return handleError(err, req, reply);
+      if (req.url.startsWith('/v1/proxy/credential/')) void reply.header('x-credvault-proxy-error', 'invalid_path');
+      void reply.code(400).send({ summary: req.url.startsWith('/v1/proxy/credential/') ? 'Invalid proxy path: the path has an invalid percent-encoding.' : 'The request path has an invalid percent-encoding.' });
+    },
   };
   const app = (
     typeof deps.logger === 'object' && deps.logger !== null
@@ -77,6 +94,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     reply.header('x-request-id', req.id);
     done();
   });
+  if (deps.gate) {
+    app.addHook('onRequest', deps.gate.onRequest);
+    app.addHook('onResponse', deps.gate.onResponse);
+  }
 
   /** Token, scope and rate limit, for the routes that declare a scope (added by onRoute below). */
   const authenticateFor =
@@ -164,7 +185,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     if (!scope) return;
     route.onRequest = [authenticateFor(scope), ...hookList(route.onRequest)];
     const methods: readonly string[] = Array.isArray(route.method) ? route.method : [route.method];
-    if (methods.includes('POST')) {
+    if (methods.includes('POST') && route.config?.rawBody !== true) {
       route.preHandler = [claimIdempotencyKey, ...hookList(route.preHandler)];
       route.onSend = [recordIdempotentAnswer, ...hookList(route.onSend)];
     }

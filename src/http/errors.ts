@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, type ValidationErrors, bodyIssueOptions, invalidRequestSummary, toValidationErrors } from '../lib/errors.js';
+import { isStorageUnavailable } from '../store/availability.js';
 
 export interface ErrorBody {
   summary: string;
@@ -73,6 +74,15 @@ function answerError(err: FastifyError, req: FastifyRequest, reply: FastifyReply
       body.request_id = String(req.id);
     }
     void reply.code(err.status).headers(err.headers).send(body);
+    return;
+  }
+  if (isStorageUnavailable(err)) {
+    // PostgreSQL restarting, partitioned or too slow: a retry soon will most likely succeed.
+    req.log.warn({ err: { type: err.name, code: err.code } }, 'storage unavailable');
+    void reply
+      .code(503)
+      .header('retry-after', '1')
+      .send({ summary: `The database is unavailable right now; retry shortly. Request id ${String(req.id)}.`, request_id: String(req.id) } satisfies ErrorBody);
     return;
   }
   const mapped = frameworkError(err);

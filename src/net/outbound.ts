@@ -35,7 +35,7 @@ export interface OutboundHttpOptions {
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
-type Failure = Extract<OutboundResult, { ok: false }>;
+export type Failure = Extract<OutboundResult, { ok: false }>;
 
 /** How many checked URLs a client remembers (see `check` in createOutboundHttp). */
 const CHECKED_URLS_MAX = 256;
@@ -44,12 +44,12 @@ function fail(reason: NetFailureReason, message: string): Failure {
   return { ok: false, reason, message };
 }
 
-async function systemLookup(host: string): Promise<string[]> {
+export async function systemLookup(host: string): Promise<string[]> {
   const answers = await dnsLookup(host, { all: true, verbatim: true });
   return answers.map((a) => a.address);
 }
 
-function originOf(base: string): string {
+export function originOf(base: string): string {
   let url: URL;
   try {
     url = new URL(base);
@@ -62,7 +62,7 @@ function originOf(base: string): string {
   return url.origin;
 }
 
-interface Target {
+export interface Target {
   url: URL;
   /** Host name or IP without brackets, as used for DNS, Host and SNI. */
   host: string;
@@ -72,7 +72,7 @@ interface Target {
   trusted: boolean;
 }
 
-function checkUrl(raw: string, allowed: ReadonlySet<string>): Target | Failure {
+export function checkUrl(raw: string, allowed: ReadonlySet<string>): Target | Failure {
   let url: URL;
   try {
     url = new URL(raw);
@@ -97,7 +97,7 @@ function checkUrl(raw: string, allowed: ReadonlySet<string>): Target | Failure {
 }
 
 /** The address to connect to, checked unless the origin is trusted. */
-async function resolveTarget(t: Target, lookup: (host: string) => Promise<string[]>): Promise<string | Failure> {
+export async function resolveTarget(t: Target, lookup: (host: string) => Promise<string[]>): Promise<string | Failure> {
   if (t.literal !== null) return t.literal;
   let addresses: string[];
   try {
@@ -133,7 +133,7 @@ function responseHeaders(raw: http.IncomingHttpHeaders): Record<string, string> 
 }
 
 /** An error code is a fixed identifier (ECONNREFUSED, CERT_HAS_EXPIRED): safe to show. */
-function errorMessage(err: unknown, where: string): string {
+export function errorMessage(err: unknown, where: string): string {
   const code = err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : '';
   const safe = /^[A-Z0-9_]{1,64}$/.test(code) ? ` (${code})` : '';
   if (code === 'ECONNREFUSED') return `connection to ${where} was refused`;

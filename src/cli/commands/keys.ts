@@ -14,7 +14,7 @@ import {
   createKeyRotation,
 } from '../../crypto/rotation.js';
 import { systemClock } from '../../lib/clock.js';
-import { openStore } from '../../store/db.js';
+import { openStore, storeOptions } from '../../store/db.js';
 import { migrate } from '../../store/migrate.js';
 
 const ROTATION_HELP = `
@@ -46,7 +46,7 @@ function masterKeySpec(config: Config): string {
 async function withRotation<T>(fn: (rotation: KeyRotation) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const spec = masterKeySpec(config);
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2, preparedStatements: config.preparedStatements });
+  const store = await openStore({ ...storeOptions(config), poolSize: 2 });
   try {
     await migrate(store.db);
     const { keyring } = await openServerKeys(store.db, spec, systemClock);

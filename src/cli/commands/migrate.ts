@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
-import { openStore } from '../../store/db.js';
+import { openStore, storeOptions } from '../../store/db.js';
 import { migrate } from '../../store/migrate.js';
 
 export function registerMigrate(program: Command): void {
@@ -10,7 +10,7 @@ export function registerMigrate(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (opts: { json?: boolean }) => {
       const config = loadConfig();
-      const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2, preparedStatements: config.preparedStatements });
+      const store = await openStore({ ...storeOptions(config), poolSize: 2 });
       try {
         const ran = await migrate(store.db);
         if (opts.json) process.stdout.write(`${JSON.stringify({ applied: ran })}\n`);

@@ -8,6 +8,7 @@ import { bulkRoutes } from './bulk.js';
 import { credentialRoutes } from './credentials.js';
 import { oauthAppRoutes } from './oauth-apps.js';
 import { healthRoutes } from './health.js';
+import { type ProxyRouteDeps, proxyRoutes } from './proxy.js';
 import type { HealthService } from '../../health/service.js';
 import { type ConnectRouteDeps, connectRoutes } from './connect.js';
 import type { Revoker } from '../../connect/revoke.js';
@@ -20,6 +21,8 @@ export interface Services {
   health: HealthService;
   connect: Omit<ConnectRouteDeps, 'accounts'>;
   revoke: Revoker;
+  /** The proxy routes (absent in apps built without one). */
+  proxy?: ProxyRouteDeps;
 }
 
 export function registerRoutes(app: FastifyInstance, s: Services): void {
@@ -29,4 +32,5 @@ export function registerRoutes(app: FastifyInstance, s: Services): void {
   accountRoutes(app, s.accounts, s.audit);
   healthRoutes(app, s.health, s.credentials, s.audit);
   connectRoutes(app, { ...s.connect, accounts: s.accounts });
+  if (s.proxy) proxyRoutes(app, s.proxy);
 }

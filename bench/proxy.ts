@@ -1,0 +1,66 @@
+/**
+ * `npm run bench -- proxy`: credvault's proxy vs a bare streaming reverse proxy (node:http,
+ * keep-alive, no auth, no checks) to the same fake provider, in the same run, 50 connections.
+ * Targets (proxy spec): throughput >= 0.7x the floor, added p50 <= 2 ms.
+ */
+import { createStreamingHttp } from '../src/net/pool.js';
+import { fmt, benchDatabase, load, ratioLine, startServer } from './lib.js';
+
+/**
+ * The measurement behind "checks do not use the pool" (net/pool.ts): sequential requests, a new
+ * connection each vs a pooled one, to the same fake provider (loopback, no TLS: the saving with a
+ * real provider is larger by a TLS handshake, once per check, i.e. once per credential per hours).
+ */
+async function perRequestMs(url: string, keepAlive: boolean, n: number): Promise<number> {
+  const client = createStreamingHttp({ allowedOrigins: [url], keepAlive });
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) {
+    const r = await client.request({ method: 'GET', url: `${url}/v3/templates`, headers: {}, timeoutMs: 5000 });
+    if (r.ok) for await (const _chunk of r.response) void _chunk;
+  }
+  client.close();
+  return Number(process.hrtime.bigint() - started) / 1e6 / n;
+}
+
+const TOKEN = 'bench-bootstrap-token-0123456789abcdefghij';
+const KEYS = 'bench1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+
+export async function benchProxy(): Promise<void> {
+  const db = await benchDatabase();
+  const provider = await startServer('node', ['--import', 'tsx', 'bench/proxy-floor.ts'], { ROLE: 'provider', PORT: '18090' }, /provider listening/, 'http://127.0.0.1:18090');
+  const floor = await startServer('node', ['--import', 'tsx', 'bench/proxy-floor.ts'], { ROLE: 'floor', PORT: '18091', TARGET: provider.url }, /floor listening/, 'http://127.0.0.1:18091');
+  const cv = await startServer(
+    'node',
+    ['bin/credvault.js', 'serve'],
+    { DATABASE_URL: db.url, CREDVAULT_MASTER_KEYS: KEYS, CREDVAULT_BOOTSTRAP_TOKEN: TOKEN, PORT: '18092', LOG_LEVEL: 'warn', CREDVAULT_RATE_LIMIT: '0', CREDVAULT_SCHEDULER: 'false', CREDVAULT_IMPORT_IDENTIFY: 'false', CREDVAULT_PROVIDER_URL_SENDGRID: provider.url, CREDVAULT_PROXY_CONCURRENCY: '64' },
+    /listening|"level":40/,
+    'http://127.0.0.1:18092',
+  );
+  const headers = { authorization: `Bearer ${TOKEN}`, accept: 'application/json' };
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    const created = await fetch(`${cv.url}/v1/credentials`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ properties: { kind: 'sendgrid_key', api_key: 'SG.bench-key-0123456789' } }) });
+    const id = ((await created.json()) as { id: string }).id;
+    const proxied = `${cv.url}/v1/proxy/credential/${id}/v3/templates?limit=10`;
+    const bare = `${floor.url}/proxy/v3/templates?limit=10`;
+    await load({ url: proxied, headers, duration: 2 });
+    await load({ url: bare, headers, duration: 2 });
+    const ours = await load({ url: proxied, headers, duration: DURATION });
+    const base = await load({ url: bare, headers, duration: DURATION });
+    console.log('\n== proxy, 50 connections (PostgreSQL, fake provider on 127.0.0.1)');
+    console.log(fmt('GET /v1/proxy/credential/{id}/...', ours));
+    console.log(fmt('floor: bare node:http reverse proxy', base));
+    console.log(ratioLine('proxy', ours, base, 0.7));
+    const added = ours.p50 - base.p50;
+    const fresh = await perRequestMs(provider.url, false, 500);
+    const pooled = await perRequestMs(provider.url, true, 500);
+    console.log(`outbound request, sequential: new connection ${fresh.toFixed(3)} ms, pooled ${pooled.toFixed(3)} ms (saving ${(fresh - pooled).toFixed(3)} ms per request)`);
+    console.log(`proxy added p50 ${added.toFixed(2)} ms (target <= 2 ms) ${added <= 2 ? 'OK' : 'ABOVE TARGET'}`);
+  } finally {
+    await cv.stop();
+    await floor.stop();
+    await provider.stop();
+    await db.drop();
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * The streaming outbound client of the proxy. Same checks as outbound.ts (https only except the
+ * operator's override origins, every DNS answer public, the checked address pinned), plus
+ * keep-alive connections pooled per origin AND pinned address: a pooled socket is only ever
+ * reused by a request whose host was resolved and validated to that very address, so a DNS
+ * answer that changes (rebinding) gets a new pool, never an old socket to somewhere else.
+ *
+ * Nothing here retries: a request that fails on a stale pooled socket is answered as a failure
+ * (the caller decides; a refresh POST must never be replayed). Checks and refreshes keep the
+ * one-socket-per-request client (outbound.ts): they are rare per origin, so a pool saves them
+ * nothing measurable, and it would add the stale-socket case to token requests.
+ */
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
+import type { Readable } from 'node:stream';
+import { type Failure, type Target, checkUrl, errorMessage, originOf, resolveTarget, systemLookup } from './outbound.js';
+
+export interface StreamRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string | string[]>;
+  /** A buffered body (can be sent again) or a stream (sent once, as it arrives). */
+  body?: Buffer | Readable;
+  /** Deadline for DNS, connect and the answer's headers; then the body idles at most this long. */
+  timeoutMs: number;
+}
+
+export type StreamResult = { ok: true; response: IncomingMessage; reusedSocket: boolean } | Failure;
+
+export interface StreamingHttpOptions {
+  allowedOrigins?: readonly string[];
+  lookup?: (host: string) => Promise<string[]>;
+  /** Sockets per origin and address (default 64). */
+  maxSockets?: number;
+  /** An idle pooled socket is closed after this long (default 4 s, under common server keep-alive timeouts). */
+  idleMs?: number;
+  /** false: a new connection per request, closed after it (the measurement's baseline). */
+  keepAlive?: boolean;
+}
+
+export interface StreamingHttp {
+  request(req: StreamRequest): Promise<StreamResult>;
+  /** Pools currently open (origin and address pairs). */
+  pools(): number;
+  close(): void;
+}
+
+const MAX_POOLS = 1024;
+
+function fail(reason: Failure['reason'], message: string): Failure {
+  return { ok: false, reason, message };
+}
+
+function pinnedLookup(address: string): LookupFunction {
+  const family = isIP(address);
+  return (_name, options, callback) => {
+    if (options.all === true) callback(null, [{ address, family }]);
+    else callback(null, address, family);
+  };
+}
+
+export function createStreamingHttp(opts: StreamingHttpOptions = {}): StreamingHttp {
+  const allowed: ReadonlySet<string> = new Set((opts.allowedOrigins ?? []).map(originOf));
+  const lookup = opts.lookup ?? systemLookup;
+  const keepAlive = opts.keepAlive ?? true;
+  const agents = new Map<string, http.Agent>();
+
+  function agentFor(t: Target, address: string): http.Agent | false {
+    if (!keepAlive) return false;
+    const key = `${t.url.origin}|${address}`;
+    const found = agents.get(key);
+    if (found) return found;
+    if (agents.size >= MAX_POOLS) {
+      const [oldest] = agents.keys();
+      if (oldest !== undefined) {
+        agents.get(oldest)?.destroy();
+        agents.delete(oldest);
+      }
+    }
+    const maxSockets = opts.maxSockets ?? 64;
+    const options = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, timeout: opts.idleMs ?? 4000, scheduling: 'lifo' as const, lookup: pinnedLookup(address) };
+    const agent = t.url.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
+    agents.set(key, agent);
+    return agent;
+  }
+
+  function exchange(req: StreamRequest, t: Target, address: string): Promise<StreamResult> {
+    const where = t.url.host;
+    return new Promise<StreamResult>((settle) => {
+      let done = false;
+      let outgoing: http.ClientRequest | undefined;
+      const finish = (r: StreamResult): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        if (!r.ok) outgoing?.destroy();
+        settle(r);
+      };
+      const timer = setTimeout(() => finish(fail('timeout', `${where} did not answer within ${req.timeoutMs} ms`)), req.timeoutMs);
+      const secure = t.url.protocol === 'https:';
+      try {
+        outgoing = (secure ? https : http).request(
+          {
+            host: t.host,
+            port: t.url.port === '' ? undefined : Number(t.url.port),
+            path: `${t.url.pathname}${t.url.search}`,
+            method: req.method,
+            headers: req.headers,
+            agent: agentFor(t, address),
+            lookup: pinnedLookup(address),
+            ...(secure && t.literal === null ? { servername: t.host.replace(/\.$/, '') } : {}),
+          },
+          (res) => {
+            const sent = outgoing;
+            // Past the headers, the body may idle at most the same time before it is cut (the
+            // request's own timer: Node drops it when the socket goes back to the pool).
+            sent?.setTimeout(req.timeoutMs, () => sent.destroy(new Error('idle')));
+            finish({ ok: true, response: res, reusedSocket: sent?.reusedSocket ?? false });
+          },
+        );
+      } catch (err) {
+        finish(fail('network_error', `request to ${where} could not be sent${err instanceof TypeError ? ' (invalid header)' : ''}`));
+        return;
+      }
+      const out = outgoing;
+      out.on('error', (err) => finish(fail('network_error', errorMessage(err, where))));
+      const body = req.body;
+      if (body === undefined || Buffer.isBuffer(body)) {
+        out.end(body);
+        return;
+      }
+      body.on('error', () => out.destroy());
+      body.pipe(out);
+    });
+  }
+
+  return {
+    async request(req) {
+      try {
+        const t = checkUrl(req.url, allowed);
+        if ('ok' in t) return t;
+        const address = t.literal ?? (await resolveTarget(t, lookup));
+        if (typeof address !== 'string') return address;
+        return await exchange(req, t, address);
+      } catch {
+        return fail('network_error', 'the request could not be made');
+      }
+    },
+    pools: () => agents.size,
+    close() {
+      for (const a of agents.values()) a.destroy();
+      agents.clear();
+    },
+  };
+}

@@ -1,0 +1,3 @@
+import { bearerAt, type ProxyTarget } from './types.js';
+
+export const sendgridKeyProxy: ProxyTarget = bearerAt();

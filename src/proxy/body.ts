@@ -1,0 +1,70 @@
+/**
+ * Request and answer bodies of proxied calls: counted and capped while they stream, never
+ * buffered beyond the replay limit (proxy spec, "Rules").
+ */
+import type { IncomingMessage } from 'node:http';
+import { Transform, type TransformCallback } from 'node:stream';
+
+/** Bodies up to this size are read first so the call can be replayed after a refresh. */
+export const REPLAYABLE_BYTES = 1024 * 1024;
+
+export class TooLargeError extends Error {
+  constructor() {
+    super('too large');
+    this.name = 'TooLargeError';
+  }
+}
+
+/** Passes bytes on and counts them; fails with TooLargeError past `max`. */
+export class ByteCounter extends Transform {
+  bytes = 0;
+  exceeded = false;
+  constructor(private readonly max: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.max) {
+      this.exceeded = true;
+      cb(new TooLargeError());
+      return;
+    }
+    cb(null, chunk);
+  }
+}
+
+export type RequestBody =
+  | { kind: 'none' }
+  | { kind: 'buffered'; data: Buffer }
+  | { kind: 'stream'; counter: ByteCounter; declared: number | undefined }
+  | { kind: 'too_large' };
+
+function declaredLength(req: IncomingMessage): number | undefined {
+  const raw = req.headers['content-length'];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+/** Reads a small body (replayable), or sets up a capped stream for a large or chunked one. */
+export async function takeBody(req: IncomingMessage, max: number): Promise<RequestBody> {
+  const declared = declaredLength(req);
+  const chunked = req.headers['transfer-encoding'] !== undefined;
+  if (!chunked && (declared === undefined || declared === 0)) return { kind: 'none' };
+  if (declared !== undefined && declared > max) return { kind: 'too_large' };
+  if (!chunked && declared !== undefined && declared <= REPLAYABLE_BYTES) {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      const b = chunk as Buffer;
+      size += b.length;
+      if (size > max) return { kind: 'too_large' };
+      chunks.push(b);
+    }
+    return { kind: 'buffered', data: Buffer.concat(chunks) };
+  }
+  const counter = new ByteCounter(max);
+  req.on('error', (err) => counter.destroy(err));
+  req.pipe(counter);
+  return { kind: 'stream', counter, declared };
+}
