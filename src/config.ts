@@ -45,6 +45,9 @@ const EnvSchema = z.object({
   CREDVAULT_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   CREDVAULT_WEBHOOK_LEASE_SECONDS: z.coerce.number().int().min(1).max(30).default(30),
   CREDVAULT_WEBHOOKS: boolish.default(true),
+  CREDVAULT_PUBLIC_URL: z.string().regex(/^https?:\/\/[^/?#]+\/?$/, 'must be an http(s) origin such as https://vault.example.com').optional(),
+  CREDVAULT_CONNECT_REDIRECT_URLS: z.string().optional(),
+  CREDVAULT_LINK_RATE_LIMIT: z.coerce.number().int().min(0).default(60),
   CREDVAULT_DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(0).default(5000),
   CREDVAULT_DB_QUERY_TIMEOUT_MS: z.coerce.number().int().min(0).default(15_000),
   CREDVAULT_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
@@ -104,6 +107,12 @@ export interface Config {
   webhookLeaseSeconds: number;
   /** Run the delivery worker on this node. */
   webhooks: boolean;
+  /** CREDVAULT_PUBLIC_URL: the origin browsers and providers reach; Connect callbacks are built from it. */
+  publicUrl: string;
+  /** CREDVAULT_CONNECT_REDIRECT_URLS: redirect_url values allowed for Connect flows without an OAuth app. */
+  connectRedirectUrls: string[];
+  /** CREDVAULT_LINK_RATE_LIMIT: /link requests a minute per client address (0 = off). */
+  linkRateLimitPerMinute: number;
   /** The proxy's caps (proxy spec, "Rules"): request body, answer, deadline, calls in flight per credential. */
   proxy: { maxBodyBytes: number; maxAnswerBytes: number; timeoutMs: number; concurrency: number; useFlushMs: number };
   /** CREDVAULT_PROVIDER_URL_<PROVIDER>: base URLs replacing a provider's real host. */
@@ -176,6 +185,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookConcurrency: e.CREDVAULT_WEBHOOK_CONCURRENCY,
     webhookLeaseSeconds: e.CREDVAULT_WEBHOOK_LEASE_SECONDS,
     webhooks: e.CREDVAULT_WEBHOOKS,
+    publicUrl: (e.CREDVAULT_PUBLIC_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/+$/, ''),
+    connectRedirectUrls: (e.CREDVAULT_CONNECT_REDIRECT_URLS ?? '').split(',').map((u) => u.trim()).filter((u) => u.length > 0),
+    linkRateLimitPerMinute: e.CREDVAULT_LINK_RATE_LIMIT,
     proxy: {
       maxBodyBytes: e.CREDVAULT_PROXY_MAX_BODY_BYTES,
       maxAnswerBytes: e.CREDVAULT_PROXY_MAX_ANSWER_BYTES,

@@ -30,6 +30,10 @@ import { createWebhookService } from './webhooks/service.js';
 import { type DeliveryWorker, createDeliveryWorker } from './webhooks/worker.js';
 import { createOutboundHttp, vetOutboundUrl } from './net/outbound.js';
 import { randomUUID } from 'node:crypto';
+import { createConnectRepository } from './connect/repository.js';
+import { createConnectService } from './connect/service.js';
+import { createConnectFlow } from './connect/flow.js';
+import { createRevoker } from './connect/revoke.js';
 import { createStreamingHttp } from './net/pool.js';
 import { createPacer } from './proxy/pacing.js';
 import { createProxyService } from './proxy/service.js';
@@ -168,6 +172,27 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       seal: (accountId, key, body) => keys.box.seal(body, idempotencyResponsePlace(accountId, key)),
       unseal: (accountId, key, sealed) => keys.box.open(sealed, idempotencyResponsePlace(accountId, key)),
     });
+    const connectRepo = createConnectRepository(db);
+    const connect = {
+      connect: createConnectService({ repo: connectRepo, oauthApps, credentials, audit, clock, resolveKind: spec, publicUrl: config.publicUrl, redirectUrls: config.connectRedirectUrls }),
+      connectFlow: createConnectFlow({
+        repo: connectRepo,
+        oauthApps,
+        credentials,
+        audit,
+        box: keys.box,
+        clock,
+        log,
+        spec,
+        modules: health.modules,
+        context: health.context,
+        providerUrls: config.providerUrls,
+        publicUrl: config.publicUrl,
+        provenHealth: health.provenHealth,
+      }),
+      linkRateLimitPerMinute: config.linkRateLimitPerMinute,
+    };
+    const revoke = createRevoker({ plain: health.plainCredential, modules: health.modules, context: health.context, providerUrls: config.providerUrls, credentials });
     const gate = createShutdownGate();
     // The proxy: pooled keep-alive connections (net/pool.ts), pacing per credential, counted use.
     const proxyHttp = createStreamingHttp({ allowedOrigins: Object.values(config.providerUrls), ...(opts.lookup ? { lookup: opts.lookup } : {}) });
@@ -188,6 +213,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       clock,
     });
     const app = await buildApp({
+      connect,
+      revoke,
       gate,
       accounts,
       audit,

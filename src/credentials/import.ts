@@ -3,10 +3,10 @@
  * /v1/credentials/bulk), both through the same preparation (prepare.ts) and repository upserts.
  */
 import { CREDENTIAL_MASK } from '../crypto/secret-box.js';
-import { ValidationError, type ValidationErrors, bodyIssueOptions, invalidRequestSummary, toValidationErrors } from '../lib/errors.js';
+import { AppError, ValidationError, type ValidationErrors, bodyIssueOptions, invalidRequestSummary, toValidationErrors } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
 import type { OAuthAppRow } from '../oauth-apps/service.js';
-import type { CredentialServiceDeps, FindOAuthApp, PrepareImport, PreparedImport } from './prepare.js';
+import type { CredentialServiceDeps, FindOAuthApp, PrepareImport, PreparedImport, ProvenIdentity } from './prepare.js';
 import { presentCredential } from './present.js';
 import type { CredentialRepository, CredentialRow } from './repository.js';
 import { type CredentialView, ImportCredentialBody, type ImportCredentialInput } from './schemas.js';
@@ -40,6 +40,18 @@ function capAnswerIssues(results: BulkItemResult[]): void {
 }
 
 type Given = PreparedImport['given'];
+
+export interface ImportOptions {
+  proven?: ProvenIdentity;
+  /** Re-authorization: the import must land on this credential's provider account, else AccountMismatchError and nothing is written. */
+  sameAccountAs?: string;
+}
+
+export class AccountMismatchError extends AppError {
+  constructor() {
+    super(409, 'The authorization is for a different provider account than the credential being re-authorized; nothing was changed.');
+  }
+}
 
 /** A masked secret needs the stored value of the same provider account: such items go one by one. */
 function hasMask(input: ImportCredentialInput): boolean {
@@ -164,8 +176,12 @@ export function createImportOperations(deps: Pick<CredentialServiceDeps, 'repo' 
   }
 
   return {
-    async importCredential(accountId: string, input: ImportCredentialInput): Promise<CredentialView> {
-      const prepared = await prepareImport(accountId, input, findAppIn(accountId), { identify: true });
+    async importCredential(accountId: string, input: ImportCredentialInput, opts: ImportOptions = {}): Promise<CredentialView> {
+      const prepared = await prepareImport(accountId, input, findAppIn(accountId), { identify: true, ...(opts.proven ? { proven: opts.proven } : {}) });
+      if (opts.sameAccountAs !== undefined) {
+        const holder = await repo.findSecretsByIdentity(accountId, prepared.values.provider, prepared.values.identity);
+        if (holder?.id !== opts.sameAccountAs) throw new AccountMismatchError();
+      }
       const { row, view } = await deps.transaction(async (tx) => {
         const written = await tx.repo.upsert(prepared.values, prepared.given);
         const presented = presentCredential(written, prepared.app);

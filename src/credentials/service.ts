@@ -11,7 +11,8 @@ import { type CredentialServiceDeps, createImportPreparation } from './prepare.j
 import { presentCredential } from './present.js';
 import type { CredentialView, ListCredentialsInput, PatchCredentialInput } from './schemas.js';
 
-export type { CredentialServiceDeps } from './prepare.js';
+export type { CredentialServiceDeps, ProvenIdentity } from './prepare.js';
+export { AccountMismatchError, type ImportOptions } from './import.js';
 
 export function createCredentialService(deps: CredentialServiceDeps) {
   const { repo, clock } = deps;

@@ -64,7 +64,7 @@ export function presentEmbeddedOAuthApp(row: OAuthAppRow, reveal?: { clientSecre
 
 export function presentOAuthApp(row: OAuthAppRow, reveal?: { clientSecret: string; settings: Settings }): OAuthAppView {
   const health = row.health as OAuthAppView['health'];
-  return { ...presentEmbeddedOAuthApp(row, reveal), health };
+  return { ...presentEmbeddedOAuthApp(row, reveal), redirect_urls: Array.isArray(row.redirect_urls) ? row.redirect_urls : [], health };
 }
 
 export function createOAuthAppService({ db, box, clock, audit, events }: OAuthAppServiceDeps) {
@@ -121,6 +121,7 @@ export function createOAuthAppService({ db, box, clock, audit, events }: OAuthAp
           settings_secrets: JSON.stringify(secrets),
           metadata: JSON.stringify(input.metadata ?? {}),
           health: JSON.stringify({ status: 'pending', notes: [], time: isoSeconds(now) }),
+          redirect_urls: JSON.stringify(input.redirect_urls ?? []),
           created_at: now,
           updated_at: now,
         })
@@ -165,6 +166,7 @@ export function createOAuthAppService({ db, box, clock, audit, events }: OAuthAp
         const set: Record<string, unknown> = { updated_at: clock.now(), version: sql`version + 1` };
         if (input.name !== undefined) set.name = input.name;
         if (input.metadata !== undefined) set.metadata = JSON.stringify(input.metadata);
+        if (input.redirect_urls !== undefined) set.redirect_urls = JSON.stringify(input.redirect_urls);
         const newSecret = input.client_secret !== undefined && input.client_secret !== CLIENT_SECRET_MASK;
         if (newSecret) set.client_secret = box.seal(input.client_secret ?? '', place(accountId, id, 'client_secret'));
         if (input.settings !== undefined) {

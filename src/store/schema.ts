@@ -42,6 +42,8 @@ export interface OAuthAppsTable {
   version: Generated<number>;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Where a Connect flow of this app may end (exact match); migration 011. */
+  redirect_urls: ColumnType<string[], string | undefined, string>;
 }
 
 export interface CredentialsTable {
@@ -124,6 +126,31 @@ export interface WebhookEndpointsTable {
   updated_at: Timestamp;
 }
 
+export interface ConnectSessionsTable {
+  id: string;
+  account_id: string;
+  status: string;
+  credential_kind: string;
+  provider: string;
+  oauth_app_id: string | null;
+  redirect_url: string;
+  request: Json<JsonObject>;
+  link_digest: Buffer;
+  expires_at: Timestamp;
+  link_used_at: Timestamp | null;
+  state_digest: Buffer | null;
+  cookie_digest: Buffer | null;
+  csrf_digest: Buffer | null;
+  verifier: string | null;
+  code_digest: Buffer | null;
+  code_expires_at: Timestamp | null;
+  code_used_at: Timestamp | null;
+  credential_id: string | null;
+  error: Json<JsonObject> | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface WebhookDeliveriesTable {
   id: Generated<string>;
   event_id: string;
@@ -164,6 +191,7 @@ export interface Database {
   audit_events: AuditEventsTable;
   key_fingerprints: KeyFingerprintsTable;
   oauth_app_hosts: OAuthAppHostsTable;
+  connect_sessions: ConnectSessionsTable;
   credvault_migrations: SchemaMigrationsTable;
   events: EventsTable;
   webhook_endpoints: WebhookEndpointsTable;

@@ -17,6 +17,11 @@ describe.each(STORE_KINDS)('tenant isolation on %s', (store) => {
     const appA = await createOAuthApp(a, 'salesforce');
     const credA = (await a.json<{ id: string }>('POST', '/v1/credentials', { oauth_app_id: appA, properties: { kind: 'salesforce', instance_url: 'https://iso.my.salesforce.com', refresh_token: 'rt-iso' } })).body.id;
     const tokA = (await a.json<{ id: string }>('POST', '/v1/api-tokens', { name: 'a', scopes: ['credentials:read'] })).body.id;
+    // A Connect flow of A's (its OAuth app lists the redirect_url the flow returns to).
+    const done = 'https://done.example.com/';
+    const linkApp = (await a.json<{ id: string }>('POST', '/v1/oauth-apps', { name: 'sf-link', provider: 'salesforce', client_id: 'cid', client_secret: 'csecret', redirect_urls: [done] })).body.id;
+    expect((await a.req('POST', '/v1/credentials/start-auth', { oauth_app_id: linkApp, credential_kind: 'salesforce', redirect_url: done })).statusCode).toBe(200);
+    const sessionA = (await a.json<{ data: Array<{ id: string }> }>('GET', '/v1/connect-sessions')).body.data[0]?.id ?? '';
     // Every documented route that names an object by id, from the OpenAPI document: a new
     // route is probed without editing this test (a new kind of object must be added below).
     // Webhook endpoints need the admin scope, which only the bootstrap account's token holds: B
@@ -32,6 +37,7 @@ describe.each(STORE_KINDS)('tenant isolation on %s', (store) => {
       '/v1/proxy/credential/{id}': credA,
       '/v1/webhook-endpoints/{id}': hookA,
       '/v1/events/{id}': eventA,
+      '/v1/connect-sessions/{id}': sessionA,
     };
     /** A valid body per route that takes one, so B's request reaches the lookup (not the schema). */
     const bodies: Record<string, unknown> = {
@@ -41,7 +47,8 @@ describe.each(STORE_KINDS)('tenant isolation on %s', (store) => {
       'PATCH /v1/webhook-endpoints/{id}': { description: 'hijack' },
       'POST /v1/webhook-endpoints/{id}/replay': { since: '2020-01-01T00:00:00Z' },
     };
-    const routes = documentedRoutes(h.rt).filter((r) => r.path.includes('{id}'));
+    // The /link/ pages answer to a flow's cookie, not to an account's token (test/connect covers them).
+    const routes = documentedRoutes(h.rt).filter((r) => r.path.includes('{id}') && !r.path.startsWith('/link/'));
     // Deletes last, so every other probe still finds A's objects in place.
     routes.sort((x, y) => Number(x.method === 'DELETE') - Number(y.method === 'DELETE'));
     expect(routes.length).toBeGreaterThanOrEqual(9);

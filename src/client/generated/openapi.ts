@@ -4,6 +4,250 @@
  */
 
 export interface paths {
+    "/link/oauth2/callback/{provider}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The provider's redirect back: checks, exchanges, stores, redirects to redirect_url */
+        get: {
+            parameters: {
+                query?: {
+                    code?: string;
+                    error?: string;
+                    error_description?: string;
+                    hmac?: string;
+                    installation_id?: string;
+                    realmId?: string;
+                    setup_action?: string;
+                    shop?: string;
+                    state?: string;
+                    timestamp?: string;
+                };
+                header?: never;
+                path: {
+                    provider: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/link/oauth2/form/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** credvault's key form for key kinds (form post, flow cookie and CSRF token) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        [key: string]: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/link/oauth2/start/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The start link: consumes it and sends the browser on (HTML or 302) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/link/oauth2/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sequin's exchange: the code from the redirect for the stored credential (masked)
+         * @description client_id is the credvault id of the flow's OAuth app and client_secret its provider secret; a flow without an app takes an API token with credentials:read instead.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The credvault id of the OAuth app of the flow. */
+                        client_id?: string;
+                        /** @description That app's provider client secret. */
+                        client_secret?: string;
+                        code: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            credential: {
+                                oauth_app_id: string | null;
+                                properties: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            credential_id: string;
+                            state: unknown;
+                        };
+                    };
+                };
+                /** @description Error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_id?: string;
+                            summary: string;
+                            validation_errors?: {
+                                [key: string]: string[];
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_id?: string;
+                            summary: string;
+                            validation_errors?: {
+                                [key: string]: string[];
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_id?: string;
+                            summary: string;
+                            validation_errors?: {
+                                [key: string]: string[];
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_id?: string;
+                            summary: string;
+                            validation_errors?: {
+                                [key: string]: string[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/accounts": {
         parameters: {
             query?: never;
@@ -836,6 +1080,298 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/connect-sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Connect flows, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: number;
+                    status?: "pending" | "authorizing" | "completed" | "failed" | "expired";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                created_at: string;
+                                credential_id: string | null;
+                                credential_kind: string;
+                                error: {
+                                    message: string;
+                                    reason: string;
+                                } | null;
+                                expires_at: string;
+                                id: string;
+                                oauth_app_id: string | null;
+                                provider: string;
+                                /** @enum {string} */
+                                status: "pending" | "authorizing" | "completed" | "failed" | "expired";
+                                updated_at: string;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_id?: string;
+                            summary: string;
+                            validation_errors?: {
+                                [key: string]: string[];
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_id?: string;
+                            summary: string;
+                            validation_errors?: {
+                                [key: string]: string[];
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_id?: string;
+                            summary: string;
+                            validation_errors?: {
+                                [key: string]: string[];
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_id?: string;
+                            summary: string;
+                            validation_errors?: {
+                                [key: string]: string[];
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_id?: string;
+                            summary: string;
+                            validation_errors?: {
+                                [key: string]: string[];
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_id?: string;
+                            summary: string;
+                            validation_errors?: {
+                                [key: string]: string[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/connect-sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a Connect flow: status and, when it failed, why */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            created_at: string;
+                            credential_id: string | null;
+                            credential_kind: string;
+                            error: {
+                                message: string;
+                                reason: string;
+                            } | null;
+                            expires_at: string;
+                            id: string;
+                            oauth_app_id: string | null;
+                            provider: string;
+                            /** @enum {string} */
+                            status: "pending" | "authorizing" | "completed" | "failed" | "expired";
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_id?: string;
+                            summary: string;
+                            validation_errors?: {
+                                [key: string]: string[];
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_id?: string;
+                            summary: string;
+                            validation_errors?: {
+                                [key: string]: string[];
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_id?: string;
+                            summary: string;
+                            validation_errors?: {
+                                [key: string]: string[];
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_id?: string;
+                            summary: string;
+                            validation_errors?: {
+                                [key: string]: string[];
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_id?: string;
+                            summary: string;
+                            validation_errors?: {
+                                [key: string]: string[];
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_id?: string;
+                            summary: string;
+                            validation_errors?: {
+                                [key: string]: string[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/credentials": {
         parameters: {
             query?: never;
@@ -1360,10 +1896,15 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        /** Delete a credential */
+        /** Delete a credential; with revoke=true, revoke its grant at the provider first (docs: Connect) */
         delete: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description With revoke=true: delete even when the provider did not confirm the revocation. */
+                    force?: "true" | "false";
+                    /** @description Revoke the grant at the provider first, where the provider has a revocation endpoint. */
+                    revoke?: "true" | "false";
+                };
                 header?: never;
                 path: {
                     /** @description UUID */
@@ -1380,6 +1921,11 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            deleted: boolean;
+                            id: string;
+                            revoke_note: string | null;
+                            revoked: boolean;
+                        } | {
                             /** @enum {boolean} */
                             deleted: true;
                             id: string;
@@ -1473,6 +2019,20 @@ export interface paths {
                             validation_errors?: {
                                 [key: string]: string[];
                             };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            deleted: boolean;
+                            id: string;
+                            revoke_note: string | null;
+                            revoked: boolean;
                         };
                     };
                 };
@@ -2573,6 +3133,166 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/credentials/start-auth": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a Connect flow: a single-use link to send the user to */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Re-authorize this credential: the flow must end on the same provider account. */
+                        credential_id?: string;
+                        /** @description A kind or alias; canonical in the answer. */
+                        credential_kind: string;
+                        /**
+                         * @description Seconds the link (and then the flow) stays valid.
+                         * @default 300
+                         */
+                        expires_in?: number;
+                        /** @description Free-form JSON object. */
+                        metadata?: {
+                            [key: string]: unknown;
+                        };
+                        name?: string;
+                        /** @description The credvault OAuth app (required for OAuth kinds and github_app). */
+                        oauth_app_id?: string;
+                        /** @description Non-secret fields needed before consent: shop (Shopify), instance_url (ServiceNow), host and tenant (Workday). */
+                        properties?: {
+                            [key: string]: string;
+                        };
+                        /** @description Where the browser goes at the end; one of the OAuth app's redirect_urls (exact match). */
+                        redirect_url: string;
+                        /** @description Added to the kind's default scopes. */
+                        scopes?: string[];
+                        /** @description Any JSON value (at most 5 KiB serialized), echoed at the exchange, never in a URL. */
+                        state?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            expires_at: string;
+                            start_url: string;
+                        };
+                    };
+                };
+                /** @description Error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_id?: string;
+                            summary: string;
+                            validation_errors?: {
+                                [key: string]: string[];
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_id?: string;
+                            summary: string;
+                            validation_errors?: {
+                                [key: string]: string[];
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_id?: string;
+                            summary: string;
+                            validation_errors?: {
+                                [key: string]: string[];
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_id?: string;
+                            summary: string;
+                            validation_errors?: {
+                                [key: string]: string[];
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_id?: string;
+                            summary: string;
+                            validation_errors?: {
+                                [key: string]: string[];
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_id?: string;
+                            summary: string;
+                            validation_errors?: {
+                                [key: string]: string[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/credentials/summary": {
         parameters: {
             query?: never;
@@ -3062,6 +3782,7 @@ export interface paths {
                                 };
                                 name: string;
                                 provider: string;
+                                redirect_urls: string[];
                                 /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                                 settings: {
                                     [key: string]: string | number | boolean | null;
@@ -3185,6 +3906,8 @@ export interface paths {
                         name: string;
                         /** @enum {string} */
                         provider: "airtable" | "auth0" | "checkout_champ" | "github" | "hubspot" | "linear" | "marketo" | "netsuite" | "quickbooks" | "salesforce" | "sendgrid" | "servicenow" | "shopify" | "stripe" | "workday";
+                        /** @description Connect: the redirect_url values start-auth accepts for this app (exact match). */
+                        redirect_urls?: string[];
                         /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                         settings?: {
                             [key: string]: string | number | boolean | null;
@@ -3218,6 +3941,7 @@ export interface paths {
                             };
                             name: string;
                             provider: string;
+                            redirect_urls: string[];
                             /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                             settings: {
                                 [key: string]: string | number | boolean | null;
@@ -3369,6 +4093,7 @@ export interface paths {
                             };
                             name: string;
                             provider: string;
+                            redirect_urls: string[];
                             /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                             settings: {
                                 [key: string]: string | number | boolean | null;
@@ -3626,6 +4351,8 @@ export interface paths {
                             [key: string]: unknown;
                         };
                         name?: string;
+                        /** @description Connect: the redirect_url values start-auth accepts for this app (exact match). */
+                        redirect_urls?: string[];
                         /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                         settings?: {
                             [key: string]: string | number | boolean | null;
@@ -3659,6 +4386,7 @@ export interface paths {
                             };
                             name: string;
                             provider: string;
+                            redirect_urls: string[];
                             /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
                             settings: {
                                 [key: string]: string | number | boolean | null;
