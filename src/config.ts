@@ -35,6 +35,7 @@ const EnvSchema = z.object({
   CREDVAULT_CHECK_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(6 * 3600),
   CREDVAULT_REFRESH_MARGIN_SECONDS: z.coerce.number().int().min(0).default(600),
   CREDVAULT_PROVIDER_CONCURRENCY: z.coerce.number().int().min(1).default(8),
+  CREDVAULT_ACCOUNT_IN_FLIGHT: z.coerce.number().int().min(1).optional(),
   CREDVAULT_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
   CREDVAULT_SCHEDULER: boolish.default(true),
   CREDVAULT_DB_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(20),
@@ -69,6 +70,8 @@ export interface Config {
   checkIntervalSeconds: number;
   refreshMarginSeconds: number;
   providerConcurrency: number;
+  /** CREDVAULT_ACCOUNT_IN_FLIGHT: most background checks one account holds at once (default: half a node's claim capacity). */
+  accountInFlight: number | undefined;
   providerTimeoutMs: number;
   scheduler: boolean;
   /** PostgreSQL connections per node. */
@@ -139,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     checkIntervalSeconds: e.CREDVAULT_CHECK_INTERVAL_SECONDS,
     refreshMarginSeconds: e.CREDVAULT_REFRESH_MARGIN_SECONDS,
     providerConcurrency: e.CREDVAULT_PROVIDER_CONCURRENCY,
+    accountInFlight: e.CREDVAULT_ACCOUNT_IN_FLIGHT,
     providerTimeoutMs: e.CREDVAULT_PROVIDER_TIMEOUT_MS,
     scheduler: e.CREDVAULT_SCHEDULER,
     dbPoolSize: e.CREDVAULT_DB_POOL_SIZE,

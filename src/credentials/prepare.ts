@@ -9,9 +9,10 @@ import { credentialSecretPlace } from '../crypto/places.js';
 import { CREDENTIAL_MASK, type SecretBox } from '../crypto/secret-box.js';
 import { type Clock, isoSeconds } from '../lib/clock.js';
 import { AppError, NotFoundError, ValidationError, type ValidationErrors } from '../lib/errors.js';
+import { checkTenantHost } from '../oauth-apps/hosts.js';
 import type { OAuthAppRow, OAuthAppService } from '../oauth-apps/service.js';
 import { mergeLearned } from '../providers/learned.js';
-import type { IdentityContext, KindSpec } from '../providers/types.js';
+import type { IdentityContext, KindSpec, Provider } from '../providers/types.js';
 import type { CredentialRepository, CredentialRow, NewCredential } from './repository.js';
 import type { ImportCredentialInput } from './schemas.js';
 import { parseProperties } from './validate.js';
@@ -24,6 +25,8 @@ export interface CredentialServiceDeps {
   fingerprint(secret: string): string;
   /** Kind lookup by canonical name or alias. */
   resolveKind(kind: string): KindSpec | undefined;
+  /** CREDVAULT_PROVIDER_HOSTS_<P>: host suffixes allowed on top of each kind's own (KindSpec.tenantHost). */
+  providerHosts?: Partial<Record<Provider, readonly string[]>>;
   /** SSRF vetting of tenant hosts (DNS included); answers validation errors by field path. */
   vetProperties?: (spec: KindSpec, props: Record<string, unknown>) => Promise<ValidationErrors>;
   /**
@@ -31,7 +34,11 @@ export interface CredentialServiceDeps {
    * upsert keys on the provider's own account id. Single imports only: bulk imports leave it
    * to the first scheduled check.
    */
-  identifyAtImport?: (spec: KindSpec, props: Record<string, unknown>, app: OAuthAppRow | null) => Promise<{ learned?: Record<string, unknown>; health: object }>;
+  identifyAtImport?: (
+    spec: KindSpec,
+    props: Record<string, unknown>,
+    app: OAuthAppRow | null,
+  ) => Promise<{ learned?: Record<string, unknown>; refreshed?: Record<string, string>; health: object }>;
   /** Called after each import (e.g. to schedule a health check); must not throw. */
   afterImport?: (row: CredentialRow) => void;
   /**
@@ -95,7 +102,12 @@ export function createImportPreparation(deps: CredentialServiceDeps) {
   }
 
   /** Step 2: tenant hosts must not lead to local or internal addresses (docs/security.md, A5). */
-  async function vetHosts(spec: KindSpec, props: Record<string, unknown>): Promise<void> {
+  async function vetHosts(spec: KindSpec, props: Record<string, unknown>, app: OAuthAppRow | null): Promise<void> {
+    // Before DNS: the tenant host must be the provider's, and covered by the app whose secret goes there.
+    const hostRefused = checkTenantHost(spec, props, deps.providerHosts ?? {}, app);
+    if (Object.keys(hostRefused).length > 0) {
+      throw new ValidationError(hostRefused, 'This credential names a host its secrets (or its OAuth app\'s) may not be sent to.');
+    }
     if (!deps.vetProperties) return;
     const refused = await deps.vetProperties(spec, props);
     if (Object.keys(refused).length > 0) throw new ValidationError(refused, 'credvault refuses to connect to that host; use the provider\'s public host name.');
@@ -169,7 +181,7 @@ export function createImportPreparation(deps: CredentialServiceDeps) {
   /** Everything an import does but the write (shared by single and bulk import). */
   const prepareImport: PrepareImport = async (accountId, input, findApp, opts = {}) => {
     const { spec, masked, props: parsed, app } = await validate(input, findApp);
-    await vetHosts(spec, parsed);
+    await vetHosts(spec, parsed, app);
     let identity = identify(spec, parsed, masked);
     let props = finalize(spec, await restoreMasked(accountId, spec, identity.value, parsed, masked));
     // Step 6: a fingerprint-identified credential asks the provider for its account id (single imports only).
@@ -177,6 +189,9 @@ export function createImportPreparation(deps: CredentialServiceDeps) {
     if (opts.identify && deps.identifyAtImport && identity.secretField !== undefined) {
       const found = await deps.identifyAtImport(spec, props, app);
       health = found.health;
+      // Tokens a refresh at import made (a rotated refresh token replaces the given one, which
+      // may be dead now): stored with the credential in the upsert below.
+      for (const [k, v] of Object.entries(found.refreshed ?? {})) if (k in spec.schema.shape) props = { ...props, [k]: v };
       props = mergeLearned(spec, props, found.learned);
       identity = identify(spec, props, masked);
     }

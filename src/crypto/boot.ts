@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import type { Clock } from '../lib/clock.js';
 import { assertPrivateFile } from './key-files.js';
 import type { Db } from '../store/db.js';
@@ -96,6 +97,7 @@ export async function openServerKeys(db: Db, spec: string, clock: Clock): Promis
     throw err;
   }
   if (text !== CANARY_TEXT) throw new KeyConfigError('The key canary holds an unexpected value; refusing to start.');
+  await checkKeyFingerprints(db, keyring, clock);
   const fpEnvelope = await ensureServerSecret(db, keyring, clock, 'fingerprint_key', () => randomBytes(32).toString('base64'));
   const fpKey = Buffer.from(decryptSecret(keyring, fpEnvelope, serverPlace('fingerprint_key')), 'base64');
   return {
@@ -103,6 +105,29 @@ export async function openServerKeys(db: Db, spec: string, clock: Clock): Promis
     box: createSecretBox(keyring),
     fingerprint: (secret) => createHmac('sha256', fpKey).update(secret, 'utf8').digest('hex'),
   };
+}
+
+/**
+ * Key fingerprints (issue 13 item 5; security.md C6): the canary proves only the key that sealed
+ * it. Each configured kid's fingerprint (keyring.fingerprint: an HMAC of a fixed label under the
+ * key, revealing nothing about it) is recorded the first time any node sees the kid; a start
+ * whose key for a known kid has other material is refused, naming the kid, before it can seal
+ * anything the other nodes cannot open.
+ */
+export async function checkKeyFingerprints(db: Db, keyring: Keyring, clock: Clock): Promise<void> {
+  const mine = keyring.kids.map((kid) => ({ kid, fingerprint: keyring.fingerprint(kid) }));
+  await sql`insert into key_fingerprints (kid, fingerprint, first_seen_at)
+    select kid, fingerprint, ${clock.now()} from jsonb_to_recordset(${JSON.stringify(mine)}::jsonb) as k(kid text, fingerprint text)
+    on conflict (kid) do nothing`.execute(db);
+  const recorded = await db.selectFrom('key_fingerprints').select(['kid', 'fingerprint']).where('kid', 'in', keyring.kids).execute();
+  const known = new Map(recorded.map((r) => [r.kid, r.fingerprint]));
+  for (const { kid, fingerprint } of mine) {
+    if (known.get(kid) !== fingerprint) {
+      throw new KeyConfigError(
+        `The master key "${kid}" in CREDVAULT_MASTER_KEYS is not the key "${kid}" this database already knows (its fingerprint differs): another node or an earlier start used other key material under the same id. Configure the original key "${kid}" on every node, or give the new key a new id.`,
+      );
+    }
+  }
 }
 
 function safeKid(envelope: string): string {

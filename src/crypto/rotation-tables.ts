@@ -69,8 +69,13 @@ export const TABLES: readonly TableDesc[] = [
     name: 'credentials',
     key: [{ col: 'id', type: 'uuid' }],
     extra: ['account_id', 'provider', 'identity'],
-    cols: [{ name: 'secrets', map: true }],
-    place: (r, _col, k) => credentialSecretPlace(text(r, 'account_id'), text(r, 'provider'), text(r, 'identity'), k ?? ''),
+    // cached_token: a minted or refreshed access token kept sealed (health/secrets.ts), at the
+    // field name credentialSecretPlace() documents for it.
+    cols: [
+      { name: 'secrets', map: true },
+      { name: 'cached_token', map: false },
+    ],
+    place: (r, col, k) => credentialSecretPlace(text(r, 'account_id'), text(r, 'provider'), text(r, 'identity'), col === 'cached_token' ? 'cached_token' : (k ?? '')),
   },
   {
     name: 'idempotency_keys',
@@ -176,16 +181,25 @@ export async function writeBatch(db: Db, t: TableDesc, rows: readonly RowWrite[]
   return new Set(res.rows.map((row) => rowKey(t, row).join('\u0000')));
 }
 
+/**
+ * Every envelope of every descriptor column, one row each: built from TABLES, so status,
+ * rewrap and retire can never disagree about which columns hold envelopes.
+ */
+function allEnvelopes(): RawBuilder<unknown> {
+  const parts = TABLES.flatMap((t) =>
+    t.cols.map((c) =>
+      c.map
+        ? sql`select ${t.name}::text as t, e.value as env from ${id(t.name)}, jsonb_each_text(${id(c.name)}) e`
+        : sql`select ${t.name}::text as t, ${id(c.name)} as env from ${id(t.name)} where ${id(c.name)} is not null`,
+    ),
+  );
+  return sql.join(parts, sql` union all `);
+}
+
 /** Envelope counts per (table, kid) over every secret column; malformed envelopes count as kid "?". */
 export async function countByKid(db: Db): Promise<Array<{ table: SecretTable; kid: string; n: number }>> {
   const res = await sql<{ t: SecretTable; kid: string; n: number }>`
     select t, case when split_part(env, '.', 1) = 'v1' then split_part(env, '.', 2) else '?' end as kid, count(*)::int as n
-    from (
-      select 'server_secrets' as t, envelope as env from server_secrets
-      union all select 'oauth_apps', client_secret from oauth_apps
-      union all select 'oauth_apps', e.value from oauth_apps, jsonb_each_text(settings_secrets) e
-      union all select 'credentials', e.value from credentials, jsonb_each_text(secrets) e
-      union all select 'idempotency_keys', response_body from idempotency_keys where response_body is not null
-    ) s group by 1, 2 order by 1, 2`.execute(db);
+    from (${allEnvelopes()}) s group by 1, 2 order by 1, 2`.execute(db);
   return res.rows.map((r) => ({ table: r.t, kid: r.kid, n: Number(r.n) }));
 }

@@ -7,6 +7,8 @@ import type { SecretBox } from '../crypto/secret-box.js';
 import type { Clock } from '../lib/clock.js';
 import { createOutboundHttp } from '../net/outbound.js';
 import type { OutboundHttp } from '../net/types.js';
+import { createAppHostLedger } from '../oauth-apps/host-ledger.js';
+import { tenantHostOf } from '../oauth-apps/hosts.js';
 import type { OAuthAppService } from '../oauth-apps/service.js';
 import { PROVIDER_MODULES } from '../providers/api/index.js';
 import type { ProviderModule } from '../providers/module.js';
@@ -47,9 +49,16 @@ export function createHealth(d: HealthDeps) {
   const store = createHealthStore(d.db);
   const appSecrets = (row: OAuthAppRow) => {
     const revealed = d.oauthApps.reveal(row);
-    return { clientId: row.client_id, clientSecret: revealed.clientSecret, settings: { ...row.settings, ...revealed.settings } };
+    return {
+      clientId: row.client_id,
+      clientSecret: revealed.clientSecret,
+      settings: { ...row.settings, ...revealed.settings },
+      app: { id: row.id, accountId: row.account_id, name: row.name },
+    };
   };
   const secrets = credentialSecrets(d.box);
+  const appHostLedger = createAppHostLedger({ db: d.db, audit: d.audit, clock: d.clock });
+  const onAppSecretSent = (app: { id: string; accountId: string }, host: string) => appHostLedger(app.accountId, app.id, host);
   const modules = d.modules ?? PROVIDER_MODULES;
   const http = d.http ?? createOutboundHttp({ timeoutMs: d.config.providerTimeoutMs, allowedOrigins: Object.values(d.config.providerUrls) });
   const policy = {
@@ -64,7 +73,7 @@ export function createHealth(d: HealthDeps) {
     log: d.log,
     modules,
     spec: d.spec,
-    context: createContextFactory({ http, providerUrls: d.config.providerUrls, providerHosts: d.config.providerHosts, now: () => d.clock.now() }),
+    context: createContextFactory({ http, providerUrls: d.config.providerUrls, providerHosts: d.config.providerHosts, now: () => d.clock.now(), onAppSecretSent }),
     policy,
     fingerprint: d.fingerprint,
     nodeId,
@@ -84,6 +93,13 @@ export function createHealth(d: HealthDeps) {
     nodeId,
     leaseMs,
     perProvider: d.config.providerConcurrency,
+    ...(d.config.accountInFlight !== undefined ? { perAccount: d.config.accountInFlight } : {}),
+    // Per-host backoff keys on the tenant host where the kind has one (one Auth0 domain hanging
+    // must not hold back the others), else on the provider.
+    hostOf: (row) => {
+      const spec = d.spec(row.kind);
+      return (spec && tenantHostOf(spec, row.properties)?.host) ?? row.provider;
+    },
   });
   const service = createHealthService({
     store,
@@ -104,7 +120,7 @@ export function createHealth(d: HealthDeps) {
     clock: d.clock,
     policy,
     timeoutMs: d.config.importIdentifyTimeoutMs,
-    context: (h) => createContextFactory({ http: h, providerUrls: d.config.providerUrls, providerHosts: d.config.providerHosts, now: () => d.clock.now() }),
+    context: (h) => createContextFactory({ http: h, providerUrls: d.config.providerUrls, providerHosts: d.config.providerHosts, now: () => d.clock.now(), onAppSecretSent }),
     displayName: (p) => modules[p].displayName,
   });
   const identifyAtImport = d.config.importIdentify

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { MAX_IDENTITY_LENGTH } from '../credentials/prepare.js';
 import { type Clock, isoSeconds } from '../lib/clock.js';
+import { appHostRefusal, tenantHostOf } from '../oauth-apps/hosts.js';
 import { mergeLearned } from '../providers/learned.js';
 import type { KindSpec } from '../providers/types.js';
 import type { OAuthAppSecrets, ProviderFailure, ProviderModule } from '../providers/module.js';
@@ -48,6 +49,14 @@ export function currentToken(row: WorkRow, plain: Record<string, string>, cached
   const prop = spec.expiryField === null ? undefined : row.properties[spec.expiryField];
   const expiresAt = row.token_expires_at ?? (typeof prop === 'string' ? new Date(prop) : null);
   return { token, expiresAt };
+}
+
+/** A misconfigured failure when the credential's tenant host is not one the app's secret may go to. */
+function appHostFailure(spec: KindSpec, props: Record<string, unknown>, app: OAuthAppSecrets): ProviderFailure | undefined {
+  const found = tenantHostOf(spec, props);
+  if (!spec.tenantHost?.appBound || !found) return undefined;
+  const refusal = appHostRefusal({ id: app.app?.id ?? '?', name: app.app?.name ?? '?', settings: app.settings }, found.host);
+  return refusal ? { ok: false, reason: 'misconfigured', note: `The host ${found.host} ${refusal}` } : undefined;
 }
 
 /** Whether refresh() can renew this credential's access token: minted kinds always, OAuth kinds with a refresh_token. */
@@ -208,6 +217,9 @@ export function createRunner(d: RunnerDeps) {
       const module = d.modules[row.provider as Provider];
       if (!spec || !module) return done(row, {});
       const app = row.oauth_app_id ? await d.oauthAppSecrets(row.account_id, row.oauth_app_id) : undefined;
+      // The app's secret goes only to hosts the app names (issue 13 item 1), whatever was stored before.
+      const refusedHost = app ? appHostFailure(spec, row.properties, app) : undefined;
+      if (refusedHost) return done(row, failure(row, refusedHost));
       const now = d.clock.now();
       const plain = d.secrets.openAll(row);
       const { token, expiresAt } = currentToken(row, plain, d.secrets.openCached(row), spec);

@@ -16,6 +16,45 @@ export interface SchedulerDeps {
   maxInFlight?: number;
   /** How often to look for due credentials when idle. */
   idleMs?: number;
+  /** Most rows one account holds leased at once (default: half of maxInFlight). */
+  perAccount?: number;
+  /** The host a row's provider calls go to (per-host backoff); the provider when unknown. */
+  hostOf?: (row: WorkRow) => string;
+  /** Consecutive timeouts toward a host before its rows wait (default 3). */
+  hostTimeoutsBeforeBackoff?: number;
+  /** First backoff of a host (doubles to 5 minutes; default 30 s). */
+  hostBackoffMs?: number;
+}
+
+const MAX_HOST_BACKOFF_MS = 5 * 60_000;
+
+/**
+ * Claimed rows of one provider waiting for a slot, served round-robin across accounts (issue 13
+ * item 7): an account with a thousand rows queued delays another account's first row by at most
+ * one row per slot.
+ */
+class FairQueue<T> {
+  private byAccount = new Map<string, T[]>();
+  push(account: string, item: T): void {
+    const q = this.byAccount.get(account);
+    if (q) q.push(item);
+    else this.byAccount.set(account, [item]);
+  }
+  shift(): T | undefined {
+    for (const [account, q] of this.byAccount) {
+      const item = q.shift();
+      // Next turn goes to the following account: this one moves to the back.
+      this.byAccount.delete(account);
+      if (q.length > 0) this.byAccount.set(account, q);
+      if (item !== undefined) return item;
+    }
+    return undefined;
+  }
+  get length(): number {
+    let n = 0;
+    for (const q of this.byAccount.values()) n += q.length;
+    return n;
+  }
 }
 
 /**
@@ -27,9 +66,33 @@ export function createScheduler(d: SchedulerDeps) {
   // Claims refill in batches: only once no more than half the capacity is in use.
   const lowWater = Math.floor(maxInFlight / 2);
   const idleMs = d.idleMs ?? 1000;
+  const perAccount = d.perAccount ?? Math.max(1, lowWater);
   const running = new Map<string, number>();
   /** Claimed rows waiting for a slot of their provider, with when their claim was sent. */
-  const queues = new Map<string, Array<{ row: WorkRow; claimedAt: number }>>();
+  const queues = new Map<string, FairQueue<{ row: WorkRow; claimedAt: number }>>();
+  /** Hosts that timed out repeatedly: consecutive timeouts, and until when their rows wait. */
+  const hosts = new Map<string, { timeouts: number; until: number }>();
+  const timeoutsBeforeBackoff = d.hostTimeoutsBeforeBackoff ?? 3;
+  const hostBackoffMs = d.hostBackoffMs ?? 30_000;
+  const hostOf = (row: WorkRow) => d.hostOf?.(row) ?? row.provider;
+
+  /** Counts a result toward its host: repeated timeouts make the host's rows wait, any answer resets. */
+  function noteHost(host: string, result: WorkRow): void {
+    const reason = (result.health as { reason?: unknown }).reason;
+    if (reason !== 'timeout') {
+      hosts.delete(host);
+      return;
+    }
+    const h = hosts.get(host) ?? { timeouts: 0, until: 0 };
+    h.timeouts += 1;
+    if (h.timeouts >= timeoutsBeforeBackoff) {
+      const wait = Math.min(hostBackoffMs * 2 ** (h.timeouts - timeoutsBeforeBackoff), MAX_HOST_BACKOFF_MS);
+      h.until = Date.now() + wait;
+      d.log.warn({ host, timeouts: h.timeouts, wait_ms: wait }, 'a provider host keeps timing out: its credentials wait before the next check');
+    }
+    if (hosts.size > 10_000) hosts.clear();
+    hosts.set(host, h);
+  }
   /** Claimed and not yet past their provider calls (what claims refill). */
   let pending = 0;
   /** Claimed and not yet written: leases this node holds. */
@@ -46,7 +109,8 @@ export function createScheduler(d: SchedulerDeps) {
   let loggedCause: string | undefined;
 
   function pump(provider: string): void {
-    const q = queues.get(provider) ?? [];
+    const q = queues.get(provider);
+    if (!q) return;
     while ((running.get(provider) ?? 0) < d.perProvider && q.length > 0) {
       const claimed = q.shift();
       if (!claimed) break;
@@ -66,6 +130,8 @@ export function createScheduler(d: SchedulerDeps) {
         freeSlot();
         inFlight -= 1;
         checked += 1;
+        // A lease let go may be what held an account at its allowance (perAccount): claim again.
+        if (pending <= lowWater) schedule(0);
         if (inFlight === 0) {
           for (const r of idleResolvers) r();
           idleResolvers = [];
@@ -79,9 +145,17 @@ export function createScheduler(d: SchedulerDeps) {
       // A lease (3 provider timeouts + 5 s) outlives one refresh plus one identify call. A row
       // claimed less than a third of a lease ago still holds that much: work it as the claim read
       // it. One that waited longer in the queue renews its lease (and reads the latest row) first.
+      const host = hostOf(claimed);
+      const backoff = hosts.get(host);
+      if (backoff && backoff.until > Date.now()) {
+        // The host keeps timing out: no call, the row is due again when the host's wait ends.
+        providerDone();
+        await d.store.defer(claimed.id, d.nodeId, new Date(backoff.until));
+        return;
+      }
       const row = performance.now() - claimedAt < d.leaseMs / 3 ? claimed : await d.extend(claimed.id);
       if (!row) return;
-      await d.runner.work(row, { identify: true, providerDone });
+      noteHost(host, await d.runner.work(row, { identify: true, providerDone }));
     } catch (err) {
       d.log.error({ credential_id: claimed.id, err: { type: err instanceof Error ? err.name : 'unknown', stack: err instanceof Error ? err.stack : undefined } }, 'health check failed');
       await d.store.release(claimed.id, d.nodeId).catch(() => undefined);
@@ -92,12 +166,12 @@ export function createScheduler(d: SchedulerDeps) {
   async function claimOnce(): Promise<number> {
     if (pending > lowWater) return 0;
     const claimedAt = performance.now();
-    const rows = await d.store.claimDue(d.nodeId, d.leaseMs, maxInFlight - pending);
+    const rows = await d.store.claimDue(d.nodeId, d.leaseMs, maxInFlight - pending, perAccount);
     pending += rows.length;
     inFlight += rows.length;
     for (const row of rows) {
-      const q = queues.get(row.provider) ?? [];
-      q.push({ row, claimedAt });
+      const q = queues.get(row.provider) ?? new FairQueue();
+      q.push(row.account_id, { row, claimedAt });
       queues.set(row.provider, q);
     }
     for (const p of new Set(rows.map((r) => r.provider))) pump(p);

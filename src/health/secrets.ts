@@ -1,3 +1,4 @@
+import { DecryptError } from '../crypto/envelope.js';
 import { credentialSecretPlace } from '../crypto/secret-box.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { WorkRow } from './store.js';
@@ -21,8 +22,18 @@ export function credentialSecrets(box: SecretBox) {
       for (const [field, value] of Object.entries(plain)) out[field] = box.seal(value, place(row, identity, field));
       return out;
     },
+    /**
+     * The cached access token, or undefined when there is none or it cannot be opened (sealed
+     * under a key no longer configured, or damaged): it is only a cache, so it is made again.
+     */
     openCached(row: WorkRow): string | undefined {
-      return row.cached_token ? box.open(row.cached_token, place(row, row.identity, 'cached_token')) : undefined;
+      if (!row.cached_token) return undefined;
+      try {
+        return box.open(row.cached_token, place(row, row.identity, 'cached_token'));
+      } catch (err) {
+        if (err instanceof DecryptError) return undefined;
+        throw err;
+      }
     },
     sealCached(row: WorkRow, identity: string, token: string): string {
       return box.seal(token, place(row, identity, 'cached_token'));

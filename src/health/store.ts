@@ -131,31 +131,45 @@ export function createHealthStore(db: Db) {
     },
 
     /**
-     * Claims up to `limit` due credentials for this worker: FOR UPDATE SKIP LOCKED makes
-     * concurrent claimers on other nodes take other rows; the lease keeps them ours.
+     * Claims up to `limit` due credentials for this worker, fairly (issue 13 item 7): round-robin
+     * across accounts (each account's most overdue row first, then each one's second...), and no
+     * account beyond `perAccount` rows leased by this node at once, so one tenant's backlog or
+     * hanging host cannot hold every slot (a cluster of n nodes gives one account n × perAccount).
+     * FOR UPDATE SKIP LOCKED makes concurrent claimers on other nodes take other rows; the lease
+     * keeps them ours.
      */
-    async claimDue(owner: string, leaseMs: number, limit: number): Promise<WorkRow[]> {
-      return db
-        .updateTable('credentials')
-        .set({ lease_owner: owner, lease_expires_at: sql`clock_timestamp() + ${`${leaseMs} milliseconds`}::interval` })
-        .where('id', 'in', (eb) =>
-          eb
-            .selectFrom('credentials')
-            .select('id')
-            // statement_timestamp(), not clock_timestamp(): a stable value can bound the
-            // credentials_due index scan, so it reads only due rows; a volatile one is a mere
-            // filter, and a tick with fewer than `limit` due rows read every credential's entry.
-            // Not a prepared template: a generic plan cannot see the LIMIT, and this plan must
-            // stay an index scan of the due rows.
-            .where('next_check_at', '<=', sql<Date>`statement_timestamp()`)
-            .where(leaseFree)
-            .orderBy('next_check_at')
-            .limit(limit)
-            .forUpdate()
-            .skipLocked(),
+    async claimDue(owner: string, leaseMs: number, limit: number, perAccount = limit): Promise<WorkRow[]> {
+      // statement_timestamp(), not clock_timestamp(): a stable value can bound the
+      // credentials_account_due index scans, so they read only due rows.
+      const res = await sql<WorkRow>`
+        update credentials set lease_owner = ${owner}, lease_expires_at = clock_timestamp() + ${`${leaseMs} milliseconds`}::interval
+        where id in (
+            select pick.id from (
+              select d.id, d.next_check_at, busy.n, row_number() over (partition by a.id order by d.next_check_at) as rn
+              from accounts a
+              cross join lateral (
+                select count(*)::int as n from credentials l
+                where l.account_id = a.id and l.lease_owner = ${owner} and l.lease_expires_at >= clock_timestamp()
+              ) busy
+              cross join lateral (
+                select x.id, x.next_check_at from credentials x
+                where x.account_id = a.id and x.next_check_at <= statement_timestamp() and ${leaseFree}
+                order by x.next_check_at limit ${perAccount}
+                -- Skipped while scanning: a claim racing on another node takes the next rows.
+                for update of x skip locked
+              ) d
+            ) pick
+            where pick.rn <= ${perAccount} - pick.n
+            order by pick.rn, pick.next_check_at
+            limit ${limit}
         )
-        .returningAll()
-        .execute();
+        returning *`.execute(db);
+      return res.rows;
+    },
+
+    /** Lets go of a claimed row without checking it, due again at `until` (a host backing off). */
+    async defer(id: string, owner: string, until: Date): Promise<void> {
+      await db.updateTable('credentials').set({ lease_owner: null, lease_expires_at: null, next_check_at: until }).where('id', '=', id).where('lease_owner', '=', owner).execute();
     },
 
     /** Writes results if we still hold the lease and nobody re-imported meanwhile. */

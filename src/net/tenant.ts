@@ -1,4 +1,4 @@
-import { lookup as dnsLookup } from 'node:dns/promises';
+import { Resolver } from 'node:dns/promises';
 import type { ValidationErrors } from '../lib/errors.js';
 import { isForbiddenAddress, parseHostLiteral } from './address.js';
 import { isForbiddenHostName, normalizeHostName } from './hosts.js';
@@ -22,14 +22,20 @@ export function tenantHostsOf(spec: TenantHostSource, props: Record<string, unkn
 
 export type Lookup = (host: string) => Promise<string[]>;
 
-/** System DNS, bounded in time: a slow or absent resolver must not hold an import. */
-export function systemLookup(timeoutMs = 2000): Lookup {
+/**
+ * DNS for import-time vetting, bounded in time (issue 13 item 7). Queries go through c-ares
+ * (dns.promises Resolver: A and AAAA), not dns.lookup: getaddrinfo runs on libuv's thread pool
+ * (4 threads by default, shared with file and crypto work), so a slow resolver and a bulk import
+ * of many hosts would tie up the pool and stall everything else. c-ares does not read
+ * /etc/hosts; that is harmless here: the outbound client checks every address again at connect.
+ * `servers` replaces the system's resolvers (tests).
+ */
+export function systemLookup(timeoutMs = 2000, servers?: string[]): Lookup {
+  const resolver = new Resolver({ timeout: timeoutMs, tries: 1 });
+  if (servers) resolver.setServers(servers);
   return async (host) => {
     const timer = new Promise<string[]>((resolve) => setTimeout(() => resolve([]), timeoutMs).unref());
-    const answer = dnsLookup(host, { all: true, verbatim: true }).then(
-      (rs) => rs.map((r) => r.address),
-      () => [] as string[],
-    );
+    const answer = Promise.all([resolver.resolve4(host).catch(() => [] as string[]), resolver.resolve6(host).catch(() => [] as string[])]).then(([v4, v6]) => [...v4, ...v6]);
     return Promise.race([answer, timer]);
   };
 }

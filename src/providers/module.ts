@@ -76,6 +76,8 @@ export interface OAuthAppSecrets {
   clientId: string;
   clientSecret: string;
   settings: Record<string, unknown>;
+  /** Which app (for the audit of where its secret goes; src/oauth-apps/host-ledger.ts). */
+  app?: { id: string; accountId: string; name: string };
 }
 
 export interface ProviderContext {

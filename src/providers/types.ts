@@ -105,6 +105,23 @@ export interface KindSpec<S extends z.ZodObject = z.ZodObject, K extends string 
    * properties, or issues keyed by field name (without the `properties.` prefix).
    */
   finalize?(props: z.output<S>, ctx: FinalizeContext): FinalizeResult<z.output<S>>;
+  /** The tenant host this kind's secrets (and its OAuth app's) are sent to, when it has one. */
+  tenantHost?: TenantHostRule;
+}
+
+/**
+ * Where a per-instance kind's tenant host comes from and who may be sent secrets there
+ * (issue 13 item 1; docs: "OAuth apps bound to hosts"). Declared data next to the kind.
+ * - `field`/`form`: the property naming the host, as a bare host or a URL's host.
+ * - `suffixes`: the provider's own host suffixes; CREDVAULT_PROVIDER_HOSTS_<P> adds more.
+ * - `appBound`: the OAuth app's client secret goes to this host, so the app must name it in its
+ *   `hosts` setting (a credential whose host the app does not cover is refused at import).
+ */
+export interface TenantHostRule {
+  field: string;
+  form: 'host' | 'url';
+  suffixes: readonly string[];
+  appBound: boolean;
 }
 
 /**

@@ -88,6 +88,18 @@ export interface AuditEventsTable {
   created_at: Timestamp;
 }
 
+export interface KeyFingerprintsTable {
+  kid: string;
+  fingerprint: string;
+  first_seen_at: Timestamp;
+}
+
+export interface OAuthAppHostsTable {
+  oauth_app_id: string;
+  host: string;
+  first_used_at: Timestamp;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -102,5 +114,7 @@ export interface Database {
   credentials: CredentialsTable;
   idempotency_keys: IdempotencyKeysTable;
   audit_events: AuditEventsTable;
+  key_fingerprints: KeyFingerprintsTable;
+  oauth_app_hosts: OAuthAppHostsTable;
   credvault_migrations: SchemaMigrationsTable;
 }

@@ -15,7 +15,8 @@ describe.each(STORE_KINDS)('health checks against every provider on %s', (store)
   let c: Client;
   beforeAll(async () => {
     fakes = await startFakes();
-    h = await startHarness(store, { ...fakes.env, CREDVAULT_PROVIDER_TIMEOUT_MS: '1500' });
+    // The Auth0 case uses a custom domain (login.acme.example): the operator allows it.
+    h = await startHarness(store, { ...fakes.env, CREDVAULT_PROVIDER_TIMEOUT_MS: '1500', CREDVAULT_PROVIDER_HOSTS_AUTH0: 'acme.example' });
     c = await h.newAccount();
   });
   afterAll(async () => {

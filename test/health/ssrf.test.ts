@@ -56,7 +56,8 @@ describe.each(STORE_KINDS)('tenant hosts are vetted at import on %s', (store) =>
   it.each(cases)('%s %j is refused with a 422 on the host field', async (kind, props, field) => {
     const provider = kind.split('_')[0] ?? '';
     const body: Record<string, unknown> = { properties: { kind, ...props } };
-    if (!kind.startsWith('auth0')) body.oauth_app_id = await createOAuthApp(c, provider as never);
+    // The app covers every host here (issue 13 item 1), so the refusal below is the SSRF vetting's.
+    if (!kind.startsWith('auth0')) body.oauth_app_id = await createOAuthApp(c, provider as never, { settings: { hosts: '*.service-now.com, *.workday.com' } });
     const res = await c.json<Invalid>('POST', '/v1/credentials', body);
     expect(res.status, JSON.stringify(res.body)).toBe(422);
     expect(Object.keys(res.body.validation_errors)).toEqual([`properties.${field}`]);

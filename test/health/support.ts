@@ -1,5 +1,7 @@
+import { tenantHostOf } from '../../src/oauth-apps/hosts.js';
 import { KIND_SPECS } from '../../src/providers/registry.js';
 import { PROVIDERS, type Provider } from '../../src/providers/registry.js';
+import type { KindSpec } from '../../src/providers/types.js';
 import type { Setup } from '../providers/api/case-types.js';
 import type { ProviderCase } from '../providers/api/case-types.js';
 import { type FakeProvider, startFakeProvider } from '../fakes/server.js';
@@ -23,15 +25,17 @@ export async function startFakes(): Promise<Fakes> {
 
 /** Imports a seeded case through the API, with an OAuth app matching the fake's registration. */
 export async function importCase(c: Client, pc: ProviderCase, setup: Setup, extraProps: Record<string, unknown> = {}): Promise<string> {
-  const spec = KIND_SPECS[pc.kind];
+  const spec: KindSpec = KIND_SPECS[pc.kind];
   let oauthAppId: string | undefined;
   if (setup.oauthApp || spec.oauthApp === 'required') {
+    // A per-instance kind's app names the host its secret goes to (issue 13 item 1).
+    const tenant = spec.tenantHost?.appBound ? tenantHostOf(spec, { ...setup.props, ...extraProps }) : undefined;
     const app = await c.json<{ id: string }>('POST', '/v1/oauth-apps', {
       name: `${pc.provider} app`,
       provider: pc.provider,
       client_id: setup.oauthApp?.clientId ?? `client-${pc.provider}`,
       client_secret: setup.oauthApp?.clientSecret ?? 'unused-client-secret',
-      settings: setup.oauthApp?.settings ?? {},
+      settings: { ...(setup.oauthApp?.settings ?? {}), ...(tenant ? { hosts: tenant.host } : {}) },
     });
     if (app.status !== 200) throw new Error(`OAuth app: ${app.status} ${JSON.stringify(app.body)}`);
     oauthAppId = app.body.id;

@@ -89,8 +89,9 @@ export const FIXTURES: Record<Kind, Fixture> = {
     provider: 'linear',
     valid: { access_token: 'lin_oauth_abc', scope: 'read', linear_org_id: 'org-1', linear_org_name: 'Acme' },
     identity: 'org:org-1',
-    required: ['access_token', 'scope'],
-    optional: ['linear_org_id', 'linear_org_name', 'refresh_token'],
+    // access_token may be left out when a refresh_token is given (finalize refuses neither).
+    required: ['scope'],
+    optional: ['access_token', 'linear_org_id', 'linear_org_name', 'refresh_token'],
     secrets: ['access_token', 'refresh_token'],
     oauthApp: 'required',
     tokenFrom: 'refresh',

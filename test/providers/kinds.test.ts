@@ -198,3 +198,14 @@ describe.each(KINDS)('%s with a masked secret', (kind) => {
   });
 });
 
+
+describe('linear_oauth2 with only a refresh token (issue 13 item 10)', () => {
+  it('is accepted and identified by its refresh token until the provider names the org', () => {
+    const { identity } = expectOk(importProps('linear_oauth2', { refresh_token: 'lin_rt_only', scope: 'read' }));
+    expect(identity).toMatchObject({ value: expect.stringMatching(/^fp:/), secretField: 'refresh_token' });
+  });
+  it('needs one of the two tokens', () => {
+    const issues = expectIssues(importProps('linear_oauth2', { scope: 'read' }));
+    expect(issues.access_token?.[0]).toMatch(/refresh_token/);
+  });
+});

@@ -57,7 +57,8 @@ describe.each(STORE_KINDS)('every kind through the proxy against its fake on %s'
   let c: Client;
   beforeAll(async () => {
     fakes = await startFakes();
-    h = await startHarness(store, { ...fakes.env, CREDVAULT_PROVIDER_TIMEOUT_MS: '3000' });
+    // The Auth0 case uses a custom domain (login.acme.example): the operator allows it (issue 13 item 1).
+    h = await startHarness(store, { ...fakes.env, CREDVAULT_PROVIDER_TIMEOUT_MS: '3000', CREDVAULT_PROVIDER_HOSTS_AUTH0: 'acme.example' });
     c = await h.newAccount();
   });
   afterAll(async () => {

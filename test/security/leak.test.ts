@@ -56,7 +56,8 @@ describe.each(STORE_KINDS)('no plaintext secret anywhere on %s', (store) => {
       const spec = KIND_SPECS[kind];
       apps[spec.provider] ??= await createOAuthApp(c, spec.provider, {
         client_secret: `cs-${MARKER}`,
-        settings: { app_id: 1, private_key: `pk-${MARKER}`, login_url: 'https://login.salesforce.com' },
+        // hosts: the per-instance kinds' hosts this app's secret may go to (issue 13 item 1).
+        settings: { app_id: 1, private_key: `pk-${MARKER}`, login_url: 'https://login.salesforce.com', hosts: 'acme.service-now.com, wd2-impl-services1.workday.com, acme.us.auth0.com' },
       });
       const body = { properties: { kind, ...markedProps(kind) }, oauth_app_id: apps[spec.provider], metadata: { note: CONTROL } };
       const ok = await record('POST', '/v1/credentials', body, { 'idempotency-key': `leak-${kind}` });

@@ -1,6 +1,8 @@
 import { FIXTURES } from '../providers/fixtures.js';
+import { tenantHostOf } from '../../src/oauth-apps/hosts.js';
 import { KIND_SPECS } from '../../src/providers/registry.js';
 import type { Kind, Provider } from '../../src/providers/registry.js';
+import type { KindSpec } from '../../src/providers/types.js';
 import type { Client } from './harness.js';
 
 /** Creates an OAuth app of the provider in the client's account; returns its id. */
@@ -16,10 +18,14 @@ export async function createOAuthApp(c: Client, provider: Provider, extra: Recor
   return res.body.id;
 }
 
-/** A valid import body for a kind, with an OAuth app of its provider when the kind needs one. */
+/**
+ * A valid import body for a kind, with an OAuth app of its provider when the kind needs one; the
+ * app names the credential's tenant host when the kind binds apps to hosts (issue 13 item 1).
+ */
 export async function importBody(c: Client, kind: Kind, props: Record<string, unknown> = FIXTURES[kind].valid) {
-  const spec = KIND_SPECS[kind];
+  const spec: KindSpec = KIND_SPECS[kind];
   const body: Record<string, unknown> = { properties: { kind, ...props } };
-  if (spec.oauthApp === 'required') body.oauth_app_id = await createOAuthApp(c, spec.provider);
+  const tenant = spec.tenantHost?.appBound ? tenantHostOf(spec, props) : undefined;
+  if (spec.oauthApp === 'required') body.oauth_app_id = await createOAuthApp(c, spec.provider, tenant ? { settings: { hosts: tenant.host } } : {});
   return body;
 }

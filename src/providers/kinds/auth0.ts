@@ -4,7 +4,13 @@
  * https://auth0.com/docs/get-started/authentication-and-authorization-flow/client-credentials-flow
  */
 import { hostname, kindObject, secret, text } from '../normalize.js';
-import type { KindSpec } from '../types.js';
+import type { KindSpec, TenantHostRule } from '../types.js';
+
+/**
+ * Auth0 tenant domains end in auth0.com (acme.us.auth0.com); a custom domain must be allowed by
+ * the operator (CREDVAULT_PROVIDER_HOSTS_AUTH0) and, with an OAuth app, named by the app.
+ */
+export const AUTH0_TENANT_HOST: TenantHostRule = { field: 'domain', form: 'host', suffixes: ['auth0.com'], appBound: true };
 
 const schema = kindObject('auth0_client_credentials', {
   domain: hostname('acme.us.auth0.com'),
@@ -25,4 +31,5 @@ export const auth0ClientCredentials = {
   learnable: [],
   tenantHosts: [{ field: 'domain', host: (domain) => domain }],
   identity: (p) => ({ value: `domain:${p.domain}|client:${p.client_id}` }),
+  tenantHost: AUTH0_TENANT_HOST,
 } satisfies KindSpec<typeof schema, 'auth0_client_credentials'>;

@@ -8,7 +8,8 @@ import type { KindSpec } from '../types.js';
 import { expiryFields, finalizeExpiry, refreshedAccessToken } from './oauth-common.js';
 
 const schema = kindObject('linear_oauth2', {
-  access_token: secret(),
+  // Optional when a refresh_token is given (an export holding only that): refreshed at import.
+  access_token: secret().optional(),
   scope: text(),
   linear_org_id: text().optional(),
   linear_org_name: text().optional(),
@@ -30,6 +31,11 @@ export const linearOauth2 = {
   identity: (p, ctx) =>
     p.linear_org_id !== undefined
       ? { value: `org:${p.linear_org_id}` }
-      : fingerprintIdentity('access_token', p.access_token, ctx),
-  finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
+      : p.access_token !== undefined
+        ? fingerprintIdentity('access_token', p.access_token, ctx)
+        : fingerprintIdentity('refresh_token', p.refresh_token ?? '', ctx),
+  finalize: (p, ctx) =>
+    p.access_token === undefined && p.refresh_token === undefined
+      ? { ok: false, issues: { access_token: ['is required unless a refresh_token is given'] } }
+      : finalizeExpiry(p, ctx.now),
 } satisfies KindSpec<typeof schema, 'linear_oauth2'>;

@@ -3,10 +3,13 @@
  * https://docs.servicenow.com/csh?topicname=c_OAuthApplications.html
  */
 import { instanceUrl, kindObject, secret, text, urlHostOf, urlIdentityHost } from '../normalize.js';
-import type { KindSpec } from '../types.js';
+import type { KindSpec, TenantHostRule } from '../types.js';
 import { expiryFields, finalizeExpiry, refreshedCachedToken } from './oauth-common.js';
 
 export const SERVICENOW_HOST_SUFFIXES = ['service-now.com'] as const;
+
+/** Any free *.service-now.com instance exists: the app names the instances its secret may go to. */
+export const SERVICENOW_TENANT_HOST: TenantHostRule = { field: 'instance_url', form: 'url', suffixes: SERVICENOW_HOST_SUFFIXES, appBound: true };
 
 export function createServicenowOauth2(extraHosts: readonly string[] = []) {
   const schema = kindObject('servicenow_oauth2', {
@@ -31,5 +34,6 @@ export function createServicenowOauth2(extraHosts: readonly string[] = []) {
       return { value: p.username === undefined ? url : `${url}|user:${p.username}` };
     },
     finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
+    tenantHost: SERVICENOW_TENANT_HOST,
   } satisfies KindSpec<typeof schema, 'servicenow_oauth2'>;
 }

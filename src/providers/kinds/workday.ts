@@ -3,8 +3,11 @@
  * https://doc.workday.com/admin-guide/en-us/authentication-and-security/authentication/oauth/
  */
 import { hostname, kindObject, secret, text } from '../normalize.js';
-import type { KindSpec } from '../types.js';
+import type { KindSpec, TenantHostRule } from '../types.js';
 import { expiryFields, finalizeExpiry, refreshedCachedToken } from './oauth-common.js';
+
+/** Workday tenants live under workday.com and myworkday.com (wd2-impl-services1.workday.com, wd5-services1.myworkday.com). */
+export const WORKDAY_TENANT_HOST: TenantHostRule = { field: 'host', form: 'host', suffixes: ['workday.com', 'myworkday.com'], appBound: true };
 
 const schema = kindObject('workday_oauth2', {
   host: hostname('wd2-impl-services1.workday.com'),
@@ -26,4 +29,5 @@ export const workdayOauth2 = {
   // A host name cannot contain `|`, so `host:<h>|tenant:<t>` never collides.
   identity: (p) => ({ value: `host:${p.host}|tenant:${p.tenant}` }),
   finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
+  tenantHost: WORKDAY_TENANT_HOST,
 } satisfies KindSpec<typeof schema, 'workday_oauth2'>;

@@ -2,6 +2,8 @@ import { sql as m001 } from './001_init.js';
 import { sql as m002 } from './002_key_retirement.js';
 import { sql as m003 } from './003_health.js';
 import { sql as m004 } from './004_key_encryptions.js';
+import { sql as m005 } from './005_key_fingerprints.js';
+import { sql as m006 } from './006_oauth_app_hosts.js';
 import { sql as m007 } from './007_token_prefixes.js';
 
 /** Numbered migrations, applied in order; never edit one that has shipped, add the next. */
@@ -10,5 +12,7 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
   { version: 2, name: 'key_retirement', sql: m002 },
   { version: 3, name: 'health', sql: m003 },
   { version: 4, name: 'key_encryptions', sql: m004 },
+  { version: 5, name: 'key_fingerprints', sql: m005 },
+  { version: 6, name: 'oauth_app_hosts', sql: m006 },
   { version: 7, name: 'token_prefixes', sql: m007 },
 ];

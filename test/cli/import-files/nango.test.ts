@@ -108,7 +108,9 @@ describe('mapped Nango bodies import as they are', () => {
   it('every mapped connection of the table is accepted by a bulk import', async () => {
     const c = await h.newAccount();
     const apps: Record<string, string> = {};
-    for (const p of ['salesforce', 'hubspot', 'github', 'airtable', 'linear', 'shopify', 'quickbooks', 'stripe', 'servicenow'] as const) apps[p] = await createOAuthApp(c, p);
+    for (const p of ['salesforce', 'hubspot', 'github', 'airtable', 'linear', 'shopify', 'quickbooks', 'stripe'] as const) apps[p] = await createOAuthApp(c, p);
+    // A ServiceNow app names the instances its secret may be sent to (issue 13 item 1).
+    apps.servicenow = await createOAuthApp(c, 'servicenow', { settings: { hosts: 'acme.service-now.com, dev123.service-now.com' } });
     const items = TABLE.map(([, connection]) => {
       const res = mapNangoConnection(connection, { oauthApps: apps });
       if (!res.ok) throw new Error(res.reason);
