@@ -6,6 +6,8 @@ import { registerCredentials } from './commands/credentials.js';
 import { registerOAuthApps } from './commands/oauth-apps.js';
 import { registerTokens } from './commands/tokens.js';
 import { registerAccounts } from './commands/accounts.js';
+import { registerWebhooks } from './commands/webhooks.js';
+import { registerEvents } from './commands/events.js';
 
 export function buildCli(): Command {
   const program = new Command('credvault')
@@ -20,6 +22,8 @@ export function buildCli(): Command {
   registerOAuthApps(program);
   registerTokens(program);
   registerAccounts(program);
+  registerWebhooks(program);
+  registerEvents(program);
   return program;
 }
 

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AuditService } from '../audit/service.js';
+import type { EventWriter } from '../events/outbox.js';
 import { credentialSecretPlace } from '../crypto/places.js';
 import { CREDENTIAL_MASK, type SecretBox } from '../crypto/secret-box.js';
 import { type Clock, isoSeconds } from '../lib/clock.js';
@@ -45,7 +46,14 @@ export interface CredentialServiceDeps {
    * Runs `fn` in one transaction with a repository and an audit log bound to it, so a delete
    * and its audit event commit together or not at all.
    */
-  transaction<T>(fn: (tx: { repo: CredentialRepository; audit: Pick<AuditService, 'record'> }) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: CredentialTx) => Promise<T>): Promise<T>;
+}
+
+/** A transaction of the credential write paths: repository, audit log and events (the outbox) bound to it. */
+export interface CredentialTx {
+  repo: CredentialRepository;
+  audit: Pick<AuditService, 'record'>;
+  events: EventWriter;
 }
 
 /** Looks an OAuth app up by id in the caller's account (bulk import passes one backed by a preloaded map). */

@@ -46,7 +46,7 @@ export function createHealth(d: HealthDeps) {
   const nodeId = d.nodeId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   // A lease outlives one refresh plus one identify call, each bounded by the provider timeout.
   const leaseMs = d.config.providerTimeoutMs * 3 + 5000;
-  const store = createHealthStore(d.db);
+  const store = createHealthStore(d.db, { now: () => d.clock.now() });
   const appSecrets = (row: OAuthAppRow) => {
     const revealed = d.oauthApps.reveal(row);
     return {

@@ -11,6 +11,7 @@ import type { Db } from '../store/db.js';
 import type { OAuthAppsTable } from '../store/schema.js';
 import type { Selectable } from 'kysely';
 import type { AuditService } from '../audit/service.js';
+import type { NewEvent } from '../events/outbox.js';
 import {
   type CreateOAuthAppInput,
   type EmbeddedOAuthAppView,
@@ -27,6 +28,8 @@ export interface OAuthAppServiceDeps {
   box: SecretBox;
   clock: Clock;
   audit: AuditService;
+  /** Records events on the transaction of the change they describe (the outbox). */
+  events(trx: Db, events: readonly NewEvent[]): Promise<unknown>;
 }
 
 export interface ListOAuthAppsQuery {
@@ -64,7 +67,7 @@ export function presentOAuthApp(row: OAuthAppRow, reveal?: { clientSecret: strin
   return { ...presentEmbeddedOAuthApp(row, reveal), health };
 }
 
-export function createOAuthAppService({ db, box, clock, audit }: OAuthAppServiceDeps) {
+export function createOAuthAppService({ db, box, clock, audit, events }: OAuthAppServiceDeps) {
   const place = oauthAppSecretPlace;
 
   /** Splits settings into plain and sealed members; a masked value keeps the stored secret. */
@@ -104,7 +107,8 @@ export function createOAuthAppService({ db, box, clock, audit }: OAuthAppService
       const id = randomUUID();
       const now = clock.now();
       const { plain, secrets } = splitSettings(input.provider, accountId, id, input.settings ?? {}, {});
-      const row = await db
+      const row = await db.transaction().execute(async (trx) => {
+        const created = await trx
         .insertInto(TABLE)
         .values({
           id,
@@ -122,6 +126,9 @@ export function createOAuthAppService({ db, box, clock, audit }: OAuthAppService
         })
         .returningAll()
         .executeTakeFirstOrThrow();
+        await events(trx, [{ accountId, type: 'oauth_app.created', data: presentOAuthApp(created) }]);
+        return created;
+      });
       return presentOAuthApp(row);
     },
 
@@ -176,7 +183,12 @@ export function createOAuthAppService({ db, box, clock, audit }: OAuthAppService
             time: isoSeconds(clock.now()),
           });
         }
-        return trx.updateTable(TABLE).set(set).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+        const changed = await trx.updateTable(TABLE).set(set).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+        await events(trx, [{ accountId, type: 'oauth_app.updated', data: presentOAuthApp(changed) }]);
+        if (row.health.status !== changed.health.status) {
+          await events(trx, [{ accountId, type: 'oauth_app.health_changed', data: { ...presentOAuthApp(changed), previous_status: row.health.status } }]);
+        }
+        return changed;
       });
       return presentOAuthApp(updated);
     },
@@ -187,8 +199,9 @@ export function createOAuthAppService({ db, box, clock, audit }: OAuthAppService
         // The foreign key (ON DELETE RESTRICT) is the real guard: no check-then-delete race.
         // The audit event commits with the delete, or neither happens.
         await db.transaction().execute(async (trx) => {
-          const gone = await trx.deleteFrom(TABLE).where('account_id', '=', accountId).where('id', '=', id).returning(['provider', 'client_id']).executeTakeFirst();
+          const gone = await trx.deleteFrom(TABLE).where('account_id', '=', accountId).where('id', '=', id).returningAll().executeTakeFirst();
           if (!gone) throw new NotFoundError('OAuth app');
+          await events(trx, [{ accountId, type: 'oauth_app.deleted', data: presentOAuthApp(gone) }]);
           await audit.record({ accountId, actorTokenId, action: 'oauth_app.deleted', oauthAppId: id, detail: { provider: gone.provider, client_id: gone.client_id } }, trx);
         });
       } catch (err) {

@@ -100,6 +100,54 @@ export interface OAuthAppHostsTable {
   first_used_at: Timestamp;
 }
 
+export interface EventsTable {
+  id: string;
+  account_id: string;
+  type: string;
+  data: Json<JsonObject>;
+  created_at: Timestamp;
+}
+
+export interface WebhookEndpointsTable {
+  id: string;
+  account_id: string;
+  url: string;
+  description: string | null;
+  event_types: string[];
+  enabled: boolean;
+  disabled_reason: string | null;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: Timestamp | null;
+  failing_since: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<string>;
+  event_id: string;
+  endpoint_id: string;
+  status: string;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp | null;
+  lease_owner: string | null;
+  lease_expires_at: Timestamp | null;
+}
+
+export interface WebhookAttemptsTable {
+  id: string;
+  delivery_id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  attempted_at: Timestamp;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  response_excerpt: string | null;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -117,4 +165,8 @@ export interface Database {
   key_fingerprints: KeyFingerprintsTable;
   oauth_app_hosts: OAuthAppHostsTable;
   credvault_migrations: SchemaMigrationsTable;
+  events: EventsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }

@@ -10,6 +10,10 @@ import { oauthAppRoutes } from './oauth-apps.js';
 import { healthRoutes } from './health.js';
 import { type ProxyRouteDeps, proxyRoutes } from './proxy.js';
 import type { HealthService } from '../../health/service.js';
+import type { EventService } from '../../events/service.js';
+import type { WebhookService } from '../../webhooks/service.js';
+import { eventRoutes } from './events.js';
+import { webhookRoutes } from './webhooks.js';
 
 export interface Services {
   accounts: AccountService;
@@ -17,6 +21,8 @@ export interface Services {
   credentials: CredentialService;
   oauthApps: OAuthAppService;
   health: HealthService;
+  events: EventService;
+  webhooks: WebhookService;
   /** The proxy routes (absent in apps built without one). */
   proxy?: ProxyRouteDeps;
 }
@@ -27,5 +33,7 @@ export function registerRoutes(app: FastifyInstance, s: Services): void {
   oauthAppRoutes(app, s.oauthApps);
   accountRoutes(app, s.accounts, s.audit);
   healthRoutes(app, s.health, s.credentials, s.audit);
+  eventRoutes(app, s.events);
+  webhookRoutes(app, s.webhooks);
   if (s.proxy) proxyRoutes(app, s.proxy);
 }

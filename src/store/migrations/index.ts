@@ -5,6 +5,8 @@ import { sql as m004 } from './004_key_encryptions.js';
 import { sql as m005 } from './005_key_fingerprints.js';
 import { sql as m006 } from './006_oauth_app_hosts.js';
 import { sql as m007 } from './007_token_prefixes.js';
+import { sql as m012 } from './012_events.js';
+import { sql as m013 } from './013_webhooks.js';
 
 /** Numbered migrations, applied in order; never edit one that has shipped, add the next. */
 export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
@@ -15,4 +17,6 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
   { version: 5, name: 'key_fingerprints', sql: m005 },
   { version: 6, name: 'oauth_app_hosts', sql: m006 },
   { version: 7, name: 'token_prefixes', sql: m007 },
+  { version: 12, name: 'events', sql: m012 },
+  { version: 13, name: 'webhooks', sql: m013 },
 ];
