@@ -23,7 +23,7 @@ export function webhookRoutes(app: FastifyInstance, webhooks: WebhookService): v
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post('/v1/webhook-endpoints', {
-    config: { scope: 'admin' },
+    config: { scope: 'admin', secretAnswer: true },
     schema: { tags, summary: 'Create a webhook endpoint (its signing secret is shown only here)', body: CreateEndpointBody, response: { 201: EndpointWithSecretSchema, ...commonErrors } },
     handler: async (req, reply) => reply.code(201).send(await webhooks.create(authOf(req).accountId, req.body)),
   });
@@ -53,7 +53,7 @@ export function webhookRoutes(app: FastifyInstance, webhooks: WebhookService): v
   });
 
   r.post('/v1/webhook-endpoints/:id/rotate-secret', {
-    config: { scope: 'admin' },
+    config: { scope: 'admin', secretAnswer: true },
     schema: { tags, summary: 'New signing secret (shown once); the old one also signs for 24 h', params: IdParams, response: { 200: EndpointWithSecretSchema, ...commonErrors } },
     handler: async (req) => webhooks.rotateSecret(authOf(req).accountId, req.params.id),
   });
