@@ -6,6 +6,7 @@ const all: Record<string, () => Promise<void>> = { core: benchCore, bulk: benchB
 all.proxy = async () => (await import('./proxy.js')).benchProxy();
 all.scheduler = async () => (await import('./scheduler.js')).benchScheduler();
 all.cli = async () => (await import('./cli.js')).benchCli();
+all.events = async () => (await import('./events.js')).benchEvents();
 all.console = async () => (await import('./console.js')).benchConsole();
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const name of wanted.length ? wanted : Object.keys(all)) {

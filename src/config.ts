@@ -40,6 +40,14 @@ const EnvSchema = z.object({
   CREDVAULT_SCHEDULER: boolish.default(true),
   CREDVAULT_DB_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(20),
   CREDVAULT_PREPARED_STATEMENTS: boolish.default(true),
+  CREDVAULT_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  CREDVAULT_WEBHOOK_ALLOWED_ORIGINS: z.string().optional(),
+  CREDVAULT_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  CREDVAULT_WEBHOOK_LEASE_SECONDS: z.coerce.number().int().min(1).max(30).default(30),
+  CREDVAULT_WEBHOOKS: boolish.default(true),
+  CREDVAULT_PUBLIC_URL: z.string().regex(/^https?:\/\/[^/?#]+\/?$/, 'must be an http(s) origin such as https://vault.example.com').optional(),
+  CREDVAULT_CONNECT_REDIRECT_URLS: z.string().optional(),
+  CREDVAULT_LINK_RATE_LIMIT: z.coerce.number().int().min(0).default(60),
   CREDVAULT_DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(0).default(5000),
   CREDVAULT_DB_QUERY_TIMEOUT_MS: z.coerce.number().int().min(0).default(15_000),
   CREDVAULT_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
@@ -89,6 +97,22 @@ export interface Config {
   /** SIGTERM: how long in-flight requests and checks may take before they are abandoned. */
   shutdownGraceMs: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  /** Events older than this many days are purged. */
+  eventRetentionDays: number;
+  /** Origins webhooks may reach over http or at non-public addresses (local receivers, on-premise). */
+  webhookAllowedOrigins: string[];
+  /** Delivery requests in flight per endpoint. */
+  webhookConcurrency: number;
+  /** Lease on a claimed delivery (30 s at most). */
+  webhookLeaseSeconds: number;
+  /** Run the delivery worker on this node. */
+  webhooks: boolean;
+  /** CREDVAULT_PUBLIC_URL: the origin browsers and providers reach; Connect callbacks are built from it. */
+  publicUrl: string;
+  /** CREDVAULT_CONNECT_REDIRECT_URLS: redirect_url values allowed for Connect flows without an OAuth app. */
+  connectRedirectUrls: string[];
+  /** CREDVAULT_LINK_RATE_LIMIT: /link requests a minute per client address (0 = off). */
+  linkRateLimitPerMinute: number;
   /** The proxy's caps (proxy spec, "Rules"): request body, answer, deadline, calls in flight per credential. */
   proxy: { maxBodyBytes: number; maxAnswerBytes: number; timeoutMs: number; concurrency: number; useFlushMs: number };
   /** CREDVAULT_PROVIDER_URL_<PROVIDER>: base URLs replacing a provider's real host. */
@@ -109,6 +133,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const masterKeys = masterKeysFrom(e.CREDVAULT_MASTER_KEYS, e.CREDVAULT_MASTER_KEYS_FILE);
+  for (const o of (e.CREDVAULT_WEBHOOK_ALLOWED_ORIGINS ?? '').split(',').map((x) => x.trim()).filter((x) => x.length > 0)) {
+    if (!/^https?:\/\/[^/]+\/?$/.test(o)) throw new ConfigError('CREDVAULT_WEBHOOK_ALLOWED_ORIGINS must list origins such as http://127.0.0.1:9000, comma-separated');
+  }
   const providerUrls: Partial<Record<Provider, string>> = {};
   const providerHosts: Partial<Record<Provider, string[]>> = {};
   for (const p of PROVIDERS) {
@@ -153,6 +180,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbStartupWaitSeconds: e.CREDVAULT_DB_STARTUP_WAIT_SECONDS,
     shutdownGraceMs: e.CREDVAULT_SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL,
+    eventRetentionDays: e.CREDVAULT_EVENT_RETENTION_DAYS,
+    webhookAllowedOrigins: (e.CREDVAULT_WEBHOOK_ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o.length > 0),
+    webhookConcurrency: e.CREDVAULT_WEBHOOK_CONCURRENCY,
+    webhookLeaseSeconds: e.CREDVAULT_WEBHOOK_LEASE_SECONDS,
+    webhooks: e.CREDVAULT_WEBHOOKS,
+    publicUrl: (e.CREDVAULT_PUBLIC_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/+$/, ''),
+    connectRedirectUrls: (e.CREDVAULT_CONNECT_REDIRECT_URLS ?? '').split(',').map((u) => u.trim()).filter((u) => u.length > 0),
+    linkRateLimitPerMinute: e.CREDVAULT_LINK_RATE_LIMIT,
     proxy: {
       maxBodyBytes: e.CREDVAULT_PROXY_MAX_BODY_BYTES,
       maxAnswerBytes: e.CREDVAULT_PROXY_MAX_ANSWER_BYTES,

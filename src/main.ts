@@ -24,6 +24,16 @@ import type { OutboundHttp } from './net/types.js';
 import type { Provider } from './providers/types.js';
 import { type Lookup, cachedLookup, systemLookup, vetTenantHosts } from './net/tenant.js';
 import { migrate } from './store/migrate.js';
+import { eventWriter, writeEvents } from './events/outbox.js';
+import { type EventService, createEventService } from './events/service.js';
+import { createWebhookService } from './webhooks/service.js';
+import { type DeliveryWorker, createDeliveryWorker } from './webhooks/worker.js';
+import { createOutboundHttp, vetOutboundUrl } from './net/outbound.js';
+import { randomUUID } from 'node:crypto';
+import { createConnectRepository } from './connect/repository.js';
+import { createConnectService } from './connect/service.js';
+import { createConnectFlow } from './connect/flow.js';
+import { createRevoker } from './connect/revoke.js';
 import { createStreamingHttp } from './net/pool.js';
 import { createPacer } from './proxy/pacing.js';
 import { createProxyService } from './proxy/service.js';
@@ -35,6 +45,9 @@ export interface Runtime {
   store: StoreHandle;
   log: Logger;
   health: HealthModule;
+  events: EventService;
+  /** The webhook delivery worker of this node. */
+  deliveries: DeliveryWorker;
   /** Proxied calls not yet added to the audit log (flushed every CREDVAULT_PROXY_USE_FLUSH_SECONDS and at close). */
   usage: UsageCounter;
   /** Starts background work on this node: health checks and the hourly purge of expired idempotency keys. */
@@ -64,6 +77,8 @@ export interface RuntimeOptions {
   failpoint?: (name: string) => void;
   /** DNS used to vet tenant hosts at import (tests inject answers). */
   lookup?: Lookup;
+  /** Replace the webhook delivery client (tests). */
+  webhookHttp?: OutboundHttp;
 }
 
 /** The composition root: config → store → keys → services → HTTP. The only place that wires. */
@@ -95,7 +110,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       );
     }
     const audit = createAuditService({ db, clock });
-    const oauthApps = createOAuthAppService({ db, box: keys.box, clock, audit });
+    const oauthApps = createOAuthAppService({ db, box: keys.box, clock, audit, events: (trx, list) => writeEvents(trx, list, clock.now()) });
     const specs: Record<string, KindSpec> = createKindSpecs({ extraHosts: config.providerHosts });
     const spec = (k: string): KindSpec | undefined => {
       const kind = resolveKind(k);
@@ -129,7 +144,26 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       ...(health.identifyAtImport ? { identifyAtImport: health.identifyAtImport } : {}),
       // The import answer does not wait for the check; the scheduler picks it up at once.
       afterImport: () => health.scheduler.wake(),
-      transaction: (fn) => db.transaction().execute((trx) => fn({ repo: createCredentialRepository(trx), audit: { record: (entry) => audit.record(entry, trx) } })),
+      transaction: (fn) => db.transaction().execute((trx) => fn({ repo: createCredentialRepository(trx), audit: { record: (entry) => audit.record(entry, trx) }, events: eventWriter(trx, clock) })),
+    });
+    const events = createEventService({ db, clock, retentionDays: config.eventRetentionDays });
+    const deliveries = createDeliveryWorker({
+      db,
+      box: keys.box,
+      clock,
+      log,
+      http: opts.webhookHttp ?? createOutboundHttp({ timeoutMs: 15_000, allowedOrigins: config.webhookAllowedOrigins, ...(opts.lookup ? { lookup: opts.lookup } : {}) }),
+      nodeId: opts.nodeId ?? `node-${randomUUID()}`,
+      leaseMs: config.webhookLeaseSeconds * 1000,
+      perEndpoint: config.webhookConcurrency,
+      timeoutMs: Math.min(15_000, config.webhookLeaseSeconds * 1000),
+    });
+    const webhooks = createWebhookService({
+      db,
+      box: keys.box,
+      clock,
+      vetUrl: (url) => vetOutboundUrl(url, { allowedOrigins: config.webhookAllowedOrigins, lookup: opts.lookup ?? systemLookup() }),
+      wake: () => deliveries.wake(),
     });
     let purgeTimer: NodeJS.Timeout | undefined;
     const idempotency = createIdempotencyService({
@@ -138,6 +172,27 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       seal: (accountId, key, body) => keys.box.seal(body, idempotencyResponsePlace(accountId, key)),
       unseal: (accountId, key, sealed) => keys.box.open(sealed, idempotencyResponsePlace(accountId, key)),
     });
+    const connectRepo = createConnectRepository(db);
+    const connect = {
+      connect: createConnectService({ repo: connectRepo, oauthApps, credentials, audit, clock, resolveKind: spec, publicUrl: config.publicUrl, redirectUrls: config.connectRedirectUrls }),
+      connectFlow: createConnectFlow({
+        repo: connectRepo,
+        oauthApps,
+        credentials,
+        audit,
+        box: keys.box,
+        clock,
+        log,
+        spec,
+        modules: health.modules,
+        context: health.context,
+        providerUrls: config.providerUrls,
+        publicUrl: config.publicUrl,
+        provenHealth: health.provenHealth,
+      }),
+      linkRateLimitPerMinute: config.linkRateLimitPerMinute,
+    };
+    const revoke = createRevoker({ plain: health.plainCredential, modules: health.modules, context: health.context, providerUrls: config.providerUrls, credentials });
     const gate = createShutdownGate();
     // The proxy: pooled keep-alive connections (net/pool.ts), pacing per credential, counted use.
     const proxyHttp = createStreamingHttp({ allowedOrigins: Object.values(config.providerUrls), ...(opts.lookup ? { lookup: opts.lookup } : {}) });
@@ -158,12 +213,16 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       clock,
     });
     const app = await buildApp({
+      connect,
+      revoke,
       gate,
       accounts,
       audit,
       credentials,
       oauthApps,
       health: health.service,
+      events,
+      webhooks,
       proxy: { proxy, usage, maxAnswerBytes: config.proxy.maxAnswerBytes, log },
       idempotency,
       // Request hashes are keyed (HMAC) by a key derived from the server's fingerprint key, a
@@ -187,6 +246,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       store,
       log,
       health,
+      events,
+      deliveries,
       ...(boot.token ? { bootstrapToken: boot.token } : {}),
       ledger,
       usage,
@@ -194,7 +255,12 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
         health.scheduler.start();
         usage.start();
         ledger.start();
+        if (config.webhooks) deliveries.start();
         purgeTimer ??= setInterval(() => {
+          events.purgeExpired().then(
+            (n) => n > 0 && log.info({ purged: n }, 'events past retention purged'),
+            () => log.warn('purging events past retention failed; will retry'),
+          );
           idempotency.purgeExpired().then(
             (n) => n > 0 && log.info({ purged: n }, 'expired idempotency keys purged'),
             () => log.warn('purging expired idempotency keys failed; will retry'),
@@ -204,6 +270,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       async close() {
         if (purgeTimer) clearInterval(purgeTimer);
         await health.scheduler.stop();
+        await deliveries.stop();
         await app.close();
         await closeRest();
       },
@@ -216,7 +283,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
         });
         // Stops accepting at once; resolves when the running requests and checks are done.
         const closed = app.close();
-        const drained = Promise.all([health.scheduler.stop(), closed]).then(() => 'done' as const);
+        const drained = Promise.all([health.scheduler.stop(), deliveries.stop(), closed]).then(() => 'done' as const);
         if ((await Promise.race([drained, grace])) === 'late') {
           log.warn({ requests: gate.abandonInFlight(), checks: health.scheduler.stats().inFlight }, 'shutdown grace period over: abandoning what still runs (leases expire; another node takes over)');
           await Promise.race([closed, new Promise((r) => setTimeout(r, 500))]);

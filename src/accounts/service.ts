@@ -248,7 +248,8 @@ export function createAccountService({ db, clock, authCacheMs = 1000 }: AccountS
           .where('revoked_at', 'is', null)
           .executeTakeFirst();
         if (!target) throw new NotFoundError('API token');
-        const wider = asScopes(target.scopes).filter((s) => !auth.scopes.has(s));
+        // admin implies credentials:use (requireScope), so an admin token may revoke one holding it.
+        const wider = asScopes(target.scopes).filter((s) => !auth.scopes.has(s) && !(s === 'credentials:use' && auth.scopes.has('admin')));
         if (wider.length > 0) {
           throw new AppError(403, `This API token cannot revoke a token with scopes it lacks (${wider.join(', ')}); use a token that has them.`);
         }

@@ -57,6 +57,14 @@ const COMMANDS: Record<string, { description: string; load: () => Promise<(progr
     description: 'Administer accounts (needs an admin token).',
     load: async () => (await import('./commands/accounts.js')).registerAccounts,
   },
+  webhooks: {
+    description: 'Webhook endpoints of a running credvault (needs an admin token).',
+    load: async () => (await import('./commands/webhooks.js')).registerWebhooks,
+  },
+  events: {
+    description: 'Events of a running credvault.',
+    load: async () => (await import('./commands/events.js')).registerEvents,
+  },
 };
 
 /** The CLI with `only` fully loaded (every command when undefined) and the others as help entries. */

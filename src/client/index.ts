@@ -35,6 +35,10 @@ export type BulkImportResult = Answer<Post<'/v1/credentials/bulk'>, 200>['result
 export type ExportedCredential = Answer<Get<'/v1/credentials/export'>, 200>['data'][number];
 export type OAuthApp = Answer<Get<'/v1/oauth-apps/{id}'>, 200>;
 export type ErrorBody = Answer<Post<'/v1/credentials'>, 422>;
+export type Event = Answer<Get<'/v1/events/{id}'>, 200>;
+export type WebhookEndpoint = Answer<Get<'/v1/webhook-endpoints/{id}'>, 200>;
+export type WebhookEndpointWithSecret = Answer<Post<'/v1/webhook-endpoints'>, 201>;
+export type WebhookDeliveryAttempt = Answer<Get<'/v1/webhook-endpoints/{id}/deliveries'>, 200>['data'][number];
 
 /** An answer other than 2xx, with the server's error body (`summary`, `validation_errors`). */
 export class CredvaultError extends Error {

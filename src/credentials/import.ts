@@ -3,12 +3,12 @@
  * /v1/credentials/bulk), both through the same preparation (prepare.ts) and repository upserts.
  */
 import { CREDENTIAL_MASK } from '../crypto/secret-box.js';
-import { ValidationError, type ValidationErrors, bodyIssueOptions, invalidRequestSummary, toValidationErrors } from '../lib/errors.js';
+import { AppError, ValidationError, type ValidationErrors, bodyIssueOptions, invalidRequestSummary, toValidationErrors } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
 import type { OAuthAppRow } from '../oauth-apps/service.js';
-import type { CredentialServiceDeps, FindOAuthApp, PrepareImport, PreparedImport } from './prepare.js';
+import type { CredentialServiceDeps, FindOAuthApp, PrepareImport, PreparedImport, ProvenIdentity } from './prepare.js';
 import { presentCredential } from './present.js';
-import type { CredentialRow } from './repository.js';
+import type { CredentialRepository, CredentialRow } from './repository.js';
 import { type CredentialView, ImportCredentialBody, type ImportCredentialInput } from './schemas.js';
 
 /** The error body a single import would answer, for one bulk item. */
@@ -41,6 +41,18 @@ function capAnswerIssues(results: BulkItemResult[]): void {
 
 type Given = PreparedImport['given'];
 
+export interface ImportOptions {
+  proven?: ProvenIdentity;
+  /** Re-authorization: the import must land on this credential's provider account, else AccountMismatchError and nothing is written. */
+  sameAccountAs?: string;
+}
+
+export class AccountMismatchError extends AppError {
+  constructor() {
+    super(409, 'The authorization is for a different provider account than the credential being re-authorized; nothing was changed.');
+  }
+}
+
 /** A masked secret needs the stored value of the same provider account: such items go one by one. */
 function hasMask(input: ImportCredentialInput): boolean {
   return Object.values(input.properties).some((v) => v === CREDENTIAL_MASK);
@@ -64,11 +76,11 @@ function merge(earlier: PreparedImport, later: PreparedImport): PreparedImport {
   return { values, app: later.app, given: { name: later.given.name || earlier.given.name, metadata: later.given.metadata || earlier.given.metadata } };
 }
 
-export function createImportOperations(deps: Pick<CredentialServiceDeps, 'repo' | 'afterImport'>, prepareImport: PrepareImport, findAppIn: (accountId: string) => FindOAuthApp) {
+export function createImportOperations(deps: Pick<CredentialServiceDeps, 'repo' | 'afterImport' | 'transaction'>, prepareImport: PrepareImport, findAppIn: (accountId: string) => FindOAuthApp) {
   const { repo } = deps;
 
   /** Writes distinct provider accounts: one statement per combination of `given` flags (usually one). */
-  async function writeDistinct(accountId: string, prepared: PreparedImport[]): Promise<Map<string, CredentialRow>> {
+  async function writeDistinct(repo: CredentialRepository, prepared: PreparedImport[]): Promise<Map<string, CredentialRow>> {
     const groups = new Map<string, { given: Given; rows: PreparedImport[] }>();
     for (const p of prepared) {
       const g = `${p.given.name}/${p.given.metadata}`;
@@ -80,14 +92,7 @@ export function createImportOperations(deps: Pick<CredentialServiceDeps, 'repo' 
     for (const { given, rows } of groups.values()) {
       // One lock order for every writer, so two overlapping batches cannot deadlock each other.
       rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-      let result: CredentialRow[] | undefined;
-      for (let attempt = 1; !result; attempt++) {
-        try {
-          result = await repo.upsertMany(rows.map((r) => r.values), given);
-        } catch (err) {
-          if (!isDeadlock(err) || attempt >= 3) throw err;
-        }
-      }
+      const result = await repo.upsertMany(rows.map((r) => r.values), given);
       for (const row of result) written.set(`${row.provider}\u0000${row.identity}`, row);
     }
     if (written.size !== prepared.length) throw new Error(`Bulk upsert wrote ${written.size} rows for ${prepared.length} provider accounts.`);
@@ -111,12 +116,27 @@ export function createImportOperations(deps: Pick<CredentialServiceDeps, 'repo' 
         results.push({ index, status: 422, error: { summary: err.summary, validation_errors: err.validationErrors } });
       }
     }
-    const written = await writeDistinct(accountId, [...latest.values()]);
-    const views = new Map<string, CredentialView>();
-    for (const [k, row] of written) {
-      deps.afterImport?.(row);
-      views.set(k, presentCredential(row, latest.get(k)?.app ?? null));
+    // The upserts and their events (one statement per batch) in one transaction; a deadlock
+    // aborts it, so the whole transaction is run again.
+    const write = () =>
+      deps.transaction(async (tx) => {
+        const rows = await writeDistinct(tx.repo, [...latest.values()]);
+        const presented = new Map<string, CredentialView>();
+        for (const [k, row] of rows) presented.set(k, presentCredential(row, latest.get(k)?.app ?? null));
+        const events = [...rows].map(([k, row]) => ({ accountId, type: row.version === 1 ? ('credential.created' as const) : ('credential.updated' as const), data: presented.get(k) ?? {} }));
+        await tx.events(events);
+        return { rows, presented };
+      });
+    let result: { rows: Map<string, CredentialRow>; presented: Map<string, CredentialView> } | undefined;
+    for (let attempt = 1; !result; attempt++) {
+      try {
+        result = latest.size === 0 ? { rows: new Map(), presented: new Map() } : await write();
+      } catch (err) {
+        if (!isDeadlock(err) || attempt >= 3) throw err;
+      }
     }
+    const views = result.presented;
+    for (const row of result.rows.values()) deps.afterImport?.(row);
     for (const { index, key: k } of ok) {
       const credential = views.get(k);
       if (!credential) throw new Error('A bulk item lost its credential.');
@@ -156,11 +176,20 @@ export function createImportOperations(deps: Pick<CredentialServiceDeps, 'repo' 
   }
 
   return {
-    async importCredential(accountId: string, input: ImportCredentialInput): Promise<CredentialView> {
-      const prepared = await prepareImport(accountId, input, findAppIn(accountId), { identify: true });
-      const row = await repo.upsert(prepared.values, prepared.given);
+    async importCredential(accountId: string, input: ImportCredentialInput, opts: ImportOptions = {}): Promise<CredentialView> {
+      const prepared = await prepareImport(accountId, input, findAppIn(accountId), { identify: true, ...(opts.proven ? { proven: opts.proven } : {}) });
+      if (opts.sameAccountAs !== undefined) {
+        const holder = await repo.findSecretsByIdentity(accountId, prepared.values.provider, prepared.values.identity);
+        if (holder?.id !== opts.sameAccountAs) throw new AccountMismatchError();
+      }
+      const { row, view } = await deps.transaction(async (tx) => {
+        const written = await tx.repo.upsert(prepared.values, prepared.given);
+        const presented = presentCredential(written, prepared.app);
+        await tx.events([{ accountId, type: written.version === 1 ? 'credential.created' : 'credential.updated', data: presented }]);
+        return { row: written, view: presented };
+      });
       deps.afterImport?.(row);
-      return presentCredential(row, prepared.app);
+      return view;
     },
 
     importMany,

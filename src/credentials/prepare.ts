@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AuditService } from '../audit/service.js';
+import type { EventWriter } from '../events/outbox.js';
 import { credentialSecretPlace } from '../crypto/places.js';
 import { CREDENTIAL_MASK, type SecretBox } from '../crypto/secret-box.js';
 import { type Clock, isoSeconds } from '../lib/clock.js';
@@ -45,7 +46,14 @@ export interface CredentialServiceDeps {
    * Runs `fn` in one transaction with a repository and an audit log bound to it, so a delete
    * and its audit event commit together or not at all.
    */
-  transaction<T>(fn: (tx: { repo: CredentialRepository; audit: Pick<AuditService, 'record'> }) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: CredentialTx) => Promise<T>): Promise<T>;
+}
+
+/** A transaction of the credential write paths: repository, audit log and events (the outbox) bound to it. */
+export interface CredentialTx {
+  repo: CredentialRepository;
+  audit: Pick<AuditService, 'record'>;
+  events: EventWriter;
 }
 
 /** Looks an OAuth app up by id in the caller's account (bulk import passes one backed by a preloaded map). */
@@ -58,7 +66,20 @@ export interface PreparedImport {
   app: OAuthAppRow | null;
 }
 
-export type PrepareImport = (accountId: string, input: ImportCredentialInput, findApp: FindOAuthApp, opts?: { identify?: boolean }) => Promise<PreparedImport>;
+/** What the provider said about a credential just proven (a Connect flow): used instead of identifyAtImport. */
+export interface ProvenIdentity {
+  learned?: Record<string, unknown>;
+  /** Tokens a refresh made while proving (identify at import); a Connect flow has just been issued its own. */
+  refreshed?: Record<string, string>;
+  health: object;
+}
+
+export type PrepareImport = (
+  accountId: string,
+  input: ImportCredentialInput,
+  findApp: FindOAuthApp,
+  opts?: { identify?: boolean; proven?: ProvenIdentity },
+) => Promise<PreparedImport>;
 
 class MaskedIdentity extends Error {}
 
@@ -155,6 +176,17 @@ export function createImportPreparation(deps: CredentialServiceDeps) {
     return out;
   }
 
+  /**
+   * No new secret (every secret field sent masked, or the kind has none): the same credential as
+   * stored, so its health stands (a Connect exchange's `credential` imported as is stays ok).
+   */
+  async function healthKept(accountId: string, spec: KindSpec, identity: string, props: Record<string, unknown>, masked: readonly string[]): Promise<object | undefined> {
+    const secretFields: readonly string[] = spec.secretFields;
+    const noNewSecret = Object.entries(props).every(([k, v]) => v === undefined || !secretFields.includes(k) || masked.includes(k));
+    if (!noNewSecret) return undefined;
+    return (await repo.findSecretsByIdentity(accountId, spec.provider, identity))?.health ?? undefined;
+  }
+
   /** Step 5: the kind's cross-field rules and derived fields. */
   function finalize(spec: KindSpec, props: Record<string, unknown>) {
     if (!spec.finalize) return props;
@@ -183,11 +215,14 @@ export function createImportPreparation(deps: CredentialServiceDeps) {
     const { spec, masked, props: parsed, app } = await validate(input, findApp);
     await vetHosts(spec, parsed, app);
     let identity = identify(spec, parsed, masked);
+    const keptHealth = await healthKept(accountId, spec, identity.value, parsed, masked);
     let props = finalize(spec, await restoreMasked(accountId, spec, identity.value, parsed, masked));
-    // Step 6: a fingerprint-identified credential asks the provider for its account id (single imports only).
+    // Step 6: a fingerprint-identified credential asks the provider for its account id (single imports only);
+    // a Connect flow has just asked the provider (docs/api.md, Connect): its answer stands in for identifyAtImport's.
     let health: object | undefined;
-    if (opts.identify && deps.identifyAtImport && identity.secretField !== undefined) {
-      const found = await deps.identifyAtImport(spec, props, app);
+    const identifyNow = opts.identify && identity.secretField !== undefined ? deps.identifyAtImport : undefined;
+    const found = opts.proven ?? (identifyNow ? await identifyNow(spec, props, app) : undefined);
+    if (found) {
       health = found.health;
       // Tokens a refresh at import made (a rotated refresh token replaces the given one, which
       // may be dead now): stored with the credential in the upsert below.
@@ -210,7 +245,7 @@ export function createImportPreparation(deps: CredentialServiceDeps) {
         properties: plain,
         secrets,
         metadata: input.metadata ?? {},
-        health: health ? { ...health } : { status: 'pending', notes: [], time: isoSeconds(now) },
+        health: health ? { ...health } : keptHealth ? { ...keptHealth } : { status: 'pending', notes: [], time: isoSeconds(now) },
         now,
       },
       given: { name: input.name !== undefined, metadata: input.metadata !== undefined },

@@ -223,7 +223,7 @@ export function createCredentialRepository(db: Db) {
     async findSecretsByIdentity(accountId: string, provider: string, identity: string) {
       return db
         .selectFrom('credentials')
-        .select(['id', 'secrets'])
+        .select(['id', 'secrets', 'health'])
         .where('account_id', '=', accountId)
         .where('provider', '=', provider)
         .where('identity', '=', identity)

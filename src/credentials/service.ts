@@ -11,7 +11,8 @@ import { type CredentialServiceDeps, createImportPreparation } from './prepare.j
 import { presentCredential } from './present.js';
 import type { CredentialView, ListCredentialsInput, PatchCredentialInput } from './schemas.js';
 
-export type { CredentialServiceDeps } from './prepare.js';
+export type { CredentialServiceDeps, ProvenIdentity } from './prepare.js';
+export { AccountMismatchError, type ImportOptions } from './import.js';
 
 export function createCredentialService(deps: CredentialServiceDeps) {
   const { repo, clock } = deps;
@@ -85,23 +86,31 @@ export function createCredentialService(deps: CredentialServiceDeps) {
 
     async update(accountId: string, id: string, input: PatchCredentialInput, ifVersion?: number) {
       if (!isUuid(id)) throw new NotFoundError('credential');
-      const row = await repo.patch(accountId, id, input, clock.now(), ifVersion);
-      if (!row) {
+      const changed = await deps.transaction(async (tx) => {
+        if (!(await tx.repo.patch(accountId, id, input, clock.now(), ifVersion))) return undefined;
+        const full = await tx.repo.get(accountId, id);
+        if (!full) throw new NotFoundError('credential');
+        const view = presentCredential(full, full.app);
+        await tx.events([{ accountId, type: 'credential.updated', data: view }]);
+        return { ...view, version: full.version };
+      });
+      if (!changed) {
         if (ifVersion !== undefined && (await repo.exists(accountId, id))) {
           throw new AppError(412, 'The credential changed since you read it (If-Match is stale); read it again.');
         }
         throw new NotFoundError('credential');
       }
-      const full = await repo.get(accountId, id);
-      if (!full) throw new NotFoundError('credential');
-      return { ...presentCredential(full, full.app), version: full.version };
+      return changed;
     },
 
     async remove(accountId: string, id: string, actorTokenId: string | null = null): Promise<{ id: string; deleted: true }> {
       if (!isUuid(id)) throw new NotFoundError('credential');
       await deps.transaction(async (tx) => {
-        const gone = await tx.repo.remove(accountId, id);
-        if (!gone) throw new NotFoundError('credential');
+        // The event carries the last presentation (docs/events.md, credential.deleted).
+        const last = await tx.repo.get(accountId, id);
+        const gone = last && (await tx.repo.remove(accountId, id));
+        if (!last || !gone) throw new NotFoundError('credential');
+        await tx.events([{ accountId, type: 'credential.deleted', data: presentCredential(last, last.app) }]);
         await tx.audit.record({ accountId, actorTokenId, action: 'credential.deleted', credentialId: id, detail: { provider: gone.provider, kind: gone.kind } });
       });
       return { id, deleted: true };

@@ -6,7 +6,7 @@
  */
 
 /** The tables that hold secret envelopes. */
-export type SecretTable = 'server_secrets' | 'oauth_apps' | 'credentials' | 'idempotency_keys';
+export type SecretTable = 'server_secrets' | 'oauth_apps' | 'credentials' | 'idempotency_keys' | 'webhook_endpoints';
 
 /** Where a secret lives. The constructors below fill `table` with a SecretTable; the envelope primitives accept any. */
 export interface SecretPlace {
@@ -38,4 +38,9 @@ export function credentialSecretPlace(accountId: string, provider: string, ident
 /** A stored idempotent answer (its body may carry secrets, e.g. a revealed export). */
 export function idempotencyResponsePlace(accountId: string, key: string): SecretPlace {
   return { table: 'idempotency_keys', accountId, rowId: key, field: 'response_body' };
+}
+
+/** A webhook endpoint's signing secret, or the previous one kept while a rotation overlaps. */
+export function webhookEndpointSecretPlace(accountId: string, endpointId: string, field: 'secret' | 'previous_secret'): SecretPlace {
+  return { table: 'webhook_endpoints', accountId, rowId: endpointId, field };
 }

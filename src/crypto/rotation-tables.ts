@@ -5,7 +5,7 @@
  */
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../store/db.js';
-import { type SecretPlace, type SecretTable, credentialSecretPlace, idempotencyResponsePlace, oauthAppSecretPlace, serverSecretPlace } from './places.js';
+import { type SecretPlace, type SecretTable, credentialSecretPlace, idempotencyResponsePlace, oauthAppSecretPlace, serverSecretPlace, webhookEndpointSecretPlace } from './places.js';
 
 export type { SecretTable } from './places.js';
 
@@ -86,6 +86,16 @@ export const TABLES: readonly TableDesc[] = [
     extra: [],
     cols: [{ name: 'response_body', map: false }],
     place: (r) => idempotencyResponsePlace(text(r, 'account_id'), text(r, 'key')),
+  },
+  {
+    name: 'webhook_endpoints',
+    key: [{ col: 'id', type: 'uuid' }],
+    extra: ['account_id'],
+    cols: [
+      { name: 'secret', map: false },
+      { name: 'previous_secret', map: false },
+    ],
+    place: (r, col) => webhookEndpointSecretPlace(text(r, 'account_id'), text(r, 'id'), col === 'previous_secret' ? 'previous_secret' : 'secret'),
   },
 ];
 

@@ -13,7 +13,7 @@ import type { OAuthAppService } from '../oauth-apps/service.js';
 import { PROVIDER_MODULES } from '../providers/api/index.js';
 import type { ProviderModule } from '../providers/module.js';
 import type { KindSpec } from '../providers/types.js';
-import type { Provider } from '../providers/registry.js';
+import type { Kind, Provider } from '../providers/registry.js';
 import type { Db } from '../store/db.js';
 import { createContextFactory } from './context.js';
 import { type RunnerDeps, createRunner } from './runner.js';
@@ -22,6 +22,8 @@ import { credentialSecrets } from './secrets.js';
 import { createHealthService } from './service.js';
 import { batchFinalWrites, createHealthStore, extendLease } from './store.js';
 import { createImportIdentifier } from './import-identify.js';
+import { nextRoutineCheck, okHealth } from './model.js';
+import type { HealthReason } from '../providers/module.js';
 import type { OAuthAppRow } from '../oauth-apps/service.js';
 
 export interface HealthDeps {
@@ -46,7 +48,7 @@ export function createHealth(d: HealthDeps) {
   const nodeId = d.nodeId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   // A lease outlives one refresh plus one identify call, each bounded by the provider timeout.
   const leaseMs = d.config.providerTimeoutMs * 3 + 5000;
-  const store = createHealthStore(d.db);
+  const store = createHealthStore(d.db, { now: () => d.clock.now() });
   const appSecrets = (row: OAuthAppRow) => {
     const revealed = d.oauthApps.reveal(row);
     return {
@@ -126,7 +128,19 @@ export function createHealth(d: HealthDeps) {
   const identifyAtImport = d.config.importIdentify
     ? (spec: KindSpec, props: Record<string, unknown>, app: OAuthAppRow | null) => identifier(spec, props, app ? appSecrets(app) : undefined)
     : undefined;
-  return { service, scheduler, runner, nodeId, identifyAtImport };
+  /** Health of a credential its provider has just accepted (a Connect flow), next check scheduled as after a check. */
+  const provenHealth = (warning?: { reason: HealthReason; note: string }) => {
+    const now = d.clock.now();
+    return okHealth(now, nextRoutineCheck(now, policy, null), warning);
+  };
+  /** A credential with its secrets opened and its OAuth app's, for a provider call outside checks (revoke on delete). */
+  const plainCredential = async (accountId: string, id: string) => {
+    const row = await store.get(id);
+    if (!row || row.account_id !== accountId) return undefined;
+    const app = row.oauth_app_id ? await runnerDeps.oauthAppSecrets(accountId, row.oauth_app_id) : undefined;
+    return { kind: row.kind as Kind, provider: row.provider as Provider, properties: { ...row.properties, ...secrets.openAll(row) }, ...(app ? { app } : {}) };
+  };
+  return { service, scheduler, runner, nodeId, identifyAtImport, modules, context: runnerDeps.context, provenHealth, plainCredential };
 }
 
 export type HealthModule = ReturnType<typeof createHealth>;

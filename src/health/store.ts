@@ -2,6 +2,8 @@ import { type Selectable, sql } from 'kysely';
 import { isoSeconds } from '../lib/clock.js';
 import { type QueryTemplate, compileTemplate } from '../lib/query-template.js';
 import { type Db, runTemplate } from '../store/db.js';
+import { leaseFree, leaseUntil } from '../store/lease.js';
+import { changeTypes, recordAppHealthChange, recordCredentialChanges } from '../events/changes.js';
 import type { CredentialsTable } from '../store/schema.js';
 
 export type WorkRow = Selectable<CredentialsTable>;
@@ -89,8 +91,8 @@ function afterFinalWrite(row: WorkRow, r: WorkResult): WorkRow {
 }
 
 /** SQL for health work. Lease times use the database clock so nodes with skewed clocks agree. */
-export function createHealthStore(db: Db) {
-  const leaseFree = sql<boolean>`(lease_owner is null or lease_expires_at < clock_timestamp())`;
+export function createHealthStore(db: Db, opts: { now?: () => Date } = {}) {
+  const now = opts.now ?? (() => new Date());
   /** By the comma-joined columns a result sets (a handful of shapes: ok, failure, learned identity...). */
   const writeManyTemplates = new Map<string, QueryTemplate<{ id: string }>>();
 
@@ -114,6 +116,45 @@ export function createHealthStore(db: Db) {
     });
   }
 
+  /** The guarded single write (see `write`) on `q`, the store's db or a transaction. */
+  function writeOn(q: Db, id: string, owner: string, version: number, r: WorkResult, release: boolean): Promise<WorkRow | undefined> {
+    return q
+      .updateTable('credentials')
+      .set({
+        ...resultColumns(r),
+        ...(release ? { lease_owner: null, lease_expires_at: null } : {}),
+        version: sql<number>`version + 1`,
+      })
+      .where('id', '=', id)
+      .where('lease_owner', '=', owner)
+      .where('version', '=', version)
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  /** The grouped final writes (see `writeMany`) on `q`, the store's db or a transaction. */
+  async function writeManyOn(q: Db, owner: string, items: FinalWrite[]): Promise<Set<string>> {
+    const groups = new Map<string, { columns: ResultColumn[]; rows: Record<string, unknown>[] }>();
+    for (const { row, r } of items) {
+      const values = resultValues(r);
+      const columns = RESULT_COLUMNS.filter((c) => c in values);
+      const key = columns.join(',');
+      const group = groups.get(key) ?? { columns, rows: [] };
+      group.rows.push({ id: row.id, version: row.version, ...values });
+      groups.set(key, group);
+    }
+    const written = new Set<string>();
+    for (const [key, { columns, rows }] of groups) {
+      let template = writeManyTemplates.get(key);
+      if (!template) {
+        template = writeManyTemplate(columns);
+        writeManyTemplates.set(key, template);
+      }
+      for (const row of await runTemplate(q, template, { owner, rows: JSON.stringify(rows) })) written.add(row.id);
+    }
+    return written;
+  }
+
   return {
     async get(id: string): Promise<WorkRow | undefined> {
       return db.selectFrom('credentials').selectAll().where('id', '=', id).executeTakeFirst();
@@ -123,7 +164,7 @@ export function createHealthStore(db: Db) {
     async acquire(id: string, owner: string, leaseMs: number): Promise<WorkRow | undefined> {
       return db
         .updateTable('credentials')
-        .set({ lease_owner: owner, lease_expires_at: sql`clock_timestamp() + ${`${leaseMs} milliseconds`}::interval` })
+        .set({ lease_owner: owner, lease_expires_at: leaseUntil(leaseMs) })
         .where('id', '=', id)
         .where(leaseFree)
         .returningAll()
@@ -174,54 +215,43 @@ export function createHealthStore(db: Db) {
 
     /** Writes results if we still hold the lease and nobody re-imported meanwhile. */
     async write(id: string, owner: string, version: number, r: WorkResult, release: boolean): Promise<WorkRow | undefined> {
-      return db
-        .updateTable('credentials')
-        .set({
-          ...resultColumns(r),
-          ...(release ? { lease_owner: null, lease_expires_at: null } : {}),
-          version: sql<number>`version + 1`,
-        })
-        .where('id', '=', id)
-        .where('lease_owner', '=', owner)
-        .where('version', '=', version)
-        .returningAll()
-        .executeTakeFirst();
+      if (r.healthStatus === undefined && r.identity === undefined && r.properties === undefined) return writeOn(db, id, owner, version, r, release);
+      // It may change what the API shows (status, identity): the event commits with it (outbox).
+      return db.transaction().execute(async (trx) => {
+        const before = await trx.selectFrom('credentials').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+        const after = await writeOn(trx, id, owner, version, r, release);
+        if (before && after) await recordCredentialChanges(trx, [{ before, after }], now());
+        return after;
+      });
     },
 
     /**
      * Final writes of many checks (lease released), each guarded like `write`: one statement per
      * shape of result. Answers the ids written; a missing one lost its lease or was re-imported.
+     * Results that change what the API shows write their events in the same transaction.
      */
     async writeMany(owner: string, items: FinalWrite[]): Promise<Set<string>> {
-      const groups = new Map<string, { columns: ResultColumn[]; rows: Record<string, unknown>[] }>();
-      for (const { row, r } of items) {
-        const values = resultValues(r);
-        const columns = RESULT_COLUMNS.filter((c) => c in values);
-        const key = columns.join(',');
-        const group = groups.get(key) ?? { columns, rows: [] };
-        group.rows.push({ id: row.id, version: row.version, ...values });
-        groups.set(key, group);
-      }
-      const written = new Set<string>();
-      for (const [key, { columns, rows }] of groups) {
-        let template = writeManyTemplates.get(key);
-        if (!template) {
-          template = writeManyTemplate(columns);
-          writeManyTemplates.set(key, template);
-        }
-        for (const row of await runTemplate(db, template, { owner, rows: JSON.stringify(rows) })) written.add(row.id);
-      }
-      return written;
+      const eventful = items.filter((i) => changeTypes({ before: i.row, after: afterFinalWrite(i.row, i.r) }).length > 0);
+      if (eventful.length === 0) return writeManyOn(db, owner, items);
+      return db.transaction().execute(async (trx) => {
+        const written = await writeManyOn(trx, owner, items);
+        const changes = eventful.filter((i) => written.has(i.row.id)).map((i) => ({ before: i.row, after: afterFinalWrite(i.row, i.r) }));
+        await recordCredentialChanges(trx, changes, now());
+        return written;
+      });
     },
-
     /**
      * An OAuth app's health, as its credentials' provider calls show it: `error` replaces what
      * was there; `ok` is written only when the app was not ok already (one cheap no-op otherwise).
      */
     async setAppHealth(appId: string, health: { status: string } & Record<string, unknown>): Promise<void> {
-      let q = db.updateTable('oauth_apps').set({ health: JSON.stringify(health) }).where('id', '=', appId);
-      if (health.status === 'ok') q = q.where(sql<boolean>`health->>'status' is distinct from 'ok'`);
-      await q.execute();
+      await db.transaction().execute(async (trx) => {
+        // The status before, under the row lock: a change of status is an event (outbox).
+        const before = await trx.selectFrom('oauth_apps').select(sql<string | null>`health->>'status'`.as('status')).where('id', '=', appId).forUpdate().executeTakeFirst();
+        if (!before || (health.status === 'ok' && before.status === 'ok')) return;
+        const app = await trx.updateTable('oauth_apps').set({ health: JSON.stringify(health) }).where('id', '=', appId).returningAll().executeTakeFirst();
+        if (app && before.status !== health.status) await recordAppHealthChange(trx, app, before.status ?? 'pending', now());
+      });
     },
 
     async release(id: string, owner: string): Promise<void> {
@@ -259,7 +289,7 @@ export type HealthStore = ReturnType<typeof createHealthStore>;
 export async function extendLease(db: Db, id: string, owner: string, leaseMs: number): Promise<WorkRow | undefined> {
   return db
     .updateTable('credentials')
-    .set({ lease_expires_at: sql`clock_timestamp() + ${`${leaseMs} milliseconds`}::interval` })
+    .set({ lease_expires_at: leaseUntil(leaseMs) })
     .where('id', '=', id)
     .where('lease_owner', '=', owner)
     .returningAll()

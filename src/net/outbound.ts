@@ -262,3 +262,17 @@ export function createOutboundHttp(opts: OutboundHttpOptions): OutboundHttp {
     },
   };
 }
+
+/**
+ * The checks a request to `raw` would pass through, without sending it: scheme, credentials in
+ * the URL, host name, and every resolved address (unless the origin is in `allowedOrigins`).
+ * Answers why the URL is refused, or undefined. Used where a URL is stored for later calls
+ * (webhook endpoints), which are checked again at each request.
+ */
+export async function vetOutboundUrl(raw: string, opts: { allowedOrigins?: readonly string[]; lookup?: (host: string) => Promise<string[]> }): Promise<string | undefined> {
+  const target = checkUrl(raw, new Set((opts.allowedOrigins ?? []).map(originOf)));
+  if ('ok' in target) return target.message;
+  if (!target.trusted && target.url.protocol !== 'https:') return 'only https URLs are allowed';
+  const resolved = await resolveTarget(target, opts.lookup ?? systemLookup);
+  return typeof resolved === 'string' ? undefined : resolved.message;
+}

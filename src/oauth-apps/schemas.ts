@@ -31,6 +31,23 @@ export function isSecretSetting(provider: string, name: string): boolean {
 
 export const ProviderSchema = z.enum(PROVIDERS);
 
+/** True for https URLs, and http ones on localhost or 127.0.0.1 only (docs: Connect, §4). */
+export function isAllowedRedirectUrl(v: string): boolean {
+  try {
+    const u = new URL(v);
+    if (u.hash !== '' || u.username !== '' || u.password !== '') return false;
+    return u.protocol === 'https:' || (u.protocol === 'http:' && (u.hostname === 'localhost' || u.hostname === '127.0.0.1'));
+  } catch {
+    return false;
+  }
+}
+
+/** Where a Connect flow of this app may send the browser at the end: exact string match, no open redirects. */
+export const RedirectUrlsSchema = z
+  .array(z.string().max(2000).refine(isAllowedRedirectUrl, 'must be an https URL (http only on localhost or 127.0.0.1), without a fragment'))
+  .max(20)
+  .describe('Connect: the redirect_url values start-auth accepts for this app (exact match).');
+
 export const CreateOAuthAppBody = z.strictObject({
   name: z.string().min(1).max(200),
   provider: ProviderSchema,
@@ -38,6 +55,7 @@ export const CreateOAuthAppBody = z.strictObject({
   client_secret: z.string().min(1).max(8000),
   metadata: MetadataSchema.optional(),
   settings: SettingsSchema.optional(),
+  redirect_urls: RedirectUrlsSchema.optional(),
 });
 export type CreateOAuthAppInput = z.infer<typeof CreateOAuthAppBody>;
 
@@ -46,6 +64,7 @@ export const PatchOAuthAppBody = z.strictObject({
   client_secret: z.string().min(1).max(8000).optional(),
   metadata: MetadataSchema.optional(),
   settings: SettingsSchema.optional(),
+  redirect_urls: RedirectUrlsSchema.optional(),
 });
 export type PatchOAuthAppInput = z.infer<typeof PatchOAuthAppBody>;
 
@@ -72,6 +91,6 @@ export const EmbeddedOAuthAppSchema = z.object({
   created_at: z.string(),
   updated_at: z.string(),
 });
-export const OAuthAppSchema = EmbeddedOAuthAppSchema.extend({ health: HealthSchema });
+export const OAuthAppSchema = EmbeddedOAuthAppSchema.extend({ redirect_urls: z.array(z.string()), health: HealthSchema });
 export type OAuthAppView = z.infer<typeof OAuthAppSchema>;
 export type EmbeddedOAuthAppView = z.infer<typeof EmbeddedOAuthAppSchema>;

@@ -12,6 +12,7 @@ import type { Db } from '../store/db.js';
 import type { OAuthAppsTable } from '../store/schema.js';
 import type { Selectable } from 'kysely';
 import type { AuditService } from '../audit/service.js';
+import type { NewEvent } from '../events/outbox.js';
 import {
   type CreateOAuthAppInput,
   type EmbeddedOAuthAppView,
@@ -28,6 +29,8 @@ export interface OAuthAppServiceDeps {
   box: SecretBox;
   clock: Clock;
   audit: AuditService;
+  /** Records events on the transaction of the change they describe (the outbox). */
+  events(trx: Db, events: readonly NewEvent[]): Promise<unknown>;
 }
 
 export interface ListOAuthAppsQuery {
@@ -62,10 +65,10 @@ export function presentEmbeddedOAuthApp(row: OAuthAppRow, reveal?: { clientSecre
 
 export function presentOAuthApp(row: OAuthAppRow, reveal?: { clientSecret: string; settings: Settings }): OAuthAppView {
   const health = readHealth(row.health, new Date(row.updated_at));
-  return { ...presentEmbeddedOAuthApp(row, reveal), health };
+  return { ...presentEmbeddedOAuthApp(row, reveal), redirect_urls: Array.isArray(row.redirect_urls) ? row.redirect_urls : [], health };
 }
 
-export function createOAuthAppService({ db, box, clock, audit }: OAuthAppServiceDeps) {
+export function createOAuthAppService({ db, box, clock, audit, events }: OAuthAppServiceDeps) {
   const place = oauthAppSecretPlace;
 
   /** Splits settings into plain and sealed members; a masked value keeps the stored secret. */
@@ -105,7 +108,8 @@ export function createOAuthAppService({ db, box, clock, audit }: OAuthAppService
       const id = randomUUID();
       const now = clock.now();
       const { plain, secrets } = splitSettings(input.provider, accountId, id, input.settings ?? {}, {});
-      const row = await db
+      const row = await db.transaction().execute(async (trx) => {
+        const created = await trx
         .insertInto(TABLE)
         .values({
           id,
@@ -118,11 +122,15 @@ export function createOAuthAppService({ db, box, clock, audit }: OAuthAppService
           settings_secrets: JSON.stringify(secrets),
           metadata: JSON.stringify(input.metadata ?? {}),
           health: JSON.stringify({ status: 'pending', notes: [], time: isoSeconds(now) }),
+          redirect_urls: JSON.stringify(input.redirect_urls ?? []),
           created_at: now,
           updated_at: now,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
+        await events(trx, [{ accountId, type: 'oauth_app.created', data: presentOAuthApp(created) }]);
+        return created;
+      });
       return presentOAuthApp(row);
     },
 
@@ -159,6 +167,7 @@ export function createOAuthAppService({ db, box, clock, audit }: OAuthAppService
         const set: Record<string, unknown> = { updated_at: clock.now(), version: sql`version + 1` };
         if (input.name !== undefined) set.name = input.name;
         if (input.metadata !== undefined) set.metadata = JSON.stringify(input.metadata);
+        if (input.redirect_urls !== undefined) set.redirect_urls = JSON.stringify(input.redirect_urls);
         const newSecret = input.client_secret !== undefined && input.client_secret !== CLIENT_SECRET_MASK;
         if (newSecret) set.client_secret = box.seal(input.client_secret ?? '', place(accountId, id, 'client_secret'));
         if (input.settings !== undefined) {
@@ -177,7 +186,12 @@ export function createOAuthAppService({ db, box, clock, audit }: OAuthAppService
             time: isoSeconds(clock.now()),
           });
         }
-        return trx.updateTable(TABLE).set(set).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+        const changed = await trx.updateTable(TABLE).set(set).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+        await events(trx, [{ accountId, type: 'oauth_app.updated', data: presentOAuthApp(changed) }]);
+        if (row.health.status !== changed.health.status) {
+          await events(trx, [{ accountId, type: 'oauth_app.health_changed', data: { ...presentOAuthApp(changed), previous_status: row.health.status } }]);
+        }
+        return changed;
       });
       return presentOAuthApp(updated);
     },
@@ -188,8 +202,9 @@ export function createOAuthAppService({ db, box, clock, audit }: OAuthAppService
         // The foreign key (ON DELETE RESTRICT) is the real guard: no check-then-delete race.
         // The audit event commits with the delete, or neither happens.
         await db.transaction().execute(async (trx) => {
-          const gone = await trx.deleteFrom(TABLE).where('account_id', '=', accountId).where('id', '=', id).returning(['provider', 'client_id']).executeTakeFirst();
+          const gone = await trx.deleteFrom(TABLE).where('account_id', '=', accountId).where('id', '=', id).returningAll().executeTakeFirst();
           if (!gone) throw new NotFoundError('OAuth app');
+          await events(trx, [{ accountId, type: 'oauth_app.deleted', data: presentOAuthApp(gone) }]);
           await audit.record({ accountId, actorTokenId, action: 'oauth_app.deleted', oauthAppId: id, detail: { provider: gone.provider, client_id: gone.client_id } }, trx);
         });
       } catch (err) {

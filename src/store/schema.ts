@@ -42,6 +42,8 @@ export interface OAuthAppsTable {
   version: Generated<number>;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Where a Connect flow of this app may end (exact match); migration 011. */
+  redirect_urls: ColumnType<string[], string | undefined, string>;
 }
 
 export interface CredentialsTable {
@@ -100,6 +102,79 @@ export interface OAuthAppHostsTable {
   first_used_at: Timestamp;
 }
 
+export interface EventsTable {
+  id: string;
+  account_id: string;
+  type: string;
+  data: Json<JsonObject>;
+  created_at: Timestamp;
+}
+
+export interface WebhookEndpointsTable {
+  id: string;
+  account_id: string;
+  url: string;
+  description: string | null;
+  event_types: string[];
+  enabled: boolean;
+  disabled_reason: string | null;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: Timestamp | null;
+  failing_since: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ConnectSessionsTable {
+  id: string;
+  account_id: string;
+  status: string;
+  credential_kind: string;
+  provider: string;
+  oauth_app_id: string | null;
+  redirect_url: string;
+  request: Json<JsonObject>;
+  link_digest: Buffer;
+  expires_at: Timestamp;
+  link_used_at: Timestamp | null;
+  state_digest: Buffer | null;
+  cookie_digest: Buffer | null;
+  csrf_digest: Buffer | null;
+  verifier: string | null;
+  code_digest: Buffer | null;
+  code_expires_at: Timestamp | null;
+  code_used_at: Timestamp | null;
+  credential_id: string | null;
+  error: Json<JsonObject> | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<string>;
+  event_id: string;
+  endpoint_id: string;
+  status: string;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp | null;
+  lease_owner: string | null;
+  lease_expires_at: Timestamp | null;
+}
+
+export interface WebhookAttemptsTable {
+  id: string;
+  delivery_id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  attempted_at: Timestamp;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  response_excerpt: string | null;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -116,5 +191,10 @@ export interface Database {
   audit_events: AuditEventsTable;
   key_fingerprints: KeyFingerprintsTable;
   oauth_app_hosts: OAuthAppHostsTable;
+  connect_sessions: ConnectSessionsTable;
   credvault_migrations: SchemaMigrationsTable;
+  events: EventsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }

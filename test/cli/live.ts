@@ -25,10 +25,10 @@ export interface LiveServer {
   close(): Promise<void>;
 }
 
-export async function startLiveServer(kind: StoreKind): Promise<LiveServer> {
+export async function startLiveServer(kind: StoreKind, overrides: Record<string, string> = {}): Promise<LiveServer> {
   const testStore = await openTestStore(kind);
   // No DNS from tests: tenant hosts resolve to nothing (vetting then accepts them).
-  const rt = await createRuntime(testConfig(), { store: testStore.store, log: pino({ level: 'silent' }), lookup: async () => [] });
+  const rt = await createRuntime(testConfig(overrides), { store: testStore.store, log: pino({ level: 'silent' }), lookup: async () => [] });
   await rt.app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = rt.app.server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;

@@ -103,8 +103,10 @@ function makeRequest(method: string, url: URL, headers: IncomingHttpHeaders, bod
   };
 }
 
-export async function startFakeProvider(provider: Provider): Promise<FakeProvider> {
-  const def = FAKE_PROVIDERS[provider];
+/** `extraRoutes` come before the provider's own (Connect's consent pages, test/fakes/consent.ts). */
+export async function startFakeProvider(provider: Provider, extraRoutes: FakeRoute[] = []): Promise<FakeProvider> {
+  const own = FAKE_PROVIDERS[provider];
+  const def: FakeProviderDef = { ...own, routes: [...extraRoutes, ...own.routes] };
   const state = new FakeState();
   def.setup?.(state);
   const calls = new CallLog();

@@ -53,7 +53,8 @@ describe.each([true, false])('on postgres with prepared statements %s', (prepare
         expect((bulk.json() as { results: Array<{ status: number }> }).results.map((r) => r.status)).toEqual([200, 200]);
       }
       const statements = await sql<{ name: string }>`select name from pg_prepared_statements where name like 'credvault_q%'`.execute(store.db);
-      if (prepared) expect(statements.rows.length).toBeGreaterThanOrEqual(3);
+      // Imports run in a transaction with their event (docs/events.md), which Kysely sends unnamed: the read is prepared.
+      if (prepared) expect(statements.rows.length).toBeGreaterThanOrEqual(1);
       else expect(statements.rows).toEqual([]);
       const count = await sql<{ n: number }>`select count(*)::int as n from credentials`.execute(store.db);
       expect(count.rows[0]?.n).toBe(3);

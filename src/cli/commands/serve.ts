@@ -37,6 +37,8 @@ export function registerServe(program: Command): void {
         throw listenFailure(err, config.host, config.port);
       }
       if (config.scheduler) rt.startBackground();
+      // Webhook delivery is its own switch (CREDVAULT_WEBHOOKS): a node without health checks still delivers.
+      else if (config.webhooks) rt.deliveries.start();
       // Proxy use counts are this node's own, scheduler or not.
       rt.usage.start();
       rt.log.info({ address, storage: rt.store.kind }, 'credvault listening');

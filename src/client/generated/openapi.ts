@@ -4,6 +4,86 @@
  */
 
 export interface paths {
+    "/link/oauth2/callback/{provider}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The provider's redirect back: checks, exchanges, stores, redirects to redirect_url
+         * @description The provider's redirect back: checks, exchanges, stores, redirects to redirect_url. Public: no token needed.
+         */
+        get: operations["getLinkOauth2CallbackByProvider"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/link/oauth2/form/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * credvault's key form for key kinds (form post, flow cookie and CSRF token)
+         * @description credvault's key form for key kinds (form post, flow cookie and CSRF token). Public: no token needed.
+         */
+        post: operations["postLinkOauth2FormById"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/link/oauth2/start/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The start link: consumes it and sends the browser on (HTML or 302)
+         * @description The start link: consumes it and sends the browser on (HTML or 302). Public: no token needed.
+         */
+        get: operations["getLinkOauth2StartByToken"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/link/oauth2/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sequin's exchange: the code from the redirect for the stored credential (masked)
+         * @description client_id is the credvault id of the flow's OAuth app and client_secret its provider secret; a flow without an app takes an API token with credentials:read instead. Public: no token needed.
+         */
+        post: operations["postLinkOauth2Token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/accounts": {
         parameters: {
             query?: never;
@@ -108,6 +188,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/connect-sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Connect flows, newest first
+         * @description List Connect flows, newest first. Needs an API token with the `credentials:read` scope.
+         */
+        get: operations["getConnectSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/connect-sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a Connect flow: status and, when it failed, why
+         * @description Get a Connect flow: status and, when it failed, why. Needs an API token with the `credentials:read` scope.
+         */
+        get: operations["getConnectSessionsById"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/credentials": {
         parameters: {
             query?: never;
@@ -147,8 +267,8 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Delete a credential
-         * @description Delete a credential. Needs an API token with the `credentials:write` scope.
+         * Delete a credential; with revoke=true, revoke its grant at the provider first (docs: Connect)
+         * @description Delete a credential; with revoke=true, revoke its grant at the provider first (docs: Connect). Needs an API token with the `credentials:write` scope.
          */
         delete: operations["deleteCredential"];
         options?: never;
@@ -260,6 +380,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/credentials/start-auth": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a Connect flow: a single-use link to send the user to
+         * @description Start a Connect flow: a single-use link to send the user to. Needs an API token with the `credentials:write` scope.
+         */
+        post: operations["postCredentialsStartAuth"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/credentials/summary": {
         parameters: {
             query?: never;
@@ -272,6 +412,46 @@ export interface paths {
          * @description Counts by provider and health status, and the most recently broken credentials. Needs an API token with the `credentials:read` scope.
          */
         get: operations["getCredentialSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List events: oldest first from `since`, newest first otherwise
+         * @description List events: oldest first from `since`, newest first otherwise. Needs an API token with the `credentials:read` scope.
+         */
+        get: operations["getEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an event
+         * @description Get an event. Needs an API token with the `credentials:read` scope.
+         */
+        get: operations["getEventsById"];
         put?: never;
         post?: never;
         delete?: never;
@@ -366,6 +546,138 @@ export interface paths {
          * @description The path and query are passed to the kind's base URL; the answer streams back as the provider gave it (hop-by-hop headers and Set-Cookie removed). Errors credvault makes itself carry the header `X-Credvault-Proxy-Error`: invalid_path (400), not_found (404), credential_unusable (409), too_large (413), busy (429), upstream_unreachable (502), timeout (504). Needs an API token with the `credentials:use` scope.
          */
         patch: operations["proxyPatch"];
+        trace?: never;
+    };
+    "/v1/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook endpoints, newest first
+         * @description List webhook endpoints, newest first. Needs an API token with the `admin` scope.
+         */
+        get: operations["getWebhookEndpoints"];
+        put?: never;
+        /**
+         * Create a webhook endpoint (its signing secret is shown only here)
+         * @description Create a webhook endpoint (its signing secret is shown only here). Needs an API token with the `admin` scope.
+         */
+        post: operations["postWebhookEndpoints"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a webhook endpoint
+         * @description Get a webhook endpoint. Needs an API token with the `admin` scope.
+         */
+        get: operations["getWebhookEndpointsById"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description Delete a webhook endpoint. Needs an API token with the `admin` scope.
+         */
+        delete: operations["deleteWebhookEndpointsById"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook endpoint
+         * @description Change a webhook endpoint. Needs an API token with the `admin` scope.
+         */
+        patch: operations["updateWebhookEndpointsById"];
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Delivery attempts to this endpoint, newest first
+         * @description Delivery attempts to this endpoint, newest first. Needs an API token with the `admin` scope.
+         */
+        get: operations["getWebhookEndpointsByIdDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Queue again every retained event since a time that matches the endpoint
+         * @description Queue again every retained event since a time that matches the endpoint. Needs an API token with the `admin` scope.
+         */
+        post: operations["postWebhookEndpointsByIdReplay"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * New signing secret (shown once); the old one also signs for 24 h
+         * @description New signing secret (shown once); the old one also signs for 24 h. Needs an API token with the `admin` scope.
+         */
+        post: operations["postWebhookEndpointsByIdRotateSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a webhook_endpoint.test event to this endpoint now
+         * @description Send a webhook_endpoint.test event to this endpoint now. Needs an API token with the `admin` scope.
+         */
+        post: operations["postWebhookEndpointsByIdTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
 }
@@ -775,6 +1087,7 @@ export interface components {
             };
             name: string;
             provider: string;
+            redirect_urls: string[];
             settings: components["schemas"]["OAuthAppSettings"];
             updated_at: string;
         };
@@ -1133,6 +1446,143 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    getLinkOauth2CallbackByProvider: {
+        parameters: {
+            query?: {
+                code?: string;
+                error?: string;
+                error_description?: string;
+                hmac?: string;
+                installation_id?: string;
+                realmId?: string;
+                setup_action?: string;
+                shop?: string;
+                state?: string;
+                timestamp?: string;
+            };
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    postLinkOauth2FormById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getLinkOauth2StartByToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    postLinkOauth2Token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The credvault id of the OAuth app of the flow. */
+                    client_id?: string;
+                    /** @description That app's provider client secret. */
+                    client_secret?: string;
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        credential: {
+                            oauth_app_id: string | null;
+                            properties: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        credential_id: string;
+                        state: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
     createAccount: {
         parameters: {
             query?: never;
@@ -1326,6 +1776,98 @@ export interface operations {
             500: components["responses"]["InternalError"];
         };
     };
+    getConnectSessions: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+                status?: "pending" | "authorizing" | "completed" | "failed" | "expired";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            created_at: string;
+                            credential_id: string | null;
+                            credential_kind: string;
+                            error: {
+                                message: string;
+                                reason: string;
+                            } | null;
+                            expires_at: string;
+                            id: string;
+                            oauth_app_id: string | null;
+                            provider: string;
+                            /** @enum {string} */
+                            status: "pending" | "authorizing" | "completed" | "failed" | "expired";
+                            updated_at: string;
+                        }[];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getConnectSessionsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        created_at: string;
+                        credential_id: string | null;
+                        credential_kind: string;
+                        error: {
+                            message: string;
+                            reason: string;
+                        } | null;
+                        expires_at: string;
+                        id: string;
+                        oauth_app_id: string | null;
+                        provider: string;
+                        /** @enum {string} */
+                        status: "pending" | "authorizing" | "completed" | "failed" | "expired";
+                        updated_at: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
     listCredentials: {
         parameters: {
             query?: {
@@ -1438,7 +1980,12 @@ export interface operations {
     };
     deleteCredential: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description With revoke=true: delete even when the provider did not confirm the revocation. */
+                force?: "true" | "false";
+                /** @description Revoke the grant at the provider first, where the provider has a revocation endpoint. */
+                revoke?: "true" | "false";
+            };
             header?: never;
             path: {
                 /** @description UUID */
@@ -1454,7 +2001,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Deleted"];
+                    "application/json": {
+                        deleted: boolean;
+                        id: string;
+                        revoke_note: string | null;
+                        revoked: boolean;
+                    } | components["schemas"]["Deleted"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -1463,6 +2015,20 @@ export interface operations {
             422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            /** @description Default Response */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        deleted: boolean;
+                        id: string;
+                        revoke_note: string | null;
+                        revoked: boolean;
+                    };
+                };
+            };
         };
     };
     updateCredential: {
@@ -1708,6 +2274,73 @@ export interface operations {
             500: components["responses"]["InternalError"];
         };
     };
+    postCredentialsStartAuth: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (1 to 255 characters). A retry with the same key and body answers the first answer again (24 h); with another body it is refused (422); while the first still runs, 409. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Re-authorize this credential: the flow must end on the same provider account. */
+                    credential_id?: string;
+                    /** @description A kind or alias; canonical in the answer. */
+                    credential_kind: string;
+                    /**
+                     * @description Seconds the link (and then the flow) stays valid.
+                     * @default 300
+                     */
+                    expires_in?: number;
+                    /** @description Free-form JSON object. */
+                    metadata?: {
+                        [key: string]: unknown;
+                    };
+                    name?: string;
+                    /** @description The credvault OAuth app (required for OAuth kinds and github_app). */
+                    oauth_app_id?: string;
+                    /** @description Non-secret fields needed before consent: shop (Shopify), instance_url (ServiceNow), host and tenant (Workday). */
+                    properties?: {
+                        [key: string]: string;
+                    };
+                    /** @description Where the browser goes at the end; one of the OAuth app's redirect_urls (exact match). */
+                    redirect_url: string;
+                    /** @description Added to the kind's default scopes. */
+                    scopes?: string[];
+                    /** @description Any JSON value (at most 5 KiB serialized), echoed at the exchange, never in a URL. */
+                    state?: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        expires_at: string;
+                        start_url: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
     getCredentialSummary: {
         parameters: {
             query?: never;
@@ -1724,6 +2357,90 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CredentialSummary"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getEvents: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+                /** @description ISO 8601 time: events from then on, oldest first (otherwise newest first) */
+                since?: string;
+                type?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            created_at: string;
+                            /** @description The object after the change as the API presents it (secrets masked), plus previous_status where the type says so */
+                            data: {
+                                [key: string]: unknown;
+                            };
+                            /** @description UUID v7: sorts by creation; the webhook-id of its deliveries */
+                            id: string;
+                            /** @description e.g. credential.created, credential.health_changed, oauth_app.deleted */
+                            type: string;
+                        }[];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getEventsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Event */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        created_at: string;
+                        /** @description The object after the change as the API presents it (secrets masked), plus previous_status where the type says so */
+                        data: {
+                            [key: string]: unknown;
+                        };
+                        /** @description UUID v7: sorts by creation; the webhook-id of its deliveries */
+                        id: string;
+                        /** @description e.g. credential.created, credential.health_changed, oauth_app.deleted */
+                        type: string;
+                    };
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -1790,6 +2507,8 @@ export interface operations {
                     name: string;
                     /** @enum {string} */
                     provider: "airtable" | "auth0" | "checkout_champ" | "github" | "hubspot" | "linear" | "marketo" | "netsuite" | "quickbooks" | "salesforce" | "sendgrid" | "servicenow" | "shopify" | "stripe" | "workday";
+                    /** @description Connect: the redirect_url values start-auth accepts for this app (exact match). */
+                    redirect_urls?: string[];
                     settings?: components["schemas"]["OAuthAppSettingsInput"];
                 };
             };
@@ -1894,6 +2613,8 @@ export interface operations {
                         [key: string]: unknown;
                     };
                     name?: string;
+                    /** @description Connect: the redirect_url values start-auth accepts for this app (exact match). */
+                    redirect_urls?: string[];
                     settings?: components["schemas"]["OAuthAppSettingsInput"];
                 };
             };
@@ -2262,6 +2983,410 @@ export interface operations {
                 };
                 content?: never;
             };
+        };
+    };
+    getWebhookEndpoints: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            created_at: string;
+                            description: string | null;
+                            /** @description Why credvault disabled the endpoint (410 Gone, 3 days of failures) */
+                            disabled_reason: string | null;
+                            enabled: boolean;
+                            event_types: string[];
+                            id: string;
+                            /** @description Until then deliveries carry a signature with the previous secret too */
+                            previous_secret_expires_at: string | null;
+                            updated_at: string;
+                            url: string;
+                        }[];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    postWebhookEndpoints: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (1 to 255 characters). A retry with the same key and body answers the first answer again (24 h); with another body it is refused (422); while the first still runs, 409. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    description?: string | null;
+                    enabled?: boolean;
+                    /** @description Exact types or prefix.* filters; empty or absent means every type */
+                    event_types?: string[];
+                    /** @description https URL (or an origin in CREDVAULT_WEBHOOK_ALLOWED_ORIGINS); no credentials in it */
+                    url: string;
+                };
+            };
+        };
+        responses: {
+            /** @description WebhookEndpointWithSecret */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        created_at: string;
+                        description: string | null;
+                        /** @description Why credvault disabled the endpoint (410 Gone, 3 days of failures) */
+                        disabled_reason: string | null;
+                        enabled: boolean;
+                        event_types: string[];
+                        id: string;
+                        /** @description Until then deliveries carry a signature with the previous secret too */
+                        previous_secret_expires_at: string | null;
+                        /** @description The signing secret (whsec_...): shown only in this answer */
+                        secret: string;
+                        updated_at: string;
+                        url: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getWebhookEndpointsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description WebhookEndpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        created_at: string;
+                        description: string | null;
+                        /** @description Why credvault disabled the endpoint (410 Gone, 3 days of failures) */
+                        disabled_reason: string | null;
+                        enabled: boolean;
+                        event_types: string[];
+                        id: string;
+                        /** @description Until then deliveries carry a signature with the previous secret too */
+                        previous_secret_expires_at: string | null;
+                        updated_at: string;
+                        url: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    deleteWebhookEndpointsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    updateWebhookEndpointsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    description?: string | null;
+                    enabled?: boolean;
+                    /** @description Exact types or prefix.* filters; empty or absent means every type */
+                    event_types?: string[];
+                    url?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description WebhookEndpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        created_at: string;
+                        description: string | null;
+                        /** @description Why credvault disabled the endpoint (410 Gone, 3 days of failures) */
+                        disabled_reason: string | null;
+                        enabled: boolean;
+                        event_types: string[];
+                        id: string;
+                        /** @description Until then deliveries carry a signature with the previous secret too */
+                        previous_secret_expires_at: string | null;
+                        updated_at: string;
+                        url: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getWebhookEndpointsByIdDeliveries: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+                /** @description succeeded: a 2xx answer; failed: anything else */
+                status?: "succeeded" | "failed";
+            };
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            attempted_at: string;
+                            duration_ms: number;
+                            error: string | null;
+                            event_id: string;
+                            event_type: string;
+                            id: string;
+                            /** @description The first 1 KiB of the answer */
+                            response_excerpt: string | null;
+                            /** @description null on a network error or timeout */
+                            status_code: number | null;
+                        }[];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    postWebhookEndpointsByIdReplay: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (1 to 255 characters). A retry with the same key and body answers the first answer again (24 h); with another body it is refused (422); while the first still runs, 409. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: date-time
+                     * @description Queue again every event since then that matches the endpoint (within retention)
+                     */
+                    since: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        queued: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    postWebhookEndpointsByIdRotateSecret: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (1 to 255 characters). A retry with the same key and body answers the first answer again (24 h); with another body it is refused (422); while the first still runs, 409. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description WebhookEndpointWithSecret */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        created_at: string;
+                        description: string | null;
+                        /** @description Why credvault disabled the endpoint (410 Gone, 3 days of failures) */
+                        disabled_reason: string | null;
+                        enabled: boolean;
+                        event_types: string[];
+                        id: string;
+                        /** @description Until then deliveries carry a signature with the previous secret too */
+                        previous_secret_expires_at: string | null;
+                        /** @description The signing secret (whsec_...): shown only in this answer */
+                        secret: string;
+                        updated_at: string;
+                        url: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    postWebhookEndpointsByIdTest: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (1 to 255 characters). A retry with the same key and body answers the first answer again (24 h); with another body it is refused (422); while the first still runs, 409. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        event_id: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
         };
     };
 }

@@ -11,10 +11,18 @@ import {
   PatchCredentialBody,
 } from '../../credentials/schemas.js';
 import { IdParams, commonErrors, etag, parseIfMatch, authOf } from './common.js';
+import { z } from 'zod';
+import { RevokeFailedError, type Revoker } from '../../connect/revoke.js';
 
 const tags = ['credentials'];
 
-export function credentialRoutes(app: FastifyInstance, credentials: CredentialService): void {
+const DeleteCredentialQuery = z.strictObject({
+  revoke: z.enum(['true', 'false']).optional().describe('Revoke the grant at the provider first, where the provider has a revocation endpoint.'),
+  force: z.enum(['true', 'false']).optional().describe('With revoke=true: delete even when the provider did not confirm the revocation.'),
+});
+const RevokedSchema = z.object({ id: z.string(), deleted: z.boolean(), revoked: z.boolean(), revoke_note: z.string().nullable() });
+
+export function credentialRoutes(app: FastifyInstance, credentials: CredentialService, revoke: Revoker): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post('/v1/credentials', {
@@ -71,7 +79,23 @@ export function credentialRoutes(app: FastifyInstance, credentials: CredentialSe
 
   r.delete('/v1/credentials/:id', {
     config: { scope: 'credentials:write' },
-    schema: { tags, operationId: 'deleteCredential', summary: 'Delete a credential', params: IdParams, response: { 200: DeletedSchema, ...commonErrors } },
-    handler: async (req) => credentials.remove(authOf(req).accountId, req.params.id, authOf(req).tokenId),
+    schema: {
+      tags,
+      operationId: 'deleteCredential',
+      summary: 'Delete a credential; with revoke=true, revoke its grant at the provider first (docs: Connect)',
+      params: IdParams,
+      querystring: DeleteCredentialQuery,
+      response: { 200: z.union([RevokedSchema, DeletedSchema]), 502: RevokedSchema, ...commonErrors },
+    },
+    handler: async (req, reply) => {
+      const { accountId, tokenId: actor } = authOf(req);
+      if (req.query.revoke !== 'true') return credentials.remove(accountId, req.params.id, actor);
+      try {
+        return await revoke(accountId, req.params.id, req.query.force === 'true', actor);
+      } catch (err) {
+        if (err instanceof RevokeFailedError) return reply.code(502).send(err.answer);
+        throw err;
+      }
+    },
   });
 }

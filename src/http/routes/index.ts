@@ -10,6 +10,12 @@ import { oauthAppRoutes } from './oauth-apps.js';
 import { healthRoutes } from './health.js';
 import { type ProxyRouteDeps, proxyRoutes } from './proxy.js';
 import type { HealthService } from '../../health/service.js';
+import type { EventService } from '../../events/service.js';
+import type { WebhookService } from '../../webhooks/service.js';
+import { eventRoutes } from './events.js';
+import { webhookRoutes } from './webhooks.js';
+import { type ConnectRouteDeps, connectRoutes } from './connect.js';
+import type { Revoker } from '../../connect/revoke.js';
 
 export interface Services {
   accounts: AccountService;
@@ -17,15 +23,22 @@ export interface Services {
   credentials: CredentialService;
   oauthApps: OAuthAppService;
   health: HealthService;
+  events: EventService;
+  webhooks: WebhookService;
+  connect: Omit<ConnectRouteDeps, 'accounts'>;
+  revoke: Revoker;
   /** The proxy routes (absent in apps built without one). */
   proxy?: ProxyRouteDeps;
 }
 
 export function registerRoutes(app: FastifyInstance, s: Services): void {
   bulkRoutes(app, s.credentials, s.audit);
-  credentialRoutes(app, s.credentials);
+  credentialRoutes(app, s.credentials, s.revoke);
   oauthAppRoutes(app, s.oauthApps);
   accountRoutes(app, s.accounts, s.audit);
   healthRoutes(app, s.health, s.credentials, s.audit);
+  eventRoutes(app, s.events);
+  webhookRoutes(app, s.webhooks);
+  connectRoutes(app, { ...s.connect, accounts: s.accounts });
   if (s.proxy) proxyRoutes(app, s.proxy);
 }
