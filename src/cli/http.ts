@@ -4,6 +4,7 @@
  */
 import { type Command, Option } from 'commander';
 import { type CredvaultClient, CredvaultError, createCredvaultClient, unwrap } from '../client/index.js';
+import { readConfig } from './config-file.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
 
@@ -24,9 +25,22 @@ export function usageError(cmd: Command, message: string): never {
   cmd.error(`error: ${message}`, { exitCode: 2, code: 'credvault.usage' });
 }
 
-export function connect(cmd: Command): CredvaultClient {
+/** URL and token: --url/--token, else CREDVAULT_URL/CREDVAULT_TOKEN, else `credvault login`'s file. */
+export function connection(cmd: Command): ConnectionOptions {
   const opts = cmd.opts<ConnectionOptions>();
-  if (!opts.token) usageError(cmd, 'no API token: pass --token or set CREDVAULT_TOKEN');
+  const urlGiven = cmd.getOptionValueSource('url') !== 'default';
+  if (urlGiven && opts.token) return opts;
+  const stored = readConfig();
+  if (!stored) return opts;
+  // A token from the file goes only to the URL it was stored with.
+  if (!urlGiven) return { url: stored.url, token: opts.token ?? stored.token };
+  const token = opts.token ?? (stored.url === opts.url ? stored.token : undefined);
+  return token ? { url: opts.url, token } : { url: opts.url };
+}
+
+export function connect(cmd: Command): CredvaultClient {
+  const opts = connection(cmd);
+  if (!opts.token) usageError(cmd, 'no API token: pass --token or set CREDVAULT_TOKEN (or run credvault login)');
   try {
     new URL(opts.url);
   } catch {
@@ -54,7 +68,7 @@ export async function guarded<T>(cmd: Command, work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (err) {
-    throw new Error(describeFailure(err, cmd.opts<ConnectionOptions>().url), { cause: err });
+    throw new Error(describeFailure(err, connection(cmd).url), { cause: err });
   }
 }
 

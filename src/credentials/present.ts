@@ -1,4 +1,5 @@
 import { CREDENTIAL_MASK } from '../crypto/secret-box.js';
+import { readHealth } from '../health/model.js';
 import { isoSeconds } from '../lib/clock.js';
 import { type OAuthAppRow, presentEmbeddedOAuthApp } from '../oauth-apps/service.js';
 import type { CredentialView } from './schemas.js';
@@ -21,7 +22,8 @@ export function presentCredential(row: PresentableCredential, app: OAuthAppRow |
     oauth_app_id: row.oauth_app_id,
     oauth_app: app ? presentEmbeddedOAuthApp(app) : null,
     properties,
-    health: row.health as CredentialView['health'],
+    // One shape whether checked or not (older rows and fresh imports lack some members).
+    health: readHealth(row.health, new Date(row.updated_at)),
     metadata: row.metadata,
     created_at: isoSeconds(new Date(row.created_at)),
     updated_at: isoSeconds(new Date(row.updated_at)),

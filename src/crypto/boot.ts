@@ -39,13 +39,31 @@ export function resolveMasterKeys(opts: { masterKeys?: string | undefined; datab
     } catch (err) {
       throw new KeyConfigError(err instanceof Error ? err.message : String(err));
     }
-    return { spec: readFileSync(file, 'utf8').trim(), file };
+    return { spec: readMasterKeysFile(file), file };
+  }
+  // A database without its key file: a new key could read none of its secrets.
+  if (existsSync(join(opts.dataDir, 'pgdata'))) {
+    throw new KeyConfigError(
+      `The master key file ${file} is missing, but ${opts.dataDir} already holds a database: its secrets can only be read with that file. Restore master.keys from your backup (or set CREDVAULT_MASTER_KEYS to its content); credvault does not make a new key for existing data.`,
+    );
   }
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const { spec } = generateKey();
   writeFileSync(file, `${spec}\n`, { mode: 0o600, flag: 'wx' });
   chmodSync(file, 0o600);
   return { spec, generatedFile: file, file };
+}
+
+/**
+ * master.keys holds a list: one `kid:base64` per line (or comma-separated), any order; the
+ * database records which one is primary (`credvault keys promote`). Lines starting with # are comments.
+ */
+export function readMasterKeysFile(file: string): string {
+  return readFileSync(file, 'utf8')
+    .split(/[\n,]/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .join(',');
 }
 
 export function createSecretBox(keyring: Keyring): SecretBox {

@@ -168,3 +168,25 @@ export function generateKey(kid?: string): { kid: string; spec: string } {
     raw.fill(0);
   }
 }
+
+/**
+ * The same keys with `kid` as the primary (the database's choice, crypto/primary.ts). Counts
+ * and unrecorded encryptions are shared with `ring`, so the ledger sees every encryption.
+ */
+export function withPrimary(ring: Keyring, kid: string): Keyring {
+  if (kid === ring.primaryKid) return ring;
+  if (!ring.has(kid)) throw new KeyringError(`unknown master key kid "${kid}"`, kid);
+  const state = stateOf(ring);
+  const order = [kid, ...ring.kids.filter((k) => k !== kid)];
+  const next: Keyring = Object.freeze({
+    primaryKid: kid,
+    get kids() {
+      return [...order];
+    },
+    has: (k: string) => ring.has(k),
+    encryptionCount: (k: string) => ring.encryptionCount(k),
+    fingerprint: (k: string) => ring.fingerprint(k),
+  });
+  states.set(next, state);
+  return next;
+}

@@ -11,7 +11,7 @@ import Fastify, {
   type onSendHookHandler,
   type preHandlerHookHandler,
 } from 'fastify';
-import { type ZodTypeProvider, jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
+import { type ZodTypeProvider, validatorCompiler } from 'fastify-type-provider-zod';
 import type { AccountService, AuthContext } from '../accounts/service.js';
 import type { Scope } from '../accounts/tokens.js';
 import { requireScope } from '../accounts/service.js';
@@ -27,6 +27,9 @@ import { handleError } from './errors.js';
 import { createFailureLimiter, createRateLimiter } from './rate-limit.js';
 import type { ShutdownGate } from './shutdown.js';
 import { registerRoutes, type Services } from './routes/index.js';
+import { createOpenApiTransforms, type RouteDocs } from './openapi/document.js';
+import './openapi/components.js';
+import { API_DESCRIPTION, DOCS_UI } from './openapi/ui.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -36,6 +39,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope a token needs for this route; routes without one are public. */
     scope?: Scope;
+    /** Headers the route reads or answers, for the OpenAPI document (src/http/openapi/document.ts). */
+    docs?: RouteDocs;
     /**
      * The success answer carries a secret (an access token, a new API token): never stored nor
      * replayed under an Idempotency-Key (a repeat answers 409), and sent with Cache-Control: no-store.
@@ -252,16 +257,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       openapi: '3.1.0',
       info: {
         title: 'credvault',
-        description: 'Sequin-compatible Management API for third-party credentials and OAuth apps.',
+        description: API_DESCRIPTION,
         version: '1',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
-    transform: jsonSchemaTransform,
+    ...createOpenApiTransforms(),
   });
   await app.register(fastifySwaggerUi, {
-    routePrefix: '/docs',
+    ...DOCS_UI,
     // Its own CSP (with the hashes of its inline code), but never framed (clickjacking).
     staticCSP: true,
     transformStaticCSP: (header) => header.replace(/frame-ancestors [^;]*/, "frame-ancestors 'none'"),

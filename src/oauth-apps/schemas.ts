@@ -68,13 +68,17 @@ export const PatchOAuthAppBody = z.strictObject({
 });
 export type PatchOAuthAppInput = z.infer<typeof PatchOAuthAppBody>;
 
-export const HealthSchema = z
-  .object({
-    status: z.enum(['pending', 'ok', 'warn', 'error']),
-    notes: z.array(z.string()),
-    time: z.string(),
-  })
-  .catchall(z.unknown());
+/** Always the same members, checked or not (a never-checked one has nulls). */
+export const HealthSchema = z.object({
+  status: z.enum(['pending', 'ok', 'warn', 'error']),
+  notes: z.array(z.string()).describe('Sentences explaining the status, never provider data.'),
+  time: z.string().describe('When the status last changed (ISO 8601).'),
+  reason: z.string().nullable().describe('Why the last check failed (e.g. unauthorized, invalid_grant, timeout), null when it did not.'),
+  checked_at: z.string().nullable().describe('When it was last checked against the provider; null if never.'),
+  last_ok_at: z.string().nullable(),
+  next_check_at: z.string().nullable(),
+  consecutive_failures: z.number().int(),
+});
 
 export const EmbeddedOAuthAppSchema = z.object({
   id: z.string(),

@@ -1,3 +1,4 @@
+import { readHealth } from '../health/model.js';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { oauthAppSecretPlace } from '../crypto/places.js';
@@ -63,7 +64,7 @@ export function presentEmbeddedOAuthApp(row: OAuthAppRow, reveal?: { clientSecre
 }
 
 export function presentOAuthApp(row: OAuthAppRow, reveal?: { clientSecret: string; settings: Settings }): OAuthAppView {
-  const health = row.health as OAuthAppView['health'];
+  const health = readHealth(row.health, new Date(row.updated_at));
   return { ...presentEmbeddedOAuthApp(row, reveal), redirect_urls: Array.isArray(row.redirect_urls) ? row.redirect_urls : [], health };
 }
 

@@ -36,7 +36,7 @@ describe('credentials export and the other data commands on a live server', () =
             { oauth_app_id: apps.hubspot, name: 'Hub', properties: { kind: 'hubspot', hub_id: 42, refresh_token: 'rt-hub', scopes: ['crm'] } },
             { properties: { kind: 'sendgrid_key', api_key: 'SG.export.key' } },
             { properties: { kind: 'netsuite_tba', account_id: '123456', consumer_key: 'ck', consumer_secret: 'cs', token_id: 'tid', token_secret: 'ts' } },
-            ...Array.from({ length: 30 }, (_, i) => ({ properties: { kind: 'auth0_client_credentials', domain: 'acme.auth0.com', client_id: `c${i}`, client_secret: `s${i}` } })),
+            ...Array.from({ length: 30 }, (_, i) => ({ properties: { kind: 'auth0_client_credentials' as const, domain: 'acme.auth0.com', client_id: `c${i}`, client_secret: `s${i}` } })),
           ],
         },
       }),

@@ -20,6 +20,7 @@ describe('typed client against a live server', () => {
     const imported: Credential = await unwrap(client.POST('/v1/credentials', { body }));
     expect(imported).toMatchObject({ name: 'Acme', kind: 'salesforce_oauth2', oauth_app: { id: app.id }, properties: { refresh_token: '***********' } });
 
+    // @ts-expect-error an unknown kind: the typed client refuses it, the server must too
     const bulk = await unwrap(client.POST('/v1/credentials/bulk', { body: { items: [{ properties: { kind: 'stripe_key', secret: 'sk_test_client_1' } }, { properties: { kind: 'nope' } }] } }));
     expect(bulk.results.map((r) => r.status)).toEqual([200, 422]);
     const failed = bulk.results[1];
@@ -40,6 +41,7 @@ describe('typed client against a live server', () => {
   it('unwrap throws a CredvaultError with the status and the error body', async () => {
     const account = await server.newAccount();
     const client = createCredvaultClient({ url: server.url, token: account.token });
+    // @ts-expect-error the secret is missing: the typed client refuses it, the server must too
     const err = await unwrap(client.POST('/v1/credentials', { body: { properties: { kind: 'stripe_key' } } })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CredvaultError);
     expect(err).toMatchObject({ status: 422, body: { validation_errors: { 'properties.secret': ['is required'] } } });

@@ -46,7 +46,8 @@ describe.each(STORE_KINDS)('seed import request on %s', (kind) => {
       updated_at: expect.stringMatching(ISO),
     });
     expect(b.properties).toEqual({ kind: 'stripe_key', name: 'Choam Stripe', secret: '***********', test: false });
-    expect(b.health).toEqual({ status: 'pending', notes: [], time: expect.stringMatching(ISO) });
+    // Sequin's three fields, then ours: health has one shape whether checked or not (never-checked: nulls).
+    expect(b.health).toEqual({ status: 'pending', notes: [], time: expect.stringMatching(ISO), reason: null, checked_at: null, last_ok_at: null, next_check_at: null, consecutive_failures: 0 });
     expect(b.metadata).toEqual({ custom_property: 42 });
     expect(b.created_at).toMatch(ISO);
     expect(b.updated_at).toMatch(ISO);

@@ -30,22 +30,22 @@ describe.each(STORE_KINDS)('credentials export --out on %s', (store) => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('replaces an existing 0644 file with a 0600 one', async () => {
+  it('replaces (--force) an existing 0644 file with a 0600 one', async () => {
     const out = join(dir, 'existing.jsonl');
     writeFileSync(out, 'old\n', { mode: 0o644 });
     chmodSync(out, 0o644);
-    const n = await exportCredentials({ client: createCredvaultClient({ url, token }), includeSecrets: true, out, pageSize: 10 });
+    const n = await exportCredentials({ client: createCredvaultClient({ url, token }), includeSecrets: true, out, overwrite: true, pageSize: 10 });
     expect(n).toBe(1);
     expect(mode(out)).toBe(0o600);
     expect(readFileSync(out, 'utf8')).toContain('sk_live_exportMode1');
   });
 
-  it('does not follow a symlink at --out: the link is replaced, its target untouched', async () => {
+  it('does not follow a symlink at --out (--force): the link is replaced, its target untouched', async () => {
     const target = join(dir, 'target.txt');
     writeFileSync(target, 'precious\n', { mode: 0o644 });
     const link = join(dir, 'link.jsonl');
     symlinkSync(target, link);
-    await exportCredentials({ client: createCredvaultClient({ url, token }), includeSecrets: true, out: link, pageSize: 10 });
+    await exportCredentials({ client: createCredvaultClient({ url, token }), includeSecrets: true, out: link, overwrite: true, pageSize: 10 });
     expect(readFileSync(target, 'utf8')).toBe('precious\n');
     expect(lstatSync(link).isSymbolicLink()).toBe(false);
     expect(mode(link)).toBe(0o600);

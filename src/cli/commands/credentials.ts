@@ -1,12 +1,6 @@
 import { type Command, Option } from 'commander';
 import { PROVIDERS } from '../../providers/registry.js';
-import { exportCredentials } from '../import/export-file.js';
-import { importFile } from '../import/import-file.js';
-import { ImportAborted } from '../import/importer.js';
-import { countRecords } from '../import/jsonl.js';
-import { parseOAuthAppOptions } from '../import/nango.js';
 import { call, connect, guarded, intOption, printJson, printTable, usageError, withConnection } from '../http.js';
-import { createProgress } from '../progress.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -28,8 +22,9 @@ is duplicated.
 and maps them onto credvault kinds for: salesforce, hubspot, github-app, airtable, linear,
 shopify, quickbooks, stripe (API key and Connect), sendgrid, servicenow, auth0-cc. Kinds that
 need an OAuth app take it from --oauth-app PROVIDER=ID (credvault provider names, repeatable).
-Without --from, --oauth-app replaces oauth_app_id on the lines of that provider (useful when
-moving an export to another account).
+Without --from, --oauth-app replaces oauth_app_id on the lines of that provider. Moving an
+export to another account: OAuth app ids belong to the old account, so map every provider whose
+lines carry one (stripe too); a line of an unmapped provider keeps the old id and fails.
 
 Exit status: 0 when every line was imported, 1 when any line failed or the import stopped,
 2 on a usage error.
@@ -57,8 +52,9 @@ Examples:
   credvault credentials export --out backup.jsonl
   credvault credentials export --include-secrets --out full-backup.jsonl`;
 
-export function registerCredentials(program: Command): void {
-  const creds = program.command('credentials').description('List, read, import, export and delete credentials on a running credvault.');
+/** Registers `credentials` and its data commands; returns it for the others (credentials-actions.ts). */
+export function registerCredentials(program: Command): Command {
+  const creds = program.command('credentials').description('List, read, check, change, import, export and delete credentials on a running credvault.');
 
   withConnection(creds.command('list'))
     .description('List credentials, newest first.')
@@ -128,6 +124,14 @@ export function registerCredentials(program: Command): void {
     .addHelpText('after', IMPORT_HELP)
     .action(async (file: string, opts: { from: 'credvault' | 'nango'; oauthApp: string[]; batchSize: string; concurrency: string; report?: string; quiet?: boolean; json?: boolean }, cmd: Command) => {
       const client = connect(cmd);
+      // Loaded here, not at start: only import needs them (CLI start time, npm run bench -- cli).
+      const [{ importFile }, { ImportAborted }, { countRecords }, { parseOAuthAppOptions }, { createProgress }] = await Promise.all([
+        import('../import/import-file.js'),
+        import('../import/importer.js'),
+        import('../import/jsonl.js'),
+        import('../import/nango.js'),
+        import('../progress.js'),
+      ]);
       const batchSize = intOption(cmd, '--batch-size', opts.batchSize, 1, 1000);
       const concurrency = intOption(cmd, '--concurrency', opts.concurrency, 1, 16);
       const { apps, errors } = parseOAuthAppOptions(opts.oauthApp, PROVIDERS);
@@ -154,16 +158,19 @@ export function registerCredentials(program: Command): void {
   withConnection(creds.command('export'))
     .description('Write every credential as JSON Lines of import bodies (secrets masked unless --include-secrets).')
     .option('--include-secrets', 'write secrets in plaintext (needs the secrets:reveal scope; audited)')
-    .option('--out <file>', 'write to this file (mode 0600) instead of standard output')
+    .option('--out <file>', 'write to this file (mode 0600) instead of standard output; an existing file is refused')
+    .option('--force', 'with --out: replace the file if it exists')
     .option('--page-size <n>', 'credentials per request (1-500)', '200')
     .option('--json', 'print the summary {"exported": n} on stdout (requires --out)')
     .addHelpText('after', EXPORT_HELP)
-    .action(async (opts: { includeSecrets?: boolean; out?: string; pageSize: string; json?: boolean }, cmd: Command) => {
+    .action(async (opts: { includeSecrets?: boolean; out?: string; force?: boolean; pageSize: string; json?: boolean }, cmd: Command) => {
       const client = connect(cmd);
+      const { exportCredentials } = await import('../import/export-file.js');
       const pageSize = intOption(cmd, '--page-size', opts.pageSize, 1, 500);
       if (opts.json && !opts.out) usageError(cmd, '--json needs --out (the credentials go to standard output otherwise)');
-      const count = await guarded(cmd, exportCredentials({ client, includeSecrets: opts.includeSecrets === true, out: opts.out, pageSize }));
+      const count = await guarded(cmd, exportCredentials({ client, includeSecrets: opts.includeSecrets === true, out: opts.out, overwrite: opts.force === true, pageSize }));
       if (opts.json) printJson({ exported: count, out: opts.out });
       process.stderr.write(`exported ${count} credential(s)${opts.out ? ` to ${opts.out}` : ''}\n`);
     });
+  return creds;
 }

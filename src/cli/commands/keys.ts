@@ -189,14 +189,20 @@ async function runRewrap(opts: { batchSize: number; json?: boolean }): Promise<v
 export function registerKeys(program: Command): void {
   const keys = program
     .command('keys')
-    .description('Master key management: generate a key, show which key protects how many secrets, rewrap, retire.')
+    .description('Generate, inspect, rewrap and retire master keys.')
     .addHelpText('after', ROTATION_HELP);
   keys
     .command('generate')
-    .description('Print a new master key as kid:base64, for CREDVAULT_MASTER_KEYS.')
+    .description('Print a new master key as kid:base64, for CREDVAULT_MASTER_KEYS (or add it to master.keys with --add).')
     .option('--kid <kid>', 'key id (letters, digits, _ and -)')
-    .action((opts: { kid?: string }) => {
-      process.stdout.write(`${generateKey(opts.kid).spec}\n`);
+    .option('--add', 'embedded mode: append the key to master.keys in CREDVAULT_DATA_DIR (secondary: move its line first to make it primary) and print only its kid')
+    .action(async (opts: { kid?: string; add?: boolean }) => {
+      const key = generateKey(opts.kid);
+      if (!opts.add) return void process.stdout.write(`${key.spec}\n`);
+      const { addKeyToFile } = await import('./keys-promote.js');
+      const file = addKeyToFile(loadConfig(), key);
+      process.stderr.write(`added key ${key.kid} to ${file} (last: it decrypts; move its line first to seal with it), then restart the server\n`);
+      process.stdout.write(`${key.kid}\n`);
     });
   keys
     .command('status')

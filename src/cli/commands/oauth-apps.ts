@@ -2,8 +2,9 @@ import { type Command, Option } from 'commander';
 import { PROVIDERS } from '../../providers/registry.js';
 import { call, connect, jsonObjectOption, printJson, printTable, readStdin, usageError, withConnection } from '../http.js';
 
-export function registerOAuthApps(program: Command): void {
-  const apps = program.command('oauth-apps').description('List and create OAuth apps on a running credvault.');
+/** Registers `oauth-apps` and list/create; returns it for update/delete (oauth-apps-actions.ts). */
+export function registerOAuthApps(program: Command): Command {
+  const apps = program.command('oauth-apps').description('List, create, change and delete OAuth apps on a running credvault.');
 
   withConnection(apps.command('list'))
     .description('List OAuth apps, newest first (client secrets masked).')
@@ -56,4 +57,5 @@ Example:
       if (opts.json) return printJson(created);
       process.stdout.write(`${created.id}\n`);
     });
+  return apps;
 }

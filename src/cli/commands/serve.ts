@@ -22,8 +22,10 @@ export function registerServe(program: Command): void {
       // Fault injection for crash tests only: CREDVAULT_FAILPOINT=<name> kills the process there.
       const failpointName = process.env.CREDVAULT_FAILPOINT;
       const rt = await createRuntime(config, failpointName ? { failpoint: (name) => name === failpointName && process.kill(process.pid, 'SIGKILL') } : {});
+      // stdout carries only JSON log lines (log shippers keep them): the token, once, goes to
+      // stderr as plain text, and is never logged.
       if (rt.bootstrapToken) {
-        process.stdout.write(
+        process.stderr.write(
           `\nFirst start: created account "default". Its admin API token (shown only once, store it now):\n\n  ${rt.bootstrapToken}\n\n`,
         );
       }
@@ -40,7 +42,7 @@ export function registerServe(program: Command): void {
       // Proxy use counts are this node's own, scheduler or not.
       rt.usage.start();
       rt.log.info({ address, storage: rt.store.kind }, 'credvault listening');
-      process.stdout.write(`credvault listening on ${address} (storage: ${rt.store.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL'})\n`);
+      process.stderr.write(`credvault listening on ${address} (storage: ${rt.store.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL'})\n`);
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           rt.log.info({ signal, grace_ms: config.shutdownGraceMs }, 'shutting down');

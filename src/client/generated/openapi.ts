@@ -11,38 +11,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The provider's redirect back: checks, exchanges, stores, redirects to redirect_url */
-        get: {
-            parameters: {
-                query?: {
-                    code?: string;
-                    error?: string;
-                    error_description?: string;
-                    hmac?: string;
-                    installation_id?: string;
-                    realmId?: string;
-                    setup_action?: string;
-                    shop?: string;
-                    state?: string;
-                    timestamp?: string;
-                };
-                header?: never;
-                path: {
-                    provider: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        /**
+         * The provider's redirect back: checks, exchanges, stores, redirects to redirect_url
+         * @description The provider's redirect back: checks, exchanges, stores, redirects to redirect_url. Public: no token needed.
+         */
+        get: operations["getLinkOauth2CallbackByProvider"];
         put?: never;
         post?: never;
         delete?: never;
@@ -60,34 +33,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** credvault's key form for key kinds (form post, flow cookie and CSRF token) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description UUID */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        [key: string]: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        /**
+         * credvault's key form for key kinds (form post, flow cookie and CSRF token)
+         * @description credvault's key form for key kinds (form post, flow cookie and CSRF token). Public: no token needed.
+         */
+        post: operations["postLinkOauth2FormById"];
         delete?: never;
         options?: never;
         head?: never;
@@ -101,27 +51,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The start link: consumes it and sends the browser on (HTML or 302) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    token: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        /**
+         * The start link: consumes it and sends the browser on (HTML or 302)
+         * @description The start link: consumes it and sends the browser on (HTML or 302). Public: no token needed.
+         */
+        get: operations["getLinkOauth2StartByToken"];
         put?: never;
         post?: never;
         delete?: never;
@@ -141,107 +75,9 @@ export interface paths {
         put?: never;
         /**
          * Sequin's exchange: the code from the redirect for the stored credential (masked)
-         * @description client_id is the credvault id of the flow's OAuth app and client_secret its provider secret; a flow without an app takes an API token with credentials:read instead.
+         * @description client_id is the credvault id of the flow's OAuth app and client_secret its provider secret; a flow without an app takes an API token with credentials:read instead. Public: no token needed.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description The credvault id of the OAuth app of the flow. */
-                        client_id?: string;
-                        /** @description That app's provider client secret. */
-                        client_secret?: string;
-                        code: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            credential: {
-                                oauth_app_id: string | null;
-                                properties: {
-                                    [key: string]: unknown;
-                                };
-                            };
-                            credential_id: string;
-                            state: unknown;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["postLinkOauth2Token"];
         delete?: never;
         options?: never;
         head?: never;
@@ -257,136 +93,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create an account and its first token (admin) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        name: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            created_at: string;
-                            id: string;
-                            name: string;
-                            token: {
-                                created_at: string;
-                                id: string;
-                                name: string;
-                                prefix: string;
-                                scopes: ("credentials:read" | "credentials:write" | "credentials:use" | "secrets:reveal" | "tokens:manage" | "admin")[];
-                                /** @description The plaintext token: shown only in this answer. */
-                                token: string;
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Create an account and its first token (admin)
+         * @description Create an account and its first token (admin). Needs an API token with the `admin` scope.
+         */
+        post: operations["createAccount"];
         delete?: never;
         options?: never;
         head?: never;
@@ -400,125 +111,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's account, and the calling token's id and scopes */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            created_at: string;
-                            id: string;
-                            name: string;
-                            token: {
-                                id: string;
-                                scopes: ("credentials:read" | "credentials:write" | "credentials:use" | "secrets:reveal" | "tokens:manage" | "admin")[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * The caller's account, and the calling token's id and scopes
+         * @description The caller's account, and the calling token's id and scopes. Needs an API token with the `credentials:read` scope.
+         */
+        get: operations["getMyAccount"];
         put?: never;
         post?: never;
         delete?: never;
@@ -534,256 +131,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List API tokens (never the plaintext) */
-        get: {
-            parameters: {
-                query?: {
-                    cursor?: string;
-                    limit?: number;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: {
-                                created_at: string;
-                                id: string;
-                                name: string;
-                                prefix: string;
-                                scopes: ("credentials:read" | "credentials:write" | "credentials:use" | "secrets:reveal" | "tokens:manage" | "admin")[];
-                            }[];
-                            next_cursor: string | null;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * List API tokens (never the plaintext)
+         * @description List API tokens (never the plaintext). Needs an API token with the `tokens:manage` scope.
+         */
+        get: operations["listApiTokens"];
         put?: never;
-        /** Create an API token (scopes no wider than the caller's) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        name: string;
-                        scopes: ("credentials:read" | "credentials:write" | "credentials:use" | "secrets:reveal" | "tokens:manage" | "admin")[];
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            created_at: string;
-                            id: string;
-                            name: string;
-                            prefix: string;
-                            scopes: ("credentials:read" | "credentials:write" | "credentials:use" | "secrets:reveal" | "tokens:manage" | "admin")[];
-                            /** @description The plaintext token: shown only in this answer. */
-                            token: string;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Create an API token (scopes no wider than the caller's)
+         * @description Create an API token (scopes no wider than the caller's). Needs an API token with the `tokens:manage` scope.
+         */
+        post: operations["createApiToken"];
         delete?: never;
         options?: never;
         head?: never;
@@ -800,139 +158,11 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke an API token at once (not one with scopes the caller lacks, nor the last admin token) */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description UUID */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: string;
-                            /** @enum {boolean} */
-                            revoked: true;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Revoke an API token at once (not one with scopes the caller lacks, nor the last admin token)
+         * @description Revoke an API token at once (not one with scopes the caller lacks, nor the last admin token). Needs an API token with the `tokens:manage` scope.
+         */
+        delete: operations["revokeApiToken"];
         options?: never;
         head?: never;
         patch?: never;
@@ -945,133 +175,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Audit events of this account, newest first (never secret values) */
-        get: {
-            parameters: {
-                query?: {
-                    cursor?: string;
-                    limit?: number;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: {
-                                action: string;
-                                actor_token_id: string | null;
-                                created_at: string;
-                                credential_id: string | null;
-                                detail: {
-                                    [key: string]: unknown;
-                                };
-                                id: string;
-                                oauth_app_id: string | null;
-                            }[];
-                            next_cursor: string | null;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Audit events of this account, newest first (never secret values)
+         * @description Audit events of this account, newest first (never secret values). Needs an API token with the `credentials:read` scope.
+         */
+        get: operations["listAuditEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1087,139 +195,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Connect flows, newest first */
-        get: {
-            parameters: {
-                query?: {
-                    cursor?: string;
-                    limit?: number;
-                    status?: "pending" | "authorizing" | "completed" | "failed" | "expired";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: {
-                                created_at: string;
-                                credential_id: string | null;
-                                credential_kind: string;
-                                error: {
-                                    message: string;
-                                    reason: string;
-                                } | null;
-                                expires_at: string;
-                                id: string;
-                                oauth_app_id: string | null;
-                                provider: string;
-                                /** @enum {string} */
-                                status: "pending" | "authorizing" | "completed" | "failed" | "expired";
-                                updated_at: string;
-                            }[];
-                            next_cursor: string | null;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * List Connect flows, newest first
+         * @description List Connect flows, newest first. Needs an API token with the `credentials:read` scope.
+         */
+        get: operations["getConnectSessions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1235,135 +215,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a Connect flow: status and, when it failed, why */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description UUID */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            created_at: string;
-                            credential_id: string | null;
-                            credential_kind: string;
-                            error: {
-                                message: string;
-                                reason: string;
-                            } | null;
-                            expires_at: string;
-                            id: string;
-                            oauth_app_id: string | null;
-                            provider: string;
-                            /** @enum {string} */
-                            status: "pending" | "authorizing" | "completed" | "failed" | "expired";
-                            updated_at: string;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Get a Connect flow: status and, when it failed, why
+         * @description Get a Connect flow: status and, when it failed, why. Needs an API token with the `credentials:read` scope.
+         */
+        get: operations["getConnectSessionsById"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1379,354 +235,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List credentials, newest first */
-        get: {
-            parameters: {
-                query?: {
-                    cursor?: string;
-                    "health.status"?: "pending" | "ok" | "warn" | "error";
-                    kind?: string;
-                    limit?: number;
-                    /** @description JSON object matched by containment, e.g. {"custom_property":42} */
-                    metadata?: string;
-                    oauth_app_id?: string;
-                    provider?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: {
-                                created_at: string;
-                                health: {
-                                    notes: string[];
-                                    /** @enum {string} */
-                                    status: "pending" | "ok" | "warn" | "error";
-                                    time: string;
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                id: string;
-                                kind: string;
-                                /** @description Free-form JSON object. */
-                                metadata: {
-                                    [key: string]: unknown;
-                                };
-                                name: string | null;
-                                oauth_app: {
-                                    client_id: string;
-                                    client_secret: string;
-                                    created_at: string;
-                                    id: string;
-                                    /** @description Free-form JSON object. */
-                                    metadata: {
-                                        [key: string]: unknown;
-                                    };
-                                    name: string;
-                                    provider: string;
-                                    /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
-                                    settings: {
-                                        [key: string]: string | number | boolean | null;
-                                    };
-                                    updated_at: string;
-                                } | null;
-                                oauth_app_id: string | null;
-                                properties: {
-                                    [key: string]: unknown;
-                                };
-                                provider: string;
-                                updated_at: string;
-                            }[];
-                            next_cursor: string | null;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * List credentials, newest first
+         * @description List credentials, newest first. Needs an API token with the `credentials:read` scope.
+         */
+        get: operations["listCredentials"];
         put?: never;
-        /** Import a credential (idempotent upsert on the provider account) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Free-form JSON object. */
-                        metadata?: {
-                            [key: string]: unknown;
-                        };
-                        name?: string | null;
-                        oauth_app_id?: string | null;
-                        /** @description Credential properties; the fields depend on `kind` (see kinds.md). */
-                        properties: {
-                            /** @description One of stripe_key, stripe_oauth2, salesforce_oauth2, hubspot_oauth2, github_app, airtable_oauth2, linear_oauth2, checkout_champ_password, shopify_oauth2, quickbooks_oauth2, netsuite_tba, marketo_client_credentials, sendgrid_key, servicenow_oauth2, workday_oauth2, auth0_client_credentials (or an alias such as stripe, salesforce, hubspot). */
-                            kind: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            created_at: string;
-                            health: {
-                                notes: string[];
-                                /** @enum {string} */
-                                status: "pending" | "ok" | "warn" | "error";
-                                time: string;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            id: string;
-                            kind: string;
-                            /** @description Free-form JSON object. */
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            name: string | null;
-                            oauth_app: {
-                                client_id: string;
-                                client_secret: string;
-                                created_at: string;
-                                id: string;
-                                /** @description Free-form JSON object. */
-                                metadata: {
-                                    [key: string]: unknown;
-                                };
-                                name: string;
-                                provider: string;
-                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
-                                settings: {
-                                    [key: string]: string | number | boolean | null;
-                                };
-                                updated_at: string;
-                            } | null;
-                            oauth_app_id: string | null;
-                            properties: {
-                                [key: string]: unknown;
-                            };
-                            provider: string;
-                            updated_at: string;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Import a credential (idempotent upsert on the provider account)
+         * @description Import a credential (idempotent upsert on the provider account). Needs an API token with the `credentials:write` scope.
+         */
+        post: operations["importCredential"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1740,485 +259,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a credential */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description UUID */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            created_at: string;
-                            health: {
-                                notes: string[];
-                                /** @enum {string} */
-                                status: "pending" | "ok" | "warn" | "error";
-                                time: string;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            id: string;
-                            kind: string;
-                            /** @description Free-form JSON object. */
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            name: string | null;
-                            oauth_app: {
-                                client_id: string;
-                                client_secret: string;
-                                created_at: string;
-                                id: string;
-                                /** @description Free-form JSON object. */
-                                metadata: {
-                                    [key: string]: unknown;
-                                };
-                                name: string;
-                                provider: string;
-                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
-                                settings: {
-                                    [key: string]: string | number | boolean | null;
-                                };
-                                updated_at: string;
-                            } | null;
-                            oauth_app_id: string | null;
-                            properties: {
-                                [key: string]: unknown;
-                            };
-                            provider: string;
-                            updated_at: string;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Get a credential
+         * @description Get a credential. Needs an API token with the `credentials:read` scope.
+         */
+        get: operations["getCredential"];
         put?: never;
         post?: never;
-        /** Delete a credential; with revoke=true, revoke its grant at the provider first (docs: Connect) */
-        delete: {
-            parameters: {
-                query?: {
-                    /** @description With revoke=true: delete even when the provider did not confirm the revocation. */
-                    force?: "true" | "false";
-                    /** @description Revoke the grant at the provider first, where the provider has a revocation endpoint. */
-                    revoke?: "true" | "false";
-                };
-                header?: never;
-                path: {
-                    /** @description UUID */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            deleted: boolean;
-                            id: string;
-                            revoke_note: string | null;
-                            revoked: boolean;
-                        } | {
-                            /** @enum {boolean} */
-                            deleted: true;
-                            id: string;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            deleted: boolean;
-                            id: string;
-                            revoke_note: string | null;
-                            revoked: boolean;
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Delete a credential; with revoke=true, revoke its grant at the provider first (docs: Connect)
+         * @description Delete a credential; with revoke=true, revoke its grant at the provider first (docs: Connect). Needs an API token with the `credentials:write` scope.
+         */
+        delete: operations["deleteCredential"];
         options?: never;
         head?: never;
-        /** Change a credential name or metadata (If-Match optional) */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description UUID */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Free-form JSON object. */
-                        metadata?: {
-                            [key: string]: unknown;
-                        };
-                        name?: string | null;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            created_at: string;
-                            health: {
-                                notes: string[];
-                                /** @enum {string} */
-                                status: "pending" | "ok" | "warn" | "error";
-                                time: string;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            id: string;
-                            kind: string;
-                            /** @description Free-form JSON object. */
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            name: string | null;
-                            oauth_app: {
-                                client_id: string;
-                                client_secret: string;
-                                created_at: string;
-                                id: string;
-                                /** @description Free-form JSON object. */
-                                metadata: {
-                                    [key: string]: unknown;
-                                };
-                                name: string;
-                                provider: string;
-                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
-                                settings: {
-                                    [key: string]: string | number | boolean | null;
-                                };
-                                updated_at: string;
-                            } | null;
-                            oauth_app_id: string | null;
-                            properties: {
-                                [key: string]: unknown;
-                            };
-                            provider: string;
-                            updated_at: string;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                412: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Change a credential name or metadata (If-Match optional)
+         * @description Change a credential name or metadata (If-Match optional). Needs an API token with the `credentials:write` scope.
+         */
+        patch: operations["updateCredential"];
         trace?: never;
     };
     "/v1/credentials/{id}/access-token": {
@@ -2230,156 +289,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A valid access token (refreshed first when needed); audited */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description UUID */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            access_token: string;
-                            credential_id: string;
-                            expires_at: string | null;
-                            /** @enum {string} */
-                            token_type: "bearer";
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * A valid access token (refreshed first when needed); audited
+         * @description A valid access token (refreshed first when needed); audited. Needs an API token with the `secrets:reveal` scope.
+         */
+        post: operations["getAccessToken"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2395,175 +309,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Check the credential against its provider now (refreshing first when due) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description UUID */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            created_at: string;
-                            health: {
-                                notes: string[];
-                                /** @enum {string} */
-                                status: "pending" | "ok" | "warn" | "error";
-                                time: string;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            id: string;
-                            kind: string;
-                            /** @description Free-form JSON object. */
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            name: string | null;
-                            oauth_app: {
-                                client_id: string;
-                                client_secret: string;
-                                created_at: string;
-                                id: string;
-                                /** @description Free-form JSON object. */
-                                metadata: {
-                                    [key: string]: unknown;
-                                };
-                                name: string;
-                                provider: string;
-                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
-                                settings: {
-                                    [key: string]: string | number | boolean | null;
-                                };
-                                updated_at: string;
-                            } | null;
-                            oauth_app_id: string | null;
-                            properties: {
-                                [key: string]: unknown;
-                            };
-                            provider: string;
-                            updated_at: string;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Check the credential against its provider now (refreshing first when due)
+         * @description Check the credential against its provider now (refreshing first when due). Needs an API token with the `credentials:write` scope.
+         */
+        post: operations["checkCredential"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2579,184 +329,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Report that the provider refused this credential; triggers a check at once */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description UUID */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description What you saw; not stored (it could hold provider data). */
-                        detail?: string;
-                        /** @description The HTTP status the provider answered you, e.g. 401. */
-                        status_code: number;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            created_at: string;
-                            health: {
-                                notes: string[];
-                                /** @enum {string} */
-                                status: "pending" | "ok" | "warn" | "error";
-                                time: string;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            id: string;
-                            kind: string;
-                            /** @description Free-form JSON object. */
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            name: string | null;
-                            oauth_app: {
-                                client_id: string;
-                                client_secret: string;
-                                created_at: string;
-                                id: string;
-                                /** @description Free-form JSON object. */
-                                metadata: {
-                                    [key: string]: unknown;
-                                };
-                                name: string;
-                                provider: string;
-                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
-                                settings: {
-                                    [key: string]: string | number | boolean | null;
-                                };
-                                updated_at: string;
-                            } | null;
-                            oauth_app_id: string | null;
-                            properties: {
-                                [key: string]: unknown;
-                            };
-                            provider: string;
-                            updated_at: string;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Report that the provider refused this credential; triggers a check at once
+         * @description Report that the provider refused this credential; triggers a check at once. Needs an API token with the `credentials:write` scope.
+         */
+        post: operations["reportCredentialHealth"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2774,207 +351,9 @@ export interface paths {
         put?: never;
         /**
          * Import up to 1000 credentials in one request (each item an idempotent upsert)
-         * @description Every item is validated and imported exactly as POST /v1/credentials would, and answers its own status (200 or 422) at its index. Items naming the same provider account answer the same credential; the later item wins. The request as a whole is 422 only when `items` is missing, empty or longer than 1000. With the header `Prefer: return=minimal` (RFC 7240) an imported item answers its credential `id` instead of the whole credential, and the answer carries `Preference-Applied: return=minimal`.
+         * @description Every item is validated and imported exactly as POST /v1/credentials would, and answers its own status (200 or 422) at its index. Items naming the same provider account answer the same credential; the later item wins. The request as a whole is 422 only when `items` is missing, empty or longer than 1000. With the header `Prefer: return=minimal` (RFC 7240) an imported item answers its credential `id` instead of the whole credential, and the answer carries `Preference-Applied: return=minimal`. Needs an API token with the `credentials:write` scope.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description RFC 7240. `return=minimal`: imported items answer their credential id instead of the whole credential. */
-                    prefer?: string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description 1 to 1000 import bodies, each exactly what POST /v1/credentials takes. */
-                        items: {
-                            /** @description Free-form JSON object. */
-                            metadata?: {
-                                [key: string]: unknown;
-                            };
-                            name?: string | null;
-                            oauth_app_id?: string | null;
-                            /** @description Credential properties; the fields depend on `kind` (see kinds.md). */
-                            properties: {
-                                /** @description One of stripe_key, stripe_oauth2, salesforce_oauth2, hubspot_oauth2, github_app, airtable_oauth2, linear_oauth2, checkout_champ_password, shopify_oauth2, quickbooks_oauth2, netsuite_tba, marketo_client_credentials, sendgrid_key, servicenow_oauth2, workday_oauth2, auth0_client_credentials (or an alias such as stripe, salesforce, hubspot). */
-                                kind: string;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        }[];
-                    };
-                };
-            };
-            responses: {
-                /** @description One result per item, in order: the credential (only its id under Prefer: return=minimal) or the error body a single import of that item would answer. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            results: ({
-                                credential: {
-                                    created_at: string;
-                                    health: {
-                                        notes: string[];
-                                        /** @enum {string} */
-                                        status: "pending" | "ok" | "warn" | "error";
-                                        time: string;
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                    id: string;
-                                    kind: string;
-                                    /** @description Free-form JSON object. */
-                                    metadata: {
-                                        [key: string]: unknown;
-                                    };
-                                    name: string | null;
-                                    oauth_app: {
-                                        client_id: string;
-                                        client_secret: string;
-                                        created_at: string;
-                                        id: string;
-                                        /** @description Free-form JSON object. */
-                                        metadata: {
-                                            [key: string]: unknown;
-                                        };
-                                        name: string;
-                                        provider: string;
-                                        /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
-                                        settings: {
-                                            [key: string]: string | number | boolean | null;
-                                        };
-                                        updated_at: string;
-                                    } | null;
-                                    oauth_app_id: string | null;
-                                    properties: {
-                                        [key: string]: unknown;
-                                    };
-                                    provider: string;
-                                    updated_at: string;
-                                };
-                                index: number;
-                                /** @enum {number} */
-                                status: 200;
-                            } | {
-                                /** @description The credential id (answered instead of the credential under Prefer: return=minimal). */
-                                id: string;
-                                index: number;
-                                /** @enum {number} */
-                                status: 200;
-                            } | {
-                                /** @description Error */
-                                error: {
-                                    request_id?: string;
-                                    summary: string;
-                                    validation_errors?: {
-                                        [key: string]: string[];
-                                    };
-                                };
-                                index: number;
-                                /** @enum {number} */
-                                status: 422;
-                            })[];
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["importCredentialsBulk"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2990,141 +369,9 @@ export interface paths {
         };
         /**
          * Export credentials as import bodies, newest first (plaintext secrets with include_secrets=true and secrets:reveal)
-         * @description Each item of `data` is an import body that POST /v1/credentials accepts unchanged. Without include_secrets, secrets are the mask, which re-imports into the same account as "keep the stored value". With include_secrets=true (scope secrets:reveal) they are plaintext, and one audit event `credential.secret_revealed` is written per credential, naming the fields, never the values.
+         * @description Each item of `data` is an import body that POST /v1/credentials accepts unchanged. Without include_secrets, secrets are the mask, which re-imports into the same account as "keep the stored value". With include_secrets=true (scope secrets:reveal) they are plaintext, and one audit event `credential.secret_revealed` is written per credential, naming the fields, never the values. Needs an API token with the `credentials:read` scope.
          */
-        get: {
-            parameters: {
-                query?: {
-                    cursor?: string;
-                    /** @description true answers secrets in plaintext: needs the secrets:reveal scope, audited per credential */
-                    include_secrets?: "true" | "false";
-                    limit?: number;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: {
-                                /** @description Present when this credential's secrets cannot be decrypted: the item is not an import body then (its secrets are left out), and the rest of the page is unaffected. */
-                                error?: {
-                                    credential_id: string;
-                                    summary: string;
-                                };
-                                /** @description Free-form JSON object. */
-                                metadata: {
-                                    [key: string]: unknown;
-                                };
-                                name: string | null;
-                                oauth_app_id: string | null;
-                                properties: {
-                                    [key: string]: unknown;
-                                };
-                            }[];
-                            next_cursor: string | null;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["exportCredentials"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3142,151 +389,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start a Connect flow: a single-use link to send the user to */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Re-authorize this credential: the flow must end on the same provider account. */
-                        credential_id?: string;
-                        /** @description A kind or alias; canonical in the answer. */
-                        credential_kind: string;
-                        /**
-                         * @description Seconds the link (and then the flow) stays valid.
-                         * @default 300
-                         */
-                        expires_in?: number;
-                        /** @description Free-form JSON object. */
-                        metadata?: {
-                            [key: string]: unknown;
-                        };
-                        name?: string;
-                        /** @description The credvault OAuth app (required for OAuth kinds and github_app). */
-                        oauth_app_id?: string;
-                        /** @description Non-secret fields needed before consent: shop (Shopify), instance_url (ServiceNow), host and tenant (Workday). */
-                        properties?: {
-                            [key: string]: string;
-                        };
-                        /** @description Where the browser goes at the end; one of the OAuth app's redirect_urls (exact match). */
-                        redirect_url: string;
-                        /** @description Added to the kind's default scopes. */
-                        scopes?: string[];
-                        /** @description Any JSON value (at most 5 KiB serialized), echoed at the exchange, never in a URL. */
-                        state?: unknown;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            expires_at: string;
-                            start_url: string;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Start a Connect flow: a single-use link to send the user to
+         * @description Start a Connect flow: a single-use link to send the user to. Needs an API token with the `credentials:write` scope.
+         */
+        post: operations["postCredentialsStartAuth"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3300,145 +407,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Counts by provider and health status, and the most recently broken credentials */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            providers: {
-                                error: number;
-                                ok: number;
-                                pending: number;
-                                provider: string;
-                                total: number;
-                                warn: number;
-                            }[];
-                            /** @description Up to 10 credentials in error or warn, the most recently changed first */
-                            recently_broken: {
-                                id: string;
-                                kind: string;
-                                name: string | null;
-                                notes: string[];
-                                provider: string;
-                                /** @description When the health last changed (ISO 8601, UTC) */
-                                since: string;
-                                /** @enum {string} */
-                                status: "pending" | "ok" | "warn" | "error";
-                            }[];
-                            total: {
-                                error: number;
-                                ok: number;
-                                pending: number;
-                                total: number;
-                                warn: number;
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Counts by provider and health status, and the most recently broken credentials
+         * @description Counts by provider and health status, and the most recently broken credentials. Needs an API token with the `credentials:read` scope.
+         */
+        get: operations["getCredentialSummary"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3454,136 +427,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List events: oldest first from `since`, newest first otherwise */
-        get: {
-            parameters: {
-                query?: {
-                    cursor?: string;
-                    limit?: number;
-                    /** @description ISO 8601 time: events from then on, oldest first (otherwise newest first) */
-                    since?: string;
-                    type?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: {
-                                created_at: string;
-                                /** @description The object after the change as the API presents it (secrets masked), plus previous_status where the type says so */
-                                data: {
-                                    [key: string]: unknown;
-                                };
-                                /** @description UUID v7: sorts by creation; the webhook-id of its deliveries */
-                                id: string;
-                                /** @description e.g. credential.created, credential.health_changed, oauth_app.deleted */
-                                type: string;
-                            }[];
-                            next_cursor: string | null;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * List events: oldest first from `since`, newest first otherwise
+         * @description List events: oldest first from `since`, newest first otherwise. Needs an API token with the `credentials:read` scope.
+         */
+        get: operations["getEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3599,130 +447,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get an event */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description UUID */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Event */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            created_at: string;
-                            /** @description The object after the change as the API presents it (secrets masked), plus previous_status where the type says so */
-                            data: {
-                                [key: string]: unknown;
-                            };
-                            /** @description UUID v7: sorts by creation; the webhook-id of its deliveries */
-                            id: string;
-                            /** @description e.g. credential.created, credential.health_changed, oauth_app.deleted */
-                            type: string;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Get an event
+         * @description Get an event. Needs an API token with the `credentials:read` scope.
+         */
+        get: operations["getEventsById"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3738,310 +467,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List OAuth apps, newest first */
-        get: {
-            parameters: {
-                query?: {
-                    cursor?: string;
-                    limit?: number;
-                    /** @description JSON object matched by containment */
-                    metadata?: string;
-                    provider?: "airtable" | "auth0" | "checkout_champ" | "github" | "hubspot" | "linear" | "marketo" | "netsuite" | "quickbooks" | "salesforce" | "sendgrid" | "servicenow" | "shopify" | "stripe" | "workday";
-                    /** @description false needs the secrets:reveal scope */
-                    truncate_secrets?: "true" | "false";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: {
-                                client_id: string;
-                                client_secret: string;
-                                created_at: string;
-                                health: {
-                                    notes: string[];
-                                    /** @enum {string} */
-                                    status: "pending" | "ok" | "warn" | "error";
-                                    time: string;
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                id: string;
-                                /** @description Free-form JSON object. */
-                                metadata: {
-                                    [key: string]: unknown;
-                                };
-                                name: string;
-                                provider: string;
-                                redirect_urls: string[];
-                                /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
-                                settings: {
-                                    [key: string]: string | number | boolean | null;
-                                };
-                                updated_at: string;
-                            }[];
-                            next_cursor: string | null;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * List OAuth apps, newest first
+         * @description List OAuth apps, newest first. Needs an API token with the `credentials:read` scope.
+         */
+        get: operations["listOAuthApps"];
         put?: never;
-        /** Create an OAuth app */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        client_id: string;
-                        client_secret: string;
-                        /** @description Free-form JSON object. */
-                        metadata?: {
-                            [key: string]: unknown;
-                        };
-                        name: string;
-                        /** @enum {string} */
-                        provider: "airtable" | "auth0" | "checkout_champ" | "github" | "hubspot" | "linear" | "marketo" | "netsuite" | "quickbooks" | "salesforce" | "sendgrid" | "servicenow" | "shopify" | "stripe" | "workday";
-                        /** @description Connect: the redirect_url values start-auth accepts for this app (exact match). */
-                        redirect_urls?: string[];
-                        /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
-                        settings?: {
-                            [key: string]: string | number | boolean | null;
-                        };
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            client_id: string;
-                            client_secret: string;
-                            created_at: string;
-                            health: {
-                                notes: string[];
-                                /** @enum {string} */
-                                status: "pending" | "ok" | "warn" | "error";
-                                time: string;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            id: string;
-                            /** @description Free-form JSON object. */
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            name: string;
-                            provider: string;
-                            redirect_urls: string[];
-                            /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
-                            settings: {
-                                [key: string]: string | number | boolean | null;
-                            };
-                            updated_at: string;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Create an OAuth app
+         * @description Create an OAuth app. Needs an API token with the `credentials:write` scope.
+         */
+        post: operations["createOAuthApp"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4055,441 +491,28 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get an OAuth app */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description UUID */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            client_id: string;
-                            client_secret: string;
-                            created_at: string;
-                            health: {
-                                notes: string[];
-                                /** @enum {string} */
-                                status: "pending" | "ok" | "warn" | "error";
-                                time: string;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            id: string;
-                            /** @description Free-form JSON object. */
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            name: string;
-                            provider: string;
-                            redirect_urls: string[];
-                            /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
-                            settings: {
-                                [key: string]: string | number | boolean | null;
-                            };
-                            updated_at: string;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Get an OAuth app
+         * @description Get an OAuth app. Needs an API token with the `credentials:read` scope.
+         */
+        get: operations["getOAuthApp"];
         put?: never;
         post?: never;
-        /** Delete an OAuth app (409 while credentials use it) */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description UUID */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            deleted: true;
-                            id: string;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Delete an OAuth app (409 while credentials use it)
+         * @description Delete an OAuth app (409 while credentials use it). Needs an API token with the `credentials:write` scope.
+         */
+        delete: operations["deleteOAuthApp"];
         options?: never;
         head?: never;
-        /** Change an OAuth app */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description UUID */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        client_secret?: string;
-                        /** @description Free-form JSON object. */
-                        metadata?: {
-                            [key: string]: unknown;
-                        };
-                        name?: string;
-                        /** @description Connect: the redirect_url values start-auth accepts for this app (exact match). */
-                        redirect_urls?: string[];
-                        /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
-                        settings?: {
-                            [key: string]: string | number | boolean | null;
-                        };
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            client_id: string;
-                            client_secret: string;
-                            created_at: string;
-                            health: {
-                                notes: string[];
-                                /** @enum {string} */
-                                status: "pending" | "ok" | "warn" | "error";
-                                time: string;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            id: string;
-                            /** @description Free-form JSON object. */
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            name: string;
-                            provider: string;
-                            redirect_urls: string[];
-                            /** @description Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused. */
-                            settings: {
-                                [key: string]: string | number | boolean | null;
-                            };
-                            updated_at: string;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Change an OAuth app
+         * @description Change an OAuth app. Needs an API token with the `credentials:write` scope.
+         */
+        patch: operations["updateOAuthApp"];
         trace?: never;
     };
-    "/v1/proxy/credential/{id}/{*}": {
+    "/v1/proxy/credential/{id}/{path}": {
         parameters: {
             query?: never;
             header?: never;
@@ -4498,856 +521,31 @@ export interface paths {
         };
         /**
          * Call the provider API with this credential; credvault adds the authentication
-         * @description The path and query are passed to the kind's base URL; the answer streams back as the provider gave it (hop-by-hop headers and Set-Cookie removed). Errors credvault makes itself carry the header `X-Credvault-Proxy-Error`: invalid_path (400), not_found (404), credential_unusable (409), too_large (413), busy (429), upstream_unreachable (502), timeout (504).
+         * @description The path and query are passed to the kind's base URL; the answer streams back as the provider gave it (hop-by-hop headers and Set-Cookie removed). Errors credvault makes itself carry the header `X-Credvault-Proxy-Error`: invalid_path (400), not_found (404), credential_unusable (409), too_large (413), busy (429), upstream_unreachable (502), timeout (504). Needs an API token with the `credentials:use` scope.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description The provider API path, relative to the kind's base URL; the query string is passed on */
-                    "*": string;
-                    /** @description Credential id (UUID) */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Error */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["proxyGet"];
         /**
          * Call the provider API with this credential; credvault adds the authentication
-         * @description The path and query are passed to the kind's base URL; the answer streams back as the provider gave it (hop-by-hop headers and Set-Cookie removed). Errors credvault makes itself carry the header `X-Credvault-Proxy-Error`: invalid_path (400), not_found (404), credential_unusable (409), too_large (413), busy (429), upstream_unreachable (502), timeout (504).
+         * @description The path and query are passed to the kind's base URL; the answer streams back as the provider gave it (hop-by-hop headers and Set-Cookie removed). Errors credvault makes itself carry the header `X-Credvault-Proxy-Error`: invalid_path (400), not_found (404), credential_unusable (409), too_large (413), busy (429), upstream_unreachable (502), timeout (504). Needs an API token with the `credentials:use` scope.
          */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description The provider API path, relative to the kind's base URL; the query string is passed on */
-                    "*": string;
-                    /** @description Credential id (UUID) */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Error */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        put: operations["proxyPut"];
         /**
          * Call the provider API with this credential; credvault adds the authentication
-         * @description The path and query are passed to the kind's base URL; the answer streams back as the provider gave it (hop-by-hop headers and Set-Cookie removed). Errors credvault makes itself carry the header `X-Credvault-Proxy-Error`: invalid_path (400), not_found (404), credential_unusable (409), too_large (413), busy (429), upstream_unreachable (502), timeout (504).
+         * @description The path and query are passed to the kind's base URL; the answer streams back as the provider gave it (hop-by-hop headers and Set-Cookie removed). Errors credvault makes itself carry the header `X-Credvault-Proxy-Error`: invalid_path (400), not_found (404), credential_unusable (409), too_large (413), busy (429), upstream_unreachable (502), timeout (504). Needs an API token with the `credentials:use` scope.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description The provider API path, relative to the kind's base URL; the query string is passed on */
-                    "*": string;
-                    /** @description Credential id (UUID) */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Error */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["proxyPost"];
         /**
          * Call the provider API with this credential; credvault adds the authentication
-         * @description The path and query are passed to the kind's base URL; the answer streams back as the provider gave it (hop-by-hop headers and Set-Cookie removed). Errors credvault makes itself carry the header `X-Credvault-Proxy-Error`: invalid_path (400), not_found (404), credential_unusable (409), too_large (413), busy (429), upstream_unreachable (502), timeout (504).
+         * @description The path and query are passed to the kind's base URL; the answer streams back as the provider gave it (hop-by-hop headers and Set-Cookie removed). Errors credvault makes itself carry the header `X-Credvault-Proxy-Error`: invalid_path (400), not_found (404), credential_unusable (409), too_large (413), busy (429), upstream_unreachable (502), timeout (504). Needs an API token with the `credentials:use` scope.
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description The provider API path, relative to the kind's base URL; the query string is passed on */
-                    "*": string;
-                    /** @description Credential id (UUID) */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Error */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        delete: operations["proxyDelete"];
         options?: never;
         head?: never;
         /**
          * Call the provider API with this credential; credvault adds the authentication
-         * @description The path and query are passed to the kind's base URL; the answer streams back as the provider gave it (hop-by-hop headers and Set-Cookie removed). Errors credvault makes itself carry the header `X-Credvault-Proxy-Error`: invalid_path (400), not_found (404), credential_unusable (409), too_large (413), busy (429), upstream_unreachable (502), timeout (504).
+         * @description The path and query are passed to the kind's base URL; the answer streams back as the provider gave it (hop-by-hop headers and Set-Cookie removed). Errors credvault makes itself carry the header `X-Credvault-Proxy-Error`: invalid_path (400), not_found (404), credential_unusable (409), too_large (413), busy (429), upstream_unreachable (502), timeout (504). Needs an API token with the `credentials:use` scope.
          */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description The provider API path, relative to the kind's base URL; the query string is passed on */
-                    "*": string;
-                    /** @description Credential id (UUID) */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Error */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        patch: operations["proxyPatch"];
         trace?: never;
     };
     "/v1/webhook-endpoints": {
@@ -5357,272 +555,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List webhook endpoints, newest first */
-        get: {
-            parameters: {
-                query?: {
-                    cursor?: string;
-                    limit?: number;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: {
-                                created_at: string;
-                                description: string | null;
-                                /** @description Why credvault disabled the endpoint (410 Gone, 3 days of failures) */
-                                disabled_reason: string | null;
-                                enabled: boolean;
-                                event_types: string[];
-                                id: string;
-                                /** @description Until then deliveries carry a signature with the previous secret too */
-                                previous_secret_expires_at: string | null;
-                                updated_at: string;
-                                url: string;
-                            }[];
-                            next_cursor: string | null;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * List webhook endpoints, newest first
+         * @description List webhook endpoints, newest first. Needs an API token with the `admin` scope.
+         */
+        get: operations["getWebhookEndpoints"];
         put?: never;
-        /** Create a webhook endpoint (its signing secret is shown only here) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        description?: string | null;
-                        enabled?: boolean;
-                        /** @description Exact types or prefix.* filters; empty or absent means every type */
-                        event_types?: string[];
-                        /** @description https URL (or an origin in CREDVAULT_WEBHOOK_ALLOWED_ORIGINS); no credentials in it */
-                        url: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description WebhookEndpointWithSecret */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            created_at: string;
-                            description: string | null;
-                            /** @description Why credvault disabled the endpoint (410 Gone, 3 days of failures) */
-                            disabled_reason: string | null;
-                            enabled: boolean;
-                            event_types: string[];
-                            id: string;
-                            /** @description Until then deliveries carry a signature with the previous secret too */
-                            previous_secret_expires_at: string | null;
-                            /** @description The signing secret (whsec_...): shown only in this answer */
-                            secret: string;
-                            updated_at: string;
-                            url: string;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Create a webhook endpoint (its signing secret is shown only here)
+         * @description Create a webhook endpoint (its signing secret is shown only here). Needs an API token with the `admin` scope.
+         */
+        post: operations["postWebhookEndpoints"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5636,390 +579,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a webhook endpoint */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description UUID */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description WebhookEndpoint */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            created_at: string;
-                            description: string | null;
-                            /** @description Why credvault disabled the endpoint (410 Gone, 3 days of failures) */
-                            disabled_reason: string | null;
-                            enabled: boolean;
-                            event_types: string[];
-                            id: string;
-                            /** @description Until then deliveries carry a signature with the previous secret too */
-                            previous_secret_expires_at: string | null;
-                            updated_at: string;
-                            url: string;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Get a webhook endpoint
+         * @description Get a webhook endpoint. Needs an API token with the `admin` scope.
+         */
+        get: operations["getWebhookEndpointsById"];
         put?: never;
         post?: never;
-        /** Delete a webhook endpoint */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description UUID */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            deleted: true;
-                            id: string;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Delete a webhook endpoint
+         * @description Delete a webhook endpoint. Needs an API token with the `admin` scope.
+         */
+        delete: operations["deleteWebhookEndpointsById"];
         options?: never;
         head?: never;
-        /** Change a webhook endpoint */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description UUID */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        description?: string | null;
-                        enabled?: boolean;
-                        /** @description Exact types or prefix.* filters; empty or absent means every type */
-                        event_types?: string[];
-                        url?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description WebhookEndpoint */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            created_at: string;
-                            description: string | null;
-                            /** @description Why credvault disabled the endpoint (410 Gone, 3 days of failures) */
-                            disabled_reason: string | null;
-                            enabled: boolean;
-                            event_types: string[];
-                            id: string;
-                            /** @description Until then deliveries carry a signature with the previous secret too */
-                            previous_secret_expires_at: string | null;
-                            updated_at: string;
-                            url: string;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Change a webhook endpoint
+         * @description Change a webhook endpoint. Needs an API token with the `admin` scope.
+         */
+        patch: operations["updateWebhookEndpointsById"];
         trace?: never;
     };
     "/v1/webhook-endpoints/{id}/deliveries": {
@@ -6029,139 +607,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Delivery attempts to this endpoint, newest first */
-        get: {
-            parameters: {
-                query?: {
-                    cursor?: string;
-                    limit?: number;
-                    /** @description succeeded: a 2xx answer; failed: anything else */
-                    status?: "succeeded" | "failed";
-                };
-                header?: never;
-                path: {
-                    /** @description UUID */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: {
-                                attempted_at: string;
-                                duration_ms: number;
-                                error: string | null;
-                                event_id: string;
-                                event_type: string;
-                                id: string;
-                                /** @description The first 1 KiB of the answer */
-                                response_excerpt: string | null;
-                                /** @description null on a network error or timeout */
-                                status_code: number | null;
-                            }[];
-                            next_cursor: string | null;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Delivery attempts to this endpoint, newest first
+         * @description Delivery attempts to this endpoint, newest first. Needs an API token with the `admin` scope.
+         */
+        get: operations["getWebhookEndpointsByIdDeliveries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -6179,132 +629,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Queue again every retained event since a time that matches the endpoint */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description UUID */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /**
-                         * Format: date-time
-                         * @description Queue again every event since then that matches the endpoint (within retention)
-                         */
-                        since: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            queued: number;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Queue again every retained event since a time that matches the endpoint
+         * @description Queue again every retained event since a time that matches the endpoint. Needs an API token with the `admin` scope.
+         */
+        post: operations["postWebhookEndpointsByIdReplay"];
         delete?: never;
         options?: never;
         head?: never;
@@ -6320,134 +649,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** New signing secret (shown once); the old one also signs for 24 h */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description UUID */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description WebhookEndpointWithSecret */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            created_at: string;
-                            description: string | null;
-                            /** @description Why credvault disabled the endpoint (410 Gone, 3 days of failures) */
-                            disabled_reason: string | null;
-                            enabled: boolean;
-                            event_types: string[];
-                            id: string;
-                            /** @description Until then deliveries carry a signature with the previous secret too */
-                            previous_secret_expires_at: string | null;
-                            /** @description The signing secret (whsec_...): shown only in this answer */
-                            secret: string;
-                            updated_at: string;
-                            url: string;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * New signing secret (shown once); the old one also signs for 24 h
+         * @description New signing secret (shown once); the old one also signs for 24 h. Needs an API token with the `admin` scope.
+         */
+        post: operations["postWebhookEndpointsByIdRotateSecret"];
         delete?: never;
         options?: never;
         head?: never;
@@ -6463,122 +669,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send a webhook_endpoint.test event to this endpoint now */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description UUID */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            event_id: string;
-                        };
-                    };
-                };
-                /** @description Error */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-                /** @description Error */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request_id?: string;
-                            summary: string;
-                            validation_errors?: {
-                                [key: string]: string[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Send a webhook_endpoint.test event to this endpoint now
+         * @description Send a webhook_endpoint.test event to this endpoint now. Needs an API token with the `admin` scope.
+         */
+        post: operations["postWebhookEndpointsByIdTest"];
         delete?: never;
         options?: never;
         head?: never;
@@ -6588,12 +683,2710 @@ export interface paths {
 }
 export type webhooks = Record<string, never>;
 export interface components {
-    schemas: never;
-    responses: never;
-    parameters: never;
+    schemas: {
+        AccessToken: {
+            access_token: string;
+            credential_id: string;
+            expires_at: string | null;
+            /** @constant */
+            token_type: "bearer";
+        };
+        /**
+         * airtable_oauth2
+         * @description A airtable credential of kind `airtable_oauth2`; OAuth app required. The access-token route answers an access token refreshed with the refresh_token.
+         * @example {
+         *       "kind": "airtable_oauth2",
+         *       "refresh_token": "rt-air",
+         *       "scope": "data.records:read schema.bases:read",
+         *       "airtable_uid": "usrABC"
+         *     }
+         */
+        AirtableOauth2Properties: {
+            /** @description Secret: encrypted at rest and answered only as the mask "***********"; send the mask back to keep the stored value. */
+            access_token?: string;
+            airtable_uid?: string;
+            /** Format: date-time */
+            expires_at?: string;
+            expires_in?: number;
+            /**
+             * @description `airtable_oauth2` (or the alias `airtable`). (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "airtable_oauth2" | "airtable";
+            /** @description Secret: encrypted at rest and answered only as the mask "***********"; send the mask back to keep the stored value. */
+            refresh_token: string;
+            scope: string;
+        };
+        ApiToken: {
+            created_at: string;
+            id: string;
+            name: string;
+            prefix: string;
+            scopes: ("credentials:read" | "credentials:write" | "credentials:use" | "secrets:reveal" | "tokens:manage" | "admin")[];
+        };
+        ApiTokenList: {
+            data: components["schemas"]["ApiToken"][];
+            next_cursor: string | null;
+        };
+        AuditEvent: {
+            action: string;
+            actor_token_id: string | null;
+            created_at: string;
+            credential_id: string | null;
+            detail: {
+                [key: string]: unknown;
+            };
+            id: string;
+            oauth_app_id: string | null;
+        };
+        AuditEventList: {
+            data: components["schemas"]["AuditEvent"][];
+            next_cursor: string | null;
+        };
+        /**
+         * auth0_client_credentials
+         * @description A auth0 credential of kind `auth0_client_credentials`; OAuth app optional. The access-token route answers a short-lived token minted from the credential.
+         * @example {
+         *       "kind": "auth0_client_credentials",
+         *       "domain": "acme.us.auth0.com",
+         *       "client_id": "cid0",
+         *       "client_secret": "csec0"
+         *     }
+         */
+        Auth0ClientCredentialsProperties: {
+            client_id: string;
+            /** @description Secret: encrypted at rest and answered only as the mask "***********"; send the mask back to keep the stored value. */
+            client_secret: string;
+            domain: string;
+            /**
+             * @description `auth0_client_credentials`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "auth0_client_credentials";
+        };
+        BulkImportAnswer: {
+            results: ({
+                credential: components["schemas"]["Credential"];
+                index: number;
+                /** @constant */
+                status: 200;
+            } | {
+                /** @description The credential id (answered instead of the credential under Prefer: return=minimal). */
+                id: string;
+                index: number;
+                /** @constant */
+                status: 200;
+            } | {
+                /** @description Error */
+                error: {
+                    request_id?: string;
+                    summary: string;
+                    validation_errors?: {
+                        [key: string]: string[];
+                    };
+                };
+                index: number;
+                /** @constant */
+                status: 422;
+            })[];
+        };
+        /**
+         * checkout_champ_password
+         * @description A checkout_champ credential of kind `checkout_champ_password`; OAuth app optional. No access token: Checkout Champ takes login_id and password with every request; there is no bearer token to answer.
+         * @example {
+         *       "kind": "checkout_champ_password",
+         *       "login_id": "api-user",
+         *       "password": "pw-secret"
+         *     }
+         */
+        CheckoutChampPasswordProperties: {
+            /**
+             * @description `checkout_champ_password`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "checkout_champ_password";
+            login_id: string;
+            /** @description Secret: encrypted at rest and answered only as the mask "***********"; send the mask back to keep the stored value. */
+            password: string;
+        };
+        CreatedAccount: {
+            created_at: string;
+            id: string;
+            name: string;
+            token: components["schemas"]["IssuedApiToken"];
+        };
+        Credential: {
+            created_at: string;
+            health: components["schemas"]["Health"];
+            id: string;
+            kind: string;
+            /** @description Free-form JSON object. */
+            metadata: {
+                [key: string]: unknown;
+            };
+            name: string | null;
+            oauth_app: components["schemas"]["EmbeddedOAuthApp"] | null;
+            oauth_app_id: string | null;
+            properties: {
+                [key: string]: unknown;
+            };
+            provider: string;
+            updated_at: string;
+        };
+        CredentialList: {
+            data: components["schemas"]["Credential"][];
+            next_cursor: string | null;
+        };
+        /** @description Credential properties: the fields depend on `kind`. Unknown fields are refused with the list of the kind's fields. */
+        CredentialPropertiesInput: components["schemas"]["StripeKeyProperties"] | components["schemas"]["StripeOauth2Properties"] | components["schemas"]["SalesforceOauth2Properties"] | components["schemas"]["HubspotOauth2Properties"] | components["schemas"]["GithubAppProperties"] | components["schemas"]["AirtableOauth2Properties"] | components["schemas"]["LinearOauth2Properties"] | components["schemas"]["CheckoutChampPasswordProperties"] | components["schemas"]["ShopifyOauth2Properties"] | components["schemas"]["QuickbooksOauth2Properties"] | components["schemas"]["NetsuiteTbaProperties"] | components["schemas"]["MarketoClientCredentialsProperties"] | components["schemas"]["SendgridKeyProperties"] | components["schemas"]["ServicenowOauth2Properties"] | components["schemas"]["WorkdayOauth2Properties"] | components["schemas"]["Auth0ClientCredentialsProperties"];
+        CredentialSummary: {
+            providers: {
+                error: number;
+                ok: number;
+                pending: number;
+                provider: string;
+                total: number;
+                warn: number;
+            }[];
+            /** @description Up to 10 credentials in error or warn, the most recently changed first */
+            recently_broken: {
+                id: string;
+                kind: string;
+                name: string | null;
+                notes: string[];
+                provider: string;
+                /** @description When the health last changed (ISO 8601, UTC) */
+                since: string;
+                /** @enum {string} */
+                status: "pending" | "ok" | "warn" | "error";
+            }[];
+            total: {
+                error: number;
+                ok: number;
+                pending: number;
+                total: number;
+                warn: number;
+            };
+        };
+        Deleted: {
+            /** @constant */
+            deleted: true;
+            id: string;
+        };
+        EmbeddedOAuthApp: {
+            client_id: string;
+            client_secret: string;
+            created_at: string;
+            id: string;
+            /** @description Free-form JSON object. */
+            metadata: {
+                [key: string]: unknown;
+            };
+            name: string;
+            provider: string;
+            settings: components["schemas"]["OAuthAppSettings"];
+            updated_at: string;
+        };
+        Error: {
+            /** @description Present on 5xx answers: quote it when reporting. */
+            request_id?: string;
+            /** @description What went wrong and what to do, in one sentence. */
+            summary: string;
+        };
+        ExportedCredential: {
+            /** @description Present when this credential's secrets cannot be decrypted: the item is not an import body then (its secrets are left out), and the rest of the page is unaffected. */
+            error?: {
+                credential_id: string;
+                summary: string;
+            };
+            /** @description Free-form JSON object. */
+            metadata: {
+                [key: string]: unknown;
+            };
+            name: string | null;
+            oauth_app_id: string | null;
+            properties: {
+                [key: string]: unknown;
+            };
+        };
+        ExportPage: {
+            data: components["schemas"]["ExportedCredential"][];
+            next_cursor: string | null;
+        };
+        /**
+         * github_app
+         * @description A github credential of kind `github_app`; OAuth app required. The access-token route answers a short-lived token minted from the credential.
+         * @example {
+         *       "kind": "github_app",
+         *       "installation_id": 4567,
+         *       "account_login": "acme",
+         *       "account_type": "Organization"
+         *     }
+         */
+        GithubAppProperties: {
+            account_login?: string;
+            account_type?: string;
+            installation_id: number | string;
+            /**
+             * @description `github_app` (or the alias `github`). (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "github_app" | "github";
+            name?: string;
+        };
+        Health: {
+            /** @description When it was last checked against the provider; null if never. */
+            checked_at: string | null;
+            consecutive_failures: number;
+            last_ok_at: string | null;
+            next_check_at: string | null;
+            /** @description Sentences explaining the status, never provider data. */
+            notes: string[];
+            /** @description Why the last check failed (e.g. unauthorized, invalid_grant, timeout), null when it did not. */
+            reason: string | null;
+            /** @enum {string} */
+            status: "pending" | "ok" | "warn" | "error";
+            /** @description When the status last changed (ISO 8601). */
+            time: string;
+        };
+        /**
+         * hubspot_oauth2
+         * @description A hubspot credential of kind `hubspot_oauth2`; OAuth app required. The access-token route answers an access token refreshed with the refresh_token.
+         * @example {
+         *       "kind": "hubspot_oauth2",
+         *       "hub_id": 123,
+         *       "refresh_token": "rt-hub",
+         *       "scopes": [
+         *         "crm.objects.contacts.read"
+         *       ],
+         *       "hub_domain": "acme.com"
+         *     }
+         */
+        HubspotOauth2Properties: {
+            /** @description Secret: encrypted at rest and answered only as the mask "***********"; send the mask back to keep the stored value. */
+            access_token?: string;
+            /** Format: date-time */
+            expires_at?: string;
+            expires_in?: number;
+            hub_domain?: string;
+            hub_id: number | string;
+            hubspot_user?: string;
+            hubspot_user_id?: string;
+            /**
+             * @description `hubspot_oauth2` (or the alias `hubspot`). (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "hubspot_oauth2" | "hubspot";
+            name?: string;
+            /** @description Secret: encrypted at rest and answered only as the mask "***********"; send the mask back to keep the stored value. */
+            refresh_token: string;
+            scopes: string[];
+        };
+        IssuedApiToken: {
+            created_at: string;
+            id: string;
+            name: string;
+            prefix: string;
+            scopes: ("credentials:read" | "credentials:write" | "credentials:use" | "secrets:reveal" | "tokens:manage" | "admin")[];
+            /** @description The plaintext token: shown only in this answer. */
+            token: string;
+        };
+        /**
+         * linear_oauth2
+         * @description A linear credential of kind `linear_oauth2`; OAuth app required. The access-token route answers an access token refreshed with the refresh_token.
+         * @example {
+         *       "kind": "linear_oauth2",
+         *       "access_token": "lin_oauth_abc",
+         *       "scope": "read",
+         *       "linear_org_id": "org-1",
+         *       "linear_org_name": "Acme"
+         *     }
+         */
+        LinearOauth2Properties: {
+            /** @description Secret: encrypted at rest and answered only as the mask "***********"; send the mask back to keep the stored value. */
+            access_token?: string;
+            /** Format: date-time */
+            expires_at?: string;
+            expires_in?: number;
+            /**
+             * @description `linear_oauth2` (or the alias `linear`). (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "linear_oauth2" | "linear";
+            linear_org_id?: string;
+            linear_org_name?: string;
+            /** @description Secret: encrypted at rest and answered only as the mask "***********"; send the mask back to keep the stored value. */
+            refresh_token?: string;
+            scope: string;
+        };
+        /**
+         * marketo_client_credentials
+         * @description A marketo credential of kind `marketo_client_credentials`; OAuth app optional. The access-token route answers a short-lived token minted from the credential.
+         * @example {
+         *       "kind": "marketo_client_credentials",
+         *       "munchkin_id": "123-ABC-456",
+         *       "client_id": "cid",
+         *       "client_secret": "csec"
+         *     }
+         */
+        MarketoClientCredentialsProperties: {
+            client_id: string;
+            /** @description Secret: encrypted at rest and answered only as the mask "***********"; send the mask back to keep the stored value. */
+            client_secret: string;
+            /**
+             * @description `marketo_client_credentials`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "marketo_client_credentials";
+            munchkin_id: string;
+        };
+        MyAccount: {
+            created_at: string;
+            id: string;
+            name: string;
+            token: {
+                id: string;
+                scopes: ("credentials:read" | "credentials:write" | "credentials:use" | "secrets:reveal" | "tokens:manage" | "admin")[];
+            };
+        };
+        /**
+         * netsuite_tba
+         * @description A netsuite credential of kind `netsuite_tba`; OAuth app optional. No access token: NetSuite token-based authentication signs every request (OAuth 1.0a) with the consumer and token secrets; there is no bearer token to answer.
+         * @example {
+         *       "kind": "netsuite_tba",
+         *       "account_id": "1234567_SB1",
+         *       "consumer_key": "ck",
+         *       "consumer_secret": "cs",
+         *       "token_id": "tid",
+         *       "token_secret": "ts"
+         *     }
+         */
+        NetsuiteTbaProperties: {
+            account_id: string;
+            consumer_key: string;
+            /** @description Secret: encrypted at rest and answered only as the mask "***********"; send the mask back to keep the stored value. */
+            consumer_secret: string;
+            /**
+             * @description `netsuite_tba`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "netsuite_tba";
+            token_id: string;
+            /** @description Secret: encrypted at rest and answered only as the mask "***********"; send the mask back to keep the stored value. */
+            token_secret: string;
+        };
+        OAuthApp: {
+            client_id: string;
+            client_secret: string;
+            created_at: string;
+            health: components["schemas"]["Health"];
+            id: string;
+            /** @description Free-form JSON object. */
+            metadata: {
+                [key: string]: unknown;
+            };
+            name: string;
+            provider: string;
+            redirect_urls: string[];
+            settings: components["schemas"]["OAuthAppSettings"];
+            updated_at: string;
+        };
+        OAuthAppList: {
+            data: components["schemas"]["OAuthApp"][];
+            next_cursor: string | null;
+        };
+        OAuthAppSettings: {
+            [key: string]: string | number | boolean | null;
+        };
+        OAuthAppSettingsInput: {
+            [key: string]: string | number | boolean | null;
+        };
+        /**
+         * quickbooks_oauth2
+         * @description A quickbooks credential of kind `quickbooks_oauth2`; OAuth app required. The access-token route answers an access token refreshed with the refresh_token.
+         * @example {
+         *       "kind": "quickbooks_oauth2",
+         *       "realm_id": "9130347",
+         *       "refresh_token": "AB11-rt"
+         *     }
+         */
+        QuickbooksOauth2Properties: {
+            /** @description Secret: encrypted at rest and answered only as the mask "***********"; send the mask back to keep the stored value. */
+            access_token?: string;
+            /**
+             * @default production
+             * @enum {string}
+             */
+            environment: "production" | "sandbox";
+            /** Format: date-time */
+            expires_at?: string;
+            expires_in?: number;
+            /**
+             * @description `quickbooks_oauth2` (or the alias `quickbooks`). (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "quickbooks_oauth2" | "quickbooks";
+            realm_id: string;
+            /** @description Secret: encrypted at rest and answered only as the mask "***********"; send the mask back to keep the stored value. */
+            refresh_token: string;
+        };
+        RevokedApiToken: {
+            id: string;
+            /** @constant */
+            revoked: true;
+        };
+        /**
+         * salesforce_oauth2
+         * @description A salesforce credential of kind `salesforce_oauth2`; OAuth app required. The access-token route answers an access token refreshed with the refresh_token.
+         * @example {
+         *       "kind": "salesforce_oauth2",
+         *       "instance_url": "https://acme.my.salesforce.com",
+         *       "refresh_token": "5Aep861abc",
+         *       "org_id": "00D000000000001"
+         *     }
+         */
+        SalesforceOauth2Properties: {
+            /** @description Secret: encrypted at rest and answered only as the mask "***********"; send the mask back to keep the stored value. */
+            access_token?: string;
+            /** Format: date-time */
+            expires_at?: string;
+            expires_in?: number;
+            instance_url: string;
+            /**
+             * @description `salesforce_oauth2` (or the alias `salesforce`). (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "salesforce_oauth2" | "salesforce";
+            name?: string;
+            org_id?: string;
+            /** @description Secret: encrypted at rest and answered only as the mask "***********"; send the mask back to keep the stored value. */
+            refresh_token: string;
+            user_id?: string;
+        };
+        /**
+         * sendgrid_key
+         * @description A sendgrid credential of kind `sendgrid_key`; OAuth app optional. The access-token route answers `api_key`.
+         * @example {
+         *       "kind": "sendgrid_key",
+         *       "api_key": "SG.abc.def",
+         *       "name": "Mailer"
+         *     }
+         */
+        SendgridKeyProperties: {
+            /** @description Secret: encrypted at rest and answered only as the mask "***********"; send the mask back to keep the stored value. */
+            api_key: string;
+            /**
+             * @description `sendgrid_key`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "sendgrid_key";
+            name?: string;
+        };
+        /**
+         * servicenow_oauth2
+         * @description A servicenow credential of kind `servicenow_oauth2`; OAuth app required. The access-token route answers an access token refreshed with the refresh_token.
+         * @example {
+         *       "kind": "servicenow_oauth2",
+         *       "instance_url": "https://acme.service-now.com",
+         *       "refresh_token": "sn-rt",
+         *       "username": "admin"
+         *     }
+         */
+        ServicenowOauth2Properties: {
+            /** Format: date-time */
+            expires_at?: string;
+            expires_in?: number;
+            instance_url: string;
+            /**
+             * @description `servicenow_oauth2`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "servicenow_oauth2";
+            /** @description Secret: encrypted at rest and answered only as the mask "***********"; send the mask back to keep the stored value. */
+            refresh_token: string;
+            username?: string;
+        };
+        /**
+         * shopify_oauth2
+         * @description A shopify credential of kind `shopify_oauth2`; OAuth app required. The access-token route answers `access_token`.
+         * @example {
+         *       "kind": "shopify_oauth2",
+         *       "shop": "acme.myshopify.com",
+         *       "access_token": "shpat_abc",
+         *       "scope": "read_orders"
+         *     }
+         */
+        ShopifyOauth2Properties: {
+            /** @description Secret: encrypted at rest and answered only as the mask "***********"; send the mask back to keep the stored value. */
+            access_token: string;
+            /** Format: date-time */
+            expires_at?: string;
+            expires_in?: number;
+            /**
+             * @description `shopify_oauth2` (or the alias `shopify`). (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "shopify_oauth2" | "shopify";
+            scope?: string;
+            shop: string;
+        };
+        /**
+         * stripe_key
+         * @description A stripe credential of kind `stripe_key`; OAuth app optional. The access-token route answers `secret`.
+         * @example {
+         *       "kind": "stripe_key",
+         *       "secret": "sk_live_51Habc123",
+         *       "name": "Choam Stripe"
+         *     }
+         */
+        StripeKeyProperties: {
+            account_id?: string;
+            /**
+             * @description `stripe_key`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "stripe_key";
+            name?: string;
+            /** @description Secret: encrypted at rest and answered only as the mask "***********"; send the mask back to keep the stored value. */
+            secret: string;
+            test?: boolean;
+        };
+        /**
+         * stripe_oauth2
+         * @description A stripe credential of kind `stripe_oauth2`; OAuth app required. The access-token route answers an access token refreshed with the refresh_token.
+         * @example {
+         *       "kind": "stripe_oauth2",
+         *       "stripe_user_id": "acct_1Habc123",
+         *       "access_token": "sk_live_tok",
+         *       "refresh_token": "rt_abc",
+         *       "livemode": true,
+         *       "scope": "read_write"
+         *     }
+         */
+        StripeOauth2Properties: {
+            /** @description Secret: encrypted at rest and answered only as the mask "***********"; send the mask back to keep the stored value. */
+            access_token?: string;
+            /** Format: date-time */
+            expires_at?: string;
+            expires_in?: number;
+            /**
+             * @description `stripe_oauth2` (or the alias `stripe`, `stripe_oauth`). (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "stripe_oauth2" | "stripe" | "stripe_oauth";
+            livemode?: boolean;
+            /** @description Secret: encrypted at rest and answered only as the mask "***********"; send the mask back to keep the stored value. */
+            refresh_token?: string;
+            scope?: string;
+            stripe_user_id: string;
+        };
+        ValidationError: {
+            /** @description Present on 5xx answers: quote it when reporting. */
+            request_id?: string;
+            /** @description What went wrong and what to do, in one sentence. */
+            summary: string;
+            /** @description Field path (e.g. properties.secret) → reasons. Absent when the request as a whole is refused. */
+            validation_errors?: {
+                [key: string]: string[];
+            };
+        };
+        /**
+         * workday_oauth2
+         * @description A workday credential of kind `workday_oauth2`; OAuth app required. The access-token route answers an access token refreshed with the refresh_token.
+         * @example {
+         *       "kind": "workday_oauth2",
+         *       "host": "wd2-impl-services1.workday.com",
+         *       "tenant": "acme_dpt1",
+         *       "refresh_token": "wd-rt"
+         *     }
+         */
+        WorkdayOauth2Properties: {
+            /** Format: date-time */
+            expires_at?: string;
+            expires_in?: number;
+            host: string;
+            /**
+             * @description `workday_oauth2`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "workday_oauth2";
+            /** @description Secret: encrypted at rest and answered only as the mask "***********"; send the mask back to keep the stored value. */
+            refresh_token: string;
+            tenant: string;
+        };
+    };
+    responses: {
+        /** @description The body is not valid JSON, or Content-Length does not match it. */
+        BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The request conflicts with the current state (e.g. the same Idempotency-Key still running, an OAuth app in use, a refused credential). */
+        Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The API token lacks the scope this request needs. */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Something failed on the server; quote `request_id` when reporting it. */
+        InternalError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Nothing with that id exists in this account. */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The body is larger than the route accepts (1 MiB; 16 MiB for bulk). */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description If-Match names an older version: read the resource again. */
+        PreconditionFailed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Busy or unreachable right now; retry after Retry-After seconds when given. */
+        ServiceUnavailable: {
+            headers: {
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Too many requests for this API token; retry after Retry-After seconds. */
+        TooManyRequests: {
+            headers: {
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description No valid API token ("Authorization: Bearer <token>"). */
+        Unauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The request is invalid; `validation_errors` names each field at fault and why. */
+        UnprocessableEntity: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ValidationError"];
+            };
+        };
+        /** @description Send the body as JSON with "Content-Type: application/json". */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+    };
+    parameters: {
+        /** @description Any unique string (1 to 255 characters). A retry with the same key and body answers the first answer again (24 h); with another body it is refused (422); while the first still runs, 409. */
+        IdempotencyKey: string;
+        /** @description The ETag you read (e.g. "v3"): the change is made only if the resource is still at that version, else 412. */
+        IfMatch: string;
+    };
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description The version of the resource, e.g. "v3": send it back as If-Match to change only that version. */
+        ETag: string;
+        /** @description RFC 7240: the preference honoured, e.g. return=minimal. */
+        "Preference-Applied": "return=minimal";
+        /** @description Seconds to wait before retrying. */
+        "Retry-After": number;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
+export interface operations {
+    getLinkOauth2CallbackByProvider: {
+        parameters: {
+            query?: {
+                code?: string;
+                error?: string;
+                error_description?: string;
+                hmac?: string;
+                installation_id?: string;
+                realmId?: string;
+                setup_action?: string;
+                shop?: string;
+                state?: string;
+                timestamp?: string;
+            };
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    postLinkOauth2FormById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getLinkOauth2StartByToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    postLinkOauth2Token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The credvault id of the OAuth app of the flow. */
+                    client_id?: string;
+                    /** @description That app's provider client secret. */
+                    client_secret?: string;
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        credential: {
+                            oauth_app_id: string | null;
+                            properties: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        credential_id: string;
+                        state: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createAccount: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (1 to 255 characters). A retry with the same key and body answers the first answer again (24 h); with another body it is refused (422); while the first still runs, 409. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedAccount"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getMyAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyAccount"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listApiTokens: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiTokenList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createApiToken: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (1 to 255 characters). A retry with the same key and body answers the first answer again (24 h); with another body it is refused (422); while the first still runs, 409. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    scopes: ("credentials:read" | "credentials:write" | "credentials:use" | "secrets:reveal" | "tokens:manage" | "admin")[];
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssuedApiToken"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    revokeApiToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevokedApiToken"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listAuditEvents: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEventList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getConnectSessions: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+                status?: "pending" | "authorizing" | "completed" | "failed" | "expired";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            created_at: string;
+                            credential_id: string | null;
+                            credential_kind: string;
+                            error: {
+                                message: string;
+                                reason: string;
+                            } | null;
+                            expires_at: string;
+                            id: string;
+                            oauth_app_id: string | null;
+                            provider: string;
+                            /** @enum {string} */
+                            status: "pending" | "authorizing" | "completed" | "failed" | "expired";
+                            updated_at: string;
+                        }[];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getConnectSessionsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        created_at: string;
+                        credential_id: string | null;
+                        credential_kind: string;
+                        error: {
+                            message: string;
+                            reason: string;
+                        } | null;
+                        expires_at: string;
+                        id: string;
+                        oauth_app_id: string | null;
+                        provider: string;
+                        /** @enum {string} */
+                        status: "pending" | "authorizing" | "completed" | "failed" | "expired";
+                        updated_at: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listCredentials: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                "health.status"?: "pending" | "ok" | "warn" | "error";
+                kind?: string;
+                limit?: number;
+                /** @description JSON object matched by containment, e.g. {"custom_property":42} */
+                metadata?: string;
+                oauth_app_id?: string;
+                provider?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CredentialList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    importCredential: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (1 to 255 characters). A retry with the same key and body answers the first answer again (24 h); with another body it is refused (422); while the first still runs, 409. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Free-form JSON object. */
+                    metadata?: {
+                        [key: string]: unknown;
+                    };
+                    name?: string | null;
+                    oauth_app_id?: string | null;
+                    properties: components["schemas"]["CredentialPropertiesInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Credential"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getCredential: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Credential"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    deleteCredential: {
+        parameters: {
+            query?: {
+                /** @description With revoke=true: delete even when the provider did not confirm the revocation. */
+                force?: "true" | "false";
+                /** @description Revoke the grant at the provider first, where the provider has a revocation endpoint. */
+                revoke?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        deleted: boolean;
+                        id: string;
+                        revoke_note: string | null;
+                        revoked: boolean;
+                    } | components["schemas"]["Deleted"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            /** @description Default Response */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        deleted: boolean;
+                        id: string;
+                        revoke_note: string | null;
+                        revoked: boolean;
+                    };
+                };
+            };
+        };
+    };
+    updateCredential: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you read (e.g. "v3"): the change is made only if the resource is still at that version, else 412. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Free-form JSON object. */
+                    metadata?: {
+                        [key: string]: unknown;
+                    };
+                    name?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Credential"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getAccessToken: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (1 to 255 characters). A retry with the same key and body answers the first answer again (24 h); with another body it is refused (422); while the first still runs, 409. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessToken"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    checkCredential: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (1 to 255 characters). A retry with the same key and body answers the first answer again (24 h); with another body it is refused (422); while the first still runs, 409. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Credential"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    reportCredentialHealth: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (1 to 255 characters). A retry with the same key and body answers the first answer again (24 h); with another body it is refused (422); while the first still runs, 409. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description What you saw; not stored (it could hold provider data). */
+                    detail?: string;
+                    /** @description The HTTP status the provider answered you, e.g. 401. */
+                    status_code: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Credential"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    importCredentialsBulk: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (1 to 255 characters). A retry with the same key and body answers the first answer again (24 h); with another body it is refused (422); while the first still runs, 409. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description RFC 7240. `return=minimal`: imported items answer their credential id instead of the whole credential. */
+                prefer?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description 1 to 1000 import bodies, each exactly what POST /v1/credentials takes. */
+                    items: {
+                        /** @description Free-form JSON object. */
+                        metadata?: {
+                            [key: string]: unknown;
+                        };
+                        name?: string | null;
+                        oauth_app_id?: string | null;
+                        properties: components["schemas"]["CredentialPropertiesInput"];
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "Preference-Applied": components["headers"]["Preference-Applied"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkImportAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    exportCredentials: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                /** @description true answers secrets in plaintext: needs the secrets:reveal scope, audited per credential */
+                include_secrets?: "true" | "false";
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    postCredentialsStartAuth: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (1 to 255 characters). A retry with the same key and body answers the first answer again (24 h); with another body it is refused (422); while the first still runs, 409. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Re-authorize this credential: the flow must end on the same provider account. */
+                    credential_id?: string;
+                    /** @description A kind or alias; canonical in the answer. */
+                    credential_kind: string;
+                    /**
+                     * @description Seconds the link (and then the flow) stays valid.
+                     * @default 300
+                     */
+                    expires_in?: number;
+                    /** @description Free-form JSON object. */
+                    metadata?: {
+                        [key: string]: unknown;
+                    };
+                    name?: string;
+                    /** @description The credvault OAuth app (required for OAuth kinds and github_app). */
+                    oauth_app_id?: string;
+                    /** @description Non-secret fields needed before consent: shop (Shopify), instance_url (ServiceNow), host and tenant (Workday). */
+                    properties?: {
+                        [key: string]: string;
+                    };
+                    /** @description Where the browser goes at the end; one of the OAuth app's redirect_urls (exact match). */
+                    redirect_url: string;
+                    /** @description Added to the kind's default scopes. */
+                    scopes?: string[];
+                    /** @description Any JSON value (at most 5 KiB serialized), echoed at the exchange, never in a URL. */
+                    state?: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        expires_at: string;
+                        start_url: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getCredentialSummary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CredentialSummary"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getEvents: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+                /** @description ISO 8601 time: events from then on, oldest first (otherwise newest first) */
+                since?: string;
+                type?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            created_at: string;
+                            /** @description The object after the change as the API presents it (secrets masked), plus previous_status where the type says so */
+                            data: {
+                                [key: string]: unknown;
+                            };
+                            /** @description UUID v7: sorts by creation; the webhook-id of its deliveries */
+                            id: string;
+                            /** @description e.g. credential.created, credential.health_changed, oauth_app.deleted */
+                            type: string;
+                        }[];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getEventsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Event */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        created_at: string;
+                        /** @description The object after the change as the API presents it (secrets masked), plus previous_status where the type says so */
+                        data: {
+                            [key: string]: unknown;
+                        };
+                        /** @description UUID v7: sorts by creation; the webhook-id of its deliveries */
+                        id: string;
+                        /** @description e.g. credential.created, credential.health_changed, oauth_app.deleted */
+                        type: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listOAuthApps: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+                /** @description JSON object matched by containment */
+                metadata?: string;
+                provider?: "airtable" | "auth0" | "checkout_champ" | "github" | "hubspot" | "linear" | "marketo" | "netsuite" | "quickbooks" | "salesforce" | "sendgrid" | "servicenow" | "shopify" | "stripe" | "workday";
+                /** @description false needs the secrets:reveal scope */
+                truncate_secrets?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthAppList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createOAuthApp: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (1 to 255 characters). A retry with the same key and body answers the first answer again (24 h); with another body it is refused (422); while the first still runs, 409. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    client_id: string;
+                    client_secret: string;
+                    /** @description Free-form JSON object. */
+                    metadata?: {
+                        [key: string]: unknown;
+                    };
+                    name: string;
+                    /** @enum {string} */
+                    provider: "airtable" | "auth0" | "checkout_champ" | "github" | "hubspot" | "linear" | "marketo" | "netsuite" | "quickbooks" | "salesforce" | "sendgrid" | "servicenow" | "shopify" | "stripe" | "workday";
+                    /** @description Connect: the redirect_url values start-auth accepts for this app (exact match). */
+                    redirect_urls?: string[];
+                    settings?: components["schemas"]["OAuthAppSettingsInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthApp"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getOAuthApp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthApp"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    deleteOAuthApp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    updateOAuthApp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    client_secret?: string;
+                    /** @description Free-form JSON object. */
+                    metadata?: {
+                        [key: string]: unknown;
+                    };
+                    name?: string;
+                    /** @description Connect: the redirect_url values start-auth accepts for this app (exact match). */
+                    redirect_urls?: string[];
+                    settings?: components["schemas"]["OAuthAppSettingsInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthApp"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    proxyGet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Credential id (UUID) */
+                id: string;
+                /** @description The provider API path, relative to the kind's base URL; the query string is passed on */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The provider's answer: its status, headers (hop-by-hop and Set-Cookie removed) and body, streamed as it gave them, in any content type */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            /** @description Error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        request_id?: string;
+                        summary: string;
+                        validation_errors?: {
+                            [key: string]: string[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        request_id?: string;
+                        summary: string;
+                        validation_errors?: {
+                            [key: string]: string[];
+                        };
+                    };
+                };
+            };
+            /** @description The provider's answer: its status, headers (hop-by-hop and Set-Cookie removed) and body, streamed as it gave them, in any content type, when it is not 2XX. credvault's own refusals carry X-Credvault-Proxy-Error and are the statuses listed. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    proxyPut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Credential id (UUID) */
+                id: string;
+                /** @description The provider API path, relative to the kind's base URL; the query string is passed on */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The provider's answer: its status, headers (hop-by-hop and Set-Cookie removed) and body, streamed as it gave them, in any content type */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            /** @description Error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        request_id?: string;
+                        summary: string;
+                        validation_errors?: {
+                            [key: string]: string[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        request_id?: string;
+                        summary: string;
+                        validation_errors?: {
+                            [key: string]: string[];
+                        };
+                    };
+                };
+            };
+            /** @description The provider's answer: its status, headers (hop-by-hop and Set-Cookie removed) and body, streamed as it gave them, in any content type, when it is not 2XX. credvault's own refusals carry X-Credvault-Proxy-Error and are the statuses listed. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    proxyPost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Credential id (UUID) */
+                id: string;
+                /** @description The provider API path, relative to the kind's base URL; the query string is passed on */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The provider's answer: its status, headers (hop-by-hop and Set-Cookie removed) and body, streamed as it gave them, in any content type */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            /** @description Error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        request_id?: string;
+                        summary: string;
+                        validation_errors?: {
+                            [key: string]: string[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        request_id?: string;
+                        summary: string;
+                        validation_errors?: {
+                            [key: string]: string[];
+                        };
+                    };
+                };
+            };
+            /** @description The provider's answer: its status, headers (hop-by-hop and Set-Cookie removed) and body, streamed as it gave them, in any content type, when it is not 2XX. credvault's own refusals carry X-Credvault-Proxy-Error and are the statuses listed. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    proxyDelete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Credential id (UUID) */
+                id: string;
+                /** @description The provider API path, relative to the kind's base URL; the query string is passed on */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The provider's answer: its status, headers (hop-by-hop and Set-Cookie removed) and body, streamed as it gave them, in any content type */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            /** @description Error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        request_id?: string;
+                        summary: string;
+                        validation_errors?: {
+                            [key: string]: string[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        request_id?: string;
+                        summary: string;
+                        validation_errors?: {
+                            [key: string]: string[];
+                        };
+                    };
+                };
+            };
+            /** @description The provider's answer: its status, headers (hop-by-hop and Set-Cookie removed) and body, streamed as it gave them, in any content type, when it is not 2XX. credvault's own refusals carry X-Credvault-Proxy-Error and are the statuses listed. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    proxyPatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Credential id (UUID) */
+                id: string;
+                /** @description The provider API path, relative to the kind's base URL; the query string is passed on */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The provider's answer: its status, headers (hop-by-hop and Set-Cookie removed) and body, streamed as it gave them, in any content type */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            /** @description Error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        request_id?: string;
+                        summary: string;
+                        validation_errors?: {
+                            [key: string]: string[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        request_id?: string;
+                        summary: string;
+                        validation_errors?: {
+                            [key: string]: string[];
+                        };
+                    };
+                };
+            };
+            /** @description The provider's answer: its status, headers (hop-by-hop and Set-Cookie removed) and body, streamed as it gave them, in any content type, when it is not 2XX. credvault's own refusals carry X-Credvault-Proxy-Error and are the statuses listed. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    getWebhookEndpoints: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            created_at: string;
+                            description: string | null;
+                            /** @description Why credvault disabled the endpoint (410 Gone, 3 days of failures) */
+                            disabled_reason: string | null;
+                            enabled: boolean;
+                            event_types: string[];
+                            id: string;
+                            /** @description Until then deliveries carry a signature with the previous secret too */
+                            previous_secret_expires_at: string | null;
+                            updated_at: string;
+                            url: string;
+                        }[];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    postWebhookEndpoints: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (1 to 255 characters). A retry with the same key and body answers the first answer again (24 h); with another body it is refused (422); while the first still runs, 409. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    description?: string | null;
+                    enabled?: boolean;
+                    /** @description Exact types or prefix.* filters; empty or absent means every type */
+                    event_types?: string[];
+                    /** @description https URL (or an origin in CREDVAULT_WEBHOOK_ALLOWED_ORIGINS); no credentials in it */
+                    url: string;
+                };
+            };
+        };
+        responses: {
+            /** @description WebhookEndpointWithSecret */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        created_at: string;
+                        description: string | null;
+                        /** @description Why credvault disabled the endpoint (410 Gone, 3 days of failures) */
+                        disabled_reason: string | null;
+                        enabled: boolean;
+                        event_types: string[];
+                        id: string;
+                        /** @description Until then deliveries carry a signature with the previous secret too */
+                        previous_secret_expires_at: string | null;
+                        /** @description The signing secret (whsec_...): shown only in this answer */
+                        secret: string;
+                        updated_at: string;
+                        url: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getWebhookEndpointsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description WebhookEndpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        created_at: string;
+                        description: string | null;
+                        /** @description Why credvault disabled the endpoint (410 Gone, 3 days of failures) */
+                        disabled_reason: string | null;
+                        enabled: boolean;
+                        event_types: string[];
+                        id: string;
+                        /** @description Until then deliveries carry a signature with the previous secret too */
+                        previous_secret_expires_at: string | null;
+                        updated_at: string;
+                        url: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    deleteWebhookEndpointsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    updateWebhookEndpointsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    description?: string | null;
+                    enabled?: boolean;
+                    /** @description Exact types or prefix.* filters; empty or absent means every type */
+                    event_types?: string[];
+                    url?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description WebhookEndpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        created_at: string;
+                        description: string | null;
+                        /** @description Why credvault disabled the endpoint (410 Gone, 3 days of failures) */
+                        disabled_reason: string | null;
+                        enabled: boolean;
+                        event_types: string[];
+                        id: string;
+                        /** @description Until then deliveries carry a signature with the previous secret too */
+                        previous_secret_expires_at: string | null;
+                        updated_at: string;
+                        url: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getWebhookEndpointsByIdDeliveries: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+                /** @description succeeded: a 2xx answer; failed: anything else */
+                status?: "succeeded" | "failed";
+            };
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            attempted_at: string;
+                            duration_ms: number;
+                            error: string | null;
+                            event_id: string;
+                            event_type: string;
+                            id: string;
+                            /** @description The first 1 KiB of the answer */
+                            response_excerpt: string | null;
+                            /** @description null on a network error or timeout */
+                            status_code: number | null;
+                        }[];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    postWebhookEndpointsByIdReplay: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (1 to 255 characters). A retry with the same key and body answers the first answer again (24 h); with another body it is refused (422); while the first still runs, 409. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: date-time
+                     * @description Queue again every event since then that matches the endpoint (within retention)
+                     */
+                    since: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        queued: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    postWebhookEndpointsByIdRotateSecret: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (1 to 255 characters). A retry with the same key and body answers the first answer again (24 h); with another body it is refused (422); while the first still runs, 409. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description WebhookEndpointWithSecret */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        created_at: string;
+                        description: string | null;
+                        /** @description Why credvault disabled the endpoint (410 Gone, 3 days of failures) */
+                        disabled_reason: string | null;
+                        enabled: boolean;
+                        event_types: string[];
+                        id: string;
+                        /** @description Until then deliveries carry a signature with the previous secret too */
+                        previous_secret_expires_at: string | null;
+                        /** @description The signing secret (whsec_...): shown only in this answer */
+                        secret: string;
+                        updated_at: string;
+                        url: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    postWebhookEndpointsByIdTest: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (1 to 255 characters). A retry with the same key and body answers the first answer again (24 h); with another body it is refused (422); while the first still runs, 409. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        event_id: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+}

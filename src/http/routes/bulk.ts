@@ -8,6 +8,7 @@ import { CredentialSchema, ImportCredentialBody } from '../../credentials/schema
 import type { CredentialService } from '../../credentials/service.js';
 import { MetadataSchema } from '../../oauth-apps/schemas.js';
 import { compileJsonSerializer } from '../../lib/json-serializer.js';
+import { component } from '../openapi/registry.js';
 import { ErrorBodySchema, commonErrors, authOf } from './common.js';
 
 const tags = ['credentials'];
@@ -33,11 +34,11 @@ const BulkResultSchema = z.union([
   z.object({ index: z.number().int(), status: z.literal(422), error: ErrorBodySchema }),
 ]);
 
-export const BulkImportAnswer = z
+export const BulkImportAnswer = component('BulkImportAnswer', z
   .object({ results: z.array(BulkResultSchema) })
   .describe(
     'One result per item, in order: the credential (only its id under Prefer: return=minimal) or the error body a single import of that item would answer.',
-  );
+  ));
 
 const BulkHeaders = z.object({
   prefer: z.string().optional().describe('RFC 7240. `return=minimal`: imported items answer their credential id instead of the whole credential.'),
@@ -84,7 +85,7 @@ const ExportQuery = z.strictObject({
   cursor: z.string().optional(),
 });
 
-const ExportedCredentialSchema = z
+const ExportedCredentialSchema = component('ExportedCredential', z
   .object({
     name: z.string().nullable(),
     properties: z.record(z.string(), z.unknown()),
@@ -95,21 +96,22 @@ const ExportedCredentialSchema = z
       .optional()
       .describe('Present when this credential\'s secrets cannot be decrypted: the item is not an import body then (its secrets are left out), and the rest of the page is unaffected.'),
   })
-  .describe('An import body: POST /v1/credentials (or an item of /v1/credentials/bulk) accepts it unchanged (unless it carries `error`).');
+  .describe('An import body: POST /v1/credentials (or an item of /v1/credentials/bulk) accepts it unchanged (unless it carries `error`).'));
 
-const ExportAnswer = z.object({ data: z.array(ExportedCredentialSchema), next_cursor: z.string().nullable() });
+const ExportAnswer = component('ExportPage', z.object({ data: z.array(ExportedCredentialSchema), next_cursor: z.string().nullable() }));
 
 export function bulkRoutes(app: FastifyInstance, credentials: CredentialService, audit: AuditService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post('/v1/credentials/bulk', {
-    config: { scope: 'credentials:write' },
+    config: { scope: 'credentials:write', docs: { responseHeaders: ['Preference-Applied'] } },
     bodyLimit: 16 * 1024 * 1024,
     // The body's validator checks the envelope only (see BulkEnvelope); headers as declared.
     validatorCompiler: ({ method, url, httpPart }) =>
       validatorCompiler({ schema: httpPart === 'headers' ? BulkHeaders : BulkEnvelope, method, url, ...(httpPart ? { httpPart } : {}) }),
     schema: {
       tags,
+      operationId: 'importCredentialsBulk',
       summary: `Import up to ${BULK_MAX_ITEMS} credentials in one request (each item an idempotent upsert)`,
       description:
         'Every item is validated and imported exactly as POST /v1/credentials would, and answers its own status (200 or 422) at its index. Items naming the same provider account answer the same credential; the later item wins. The request as a whole is 422 only when `items` is missing, empty or longer than 1000. With the header `Prefer: return=minimal` (RFC 7240) an imported item answers its credential `id` instead of the whole credential, and the answer carries `Preference-Applied: return=minimal`.',
@@ -133,6 +135,7 @@ export function bulkRoutes(app: FastifyInstance, credentials: CredentialService,
     config: { scope: 'credentials:read' },
     schema: {
       tags,
+      operationId: 'exportCredentials',
       summary: 'Export credentials as import bodies, newest first (plaintext secrets with include_secrets=true and secrets:reveal)',
       description:
         'Each item of `data` is an import body that POST /v1/credentials accepts unchanged. Without include_secrets, secrets are the mask, which re-imports into the same account as "keep the stored value". With include_secrets=true (scope secrets:reveal) they are plaintext, and one audit event `credential.secret_revealed` is written per credential, naming the fields, never the values.',

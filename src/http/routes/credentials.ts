@@ -29,6 +29,7 @@ export function credentialRoutes(app: FastifyInstance, credentials: CredentialSe
     config: { scope: 'credentials:write' },
     schema: {
       tags,
+      operationId: 'importCredential',
       summary: 'Import a credential (idempotent upsert on the provider account)',
       body: ImportCredentialBody,
       response: { 200: CredentialSchema, 409: commonErrors[422], ...commonErrors },
@@ -38,19 +39,19 @@ export function credentialRoutes(app: FastifyInstance, credentials: CredentialSe
 
   r.get('/v1/credentials', {
     config: { scope: 'credentials:read' },
-    schema: { tags, summary: 'List credentials, newest first', querystring: ListCredentialsQuery, response: { 200: CredentialListSchema, ...commonErrors } },
+    schema: { tags, operationId: 'listCredentials', summary: 'List credentials, newest first', querystring: ListCredentialsQuery, response: { 200: CredentialListSchema, ...commonErrors } },
     handler: async (req) => credentials.list(authOf(req).accountId, req.query),
   });
 
   r.get('/v1/credentials/summary', {
     config: { scope: 'credentials:read' },
-    schema: { tags, summary: 'Counts by provider and health status, and the most recently broken credentials', response: { 200: CredentialSummarySchema, ...commonErrors } },
+    schema: { tags, operationId: 'getCredentialSummary', summary: 'Counts by provider and health status, and the most recently broken credentials', response: { 200: CredentialSummarySchema, ...commonErrors } },
     handler: async (req) => credentials.summary(authOf(req).accountId),
   });
 
   r.get('/v1/credentials/:id', {
-    config: { scope: 'credentials:read' },
-    schema: { tags, summary: 'Get a credential', params: IdParams, response: { 200: CredentialSchema, ...commonErrors } },
+    config: { scope: 'credentials:read', docs: { responseHeaders: ['ETag'] } },
+    schema: { tags, operationId: 'getCredential', summary: 'Get a credential', params: IdParams, response: { 200: CredentialSchema, ...commonErrors } },
     handler: async (req, reply) => {
       const { version, ...view } = await credentials.get(authOf(req).accountId, req.params.id);
       void reply.header('etag', etag(version));
@@ -59,9 +60,10 @@ export function credentialRoutes(app: FastifyInstance, credentials: CredentialSe
   });
 
   r.patch('/v1/credentials/:id', {
-    config: { scope: 'credentials:write' },
+    config: { scope: 'credentials:write', docs: { requestHeaders: ['If-Match'], responseHeaders: ['ETag'] } },
     schema: {
       tags,
+      operationId: 'updateCredential',
       summary: 'Change a credential name or metadata (If-Match optional)',
       params: IdParams,
       body: PatchCredentialBody,
@@ -79,6 +81,7 @@ export function credentialRoutes(app: FastifyInstance, credentials: CredentialSe
     config: { scope: 'credentials:write' },
     schema: {
       tags,
+      operationId: 'deleteCredential',
       summary: 'Delete a credential; with revoke=true, revoke its grant at the provider first (docs: Connect)',
       params: IdParams,
       querystring: DeleteCredentialQuery,

@@ -5,6 +5,7 @@ import type { AuditService } from '../../audit/service.js';
 import type { CredentialService } from '../../credentials/service.js';
 import { CredentialSchema } from '../../credentials/schemas.js';
 import type { HealthService } from '../../health/service.js';
+import { component } from '../openapi/registry.js';
 import { IdParams, commonErrors, authOf } from './common.js';
 
 const tags = ['health'];
@@ -14,14 +15,14 @@ const HealthReportBody = z.strictObject({
   detail: z.string().max(2000).optional().describe('What you saw; not stored (it could hold provider data).'),
 });
 
-const AccessTokenSchema = z.object({
+const AccessTokenSchema = component('AccessToken', z.object({
   credential_id: z.string(),
   access_token: z.string(),
   token_type: z.literal('bearer'),
   expires_at: z.string().nullable(),
-});
+}));
 
-const AuditEventSchema = z.object({
+const AuditEventSchema = component('AuditEvent', z.object({
   id: z.string(),
   action: z.string(),
   actor_token_id: z.string().nullable(),
@@ -29,7 +30,7 @@ const AuditEventSchema = z.object({
   oauth_app_id: z.string().nullable(),
   detail: z.record(z.string(), z.unknown()),
   created_at: z.string(),
-});
+}));
 
 const PageQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(50), cursor: z.string().optional() });
 
@@ -42,7 +43,7 @@ export function healthRoutes(app: FastifyInstance, health: HealthService, creden
 
   r.post('/v1/credentials/:id/check', {
     config: { scope: 'credentials:write' },
-    schema: { tags, summary: 'Check the credential against its provider now (refreshing first when due)', params: IdParams, response: { 200: CredentialSchema, 503: commonErrors[500], ...commonErrors } },
+    schema: { tags, operationId: 'checkCredential', summary: 'Check the credential against its provider now (refreshing first when due)', params: IdParams, response: { 200: CredentialSchema, 503: commonErrors[500], ...commonErrors } },
     handler: async (req) => {
       const accountId = authOf(req).accountId;
       await health.checkNow(accountId, req.params.id);
@@ -52,7 +53,7 @@ export function healthRoutes(app: FastifyInstance, health: HealthService, creden
 
   r.post('/v1/credentials/:id/health-reports', {
     config: { scope: 'credentials:write' },
-    schema: { tags, summary: 'Report that the provider refused this credential; triggers a check at once', params: IdParams, body: HealthReportBody, response: { 200: CredentialSchema, 503: commonErrors[500], ...commonErrors } },
+    schema: { tags, operationId: 'reportCredentialHealth', summary: 'Report that the provider refused this credential; triggers a check at once', params: IdParams, body: HealthReportBody, response: { 200: CredentialSchema, 503: commonErrors[500], ...commonErrors } },
     handler: async (req) => {
       const accountId = authOf(req).accountId;
       await health.report(accountId, req.params.id, req.body.status_code, authOf(req).tokenId);
@@ -62,13 +63,13 @@ export function healthRoutes(app: FastifyInstance, health: HealthService, creden
 
   r.post('/v1/credentials/:id/access-token', {
     config: { scope: 'secrets:reveal', secretAnswer: true },
-    schema: { tags, summary: 'A valid access token (refreshed first when needed); audited', params: IdParams, response: { 200: AccessTokenSchema, 409: commonErrors[500], 503: commonErrors[500], ...commonErrors } },
+    schema: { tags, operationId: 'getAccessToken', summary: 'A valid access token (refreshed first when needed); audited', params: IdParams, response: { 200: AccessTokenSchema, 409: commonErrors[500], 503: commonErrors[500], ...commonErrors } },
     handler: async (req) => health.accessToken(authOf(req).accountId, req.params.id, authOf(req).tokenId),
   });
 
   r.get('/v1/audit-events', {
     config: { scope: 'credentials:read' },
-    schema: { tags: ['audit'], summary: 'Audit events of this account, newest first (never secret values)', querystring: PageQuery, response: { 200: z.object({ data: z.array(AuditEventSchema), next_cursor: z.string().nullable() }), ...commonErrors } },
+    schema: { tags: ['audit'], operationId: 'listAuditEvents', summary: 'Audit events of this account, newest first (never secret values)', querystring: PageQuery, response: { 200: component('AuditEventList', z.object({ data: z.array(AuditEventSchema), next_cursor: z.string().nullable() })), ...commonErrors } },
     handler: async (req) => audit.list(authOf(req).accountId, req.query.limit, req.query.cursor),
   });
 }

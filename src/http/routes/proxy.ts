@@ -49,9 +49,14 @@ export function proxyRoutes(app: FastifyInstance, d: ProxyRouteDeps): void {
       url: `${PREFIX}:id/*`,
       // Fastify's request lines would carry the query string (proxy spec: never logged).
       logLevel: 'warn',
-      config: { scope: 'credentials:use', rawBody: true },
+      config: {
+        scope: 'credentials:use',
+        rawBody: true,
+        docs: { passThrough: "The provider's answer: its status, headers (hop-by-hop and Set-Cookie removed) and body, streamed as it gave them, in any content type" },
+      },
       schema: {
         tags: ['proxy'],
+        operationId: 'proxy',
         summary: 'Call the provider API with this credential; credvault adds the authentication',
         description:
           'The path and query are passed to the kind\'s base URL; the answer streams back as the provider gave it (hop-by-hop headers and Set-Cookie removed). Errors credvault makes itself carry the header `X-Credvault-Proxy-Error`: invalid_path (400), not_found (404), credential_unusable (409), too_large (413), busy (429), upstream_unreachable (502), timeout (504).',

@@ -9,6 +9,7 @@ import { sql as m010 } from './010_connect_sessions.js';
 import { sql as m011 } from './011_oauth_app_redirect_urls.js';
 import { sql as m012 } from './012_events.js';
 import { sql as m013 } from './013_webhooks.js';
+import { sql as m015 } from './015_key_primary.js';
 
 /** Numbered migrations, applied in order; never edit one that has shipped, add the next. */
 export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
@@ -23,4 +24,5 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
   { version: 11, name: 'oauth_app_redirect_urls', sql: m011 },
   { version: 12, name: 'events', sql: m012 },
   { version: 13, name: 'webhooks', sql: m013 },
+  { version: 15, name: 'key_primary', sql: m015 },
 ];

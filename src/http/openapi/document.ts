@@ -1,0 +1,328 @@
+/**
+ * The OpenAPI document's finishing: what every route gets without writing it (docs/ "API
+ * reference"). A route registered the usual way (`app.get/post/...` with a zod `schema` and
+ * `config.scope`) is documented with:
+ *
+ * - an `operationId` (its `schema.operationId`, else derived from method and path),
+ * - a description naming the scope it needs,
+ * - the shared error answers it can give, as `#/components/responses/*`: 500 always; 401, 403
+ *   and 429 (with Retry-After) when it has a scope; 400, 413, 415 and 422 when it takes a body;
+ *   422 for a query string or path parameters; 404 for path parameters; 409 and 422 for an
+ *   authenticated POST (its Idempotency-Key); any other error status it lists in
+ *   `schema.response` (e.g. `409: ErrorBodySchema`) is pointed at the shared answer too,
+ * - `Idempotency-Key` on every authenticated POST, and the headers named in `config.docs`
+ *   (`If-Match` on the request; `ETag`, `Preference-Applied` on the success answer).
+ *
+ * Named schemas come from src/http/openapi/registry.ts (`component()`); unused ones are dropped.
+ */
+import { createJsonSchemaTransform, createJsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { kindComponents } from './kinds.js';
+import { openApiRegistry } from './registry.js';
+
+type JsonObject = Record<string, unknown>;
+type SwaggerTransform = ReturnType<typeof createJsonSchemaTransform>;
+type SwaggerTransformObject = ReturnType<typeof createJsonSchemaTransformObject>;
+
+/** What a route declares about its headers (route option `config.docs`). */
+export interface RouteDocs {
+  /** Request headers it reads besides Idempotency-Key (which every authenticated POST takes). */
+  requestHeaders?: readonly 'If-Match'[];
+  /** Headers its success answer carries. */
+  responseHeaders?: readonly ('ETag' | 'Preference-Applied')[];
+  /** Its answers are another server's, passed through (the proxy): declared as `2XX` and `default`, with no schema. */
+  passThrough?: string;
+}
+
+interface RouteFacts {
+  /** Set when one route serves several methods: each gets `${operationId}${Method}`. */
+  multiMethodId: string | undefined;
+  scope: string | undefined;
+  /** False for a `config.rawBody` route (the proxy): its Idempotency-Key is the provider's. */
+  claimsIdempotency: boolean;
+  docs: RouteDocs;
+  body: boolean;
+  query: boolean;
+  params: boolean;
+}
+
+const TAGS: Record<string, string> = {
+  credentials: 'Third-party credentials: import, list, change, delete, export.',
+  health: 'Checks of credentials against their providers, and access tokens.',
+  'oauth-apps': 'OAuth apps (client id and secret) that credentials refresh with.',
+  accounts: 'Accounts (admin).',
+  'api-tokens': 'API tokens of this account.',
+  audit: 'Audit events of this account.',
+  proxy: 'Calls to a provider API made with a stored credential (credentials:use).',
+};
+
+/** The shared error answers, by status. */
+const ERROR_RESPONSES: Record<string, { name: string; description: string; schema: string; headers?: string[] }> = {
+  '400': { name: 'BadRequest', description: 'The body is not valid JSON, or Content-Length does not match it.', schema: 'Error' },
+  '401': { name: 'Unauthorized', description: 'No valid API token ("Authorization: Bearer <token>").', schema: 'Error' },
+  '403': { name: 'Forbidden', description: 'The API token lacks the scope this request needs.', schema: 'Error' },
+  '404': { name: 'NotFound', description: 'Nothing with that id exists in this account.', schema: 'Error' },
+  '409': { name: 'Conflict', description: 'The request conflicts with the current state (e.g. the same Idempotency-Key still running, an OAuth app in use, a refused credential).', schema: 'Error' },
+  '412': { name: 'PreconditionFailed', description: 'If-Match names an older version: read the resource again.', schema: 'Error' },
+  '413': { name: 'PayloadTooLarge', description: 'The body is larger than the route accepts (1 MiB; 16 MiB for bulk).', schema: 'Error' },
+  '415': { name: 'UnsupportedMediaType', description: 'Send the body as JSON with "Content-Type: application/json".', schema: 'Error' },
+  '422': { name: 'UnprocessableEntity', description: 'The request is invalid; `validation_errors` names each field at fault and why.', schema: 'ValidationError' },
+  '429': { name: 'TooManyRequests', description: 'Too many requests for this API token; retry after Retry-After seconds.', schema: 'Error', headers: ['Retry-After'] },
+  '500': { name: 'InternalError', description: 'Something failed on the server; quote `request_id` when reporting it.', schema: 'Error' },
+  '503': { name: 'ServiceUnavailable', description: 'Busy or unreachable right now; retry after Retry-After seconds when given.', schema: 'Error', headers: ['Retry-After'] },
+};
+
+const HEADERS: Record<string, JsonObject> = {
+  ETag: { description: 'The version of the resource, e.g. "v3": send it back as If-Match to change only that version.', schema: { type: 'string', example: '"v3"' } },
+  'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 0 } },
+  'Preference-Applied': { description: 'RFC 7240: the preference honoured, e.g. return=minimal.', schema: { type: 'string', enum: ['return=minimal'] } },
+};
+
+const PARAMETERS: Record<string, JsonObject> = {
+  IdempotencyKey: {
+    name: 'Idempotency-Key',
+    in: 'header',
+    required: false,
+    description: 'Any unique string (1 to 255 characters). A retry with the same key and body answers the first answer again (24 h); with another body it is refused (422); while the first still runs, 409.',
+    schema: { type: 'string', minLength: 1, maxLength: 255 },
+  },
+  IfMatch: {
+    name: 'If-Match',
+    in: 'header',
+    required: false,
+    description: 'The ETag you read (e.g. "v3"): the change is made only if the resource is still at that version, else 412.',
+    schema: { type: 'string' },
+  },
+};
+
+const ErrorSchema = z.object({
+  summary: z.string().describe('What went wrong and what to do, in one sentence.'),
+  request_id: z.string().optional().describe('Present on 5xx answers: quote it when reporting.'),
+});
+const ValidationErrorSchema = ErrorSchema.extend({
+  validation_errors: z
+    .record(z.string(), z.array(z.string()))
+    .optional()
+    .describe('Field path (e.g. properties.secret) → reasons. Absent when the request as a whole is refused.'),
+});
+
+/** `/v1/credentials/:id` → `/v1/credentials/{id}`; a trailing wildcard is `{*}`, as @fastify/swagger writes it. */
+function openApiPath(url: string): string {
+  return url.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/\/\*$/, '/{*}');
+}
+
+/** The wildcard parameter `*` is not a valid OpenAPI name: it is documented as `{path}`. */
+function nameWildcard(doc: JsonObject): void {
+  const paths = isObject(doc.paths) ? doc.paths : {};
+  doc.paths = Object.fromEntries(
+    Object.entries(paths).map(([path, item]) => {
+      if (!path.endsWith('/{*}') || !isObject(item)) return [path, item];
+      for (const op of Object.values(item)) {
+        const params: unknown[] = isObject(op) && Array.isArray(op.parameters) ? op.parameters : [];
+        for (const p of params) if (isObject(p) && p.name === '*') p.name = 'path';
+      }
+      return [path.replace(/\{\*\}$/, '{path}'), item];
+    }),
+  );
+}
+
+const VERBS: Record<string, string> = { get: 'get', post: 'post', put: 'replace', patch: 'update', delete: 'delete' };
+
+/** A stable operationId from method and path, for routes that do not name one. */
+export function deriveOperationId(method: string, path: string): string {
+  const words = path
+    .split('/')
+    .filter((s) => s && s !== 'v1')
+    .map((s) => (s.startsWith('{') ? `by-${s.slice(1, -1)}` : s))
+    .flatMap((s) => s.split(/[-_.]/))
+    .filter(Boolean);
+  const verb = VERBS[method] ?? method;
+  return [verb, ...words].map((w, i) => (i === 0 ? w : w.charAt(0).toUpperCase() + w.slice(1))).join('');
+}
+
+function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function scopeSentence(scope: string | undefined): string {
+  return scope ? `Needs an API token with the \`${scope}\` scope.` : 'Public: no token needed.';
+}
+
+/** Every `$ref` target under `value`. */
+function refsIn(value: unknown, out: Set<string>): void {
+  if (Array.isArray(value)) {
+    for (const v of value) refsIn(v, out);
+  } else if (isObject(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      if (k === '$ref' && typeof v === 'string') out.add(v);
+      else refsIn(v, out);
+    }
+  }
+}
+
+/** Drops the components nothing refers to (zod registers an input and an output variant of each). */
+function pruneComponents(doc: JsonObject): void {
+  const components = isObject(doc.components) ? doc.components : {};
+  const reachable = new Set<string>();
+  const pending: unknown[] = [doc.paths];
+  while (pending.length > 0) {
+    const found = new Set<string>();
+    refsIn(pending.pop(), found);
+    for (const ref of found) {
+      if (reachable.has(ref)) continue;
+      reachable.add(ref);
+      const [, , section, name] = ref.split('/');
+      const group = section ? components[section] : undefined;
+      if (name && isObject(group)) pending.push(group[name]);
+    }
+  }
+  for (const section of ['schemas', 'responses', 'parameters', 'headers']) {
+    const group = components[section];
+    if (!isObject(group)) continue;
+    for (const name of Object.keys(group)) {
+      if (!reachable.has(`#/components/${section}/${name}`)) delete group[name];
+    }
+  }
+}
+
+function toJson(schema: z.ZodType): JsonObject {
+  const json = z.toJSONSchema(schema, { io: 'output', target: 'draft-2020-12' }) as JsonObject;
+  delete json.$schema;
+  return json;
+}
+
+/** The route transform and the document transform @fastify/swagger takes. */
+export function createOpenApiTransforms(): { transform: SwaggerTransform; transformObject: SwaggerTransformObject } {
+  const facts = new Map<string, RouteFacts>();
+  const base = createJsonSchemaTransform({ schemaRegistry: openApiRegistry });
+  const baseObject = createJsonSchemaTransformObject({ schemaRegistry: openApiRegistry });
+
+  const transform: SwaggerTransform = (input) => {
+    const out = base(input);
+    const schema = out.schema as JsonObject | undefined;
+    if (!schema || schema.hide === true) return out;
+    const route = input.route;
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const path = openApiPath(input.url);
+    const config = isObject(route.config) ? route.config : {};
+    const scope = typeof config.scope === 'string' ? config.scope : undefined;
+    const method = (methods[0] ?? 'get').toLowerCase();
+    const operationId = typeof schema.operationId === 'string' ? schema.operationId : deriveOperationId(method, path);
+    const routeFacts: RouteFacts = {
+      multiMethodId: methods.length > 1 ? operationId : undefined,
+      scope,
+      claimsIdempotency: config.rawBody !== true,
+      docs: isObject(config.docs) ? (config.docs as RouteDocs) : {},
+      body: schema.body !== undefined,
+      query: schema.querystring !== undefined,
+      params: schema.params !== undefined,
+    };
+    for (const m of methods) facts.set(`${m.toLowerCase()} ${path}`, routeFacts);
+    const summary = typeof schema.summary === 'string' ? schema.summary : '';
+    return {
+      ...out,
+      schema: {
+        ...schema,
+        operationId,
+        description: [typeof schema.description === 'string' ? schema.description : `${summary}.`, scopeSentence(scope)].join(' '),
+      },
+    };
+  };
+
+  const transformObject: SwaggerTransformObject = (input) => {
+    const doc = baseObject(input) as unknown as JsonObject;
+    finishDocument(doc, facts);
+    return doc as unknown as ReturnType<SwaggerTransformObject>;
+  };
+  return { transform, transformObject };
+}
+
+function finishDocument(doc: JsonObject, facts: Map<string, RouteFacts>): void {
+  const components = isObject(doc.components) ? doc.components : {};
+  doc.components = components;
+  const schemas: JsonObject = isObject(components.schemas) ? components.schemas : {};
+  components.schemas = schemas;
+
+  schemas.Error = toJson(ErrorSchema);
+  schemas.ValidationError = toJson(ValidationErrorSchema);
+  const kinds = kindComponents();
+  Object.assign(schemas, kinds.components);
+  for (const name of ['CredentialProperties', 'CredentialPropertiesInput']) {
+    if (schemas[name] !== undefined) schemas[name] = kinds.union;
+  }
+
+  components.headers = HEADERS;
+  components.parameters = PARAMETERS;
+  components.responses = Object.fromEntries(
+    Object.values(ERROR_RESPONSES).map((r) => [
+      r.name,
+      {
+        description: r.description,
+        ...(r.headers ? { headers: Object.fromEntries(r.headers.map((h) => [h, { $ref: `#/components/headers/${h}` }])) } : {}),
+        content: { 'application/json': { schema: { $ref: `#/components/schemas/${r.schema}` } } },
+      },
+    ]),
+  );
+
+  const usedTags = new Set<string>();
+  const paths = isObject(doc.paths) ? doc.paths : {};
+  for (const [path, item] of Object.entries(paths)) {
+    if (!isObject(item)) continue;
+    for (const [method, shared] of Object.entries(item)) {
+      if (!isObject(shared)) continue;
+      // A route serving several methods hands each the same object: each gets its own.
+      const op = structuredClone(shared);
+      item[method] = op;
+      const f = facts.get(`${method} ${path}`);
+      if (Array.isArray(op.tags)) for (const t of op.tags) if (typeof t === 'string') usedTags.add(t);
+      finishOperation(method, op, f);
+    }
+  }
+
+  doc.servers = [
+    {
+      url: '{scheme}://{host}',
+      description: 'Your credvault server (HOST and PORT; 127.0.0.1:8080 by default).',
+      variables: { scheme: { default: 'http', enum: ['http', 'https'] }, host: { default: '127.0.0.1:8080' } },
+    },
+  ];
+  doc.tags = [...usedTags].sort().map((name) => ({ name, description: TAGS[name] ?? name }));
+  const info = isObject(doc.info) ? doc.info : {};
+  doc.info = { ...info, contact: { name: 'The operators of this credvault server' }, license: { name: 'UNLICENSED', identifier: 'LicenseRef-UNLICENSED' } };
+  nameWildcard(doc);
+  pruneComponents(doc);
+}
+
+function finishOperation(method: string, op: JsonObject, f: RouteFacts | undefined): void {
+  if (f?.multiMethodId) op.operationId = `${f.multiMethodId}${method.charAt(0).toUpperCase()}${method.slice(1)}`;
+  const responses: JsonObject = isObject(op.responses) ? op.responses : {};
+  op.responses = responses;
+  if (f?.docs.passThrough) {
+    responses['2XX'] = { description: f.docs.passThrough };
+    responses.default = { description: `${f.docs.passThrough}, when it is not 2XX. credvault's own refusals carry X-Credvault-Proxy-Error and are the statuses listed.` };
+  }
+  const statuses = new Set(Object.keys(responses).filter((s) => Number(s) >= 400));
+  statuses.add('500');
+  if (f?.scope) for (const s of ['401', '403', '429']) statuses.add(s);
+  if (f?.body) for (const s of ['400', '413', '415', '422']) statuses.add(s);
+  if (f?.query || f?.params) statuses.add('422');
+  if (f?.params) statuses.add('404');
+  const idempotent = method === 'post' && f?.scope !== undefined && f.claimsIdempotency;
+  if (idempotent) for (const s of ['409', '422']) statuses.add(s);
+  for (const s of [...statuses].sort()) {
+    const shared = ERROR_RESPONSES[s];
+    if (shared) responses[s] = { $ref: `#/components/responses/${shared.name}` };
+  }
+
+  for (const [status, answer] of Object.entries(responses)) {
+    if (Number(status) >= 400 || !isObject(answer)) continue;
+    if (answer.description === 'Default Response') answer.description = status === '201' ? 'Created' : 'OK';
+    const headers = f?.docs.responseHeaders ?? [];
+    if (headers.length > 0) answer.headers = Object.fromEntries(headers.map((h) => [h, { $ref: `#/components/headers/${h}` }]));
+  }
+
+  const parameters: unknown[] = Array.isArray(op.parameters) ? op.parameters : [];
+  if (idempotent) parameters.push({ $ref: '#/components/parameters/IdempotencyKey' });
+  if (f?.docs.requestHeaders?.includes('If-Match')) parameters.push({ $ref: '#/components/parameters/IfMatch' });
+  if (parameters.length > 0) op.parameters = parameters;
+}
