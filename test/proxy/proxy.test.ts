@@ -128,10 +128,13 @@ describe.each(STORE_KINDS)('the proxy on %s', (store) => {
     const cred = await c.json<{ health: { status: string; reason: string } }>('GET', `/v1/credentials/${id}`);
     expect(cred.body.health.status).toBe('error');
     expect(cred.body.health.reason).toBe('unauthorized');
-    // More refusals within the minute do not each become a check against the provider.
-    const checks = fake.calls.count('account');
-    await c.req('GET', `/v1/proxy/credential/${id}/v1/account`);
-    expect(fake.calls.count('account') - checks).toBe(1);
+    // Within the minute the refused key is not sent again: like /access-token, a credential in
+    // error answers 409 credential_unusable with its note, and no new check or report is made.
+    const calls = fake.calls.count('account');
+    const again = await c.req('GET', `/v1/proxy/credential/${id}/v1/account`);
+    expect(again.statusCode).toBe(409);
+    expect(again.headers['x-credvault-proxy-error']).toBe('credential_unusable');
+    expect(fake.calls.count('account')).toBe(calls);
     const audit = await c.json<{ data: Array<{ action: string; credential_id: string }> }>('GET', '/v1/audit-events?limit=500');
     expect(audit.body.data.filter((e) => e.action === 'credential.health_reported' && e.credential_id === id)).toHaveLength(1);
   });
