@@ -7,7 +7,7 @@ const SettingValue = z.union([z.string().max(16_384), z.number(), z.boolean(), z
 export const SettingsSchema = z
   .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,99}$/, 'setting names are letters, digits, _ . and -'), SettingValue)
   .describe(
-    "Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id, Salesforce login_url, Auth0 audience, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused.",
+    "Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id and slug, Salesforce login_url, Auth0 audience, QuickBooks environment, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused.",
   );
 export type Settings = z.infer<typeof SettingsSchema>;
 
@@ -17,9 +17,10 @@ export type Settings = z.infer<typeof SettingsSchema>;
  * (`pem`, `signing_key`, `apikey` were stored in plaintext when secrecy went by name).
  */
 const PLAIN_SETTINGS: Readonly<Partial<Record<Provider, readonly string[]>>> = {
-  github: ['app_id'],
+  github: ['app_id', 'slug'],
   salesforce: ['login_url'],
   auth0: ['audience'],
+  quickbooks: ['environment'],
 };
 const PLAIN_FOR_ALL: readonly string[] = ['hosts'];
 
