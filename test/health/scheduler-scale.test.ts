@@ -72,7 +72,9 @@ describe('scheduler across two nodes on PostgreSQL', () => {
     const t0 = Date.now();
     a.health.scheduler.start();
     b.health.scheduler.start();
-    const deadline = Date.now() + 45_000;
+    // A liveness bound, not a speed target (bench/scheduler.ts measures speed): on a loaded
+    // 2-core machine 10,000 checks with fair claims and health events take over a minute.
+    const deadline = Date.now() + 240_000;
     for (;;) {
       const done = await db
         .selectFrom('credentials')
@@ -81,7 +83,7 @@ describe('scheduler across two nodes on PostgreSQL', () => {
         .where('lease_owner', 'is', null)
         .executeTakeFirstOrThrow();
       if (Number(done.n) >= COUNT) break;
-      if (Date.now() > deadline) throw new Error(`only ${done.n} of ${COUNT} checked after 45 s`);
+      if (Date.now() > deadline) throw new Error(`only ${done.n} of ${COUNT} checked after 240 s`);
       await new Promise((r) => setTimeout(r, 100));
     }
     await Promise.all([a.health.scheduler.stop(), b.health.scheduler.stop()]);
@@ -115,5 +117,5 @@ describe('scheduler across two nodes on PostgreSQL', () => {
 
     for (const lines of logs) expect(lines.filter((l) => /"level":(50|60)/.test(l))).toEqual([]);
     console.log(`two nodes checked ${COUNT} credentials in ${(elapsed / 1000).toFixed(1)} s (node-a ${a0}, node-b ${b0})`);
-  });
+  }, 400_000);
 });
