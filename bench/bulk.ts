@@ -14,7 +14,10 @@ const KEYS = 'bench1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
 const N = Number(process.env.BENCH_BULK_N ?? 100_000);
 
 function body(prefix: string, i: number): string {
-  return JSON.stringify({ properties: { kind: 'stripe_key', secret: `sk_live_${prefix}_${i}_0123456789`, account_id: `acct_${prefix}${i}` }, metadata: { n: i } });
+  return JSON.stringify({
+    properties: { kind: 'stripe_key', secret: `sk_live_${prefix}_${i}_0123456789`, account_id: `acct_${prefix}${i}` },
+    metadata: { n: i },
+  });
 }
 
 export async function benchBulk(): Promise<void> {
@@ -23,7 +26,16 @@ export async function benchBulk(): Promise<void> {
   const cv = await startServer(
     'node',
     ['bin/credvault.js', 'serve'],
-    { DATABASE_URL: db.url, CREDVAULT_MASTER_KEYS: KEYS, CREDVAULT_BOOTSTRAP_TOKEN: TOKEN, PORT: String(port), LOG_LEVEL: 'warn', CREDVAULT_RATE_LIMIT: '0', CREDVAULT_SCHEDULER: 'false', CREDVAULT_IMPORT_IDENTIFY: 'false' },
+    {
+      DATABASE_URL: db.url,
+      CREDVAULT_MASTER_KEYS: KEYS,
+      CREDVAULT_BOOTSTRAP_TOKEN: TOKEN,
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      CREDVAULT_RATE_LIMIT: '0',
+      CREDVAULT_SCHEDULER: 'false',
+      CREDVAULT_IMPORT_IDENTIFY: 'false',
+    },
     /listening on/,
     `http://127.0.0.1:${port}`,
   );
@@ -34,10 +46,21 @@ export async function benchBulk(): Promise<void> {
 
     const t0 = performance.now();
     const code = await new Promise<number | null>((resolve) => {
-      const child = spawn('node', ['bin/credvault.js', 'credentials', 'import', file, '--quiet', ...(process.env.BENCH_BULK_ARGS ?? '').split(' ').filter(Boolean)], {
-        env: { ...process.env, CREDVAULT_URL: cv.url, CREDVAULT_TOKEN: TOKEN },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
+      const child = spawn(
+        'node',
+        [
+          'bin/credvault.js',
+          'credentials',
+          'import',
+          file,
+          '--quiet',
+          ...(process.env.BENCH_BULK_ARGS ?? '').split(' ').filter(Boolean),
+        ],
+        {
+          env: { ...process.env, CREDVAULT_URL: cv.url, CREDVAULT_TOKEN: TOKEN },
+          stdio: ['ignore', 'ignore', 'inherit'],
+        },
+      );
       child.once('exit', resolve);
     });
     const bulkSeconds = (performance.now() - t0) / 1000;
@@ -58,10 +81,14 @@ export async function benchBulk(): Promise<void> {
     const bulkRate = N / bulkSeconds;
     const singleRate = N / singleSeconds;
     console.log(`\n== bulk import of ${N} credentials on PostgreSQL`);
-    console.log(`credvault credentials import (bulk)  ${bulkRate.toFixed(0).padStart(7)} credentials/s  (${bulkSeconds.toFixed(1)} s)`);
+    console.log(
+      `credvault credentials import (bulk)  ${bulkRate.toFixed(0).padStart(7)} credentials/s  (${bulkSeconds.toFixed(1)} s)`,
+    );
     console.log(`${fmt('single POSTs, 50 connections', singles)}  (${singleSeconds.toFixed(1)} s)`);
     const ratio = bulkRate / singleRate;
-    console.log(`bulk vs single                     ratio ${ratio.toFixed(1)}× (target ≥ 5×) ${ratio >= 5 ? 'OK' : 'BELOW TARGET'}`);
+    console.log(
+      `bulk vs single                     ratio ${ratio.toFixed(1)}× (target ≥ 5×) ${ratio >= 5 ? 'OK' : 'BELOW TARGET'}`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await cv.stop();

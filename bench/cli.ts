@@ -25,7 +25,10 @@ function median(xs: number[]): number {
 function once(args: string[], env: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('error', reject);
@@ -65,7 +68,10 @@ export async function benchCli(): Promise<void> {
       ['credvault audit list', await time([BIN, 'audit', 'list'], env)],
     ];
     console.log(`cli start (median of ${RUNS}; floor node -e 0 = ${floor.toFixed(0)} ms)`);
-    for (const [name, ms] of rows) console.log(`  ${name.padEnd(30)} ${ms.toFixed(0).padStart(5)} ms  (${(ms - floor).toFixed(0)} ms over the floor) ${ms < 500 ? 'under 0.5 s' : 'OVER 0.5 s'}`);
+    for (const [name, ms] of rows)
+      console.log(
+        `  ${name.padEnd(30)} ${ms.toFixed(0).padStart(5)} ms  (${(ms - floor).toFixed(0)} ms over the floor) ${ms < 500 ? 'under 0.5 s' : 'OVER 0.5 s'}`,
+      );
   } finally {
     await rt.close();
   }

@@ -19,22 +19,45 @@ export async function benchConsole(): Promise<void> {
   const cv = await startServer(
     'node',
     ['bin/credvault.js', 'serve'],
-    { CREDVAULT_DATA_DIR: dir, CREDVAULT_BOOTSTRAP_TOKEN: TOKEN, PORT: String(port), LOG_LEVEL: 'warn', CREDVAULT_RATE_LIMIT: '0', CREDVAULT_IMPORT_IDENTIFY: 'false' },
+    {
+      CREDVAULT_DATA_DIR: dir,
+      CREDVAULT_BOOTSTRAP_TOKEN: TOKEN,
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      CREDVAULT_RATE_LIMIT: '0',
+      CREDVAULT_IMPORT_IDENTIFY: 'false',
+    },
     /listening on/,
     `http://127.0.0.1:${port}`,
   );
   const browser = await chromium.launch({
     executablePath: process.env.CREDVAULT_TEST_CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   try {
     const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', prefer: 'return=minimal' };
     for (let start = 0; start < N; start += 1000) {
       const items = Array.from({ length: Math.min(1000, N - start) }, (_, k) => ({
         name: `Customer ${start + k}`,
-        properties: { kind: 'stripe_key', secret: `sk_live_console_${start + k}_0123456789`, account_id: `acct_console_${start + k}` },
+        properties: {
+          kind: 'stripe_key',
+          secret: `sk_live_console_${start + k}_0123456789`,
+          account_id: `acct_console_${start + k}`,
+        },
       }));
-      const res = await fetch(`${cv.url}/v1/credentials/bulk`, { method: 'POST', headers, body: JSON.stringify({ items }) });
+      const res = await fetch(`${cv.url}/v1/credentials/bulk`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ items }),
+      });
       if (!res.ok) throw new Error(`seeding failed: ${res.status}`);
     }
     console.log(`\n== console: first page of ${N} credentials (embedded storage, Chromium)`);

@@ -17,7 +17,9 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 /** A local Stripe answering the checks the scheduler makes on imported keys. */
 async function fakeStripe(): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"acct_bench","object":"account","country":"US","charges_enabled":true}');
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end('{"id":"acct_bench","object":"account","country":"US","charges_enabled":true}');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -34,7 +36,8 @@ function printRun(label: string, ours: LoadResult, floor: LoadResult, names: [st
   console.log(`${label} p99 ${ours.p99} ms (target < 50 ms) ${ours.p99 < 50 ? 'OK' : 'ABOVE TARGET'}`);
 }
 
-const importBody = '{"properties":{"kind":"stripe_key","secret":"sk_live_bench_[<id>]","account_id":"acct_[<id>]"},"metadata":{"bench":true}}';
+const importBody =
+  '{"properties":{"kind":"stripe_key","secret":"sk_live_bench_[<id>]","account_id":"acct_[<id>]"},"metadata":{"bench":true}}';
 
 export async function benchCore(): Promise<void> {
   const db = await benchDatabase();
@@ -44,7 +47,15 @@ export async function benchCore(): Promise<void> {
   const cv = await startServer(
     'node',
     ['bin/credvault.js', 'serve'],
-    { DATABASE_URL: db.url, CREDVAULT_MASTER_KEYS: KEYS, CREDVAULT_BOOTSTRAP_TOKEN: TOKEN, PORT: String(port), LOG_LEVEL: 'warn', CREDVAULT_RATE_LIMIT: '0', CREDVAULT_PROVIDER_URL_STRIPE: stripe.url },
+    {
+      DATABASE_URL: db.url,
+      CREDVAULT_MASTER_KEYS: KEYS,
+      CREDVAULT_BOOTSTRAP_TOKEN: TOKEN,
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      CREDVAULT_RATE_LIMIT: '0',
+      CREDVAULT_PROVIDER_URL_STRIPE: stripe.url,
+    },
     /listening|"level":40/,
     `http://127.0.0.1:${port}`,
   ).catch(async (e: unknown) => {
@@ -53,12 +64,22 @@ export async function benchCore(): Promise<void> {
     throw e;
   });
   await new Promise((r) => setTimeout(r, 500));
-  const floor = await startServer('node', ['--import', 'tsx', 'bench/floor-server.ts'], { DATABASE_URL: db.url, PORT: String(floorPort) }, /floor listening/, `http://127.0.0.1:${floorPort}`);
+  const floor = await startServer(
+    'node',
+    ['--import', 'tsx', 'bench/floor-server.ts'],
+    { DATABASE_URL: db.url, PORT: String(floorPort) },
+    /floor listening/,
+    `http://127.0.0.1:${floorPort}`,
+  );
   const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
-  const importCv = (duration: number) => load({ url: `${cv.url}/v1/credentials`, method: 'POST', headers, body: importBody, idReplacement: true, duration });
-  const importFloor = (duration: number) => load({ url: `${floor.url}/import`, method: 'POST', headers, body: importBody, idReplacement: true, duration });
+  const importCv = (duration: number) =>
+    load({ url: `${cv.url}/v1/credentials`, method: 'POST', headers, body: importBody, idReplacement: true, duration });
+  const importFloor = (duration: number) =>
+    load({ url: `${floor.url}/import`, method: 'POST', headers, body: importBody, idReplacement: true, duration });
   try {
-    console.log('\n== core API on PostgreSQL, 50 connections (default configuration: scheduler and import identification on)');
+    console.log(
+      '\n== core API on PostgreSQL, 50 connections (default configuration: scheduler and import identification on)',
+    );
     // Warm up both (JIT, pools, prepared statements), then two measured runs each, alternating.
     await importCv(WARMUP);
     await importFloor(WARMUP);
@@ -75,13 +96,23 @@ export async function benchCore(): Promise<void> {
     await load({ url: `${cv.url}/v1/credentials/${id}`, headers, duration: WARMUP });
     await load({ url: `${floor.url}/get/${floorId}`, duration: WARMUP });
     const reveal = { authorization: headers.authorization };
-    await load({ url: `${cv.url}/v1/credentials/${id}/access-token`, method: 'POST', headers: reveal, duration: WARMUP });
+    await load({
+      url: `${cv.url}/v1/credentials/${id}/access-token`,
+      method: 'POST',
+      headers: reveal,
+      duration: WARMUP,
+    });
     for (const run of [1, 2]) {
       const get = await load({ url: `${cv.url}/v1/credentials/${id}`, headers, duration: DURATION });
       const getFloor = await load({ url: `${floor.url}/get/${floorId}`, duration: DURATION });
       printRun(`get run ${run}`, get, getFloor, ['GET /v1/credentials/{id}', 'floor: Fastify + 1 SELECT'], 0.75);
       // The other "use" path: every reveal audited before it is answered (group-committed rows).
-      const token = await load({ url: `${cv.url}/v1/credentials/${id}/access-token`, method: 'POST', headers: reveal, duration: DURATION });
+      const token = await load({
+        url: `${cv.url}/v1/credentials/${id}/access-token`,
+        method: 'POST',
+        headers: reveal,
+        duration: DURATION,
+      });
       console.log(fmt('POST /v1/credentials/{id}/access-token', token));
       console.log(ratioLine(`access-token vs GET run ${run}`, token, get, 0.7));
     }

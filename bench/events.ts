@@ -30,11 +30,20 @@ async function receiver() {
   server.keepAliveTimeout = 5000;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
-  return { origin: `http://127.0.0.1:${port}`, ids, requests: () => requests, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    ids,
+    requests: () => requests,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 async function api<T>(url: string, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
@@ -69,14 +78,30 @@ export async function benchEvents(): Promise<void> {
         method: 'POST',
         headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
         amount: N,
-        requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify({ properties: { kind: 'stripe_key', secret: `sk_live_${label}_${n}_0123456789`, account_id: `acct_${label}_${n++}` } }) }) }],
+        requests: [
+          {
+            setupRequest: (req) => ({
+              ...req,
+              body: JSON.stringify({
+                properties: {
+                  kind: 'stripe_key',
+                  secret: `sk_live_${label}_${n}_0123456789`,
+                  account_id: `acct_${label}_${n++}`,
+                },
+              }),
+            }),
+          },
+        ],
       } as Parameters<typeof load>[0]);
     const started = new Date(Date.now() - 1000).toISOString();
     // Warm-up, then interleaved rounds: without endpoints, with one subscribed endpoint (whose
     // deliveries the node sends meanwhile), and again.
     await imports('warm');
     const without1 = await imports('a1');
-    const ep = await api<{ id: string }>(cv.url, 'POST', '/v1/webhook-endpoints', { url: `${rx.origin}/bench`, event_types: ['credential.*'] });
+    const ep = await api<{ id: string }>(cv.url, 'POST', '/v1/webhook-endpoints', {
+      url: `${rx.origin}/bench`,
+      event_types: ['credential.*'],
+    });
     const with1 = await imports('b1');
     await api(cv.url, 'PATCH', `/v1/webhook-endpoints/${ep.id}`, { enabled: false });
     const without2 = await imports('a2');
@@ -85,26 +110,53 @@ export async function benchEvents(): Promise<void> {
     const withoutRps = Math.max(without1.rps, without2.rps);
     const withRps = Math.max(with1.rps, with2.rps);
     console.log(`\n== events: import with one subscribed endpoint vs none (${N} single POSTs per round, PostgreSQL)`);
-    for (const [name, r] of [['no endpoint, round 1', without1], ['one endpoint, round 1', with1], ['no endpoint, round 2', without2], ['one endpoint, round 2', with2]] as const) console.log(fmt(name, r));
+    for (const [name, r] of [
+      ['no endpoint, round 1', without1],
+      ['one endpoint, round 1', with1],
+      ['no endpoint, round 2', without2],
+      ['one endpoint, round 2', with2],
+    ] as const)
+      console.log(fmt(name, r));
     const ratio = withRps / withoutRps;
-    console.log(`import with endpoint vs without        ratio ${ratio.toFixed(2)}× (best rounds; target ≥ 0.9×) ${ratio >= 0.9 ? 'OK' : 'BELOW TARGET'}`);
+    console.log(
+      `import with endpoint vs without        ratio ${ratio.toFixed(2)}× (best rounds; target ≥ 0.9×) ${ratio >= 0.9 ? 'OK' : 'BELOW TARGET'}`,
+    );
 
     // Let the imports' deliveries finish, then replay everything to a fresh endpoint and time it.
     const total = 5 * N;
     const deadline = Date.now() + 600_000;
     while (rx.ids.size < 2 * N && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     const rx2Before = rx.requests();
-    const ep2 = await api<{ id: string }>(cv.url, 'POST', '/v1/webhook-endpoints', { url: `${rx.origin}/replay`, event_types: ['credential.*'] });
+    const ep2 = await api<{ id: string }>(cv.url, 'POST', '/v1/webhook-endpoints', {
+      url: `${rx.origin}/replay`,
+      event_types: ['credential.*'],
+    });
     const t0 = performance.now();
-    const queued = await api<{ queued: number }>(cv.url, 'POST', `/v1/webhook-endpoints/${ep2.id}/replay`, { since: started });
-    while (rx.requests() - rx2Before < queued.queued && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const queued = await api<{ queued: number }>(cv.url, 'POST', `/v1/webhook-endpoints/${ep2.id}/replay`, {
+      since: started,
+    });
+    while (rx.requests() - rx2Before < queued.queued && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     const seconds = (performance.now() - t0) / 1000;
     const rate = queued.queued / seconds;
-    const floor = await load({ url: `${rx.origin}/floor`, method: 'POST', connections: CONCURRENCY, amount: queued.queued, headers: { 'content-type': 'application/json' }, body: '{"type":"credential.created"}' } as Parameters<typeof load>[0]);
-    console.log(`\n== events: deliveries of ${queued.queued} replayed events (of ${total} imported) to one receiver on 127.0.0.1, ${CONCURRENCY} in flight per endpoint`);
-    console.log(`credvault deliveries                ${rate.toFixed(0).padStart(7)} events/s  (${seconds.toFixed(1)} s, signed, recorded)`);
+    const floor = await load({
+      url: `${rx.origin}/floor`,
+      method: 'POST',
+      connections: CONCURRENCY,
+      amount: queued.queued,
+      headers: { 'content-type': 'application/json' },
+      body: '{"type":"credential.created"}',
+    } as Parameters<typeof load>[0]);
+    console.log(
+      `\n== events: deliveries of ${queued.queued} replayed events (of ${total} imported) to one receiver on 127.0.0.1, ${CONCURRENCY} in flight per endpoint`,
+    );
+    console.log(
+      `credvault deliveries                ${rate.toFixed(0).padStart(7)} events/s  (${seconds.toFixed(1)} s, signed, recorded)`,
+    );
     console.log(fmt(`floor: bare POSTs, ${CONCURRENCY} connections`, floor));
-    console.log(`deliveries                          ${rate >= 1000 ? 'OK' : 'BELOW TARGET'} (target ≥ 1,000 events/s), ${(rate / floor.rps).toFixed(2)}× of the floor`);
+    console.log(
+      `deliveries                          ${rate >= 1000 ? 'OK' : 'BELOW TARGET'} (target ≥ 1,000 events/s), ${(rate / floor.rps).toFixed(2)}× of the floor`,
+    );
   } finally {
     await cv.stop();
     await rx.close();

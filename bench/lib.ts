@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import pg from 'pg';
 
-export const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const ADMIN_URL =
+  process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** A fresh PostgreSQL database for one benchmark; dropped by the returned function. */
 export async function benchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
@@ -32,7 +33,13 @@ export interface Server {
 }
 
 /** Starts a server process and waits until it prints a line matching `ready` on stdout/stderr. */
-export async function startServer(cmd: string, args: string[], env: Record<string, string>, ready: RegExp, url: string): Promise<Server> {
+export async function startServer(
+  cmd: string,
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+  url: string,
+): Promise<Server> {
   const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     let seen = '';

@@ -7,23 +7,37 @@ import http from 'node:http';
 const port = Number(process.env.PORT);
 if (process.env.ROLE === 'provider') {
   const body = JSON.stringify({ object: 'list', data: [{ id: 'x_1', name: 'small answer' }], has_more: false });
-  http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-      res.end(body);
-    });
-  }).listen(port, '127.0.0.1', () => console.log('provider listening'));
+  http
+    .createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      });
+    })
+    .listen(port, '127.0.0.1', () => console.log('provider listening'));
 } else {
   const target = new URL(process.env.TARGET ?? '');
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  http.createServer((req, res) => {
-    const path = (req.url ?? '/').replace(/^\/proxy/, '') || '/';
-    const out = http.request({ host: target.hostname, port: target.port, method: req.method, path, headers: { accept: req.headers.accept ?? '*/*' }, agent }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
-    out.on('error', () => res.destroy());
-    req.pipe(out);
-  }).listen(port, '127.0.0.1', () => console.log('floor listening'));
+  http
+    .createServer((req, res) => {
+      const path = (req.url ?? '/').replace(/^\/proxy/, '') || '/';
+      const out = http.request(
+        {
+          host: target.hostname,
+          port: target.port,
+          method: req.method,
+          path,
+          headers: { accept: req.headers.accept ?? '*/*' },
+          agent,
+        },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
+      out.on('error', () => res.destroy());
+      req.pipe(out);
+    })
+    .listen(port, '127.0.0.1', () => console.log('floor listening'));
 }

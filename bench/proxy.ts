@@ -28,19 +28,46 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 
 export async function benchProxy(): Promise<void> {
   const db = await benchDatabase();
-  const provider = await startServer('node', ['--import', 'tsx', 'bench/proxy-floor.ts'], { ROLE: 'provider', PORT: '18090' }, /provider listening/, 'http://127.0.0.1:18090');
-  const floor = await startServer('node', ['--import', 'tsx', 'bench/proxy-floor.ts'], { ROLE: 'floor', PORT: '18091', TARGET: provider.url }, /floor listening/, 'http://127.0.0.1:18091');
+  const provider = await startServer(
+    'node',
+    ['--import', 'tsx', 'bench/proxy-floor.ts'],
+    { ROLE: 'provider', PORT: '18090' },
+    /provider listening/,
+    'http://127.0.0.1:18090',
+  );
+  const floor = await startServer(
+    'node',
+    ['--import', 'tsx', 'bench/proxy-floor.ts'],
+    { ROLE: 'floor', PORT: '18091', TARGET: provider.url },
+    /floor listening/,
+    'http://127.0.0.1:18091',
+  );
   const cv = await startServer(
     'node',
     ['bin/credvault.js', 'serve'],
-    { DATABASE_URL: db.url, CREDVAULT_MASTER_KEYS: KEYS, CREDVAULT_BOOTSTRAP_TOKEN: TOKEN, PORT: '18092', LOG_LEVEL: 'warn', CREDVAULT_RATE_LIMIT: '0', CREDVAULT_SCHEDULER: 'false', CREDVAULT_IMPORT_IDENTIFY: 'false', CREDVAULT_PROVIDER_URL_SENDGRID: provider.url, CREDVAULT_PROXY_CONCURRENCY: '64' },
+    {
+      DATABASE_URL: db.url,
+      CREDVAULT_MASTER_KEYS: KEYS,
+      CREDVAULT_BOOTSTRAP_TOKEN: TOKEN,
+      PORT: '18092',
+      LOG_LEVEL: 'warn',
+      CREDVAULT_RATE_LIMIT: '0',
+      CREDVAULT_SCHEDULER: 'false',
+      CREDVAULT_IMPORT_IDENTIFY: 'false',
+      CREDVAULT_PROVIDER_URL_SENDGRID: provider.url,
+      CREDVAULT_PROXY_CONCURRENCY: '64',
+    },
     /listening|"level":40/,
     'http://127.0.0.1:18092',
   );
   const headers = { authorization: `Bearer ${TOKEN}`, accept: 'application/json' };
   try {
     await new Promise((r) => setTimeout(r, 500));
-    const created = await fetch(`${cv.url}/v1/credentials`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ properties: { kind: 'sendgrid_key', api_key: 'SG.bench-key-0123456789' } }) });
+    const created = await fetch(`${cv.url}/v1/credentials`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ properties: { kind: 'sendgrid_key', api_key: 'SG.bench-key-0123456789' } }),
+    });
     const id = ((await created.json()) as { id: string }).id;
     const proxied = `${cv.url}/v1/proxy/credential/${id}/v3/templates?limit=10`;
     const bare = `${floor.url}/proxy/v3/templates?limit=10`;
@@ -55,7 +82,9 @@ export async function benchProxy(): Promise<void> {
     const added = ours.p50 - base.p50;
     const fresh = await perRequestMs(provider.url, false, 500);
     const pooled = await perRequestMs(provider.url, true, 500);
-    console.log(`outbound request, sequential: new connection ${fresh.toFixed(3)} ms, pooled ${pooled.toFixed(3)} ms (saving ${(fresh - pooled).toFixed(3)} ms per request)`);
+    console.log(
+      `outbound request, sequential: new connection ${fresh.toFixed(3)} ms, pooled ${pooled.toFixed(3)} ms (saving ${(fresh - pooled).toFixed(3)} ms per request)`,
+    );
     console.log(`proxy added p50 ${added.toFixed(2)} ms (target <= 2 ms) ${added <= 2 ? 'OK' : 'ABOVE TARGET'}`);
   } finally {
     await cv.stop();

@@ -57,7 +57,9 @@ const pool = databaseUrl ? new pg.Pool({ connectionString: databaseUrl, max: con
 const accountOf = (key: string): string => `acct_bench${key.slice('sk_test_bench_'.length)}`;
 
 // The bench seeds one account: its id completes the (account_id, provider, identity) key.
-const seededAccount = pool ? String((await pool.query<{ account_id: string }>('select account_id from credentials limit 1')).rows[0]?.account_id) : '';
+const seededAccount = pool
+  ? String((await pool.query<{ account_id: string }>('select account_id from credentials limit 1')).rows[0]?.account_id)
+  : '';
 
 async function record(key: string): Promise<boolean> {
   if (!pool) return true;

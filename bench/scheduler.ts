@@ -48,7 +48,15 @@ interface FakeStats {
 
 /** A minimal fake Stripe: GET /v1/account answers the account of any bench key. */
 async function startFakeStripe() {
-  const fresh = (): FakeStats => ({ calls: 0, bad: 0, keys: new Set(), duplicates: 0, first: 0, openConnections: 0, peakConnections: 0 });
+  const fresh = (): FakeStats => ({
+    calls: 0,
+    bad: 0,
+    keys: new Set(),
+    duplicates: 0,
+    first: 0,
+    openConnections: 0,
+    peakConnections: 0,
+  });
   let stats = fresh();
   const server = createServer((req, res) => {
     stats.calls += 1;
@@ -116,8 +124,11 @@ async function seed(databaseUrl: string): Promise<number> {
         headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
         payload: JSON.stringify({ items }),
       });
-      const failed = (res.json() as { results: Array<{ status: number }> }).results.filter((r) => r.status !== 200).length;
-      if (res.statusCode !== 200 || failed > 0) throw new Error(`bulk import answered ${res.statusCode} with ${failed} failed items`);
+      const failed = (res.json() as { results: Array<{ status: number }> }).results.filter(
+        (r) => r.status !== 200,
+      ).length;
+      if (res.statusCode !== 200 || failed > 0)
+        throw new Error(`bulk import answered ${res.statusCode} with ${failed} failed items`);
     }
   } finally {
     await rt.close();
@@ -131,10 +142,20 @@ async function seed(databaseUrl: string): Promise<number> {
 }
 
 /** Runs the floor process over `count` keys and answers its own timing. */
-function runFloor(fakeUrl: string, count: number, databaseUrl?: string): Promise<{ calls: number; ms: number; cpuMs: number; failures: number }> {
+function runFloor(
+  fakeUrl: string,
+  count: number,
+  databaseUrl?: string,
+): Promise<{ calls: number; ms: number; cpuMs: number; failures: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn('node', ['--import', 'tsx', 'bench/scheduler-floor.ts'], {
-      env: { ...process.env, FLOOR_URL: fakeUrl, FLOOR_COUNT: String(count), FLOOR_CONCURRENCY: String(CONCURRENCY), ...(databaseUrl ? { FLOOR_DATABASE_URL: databaseUrl } : {}) },
+      env: {
+        ...process.env,
+        FLOOR_URL: fakeUrl,
+        FLOOR_COUNT: String(count),
+        FLOOR_CONCURRENCY: String(CONCURRENCY),
+        ...(databaseUrl ? { FLOOR_DATABASE_URL: databaseUrl } : {}),
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -211,13 +232,23 @@ export async function benchScheduler(): Promise<void> {
     };
     const floorBefore = await floorRun();
     const xacts = async () =>
-      Number((await pool.query<{ n: string }>('select xact_commit::text as n from pg_stat_database where datname = current_database()')).rows[0]?.n ?? 0);
+      Number(
+        (
+          await pool.query<{ n: string }>(
+            'select xact_commit::text as n from pg_stat_database where datname = current_database()',
+          )
+        ).rows[0]?.n ?? 0,
+      );
     const xact0 = await xacts();
 
     // One credvault node; its scheduler starts right after listening and drains the backlog.
     const cv = await startServer(
       'node',
-      [...(process.env.BENCH_SCHEDULER_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''), 'bin/credvault.js', 'serve'],
+      [
+        ...(process.env.BENCH_SCHEDULER_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
+        'bin/credvault.js',
+        'serve',
+      ],
       {
         DATABASE_URL: db.url,
         CREDVAULT_MASTER_KEYS: KEYS,
@@ -256,10 +287,13 @@ export async function benchScheduler(): Promise<void> {
           lastCalls = s.calls;
           lastProgress = performance.now();
         }
-        if (performance.now() - lastProgress > STALL_MS) throw new Error(`scheduler stalled at ${s.calls} of ${COUNT} calls`);
+        if (performance.now() - lastProgress > STALL_MS)
+          throw new Error(`scheduler stalled at ${s.calls} of ${COUNT} calls`);
         if (s.calls >= COUNT) {
           // Every call answered; done when every result is written.
-          const r = await pool.query<{ n: number }>(`select count(*)::int as n from credentials where health_status = 'ok' and lease_owner is null`);
+          const r = await pool.query<{ n: number }>(
+            `select count(*)::int as n from credentials where health_status = 'ok' and lease_owner is null`,
+          );
           if ((r.rows[0]?.n ?? 0) >= COUNT) {
             doneAt = performance.now();
             cpuMs = cpuMsOf(pid) - cpuAtFirst;
@@ -290,7 +324,9 @@ export async function benchScheduler(): Promise<void> {
     const checksPerS = (COUNT / ms) * 1000;
     const floorPerS = (floor.calls / floor.ms) * 1000;
     const ratio = checksPerS / floorPerS;
-    console.log(`== scheduler on PostgreSQL: ${COUNT} due stripe_key credentials, fake Stripe on loopback, concurrency ${CONCURRENCY}`);
+    console.log(
+      `== scheduler on PostgreSQL: ${COUNT} due stripe_key credentials, fake Stripe on loopback, concurrency ${CONCURRENCY}`,
+    );
     console.log(
       `${'credvault scheduler (1 node)'.padEnd(34)} ${checksPerS.toFixed(0).padStart(7)} checks/s  (${COUNT} in ${(ms / 1000).toFixed(1)} s; ${s.keys.size} keys called, ${s.duplicates} twice, peak ${s.peakConnections} connections)`,
     );
@@ -304,7 +340,9 @@ export async function benchScheduler(): Promise<void> {
     console.log(
       `${'machine CPU per check (2 cores)'.padEnd(34)} node ${us(cpuMs, COUNT)} + fake ${us(fakeMs, COUNT)} + postgres ${us(pgMs, COUNT)} µs; floor ${us(floor.cpuMs, floor.calls)} + fake ${us(floor.fakeMs, floor.calls)} µs (the bench process, mostly the fake, counts in "fake")`,
     );
-    console.log(`${'database transactions per check'.padEnd(34)} ${(statements / COUNT).toFixed(2)} (whole node run, start-up included)`);
+    console.log(
+      `${'database transactions per check'.padEnd(34)} ${(statements / COUNT).toFixed(2)} (whole node run, start-up included)`,
+    );
     const recordedPerS = (recorded.calls / recorded.ms) * 1000;
     const recordedRatio = checksPerS / recordedPerS;
     console.log(
@@ -313,10 +351,17 @@ export async function benchScheduler(): Promise<void> {
     // Issue 13 item 12: the bare HTTP loop records nothing, so it is no floor for a service that
     // must; the target is against the floor that writes one UPDATE per call (credvault batches its
     // writes, so it can beat it). The bare loop stays printed for reference.
-    console.log(`${'scheduler vs HTTP + 1 UPDATE'.padEnd(34)} ratio ${recordedRatio.toFixed(2)}× of floor (target ≥ 1.5×) ${recordedRatio >= 1.5 ? 'OK' : 'BELOW TARGET'}`);
-    console.log(`${'scheduler vs bare HTTP loop'.padEnd(34)} ratio ${ratio.toFixed(2)}× (reference only: that loop records nothing)`);
-    console.log(`${'scheduler node peak RSS'.padEnd(34)} ${rssMb.toFixed(0)} MB (target ≤ 250 MB) ${rssMb <= 250 ? 'OK' : 'ABOVE TARGET'}`);
-    if (s.duplicates > 0 || s.keys.size !== COUNT || s.bad > 0) console.log(`WRONG: ${s.keys.size} keys called, ${s.duplicates} twice, ${s.bad} bad calls`);
+    console.log(
+      `${'scheduler vs HTTP + 1 UPDATE'.padEnd(34)} ratio ${recordedRatio.toFixed(2)}× of floor (target ≥ 1.5×) ${recordedRatio >= 1.5 ? 'OK' : 'BELOW TARGET'}`,
+    );
+    console.log(
+      `${'scheduler vs bare HTTP loop'.padEnd(34)} ratio ${ratio.toFixed(2)}× (reference only: that loop records nothing)`,
+    );
+    console.log(
+      `${'scheduler node peak RSS'.padEnd(34)} ${rssMb.toFixed(0)} MB (target ≤ 250 MB) ${rssMb <= 250 ? 'OK' : 'ABOVE TARGET'}`,
+    );
+    if (s.duplicates > 0 || s.keys.size !== COUNT || s.bad > 0)
+      console.log(`WRONG: ${s.keys.size} keys called, ${s.duplicates} twice, ${s.bad} bad calls`);
   } finally {
     await pool.end();
     await fake.close();

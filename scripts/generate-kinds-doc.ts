@@ -38,7 +38,11 @@ function identityForms(spec: KindSpec): string[] {
     const r = shape[f]?.safeParse(undefined);
     return r?.success === true && r.data === undefined;
   };
-  const required = Object.fromEntries(Object.keys(shape).filter((f) => !omittable(f)).map((f) => [f, placeholder(f)]));
+  const required = Object.fromEntries(
+    Object.keys(shape)
+      .filter((f) => !omittable(f))
+      .map((f) => [f, placeholder(f)]),
+  );
   const ctx = { fingerprint: (s: string) => `HMAC(${s})` };
   const forms = new Set<string>();
   for (const props of [all, required]) {
@@ -79,7 +83,10 @@ function kindSection(spec: KindSpec): string {
     `- Learned from the provider: ${list(spec.learnable)}`,
     `- Tenant hosts (vetted at import): ${list(spec.tenantHosts.map((h) => h.field))}`,
   ];
-  if (spec.connect) lines.push(`- Connect: authorization at ${code(spec.connect.authorizationUrl)}, scopes ${list(spec.connect.scopes)}`);
+  if (spec.connect)
+    lines.push(
+      `- Connect: authorization at ${code(spec.connect.authorizationUrl)}, scopes ${list(spec.connect.scopes)}`,
+    );
   if (spec.proxy) lines.push(`- Proxy: ${code(spec.proxy.baseUrl)}, auth scheme ${spec.proxy.authScheme}`);
   lines.push('', '| field | type | required | secret |', '| --- | --- | --- | --- |', ...rows, '');
   return lines.join('\n');

@@ -57,7 +57,15 @@ export async function lintOpenApi(): Promise<LintCounts> {
     await writeFile(file, JSON.stringify(await openApiDocument(), null, 2));
     const [redocly, spectral] = await Promise.all([
       run(join(BIN, 'redocly'), ['lint', file, '--extends', 'recommended', '--format', 'json']),
-      run(join(BIN, 'spectral'), ['lint', file, '--ruleset', join(ROOT, '.spectral.yaml'), '--format', 'json', '--quiet']),
+      run(join(BIN, 'spectral'), [
+        'lint',
+        file,
+        '--ruleset',
+        join(ROOT, '.spectral.yaml'),
+        '--format',
+        'json',
+        '--quiet',
+      ]),
     ]);
     const r = JSON.parse(redocly.stdout.slice(redocly.stdout.indexOf('{'))) as RedoclyReport;
     const start = spectral.stdout.indexOf('[');
@@ -65,11 +73,16 @@ export async function lintOpenApi(): Promise<LintCounts> {
     const s = JSON.parse(spectral.stdout.slice(start)) as SpectralProblem[];
     const lines = [
       ...r.problems.map((p) => `redocly ${p.severity} ${p.ruleId}: ${p.message} (${p.location[0]?.pointer ?? ''})`),
-      ...s.map((p) => `spectral ${p.severity === 0 ? 'error' : 'warning'} ${p.code}: ${p.message} (${p.path.join('.')})`),
+      ...s.map(
+        (p) => `spectral ${p.severity === 0 ? 'error' : 'warning'} ${p.code}: ${p.message} (${p.path.join('.')})`,
+      ),
     ];
     return {
       redocly: { errors: r.totals.errors, warnings: r.totals.warnings },
-      spectral: { errors: s.filter((p) => p.severity === 0).length, warnings: s.filter((p) => p.severity === 1).length },
+      spectral: {
+        errors: s.filter((p) => p.severity === 0).length,
+        warnings: s.filter((p) => p.severity === 1).length,
+      },
       lines,
     };
   } finally {

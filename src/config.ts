@@ -32,7 +32,11 @@ const EnvSchema = z.object({
   CREDVAULT_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   CREDVAULT_IMPORT_IDENTIFY: boolish.default(true),
   CREDVAULT_IMPORT_IDENTIFY_TIMEOUT_MS: z.coerce.number().int().min(0).default(3000),
-  CREDVAULT_CHECK_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(6 * 3600),
+  CREDVAULT_CHECK_INTERVAL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(6 * 3600),
   CREDVAULT_REFRESH_MARGIN_SECONDS: z.coerce.number().int().min(0).default(600),
   CREDVAULT_PROVIDER_CONCURRENCY: z.coerce.number().int().min(1).default(8),
   CREDVAULT_ACCOUNT_IN_FLIGHT: z.coerce.number().int().min(1).optional(),
@@ -45,7 +49,10 @@ const EnvSchema = z.object({
   CREDVAULT_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   CREDVAULT_WEBHOOK_LEASE_SECONDS: z.coerce.number().int().min(1).max(30).default(30),
   CREDVAULT_WEBHOOKS: boolish.default(true),
-  CREDVAULT_PUBLIC_URL: z.string().regex(/^https?:\/\/[^/?#]+\/?$/, 'must be an http(s) origin such as https://vault.example.com').optional(),
+  CREDVAULT_PUBLIC_URL: z
+    .string()
+    .regex(/^https?:\/\/[^/?#]+\/?$/, 'must be an http(s) origin such as https://vault.example.com')
+    .optional(),
   CREDVAULT_CONNECT_REDIRECT_URLS: z.string().optional(),
   CREDVAULT_LINK_RATE_LIMIT: z.coerce.number().int().min(0).default(60),
   CREDVAULT_DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(0).default(5000),
@@ -53,8 +60,16 @@ const EnvSchema = z.object({
   CREDVAULT_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   CREDVAULT_DB_STARTUP_WAIT_SECONDS: z.coerce.number().int().min(0).default(60),
   CREDVAULT_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(7000),
-  CREDVAULT_PROXY_MAX_BODY_BYTES: z.coerce.number().int().min(0).default(10 * 1024 * 1024),
-  CREDVAULT_PROXY_MAX_ANSWER_BYTES: z.coerce.number().int().min(0).default(50 * 1024 * 1024),
+  CREDVAULT_PROXY_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(10 * 1024 * 1024),
+  CREDVAULT_PROXY_MAX_ANSWER_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(50 * 1024 * 1024),
   CREDVAULT_PROXY_TIMEOUT_MS: z.coerce.number().int().min(1).default(30_000),
   CREDVAULT_PROXY_CONCURRENCY: z.coerce.number().int().min(1).default(16),
   CREDVAULT_PROXY_USE_FLUSH_SECONDS: z.coerce.number().min(0.1).default(10),
@@ -133,8 +148,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const masterKeys = masterKeysFrom(e.CREDVAULT_MASTER_KEYS, e.CREDVAULT_MASTER_KEYS_FILE);
-  for (const o of (e.CREDVAULT_WEBHOOK_ALLOWED_ORIGINS ?? '').split(',').map((x) => x.trim()).filter((x) => x.length > 0)) {
-    if (!/^https?:\/\/[^/]+\/?$/.test(o)) throw new ConfigError('CREDVAULT_WEBHOOK_ALLOWED_ORIGINS must list origins such as http://127.0.0.1:9000, comma-separated');
+  for (const o of (e.CREDVAULT_WEBHOOK_ALLOWED_ORIGINS ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0)) {
+    if (!/^https?:\/\/[^/]+\/?$/.test(o))
+      throw new ConfigError(
+        'CREDVAULT_WEBHOOK_ALLOWED_ORIGINS must list origins such as http://127.0.0.1:9000, comma-separated',
+      );
   }
   const providerUrls: Partial<Record<Provider, string>> = {};
   const providerHosts: Partial<Record<Provider, string[]>> = {};
@@ -181,12 +202,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: e.CREDVAULT_SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL,
     eventRetentionDays: e.CREDVAULT_EVENT_RETENTION_DAYS,
-    webhookAllowedOrigins: (e.CREDVAULT_WEBHOOK_ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o.length > 0),
+    webhookAllowedOrigins: (e.CREDVAULT_WEBHOOK_ALLOWED_ORIGINS ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter((o) => o.length > 0),
     webhookConcurrency: e.CREDVAULT_WEBHOOK_CONCURRENCY,
     webhookLeaseSeconds: e.CREDVAULT_WEBHOOK_LEASE_SECONDS,
     webhooks: e.CREDVAULT_WEBHOOKS,
     publicUrl: (e.CREDVAULT_PUBLIC_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/+$/, ''),
-    connectRedirectUrls: (e.CREDVAULT_CONNECT_REDIRECT_URLS ?? '').split(',').map((u) => u.trim()).filter((u) => u.length > 0),
+    connectRedirectUrls: (e.CREDVAULT_CONNECT_REDIRECT_URLS ?? '')
+      .split(',')
+      .map((u) => u.trim())
+      .filter((u) => u.length > 0),
     linkRateLimitPerMinute: e.CREDVAULT_LINK_RATE_LIMIT,
     proxy: {
       maxBodyBytes: e.CREDVAULT_PROXY_MAX_BODY_BYTES,
@@ -212,6 +239,8 @@ function masterKeysFrom(value: string | undefined, file: string | undefined): st
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     if (err instanceof KeyFileError) throw new ConfigError(err.message);
-    throw new ConfigError(`CREDVAULT_MASTER_KEYS_FILE ${file} cannot be read: ${err instanceof Error && 'code' in err ? String(err.code) : 'error'}.`);
+    throw new ConfigError(
+      `CREDVAULT_MASTER_KEYS_FILE ${file} cannot be read: ${err instanceof Error && 'code' in err ? String(err.code) : 'error'}.`,
+    );
   }
 }

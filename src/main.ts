@@ -110,7 +110,13 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       );
     }
     const audit = createAuditService({ db, clock });
-    const oauthApps = createOAuthAppService({ db, box: keys.box, clock, audit, events: (trx, list) => writeEvents(trx, list, clock.now()) });
+    const oauthApps = createOAuthAppService({
+      db,
+      box: keys.box,
+      clock,
+      audit,
+      events: (trx, list) => writeEvents(trx, list, clock.now()),
+    });
     const specs: Record<string, KindSpec> = createKindSpecs({ extraHosts: config.providerHosts });
     const spec = (k: string): KindSpec | undefined => {
       const kind = resolveKind(k);
@@ -140,11 +146,19 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       fingerprint: keys.fingerprint,
       resolveKind: spec,
       providerHosts: config.providerHosts,
-      vetProperties: (kindSpec, props) => vetTenantHosts(kindSpec, props, lookup, config.providerUrls[kindSpec.provider] !== undefined),
+      vetProperties: (kindSpec, props) =>
+        vetTenantHosts(kindSpec, props, lookup, config.providerUrls[kindSpec.provider] !== undefined),
       ...(health.identifyAtImport ? { identifyAtImport: health.identifyAtImport } : {}),
       // The import answer does not wait for the check; the scheduler picks it up at once.
       afterImport: () => health.scheduler.wake(),
-      transaction: (fn) => db.transaction().execute((trx) => fn({ repo: createCredentialRepository(trx), audit: { record: (entry) => audit.record(entry, trx) }, events: eventWriter(trx, clock) })),
+      transaction: (fn) =>
+        db.transaction().execute((trx) =>
+          fn({
+            repo: createCredentialRepository(trx),
+            audit: { record: (entry) => audit.record(entry, trx) },
+            events: eventWriter(trx, clock),
+          }),
+        ),
     });
     const events = createEventService({ db, clock, retentionDays: config.eventRetentionDays });
     const deliveries = createDeliveryWorker({
@@ -152,7 +166,13 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       box: keys.box,
       clock,
       log,
-      http: opts.webhookHttp ?? createOutboundHttp({ timeoutMs: 15_000, allowedOrigins: config.webhookAllowedOrigins, ...(opts.lookup ? { lookup: opts.lookup } : {}) }),
+      http:
+        opts.webhookHttp ??
+        createOutboundHttp({
+          timeoutMs: 15_000,
+          allowedOrigins: config.webhookAllowedOrigins,
+          ...(opts.lookup ? { lookup: opts.lookup } : {}),
+        }),
       nodeId: opts.nodeId ?? `node-${randomUUID()}`,
       leaseMs: config.webhookLeaseSeconds * 1000,
       perEndpoint: config.webhookConcurrency,
@@ -162,7 +182,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       db,
       box: keys.box,
       clock,
-      vetUrl: (url) => vetOutboundUrl(url, { allowedOrigins: config.webhookAllowedOrigins, lookup: opts.lookup ?? systemLookup() }),
+      vetUrl: (url) =>
+        vetOutboundUrl(url, { allowedOrigins: config.webhookAllowedOrigins, lookup: opts.lookup ?? systemLookup() }),
       wake: () => deliveries.wake(),
     });
     let purgeTimer: NodeJS.Timeout | undefined;
@@ -174,7 +195,16 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     });
     const connectRepo = createConnectRepository(db);
     const connect = {
-      connect: createConnectService({ repo: connectRepo, oauthApps, credentials, audit, clock, resolveKind: spec, publicUrl: config.publicUrl, redirectUrls: config.connectRedirectUrls }),
+      connect: createConnectService({
+        repo: connectRepo,
+        oauthApps,
+        credentials,
+        audit,
+        clock,
+        resolveKind: spec,
+        publicUrl: config.publicUrl,
+        redirectUrls: config.connectRedirectUrls,
+      }),
       connectFlow: createConnectFlow({
         repo: connectRepo,
         oauthApps,
@@ -192,10 +222,19 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       }),
       linkRateLimitPerMinute: config.linkRateLimitPerMinute,
     };
-    const revoke = createRevoker({ plain: health.plainCredential, modules: health.modules, context: health.context, providerUrls: config.providerUrls, credentials });
+    const revoke = createRevoker({
+      plain: health.plainCredential,
+      modules: health.modules,
+      context: health.context,
+      providerUrls: config.providerUrls,
+      credentials,
+    });
     const gate = createShutdownGate();
     // The proxy: pooled keep-alive connections (net/pool.ts), pacing per credential, counted use.
-    const proxyHttp = createStreamingHttp({ allowedOrigins: Object.values(config.providerUrls), ...(opts.lookup ? { lookup: opts.lookup } : {}) });
+    const proxyHttp = createStreamingHttp({
+      allowedOrigins: Object.values(config.providerUrls),
+      ...(opts.lookup ? { lookup: opts.lookup } : {}),
+    });
     const usage = createUsageCounter({ audit, clock, log, flushMs: config.proxy.useFlushMs });
     const modules = opts.modules ?? PROVIDER_MODULES;
     const proxy = createProxyService({
@@ -285,7 +324,10 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
         const closed = app.close();
         const drained = Promise.all([health.scheduler.stop(), deliveries.stop(), closed]).then(() => 'done' as const);
         if ((await Promise.race([drained, grace])) === 'late') {
-          log.warn({ requests: gate.abandonInFlight(), checks: health.scheduler.stats().inFlight }, 'shutdown grace period over: abandoning what still runs (leases expire; another node takes over)');
+          log.warn(
+            { requests: gate.abandonInFlight(), checks: health.scheduler.stats().inFlight },
+            'shutdown grace period over: abandoning what still runs (leases expire; another node takes over)',
+          );
           await Promise.race([closed, new Promise((r) => setTimeout(r, 500))]);
         }
         clearTimeout(timer);

@@ -10,7 +10,8 @@ export type { CredvaultClient };
 
 const TOKEN_KEY = 'credvault.token';
 
-export type Scope = 'credentials:read' | 'credentials:write' | 'credentials:use' | 'secrets:reveal' | 'tokens:manage' | 'admin';
+export type Scope =
+  'credentials:read' | 'credentials:write' | 'credentials:use' | 'secrets:reveal' | 'tokens:manage' | 'admin';
 
 export interface Session {
   client: CredvaultClient;

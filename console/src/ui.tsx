@@ -125,7 +125,17 @@ export function CopyButton({ text, label = 'Copy' }: { text: string; label?: str
 }
 
 /** A destructive action that asks first, naming what it will remove. */
-export function ConfirmAction({ label, question, onConfirm, busy }: { label: string; question: string; onConfirm(): void; busy?: boolean }) {
+export function ConfirmAction({
+  label,
+  question,
+  onConfirm,
+  busy,
+}: {
+  label: string;
+  question: string;
+  onConfirm(): void;
+  busy?: boolean;
+}) {
   const [asking, setAsking] = useState(false);
   if (!asking) {
     return (

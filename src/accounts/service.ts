@@ -3,10 +3,25 @@ import { createHash, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Clock } from '../lib/clock.js';
 import { decodeCursor, encodeCursor } from '../lib/cursor.js';
-import { AppError, ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../lib/errors.js';
+import {
+  AppError,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  UnauthorizedError,
+  ValidationError,
+} from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
 import type { Db } from '../store/db.js';
-import { SCOPES, type Scope, digestsEqual, generateApiToken, hashToken, plausibleToken, tokenPrefix } from './tokens.js';
+import {
+  SCOPES,
+  type Scope,
+  digestsEqual,
+  generateApiToken,
+  hashToken,
+  plausibleToken,
+  tokenPrefix,
+} from './tokens.js';
 
 export interface AuthContext {
   accountId: string;
@@ -112,7 +127,12 @@ export function createAccountService({ db, clock, authCacheMs = 1000 }: AccountS
       if (any) {
         if (given === undefined) return { created: false };
         // Set but not one of the database's live tokens: it will never authenticate (main.ts warns).
-        const live = await trx.selectFrom('api_tokens').select('id').where('token_hash', '=', hashToken(given)).where('revoked_at', 'is', null).executeTakeFirst();
+        const live = await trx
+          .selectFrom('api_tokens')
+          .select('id')
+          .where('token_hash', '=', hashToken(given))
+          .where('revoked_at', 'is', null)
+          .executeTakeFirst();
         return { created: false, ignored: live === undefined };
       }
       const id = randomUUID();
@@ -146,10 +166,19 @@ export function createAccountService({ db, clock, authCacheMs = 1000 }: AccountS
       let id = accountId;
       if (id === undefined) {
         await bootstrap(undefined);
-        const oldest = await db.selectFrom('accounts').select('id').orderBy('created_at', 'asc').orderBy('id', 'asc').limit(1).executeTakeFirst();
+        const oldest = await db
+          .selectFrom('accounts')
+          .select('id')
+          .orderBy('created_at', 'asc')
+          .orderBy('id', 'asc')
+          .limit(1)
+          .executeTakeFirst();
         if (!oldest) throw new NotFoundError('account');
         id = oldest.id;
-      } else if (!isUuid(id) || !(await db.selectFrom('accounts').select('id').where('id', '=', id).executeTakeFirst())) {
+      } else if (
+        !isUuid(id) ||
+        !(await db.selectFrom('accounts').select('id').where('id', '=', id).executeTakeFirst())
+      ) {
         throw new NotFoundError('account');
       }
       return { ...(await insertToken(id, 'recovery', [...SCOPES], generateApiToken())), accountId: id };
@@ -222,11 +251,21 @@ export function createAccountService({ db, clock, authCacheMs = 1000 }: AccountS
           ]),
         );
       }
-      const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+      const rows = await q
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit + 1)
+        .execute();
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       return {
-        data: page.map((r) => ({ id: r.id, name: r.name, prefix: r.token_prefix, scopes: asScopes(r.scopes), created_at: r.created_at })),
+        data: page.map((r) => ({
+          id: r.id,
+          name: r.name,
+          prefix: r.token_prefix,
+          scopes: asScopes(r.scopes),
+          created_at: r.created_at,
+        })),
         next_cursor: rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
       };
     },
@@ -249,9 +288,14 @@ export function createAccountService({ db, clock, authCacheMs = 1000 }: AccountS
           .executeTakeFirst();
         if (!target) throw new NotFoundError('API token');
         // admin implies credentials:use (requireScope), so an admin token may revoke one holding it.
-        const wider = asScopes(target.scopes).filter((s) => !auth.scopes.has(s) && !(s === 'credentials:use' && auth.scopes.has('admin')));
+        const wider = asScopes(target.scopes).filter(
+          (s) => !auth.scopes.has(s) && !(s === 'credentials:use' && auth.scopes.has('admin')),
+        );
         if (wider.length > 0) {
-          throw new AppError(403, `This API token cannot revoke a token with scopes it lacks (${wider.join(', ')}); use a token that has them.`);
+          throw new AppError(
+            403,
+            `This API token cannot revoke a token with scopes it lacks (${wider.join(', ')}); use a token that has them.`,
+          );
         }
         if (target.scopes.includes('admin')) {
           const others = await trx
@@ -262,7 +306,8 @@ export function createAccountService({ db, clock, authCacheMs = 1000 }: AccountS
             .where('id', '<>', id)
             .limit(1)
             .executeTakeFirst();
-          if (!others) throw new ConflictError('This is the last admin token; create another admin token before revoking it.');
+          if (!others)
+            throw new ConflictError('This is the last admin token; create another admin token before revoking it.');
         }
         await trx.updateTable('api_tokens').set({ revoked_at: clock.now() }).where('id', '=', id).execute();
       });
@@ -277,5 +322,6 @@ export type AccountService = ReturnType<typeof createAccountService>;
 
 export function requireScope(auth: AuthContext, scope: Scope): void {
   // Admin tokens made before credentials:use existed include it too (docs: the proxy's scope).
-  if (!auth.scopes.has(scope) && !(scope === 'credentials:use' && auth.scopes.has('admin'))) throw new ForbiddenError(scope);
+  if (!auth.scopes.has(scope) && !(scope === 'credentials:use' && auth.scopes.has('admin')))
+    throw new ForbiddenError(scope);
 }

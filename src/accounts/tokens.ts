@@ -5,7 +5,14 @@ import { crc32 } from 'node:zlib';
  * `credentials:use` calls a provider through the proxy (/v1/proxy/credential/...) without ever
  * receiving the secret; `secrets:reveal` answers secrets themselves.
  */
-export const SCOPES = ['credentials:read', 'credentials:write', 'credentials:use', 'secrets:reveal', 'tokens:manage', 'admin'] as const;
+export const SCOPES = [
+  'credentials:read',
+  'credentials:write',
+  'credentials:use',
+  'secrets:reveal',
+  'tokens:manage',
+  'admin',
+] as const;
 export type Scope = (typeof SCOPES)[number];
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

@@ -29,7 +29,9 @@ export interface UseCounts {
 
 /** The id of the one audit event per (credential, token, hour): a UUID-shaped digest. */
 function useEventId(c: UseCounts): string {
-  const h = createHash('sha256').update(`proxy_used|${c.accountId}|${c.credentialId}|${c.tokenId ?? ''}|${c.hour.toISOString()}`).digest('hex');
+  const h = createHash('sha256')
+    .update(`proxy_used|${c.accountId}|${c.credentialId}|${c.tokenId ?? ''}|${c.hour.toISOString()}`)
+    .digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
@@ -63,7 +65,10 @@ export function createAuditService({ db, clock }: { db: Db; clock: Clock }) {
     while (queue.length > 0) {
       const batch = queue.splice(0, GROUP_MAX);
       try {
-        await db.insertInto('audit_events').values(batch.map((b) => b.row)).execute();
+        await db
+          .insertInto('audit_events')
+          .values(batch.map((b) => b.row))
+          .execute();
         for (const b of batch) b.done();
       } catch (err) {
         if (batch.length === 1) {
@@ -72,7 +77,14 @@ export function createAuditService({ db, clock }: { db: Db; clock: Clock }) {
         }
         // One bad row (an account deleted meanwhile) must not fail the others: one by one.
         for (const b of batch) {
-          await db.insertInto('audit_events').values(b.row).execute().then(() => b.done(), (e: unknown) => b.done(e));
+          await db
+            .insertInto('audit_events')
+            .values(b.row)
+            .execute()
+            .then(
+              () => b.done(),
+              (e: unknown) => b.done(e),
+            );
         }
       }
     }
@@ -80,7 +92,11 @@ export function createAuditService({ db, clock }: { db: Db; clock: Clock }) {
   }
   const grouped = (r: AuditRow): Promise<void> =>
     new Promise((resolve, reject) => {
-      queue.push({ row: r, done: (err) => (err === undefined ? resolve() : reject(err instanceof Error ? err : new Error('audit write failed'))) });
+      queue.push({
+        row: r,
+        done: (err) =>
+          err === undefined ? resolve() : reject(err instanceof Error ? err : new Error('audit write failed')),
+      });
       if (!draining) void drain();
     });
   return {
@@ -100,10 +116,17 @@ export function createAuditService({ db, clock }: { db: Db; clock: Clock }) {
         action: 'credential.proxy_used',
         credential_id: c.credentialId,
         oauth_app_id: null,
-        detail: JSON.stringify({ hour: c.hour.toISOString(), calls: c.calls, errors: c.errors, bytes_in: c.bytesIn, bytes_out: c.bytesOut }),
+        detail: JSON.stringify({
+          hour: c.hour.toISOString(),
+          calls: c.calls,
+          errors: c.errors,
+          bytes_in: c.bytesIn,
+          bytes_out: c.bytesOut,
+        }),
         created_at: c.hour,
       }));
-      const add = (f: string) => sql`coalesce((audit_events.detail->>${f})::bigint, 0) + (excluded.detail->>${f})::bigint`;
+      const add = (f: string) =>
+        sql`coalesce((audit_events.detail->>${f})::bigint, 0) + (excluded.detail->>${f})::bigint`;
       await db
         .insertInto('audit_events')
         .values(rows)
@@ -119,7 +142,10 @@ export function createAuditService({ db, clock }: { db: Db; clock: Clock }) {
     async recordMany(entries: AuditEntry[], trx: Db = db): Promise<void> {
       if (entries.length === 0) return;
       const now = clock.now();
-      await trx.insertInto('audit_events').values(entries.map((e) => row(e, now))).execute();
+      await trx
+        .insertInto('audit_events')
+        .values(entries.map((e) => row(e, now)))
+        .execute();
     },
 
     async list(accountId: string, limit: number, cursor?: string) {

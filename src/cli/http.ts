@@ -17,7 +17,11 @@ export interface ConnectionOptions {
 export function withConnection(cmd: Command): Command {
   return cmd
     .addOption(new Option('--url <url>', 'base URL of the credvault server').env('CREDVAULT_URL').default(DEFAULT_URL))
-    .addOption(new Option('--token <token>', 'API token (prefer the environment variable: arguments show in ps)').env('CREDVAULT_TOKEN'));
+    .addOption(
+      new Option('--token <token>', 'API token (prefer the environment variable: arguments show in ps)').env(
+        'CREDVAULT_TOKEN',
+      ),
+    );
 }
 
 /** A usage error: commander prints it and the CLI exits 2. */
@@ -53,7 +57,8 @@ export function connect(cmd: Command): CredvaultClient {
 export function describeFailure(err: unknown, url?: string): string {
   if (err instanceof CredvaultError) {
     const lines = [`credvault answered ${err.status}: ${err.body?.summary ?? 'no details'}`];
-    for (const [field, reasons] of Object.entries(err.body?.validation_errors ?? {})) lines.push(`  ${field}: ${reasons.join('; ')}`);
+    for (const [field, reasons] of Object.entries(err.body?.validation_errors ?? {}))
+      lines.push(`  ${field}: ${reasons.join('; ')}`);
     return lines.join('\n');
   }
   if (err instanceof TypeError && /fetch/i.test(err.message)) {
@@ -83,15 +88,24 @@ export function printJson(value: unknown): void {
 
 /** A plain aligned table on stdout. */
 export function printTable(rows: Record<string, unknown>[], columns: string[]): void {
-  const cell = (v: unknown) => (v === null || v === undefined ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const cell = (v: unknown) =>
+    v === null || v === undefined ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v);
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   process.stdout.write(`${line(columns.map((c) => c.toUpperCase()))}\n`);
   for (const r of rows) process.stdout.write(`${line(columns.map((c) => cell(r[c])))}\n`);
 }
 
 /** Parses a JSON object option (e.g. --metadata '{"team":"billing"}'), or exits 2. */
-export function jsonObjectOption(cmd: Command, flag: string, text: string | undefined): Record<string, unknown> | undefined {
+export function jsonObjectOption(
+  cmd: Command,
+  flag: string,
+  text: string | undefined,
+): Record<string, unknown> | undefined {
   if (text === undefined) return undefined;
   try {
     const v: unknown = JSON.parse(text);
@@ -112,6 +126,9 @@ export function intOption(cmd: Command, flag: string, text: string, min: number,
 /** Reads all of standard input (for `-` values such as a client secret). */
 export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  for await (const chunk of process.stdin)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }

@@ -7,7 +7,8 @@ import { Command, CommanderError } from 'commander';
  */
 const COMMANDS: Record<string, { description: string; load: () => Promise<(program: Command) => void> }> = {
   serve: {
-    description: 'Run migrations, check the master keys, then serve the HTTP API (configured by environment, see README).',
+    description:
+      'Run migrations, check the master keys, then serve the HTTP API (configured by environment, see README).',
     load: async () => (await import('./commands/serve.js')).registerServe,
   },
   migrate: {
@@ -34,14 +35,20 @@ const COMMANDS: Record<string, { description: string; load: () => Promise<(progr
   credentials: {
     description: 'List, read, check, change, import, export and delete credentials on a running credvault.',
     load: async () => {
-      const [{ registerCredentials }, { registerCredentialActions }] = await Promise.all([import('./commands/credentials.js'), import('./commands/credentials-actions.js')]);
+      const [{ registerCredentials }, { registerCredentialActions }] = await Promise.all([
+        import('./commands/credentials.js'),
+        import('./commands/credentials-actions.js'),
+      ]);
       return (program) => registerCredentialActions(registerCredentials(program));
     },
   },
   'oauth-apps': {
     description: 'List, create, change and delete OAuth apps on a running credvault.',
     load: async () => {
-      const [{ registerOAuthApps }, { registerOAuthAppActions }] = await Promise.all([import('./commands/oauth-apps.js'), import('./commands/oauth-apps-actions.js')]);
+      const [{ registerOAuthApps }, { registerOAuthAppActions }] = await Promise.all([
+        import('./commands/oauth-apps.js'),
+        import('./commands/oauth-apps-actions.js'),
+      ]);
       return (program) => registerOAuthAppActions(registerOAuthApps(program));
     },
   },
@@ -90,7 +97,8 @@ export async function runCli(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
+        return 0;
       return 2;
     }
     console.error(`credvault: ${err instanceof Error ? err.message : String(err)}`);

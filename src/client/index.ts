@@ -26,7 +26,11 @@ type JsonOf<T> = T extends { content: { 'application/json': infer J } } ? J : ne
 type Post<P extends keyof paths> = paths[P] extends { post: infer O } ? O : never;
 type Get<P extends keyof paths> = paths[P] extends { get: infer O } ? O : never;
 type BodyOf<O> = O extends { requestBody?: infer B } ? JsonOf<NonNullable<B>> : never;
-type Answer<O, S extends number> = O extends { responses: infer R } ? (S extends keyof R ? JsonOf<R[S]> : never) : never;
+type Answer<O, S extends number> = O extends { responses: infer R }
+  ? S extends keyof R
+    ? JsonOf<R[S]>
+    : never
+  : never;
 
 /** Names for the generated shapes most callers need. */
 export type Credential = Answer<Get<'/v1/credentials/{id}'>, 200>;

@@ -15,7 +15,13 @@ import { requestToken } from '../providers/api/common.js';
 import { CONNECT_SPECS } from '../providers/connect/index.js';
 import { shopifyHmacValid } from '../providers/connect/shopify.js';
 import { type ConnectSpec, type OAuthConnect, rebase } from '../providers/connect/types.js';
-import type { IdentifyResult, OAuthAppSecrets, ProviderContext, ProviderFailure, ProviderModule } from '../providers/module.js';
+import type {
+  IdentifyResult,
+  OAuthAppSecrets,
+  ProviderContext,
+  ProviderFailure,
+  ProviderModule,
+} from '../providers/module.js';
 import { TRANSIENT_REASONS } from '../providers/module.js';
 import type { KindSpec } from '../providers/types.js';
 import type { Kind, Provider } from '../providers/registry.js';
@@ -56,19 +62,38 @@ interface Request {
 }
 
 const CODE_TTL_MS = 10 * 60_000;
-const GONE = messagePage('This link is no longer valid', ['The link has already been used or has expired.', 'Go back to the app that sent you here and start again.']);
-const UNKNOWN = messagePage('Link not found', ['This link does not exist.', 'Go back to the app that sent you here and start again.']);
-const BAD_CALLBACK = messagePage('This sign-in could not be completed', ['credvault could not match this page to a sign-in started in this browser, or it was already completed or has expired.', 'Nothing was stored. Go back to the app that sent you here and start again.']);
+const GONE = messagePage('This link is no longer valid', [
+  'The link has already been used or has expired.',
+  'Go back to the app that sent you here and start again.',
+]);
+const UNKNOWN = messagePage('Link not found', [
+  'This link does not exist.',
+  'Go back to the app that sent you here and start again.',
+]);
+const BAD_CALLBACK = messagePage('This sign-in could not be completed', [
+  'credvault could not match this page to a sign-in started in this browser, or it was already completed or has expired.',
+  'Nothing was stored. Go back to the app that sent you here and start again.',
+]);
 
-const verifierPlace = (r: SessionRow) => ({ table: 'connect_sessions', accountId: r.account_id, rowId: r.id, field: 'verifier' });
+const verifierPlace = (r: SessionRow) => ({
+  table: 'connect_sessions',
+  accountId: r.account_id,
+  rowId: r.id,
+  field: 'verifier',
+});
 
 export function createConnectFlow(d: FlowDeps) {
   const requestOf = (r: SessionRow) => r.request as unknown as Request;
   const appSecrets = (row: OAuthAppRow): OAuthAppSecrets => {
     const revealed = d.oauthApps.reveal(row);
-    return { clientId: row.client_id, clientSecret: revealed.clientSecret, settings: { ...row.settings, ...revealed.settings } };
+    return {
+      clientId: row.client_id,
+      clientSecret: revealed.clientSecret,
+      settings: { ...row.settings, ...revealed.settings },
+    };
   };
-  const appOf = async (r: SessionRow) => (r.oauth_app_id ? await d.oauthApps.getRow(r.account_id, r.oauth_app_id).catch(() => undefined) : undefined);
+  const appOf = async (r: SessionRow) =>
+    r.oauth_app_id ? await d.oauthApps.getRow(r.account_id, r.oauth_app_id).catch(() => undefined) : undefined;
   const cookieFor = (r: SessionRow, value: string, maxAge: number) =>
     `${flowCookieName(r.id)}=${value}; Path=/link; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${d.publicUrl.startsWith('https:') ? '; Secure' : ''}`;
   const back = (r: SessionRow, params: Record<string, string>) => {
@@ -81,18 +106,34 @@ export function createConnectFlow(d: FlowDeps) {
     const now = d.clock.now();
     await d.repo.fail(r.id, { reason, message }, now);
     d.log.warn({ connect_session_id: r.id, kind: r.credential_kind, reason }, 'connect flow failed');
-    await d.audit.record({ accountId: r.account_id, actorTokenId: requestOf(r).actor_token_id, action: 'connect.failed', ...(r.oauth_app_id ? { oauthAppId: r.oauth_app_id } : {}), detail: { connect_session_id: r.id, kind: r.credential_kind, reason } });
+    await d.audit.record({
+      accountId: r.account_id,
+      actorTokenId: requestOf(r).actor_token_id,
+      action: 'connect.failed',
+      ...(r.oauth_app_id ? { oauthAppId: r.oauth_app_id } : {}),
+      detail: { connect_session_id: r.id, kind: r.credential_kind, reason },
+    });
     return { type: 'redirect', url: back(r, { error, error_description: message }) };
   }
 
   /** Provider failure → RFC 6749 error name: transient is server_error, a refusal access_denied. */
   const failProvider = (r: SessionRow, f: ProviderFailure, step: string) =>
     TRANSIENT_REASONS.has(f.reason)
-      ? fail(r, 'server_error', f.reason, `The provider could not be reached or failed during ${step}; try again later.`)
+      ? fail(
+          r,
+          'server_error',
+          f.reason,
+          `The provider could not be reached or failed during ${step}; try again later.`,
+        )
       : fail(r, 'access_denied', f.reason, `The provider refused ${step}: ${f.note}`);
 
   /** Upserts through the import's entry point (one way to write a credential), then hands out the exchange code. */
-  async function store(r: SessionRow, app: OAuthAppRow | undefined, props: Record<string, unknown>, found: Extract<IdentifyResult, { ok: true }>): Promise<Outcome> {
+  async function store(
+    r: SessionRow,
+    app: OAuthAppRow | undefined,
+    props: Record<string, unknown>,
+    found: Extract<IdentifyResult, { ok: true }>,
+  ): Promise<Outcome> {
     const req = requestOf(r);
     const properties: Record<string, unknown> = { kind: r.credential_kind };
     for (const [k, v] of Object.entries(props)) if (v !== undefined) properties[k] = v;
@@ -100,24 +141,60 @@ export function createConnectFlow(d: FlowDeps) {
     try {
       const cred = await d.credentials.importCredential(
         r.account_id,
-        { properties: properties as { kind: string }, oauth_app_id: app?.id ?? null, ...(req.name !== undefined ? { name: req.name } : {}), ...(req.metadata !== undefined ? { metadata: req.metadata } : {}) },
-        { proven: { ...(found.learned ? { learned: found.learned } : {}), health: d.provenHealth(found.warning) }, ...(req.credential_id ? { sameAccountAs: req.credential_id } : {}) },
+        {
+          properties: properties as { kind: string },
+          oauth_app_id: app?.id ?? null,
+          ...(req.name !== undefined ? { name: req.name } : {}),
+          ...(req.metadata !== undefined ? { metadata: req.metadata } : {}),
+        },
+        {
+          proven: { ...(found.learned ? { learned: found.learned } : {}), health: d.provenHealth(found.warning) },
+          ...(req.credential_id ? { sameAccountAs: req.credential_id } : {}),
+        },
       );
       credentialId = cred.id;
     } catch (err) {
-      if (err instanceof AccountMismatchError) return fail(r, 'account_mismatch', 'account_mismatch', 'You signed in to a different account than the one being re-authorized; nothing was changed.');
-      if (err instanceof ValidationError) return fail(r, 'server_error', 'invalid_response', `The provider's answer could not be stored: ${Object.keys(err.validationErrors).join(', ')}.`);
+      if (err instanceof AccountMismatchError)
+        return fail(
+          r,
+          'account_mismatch',
+          'account_mismatch',
+          'You signed in to a different account than the one being re-authorized; nothing was changed.',
+        );
+      if (err instanceof ValidationError)
+        return fail(
+          r,
+          'server_error',
+          'invalid_response',
+          `The provider's answer could not be stored: ${Object.keys(err.validationErrors).join(', ')}.`,
+        );
       throw err;
     }
     const code = randomToken('cvx_');
     const now = d.clock.now();
     await d.repo.complete(r.id, credentialId, digest(code), new Date(now.getTime() + CODE_TTL_MS), now);
-    d.log.info({ connect_session_id: r.id, kind: r.credential_kind, credential_id: credentialId }, 'connect flow completed');
-    await d.audit.record({ accountId: r.account_id, actorTokenId: req.actor_token_id, action: 'connect.completed', credentialId, ...(r.oauth_app_id ? { oauthAppId: r.oauth_app_id } : {}), detail: { connect_session_id: r.id, kind: r.credential_kind } });
+    d.log.info(
+      { connect_session_id: r.id, kind: r.credential_kind, credential_id: credentialId },
+      'connect flow completed',
+    );
+    await d.audit.record({
+      accountId: r.account_id,
+      actorTokenId: req.actor_token_id,
+      action: 'connect.completed',
+      credentialId,
+      ...(r.oauth_app_id ? { oauthAppId: r.oauth_app_id } : {}),
+      detail: { connect_session_id: r.id, kind: r.credential_kind },
+    });
     return { type: 'redirect', url: back(r, { code }) };
   }
 
-  function authorizeUrl(r: SessionRow, flow: OAuthConnect, app: OAuthAppRow, state: string, verifier: string | null): string {
+  function authorizeUrl(
+    r: SessionRow,
+    flow: OAuthConnect,
+    app: OAuthAppRow,
+    state: string,
+    verifier: string | null,
+  ): string {
     const req = requestOf(r);
     const input = { props: req.properties, settings: app.settings };
     const u = new URL(rebase(flow.authorizeUrl(input), d.providerUrls[r.provider as Provider]));
@@ -135,7 +212,13 @@ export function createConnectFlow(d: FlowDeps) {
     return u.toString();
   }
 
-  async function formOutcome(r: SessionRow, flow: Extract<ConnectSpec, { flow: 'key' }>, csrf: string, status: number, extra: { values?: Record<string, string>; error?: string; fieldErrors?: Record<string, string[]> } = {}): Promise<Outcome> {
+  async function formOutcome(
+    r: SessionRow,
+    flow: Extract<ConnectSpec, { flow: 'key' }>,
+    csrf: string,
+    status: number,
+    extra: { values?: Record<string, string>; error?: string; fieldErrors?: Record<string, string[]> } = {},
+  ): Promise<Outcome> {
     const app = await appOf(r);
     const module = d.modules[r.provider as Provider];
     return {
@@ -143,7 +226,16 @@ export function createConnectFlow(d: FlowDeps) {
       status,
       // A successful post is answered with a redirect to redirect_url, which Chromium checks against form-action.
       formTarget: new URL(r.redirect_url).origin,
-      html: keyFormPage({ action: `/link/oauth2/form/${r.id}`, csrf, appName: app?.name ?? 'An application', provider: module.displayName, fields: flow.fields, values: extra.values ?? {}, ...(extra.error ? { error: extra.error } : {}), ...(extra.fieldErrors ? { fieldErrors: extra.fieldErrors } : {}) }),
+      html: keyFormPage({
+        action: `/link/oauth2/form/${r.id}`,
+        csrf,
+        appName: app?.name ?? 'An application',
+        provider: module.displayName,
+        fields: flow.fields,
+        values: extra.values ?? {},
+        ...(extra.error ? { error: extra.error } : {}),
+        ...(extra.fieldErrors ? { fieldErrors: extra.fieldErrors } : {}),
+      }),
     };
   }
 
@@ -163,7 +255,12 @@ export function createConnectFlow(d: FlowDeps) {
         verifier: null,
         flowExpiresAt: now,
       });
-      if (!('row' in pending)) return { type: 'page', status: pending.why === 'unknown' ? 404 : 410, html: pending.why === 'unknown' ? UNKNOWN : GONE };
+      if (!('row' in pending))
+        return {
+          type: 'page',
+          status: pending.why === 'unknown' ? 404 : 410,
+          html: pending.why === 'unknown' ? UNKNOWN : GONE,
+        };
       const r = pending.row;
       const req = requestOf(r);
       const flow: ConnectSpec = CONNECT_SPECS[r.credential_kind as Kind];
@@ -176,14 +273,24 @@ export function createConnectFlow(d: FlowDeps) {
       const app = await appOf(r);
       if (!app) return fail(r, 'server_error', 'misconfigured', 'The OAuth app of this flow no longer exists.');
       if (flow.flow === 'github_app') {
-        const u = new URL(rebase(flow.installUrl({ props: req.properties, settings: app.settings }), d.providerUrls.github));
+        const u = new URL(
+          rebase(flow.installUrl({ props: req.properties, settings: app.settings }), d.providerUrls.github),
+        );
         u.searchParams.set('state', state);
         return { type: 'redirect', url: u.toString(), cookie: setCookie };
       }
-      return { type: 'redirect', url: authorizeUrl(r, flow, app, state, sealed === null ? null : verifier), cookie: setCookie };
+      return {
+        type: 'redirect',
+        url: authorizeUrl(r, flow, app, state, sealed === null ? null : verifier),
+        cookie: setCookie,
+      };
     },
 
-    async callback(provider: string, query: URLSearchParams, cookieHeader: (name: string) => string | undefined): Promise<Outcome> {
+    async callback(
+      provider: string,
+      query: URLSearchParams,
+      cookieHeader: (name: string) => string | undefined,
+    ): Promise<Outcome> {
       const state = query.get('state') ?? '';
       const r = state === '' ? undefined : await d.repo.byState(digest(state));
       const now = d.clock.now();
@@ -194,9 +301,23 @@ export function createConnectFlow(d: FlowDeps) {
       if (flow.flow === 'key' || !(await d.repo.claim(r.id, now))) return bad;
       const err = query.get('error');
       if (err !== null) {
-        const known = ['access_denied', 'invalid_scope', 'unauthorized_client', 'temporarily_unavailable', 'server_error', 'invalid_request'];
+        const known = [
+          'access_denied',
+          'invalid_scope',
+          'unauthorized_client',
+          'temporarily_unavailable',
+          'server_error',
+          'invalid_request',
+        ];
         const name = known.includes(err) ? err : 'access_denied';
-        return fail(r, name, name, name === 'access_denied' ? 'The user declined the authorization at the provider.' : `The provider answered ${name}.`);
+        return fail(
+          r,
+          name,
+          name,
+          name === 'access_denied'
+            ? 'The user declined the authorization at the provider.'
+            : `The provider answered ${name}.`,
+        );
       }
       const app = await appOf(r);
       if (!app) return fail(r, 'server_error', 'misconfigured', 'The OAuth app of this flow no longer exists.');
@@ -207,25 +328,54 @@ export function createConnectFlow(d: FlowDeps) {
 
       if (flow.flow === 'github_app') {
         const installation = query.get('installation_id') ?? '';
-        if (!/^\d{1,20}$/.test(installation)) return fail(r, 'invalid_request', 'invalid_request', 'GitHub did not name an installation.');
+        if (!/^\d{1,20}$/.test(installation))
+          return fail(r, 'invalid_request', 'invalid_request', 'GitHub did not name an installation.');
         const props = { installation_id: Number(installation) };
         const found = await module.identify({ kind: 'github_app', properties: props }, ctx);
         if (!found.ok) return failProvider(r, found, 'checking the installation');
         return store(r, app, props, found);
       }
 
-      if (flow.proof === 'shopify_hmac' && (!shopifyHmacValid(query, secrets.clientSecret) || query.get('shop') !== req.properties.shop)) {
-        return fail(r, 'invalid_request', 'invalid_request', 'The callback was not signed by the provider for this shop; nothing was stored.');
+      if (
+        flow.proof === 'shopify_hmac' &&
+        (!shopifyHmacValid(query, secrets.clientSecret) || query.get('shop') !== req.properties.shop)
+      ) {
+        return fail(
+          r,
+          'invalid_request',
+          'invalid_request',
+          'The callback was not signed by the provider for this shop; nothing was stored.',
+        );
       }
       const code = query.get('code') ?? '';
       if (code === '') return fail(r, 'invalid_request', 'invalid_request', 'The provider sent no authorization code.');
       const verifier = r.verifier === null ? undefined : d.box.open(r.verifier, verifierPlace(r));
       const input = { props: req.properties, settings: app.settings };
-      const W = { provider: module.displayName, credential: 'the authorization code', reauth: 'Start the Connect flow again.', permissions: 'Check the scopes the app asks for.' };
-      const form: Record<string, string | undefined> = { grant_type: 'authorization_code', code, redirect_uri: `${d.publicUrl}/link/oauth2/callback/${r.provider}`, code_verifier: verifier };
-      if (flow.clientAuth === 'form') Object.assign(form, { client_id: secrets.clientId, client_secret: secrets.clientSecret });
-      const auth = flow.clientAuth === 'basic' ? { basic: { user: secrets.clientId, pass: secrets.clientSecret } } : flow.clientAuth === 'stripe' ? { basic: { user: secrets.clientSecret, pass: '' } } : {};
-      const token = await requestToken(ctx, W, { url: rebase(flow.tokenUrl(input), d.providerUrls[r.provider as Provider]), form, ...auth });
+      const W = {
+        provider: module.displayName,
+        credential: 'the authorization code',
+        reauth: 'Start the Connect flow again.',
+        permissions: 'Check the scopes the app asks for.',
+      };
+      const form: Record<string, string | undefined> = {
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: `${d.publicUrl}/link/oauth2/callback/${r.provider}`,
+        code_verifier: verifier,
+      };
+      if (flow.clientAuth === 'form')
+        Object.assign(form, { client_id: secrets.clientId, client_secret: secrets.clientSecret });
+      const auth =
+        flow.clientAuth === 'basic'
+          ? { basic: { user: secrets.clientId, pass: secrets.clientSecret } }
+          : flow.clientAuth === 'stripe'
+            ? { basic: { user: secrets.clientSecret, pass: '' } }
+            : {};
+      const token = await requestToken(ctx, W, {
+        url: rebase(flow.tokenUrl(input), d.providerUrls[r.provider as Provider]),
+        form,
+        ...auth,
+      });
       if (!token.ok) return failProvider(r, token, 'the code exchange');
       const props = flow.properties(token.reply, query, req.properties, app.settings);
       const found = await module.identify({ kind: r.credential_kind as Kind, properties: props }, ctx);
@@ -233,13 +383,22 @@ export function createConnectFlow(d: FlowDeps) {
       return store(r, app, flow.identified ? flow.identified(props, found) : props, found);
     },
 
-    async submitForm(id: string, fields: Record<string, string>, cookieHeader: (name: string) => string | undefined): Promise<Outcome> {
+    async submitForm(
+      id: string,
+      fields: Record<string, string>,
+      cookieHeader: (name: string) => string | undefined,
+    ): Promise<Outcome> {
       const r = isUuid(id) ? await d.repo.byId(id) : undefined;
       const now = d.clock.now();
       const bad: Outcome = { type: 'page', status: 400, html: BAD_CALLBACK };
       if (!r || r.status !== 'authorizing' || new Date(r.expires_at) <= now) return bad;
       const flow: ConnectSpec = CONNECT_SPECS[r.credential_kind as Kind];
-      if (flow.flow !== 'key' || !matchesDigest(cookieHeader(flowCookieName(r.id)), r.cookie_digest) || !matchesDigest(fields.csrf, r.csrf_digest)) return bad;
+      if (
+        flow.flow !== 'key' ||
+        !matchesDigest(cookieHeader(flowCookieName(r.id)), r.cookie_digest) ||
+        !matchesDigest(fields.csrf, r.csrf_digest)
+      )
+        return bad;
       if (!(await d.repo.claim(r.id, now))) return bad;
       const values: Record<string, string> = {};
       const props: Record<string, unknown> = {};
@@ -257,15 +416,23 @@ export function createConnectFlow(d: FlowDeps) {
       const parsed = spec?.schema.safeParse(props);
       if (!spec || !parsed?.success) {
         const fieldErrors: Record<string, string[]> = {};
-        for (const issue of parsed?.error?.issues ?? []) (fieldErrors[String(issue.path[0] ?? 'form')] ??= []).push(issue.message);
+        for (const issue of parsed?.error?.issues ?? [])
+          (fieldErrors[String(issue.path[0] ?? 'form')] ??= []).push(issue.message);
         return again(422, { error: 'Some fields are not valid; correct them and submit again.', fieldErrors });
       }
       const app = await appOf(r);
       const module = d.modules[r.provider as Provider];
-      const found = await module.identify({ kind: r.credential_kind as Kind, properties: parsed.data as Record<string, unknown> }, d.context(module, app ? appSecrets(app) : undefined));
+      const found = await module.identify(
+        { kind: r.credential_kind as Kind, properties: parsed.data as Record<string, unknown> },
+        d.context(module, app ? appSecrets(app) : undefined),
+      );
       if (!found.ok) {
         d.log.info({ connect_session_id: r.id, kind: r.credential_kind, reason: found.reason }, 'connect key refused');
-        return again(422, { error: TRANSIENT_REASONS.has(found.reason) ? `${module.displayName} could not be reached to check these credentials; try again in a moment.` : `${module.displayName} refused these credentials: ${found.note}` });
+        return again(422, {
+          error: TRANSIENT_REASONS.has(found.reason)
+            ? `${module.displayName} could not be reached to check these credentials; try again in a moment.`
+            : `${module.displayName} refused these credentials: ${found.note}`,
+        });
       }
       return store(r, app, props, found);
     },

@@ -49,7 +49,9 @@ export function keyFormPage(f: FormPage): string {
   const rows = f.fields
     .map((field) => {
       const value = field.secret ? '' : (f.values[field.name] ?? '');
-      const errs = (f.fieldErrors?.[field.name] ?? []).map((e) => `<p role="alert">${esc(`${field.label}: ${e}`)}</p>`).join('');
+      const errs = (f.fieldErrors?.[field.name] ?? [])
+        .map((e) => `<p role="alert">${esc(`${field.label}: ${e}`)}</p>`)
+        .join('');
       return `<p><label for="f_${esc(field.name)}">${esc(field.label)}</label><br><input id="f_${esc(field.name)}" name="${esc(field.name)}" type="${field.secret ? 'password' : 'text'}" value="${esc(value)}" autocomplete="off"${field.optional ? '' : ' required'}></p>${errs}`;
     })
     .join('');

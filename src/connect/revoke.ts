@@ -55,11 +55,21 @@ export function createRevoker(d: RevokerDeps) {
       note = `${module.displayName} has no endpoint credvault can call to revoke a ${cred.kind} credential; revoke it in ${module.displayName} itself. The credential was deleted from credvault.`;
     } else {
       const override = d.providerUrls[cred.provider];
-      const res = await flow.revoke({ kind: cred.kind, properties: cred.properties }, d.context(module, cred.app), (real) => rebase(real, override));
+      const res = await flow.revoke(
+        { kind: cred.kind, properties: cred.properties },
+        d.context(module, cred.app),
+        (real) => rebase(real, override),
+      );
       if (res.ok) revoked = true;
       else {
         note = `${module.displayName} did not confirm the revocation (${res.reason}): ${res.note}`;
-        if (!force) throw new RevokeFailedError({ id, deleted: false, revoked: false, revoke_note: `${note} The credential was kept; retry, or send force=true to delete it anyway.` });
+        if (!force)
+          throw new RevokeFailedError({
+            id,
+            deleted: false,
+            revoked: false,
+            revoke_note: `${note} The credential was kept; retry, or send force=true to delete it anyway.`,
+          });
       }
     }
     await d.credentials.remove(accountId, id, actorTokenId);

@@ -28,7 +28,10 @@ export function createExportOperations({ repo, box }: { repo: CredentialReposito
      * A page of credentials as import bodies, newest first. Secrets are masked unless
      * `includeSecrets`; then `onReveal` runs (the audit) before any plaintext is answered.
      */
-    async exportPage(accountId: string, q: ExportQuery): Promise<{ data: ExportedCredential[]; next_cursor: string | null }> {
+    async exportPage(
+      accountId: string,
+      q: ExportQuery,
+    ): Promise<{ data: ExportedCredential[]; next_cursor: string | null }> {
       const page = await repo.list(accountId, {}, q.limit, q.cursor);
       const unreadable = new Set<string>();
       const data = page.rows.map((row): ExportedCredential => {
@@ -49,13 +52,19 @@ export function createExportOperations({ repo, box }: { repo: CredentialReposito
             properties: plain,
             oauth_app_id: row.oauth_app_id,
             metadata: row.metadata,
-            error: { credential_id: row.id, summary: 'The secrets of this credential cannot be decrypted with the configured master keys (see `credvault keys status`); they are left out.' },
+            error: {
+              credential_id: row.id,
+              summary:
+                'The secrets of this credential cannot be decrypted with the configured master keys (see `credvault keys status`); they are left out.',
+            },
           };
         }
         return { name: row.name, properties, oauth_app_id: row.oauth_app_id, metadata: row.metadata };
       });
       if (q.includeSecrets && q.onReveal) {
-        const revealed = page.rows.filter((r) => Object.keys(r.secrets).length > 0 && !unreadable.has(r.id)).map((r) => ({ id: r.id, fields: Object.keys(r.secrets) }));
+        const revealed = page.rows
+          .filter((r) => Object.keys(r.secrets).length > 0 && !unreadable.has(r.id))
+          .map((r) => ({ id: r.id, fields: Object.keys(r.secrets) }));
         if (revealed.length > 0) await q.onReveal(revealed);
       }
       return { data, next_cursor: page.next_cursor };

@@ -3,7 +3,14 @@
  * /v1/credentials/bulk), both through the same preparation (prepare.ts) and repository upserts.
  */
 import { CREDENTIAL_MASK } from '../crypto/secret-box.js';
-import { AppError, ValidationError, type ValidationErrors, bodyIssueOptions, invalidRequestSummary, toValidationErrors } from '../lib/errors.js';
+import {
+  AppError,
+  ValidationError,
+  type ValidationErrors,
+  bodyIssueOptions,
+  invalidRequestSummary,
+  toValidationErrors,
+} from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
 import type { OAuthAppRow } from '../oauth-apps/service.js';
 import type { CredentialServiceDeps, FindOAuthApp, PrepareImport, PreparedImport, ProvenIdentity } from './prepare.js';
@@ -18,8 +25,7 @@ export interface ItemError {
 }
 
 export type BulkItemResult =
-  | { index: number; status: 200; credential: CredentialView }
-  | { index: number; status: 422; error: ItemError };
+  { index: number; status: 200; credential: CredentialView } | { index: number; status: 422; error: ItemError };
 
 /** Field issues one bulk answer lists in all; past it, failed items answer their summary only. */
 export const BULK_MAX_LISTED_ISSUES = 1000;
@@ -35,7 +41,9 @@ function capAnswerIssues(results: BulkItemResult[]): void {
       continue;
     }
     listed = BULK_MAX_LISTED_ISSUES;
-    r.error = { summary: `The item is invalid; its field issues are left out because this answer already lists ${BULK_MAX_LISTED_ISSUES.toLocaleString('en-US')}. Import it on its own to see them.` };
+    r.error = {
+      summary: `The item is invalid; its field issues are left out because this answer already lists ${BULK_MAX_LISTED_ISSUES.toLocaleString('en-US')}. Import it on its own to see them.`,
+    };
   }
 }
 
@@ -49,7 +57,10 @@ export interface ImportOptions {
 
 export class AccountMismatchError extends AppError {
   constructor() {
-    super(409, 'The authorization is for a different provider account than the credential being re-authorized; nothing was changed.');
+    super(
+      409,
+      'The authorization is for a different provider account than the credential being re-authorized; nothing was changed.',
+    );
   }
 }
 
@@ -73,14 +84,25 @@ function merge(earlier: PreparedImport, later: PreparedImport): PreparedImport {
   const values = { ...later.values };
   if (!later.given.name && earlier.given.name) values.name = earlier.values.name;
   if (!later.given.metadata && earlier.given.metadata) values.metadata = earlier.values.metadata;
-  return { values, app: later.app, given: { name: later.given.name || earlier.given.name, metadata: later.given.metadata || earlier.given.metadata } };
+  return {
+    values,
+    app: later.app,
+    given: { name: later.given.name || earlier.given.name, metadata: later.given.metadata || earlier.given.metadata },
+  };
 }
 
-export function createImportOperations(deps: Pick<CredentialServiceDeps, 'repo' | 'afterImport' | 'transaction'>, prepareImport: PrepareImport, findAppIn: (accountId: string) => FindOAuthApp) {
+export function createImportOperations(
+  deps: Pick<CredentialServiceDeps, 'repo' | 'afterImport' | 'transaction'>,
+  prepareImport: PrepareImport,
+  findAppIn: (accountId: string) => FindOAuthApp,
+) {
   const { repo } = deps;
 
   /** Writes distinct provider accounts: one statement per combination of `given` flags (usually one). */
-  async function writeDistinct(repo: CredentialRepository, prepared: PreparedImport[]): Promise<Map<string, CredentialRow>> {
+  async function writeDistinct(
+    repo: CredentialRepository,
+    prepared: PreparedImport[],
+  ): Promise<Map<string, CredentialRow>> {
     const groups = new Map<string, { given: Given; rows: PreparedImport[] }>();
     for (const p of prepared) {
       const g = `${p.given.name}/${p.given.metadata}`;
@@ -92,15 +114,23 @@ export function createImportOperations(deps: Pick<CredentialServiceDeps, 'repo' 
     for (const { given, rows } of groups.values()) {
       // One lock order for every writer, so two overlapping batches cannot deadlock each other.
       rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-      const result = await repo.upsertMany(rows.map((r) => r.values), given);
+      const result = await repo.upsertMany(
+        rows.map((r) => r.values),
+        given,
+      );
       for (const row of result) written.set(`${row.provider}\u0000${row.identity}`, row);
     }
-    if (written.size !== prepared.length) throw new Error(`Bulk upsert wrote ${written.size} rows for ${prepared.length} provider accounts.`);
+    if (written.size !== prepared.length)
+      throw new Error(`Bulk upsert wrote ${written.size} rows for ${prepared.length} provider accounts.`);
     return written;
   }
 
   /** Prepares a run of items in memory and writes it with one multi-row upsert. */
-  async function importRun(accountId: string, run: { index: number; input: ImportCredentialInput }[], findApp: FindOAuthApp): Promise<BulkItemResult[]> {
+  async function importRun(
+    accountId: string,
+    run: { index: number; input: ImportCredentialInput }[],
+    findApp: FindOAuthApp,
+  ): Promise<BulkItemResult[]> {
     const results: BulkItemResult[] = [];
     const ok: { index: number; key: string }[] = [];
     const latest = new Map<string, PreparedImport>();
@@ -123,7 +153,11 @@ export function createImportOperations(deps: Pick<CredentialServiceDeps, 'repo' 
         const rows = await writeDistinct(tx.repo, [...latest.values()]);
         const presented = new Map<string, CredentialView>();
         for (const [k, row] of rows) presented.set(k, presentCredential(row, latest.get(k)?.app ?? null));
-        const events = [...rows].map(([k, row]) => ({ accountId, type: row.version === 1 ? ('credential.created' as const) : ('credential.updated' as const), data: presented.get(k) ?? {} }));
+        const events = [...rows].map(([k, row]) => ({
+          accountId,
+          type: row.version === 1 ? ('credential.created' as const) : ('credential.updated' as const),
+          data: presented.get(k) ?? {},
+        }));
         await tx.events(events);
         return { rows, presented };
       });
@@ -153,7 +187,9 @@ export function createImportOperations(deps: Pick<CredentialServiceDeps, 'repo' 
    * value of the provider account that earlier items may just have written.
    */
   async function importMany(accountId: string, inputs: ImportCredentialInput[]): Promise<BulkItemResult[]> {
-    const ids = [...new Set(inputs.map((i) => i.oauth_app_id).filter((id): id is string => typeof id === 'string' && isUuid(id)))];
+    const ids = [
+      ...new Set(inputs.map((i) => i.oauth_app_id).filter((id): id is string => typeof id === 'string' && isUuid(id))),
+    ];
     const apps = new Map<string, OAuthAppRow>((await repo.findOAuthApps(accountId, ids)).map((a) => [a.id, a]));
     const findApp: FindOAuthApp = async (id) => apps.get(id);
 
@@ -176,8 +212,15 @@ export function createImportOperations(deps: Pick<CredentialServiceDeps, 'repo' 
   }
 
   return {
-    async importCredential(accountId: string, input: ImportCredentialInput, opts: ImportOptions = {}): Promise<CredentialView> {
-      const prepared = await prepareImport(accountId, input, findAppIn(accountId), { identify: true, ...(opts.proven ? { proven: opts.proven } : {}) });
+    async importCredential(
+      accountId: string,
+      input: ImportCredentialInput,
+      opts: ImportOptions = {},
+    ): Promise<CredentialView> {
+      const prepared = await prepareImport(accountId, input, findAppIn(accountId), {
+        identify: true,
+        ...(opts.proven ? { proven: opts.proven } : {}),
+      });
       if (opts.sameAccountAs !== undefined) {
         const holder = await repo.findSecretsByIdentity(accountId, prepared.values.provider, prepared.values.identity);
         if (holder?.id !== opts.sameAccountAs) throw new AccountMismatchError();
@@ -185,7 +228,9 @@ export function createImportOperations(deps: Pick<CredentialServiceDeps, 'repo' 
       const { row, view } = await deps.transaction(async (tx) => {
         const written = await tx.repo.upsert(prepared.values, prepared.given);
         const presented = presentCredential(written, prepared.app);
-        await tx.events([{ accountId, type: written.version === 1 ? 'credential.created' : 'credential.updated', data: presented }]);
+        await tx.events([
+          { accountId, type: written.version === 1 ? 'credential.created' : 'credential.updated', data: presented },
+        ]);
         return { row: written, view: presented };
       });
       deps.afterImport?.(row);
@@ -206,10 +251,18 @@ export function createImportOperations(deps: Pick<CredentialServiceDeps, 'repo' 
         if (parsed.success) valid.push({ index, input: parsed.data });
         else {
           const validation_errors = toValidationErrors(parsed.error.issues, bodyIssueOptions('body'));
-          results.push({ index, status: 422, error: { summary: invalidRequestSummary(validation_errors), validation_errors } });
+          results.push({
+            index,
+            status: 422,
+            error: { summary: invalidRequestSummary(validation_errors), validation_errors },
+          });
         }
       }
-      for (const res of await importMany(accountId, valid.map((v) => v.input))) results.push({ ...res, index: valid[res.index]?.index ?? -1 });
+      for (const res of await importMany(
+        accountId,
+        valid.map((v) => v.input),
+      ))
+        results.push({ ...res, index: valid[res.index]?.index ?? -1 });
       results.sort((a, b) => a.index - b.index);
       capAnswerIssues(results);
       return results;

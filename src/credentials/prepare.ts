@@ -86,17 +86,24 @@ class MaskedIdentity extends Error {}
 export function createImportPreparation(deps: CredentialServiceDeps) {
   const { repo, box, clock } = deps;
 
-  const findAppIn = (accountId: string): FindOAuthApp => async (id) => {
-    try {
-      return await deps.oauthApps.getRow(accountId, id);
-    } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
-      return undefined;
-    }
-  };
+  const findAppIn =
+    (accountId: string): FindOAuthApp =>
+    async (id) => {
+      try {
+        return await deps.oauthApps.getRow(accountId, id);
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+        return undefined;
+      }
+    };
 
   /** The OAuth app the input names: in this account, for the kind's provider, present when the kind needs one. */
-  async function checkOAuthApp(findApp: FindOAuthApp, id: string | null | undefined, spec: KindSpec | undefined, errors: ValidationErrors): Promise<OAuthAppRow | null> {
+  async function checkOAuthApp(
+    findApp: FindOAuthApp,
+    id: string | null | undefined,
+    spec: KindSpec | undefined,
+    errors: ValidationErrors,
+  ): Promise<OAuthAppRow | null> {
     if (id === undefined || id === null) {
       if (spec?.oauthApp === 'required') errors.oauth_app_id = [`is required for kind ${spec.kind}`];
       return null;
@@ -107,7 +114,9 @@ export function createImportPreparation(deps: CredentialServiceDeps) {
       return null;
     }
     if (spec && app.provider !== spec.provider) {
-      errors.oauth_app_id = [`names an OAuth app for ${app.provider}, but kind ${spec.kind} needs one for ${spec.provider}`];
+      errors.oauth_app_id = [
+        `names an OAuth app for ${app.provider}, but kind ${spec.kind} needs one for ${spec.provider}`,
+      ];
       return null;
     }
     return app;
@@ -127,11 +136,18 @@ export function createImportPreparation(deps: CredentialServiceDeps) {
     // Before DNS: the tenant host must be the provider's, and covered by the app whose secret goes there.
     const hostRefused = checkTenantHost(spec, props, deps.providerHosts ?? {}, app);
     if (Object.keys(hostRefused).length > 0) {
-      throw new ValidationError(hostRefused, 'This credential names a host its secrets (or its OAuth app\'s) may not be sent to.');
+      throw new ValidationError(
+        hostRefused,
+        "This credential names a host its secrets (or its OAuth app's) may not be sent to.",
+      );
     }
     if (!deps.vetProperties) return;
     const refused = await deps.vetProperties(spec, props);
-    if (Object.keys(refused).length > 0) throw new ValidationError(refused, 'credvault refuses to connect to that host; use the provider\'s public host name.');
+    if (Object.keys(refused).length > 0)
+      throw new ValidationError(
+        refused,
+        "credvault refuses to connect to that host; use the provider's public host name.",
+      );
   }
 
   const identityContext: IdentityContext = {
@@ -154,25 +170,42 @@ export function createImportPreparation(deps: CredentialServiceDeps) {
     } catch (err) {
       if (!(err instanceof MaskedIdentity)) throw err;
       throw new ValidationError(
-        Object.fromEntries(masked.map((f) => [`properties.${f}`, ['is masked, and this credential is identified by it: send the real value']])),
+        Object.fromEntries(
+          masked.map((f) => [
+            `properties.${f}`,
+            ['is masked, and this credential is identified by it: send the real value'],
+          ]),
+        ),
         'A masked secret cannot identify a credential; send the real value.',
       );
     }
   }
 
   /** Step 4: the mask means "keep the stored value" (docs/api.md): fetched from the same provider account. */
-  async function restoreMasked(accountId: string, spec: KindSpec, identity: string, props: Record<string, unknown>, masked: readonly string[]) {
+  async function restoreMasked(
+    accountId: string,
+    spec: KindSpec,
+    identity: string,
+    props: Record<string, unknown>,
+    masked: readonly string[],
+  ) {
     if (masked.length === 0) return props;
     const existing = await repo.findSecretsByIdentity(accountId, spec.provider, identity);
     const missing = masked.filter((f) => existing?.secrets[f] === undefined);
     if (missing.length > 0 || !existing) {
       throw new ValidationError(
-        Object.fromEntries(missing.map((f) => [`properties.${f}`, ['is masked but no stored value exists for this provider account: send the real value']])),
+        Object.fromEntries(
+          missing.map((f) => [
+            `properties.${f}`,
+            ['is masked but no stored value exists for this provider account: send the real value'],
+          ]),
+        ),
         'A masked secret can only keep a value already stored for this provider account; send the real value.',
       );
     }
     const out = { ...props };
-    for (const f of masked) out[f] = box.open(existing.secrets[f] ?? '', credentialSecretPlace(accountId, spec.provider, identity, f));
+    for (const f of masked)
+      out[f] = box.open(existing.secrets[f] ?? '', credentialSecretPlace(accountId, spec.provider, identity, f));
     return out;
   }
 
@@ -180,9 +213,17 @@ export function createImportPreparation(deps: CredentialServiceDeps) {
    * No new secret (every secret field sent masked, or the kind has none): the same credential as
    * stored, so its health stands (a Connect exchange's `credential` imported as is stays ok).
    */
-  async function healthKept(accountId: string, spec: KindSpec, identity: string, props: Record<string, unknown>, masked: readonly string[]): Promise<object | undefined> {
+  async function healthKept(
+    accountId: string,
+    spec: KindSpec,
+    identity: string,
+    props: Record<string, unknown>,
+    masked: readonly string[],
+  ): Promise<object | undefined> {
     const secretFields: readonly string[] = spec.secretFields;
-    const noNewSecret = Object.entries(props).every(([k, v]) => v === undefined || !secretFields.includes(k) || masked.includes(k));
+    const noNewSecret = Object.entries(props).every(
+      ([k, v]) => v === undefined || !secretFields.includes(k) || masked.includes(k),
+    );
     if (!noNewSecret) return undefined;
     return (await repo.findSecretsByIdentity(accountId, spec.provider, identity))?.health ?? undefined;
   }
@@ -191,7 +232,8 @@ export function createImportPreparation(deps: CredentialServiceDeps) {
   function finalize(spec: KindSpec, props: Record<string, unknown>) {
     if (!spec.finalize) return props;
     const fin = spec.finalize(props, { now: clock.now() });
-    if (!fin.ok) throw new ValidationError(Object.fromEntries(Object.entries(fin.issues).map(([k, v]) => [`properties.${k}`, v])));
+    if (!fin.ok)
+      throw new ValidationError(Object.fromEntries(Object.entries(fin.issues).map(([k, v]) => [`properties.${k}`, v])));
     return fin.props;
   }
 
@@ -226,7 +268,8 @@ export function createImportPreparation(deps: CredentialServiceDeps) {
       health = found.health;
       // Tokens a refresh at import made (a rotated refresh token replaces the given one, which
       // may be dead now): stored with the credential in the upsert below.
-      for (const [k, v] of Object.entries(found.refreshed ?? {})) if (k in spec.schema.shape) props = { ...props, [k]: v };
+      for (const [k, v] of Object.entries(found.refreshed ?? {}))
+        if (k in spec.schema.shape) props = { ...props, [k]: v };
       props = mergeLearned(spec, props, found.learned);
       identity = identify(spec, props, masked);
     }
@@ -245,7 +288,11 @@ export function createImportPreparation(deps: CredentialServiceDeps) {
         properties: plain,
         secrets,
         metadata: input.metadata ?? {},
-        health: health ? { ...health } : keptHealth ? { ...keptHealth } : { status: 'pending', notes: [], time: isoSeconds(now) },
+        health: health
+          ? { ...health }
+          : keptHealth
+            ? { ...keptHealth }
+            : { status: 'pending', notes: [], time: isoSeconds(now) },
         now,
       },
       given: { name: input.name !== undefined, metadata: input.metadata !== undefined },
@@ -266,6 +313,8 @@ function checkIdentityLength(identity: string, props: Record<string, unknown>): 
     .filter((e): e is [string, string] => typeof e[1] === 'string' && e[1].length > 0 && identity.includes(e[1]))
     .sort((a, b) => b[1].length - a[1].length)[0]?.[0];
   throw new ValidationError({
-    [culprit === undefined ? 'properties' : `properties.${culprit}`]: [`is too long to identify a provider account: at most ${MAX_IDENTITY_LENGTH} characters`],
+    [culprit === undefined ? 'properties' : `properties.${culprit}`]: [
+      `is too long to identify a provider account: at most ${MAX_IDENTITY_LENGTH} characters`,
+    ],
   });
 }

@@ -7,7 +7,19 @@ import type { Selectable } from 'kysely';
 import type { CredentialsTable } from '../store/schema.js';
 
 /** The columns presentCredential reads (the credential GET selects only these, plus version). */
-export const PRESENTED_COLUMNS = ['id', 'name', 'provider', 'kind', 'oauth_app_id', 'properties', 'secrets', 'health', 'metadata', 'created_at', 'updated_at'] as const;
+export const PRESENTED_COLUMNS = [
+  'id',
+  'name',
+  'provider',
+  'kind',
+  'oauth_app_id',
+  'properties',
+  'secrets',
+  'health',
+  'metadata',
+  'created_at',
+  'updated_at',
+] as const;
 export type PresentableCredential = Pick<Selectable<CredentialsTable>, (typeof PRESENTED_COLUMNS)[number]>;
 
 /** The allowlisted answer for a credential: secrets appear only as the 11-asterisk mask. */

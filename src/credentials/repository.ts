@@ -96,7 +96,13 @@ function columnValues(c: NewCredential) {
 /** The same values as the single upsert binds them: jsonb columns as JSON text. */
 function insertValues(c: NewCredential) {
   const v = columnValues(c);
-  return { ...v, properties: JSON.stringify(v.properties), secrets: JSON.stringify(v.secrets), metadata: JSON.stringify(v.metadata), health: JSON.stringify(v.health) };
+  return {
+    ...v,
+    properties: JSON.stringify(v.properties),
+    secrets: JSON.stringify(v.secrets),
+    metadata: JSON.stringify(v.metadata),
+    health: JSON.stringify(v.health),
+  };
 }
 
 type InsertValues = ReturnType<typeof insertValues>;
@@ -134,7 +140,10 @@ export function createCredentialRepository(db: Db) {
   }
 
   /** Re-import semantics (docs/api.md §3.4): the conflict clause both upserts share. */
-  function withUpsertConflict(insert: InsertQueryBuilder<Database, 'credentials', InsertResult>, given: { name: boolean; metadata: boolean }) {
+  function withUpsertConflict(
+    insert: InsertQueryBuilder<Database, 'credentials', InsertResult>,
+    given: { name: boolean; metadata: boolean },
+  ) {
     return insert
       .onConflict((oc) =>
         oc.constraint('credentials_identity').doUpdateSet((eb) => ({
@@ -217,7 +226,12 @@ export function createCredentialRepository(db: Db) {
     /** The OAuth apps of the account among `ids`, in one query (bulk import). */
     async findOAuthApps(accountId: string, ids: string[]): Promise<OAuthAppRow[]> {
       if (ids.length === 0) return [];
-      return db.selectFrom('oauth_apps').selectAll().where('account_id', '=', accountId).where('id', 'in', ids).execute();
+      return db
+        .selectFrom('oauth_apps')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where('id', 'in', ids)
+        .execute();
     },
 
     async findSecretsByIdentity(accountId: string, provider: string, identity: string) {
@@ -304,13 +318,23 @@ export function createCredentialRepository(db: Db) {
     },
 
     async exists(accountId: string, id: string): Promise<boolean> {
-      const row = await db.selectFrom('credentials').select('id').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+      const row = await db
+        .selectFrom('credentials')
+        .select('id')
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .executeTakeFirst();
       return row !== undefined;
     },
 
     /** Deletes the credential; answers what it was (for the audit event), or undefined if there was none. */
     async remove(accountId: string, id: string): Promise<{ provider: string; kind: string } | undefined> {
-      return db.deleteFrom('credentials').where('account_id', '=', accountId).where('id', '=', id).returning(['provider', 'kind']).executeTakeFirst();
+      return db
+        .deleteFrom('credentials')
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .returning(['provider', 'kind'])
+        .executeTakeFirst();
     },
   };
   return repo;

@@ -63,9 +63,19 @@ export function createCredentialService(deps: CredentialServiceDeps) {
     /** Health counts per provider and the most recently broken credentials (console overview). */
     async summary(accountId: string) {
       const { counts, recent } = await repo.summarize(accountId, 10);
-      const byProvider = new Map<string, { provider: string; pending: number; ok: number; warn: number; error: number; total: number }>();
+      const byProvider = new Map<
+        string,
+        { provider: string; pending: number; ok: number; warn: number; error: number; total: number }
+      >();
       for (const c of counts) {
-        const entry = byProvider.get(c.provider) ?? { provider: c.provider, pending: 0, ok: 0, warn: 0, error: 0, total: 0 };
+        const entry = byProvider.get(c.provider) ?? {
+          provider: c.provider,
+          pending: 0,
+          ok: 0,
+          warn: 0,
+          error: 0,
+          total: 0,
+        };
         const status = readHealth({ status: c.health_status }, clock.now()).status;
         entry[status] += c.count;
         entry.total += c.count;
@@ -79,7 +89,15 @@ export function createCredentialService(deps: CredentialServiceDeps) {
         providers,
         recently_broken: recent.map((r) => {
           const health = readHealth(r.health, r.created_at);
-          return { id: r.id, name: r.name, provider: r.provider, kind: r.kind, status: health.status, notes: health.notes, since: health.time };
+          return {
+            id: r.id,
+            name: r.name,
+            provider: r.provider,
+            kind: r.kind,
+            status: health.status,
+            notes: health.notes,
+            since: health.time,
+          };
         }),
       };
     },
@@ -103,7 +121,11 @@ export function createCredentialService(deps: CredentialServiceDeps) {
       return changed;
     },
 
-    async remove(accountId: string, id: string, actorTokenId: string | null = null): Promise<{ id: string; deleted: true }> {
+    async remove(
+      accountId: string,
+      id: string,
+      actorTokenId: string | null = null,
+    ): Promise<{ id: string; deleted: true }> {
       if (!isUuid(id)) throw new NotFoundError('credential');
       await deps.transaction(async (tx) => {
         // The event carries the last presentation (docs/events.md, credential.deleted).
@@ -111,7 +133,13 @@ export function createCredentialService(deps: CredentialServiceDeps) {
         const gone = last && (await tx.repo.remove(accountId, id));
         if (!last || !gone) throw new NotFoundError('credential');
         await tx.events([{ accountId, type: 'credential.deleted', data: presentCredential(last, last.app) }]);
-        await tx.audit.record({ accountId, actorTokenId, action: 'credential.deleted', credentialId: id, detail: { provider: gone.provider, kind: gone.kind } });
+        await tx.audit.record({
+          accountId,
+          actorTokenId,
+          action: 'credential.deleted',
+          credentialId: id,
+          detail: { provider: gone.provider, kind: gone.kind },
+        });
       });
       return { id, deleted: true };
     },

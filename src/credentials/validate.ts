@@ -35,7 +35,12 @@ export function parseProperties(
   if (!parsed.success) {
     toValidationErrors(
       parsed.error.issues,
-      { prefix: 'properties', unknownField: 'is not a field of this kind', firstUnknownField: `is not a field of ${spec.kind}; its fields are ${Object.keys(spec.schema.shape).join(', ')}`, sayRequired: true },
+      {
+        prefix: 'properties',
+        unknownField: 'is not a field of this kind',
+        firstUnknownField: `is not a field of ${spec.kind}; its fields are ${Object.keys(spec.schema.shape).join(', ')}`,
+        sayRequired: true,
+      },
       errors,
     );
     return undefined;

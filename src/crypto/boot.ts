@@ -25,7 +25,11 @@ export interface KeySource {
  * Master keys: CREDVAULT_MASTER_KEYS when set; in embedded mode a key file in the data dir,
  * generated (mode 0600) at first start; on PostgreSQL, no keys is a refusal.
  */
-export function resolveMasterKeys(opts: { masterKeys?: string | undefined; databaseUrl?: string | undefined; dataDir: string }): KeySource {
+export function resolveMasterKeys(opts: {
+  masterKeys?: string | undefined;
+  databaseUrl?: string | undefined;
+  dataDir: string;
+}): KeySource {
   if (opts.masterKeys) return { spec: opts.masterKeys };
   if (opts.databaseUrl) {
     throw new KeyConfigError(
@@ -80,13 +84,23 @@ export interface ServerKeys {
   fingerprint(secret: string): string;
 }
 
-async function ensureServerSecret(db: Db, keyring: Keyring, clock: Clock, name: string, make: () => string): Promise<string> {
+async function ensureServerSecret(
+  db: Db,
+  keyring: Keyring,
+  clock: Clock,
+  name: string,
+  make: () => string,
+): Promise<string> {
   await db
     .insertInto('server_secrets')
     .values({ name, envelope: encryptSecret(keyring, make(), serverPlace(name)), created_at: clock.now() })
     .onConflict((oc) => oc.column('name').doNothing())
     .execute();
-  const row = await db.selectFrom('server_secrets').select('envelope').where('name', '=', name).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('server_secrets')
+    .select('envelope')
+    .where('name', '=', name)
+    .executeTakeFirstOrThrow();
   return row.envelope;
 }
 
@@ -116,7 +130,9 @@ export async function openServerKeys(db: Db, spec: string, clock: Clock): Promis
   }
   if (text !== CANARY_TEXT) throw new KeyConfigError('The key canary holds an unexpected value; refusing to start.');
   await checkKeyFingerprints(db, keyring, clock);
-  const fpEnvelope = await ensureServerSecret(db, keyring, clock, 'fingerprint_key', () => randomBytes(32).toString('base64'));
+  const fpEnvelope = await ensureServerSecret(db, keyring, clock, 'fingerprint_key', () =>
+    randomBytes(32).toString('base64'),
+  );
   const fpKey = Buffer.from(decryptSecret(keyring, fpEnvelope, serverPlace('fingerprint_key')), 'base64');
   return {
     keyring,
@@ -137,7 +153,11 @@ export async function checkKeyFingerprints(db: Db, keyring: Keyring, clock: Cloc
   await sql`insert into key_fingerprints (kid, fingerprint, first_seen_at)
     select kid, fingerprint, ${clock.now()} from jsonb_to_recordset(${JSON.stringify(mine)}::jsonb) as k(kid text, fingerprint text)
     on conflict (kid) do nothing`.execute(db);
-  const recorded = await db.selectFrom('key_fingerprints').select(['kid', 'fingerprint']).where('kid', 'in', keyring.kids).execute();
+  const recorded = await db
+    .selectFrom('key_fingerprints')
+    .select(['kid', 'fingerprint'])
+    .where('kid', 'in', keyring.kids)
+    .execute();
   const known = new Map(recorded.map((r) => [r.kid, r.fingerprint]));
   for (const { kid, fingerprint } of mine) {
     if (known.get(kid) !== fingerprint) {

@@ -51,10 +51,7 @@ interface ParsedEnvelope {
 /** Canonical AAD: a JSON array cannot be made ambiguous by separators inside fields. */
 function aadFor(place: SecretPlace): Buffer {
   const { accountId, rowId, field, table } = place;
-  return Buffer.from(
-    JSON.stringify([ENVELOPE_VERSION, table ?? null, accountId, rowId, field]),
-    'utf8',
-  );
+  return Buffer.from(JSON.stringify([ENVELOPE_VERSION, table ?? null, accountId, rowId, field]), 'utf8');
 }
 
 /** Strict base64url: canonical encoding only, so one byte string has exactly one envelope. */

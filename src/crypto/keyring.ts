@@ -95,10 +95,7 @@ function decodeKey(kid: string, encoded: string): KeyObject {
   const raw = Buffer.from(encoded, 'base64');
   try {
     if (raw.length !== KEY_BYTES) {
-      throw new KeyringError(
-        `master key "${kid}" must decode to exactly ${KEY_BYTES} bytes (got ${raw.length})`,
-        kid,
-      );
+      throw new KeyringError(`master key "${kid}" must decode to exactly ${KEY_BYTES} bytes (got ${raw.length})`, kid);
     }
     return createSecretKey(raw);
   } finally {

@@ -12,7 +12,12 @@ import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../lib/clock.js';
 import type { Db } from '../store/db.js';
-import { ENCRYPTION_ROTATE_THRESHOLD, type Keyring, returnUnrecordedEncryptions, takeUnrecordedEncryptions } from './keyring.js';
+import {
+  ENCRYPTION_ROTATE_THRESHOLD,
+  type Keyring,
+  returnUnrecordedEncryptions,
+  takeUnrecordedEncryptions,
+} from './keyring.js';
 
 export interface EncryptionLedgerDeps {
   db: Db;
@@ -50,16 +55,18 @@ export function createEncryptionLedger(d: EncryptionLedgerDeps) {
   /** Adds this process's unrecorded encryptions to the table (one at a time; a failure keeps them). */
   function record(): Promise<void> {
     // After the previous recording, whether it worked or not.
-    recording = recording.catch(() => undefined).then(async () => {
-      const counts = takeUnrecordedEncryptions(d.keyring);
-      if (counts.size === 0) return;
-      try {
-        await write(counts);
-      } catch (err) {
-        returnUnrecordedEncryptions(d.keyring, counts);
-        throw err;
-      }
-    });
+    recording = recording
+      .catch(() => undefined)
+      .then(async () => {
+        const counts = takeUnrecordedEncryptions(d.keyring);
+        if (counts.size === 0) return;
+        try {
+          await write(counts);
+        } catch (err) {
+          returnUnrecordedEncryptions(d.keyring, counts);
+          throw err;
+        }
+      });
     return recording;
   }
 
@@ -85,6 +92,9 @@ export type EncryptionLedger = ReturnType<typeof createEncryptionLedger>;
 
 /** Encryptions recorded per kid, over every node. */
 export async function recordedEncryptions(db: Db): Promise<Map<string, number>> {
-  const res = await sql<{ kid: string; encryptions: number | string }>`select kid, encryptions from key_encryptions`.execute(db);
+  const res = await sql<{
+    kid: string;
+    encryptions: number | string;
+  }>`select kid, encryptions from key_encryptions`.execute(db);
   return new Map(res.rows.map((r) => [r.kid, Number(r.encryptions)]));
 }

@@ -22,7 +22,11 @@ export function serverSecretPlace(name: string): SecretPlace {
 }
 
 /** An OAuth app's client secret (`client_secret`) or one of its secret settings (`settings.<name>`). */
-export function oauthAppSecretPlace(accountId: string, appId: string, field: 'client_secret' | `settings.${string}`): SecretPlace {
+export function oauthAppSecretPlace(
+  accountId: string,
+  appId: string,
+  field: 'client_secret' | `settings.${string}`,
+): SecretPlace {
   return { table: 'oauth_apps', accountId, rowId: appId, field };
 }
 
@@ -31,7 +35,12 @@ export function oauthAppSecretPlace(accountId: string, appId: string, field: 'cl
  * re-import keeps. The row id cannot be used: it is not known before the single upsert statement.
  * `field` is a secret property name, or `cached_token` for a minted/refreshed token cached sealed.
  */
-export function credentialSecretPlace(accountId: string, provider: string, identity: string, field: string): SecretPlace {
+export function credentialSecretPlace(
+  accountId: string,
+  provider: string,
+  identity: string,
+  field: string,
+): SecretPlace {
   return { table: 'credentials', accountId, rowId: `${provider}:${identity}`, field };
 }
 
@@ -41,6 +50,10 @@ export function idempotencyResponsePlace(accountId: string, key: string): Secret
 }
 
 /** A webhook endpoint's signing secret, or the previous one kept while a rotation overlaps. */
-export function webhookEndpointSecretPlace(accountId: string, endpointId: string, field: 'secret' | 'previous_secret'): SecretPlace {
+export function webhookEndpointSecretPlace(
+  accountId: string,
+  endpointId: string,
+  field: 'secret' | 'previous_secret',
+): SecretPlace {
   return { table: 'webhook_endpoints', accountId, rowId: endpointId, field };
 }

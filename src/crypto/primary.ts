@@ -44,15 +44,25 @@ export async function listNodeKeys(db: Db): Promise<NodeKeys[]> {
 async function heartbeat(db: Db, nodeId: string, ring: Keyring, now: Date): Promise<void> {
   await sql`insert into node_keys (node_id, kids, primary_kid, heartbeat_at)
     values (${nodeId}, ${JSON.stringify(ring.kids)}::jsonb, ${ring.primaryKid}, ${now})
-    on conflict (node_id) do update set kids = excluded.kids, primary_kid = excluded.primary_kid, heartbeat_at = excluded.heartbeat_at`.execute(db);
+    on conflict (node_id) do update set kids = excluded.kids, primary_kid = excluded.primary_kid, heartbeat_at = excluded.heartbeat_at`.execute(
+    db,
+  );
 }
 
 /**
  * Makes `kid` the primary. Refused when a node with a heartbeat in the last NODE_LIVE_SECONDS
  * does not hold it (the message names the nodes), or when the caller itself lacks it.
  */
-export async function promoteKey(db: Db, kid: string, callerRing: Keyring, now: Date): Promise<{ previous: string | undefined; nodes: NodeKeys[] }> {
-  if (!callerRing.has(kid)) throw new KeyPrimaryError(`Key "${kid}" is not in this machine's CREDVAULT_MASTER_KEYS (or master.keys): add it here and on every node first.`);
+export async function promoteKey(
+  db: Db,
+  kid: string,
+  callerRing: Keyring,
+  now: Date,
+): Promise<{ previous: string | undefined; nodes: NodeKeys[] }> {
+  if (!callerRing.has(kid))
+    throw new KeyPrimaryError(
+      `Key "${kid}" is not in this machine's CREDVAULT_MASTER_KEYS (or master.keys): add it here and on every node first.`,
+    );
   return db.transaction().execute(async (trx) => {
     // One promotion at a time: the row lock serializes concurrent promotions.
     const current = await sql<{ kid: string }>`select kid from key_primary where singleton for update`.execute(trx);
@@ -84,9 +94,16 @@ export interface KeyPrimary {
  * At start: records the configured first key as primary when the database has none yet, then
  * refuses to start when the database's primary is a key this node does not hold.
  */
-export async function openKeyPrimary(opts: { db: Db; keyring: Keyring; nodeId: string; clock: Clock }): Promise<KeyPrimary> {
+export async function openKeyPrimary(opts: {
+  db: Db;
+  keyring: Keyring;
+  nodeId: string;
+  clock: Clock;
+}): Promise<KeyPrimary> {
   const { db, nodeId, clock } = opts;
-  await sql`insert into key_primary (singleton, kid, promoted_at) values (true, ${opts.keyring.primaryKid}, ${clock.now()}) on conflict (singleton) do nothing`.execute(db);
+  await sql`insert into key_primary (singleton, kid, promoted_at) values (true, ${opts.keyring.primaryKid}, ${clock.now()}) on conflict (singleton) do nothing`.execute(
+    db,
+  );
   const adopt = async (): Promise<Keyring> => {
     const kid = (await databasePrimary(db)) ?? opts.keyring.primaryKid;
     if (!opts.keyring.has(kid)) {

@@ -5,7 +5,15 @@
  */
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../store/db.js';
-import { type SecretPlace, type SecretTable, credentialSecretPlace, idempotencyResponsePlace, oauthAppSecretPlace, serverSecretPlace, webhookEndpointSecretPlace } from './places.js';
+import {
+  type SecretPlace,
+  type SecretTable,
+  credentialSecretPlace,
+  idempotencyResponsePlace,
+  oauthAppSecretPlace,
+  serverSecretPlace,
+  webhookEndpointSecretPlace,
+} from './places.js';
 
 export type { SecretTable } from './places.js';
 
@@ -41,7 +49,8 @@ export function colValue(row: RowData, col: SecretColumn): ColValue {
   if (v === null || v === undefined) return null;
   if (!col.map) return text(row, col.name);
   const obj: unknown = typeof v === 'string' ? JSON.parse(v) : v;
-  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new TypeError(`column ${col.name} is not a JSON object`);
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj))
+    throw new TypeError(`column ${col.name} is not a JSON object`);
   const out: Record<string, string> = {};
   for (const [k, e] of Object.entries(obj)) if (typeof e === 'string') out[k] = e;
   return out;
@@ -63,7 +72,12 @@ export const TABLES: readonly TableDesc[] = [
       { name: 'client_secret', map: false },
       { name: 'settings_secrets', map: true },
     ],
-    place: (r, col, k) => oauthAppSecretPlace(text(r, 'account_id'), text(r, 'id'), col === 'client_secret' ? 'client_secret' : `settings.${k ?? ''}`),
+    place: (r, col, k) =>
+      oauthAppSecretPlace(
+        text(r, 'account_id'),
+        text(r, 'id'),
+        col === 'client_secret' ? 'client_secret' : `settings.${k ?? ''}`,
+      ),
   },
   {
     name: 'credentials',
@@ -75,7 +89,13 @@ export const TABLES: readonly TableDesc[] = [
       { name: 'secrets', map: true },
       { name: 'cached_token', map: false },
     ],
-    place: (r, col, k) => credentialSecretPlace(text(r, 'account_id'), text(r, 'provider'), text(r, 'identity'), col === 'cached_token' ? 'cached_token' : (k ?? '')),
+    place: (r, col, k) =>
+      credentialSecretPlace(
+        text(r, 'account_id'),
+        text(r, 'provider'),
+        text(r, 'identity'),
+        col === 'cached_token' ? 'cached_token' : (k ?? ''),
+      ),
   },
   {
     name: 'idempotency_keys',
@@ -95,7 +115,12 @@ export const TABLES: readonly TableDesc[] = [
       { name: 'secret', map: false },
       { name: 'previous_secret', map: false },
     ],
-    place: (r, col) => webhookEndpointSecretPlace(text(r, 'account_id'), text(r, 'id'), col === 'previous_secret' ? 'previous_secret' : 'secret'),
+    place: (r, col) =>
+      webhookEndpointSecretPlace(
+        text(r, 'account_id'),
+        text(r, 'id'),
+        col === 'previous_secret' ? 'previous_secret' : 'secret',
+      ),
   },
 ];
 
@@ -115,14 +140,21 @@ function needsRewrap(t: TableDesc, primary: string): RawBuilder<unknown> {
 const keyTuple = (t: TableDesc) => sql`(${sql.join(t.key.map((k) => id(k.col)))})`;
 const keyValues = (t: TableDesc, key: readonly string[]) =>
   sql`(${sql.join(t.key.map((k, i) => sql`${key[i] ?? ''}::${sql.raw(k.type)}`))})`;
-const selectList = (t: TableDesc) => sql.join([...t.key.map((k) => k.col), ...t.extra, ...t.cols.map((c) => c.name)].map(id));
+const selectList = (t: TableDesc) =>
+  sql.join([...t.key.map((k) => k.col), ...t.extra, ...t.cols.map((c) => c.name)].map(id));
 
 export function rowKey(t: TableDesc, row: RowData): string[] {
   return t.key.map((k) => text(row, k.col));
 }
 
 /** The next batch after `after` (key order) of rows needing a rewrap. */
-export async function selectBatch(db: Db, t: TableDesc, primary: string, after: string[] | undefined, limit: number): Promise<RowData[]> {
+export async function selectBatch(
+  db: Db,
+  t: TableDesc,
+  primary: string,
+  after: string[] | undefined,
+  limit: number,
+): Promise<RowData[]> {
   const cursor = after ? sql`and ${keyTuple(t)} > ${keyValues(t, after)}` : sql``;
   const order = sql.join(t.key.map((k) => id(k.col)));
   const res = await sql<RowData>`select ${selectList(t)} from ${id(t.name)}

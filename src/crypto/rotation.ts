@@ -150,7 +150,9 @@ function rewrapRow(keyring: Keyring, t: TableDesc, row: RowData): RowOutcome {
 
 export function createKeyRotation({ db, keyring }: RotationDeps) {
   async function retiredKeys(): Promise<Map<string, string>> {
-    const res = await sql<{ kid: string; retired_at: Date | string }>`select kid, retired_at from retired_keys`.execute(db);
+    const res = await sql<{ kid: string; retired_at: Date | string }>`select kid, retired_at from retired_keys`.execute(
+      db,
+    );
     return new Map(res.rows.map((r) => [r.kid, new Date(r.retired_at).toISOString()]));
   }
 
@@ -195,9 +197,20 @@ export function createKeyRotation({ db, keyring }: RotationDeps) {
     const missing = before.keys.filter((k) => !k.configured && k.secrets > 0 && k.kid !== '?');
     if (missing.length > 0) {
       const list = missing.map((k) => `"${k.kid}" (${k.secrets})`).join(', ');
-      throw new RotationError(`Secrets use keys that CREDVAULT_MASTER_KEYS does not configure: ${list}. Add them (after the primary) and run again.`);
+      throw new RotationError(
+        `Secrets use keys that CREDVAULT_MASTER_KEYS does not configure: ${list}. Add them (after the primary) and run again.`,
+      );
     }
-    const r: RewrapResult = { total: before.pending, rewrapped: 0, failed: 0, failures: [], busy: 0, interrupted: false, remaining: 0, elapsedMs: 0 };
+    const r: RewrapResult = {
+      total: before.pending,
+      rewrapped: 0,
+      failed: 0,
+      failures: [],
+      busy: 0,
+      interrupted: false,
+      remaining: 0,
+      elapsedMs: 0,
+    };
     const settle = (o: RowOutcome) => {
       r.rewrapped += o.rewrapped;
       r.failed += o.failures.length;
@@ -224,7 +237,10 @@ export function createKeyRotation({ db, keyring }: RotationDeps) {
             else settle(o); // nothing to write: only failures (or already moved)
           }
           if (writes.length === 0) break;
-          await opts.beforeWrite?.(t.name, writes.map((w) => w.key));
+          await opts.beforeWrite?.(
+            t.name,
+            writes.map((w) => w.key),
+          );
           let written: Set<string>;
           try {
             written = await writeBatch(db, t, writes);
@@ -249,7 +265,13 @@ export function createKeyRotation({ db, keyring }: RotationDeps) {
           await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS * 2 ** (attempt - 1)));
           pending = await reselect(db, t, keyring.primaryKid, lost);
         }
-        opts.onProgress?.({ table: t.name, done: r.rewrapped + r.failed, total: r.total, rewrapped: r.rewrapped, failed: r.failed });
+        opts.onProgress?.({
+          table: t.name,
+          done: r.rewrapped + r.failed,
+          total: r.total,
+          rewrapped: r.rewrapped,
+          failed: r.failed,
+        });
         if (batch.length < batchSize) break;
       }
     }
@@ -259,9 +281,12 @@ export function createKeyRotation({ db, keyring }: RotationDeps) {
   }
 
   async function retire(kid: string): Promise<{ kid: string; retiredAt: string; alreadyRetired: boolean }> {
-    if (!KID_PATTERN.test(kid)) throw new RotationError(`"${kid}" is not a valid key id (expected ${KID_PATTERN.source})`);
+    if (!KID_PATTERN.test(kid))
+      throw new RotationError(`"${kid}" is not a valid key id (expected ${KID_PATTERN.source})`);
     if (kid === keyring.primaryKid) {
-      throw new RotationError(`Key "${kid}" is the primary key in CREDVAULT_MASTER_KEYS: make a new key primary and run \`credvault keys rewrap\` first.`);
+      throw new RotationError(
+        `Key "${kid}" is the primary key in CREDVAULT_MASTER_KEYS: make a new key primary and run \`credvault keys rewrap\` first.`,
+      );
     }
     const status = await keyStatus();
     const n = status.keys.find((k) => k.kid === kid)?.secrets ?? 0;
@@ -285,7 +310,9 @@ export type KeyRotation = ReturnType<typeof createKeyRotation>;
 
 /** Startup check: a retired kid must never encrypt again. Throws RotationError naming the fix. */
 export async function assertPrimaryNotRetired(db: Db, keyring: Keyring): Promise<void> {
-  const res = await sql<{ retired_at: Date | string }>`select retired_at from retired_keys where kid = ${keyring.primaryKid}`.execute(db);
+  const res = await sql<{
+    retired_at: Date | string;
+  }>`select retired_at from retired_keys where kid = ${keyring.primaryKid}`.execute(db);
   const row = res.rows[0];
   if (row) {
     throw new RotationError(

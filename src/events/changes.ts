@@ -24,7 +24,8 @@ function identifying(properties: Record<string, unknown>): string {
 export function changeTypes(c: CredentialChange): Array<'credential.health_changed' | 'credential.updated'> {
   const types: Array<'credential.health_changed' | 'credential.updated'> = [];
   if (c.before.health_status !== c.after.health_status) types.push('credential.health_changed');
-  if (c.before.identity !== c.after.identity || identifying(c.before.properties) !== identifying(c.after.properties)) types.push('credential.updated');
+  if (c.before.identity !== c.after.identity || identifying(c.before.properties) !== identifying(c.after.properties))
+    types.push('credential.updated');
   return types;
 }
 
@@ -37,18 +38,39 @@ export async function recordCredentialChanges(trx: Db, changes: readonly Credent
   if (withTypes.length === 0) return;
   const appIds = [...new Set(withTypes.map((x) => x.c.after.oauth_app_id).filter((id): id is string => id !== null))];
   const apps = new Map<string, OAuthAppRow>();
-  if (appIds.length > 0) for (const a of await trx.selectFrom('oauth_apps').selectAll().where('id', 'in', appIds).execute()) apps.set(a.id, a);
+  if (appIds.length > 0)
+    for (const a of await trx.selectFrom('oauth_apps').selectAll().where('id', 'in', appIds).execute())
+      apps.set(a.id, a);
   const events: NewEvent[] = [];
   for (const { c, types } of withTypes) {
     const view = presentCredential(c.after, c.after.oauth_app_id ? (apps.get(c.after.oauth_app_id) ?? null) : null);
     for (const type of types) {
-      events.push({ accountId: c.after.account_id, type, data: type === 'credential.health_changed' ? { ...view, previous_status: c.before.health_status } : view });
+      events.push({
+        accountId: c.after.account_id,
+        type,
+        data: type === 'credential.health_changed' ? { ...view, previous_status: c.before.health_status } : view,
+      });
     }
   }
   await writeEvents(trx, events, now);
 }
 
 /** Records `oauth_app.health_changed` for an app whose health status changed, on `trx`. */
-export async function recordAppHealthChange(trx: Db, app: OAuthAppRow, previousStatus: string, now: Date): Promise<void> {
-  await writeEvents(trx, [{ accountId: app.account_id, type: 'oauth_app.health_changed', data: { ...presentOAuthApp(app), previous_status: previousStatus } }], now);
+export async function recordAppHealthChange(
+  trx: Db,
+  app: OAuthAppRow,
+  previousStatus: string,
+  now: Date,
+): Promise<void> {
+  await writeEvents(
+    trx,
+    [
+      {
+        accountId: app.account_id,
+        type: 'oauth_app.health_changed',
+        data: { ...presentOAuthApp(app), previous_status: previousStatus },
+      },
+    ],
+    now,
+  );
 }

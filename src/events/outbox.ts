@@ -43,7 +43,13 @@ export function subscribes(endpointTypes: RawBuilder<unknown>, type: RawBuilder<
 export async function writeEvents(db: Db, events: readonly NewEvent[], now: Date): Promise<string[]> {
   if (events.length === 0) return [];
   const at = now.toISOString();
-  const rows = events.map((e) => ({ id: uuidv7(now), account_id: e.accountId, type: e.type, data: e.data, created_at: at }));
+  const rows = events.map((e) => ({
+    id: uuidv7(now),
+    account_id: e.accountId,
+    type: e.type,
+    data: e.data,
+    created_at: at,
+  }));
   await sql`with ev as (
       insert into events (id, account_id, type, data, created_at)
       select e.id, e.account_id, e.type, e.data, e.created_at

@@ -5,7 +5,11 @@ export const EventSchema = z
     id: z.string().describe('UUID v7: sorts by creation; the webhook-id of its deliveries'),
     type: z.string().describe('e.g. credential.created, credential.health_changed, oauth_app.deleted'),
     created_at: z.string(),
-    data: z.record(z.string(), z.unknown()).describe('The object after the change as the API presents it (secrets masked), plus previous_status where the type says so'),
+    data: z
+      .record(z.string(), z.unknown())
+      .describe(
+        'The object after the change as the API presents it (secrets masked), plus previous_status where the type says so',
+      ),
   })
   .describe('Event');
 export type EventView = z.infer<typeof EventSchema>;
@@ -14,11 +18,17 @@ export type EventView = z.infer<typeof EventSchema>;
 export const EventTypeFilter = z
   .string()
   .max(100)
-  .regex(/^[a-z_]+(\.[a-z_]+|\.\*)$/, 'must be an event type such as credential.created, or a prefix such as credential.*');
+  .regex(
+    /^[a-z_]+(\.[a-z_]+|\.\*)$/,
+    'must be an event type such as credential.created, or a prefix such as credential.*',
+  );
 
 export const ListEventsQuery = z.strictObject({
   type: EventTypeFilter.optional(),
-  since: z.iso.datetime({ offset: true }).optional().describe('ISO 8601 time: events from then on, oldest first (otherwise newest first)'),
+  since: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe('ISO 8601 time: events from then on, oldest first (otherwise newest first)'),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().max(200).optional(),
 });

@@ -33,14 +33,22 @@ export function createEventService({ db, clock, retentionDays }: EventServiceDep
   return {
     async list(accountId: string, q: ListEventsInput): Promise<{ data: EventView[]; next_cursor: string | null }> {
       const ascending = q.since !== undefined;
-      let query = db.selectFrom('events').select(['id', 'type', 'data', 'created_at']).where('account_id', '=', accountId);
+      let query = db
+        .selectFrom('events')
+        .select(['id', 'type', 'data', 'created_at'])
+        .where('account_id', '=', accountId);
       if (q.type !== undefined) {
         const t = q.type;
-        query = t.endsWith('.*') ? query.where(sql<boolean>`starts_with(type, ${t.slice(0, -1)})`) : query.where('type', '=', t);
+        query = t.endsWith('.*')
+          ? query.where(sql<boolean>`starts_with(type, ${t.slice(0, -1)})`)
+          : query.where('type', '=', t);
       }
       if (q.since !== undefined) query = query.where('created_at', '>=', new Date(q.since));
       if (q.cursor !== undefined) query = query.where('id', ascending ? '>' : '<', decode(q.cursor));
-      const rows = await query.orderBy('id', ascending ? 'asc' : 'desc').limit(q.limit + 1).execute();
+      const rows = await query
+        .orderBy('id', ascending ? 'asc' : 'desc')
+        .limit(q.limit + 1)
+        .execute();
       const page = rows.slice(0, q.limit);
       const last = page[page.length - 1];
       return { data: page.map(presentEvent), next_cursor: rows.length > q.limit && last ? encode(last.id) : null };
@@ -48,7 +56,12 @@ export function createEventService({ db, clock, retentionDays }: EventServiceDep
 
     async get(accountId: string, id: string): Promise<EventView> {
       if (!isUuid(id)) throw new NotFoundError('event');
-      const row = await db.selectFrom('events').select(['id', 'type', 'data', 'created_at']).where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+      const row = await db
+        .selectFrom('events')
+        .select(['id', 'type', 'data', 'created_at'])
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .executeTakeFirst();
       if (!row) throw new NotFoundError('event');
       return presentEvent(row);
     },

@@ -18,7 +18,12 @@ export interface ContextFactoryDeps {
 /** Whether the request carries the app's client secret: in the body, a header, or Basic credentials. */
 export function carriesSecret(req: OutboundRequest, secret: string): boolean {
   if (secret.length === 0) return false;
-  const forms = [secret, encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2), JSON.stringify(secret).slice(1, -1)];
+  const forms = [
+    secret,
+    encodeURIComponent(secret),
+    new URLSearchParams({ s: secret }).toString().slice(2),
+    JSON.stringify(secret).slice(1, -1),
+  ];
   const hay = [req.body ?? ''];
   for (const v of Object.values(req.headers ?? {})) {
     hay.push(v);
@@ -29,7 +34,13 @@ export function carriesSecret(req: OutboundRequest, secret: string): boolean {
 }
 
 /** Builds the ProviderContext a module gets: base URLs are data, overridable per provider. */
-export function createContextFactory({ http, providerUrls, providerHosts = {}, now, onAppSecretSent }: ContextFactoryDeps) {
+export function createContextFactory({
+  http,
+  providerUrls,
+  providerHosts = {},
+  now,
+  onAppSecretSent,
+}: ContextFactoryDeps) {
   return (module: ProviderModule, oauthApp?: OAuthAppSecrets): ProviderContext => {
     const override = providerUrls[module.provider];
     // The tenant host this context was asked for: where a request meant to go when the

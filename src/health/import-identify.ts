@@ -4,7 +4,15 @@ import type { ProviderModule, OAuthAppSecrets } from '../providers/module.js';
 import type { KindSpec } from '../providers/types.js';
 import type { Provider } from '../providers/registry.js';
 import type { ContextFactory } from './context.js';
-import { type Health, type SchedulePolicy, failedHealth, isTransient, nextRoutineCheck, okHealth, pendingHealth } from './model.js';
+import {
+  type Health,
+  type SchedulePolicy,
+  failedHealth,
+  isTransient,
+  nextRoutineCheck,
+  okHealth,
+  pendingHealth,
+} from './model.js';
 
 export interface ImportIdentification {
   /** Non-secret properties the provider told us (e.g. Stripe's account_id). */
@@ -37,7 +45,9 @@ export interface ImportIdentifierDeps {
  */
 export function createImportIdentifier(d: ImportIdentifierDeps) {
   // Import answers must be quick: every provider call made here is bounded by timeoutMs.
-  const http: OutboundHttp = { request: (req) => d.http.request({ ...req, timeoutMs: Math.min(req.timeoutMs ?? d.timeoutMs, d.timeoutMs) }) };
+  const http: OutboundHttp = {
+    request: (req) => d.http.request({ ...req, timeoutMs: Math.min(req.timeoutMs ?? d.timeoutMs, d.timeoutMs) }),
+  };
   const contextFor = d.context(http);
   const unreachable = (spec: KindSpec, reason: string) =>
     `credvault could not ask ${d.displayName(spec.provider)} who this credential belongs to at import (${reason.replace('_', ' ')}); it is identified by a fingerprint of its secret until the first successful check.`;
@@ -48,9 +58,17 @@ export function createImportIdentifier(d: ImportIdentifierDeps) {
    * the provider's verdict. Kinds that keep their token outside properties are left to the first
    * check, which refreshes and stores before it identifies.
    */
-  async function refreshFirst(spec: KindSpec, module: ProviderModule, props: Record<string, unknown>, app: OAuthAppSecrets | undefined) {
+  async function refreshFirst(
+    spec: KindSpec,
+    module: ProviderModule,
+    props: Record<string, unknown>,
+    app: OAuthAppSecrets | undefined,
+  ) {
     const needs =
-      spec.accessToken.from === 'refresh' && 'access_token' in spec.schema.shape && props.access_token === undefined && typeof props.refresh_token === 'string';
+      spec.accessToken.from === 'refresh' &&
+      'access_token' in spec.schema.shape &&
+      props.access_token === undefined &&
+      typeof props.refresh_token === 'string';
     if (!needs || !module.refresh) return undefined;
     const res = await module.refresh({ kind: spec.kind, properties: props }, contextFor(module, app));
     if (!res.ok) return res;
@@ -61,7 +79,11 @@ export function createImportIdentifier(d: ImportIdentifierDeps) {
     return { ok: true as const, refreshed };
   }
 
-  return async (spec: KindSpec, given: Record<string, unknown>, app: OAuthAppSecrets | undefined): Promise<ImportIdentification> => {
+  return async (
+    spec: KindSpec,
+    given: Record<string, unknown>,
+    app: OAuthAppSecrets | undefined,
+  ): Promise<ImportIdentification> => {
     const module = d.modules[spec.provider];
     const now = d.clock.now();
     let props = given;
@@ -74,7 +96,12 @@ export function createImportIdentifier(d: ImportIdentifierDeps) {
     if (refreshed) props = { ...props, ...refreshed };
     const kept = refreshed ? { refreshed } : {};
     const res = await module.identify({ kind: spec.kind, properties: props }, contextFor(module, app));
-    if (res.ok) return { ...kept, ...(res.learned ? { learned: res.learned } : {}), health: okHealth(now, nextRoutineCheck(now, d.policy, null), res.warning) };
+    if (res.ok)
+      return {
+        ...kept,
+        ...(res.learned ? { learned: res.learned } : {}),
+        health: okHealth(now, nextRoutineCheck(now, d.policy, null), res.warning),
+      };
     if (isTransient(res.reason)) {
       return { ...kept, health: pendingHealth(now, unreachable(spec, res.reason)) };
     }

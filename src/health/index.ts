@@ -60,9 +60,12 @@ export function createHealth(d: HealthDeps) {
   };
   const secrets = credentialSecrets(d.box);
   const appHostLedger = createAppHostLedger({ db: d.db, audit: d.audit, clock: d.clock });
-  const onAppSecretSent = (app: { id: string; accountId: string }, host: string) => appHostLedger(app.accountId, app.id, host);
+  const onAppSecretSent = (app: { id: string; accountId: string }, host: string) =>
+    appHostLedger(app.accountId, app.id, host);
   const modules = d.modules ?? PROVIDER_MODULES;
-  const http = d.http ?? createOutboundHttp({ timeoutMs: d.config.providerTimeoutMs, allowedOrigins: Object.values(d.config.providerUrls) });
+  const http =
+    d.http ??
+    createOutboundHttp({ timeoutMs: d.config.providerTimeoutMs, allowedOrigins: Object.values(d.config.providerUrls) });
   const policy = {
     intervalSeconds: d.config.checkIntervalSeconds,
     refreshMarginSeconds: d.config.refreshMarginSeconds,
@@ -75,7 +78,13 @@ export function createHealth(d: HealthDeps) {
     log: d.log,
     modules,
     spec: d.spec,
-    context: createContextFactory({ http, providerUrls: d.config.providerUrls, providerHosts: d.config.providerHosts, now: () => d.clock.now(), onAppSecretSent }),
+    context: createContextFactory({
+      http,
+      providerUrls: d.config.providerUrls,
+      providerHosts: d.config.providerHosts,
+      now: () => d.clock.now(),
+      onAppSecretSent,
+    }),
     policy,
     fingerprint: d.fingerprint,
     nodeId,
@@ -122,11 +131,19 @@ export function createHealth(d: HealthDeps) {
     clock: d.clock,
     policy,
     timeoutMs: d.config.importIdentifyTimeoutMs,
-    context: (h) => createContextFactory({ http: h, providerUrls: d.config.providerUrls, providerHosts: d.config.providerHosts, now: () => d.clock.now(), onAppSecretSent }),
+    context: (h) =>
+      createContextFactory({
+        http: h,
+        providerUrls: d.config.providerUrls,
+        providerHosts: d.config.providerHosts,
+        now: () => d.clock.now(),
+        onAppSecretSent,
+      }),
     displayName: (p) => modules[p].displayName,
   });
   const identifyAtImport = d.config.importIdentify
-    ? (spec: KindSpec, props: Record<string, unknown>, app: OAuthAppRow | null) => identifier(spec, props, app ? appSecrets(app) : undefined)
+    ? (spec: KindSpec, props: Record<string, unknown>, app: OAuthAppRow | null) =>
+        identifier(spec, props, app ? appSecrets(app) : undefined)
     : undefined;
   /** Health of a credential its provider has just accepted (a Connect flow), next check scheduled as after a check. */
   const provenHealth = (warning?: { reason: HealthReason; note: string }) => {
@@ -138,9 +155,24 @@ export function createHealth(d: HealthDeps) {
     const row = await store.get(id);
     if (!row || row.account_id !== accountId) return undefined;
     const app = row.oauth_app_id ? await runnerDeps.oauthAppSecrets(accountId, row.oauth_app_id) : undefined;
-    return { kind: row.kind as Kind, provider: row.provider as Provider, properties: { ...row.properties, ...secrets.openAll(row) }, ...(app ? { app } : {}) };
+    return {
+      kind: row.kind as Kind,
+      provider: row.provider as Provider,
+      properties: { ...row.properties, ...secrets.openAll(row) },
+      ...(app ? { app } : {}),
+    };
   };
-  return { service, scheduler, runner, nodeId, identifyAtImport, modules, context: runnerDeps.context, provenHealth, plainCredential };
+  return {
+    service,
+    scheduler,
+    runner,
+    nodeId,
+    identifyAtImport,
+    modules,
+    context: runnerDeps.context,
+    provenHealth,
+    plainCredential,
+  };
 }
 
 export type HealthModule = ReturnType<typeof createHealth>;

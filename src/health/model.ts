@@ -108,12 +108,18 @@ export function failedHealth(prev: Health, f: ProviderFailure, now: Date, next: 
   const failures = prev.consecutive_failures + 1;
   if (isTransient(f.reason)) {
     const lastOk = prev.last_ok_at ? new Date(prev.last_ok_at).getTime() : undefined;
-    const longOutage = failures >= TRANSIENT_WARN_AFTER && (lastOk === undefined || now.getTime() - lastOk >= TRANSIENT_WARN_WINDOW_MS);
+    const longOutage =
+      failures >= TRANSIENT_WARN_AFTER && (lastOk === undefined || now.getTime() - lastOk >= TRANSIENT_WARN_WINDOW_MS);
     const retry = `credvault will retry at ${isoSeconds(next)}.`;
     const escalate = longOutage && prev.status !== 'error';
     return {
       status: escalate ? 'warn' : prev.status,
-      notes: [`${f.note} ${retry}`, ...(escalate ? [`The provider has failed ${failures} checks in a row; the credential's state is unknown.`] : [])],
+      notes: [
+        `${f.note} ${retry}`,
+        ...(escalate
+          ? [`The provider has failed ${failures} checks in a row; the credential's state is unknown.`]
+          : []),
+      ],
       time: escalate ? isoSeconds(now) : prev.time,
       reason: f.reason,
       checked_at: isoSeconds(now),

@@ -7,7 +7,16 @@ import type { KindSpec } from '../providers/types.js';
 import type { OAuthAppSecrets, ProviderFailure, ProviderModule } from '../providers/module.js';
 import type { Provider } from '../providers/types.js';
 import type { ContextFactory } from './context.js';
-import { type SchedulePolicy, failedHealth, isTransient, nextBackoffCheck, nextRoutineCheck, okHealth, pendingHealth, readHealth } from './model.js';
+import {
+  type SchedulePolicy,
+  failedHealth,
+  isTransient,
+  nextBackoffCheck,
+  nextRoutineCheck,
+  okHealth,
+  pendingHealth,
+  readHealth,
+} from './model.js';
 import type { CredentialSecrets } from './secrets.js';
 import type { HealthStore, WorkResult, WorkRow } from './store.js';
 
@@ -52,10 +61,17 @@ export function currentToken(row: WorkRow, plain: Record<string, string>, cached
 }
 
 /** A misconfigured failure when the credential's tenant host is not one the app's secret may go to. */
-function appHostFailure(spec: KindSpec, props: Record<string, unknown>, app: OAuthAppSecrets): ProviderFailure | undefined {
+function appHostFailure(
+  spec: KindSpec,
+  props: Record<string, unknown>,
+  app: OAuthAppSecrets,
+): ProviderFailure | undefined {
   const found = tenantHostOf(spec, props);
   if (!spec.tenantHost?.appBound || !found) return undefined;
-  const refusal = appHostRefusal({ id: app.app?.id ?? '?', name: app.app?.name ?? '?', settings: app.settings }, found.host);
+  const refusal = appHostRefusal(
+    { id: app.app?.id ?? '?', name: app.app?.name ?? '?', settings: app.settings },
+    found.host,
+  );
   return refusal ? { ok: false, reason: 'misconfigured', note: `The host ${found.host} ${refusal}` } : undefined;
 }
 
@@ -87,7 +103,13 @@ export function createRunner(d: RunnerDeps) {
     try {
       if (res.ok) {
         if (!usedApp || now.getTime() - (appsOk.get(appId) ?? -Infinity) < APP_OK_MEMO_MS) return;
-        await d.store.setAppHealth(appId, { status: 'ok', notes: [], time: isoSeconds(now), reason: null, checked_at: isoSeconds(now) });
+        await d.store.setAppHealth(appId, {
+          status: 'ok',
+          notes: [],
+          time: isoSeconds(now),
+          reason: null,
+          checked_at: isoSeconds(now),
+        });
         appsOk.set(appId, now.getTime());
       } else if (res.oauthApp) {
         appsOk.delete(appId);
@@ -100,12 +122,17 @@ export function createRunner(d: RunnerDeps) {
         });
       }
     } catch (err) {
-      d.log.warn({ oauth_app_id: appId, err: { type: err instanceof Error ? err.name : 'unknown' } }, 'recording the OAuth app health failed');
+      d.log.warn(
+        { oauth_app_id: appId, err: { type: err instanceof Error ? err.name : 'unknown' } },
+        'recording the OAuth app health failed',
+      );
     }
   }
 
   async function finish(row: WorkRow, r: WorkResult): Promise<WorkRow> {
-    const written = d.finalWrite ? await d.finalWrite(row, r) : await d.store.write(row.id, d.nodeId, row.version, r, true);
+    const written = d.finalWrite
+      ? await d.finalWrite(row, r)
+      : await d.store.write(row.id, d.nodeId, row.version, r, true);
     if (written) return written;
     // Re-imported or lease lost meanwhile: the newer state wins; let go of the lease.
     await d.store.release(row.id, d.nodeId);
@@ -119,7 +146,13 @@ export function createRunner(d: RunnerDeps) {
       ? nextBackoffCheck(now, prev.consecutive_failures + 1, d.policy, f.retryAfterSeconds)
       : nextRoutineCheck(now, d.policy, null);
     const health = failedHealth(prev, f, now, next);
-    return { ...extra, health: { ...health }, healthStatus: health.status, nextCheckAt: next, consecutiveFailures: health.consecutive_failures };
+    return {
+      ...extra,
+      health: { ...health },
+      healthStatus: health.status,
+      nextCheckAt: next,
+      consecutiveFailures: health.consecutive_failures,
+    };
   }
 
   /** Refreshes and persists before anything else happens (docs/security.md R5). */
@@ -127,14 +160,20 @@ export function createRunner(d: RunnerDeps) {
     const plain = d.secrets.openAll(row);
     const ctx = d.context(module, app);
     const refreshFn = module.refresh;
-    if (!refreshFn) return { ok: false as const, row, failure: { ok: false as const, reason: 'misconfigured' as const, note: 'This kind cannot be refreshed.' } };
+    if (!refreshFn)
+      return {
+        ok: false as const,
+        row,
+        failure: { ok: false as const, reason: 'misconfigured' as const, note: 'This kind cannot be refreshed.' },
+      };
     const res = await refreshFn({ kind: spec.kind, properties: { ...row.properties, ...plain } }, ctx);
     if (!res.ok) {
       await noteApp(row, res, app !== undefined);
       if (res.reason === 'invalid_grant') {
         // Did another worker (or a re-import) change the refresh token meanwhile? Then this was a lost race, not a revocation.
         const fresh = await d.store.get(row.id);
-        if (fresh && fresh.secrets.refresh_token !== row.secrets.refresh_token) return { ok: false as const, row: fresh, raced: true };
+        if (fresh && fresh.secrets.refresh_token !== row.secrets.refresh_token)
+          return { ok: false as const, row: fresh, raced: true };
       }
       return { ok: false as const, row, failure: res };
     }
@@ -152,13 +191,17 @@ export function createRunner(d: RunnerDeps) {
     }
     // A reply without refresh_token keeps the old one; a kind that declares no refresh_token
     // secret (Marketo) never stores one, whatever the reply holds (its export would not re-import).
-    if (res.refreshToken && (spec.secretFields as readonly string[]).includes('refresh_token')) secrets.refresh_token = d.secrets.seal(row, row.identity, 'refresh_token', res.refreshToken);
+    if (res.refreshToken && (spec.secretFields as readonly string[]).includes('refresh_token'))
+      secrets.refresh_token = d.secrets.seal(row, row.identity, 'refresh_token', res.refreshToken);
     r.secrets = secrets;
     r.properties = mergeLearned(spec, properties, res.learned);
     if (row.health_status === 'error') {
       // The provider just issued a token: the recorded refusal is out of date. Unknown until the
       // next check, which is due at once.
-      const health = pendingHealth(now, 'A token refresh worked again after the last refusal; the next check (due now) confirms the credential.');
+      const health = pendingHealth(
+        now,
+        'A token refresh worked again after the last refusal; the next check (due now) confirms the credential.',
+      );
       Object.assign(r, { health: { ...health }, healthStatus: health.status, nextCheckAt: now });
     }
     // Persist before the lease is released; retry a failed write, the new tokens exist nowhere else.
@@ -170,18 +213,30 @@ export function createRunner(d: RunnerDeps) {
           await noteApp(row, res, app !== undefined);
           return { ok: true as const, row: written, accessToken: res.accessToken, expiresAt };
         }
-        d.log.warn({ credential_id: row.id }, 'refreshed tokens not stored: the credential was re-imported or the lease was lost');
+        d.log.warn(
+          { credential_id: row.id },
+          'refreshed tokens not stored: the credential was re-imported or the lease was lost',
+        );
         return { ok: false as const, row: (await d.store.get(row.id)) ?? row, raced: true };
       } catch (err) {
         if (attempt >= 4) throw err;
-        d.log.error({ credential_id: row.id, attempt, err: { type: err instanceof Error ? err.name : 'unknown' } }, 'storing refreshed tokens failed; retrying');
+        d.log.error(
+          { credential_id: row.id, attempt, err: { type: err instanceof Error ? err.name : 'unknown' } },
+          'storing refreshed tokens failed; retrying',
+        );
         await new Promise((r2) => setTimeout(r2, 200 * 2 ** attempt));
       }
     }
   }
 
   /** Folds what identify learned into properties; a learned account id becomes the identity when free. */
-  async function learn(row: WorkRow, spec: KindSpec, learned: Record<string, unknown>, r: WorkResult, plain: Record<string, string>): Promise<string | undefined> {
+  async function learn(
+    row: WorkRow,
+    spec: KindSpec,
+    learned: Record<string, unknown>,
+    r: WorkResult,
+    plain: Record<string, string>,
+  ): Promise<string | undefined> {
     const properties = mergeLearned(spec, r.properties ?? row.properties, learned);
     r.properties = properties;
     let identity: string;
@@ -244,7 +299,11 @@ export function createRunner(d: RunnerDeps) {
       // Opened once per row: a refresh replaced the row (and its secrets), otherwise reuse `plain`.
       const fresh = row === leased ? plain : d.secrets.openAll(row);
       const cached = d.secrets.openCached(row);
-      const properties = { ...row.properties, ...fresh, ...(cached && spec.tokenField === null ? { access_token: cached } : {}) };
+      const properties = {
+        ...row.properties,
+        ...fresh,
+        ...(cached && spec.tokenField === null ? { access_token: cached } : {}),
+      };
       const res = await module.identify({ kind: spec.kind, properties }, d.context(module, app));
       if (!res.ok) {
         await noteApp(row, res, false);
@@ -258,7 +317,14 @@ export function createRunner(d: RunnerDeps) {
       const next = nextRoutineCheck(d.clock.now(), d.policy, keepAlive ? tokenExpiry : null);
       const warning = conflict ? { reason: 'misconfigured' as const, note: conflict } : res.warning;
       const health = okHealth(d.clock.now(), next, warning);
-      return done(row, { ...r, health: { ...health }, healthStatus: health.status, nextCheckAt: next, consecutiveFailures: 0, tokenExpiresAt: tokenExpiry });
+      return done(row, {
+        ...r,
+        health: { ...health },
+        healthStatus: health.status,
+        nextCheckAt: next,
+        consecutiveFailures: 0,
+        tokenExpiresAt: tokenExpiry,
+      });
     },
   };
 }

@@ -88,7 +88,10 @@ export function createScheduler(d: SchedulerDeps) {
     if (h.timeouts >= timeoutsBeforeBackoff) {
       const wait = Math.min(hostBackoffMs * 2 ** (h.timeouts - timeoutsBeforeBackoff), MAX_HOST_BACKOFF_MS);
       h.until = Date.now() + wait;
-      d.log.warn({ host, timeouts: h.timeouts, wait_ms: wait }, 'a provider host keeps timing out: its credentials wait before the next check');
+      d.log.warn(
+        { host, timeouts: h.timeouts, wait_ms: wait },
+        'a provider host keeps timing out: its credentials wait before the next check',
+      );
     }
     if (hosts.size > 10_000) hosts.clear();
     hosts.set(host, h);
@@ -157,7 +160,16 @@ export function createScheduler(d: SchedulerDeps) {
       if (!row) return;
       noteHost(host, await d.runner.work(row, { identify: true, providerDone }));
     } catch (err) {
-      d.log.error({ credential_id: claimed.id, err: { type: err instanceof Error ? err.name : 'unknown', stack: err instanceof Error ? err.stack : undefined } }, 'health check failed');
+      d.log.error(
+        {
+          credential_id: claimed.id,
+          err: {
+            type: err instanceof Error ? err.name : 'unknown',
+            stack: err instanceof Error ? err.stack : undefined,
+          },
+        },
+        'health check failed',
+      );
       await d.store.release(claimed.id, d.nodeId).catch(() => undefined);
     }
   }
@@ -200,10 +212,17 @@ export function createScheduler(d: SchedulerDeps) {
       failures += 1;
       // Back off (up to 30 s) while the database is away; log the cause once per outage.
       backoff = Math.min(idleMs * 2 ** Math.min(failures, 5), 30_000);
-      const cause = isStorageUnavailable(err) ? `database unavailable (${unavailableCause(err)})` : err instanceof Error ? err.name : 'unknown';
+      const cause = isStorageUnavailable(err)
+        ? `database unavailable (${unavailableCause(err)})`
+        : err instanceof Error
+          ? err.name
+          : 'unknown';
       if (loggedCause === undefined) {
         loggedCause = cause;
-        d.log.error({ cause, retry_in_ms: backoff }, 'claiming due credentials failed; backing off until it works again');
+        d.log.error(
+          { cause, retry_in_ms: backoff },
+          'claiming due credentials failed; backing off until it works again',
+        );
       } else {
         d.log.debug({ cause, retry_in_ms: backoff }, 'claiming due credentials still fails');
       }

@@ -10,7 +10,8 @@ export function credentialSecrets(box: SecretBox) {
   return {
     openAll(row: WorkRow): Record<string, string> {
       const out: Record<string, string> = {};
-      for (const [field, env] of Object.entries(row.secrets)) out[field] = box.open(env, place(row, row.identity, field));
+      for (const [field, env] of Object.entries(row.secrets))
+        out[field] = box.open(env, place(row, row.identity, field));
       return out;
     },
     seal(row: WorkRow, identity: string, field: string, value: string): string {

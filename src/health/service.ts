@@ -64,7 +64,11 @@ export function createHealthService(d: HealthServiceDeps) {
   }
 
   /** Takes the lease, waiting while another worker (here or on another node) holds it. */
-  async function withLease(id: string, fn: (row: WorkRow) => Promise<WorkRow>, stillNeeded: (row: WorkRow) => boolean): Promise<WorkRow> {
+  async function withLease(
+    id: string,
+    fn: (row: WorkRow) => Promise<WorkRow>,
+    stillNeeded: (row: WorkRow) => boolean,
+  ): Promise<WorkRow> {
     const deadline = Date.now() + d.leaseMs + 5000;
     for (let wait = 50; ; wait = Math.min(wait * 2, 500)) {
       const leased = await d.store.acquire(id, d.nodeId, d.leaseMs);
@@ -78,7 +82,10 @@ export function createHealthService(d: HealthServiceDeps) {
       const row = await d.store.get(id);
       if (!row) throw new NotFoundError('credential');
       if (!stillNeeded(row)) return row;
-      if (Date.now() > deadline) throw new AppError(503, 'Another worker is still busy with this credential; retry shortly.', { 'retry-after': '2' });
+      if (Date.now() > deadline)
+        throw new AppError(503, 'Another worker is still busy with this credential; retry shortly.', {
+          'retry-after': '2',
+        });
       await sleep(wait);
     }
   }
@@ -91,20 +98,35 @@ export function createHealthService(d: HealthServiceDeps) {
     return p;
   }
 
-  function tokenOf(row: WorkRow): { token: string | undefined; expiresAt: Date | null; fresh: boolean; refreshable: boolean; none?: string; plain?: Record<string, string> } {
+  function tokenOf(row: WorkRow): {
+    token: string | undefined;
+    expiresAt: Date | null;
+    fresh: boolean;
+    refreshable: boolean;
+    none?: string;
+    plain?: Record<string, string>;
+  } {
     const spec = d.spec(row.kind);
     const module = d.modules[row.provider as Provider];
     if (!spec || !module) return { token: undefined, expiresAt: null, fresh: false, refreshable: false };
     const source = spec.accessToken;
-    if (source.from === 'none') return { token: undefined, expiresAt: null, fresh: false, refreshable: false, none: source.why };
+    if (source.from === 'none')
+      return { token: undefined, expiresAt: null, fresh: false, refreshable: false, none: source.why };
     const plain = d.secrets.openAll(row);
     const refreshable = canRefresh(spec, plain, module);
     if (!refreshable) {
       // An API key, or an OAuth token that cannot be renewed (no refresh_token): answered as stored.
-      return { token: spec.tokenField === null ? undefined : plain[spec.tokenField], expiresAt: null, fresh: true, refreshable, plain };
+      return {
+        token: spec.tokenField === null ? undefined : plain[spec.tokenField],
+        expiresAt: null,
+        fresh: true,
+        refreshable,
+        plain,
+      };
     }
     const { token, expiresAt } = currentToken(row, plain, d.secrets.openCached(row), spec);
-    const fresh = !!token && !!expiresAt && expiresAt.getTime() - d.refreshMarginSeconds * 1000 > d.clock.now().getTime();
+    const fresh =
+      !!token && !!expiresAt && expiresAt.getTime() - d.refreshMarginSeconds * 1000 > d.clock.now().getTime();
     return { token, expiresAt, fresh, refreshable, plain };
   }
 
@@ -117,7 +139,10 @@ export function createHealthService(d: HealthServiceDeps) {
     // answered as if it worked. If no new token comes, the answer is 409 with the reason.
     const refusal = (r: WorkRow) => {
       const why = readHealth(r.health, d.clock.now()).notes[0];
-      return new AppError(409, `The provider refused this credential, so no access token is answered${why ? `: ${why}` : '; see the credential health.'}`);
+      return new AppError(
+        409,
+        `The provider refused this credential, so no access token is answered${why ? `: ${why}` : '; see the credential health.'}`,
+      );
     };
     // Refused within the last minute: answer so at once, without asking the provider again
     // (a caller retrying in a loop must not hammer a provider that already said no).
@@ -130,18 +155,27 @@ export function createHealthService(d: HealthServiceDeps) {
       // A refresh that works takes the credential out of `error` (runner), so still `error`
       // afterwards means the provider refused again.
       row = await coalesce(`refresh:${id}`, () =>
-        withLease(id, (leased) => d.runner.work(leased, { identify: false, forceRefresh: true }), (r) => !tokenOf(r).fresh || r.health_status === 'error'),
+        withLease(
+          id,
+          (leased) => d.runner.work(leased, { identify: false, forceRefresh: true }),
+          (r) => !tokenOf(r).fresh || r.health_status === 'error',
+        ),
       );
       t = tokenOf(row);
       if (row.health_status === 'error') throw refusal(row);
     }
     // An API key (nothing to renew) the provider refused: 409 as well, never answered as if it worked.
     if (!t.refreshable && row.health_status === 'error') throw refusal(row);
-    if (t.none !== undefined) throw new AppError(422, `Credentials of kind ${row.kind} have no access token: ${t.none}`);
+    if (t.none !== undefined)
+      throw new AppError(422, `Credentials of kind ${row.kind} have no access token: ${t.none}`);
     if (!t.token) {
-      throw new AppError(422, `Credentials of kind ${row.kind} have no access token to answer${t.refreshable ? ': the refresh failed, see the credential health.' : '.'}`);
+      throw new AppError(
+        422,
+        `Credentials of kind ${row.kind} have no access token to answer${t.refreshable ? ': the refresh failed, see the credential health.' : '.'}`,
+      );
     }
-    if (!t.fresh) throw new AppError(409, 'The access token could not be refreshed; see the credential health for why.');
+    if (!t.fresh)
+      throw new AppError(409, 'The access token could not be refreshed; see the credential health for why.');
     return { row, t };
   }
 
@@ -151,13 +185,25 @@ export function createHealthService(d: HealthServiceDeps) {
     /** POST /v1/credentials/{id}/check: refresh when due, then ask the provider; answers the new state. */
     async checkNow(accountId: string, id: string): Promise<WorkRow> {
       await owned(accountId, id);
-      return coalesce(`check:${id}`, () => withLease(id, (row) => d.runner.work(row, { identify: true }), () => true));
+      return coalesce(`check:${id}`, () =>
+        withLease(
+          id,
+          (row) => d.runner.work(row, { identify: true }),
+          () => true,
+        ),
+      );
     },
 
     /** A caller saw the provider refuse this credential: check at once. */
     async report(accountId: string, id: string, statusCode: number, actorTokenId: string | null): Promise<WorkRow> {
       const row = await owned(accountId, id);
-      await d.audit.record({ accountId, actorTokenId, action: 'credential.health_reported', credentialId: id, detail: { status_code: statusCode } });
+      await d.audit.record({
+        accountId,
+        actorTokenId,
+        action: 'credential.health_reported',
+        credentialId: id,
+        detail: { status_code: statusCode },
+      });
       // A floor on the provider work reports trigger (a forced refresh each): a caller reporting
       // in a loop gets the current state instead of hammering the provider's token endpoint.
       const now = d.clock.now().getTime();
@@ -165,7 +211,13 @@ export function createHealthService(d: HealthServiceDeps) {
       if (last !== undefined && now - last < REPORT_FLOOR_MS) return row;
       if (reportWorkAt.size > 100_000) reportWorkAt.clear();
       reportWorkAt.set(id, now);
-      return coalesce(`check:${id}`, () => withLease(id, (row) => d.runner.work(row, { identify: true, forceRefresh: statusCode === 401 }), () => true));
+      return coalesce(`check:${id}`, () =>
+        withLease(
+          id,
+          (row) => d.runner.work(row, { identify: true, forceRefresh: statusCode === 401 }),
+          () => true,
+        ),
+      );
     },
 
     /** POST /v1/credentials/{id}/access-token: a valid token, refreshed first when needed; audited. */
@@ -174,7 +226,12 @@ export function createHealthService(d: HealthServiceDeps) {
       if (!t.token) throw new AppError(422, `Credentials of kind ${row.kind} have no access token to answer.`);
       // The reveal is audited before it is answered: a failed audit write fails the reveal (C9).
       await d.audit.record({ accountId, actorTokenId, action: 'credential.access_token_revealed', credentialId: id });
-      return { credential_id: id, access_token: t.token, token_type: 'bearer', expires_at: t.expiresAt ? t.expiresAt.toISOString() : null };
+      return {
+        credential_id: id,
+        access_token: t.token,
+        token_type: 'bearer',
+        expires_at: t.expiresAt ? t.expiresAt.toISOString() : null,
+      };
     },
 
     /**
@@ -199,7 +256,11 @@ export function createHealthService(d: HealthServiceDeps) {
     async refreshRefused(accountId: string, id: string, refused: string): Promise<string | undefined> {
       await owned(accountId, id);
       const row = await coalesce(`refresh:${id}`, () =>
-        withLease(id, (leased) => d.runner.work(leased, { identify: false, forceRefresh: true }), (r) => tokenOf(r).token === refused),
+        withLease(
+          id,
+          (leased) => d.runner.work(leased, { identify: false, forceRefresh: true }),
+          (r) => tokenOf(r).token === refused,
+        ),
       );
       const t = tokenOf(row);
       return row.health_status !== 'error' && t.token && t.token !== refused ? t.token : undefined;

@@ -117,7 +117,14 @@ export function createHealthStore(db: Db, opts: { now?: () => Date } = {}) {
   }
 
   /** The guarded single write (see `write`) on `q`, the store's db or a transaction. */
-  function writeOn(q: Db, id: string, owner: string, version: number, r: WorkResult, release: boolean): Promise<WorkRow | undefined> {
+  function writeOn(
+    q: Db,
+    id: string,
+    owner: string,
+    version: number,
+    r: WorkResult,
+    release: boolean,
+  ): Promise<WorkRow | undefined> {
     return q
       .updateTable('credentials')
       .set({
@@ -210,15 +217,32 @@ export function createHealthStore(db: Db, opts: { now?: () => Date } = {}) {
 
     /** Lets go of a claimed row without checking it, due again at `until` (a host backing off). */
     async defer(id: string, owner: string, until: Date): Promise<void> {
-      await db.updateTable('credentials').set({ lease_owner: null, lease_expires_at: null, next_check_at: until }).where('id', '=', id).where('lease_owner', '=', owner).execute();
+      await db
+        .updateTable('credentials')
+        .set({ lease_owner: null, lease_expires_at: null, next_check_at: until })
+        .where('id', '=', id)
+        .where('lease_owner', '=', owner)
+        .execute();
     },
 
     /** Writes results if we still hold the lease and nobody re-imported meanwhile. */
-    async write(id: string, owner: string, version: number, r: WorkResult, release: boolean): Promise<WorkRow | undefined> {
-      if (r.healthStatus === undefined && r.identity === undefined && r.properties === undefined) return writeOn(db, id, owner, version, r, release);
+    async write(
+      id: string,
+      owner: string,
+      version: number,
+      r: WorkResult,
+      release: boolean,
+    ): Promise<WorkRow | undefined> {
+      if (r.healthStatus === undefined && r.identity === undefined && r.properties === undefined)
+        return writeOn(db, id, owner, version, r, release);
       // It may change what the API shows (status, identity): the event commits with it (outbox).
       return db.transaction().execute(async (trx) => {
-        const before = await trx.selectFrom('credentials').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+        const before = await trx
+          .selectFrom('credentials')
+          .selectAll()
+          .where('id', '=', id)
+          .forUpdate()
+          .executeTakeFirst();
         const after = await writeOn(trx, id, owner, version, r, release);
         if (before && after) await recordCredentialChanges(trx, [{ before, after }], now());
         return after;
@@ -231,11 +255,15 @@ export function createHealthStore(db: Db, opts: { now?: () => Date } = {}) {
      * Results that change what the API shows write their events in the same transaction.
      */
     async writeMany(owner: string, items: FinalWrite[]): Promise<Set<string>> {
-      const eventful = items.filter((i) => changeTypes({ before: i.row, after: afterFinalWrite(i.row, i.r) }).length > 0);
+      const eventful = items.filter(
+        (i) => changeTypes({ before: i.row, after: afterFinalWrite(i.row, i.r) }).length > 0,
+      );
       if (eventful.length === 0) return writeManyOn(db, owner, items);
       return db.transaction().execute(async (trx) => {
         const written = await writeManyOn(trx, owner, items);
-        const changes = eventful.filter((i) => written.has(i.row.id)).map((i) => ({ before: i.row, after: afterFinalWrite(i.row, i.r) }));
+        const changes = eventful
+          .filter((i) => written.has(i.row.id))
+          .map((i) => ({ before: i.row, after: afterFinalWrite(i.row, i.r) }));
         await recordCredentialChanges(trx, changes, now());
         return written;
       });
@@ -247,15 +275,31 @@ export function createHealthStore(db: Db, opts: { now?: () => Date } = {}) {
     async setAppHealth(appId: string, health: { status: string } & Record<string, unknown>): Promise<void> {
       await db.transaction().execute(async (trx) => {
         // The status before, under the row lock: a change of status is an event (outbox).
-        const before = await trx.selectFrom('oauth_apps').select(sql<string | null>`health->>'status'`.as('status')).where('id', '=', appId).forUpdate().executeTakeFirst();
+        const before = await trx
+          .selectFrom('oauth_apps')
+          .select(sql<string | null>`health->>'status'`.as('status'))
+          .where('id', '=', appId)
+          .forUpdate()
+          .executeTakeFirst();
         if (!before || (health.status === 'ok' && before.status === 'ok')) return;
-        const app = await trx.updateTable('oauth_apps').set({ health: JSON.stringify(health) }).where('id', '=', appId).returningAll().executeTakeFirst();
-        if (app && before.status !== health.status) await recordAppHealthChange(trx, app, before.status ?? 'pending', now());
+        const app = await trx
+          .updateTable('oauth_apps')
+          .set({ health: JSON.stringify(health) })
+          .where('id', '=', appId)
+          .returningAll()
+          .executeTakeFirst();
+        if (app && before.status !== health.status)
+          await recordAppHealthChange(trx, app, before.status ?? 'pending', now());
       });
     },
 
     async release(id: string, owner: string): Promise<void> {
-      await db.updateTable('credentials').set({ lease_owner: null, lease_expires_at: null }).where('id', '=', id).where('lease_owner', '=', owner).execute();
+      await db
+        .updateTable('credentials')
+        .set({ lease_owner: null, lease_expires_at: null })
+        .where('id', '=', id)
+        .where('lease_owner', '=', owner)
+        .execute();
     },
 
     /**
@@ -272,12 +316,22 @@ export function createHealthStore(db: Db, opts: { now?: () => Date } = {}) {
 
     /** Makes a credential due now (after an import or a caller's health report). */
     async dueNow(id: string): Promise<void> {
-      await db.updateTable('credentials').set({ next_check_at: sql`clock_timestamp()` }).where('id', '=', id).execute();
+      await db
+        .updateTable('credentials')
+        .set({ next_check_at: sql`clock_timestamp()` })
+        .where('id', '=', id)
+        .execute();
     },
 
     /** The credential of the account that already holds an identity, if any. */
     async holderOf(accountId: string, provider: string, identity: string): Promise<string | undefined> {
-      const row = await db.selectFrom('credentials').select('id').where('account_id', '=', accountId).where('provider', '=', provider).where('identity', '=', identity).executeTakeFirst();
+      const row = await db
+        .selectFrom('credentials')
+        .select('id')
+        .where('account_id', '=', accountId)
+        .where('provider', '=', provider)
+        .where('identity', '=', identity)
+        .executeTakeFirst();
       return row?.id;
     },
   };
@@ -331,7 +385,9 @@ export function batchFinalWrites(store: HealthStore, owner: string, gatherMs: nu
       const written = await store.writeMany(owner, batch);
       for (const p of batch) p.resolve(written.has(p.row.id) ? afterFinalWrite(p.row, p.r) : undefined);
     } catch {
-      await Promise.all(batch.map((p) => store.write(p.row.id, owner, p.row.version, p.r, true).then(p.resolve, p.reject)));
+      await Promise.all(
+        batch.map((p) => store.write(p.row.id, owner, p.row.version, p.r, true).then(p.resolve, p.reject)),
+      );
     } finally {
       writing = false;
       next();

@@ -92,7 +92,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
       if (err.code !== 'FST_ERR_BAD_URL') return handleError(err, req, reply);
       if (req.url.startsWith('/v1/proxy/credential/')) void reply.header('x-credvault-proxy-error', 'invalid_path');
-      void reply.code(400).send({ summary: req.url.startsWith('/v1/proxy/credential/') ? 'Invalid proxy path: the path has an invalid percent-encoding.' : 'The request path has an invalid percent-encoding.' });
+      void reply.code(400).send({
+        summary: req.url.startsWith('/v1/proxy/credential/')
+          ? 'Invalid proxy path: the path has an invalid percent-encoding.'
+          : 'The request path has an invalid percent-encoding.',
+      });
     },
   };
   const app = (
@@ -114,7 +118,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     const violation = jsonShapeViolation(text);
     if (violation !== undefined) {
-      done(new ValidationError({ '(body)': [violation] }, `The request body ${violation}; send a flatter or smaller JSON document.`), undefined);
+      done(
+        new ValidationError(
+          { '(body)': [violation] },
+          `The request body ${violation}; send a flatter or smaller JSON document.`,
+        ),
+        undefined,
+      );
       return;
     }
     parseJson(req, text, done);
@@ -173,7 +183,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       }
       const wait = failures.blocked(req.ip);
       if (wait > 0) {
-        done(new AppError(429, `Too many failed authentications from this address; retry after ${wait} second(s).`, { 'retry-after': String(wait) }));
+        done(
+          new AppError(429, `Too many failed authentications from this address; retry after ${wait} second(s).`, {
+            'retry-after': String(wait),
+          }),
+        );
         return;
       }
       deps.accounts.authenticate(req.headers.authorization).then(
@@ -231,7 +245,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     const stored =
       reply.statusCode >= 500
         ? deps.idempotency.abandon(auth, key)
-        : deps.idempotency.complete(auth, key, reply.statusCode, withheld ? null : typeof payload === 'string' ? payload : String(payload));
+        : deps.idempotency.complete(
+            auth,
+            key,
+            reply.statusCode,
+            withheld ? null : typeof payload === 'string' ? payload : String(payload),
+          );
     stored.then(
       () => done(null, payload),
       (err: unknown) => done(asError(err)),

@@ -47,7 +47,10 @@ function secure(reply: FastifyReply): FastifyReply {
 /** Hashed asset names only (Vite's output): anything else is the app's own route. */
 const ASSET = /^assets\/[A-Za-z0-9._-]+$/;
 
-export async function registerConsole(app: FastifyInstance, root: string | undefined = findConsoleRoot()): Promise<void> {
+export async function registerConsole(
+  app: FastifyInstance,
+  root: string | undefined = findConsoleRoot(),
+): Promise<void> {
   await app.register(async (scope) => {
     if (root) await scope.register(fastifyStatic, { root, serve: false });
     const page = (path: string, reply: FastifyReply) => {
@@ -63,6 +66,8 @@ export async function registerConsole(app: FastifyInstance, root: string | undef
     scope.get('/console/', { schema: { hide: true } }, (req, reply) =>
       req.url.split('?')[0] === '/console' ? reply.redirect('/console/', 301) : page('', reply),
     );
-    scope.get<{ Params: { '*': string } }>('/console/*', { schema: { hide: true } }, (req, reply) => page(req.params['*'], reply));
+    scope.get<{ Params: { '*': string } }>('/console/*', { schema: { hide: true } }, (req, reply) =>
+      page(req.params['*'], reply),
+    );
   });
 }

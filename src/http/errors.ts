@@ -1,6 +1,12 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { AppError, type ValidationErrors, bodyIssueOptions, invalidRequestSummary, toValidationErrors } from '../lib/errors.js';
+import {
+  AppError,
+  type ValidationErrors,
+  bodyIssueOptions,
+  invalidRequestSummary,
+  toValidationErrors,
+} from '../lib/errors.js';
 import { isStorageUnavailable } from '../store/availability.js';
 
 export interface ErrorBody {
@@ -36,7 +42,10 @@ function frameworkError(err: FastifyError, req: FastifyRequest): { status: numbe
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return { status: 415, summary: 'Send the request body as JSON with "Content-Type: application/json".' };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { status: 413, summary: `The request body is larger than the ${mib(req.routeOptions.bodyLimit)} MiB limit of this route.` };
+      return {
+        status: 413,
+        summary: `The request body is larger than the ${mib(req.routeOptions.bodyLimit)} MiB limit of this route.`,
+      };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return { status: 400, summary: 'The request body is not valid JSON.' };
@@ -56,14 +65,28 @@ export function handleError(err: FastifyError, req: FastifyRequest, reply: Fasti
     answerError(err, req, reply);
   } catch (failure) {
     // The error answer itself failed: still answer a generic 500, never the internals.
-    req.log.error({ err: { type: failure instanceof Error ? failure.name : 'unknown', stack: failure instanceof Error ? failure.stack : undefined } }, 'error handler failed');
-    void reply.code(500).send({ summary: `Something went wrong on our side. Quote request id ${String(req.id)} when reporting it.`, request_id: String(req.id) });
+    req.log.error(
+      {
+        err: {
+          type: failure instanceof Error ? failure.name : 'unknown',
+          stack: failure instanceof Error ? failure.stack : undefined,
+        },
+      },
+      'error handler failed',
+    );
+    void reply.code(500).send({
+      summary: `Something went wrong on our side. Quote request id ${String(req.id)} when reporting it.`,
+      request_id: String(req.id),
+    });
   }
 }
 
 function answerError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
   if (hasZodFastifySchemaValidationErrors(err)) {
-    const errors = toValidationErrors(unwrapIssues(err.validation as unknown as ZodLikeIssue[]), bodyIssueOptions(err.validationContext));
+    const errors = toValidationErrors(
+      unwrapIssues(err.validation as unknown as ZodLikeIssue[]),
+      bodyIssueOptions(err.validationContext),
+    );
     void reply.code(422).send({
       summary: invalidRequestSummary(errors),
       validation_errors: errors,
@@ -86,7 +109,10 @@ function answerError(err: FastifyError, req: FastifyRequest, reply: FastifyReply
     void reply
       .code(503)
       .header('retry-after', '1')
-      .send({ summary: `The database is unavailable right now; retry shortly. Request id ${String(req.id)}.`, request_id: String(req.id) } satisfies ErrorBody);
+      .send({
+        summary: `The database is unavailable right now; retry shortly. Request id ${String(req.id)}.`,
+        request_id: String(req.id),
+      } satisfies ErrorBody);
     return;
   }
   const mapped = frameworkError(err, req);

@@ -36,7 +36,8 @@ export function jsonShapeViolation(text: string): string | undefined {
       const top = members.length - 1;
       const n = members[top];
       if (n !== undefined && n >= 0) {
-        if (n >= MAX_OBJECT_MEMBERS) return `has an object with more than ${MAX_OBJECT_MEMBERS.toLocaleString('en-US')} members`;
+        if (n >= MAX_OBJECT_MEMBERS)
+          return `has an object with more than ${MAX_OBJECT_MEMBERS.toLocaleString('en-US')} members`;
         members[top] = n + 1;
       }
     }

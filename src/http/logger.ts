@@ -5,7 +5,17 @@ import { SECRET_FIELD_NAMES } from '../providers/registry.js';
  * Secret-bearing names that are not a credential kind's secret fields: request headers, the
  * OAuth app's client secret and GitHub App key, tokens in general.
  */
-const OTHER_SECRET_NAMES = ['authorization', 'password', 'secret', 'client_secret', 'access_token', 'refresh_token', 'api_key', 'private_key', 'token'];
+const OTHER_SECRET_NAMES = [
+  'authorization',
+  'password',
+  'secret',
+  'client_secret',
+  'access_token',
+  'refresh_token',
+  'api_key',
+  'private_key',
+  'token',
+];
 
 /**
  * Paths pino censors wherever they appear in a log object. Request bodies are never logged,

@@ -38,7 +38,12 @@ export function createShutdownGate(): ShutdownGate {
           .code(503)
           .header('retry-after', '1')
           .header('connection', 'close')
-          .send(body(reply.request, 'This node is shutting down and gave up on this request; retry it (another node will answer).'));
+          .send(
+            body(
+              reply.request,
+              'This node is shutting down and gave up on this request; retry it (another node will answer).',
+            ),
+          );
       }
       return n;
     },

@@ -6,7 +6,8 @@
  */
 
 const NUL_REASON = 'must not contain the NUL character (\\u0000)';
-const SURROGATE_REASON = 'must be well-formed Unicode: it contains a lone UTF-16 surrogate (\\uD800-\\uDFFF without its pair)';
+const SURROGATE_REASON =
+  'must be well-formed Unicode: it contains a lone UTF-16 surrogate (\\uD800-\\uDFFF without its pair)';
 
 // Node 20 has String.prototype.isWellFormed; the ES2022 lib typings do not declare it.
 const isWellFormed = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed();
@@ -57,7 +58,8 @@ export function hasUnstorable(value: unknown): boolean {
   if (value !== null && typeof value === 'object') {
     const record = value as Record<string, unknown>;
     for (const k in record) {
-      if (Object.hasOwn(record, k) && (k.includes('\u0000') || !isWellFormed(k) || hasUnstorable(record[k]))) return true;
+      if (Object.hasOwn(record, k) && (k.includes('\u0000') || !isWellFormed(k) || hasUnstorable(record[k])))
+        return true;
     }
   }
   return false;

@@ -25,7 +25,9 @@ export function canonicalJson(value: unknown): string {
  * in main.ts from the server's fingerprint key (server_secrets, sealed under the master key).
  */
 export function requestHash(hashKey: string | Buffer, method: string, path: string, body: unknown): string {
-  return createHmac('sha256', hashKey).update(`${method}\n${path}\n${canonicalJson(body ?? null)}`).digest('hex');
+  return createHmac('sha256', hashKey)
+    .update(`${method}\n${path}\n${canonicalJson(body ?? null)}`)
+    .digest('hex');
 }
 
 export type Claim = { kind: 'new' } | { kind: 'replay'; status: number; body: string };
@@ -51,7 +53,14 @@ export function createIdempotencyService({ db, clock, seal, unseal }: Idempotenc
   async function tryInsert(accountId: string, key: string, hash: string): Promise<boolean> {
     const row = await db
       .insertInto('idempotency_keys')
-      .values({ account_id: accountId, key, request_hash: hash, response_status: null, response_body: null, created_at: clock.now() })
+      .values({
+        account_id: accountId,
+        key,
+        request_hash: hash,
+        response_status: null,
+        response_body: null,
+        created_at: clock.now(),
+      })
       .onConflict((oc) => oc.columns(['account_id', 'key']).doNothing())
       .returning('key')
       .executeTakeFirst();
@@ -97,7 +106,9 @@ export function createIdempotencyService({ db, clock, seal, unseal }: Idempotenc
         }
         if (row.response_body === null) {
           // The answer held a secret (an access token, a new API token): it is never kept nor replayed.
-          throw new ConflictError('This Idempotency-Key was used, and its answer held a secret that is not kept for replay; send a new key to run the request again.');
+          throw new ConflictError(
+            'This Idempotency-Key was used, and its answer held a secret that is not kept for replay; send a new key to run the request again.',
+          );
         }
         return { kind: 'replay', status: row.response_status, body: unseal(accountId, key, row.response_body) };
       }
@@ -118,7 +129,11 @@ export function createIdempotencyService({ db, clock, seal, unseal }: Idempotenc
 
     /** A 5xx is not stored: the key is freed so a retry runs again. */
     async abandon(owner: KeyOwner, clientKey: string): Promise<void> {
-      await db.deleteFrom('idempotency_keys').where('account_id', '=', owner.accountId).where('key', '=', storedKey(owner, clientKey)).execute();
+      await db
+        .deleteFrom('idempotency_keys')
+        .where('account_id', '=', owner.accountId)
+        .where('key', '=', storedKey(owner, clientKey))
+        .execute();
     },
 
     async purgeExpired(): Promise<number> {

@@ -33,7 +33,9 @@ export function capValidationErrors(errors: ValidationErrors): ValidationErrors 
   // "and N more" included; a cut reason is MAX_REASON_LENGTH long, "..." included).
   for (const [path, reasons] of kept) {
     const fitsReasons = reasons.length <= MAX_REASONS_PER_FIELD;
-    const shown = (fitsReasons ? reasons : reasons.slice(0, MAX_REASONS_PER_FIELD - 1)).map((r) => (r.length > MAX_REASON_LENGTH ? `${r.slice(0, MAX_REASON_LENGTH - 3)}...` : r));
+    const shown = (fitsReasons ? reasons : reasons.slice(0, MAX_REASONS_PER_FIELD - 1)).map((r) =>
+      r.length > MAX_REASON_LENGTH ? `${r.slice(0, MAX_REASON_LENGTH - 3)}...` : r,
+    );
     if (!fitsReasons) shown.push(`and ${reasons.length - shown.length} more`);
     addReasons(out, path, shown);
   }
@@ -134,7 +136,11 @@ export interface ValidationErrorsOptions {
  * properties, bulk items): one entry per dotted path, each unknown key its own entry. Limits on
  * how many issues an answer carries belong here.
  */
-export function toValidationErrors(issues: readonly SchemaIssue[], opts: ValidationErrorsOptions = {}, into: ValidationErrors = {}): ValidationErrors {
+export function toValidationErrors(
+  issues: readonly SchemaIssue[],
+  opts: ValidationErrorsOptions = {},
+  into: ValidationErrors = {},
+): ValidationErrors {
   const join = (...parts: string[]) => parts.filter((p) => p !== '').join('.');
   let firstUnknown = opts.firstUnknownField;
   for (const issue of issues) {

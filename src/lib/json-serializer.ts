@@ -76,7 +76,8 @@ function simplify(node: unknown): JsonObject {
       case 'format': // a string is written as a string either way
         break;
       case 'type':
-        if (typeof value !== 'string' && !(Array.isArray(value) && value.every((t) => typeof t === 'string'))) throw new Unsupported();
+        if (typeof value !== 'string' && !(Array.isArray(value) && value.every((t) => typeof t === 'string')))
+          throw new Unsupported();
         out.type = value;
         break;
       case 'const':
@@ -111,7 +112,8 @@ function simplify(node: unknown): JsonObject {
   }
   const types = Array.isArray(type) ? (type as string[]) : [type as string];
   const structured = types.filter((t) => !PRIMITIVE_TYPES.has(t));
-  if (structured.length > 1 || (structured.length === 1 && types.some((t) => t !== 'null' && t !== structured[0]))) throw new Unsupported();
+  if (structured.length > 1 || (structured.length === 1 && types.some((t) => t !== 'null' && t !== structured[0])))
+    throw new Unsupported();
   // `integer` and `number` together would be ambiguous for fast-json-stringify.
   if (types.includes('integer') && types.includes('number')) throw new Unsupported();
   if (out.const !== undefined && structured.length > 0) throw new Unsupported();
@@ -165,7 +167,15 @@ function simplifyAnyOf(node: JsonObject): JsonObject {
 export function compileJsonSerializer(schema: z.ZodType): ((data: unknown) => string) | undefined {
   let json: JsonObject;
   try {
-    json = simplify(z.toJSONSchema(schema, { io: 'output', target: 'draft-7', unrepresentable: 'throw', cycles: 'throw', reused: 'inline' }));
+    json = simplify(
+      z.toJSONSchema(schema, {
+        io: 'output',
+        target: 'draft-7',
+        unrepresentable: 'throw',
+        cycles: 'throw',
+        reused: 'inline',
+      }),
+    );
   } catch {
     return undefined;
   }

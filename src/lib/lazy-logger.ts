@@ -79,7 +79,11 @@ class LazyChildLogger implements FastifyBaseLogger {
  * Fastify childLoggerFactory: a lazy child for pino-like parents (they answer
  * isLevelEnabled) when no per-route options apply; otherwise the parent's own child.
  */
-export function lazyChildLoggerFactory(logger: FastifyBaseLogger, bindings: Bindings, options: ChildOptions | undefined): FastifyBaseLogger {
+export function lazyChildLoggerFactory(
+  logger: FastifyBaseLogger,
+  bindings: Bindings,
+  options: ChildOptions | undefined,
+): FastifyBaseLogger {
   const enabled = (logger as Partial<{ isLevelEnabled: LevelCheck }>).isLevelEnabled;
   const hasOptions = options !== undefined && Object.keys(options).length > 0;
   if (typeof enabled !== 'function' || hasOptions) return logger.child(bindings, options);

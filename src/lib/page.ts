@@ -21,7 +21,9 @@ export async function paginate<DB, TB extends keyof DB, O extends { created_at: 
   if (cursor) {
     const pos = decodeCursor(cursor);
     if (!pos) throw new ValidationError({ cursor: ['is not a cursor this API issued'] });
-    q = q.where(sql<boolean>`(${sql.ref(`${table}.created_at`)}, ${sql.ref(`${table}.id`)}) < (${pos.createdAt}, ${pos.id})`);
+    q = q.where(
+      sql<boolean>`(${sql.ref(`${table}.created_at`)}, ${sql.ref(`${table}.id`)}) < (${pos.createdAt}, ${pos.id})`,
+    );
   }
   const rows = await q
     .orderBy(sql.ref(`${table}.created_at`), 'desc')

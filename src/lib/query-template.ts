@@ -35,7 +35,8 @@ export function compileTemplate<O>(build: (param: (name: string) => string) => C
     if (typeof p === 'string' && p.includes(MARKER)) {
       const name = p.startsWith(MARKER) ? p.slice(MARKER.length) : undefined;
       // A marker folded into a larger value (e.g. inside JSON) cannot be substituted.
-      if (name === undefined || !names.has(name)) throw new Error('A query template parameter was transformed by the builder.');
+      if (name === undefined || !names.has(name))
+        throw new Error('A query template parameter was transformed by the builder.');
       return { name };
     }
     return { constant: p };
@@ -49,13 +50,24 @@ export function compileTemplate<O>(build: (param: (name: string) => string) => C
 }
 
 /** The parameters of the template with `values` in its slots. */
-export function templateParameters(template: QueryTemplate<unknown>, values: Readonly<Record<string, unknown>>): unknown[] {
+export function templateParameters(
+  template: QueryTemplate<unknown>,
+  values: Readonly<Record<string, unknown>>,
+): unknown[] {
   return template.slots.map((s) => ('name' in s ? values[s.name] : s.constant));
 }
 
 /** The template with `values` in its slots, ready for `db.executeQuery`. */
-export function bindTemplate<O>(template: QueryTemplate<O>, values: Readonly<Record<string, unknown>>): CompiledQuery<O> {
-  return { sql: template.sql, query: template.query, parameters: templateParameters(template, values), queryId: createQueryId() };
+export function bindTemplate<O>(
+  template: QueryTemplate<O>,
+  values: Readonly<Record<string, unknown>>,
+): CompiledQuery<O> {
+  return {
+    sql: template.sql,
+    query: template.query,
+    parameters: templateParameters(template, values),
+    queryId: createQueryId(),
+  };
 }
 
 /** True when `v` is passed to the driver as a plain parameter by Kysely (no SQL expression, no undefined). */

@@ -12,9 +12,27 @@ export function normalizeHostName(host: string): string {
 }
 
 /** Names that only ever mean "this machine" or "the local network". */
-const FORBIDDEN_NAMES = new Set(['localhost', 'ip6-localhost', 'ip6-loopback', 'broadcasthost', 'metadata', 'instance-data']);
+const FORBIDDEN_NAMES = new Set([
+  'localhost',
+  'ip6-localhost',
+  'ip6-loopback',
+  'broadcasthost',
+  'metadata',
+  'instance-data',
+]);
 /** Zones for local and internal names (RFC 6761, RFC 6762 appendix G, cloud-internal DNS). */
-const FORBIDDEN_ZONES = ['localhost', 'local', 'localdomain', 'internal', 'intranet', 'lan', 'home', 'corp', 'private', 'arpa'];
+const FORBIDDEN_ZONES = [
+  'localhost',
+  'local',
+  'localdomain',
+  'internal',
+  'intranet',
+  'lan',
+  'home',
+  'corp',
+  'private',
+  'arpa',
+];
 
 /**
  * True for names credvault never contacts whatever they resolve to: localhost and *.localhost,
@@ -30,7 +48,13 @@ export function isForbiddenHostName(host: string): boolean {
 /** Lower-case suffixes without a leading `*.`/dots or trailing dots; empty entries dropped (never "allow all"). */
 export function normalizeSuffixes(suffixes: readonly string[]): string[] {
   return suffixes
-    .map((s) => s.trim().toLowerCase().replace(/^\*?\.+/, '').replace(/\.+$/, ''))
+    .map((s) =>
+      s
+        .trim()
+        .toLowerCase()
+        .replace(/^\*?\.+/, '')
+        .replace(/\.+$/, ''),
+    )
     .filter((s) => s.length > 0);
 }
 
@@ -77,7 +101,9 @@ export function validateTenantHost(host: string, allowedSuffixes: readonly strin
     return refuse('must be a DNS name, not an IP address');
   }
   if (!/^[a-z0-9.-]+$/.test(name)) {
-    return refuse('may contain only letters, digits, dots and hyphens (use the xn-- form for international names), with no scheme, port or path');
+    return refuse(
+      'may contain only letters, digits, dots and hyphens (use the xn-- form for international names), with no scheme, port or path',
+    );
   }
   if (name.length > 253 || !name.split('.').every((l) => LABEL.test(l))) {
     return refuse('is not a valid host name: labels of 1 to 63 letters, digits or inner hyphens, separated by dots');

@@ -108,7 +108,10 @@ export async function resolveTarget(t: Target, lookup: (host: string) => Promise
   const first = addresses[0];
   if (first === undefined) return fail('network_error', `could not resolve ${t.url.host}`);
   if (!t.trusted && addresses.some((a) => isForbiddenAddress(a))) {
-    return fail('blocked_host', `${t.url.host} resolves to a loopback, private, link-local or otherwise non-public address`);
+    return fail(
+      'blocked_host',
+      `${t.url.host} resolves to a loopback, private, link-local or otherwise non-public address`,
+    );
   }
   return parseHostLiteral(first) ?? first;
 }
@@ -183,14 +186,22 @@ export function createOutboundHttp(opts: OutboundHttpOptions): OutboundHttp {
         if (!result.ok) outgoing?.destroy();
         settle(result);
       };
-      const timer = setTimeout(() => finish(fail('timeout', `${where} did not answer within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => finish(fail('timeout', `${where} did not answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
 
       const onResponse = (res: http.IncomingMessage): void => {
         const status = res.statusCode ?? 0;
         const location = res.headers.location;
         if (status >= 300 && status < 400 && location !== undefined && !sameOrigin(location, t.url)) {
           res.destroy();
-          finish(fail('redirect_refused', `${where} answered ${status} with a redirect to another origin; redirects are not followed`));
+          finish(
+            fail(
+              'redirect_refused',
+              `${where} answered ${status} with a redirect to another origin; redirects are not followed`,
+            ),
+          );
           return;
         }
         const tooLarge = (): void => {
@@ -210,8 +221,12 @@ export function createOutboundHttp(opts: OutboundHttpOptions): OutboundHttp {
           const body = Buffer.concat(chunks).toString('utf8');
           finish({ ok: true, response: { status, headers: responseHeaders(res.headers), body } });
         });
-        res.on('error', () => finish(fail('network_error', `connection to ${where} closed before the answer was complete`)));
-        res.on('close', () => finish(fail('network_error', `connection to ${where} closed before the answer was complete`)));
+        res.on('error', () =>
+          finish(fail('network_error', `connection to ${where} closed before the answer was complete`)),
+        );
+        res.on('close', () =>
+          finish(fail('network_error', `connection to ${where} closed before the answer was complete`)),
+        );
       };
 
       const connect = (pinned: string | Failure): void => {
@@ -238,7 +253,12 @@ export function createOutboundHttp(opts: OutboundHttpOptions): OutboundHttp {
             onResponse,
           );
         } catch (err) {
-          return finish(fail('network_error', `request to ${where} could not be sent${err instanceof TypeError ? ' (invalid header)' : ''}`));
+          return finish(
+            fail(
+              'network_error',
+              `request to ${where} could not be sent${err instanceof TypeError ? ' (invalid header)' : ''}`,
+            ),
+          );
         }
         outgoing.on('error', (err) => finish(fail('network_error', errorMessage(err, where))));
         outgoing.end(req.body);
@@ -269,7 +289,10 @@ export function createOutboundHttp(opts: OutboundHttpOptions): OutboundHttp {
  * Answers why the URL is refused, or undefined. Used where a URL is stored for later calls
  * (webhook endpoints), which are checked again at each request.
  */
-export async function vetOutboundUrl(raw: string, opts: { allowedOrigins?: readonly string[]; lookup?: (host: string) => Promise<string[]> }): Promise<string | undefined> {
+export async function vetOutboundUrl(
+  raw: string,
+  opts: { allowedOrigins?: readonly string[]; lookup?: (host: string) => Promise<string[]> },
+): Promise<string | undefined> {
   const target = checkUrl(raw, new Set((opts.allowedOrigins ?? []).map(originOf)));
   if ('ok' in target) return target.message;
   if (!target.trusted && target.url.protocol !== 'https:') return 'only https URLs are allowed';

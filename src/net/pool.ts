@@ -14,7 +14,15 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
-import { type Failure, type Target, checkUrl, errorMessage, originOf, resolveTarget, systemLookup } from './outbound.js';
+import {
+  type Failure,
+  type Target,
+  checkUrl,
+  errorMessage,
+  originOf,
+  resolveTarget,
+  systemLookup,
+} from './outbound.js';
 
 export interface StreamRequest {
   method: string;
@@ -79,7 +87,14 @@ export function createStreamingHttp(opts: StreamingHttpOptions = {}): StreamingH
       }
     }
     const maxSockets = opts.maxSockets ?? 64;
-    const options = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, timeout: opts.idleMs ?? 4000, scheduling: 'lifo' as const, lookup: pinnedLookup(address) };
+    const options = {
+      keepAlive: true,
+      maxSockets,
+      maxFreeSockets: maxSockets,
+      timeout: opts.idleMs ?? 4000,
+      scheduling: 'lifo' as const,
+      lookup: pinnedLookup(address),
+    };
     const agent = t.url.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
     agents.set(key, agent);
     return agent;
@@ -97,7 +112,10 @@ export function createStreamingHttp(opts: StreamingHttpOptions = {}): StreamingH
         if (!r.ok) outgoing?.destroy();
         settle(r);
       };
-      const timer = setTimeout(() => finish(fail('timeout', `${where} did not answer within ${req.timeoutMs} ms`)), req.timeoutMs);
+      const timer = setTimeout(
+        () => finish(fail('timeout', `${where} did not answer within ${req.timeoutMs} ms`)),
+        req.timeoutMs,
+      );
       const secure = t.url.protocol === 'https:';
       try {
         outgoing = (secure ? https : http).request(
@@ -120,7 +138,12 @@ export function createStreamingHttp(opts: StreamingHttpOptions = {}): StreamingH
           },
         );
       } catch (err) {
-        finish(fail('network_error', `request to ${where} could not be sent${err instanceof TypeError ? ' (invalid header)' : ''}`));
+        finish(
+          fail(
+            'network_error',
+            `request to ${where} could not be sent${err instanceof TypeError ? ' (invalid header)' : ''}`,
+          ),
+        );
         return;
       }
       const out = outgoing;

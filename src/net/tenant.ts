@@ -9,7 +9,10 @@ export interface TenantHostSource {
 }
 
 /** The properties holding tenant-supplied hosts, and the host credvault will connect to for each. */
-export function tenantHostsOf(spec: TenantHostSource, props: Record<string, unknown>): Array<{ field: string; host: string }> {
+export function tenantHostsOf(
+  spec: TenantHostSource,
+  props: Record<string, unknown>,
+): Array<{ field: string; host: string }> {
   const out: Array<{ field: string; host: string }> = [];
   for (const { field, host: hostOf } of spec.tenantHosts) {
     const value = props[field];
@@ -35,7 +38,10 @@ export function systemLookup(timeoutMs = 2000, servers?: string[]): Lookup {
   if (servers) resolver.setServers(servers);
   return async (host) => {
     const timer = new Promise<string[]>((resolve) => setTimeout(() => resolve([]), timeoutMs).unref());
-    const answer = Promise.all([resolver.resolve4(host).catch(() => [] as string[]), resolver.resolve6(host).catch(() => [] as string[])]).then(([v4, v6]) => [...v4, ...v6]);
+    const answer = Promise.all([
+      resolver.resolve4(host).catch(() => [] as string[]),
+      resolver.resolve6(host).catch(() => [] as string[]),
+    ]).then(([v4, v6]) => [...v4, ...v6]);
     return Promise.race([answer, timer]);
   };
 }
@@ -47,7 +53,12 @@ export function systemLookup(timeoutMs = 2000, servers?: string[]): Lookup {
  * outbound client checks the address again at every connection. Hosts the operator overrides
  * (CREDVAULT_PROVIDER_URL_<P>) are never contacted, so they are not resolved.
  */
-export async function vetTenantHosts(spec: TenantHostSource, props: Record<string, unknown>, lookup: Lookup, overridden: boolean): Promise<ValidationErrors> {
+export async function vetTenantHosts(
+  spec: TenantHostSource,
+  props: Record<string, unknown>,
+  lookup: Lookup,
+  overridden: boolean,
+): Promise<ValidationErrors> {
   const errors: ValidationErrors = {};
   for (const { field, host } of tenantHostsOf(spec, props)) {
     const name = normalizeHostName(host);
@@ -63,7 +74,9 @@ export async function vetTenantHosts(spec: TenantHostSource, props: Record<strin
     if (overridden) continue;
     const addresses = await lookup(name);
     if (addresses.some((a) => isForbiddenAddress(a))) {
-      errors[`properties.${field}`] = ['resolves to a loopback, private, link-local or metadata address, which credvault never connects to'];
+      errors[`properties.${field}`] = [
+        'resolves to a loopback, private, link-local or metadata address, which credvault never connects to',
+      ];
     }
   }
   return errors;

@@ -19,8 +19,7 @@ export interface OutboundResponse {
 export type NetFailureReason = 'timeout' | 'network_error' | 'blocked_host' | 'too_large' | 'redirect_refused';
 
 export type OutboundResult =
-  | { ok: true; response: OutboundResponse }
-  | { ok: false; reason: NetFailureReason; message: string };
+  { ok: true; response: OutboundResponse } | { ok: false; reason: NetFailureReason; message: string };
 
 /** The only way provider code reaches the network: a safe client passed in. */
 export interface OutboundHttp {

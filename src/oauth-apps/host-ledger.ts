@@ -22,7 +22,11 @@ export function createAppHostLedger(d: { db: Db; audit: Pick<AuditService, 'reco
         .onConflict((oc) => oc.columns(['oauth_app_id', 'host']).doNothing())
         .returning('host')
         .executeTakeFirst();
-      if (added) await d.audit.record({ accountId, actorTokenId: null, action: SECRET_SENT_TO_NEW_HOST, oauthAppId: appId, detail: { host } }, trx);
+      if (added)
+        await d.audit.record(
+          { accountId, actorTokenId: null, action: SECRET_SENT_TO_NEW_HOST, oauthAppId: appId, detail: { host } },
+          trx,
+        );
     });
     if (seen.size > 10_000) seen.clear();
     seen.add(key);

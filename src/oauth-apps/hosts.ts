@@ -21,7 +21,10 @@ export interface AppLike {
 }
 
 /** The tenant host a credential's properties name, normalized; undefined when the kind has none. */
-export function tenantHostOf(spec: KindSpec, props: Record<string, unknown>): { field: string; host: string } | undefined {
+export function tenantHostOf(
+  spec: KindSpec,
+  props: Record<string, unknown>,
+): { field: string; host: string } | undefined {
   const rule = spec.tenantHost;
   if (!rule) return undefined;
   const v = props[rule.field];
@@ -47,7 +50,9 @@ export function appHosts(settings: Record<string, unknown>): string[] {
 /** Whether the app's `hosts` setting covers `host`. */
 export function appCovers(settings: Record<string, unknown>, host: string): boolean {
   const name = normalizeHostName(host);
-  return appHosts(settings).some((h) => (h.startsWith('*.') ? hostMatchesSuffixes(name, [h.slice(2)]) && name !== h.slice(2) : h === name));
+  return appHosts(settings).some((h) =>
+    h.startsWith('*.') ? hostMatchesSuffixes(name, [h.slice(2)]) && name !== h.slice(2) : h === name,
+  );
 }
 
 /** Why this app may not send its secret to `host`, as a sentence naming the setting to change; undefined when it may. */
@@ -74,7 +79,11 @@ export function checkTenantHost(
   const key = `properties.${found.field}`;
   const suffixes = [...rule.suffixes, ...(extraHosts[spec.provider] ?? [])];
   if (!hostMatchesSuffixes(found.host, suffixes)) {
-    return { [key]: [`must be a host under ${suffixes.join(', ')} (the operator allows other domains with CREDVAULT_PROVIDER_HOSTS_${spec.provider.toUpperCase()})`] };
+    return {
+      [key]: [
+        `must be a host under ${suffixes.join(', ')} (the operator allows other domains with CREDVAULT_PROVIDER_HOSTS_${spec.provider.toUpperCase()})`,
+      ],
+    };
   }
   if (rule.appBound && app) {
     const refusal = appHostRefusal(app, found.host);

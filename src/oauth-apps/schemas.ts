@@ -5,7 +5,10 @@ export const MetadataSchema = z.record(z.string(), z.unknown()).describe('Free-f
 
 const SettingValue = z.union([z.string().max(16_384), z.number(), z.boolean(), z.null()]);
 export const SettingsSchema = z
-  .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,99}$/, 'setting names are letters, digits, _ . and -'), SettingValue)
+  .record(
+    z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,99}$/, 'setting names are letters, digits, _ . and -'),
+    SettingValue,
+  )
   .describe(
     "Provider-specific settings (e.g. a GitHub App's app_id and private_key, Salesforce's login_url). Settings are encrypted and masked unless the provider's code reads them as plain values: GitHub app_id and slug, Salesforce login_url, Auth0 audience, QuickBooks environment, and hosts for every provider. For ServiceNow, Workday and Auth0, `hosts` lists the hosts this app's client secret may be sent to (comma-separated; *.example.com covers subdomains): a credential naming another host is refused.",
   );
@@ -37,7 +40,9 @@ export function isAllowedRedirectUrl(v: string): boolean {
   try {
     const u = new URL(v);
     if (u.hash !== '' || u.username !== '' || u.password !== '') return false;
-    return u.protocol === 'https:' || (u.protocol === 'http:' && (u.hostname === 'localhost' || u.hostname === '127.0.0.1'));
+    return (
+      u.protocol === 'https:' || (u.protocol === 'http:' && (u.hostname === 'localhost' || u.hostname === '127.0.0.1'))
+    );
   } catch {
     return false;
   }
@@ -45,7 +50,12 @@ export function isAllowedRedirectUrl(v: string): boolean {
 
 /** Where a Connect flow of this app may send the browser at the end: exact string match, no open redirects. */
 export const RedirectUrlsSchema = z
-  .array(z.string().max(2000).refine(isAllowedRedirectUrl, 'must be an https URL (http only on localhost or 127.0.0.1), without a fragment'))
+  .array(
+    z
+      .string()
+      .max(2000)
+      .refine(isAllowedRedirectUrl, 'must be an https URL (http only on localhost or 127.0.0.1), without a fragment'),
+  )
   .max(20)
   .describe('Connect: the redirect_url values start-auth accepts for this app (exact match).');
 
@@ -74,7 +84,10 @@ export const HealthSchema = z.object({
   status: z.enum(['pending', 'ok', 'warn', 'error']),
   notes: z.array(z.string()).describe('Sentences explaining the status, never provider data.'),
   time: z.string().describe('When the status last changed (ISO 8601).'),
-  reason: z.string().nullable().describe('Why the last check failed (e.g. unauthorized, invalid_grant, timeout), null when it did not.'),
+  reason: z
+    .string()
+    .nullable()
+    .describe('Why the last check failed (e.g. unauthorized, invalid_grant, timeout), null when it did not.'),
   checked_at: z.string().nullable().describe('When it was last checked against the provider; null if never.'),
   last_ok_at: z.string().nullable(),
   next_check_at: z.string().nullable(),
@@ -92,6 +105,9 @@ export const EmbeddedOAuthAppSchema = z.object({
   created_at: z.string(),
   updated_at: z.string(),
 });
-export const OAuthAppSchema = EmbeddedOAuthAppSchema.extend({ redirect_urls: z.array(z.string()), health: HealthSchema });
+export const OAuthAppSchema = EmbeddedOAuthAppSchema.extend({
+  redirect_urls: z.array(z.string()),
+  health: HealthSchema,
+});
 export type OAuthAppView = z.infer<typeof OAuthAppSchema>;
 export type EmbeddedOAuthAppView = z.infer<typeof EmbeddedOAuthAppSchema>;

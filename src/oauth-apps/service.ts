@@ -44,12 +44,16 @@ export interface ListOAuthAppsQuery {
 
 const TABLE = 'oauth_apps';
 
-export function presentEmbeddedOAuthApp(row: OAuthAppRow, reveal?: { clientSecret: string; settings: Settings }): EmbeddedOAuthAppView {
+export function presentEmbeddedOAuthApp(
+  row: OAuthAppRow,
+  reveal?: { clientSecret: string; settings: Settings },
+): EmbeddedOAuthAppView {
   const settings: Settings = { ...(row.settings as Settings) };
   for (const k of Object.keys(row.settings_secrets)) settings[k] = CLIENT_SECRET_MASK;
   // Stored in plaintext before unknown settings were secret by default: masked in answers too
   // (sealed at the app's next update).
-  for (const k of Object.keys(settings)) if (isSecretSetting(row.provider, k) && !reveal) settings[k] = CLIENT_SECRET_MASK;
+  for (const k of Object.keys(settings))
+    if (isSecretSetting(row.provider, k) && !reveal) settings[k] = CLIENT_SECRET_MASK;
   return {
     id: row.id,
     name: row.name,
@@ -65,14 +69,24 @@ export function presentEmbeddedOAuthApp(row: OAuthAppRow, reveal?: { clientSecre
 
 export function presentOAuthApp(row: OAuthAppRow, reveal?: { clientSecret: string; settings: Settings }): OAuthAppView {
   const health = readHealth(row.health, new Date(row.updated_at));
-  return { ...presentEmbeddedOAuthApp(row, reveal), redirect_urls: Array.isArray(row.redirect_urls) ? row.redirect_urls : [], health };
+  return {
+    ...presentEmbeddedOAuthApp(row, reveal),
+    redirect_urls: Array.isArray(row.redirect_urls) ? row.redirect_urls : [],
+    health,
+  };
 }
 
 export function createOAuthAppService({ db, box, clock, audit, events }: OAuthAppServiceDeps) {
   const place = oauthAppSecretPlace;
 
   /** Splits settings into plain and sealed members; a masked value keeps the stored secret. */
-  function splitSettings(provider: string, accountId: string, id: string, settings: Settings, stored: Record<string, string>) {
+  function splitSettings(
+    provider: string,
+    accountId: string,
+    id: string,
+    settings: Settings,
+    stored: Record<string, string>,
+  ) {
     const plain: Settings = {};
     const secrets: Record<string, string> = {};
     for (const [k, v] of Object.entries(settings)) {
@@ -98,7 +112,12 @@ export function createOAuthAppService({ db, box, clock, audit, events }: OAuthAp
 
   async function getRow(accountId: string, id: string): Promise<OAuthAppRow> {
     if (!isUuid(id)) throw new NotFoundError('OAuth app');
-    const row = await db.selectFrom(TABLE).selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+    const row = await db
+      .selectFrom(TABLE)
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!row) throw new NotFoundError('OAuth app');
     return row;
   }
@@ -110,24 +129,24 @@ export function createOAuthAppService({ db, box, clock, audit, events }: OAuthAp
       const { plain, secrets } = splitSettings(input.provider, accountId, id, input.settings ?? {}, {});
       const row = await db.transaction().execute(async (trx) => {
         const created = await trx
-        .insertInto(TABLE)
-        .values({
-          id,
-          account_id: accountId,
-          name: input.name,
-          provider: input.provider,
-          client_id: input.client_id,
-          client_secret: box.seal(input.client_secret, place(accountId, id, 'client_secret')),
-          settings: JSON.stringify(plain),
-          settings_secrets: JSON.stringify(secrets),
-          metadata: JSON.stringify(input.metadata ?? {}),
-          health: JSON.stringify({ status: 'pending', notes: [], time: isoSeconds(now) }),
-          redirect_urls: JSON.stringify(input.redirect_urls ?? []),
-          created_at: now,
-          updated_at: now,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+          .insertInto(TABLE)
+          .values({
+            id,
+            account_id: accountId,
+            name: input.name,
+            provider: input.provider,
+            client_id: input.client_id,
+            client_secret: box.seal(input.client_secret, place(accountId, id, 'client_secret')),
+            settings: JSON.stringify(plain),
+            settings_secrets: JSON.stringify(secrets),
+            metadata: JSON.stringify(input.metadata ?? {}),
+            health: JSON.stringify({ status: 'pending', notes: [], time: isoSeconds(now) }),
+            redirect_urls: JSON.stringify(input.redirect_urls ?? []),
+            created_at: now,
+            updated_at: now,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
         await events(trx, [{ accountId, type: 'oauth_app.created', data: presentOAuthApp(created) }]);
         return created;
       });
@@ -149,7 +168,14 @@ export function createOAuthAppService({ db, box, clock, audit, events }: OAuthAp
       if (q.metadata) query = query.where(sql<boolean>`metadata @> ${JSON.stringify(q.metadata)}::jsonb`);
       const page = await paginate(query, TABLE, q.limit, q.cursor);
       if (q.revealSecrets) {
-        await audit.recordMany(page.rows.map((r) => ({ accountId, actorTokenId: q.actorTokenId, action: 'oauth_app.secret_revealed', oauthAppId: r.id })));
+        await audit.recordMany(
+          page.rows.map((r) => ({
+            accountId,
+            actorTokenId: q.actorTokenId,
+            action: 'oauth_app.secret_revealed',
+            oauthAppId: r.id,
+          })),
+        );
       }
       return {
         data: page.rows.map((r) => presentOAuthApp(r, q.revealSecrets ? reveal(r) : undefined)),
@@ -157,12 +183,23 @@ export function createOAuthAppService({ db, box, clock, audit, events }: OAuthAp
       };
     },
 
-    async update(accountId: string, id: string, input: PatchOAuthAppInput, actorTokenId: string | null = null): Promise<OAuthAppView> {
+    async update(
+      accountId: string,
+      id: string,
+      input: PatchOAuthAppInput,
+      actorTokenId: string | null = null,
+    ): Promise<OAuthAppView> {
       if (!isUuid(id)) throw new NotFoundError('OAuth app');
       // Masked settings keep stored envelopes, so the row is read first: under a row lock, in one
       // short transaction with no outside call, so concurrent PATCHes (or a rewrap) never lose a write.
       const updated = await db.transaction().execute(async (trx) => {
-        const row = await trx.selectFrom(TABLE).selectAll().where('account_id', '=', accountId).where('id', '=', id).forUpdate().executeTakeFirst();
+        const row = await trx
+          .selectFrom(TABLE)
+          .selectAll()
+          .where('account_id', '=', accountId)
+          .where('id', '=', id)
+          .forUpdate()
+          .executeTakeFirst();
         if (!row) throw new NotFoundError('OAuth app');
         const set: Record<string, unknown> = { updated_at: clock.now(), version: sql`version + 1` };
         if (input.name !== undefined) set.name = input.name;
@@ -177,35 +214,72 @@ export function createOAuthAppService({ db, box, clock, audit, events }: OAuthAp
         }
         if (newSecret || input.settings !== undefined) {
           // Who changed the app's credentials, and which (names only), in the same transaction.
-          const fields = [...(newSecret ? ['client_secret'] : []), ...(input.settings !== undefined ? Object.keys(input.settings).map((k) => `settings.${k}`) : [])];
-          await audit.record({ accountId, actorTokenId, action: 'oauth_app.credentials_changed', oauthAppId: id, detail: { fields } }, trx);
+          const fields = [
+            ...(newSecret ? ['client_secret'] : []),
+            ...(input.settings !== undefined ? Object.keys(input.settings).map((k) => `settings.${k}`) : []),
+          ];
+          await audit.record(
+            { accountId, actorTokenId, action: 'oauth_app.credentials_changed', oauthAppId: id, detail: { fields } },
+            trx,
+          );
           // What the health judged changed: unknown again until a credential's refresh uses it.
           set.health = JSON.stringify({
             status: 'pending',
-            notes: ['The client secret or settings changed; the next token refresh of a credential using this OAuth app checks them.'],
+            notes: [
+              'The client secret or settings changed; the next token refresh of a credential using this OAuth app checks them.',
+            ],
             time: isoSeconds(clock.now()),
           });
         }
-        const changed = await trx.updateTable(TABLE).set(set).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+        const changed = await trx
+          .updateTable(TABLE)
+          .set(set)
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
         await events(trx, [{ accountId, type: 'oauth_app.updated', data: presentOAuthApp(changed) }]);
         if (row.health.status !== changed.health.status) {
-          await events(trx, [{ accountId, type: 'oauth_app.health_changed', data: { ...presentOAuthApp(changed), previous_status: row.health.status } }]);
+          await events(trx, [
+            {
+              accountId,
+              type: 'oauth_app.health_changed',
+              data: { ...presentOAuthApp(changed), previous_status: row.health.status },
+            },
+          ]);
         }
         return changed;
       });
       return presentOAuthApp(updated);
     },
 
-    async remove(accountId: string, id: string, actorTokenId: string | null = null): Promise<{ id: string; deleted: true }> {
+    async remove(
+      accountId: string,
+      id: string,
+      actorTokenId: string | null = null,
+    ): Promise<{ id: string; deleted: true }> {
       await getRow(accountId, id);
       try {
         // The foreign key (ON DELETE RESTRICT) is the real guard: no check-then-delete race.
         // The audit event commits with the delete, or neither happens.
         await db.transaction().execute(async (trx) => {
-          const gone = await trx.deleteFrom(TABLE).where('account_id', '=', accountId).where('id', '=', id).returningAll().executeTakeFirst();
+          const gone = await trx
+            .deleteFrom(TABLE)
+            .where('account_id', '=', accountId)
+            .where('id', '=', id)
+            .returningAll()
+            .executeTakeFirst();
           if (!gone) throw new NotFoundError('OAuth app');
           await events(trx, [{ accountId, type: 'oauth_app.deleted', data: presentOAuthApp(gone) }]);
-          await audit.record({ accountId, actorTokenId, action: 'oauth_app.deleted', oauthAppId: id, detail: { provider: gone.provider, client_id: gone.client_id } }, trx);
+          await audit.record(
+            {
+              accountId,
+              actorTokenId,
+              action: 'oauth_app.deleted',
+              oauthAppId: id,
+              detail: { provider: gone.provider, client_id: gone.client_id },
+            },
+            trx,
+          );
         });
       } catch (err) {
         if (isForeignKeyViolation(err)) {

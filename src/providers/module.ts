@@ -1,6 +1,5 @@
 import type { OutboundHttp } from '../net/types.js';
 
-
 /** Machine-readable cause of a failed check or refresh (health.reason). */
 export type HealthReason =
   | 'unauthorized'

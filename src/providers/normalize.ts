@@ -14,13 +14,15 @@ const REQUIRED = 'is required';
 
 /** Error map for a wrong type: "is required" when absent, else what was expected. */
 function typeError(expected: string) {
-  return (issue: { input?: unknown }): string =>
-    issue.input === undefined ? REQUIRED : `must be ${expected}`;
+  return (issue: { input?: unknown }): string => (issue.input === undefined ? REQUIRED : `must be ${expected}`);
 }
 
 /** A non-secret string, trimmed, not empty. */
 export function text() {
-  return z.string({ error: typeError('a string') }).trim().min(1, 'must not be empty');
+  return z
+    .string({ error: typeError('a string') })
+    .trim()
+    .min(1, 'must not be empty');
 }
 
 /** A secret string: kept byte for byte (never trimmed), not empty. */
@@ -81,9 +83,7 @@ function isHostname(host: string): boolean {
   const labels = host.split('.');
   const tld = labels[labels.length - 1] ?? '';
   return (
-    labels.length >= 2 &&
-    labels.every((l) => /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(l)) &&
-    /[a-z]/.test(tld)
+    labels.length >= 2 && labels.every((l) => /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(l)) && /[a-z]/.test(tld)
   );
 }
 
@@ -100,7 +100,6 @@ export function hostname(example: string) {
       error: `must be a host name such as ${example}, without https://, a port or a path`,
     });
 }
-
 
 function listWords(items: readonly string[]): string {
   if (items.length <= 1) return items.join('');
@@ -173,4 +172,3 @@ export function urlIdentityHost(url: string): string {
 export function fingerprintIdentity(field: string, value: string, ctx: IdentityContext): Identity {
   return { value: `fp:${ctx.fingerprint(value)}`, secretField: field };
 }
-

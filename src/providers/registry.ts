@@ -83,4 +83,6 @@ export function providerOf(kind: Kind): Provider {
 }
 
 /** Every secret field name of every kind, once each: the log redaction paths derive from it. */
-export const SECRET_FIELD_NAMES: readonly string[] = [...new Set(KINDS.flatMap((kind): readonly string[] => KIND_SPECS[kind].secretFields))];
+export const SECRET_FIELD_NAMES: readonly string[] = [
+  ...new Set(KINDS.flatMap((kind): readonly string[] => KIND_SPECS[kind].secretFields)),
+];

@@ -137,15 +137,10 @@ export interface TenantHostRule {
  * - `none`: the kind has no bearer token (`why` says what it uses instead).
  */
 export type AccessTokenSource =
-  | { from: 'field' }
-  | { from: 'refresh' }
-  | { from: 'mint'; checkNeedsToken: boolean }
-  | { from: 'none'; why: string };
+  { from: 'field' } | { from: 'refresh' } | { from: 'mint'; checkNeedsToken: boolean } | { from: 'none'; why: string };
 
 export interface FinalizeContext {
   now: Date;
 }
 
-export type FinalizeResult<P> =
-  | { ok: true; props: P }
-  | { ok: false; issues: Record<string, string[]> };
+export type FinalizeResult<P> = { ok: true; props: P } | { ok: false; issues: Record<string, string[]> };

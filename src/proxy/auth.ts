@@ -25,7 +25,13 @@ const text = (props: Record<string, unknown>, field: string): string | undefined
 
 /** OAuth 1.0a HMAC-SHA256 with the `oauth-1.0a` library (RFC 5849), realm = NetSuite account id. */
 function oauth1(method: string, url: string, props: Record<string, unknown>, realmField: string): string | undefined {
-  const [key, secret, token, tokenSecret, realm] = ['consumer_key', 'consumer_secret', 'token_id', 'token_secret', realmField].map((f) => text(props, f));
+  const [key, secret, token, tokenSecret, realm] = [
+    'consumer_key',
+    'consumer_secret',
+    'token_id',
+    'token_secret',
+    realmField,
+  ].map((f) => text(props, f));
   if (!key || !secret || !token || !tokenSecret || !realm) return undefined;
   const signer = new OAuth({
     consumer: { key, secret },
@@ -41,17 +47,22 @@ function oauth1(method: string, url: string, props: Record<string, unknown>, rea
 export function authorize(auth: ProxyAuth, m: AuthMaterial, method: string, url: string): Authorized {
   switch (auth.scheme) {
     case 'bearer':
-      return m.token ? { ok: true, url, headers: { authorization: `Bearer ${m.token}` } } : { ok: false, why: 'no access token' };
+      return m.token
+        ? { ok: true, url, headers: { authorization: `Bearer ${m.token}` } }
+        : { ok: false, why: 'no access token' };
     case 'token_header':
       return m.token ? { ok: true, url, headers: { [auth.header]: m.token } } : { ok: false, why: 'no access token' };
     case 'stripe_connect': {
       const account = text(m.props, auth.accountField);
-      if (!m.appSecret || !account) return { ok: false, why: 'Stripe Connect needs the OAuth app (the platform secret key) and stripe_user_id' };
+      if (!m.appSecret || !account)
+        return { ok: false, why: 'Stripe Connect needs the OAuth app (the platform secret key) and stripe_user_id' };
       return { ok: true, url, headers: { authorization: `Bearer ${m.appSecret}`, 'stripe-account': account } };
     }
     case 'oauth1': {
       const header = oauth1(method, url, m.props, auth.realmField);
-      return header ? { ok: true, url, headers: { authorization: header } } : { ok: false, why: 'the token-based authentication keys are incomplete' };
+      return header
+        ? { ok: true, url, headers: { authorization: header } }
+        : { ok: false, why: 'the token-based authentication keys are incomplete' };
     }
     case 'query': {
       const pairs: string[] = [];

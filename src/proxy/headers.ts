@@ -5,15 +5,39 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+]);
 
-const DROPPED_OUT = new Set([...HOP_BY_HOP, 'authorization', 'cookie', 'host', 'forwarded', 'content-length', 'expect', 'http2-settings']);
+const DROPPED_OUT = new Set([
+  ...HOP_BY_HOP,
+  'authorization',
+  'cookie',
+  'host',
+  'forwarded',
+  'content-length',
+  'expect',
+  'http2-settings',
+]);
 
 /** Also the names listed in `Connection`, which are hop-by-hop for that message. */
 function connectionListed(headers: IncomingHttpHeaders): Set<string> {
   const v = headers.connection;
   const text = Array.isArray(v) ? v.join(',') : (v ?? '');
-  return new Set(text.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== ''));
+  return new Set(
+    text
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter((s) => s !== ''),
+  );
 }
 
 export function outgoingHeaders(inbound: IncomingHttpHeaders): Record<string, string | string[]> {
@@ -22,7 +46,14 @@ export function outgoingHeaders(inbound: IncomingHttpHeaders): Record<string, st
   for (const [name, value] of Object.entries(inbound)) {
     if (value === undefined) continue;
     const n = name.toLowerCase();
-    if (DROPPED_OUT.has(n) || listed.has(n) || n.startsWith('proxy-') || n.startsWith('x-forwarded-') || n.startsWith('x-credvault-')) continue;
+    if (
+      DROPPED_OUT.has(n) ||
+      listed.has(n) ||
+      n.startsWith('proxy-') ||
+      n.startsWith('x-forwarded-') ||
+      n.startsWith('x-credvault-')
+    )
+      continue;
     out[n] = value;
   }
   return out;

@@ -27,13 +27,17 @@ export function joinUpstream(base: string, rawPath: string, rawQuery: string): J
     const decoded = decode(segment);
     if (decoded === undefined) return { ok: false, why: 'the path has an invalid percent-encoding' };
     // An empty segment is `//`; only a trailing slash is allowed.
-    if (segment === '' && i !== segments.length - 1) return { ok: false, why: 'empty path segments (//) are not allowed' };
-    if (decoded === '.' || decoded === '..') return { ok: false, why: 'dot segments (. and ..) are not allowed in the path' };
+    if (segment === '' && i !== segments.length - 1)
+      return { ok: false, why: 'empty path segments (//) are not allowed' };
+    if (decoded === '.' || decoded === '..')
+      return { ok: false, why: 'dot segments (. and ..) are not allowed in the path' };
     if (/[/\\]/.test(decoded)) return { ok: false, why: 'encoded slashes are not allowed in the path' };
     if (CONTROL.test(decoded)) return { ok: false, why: 'control characters are not allowed in the path' };
-    if (i === 0 && /[@:]/.test(decoded)) return { ok: false, why: 'the path must be relative to the provider API (no scheme, host or user)' };
+    if (i === 0 && /[@:]/.test(decoded))
+      return { ok: false, why: 'the path must be relative to the provider API (no scheme, host or user)' };
   }
-  if (CONTROL.test(rawQuery) || rawQuery.includes('#')) return { ok: false, why: 'the query string has characters that are not allowed' };
+  if (CONTROL.test(rawQuery) || rawQuery.includes('#'))
+    return { ok: false, why: 'the query string has characters that are not allowed' };
   const b = new URL(base);
   const prefix = b.pathname.replace(/\/+$/, '');
   let url: URL;
@@ -42,7 +46,12 @@ export function joinUpstream(base: string, rawPath: string, rawQuery: string): J
   } catch {
     return { ok: false, why: 'the path does not make a valid URL' };
   }
-  if (url.origin !== b.origin || !(url.pathname === prefix || url.pathname.startsWith(`${prefix}/`)) || url.username !== '' || url.password !== '') {
+  if (
+    url.origin !== b.origin ||
+    !(url.pathname === prefix || url.pathname.startsWith(`${prefix}/`)) ||
+    url.username !== '' ||
+    url.password !== ''
+  ) {
     return { ok: false, why: 'the path would leave the provider API' };
   }
   return { ok: true, url: url.toString() };

@@ -21,11 +21,17 @@ import { answerHeaders, outgoingHeaders } from './headers.js';
 import type { Pacer } from './pacing.js';
 import { joinUpstream } from './path.js';
 
-export type ProxyErrorCode = 'invalid_path' | 'not_found' | 'credential_unusable' | 'upstream_unreachable' | 'timeout' | 'too_large' | 'busy';
+export type ProxyErrorCode =
+  'invalid_path' | 'not_found' | 'credential_unusable' | 'upstream_unreachable' | 'timeout' | 'too_large' | 'busy';
 
 export const PROXY_ERROR_HEADER = 'x-credvault-proxy-error';
 
-export function proxyError(status: number, code: ProxyErrorCode, summary: string, extra: Record<string, string> = {}): AppError {
+export function proxyError(
+  status: number,
+  code: ProxyErrorCode,
+  summary: string,
+  extra: Record<string, string> = {},
+): AppError {
   return new AppError(status, summary, { [PROXY_ERROR_HEADER]: code, ...extra });
 }
 
@@ -73,7 +79,12 @@ export interface ProxyAnswer {
 }
 
 /** The base URL of a call: the operator's override, a named base of the module, or the tenant host. */
-export function resolveProxyBase(target: ProxyTarget, props: Record<string, unknown>, override: string | undefined, urls: Readonly<Record<string, string>> & { default: string }): string | undefined {
+export function resolveProxyBase(
+  target: ProxyTarget,
+  props: Record<string, unknown>,
+  override: string | undefined,
+  urls: Readonly<Record<string, string>> & { default: string },
+): string | undefined {
   if (override !== undefined) return override;
   const base = target.base(props);
   if (base === undefined) return undefined;
@@ -84,11 +95,26 @@ export function resolveProxyBase(target: ProxyTarget, props: Record<string, unkn
 const isKind = (k: string): k is Kind => (KINDS as readonly string[]).includes(k);
 
 export function createProxyService(d: ProxyDeps) {
-  const baseFor = (target: ProxyTarget, provider: Provider, props: Record<string, unknown>) => resolveProxyBase(target, props, d.providerUrls[provider], d.baseUrls(provider));
+  const baseFor = (target: ProxyTarget, provider: Provider, props: Record<string, unknown>) =>
+    resolveProxyBase(target, props, d.providerUrls[provider], d.baseUrls(provider));
 
-  async function send(c: ProxyCall, m: ProxyMaterial, target: ProxyTarget, url: string, body: RequestBody, token: string | undefined, appSecret: string | undefined): Promise<StreamResult> {
-    const signed = authorize(target.auth, { props: { ...m.row.properties, ...m.plain }, ...(token ? { token } : {}), ...(appSecret ? { appSecret } : {}) }, c.method, url);
-    if (!signed.ok) throw proxyError(409, 'credential_unusable', `This credential cannot be used through the proxy: ${signed.why}.`);
+  async function send(
+    c: ProxyCall,
+    m: ProxyMaterial,
+    target: ProxyTarget,
+    url: string,
+    body: RequestBody,
+    token: string | undefined,
+    appSecret: string | undefined,
+  ): Promise<StreamResult> {
+    const signed = authorize(
+      target.auth,
+      { props: { ...m.row.properties, ...m.plain }, ...(token ? { token } : {}), ...(appSecret ? { appSecret } : {}) },
+      c.method,
+      url,
+    );
+    if (!signed.ok)
+      throw proxyError(409, 'credential_unusable', `This credential cannot be used through the proxy: ${signed.why}.`);
     const headers: Record<string, string | string[]> = { ...outgoingHeaders(c.req.headers), ...signed.headers };
     let payload: Buffer | Readable | undefined;
     if (body.kind === 'buffered') {
@@ -98,12 +124,20 @@ export function createProxyService(d: ProxyDeps) {
       if (body.declared !== undefined) headers['content-length'] = String(body.declared);
       payload = body.counter;
     }
-    return d.http.request({ method: c.method, url: signed.url, headers, ...(payload ? { body: payload } : {}), timeoutMs: d.limits.timeoutMs });
+    return d.http.request({
+      method: c.method,
+      url: signed.url,
+      headers,
+      ...(payload ? { body: payload } : {}),
+      timeoutMs: d.limits.timeoutMs,
+    });
   }
 
   function unreachable(r: Extract<StreamResult, { ok: false }>, body: RequestBody): AppError {
-    if (body.kind === 'stream' && body.counter.exceeded) return proxyError(413, 'too_large', `The request body is larger than ${d.limits.maxBodyBytes} bytes.`);
-    if (r.reason === 'timeout') return proxyError(504, 'timeout', `The provider did not answer within ${d.limits.timeoutMs} ms.`);
+    if (body.kind === 'stream' && body.counter.exceeded)
+      return proxyError(413, 'too_large', `The request body is larger than ${d.limits.maxBodyBytes} bytes.`);
+    if (r.reason === 'timeout')
+      return proxyError(504, 'timeout', `The provider did not answer within ${d.limits.timeoutMs} ms.`);
     return proxyError(502, 'upstream_unreachable', `The provider could not be reached: ${r.message}.`);
   }
 
@@ -120,15 +154,22 @@ export function createProxyService(d: ProxyDeps) {
     if (reported.size > 10_000) reported.clear();
     reported.set(c.credentialId, now);
     await d.health.report(c.accountId, c.credentialId, status, c.tokenId).catch((err: unknown) => {
-      d.log.warn({ credential_id: c.credentialId, err: { type: err instanceof Error ? err.name : 'unknown' } }, 'recording a proxied refusal as a health report failed');
+      d.log.warn(
+        { credential_id: c.credentialId, err: { type: err instanceof Error ? err.name : 'unknown' } },
+        'recording a proxied refusal as a health report failed',
+      );
     });
   }
 
   return {
     async call(c: ProxyCall): Promise<ProxyAnswer> {
-      if (!isUuid(c.credentialId)) throw proxyError(404, 'not_found', 'No credential with that id exists in this account.');
+      if (!isUuid(c.credentialId))
+        throw proxyError(404, 'not_found', 'No credential with that id exists in this account.');
       const release = await d.pacer.acquire(c.credentialId);
-      if (!release) throw proxyError(429, 'busy', 'Too many proxied calls are in flight for this credential; retry shortly.', { 'retry-after': '1' });
+      if (!release)
+        throw proxyError(429, 'busy', 'Too many proxied calls are in flight for this credential; retry shortly.', {
+          'retry-after': '1',
+        });
       try {
         return await run(c, release);
       } catch (err) {
@@ -147,21 +188,28 @@ export function createProxyService(d: ProxyDeps) {
       m = await d.health.forProxy(c.accountId, c.credentialId, (k) => isKind(k) && usesToken(PROXY_TARGETS[k].auth));
     } catch (err) {
       if (err instanceof AppError && err.status === 404) throw proxyError(404, 'not_found', err.summary);
-      if (err instanceof AppError && (err.status === 409 || err.status === 422)) throw proxyError(409, 'credential_unusable', err.summary);
+      if (err instanceof AppError && (err.status === 409 || err.status === 422))
+        throw proxyError(409, 'credential_unusable', err.summary);
       throw err;
     }
     const kind = m.row.kind;
-    if (!isKind(kind)) throw proxyError(409, 'credential_unusable', 'This credential kind cannot be used through the proxy.');
+    if (!isKind(kind))
+      throw proxyError(409, 'credential_unusable', 'This credential kind cannot be used through the proxy.');
     const target = PROXY_TARGETS[kind];
     const wantsToken = usesToken(target.auth);
     const provider = m.row.provider as Provider;
     const base = baseFor(target, provider, m.row.properties);
-    if (base === undefined) throw proxyError(409, 'credential_unusable', 'This credential lacks the property that names its API host.');
+    if (base === undefined)
+      throw proxyError(409, 'credential_unusable', 'This credential lacks the property that names its API host.');
     const joined = joinUpstream(base, c.rawPath, c.rawQuery);
     if (!joined.ok) throw proxyError(400, 'invalid_path', `Invalid proxy path: ${joined.why}.`);
-    const appSecret = target.auth.scheme === 'stripe_connect' && m.row.oauth_app_id ? await d.appSecret(c.accountId, m.row.oauth_app_id) : undefined;
+    const appSecret =
+      target.auth.scheme === 'stripe_connect' && m.row.oauth_app_id
+        ? await d.appSecret(c.accountId, m.row.oauth_app_id)
+        : undefined;
     const body = await takeBody(c.req, d.limits.maxBodyBytes);
-    if (body.kind === 'too_large') throw proxyError(413, 'too_large', `The request body is larger than ${d.limits.maxBodyBytes} bytes.`);
+    if (body.kind === 'too_large')
+      throw proxyError(413, 'too_large', `The request body is larger than ${d.limits.maxBodyBytes} bytes.`);
     const upstream = new URL(joined.url);
 
     let token = m.token;
@@ -174,7 +222,8 @@ export function createProxyService(d: ProxyDeps) {
       if (renewed === undefined) {
         extra['x-credvault-proxy-retry'] = 'not_replayed; the token refresh was refused, see the credential health';
       } else if (body.kind === 'stream') {
-        extra['x-credvault-proxy-retry'] = 'not_replayed; the request body was streamed, retry the call: the token was refreshed';
+        extra['x-credvault-proxy-retry'] =
+          'not_replayed; the request body was streamed, retry the call: the token was refreshed';
       } else {
         r.response.resume();
         token = renewed;
@@ -188,7 +237,9 @@ export function createProxyService(d: ProxyDeps) {
     }
     const status = r.response.statusCode ?? 502;
     if (status >= 200 && status < 300) {
-      d.health.noteWorked(c.credentialId).catch(() => d.log.warn({ credential_id: c.credentialId }, 'recording last_ok_at failed'));
+      d.health
+        .noteWorked(c.credentialId)
+        .catch(() => d.log.warn({ credential_id: c.credentialId }, 'recording last_ok_at failed'));
     }
     return {
       status,

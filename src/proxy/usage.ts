@@ -20,13 +20,25 @@ export interface UseCount {
 }
 
 export interface UsageCounter {
-  add(accountId: string, credentialId: string, tokenId: string | null, ok: boolean, bytesIn: number, bytesOut: number): void;
+  add(
+    accountId: string,
+    credentialId: string,
+    tokenId: string | null,
+    ok: boolean,
+    bytesIn: number,
+    bytesOut: number,
+  ): void;
   flush(): Promise<void>;
   start(): void;
   stop(): Promise<void>;
 }
 
-export function createUsageCounter(d: { audit: AuditService; clock: Clock; log: Logger; flushMs: number }): UsageCounter {
+export function createUsageCounter(d: {
+  audit: AuditService;
+  clock: Clock;
+  log: Logger;
+  flushMs: number;
+}): UsageCounter {
   let pending = new Map<string, UseCount & { hour: Date }>();
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> = Promise.resolve();
@@ -39,7 +51,13 @@ export function createUsageCounter(d: { audit: AuditService; clock: Clock; log: 
       // Put the counts back: they are added to the next flush.
       for (const [k, v] of batch) {
         const cur = pending.get(k);
-        if (cur) Object.assign(cur, { calls: cur.calls + v.calls, errors: cur.errors + v.errors, bytesIn: cur.bytesIn + v.bytesIn, bytesOut: cur.bytesOut + v.bytesOut });
+        if (cur)
+          Object.assign(cur, {
+            calls: cur.calls + v.calls,
+            errors: cur.errors + v.errors,
+            bytesIn: cur.bytesIn + v.bytesIn,
+            bytesOut: cur.bytesOut + v.bytesOut,
+          });
         else pending.set(k, v);
       }
       d.log.warn('recording proxy use counts failed; will retry');

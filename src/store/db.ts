@@ -104,7 +104,9 @@ function queryPrepared<O>(pool: pg.Pool, name: string, text: string, values: unk
         // with property descriptors, which costs more per request than the rest of the call.
         const query = new pg.Query(text, values, (err, res) => {
           if (err && preparedStatementUnusable(err)) {
-            client.query(text, values, (retryError: Error | undefined, retry: pg.QueryResult) => finish(retryError, retryError ? [] : (retry.rows as O[])));
+            client.query(text, values, (retryError: Error | undefined, retry: pg.QueryResult) =>
+              finish(retryError, retryError ? [] : (retry.rows as O[])),
+            );
             return;
           }
           finish(err, err ? [] : (res.rows as O[]));
@@ -125,7 +127,11 @@ function queryPrepared<O>(pool: pg.Pool, name: string, text: string, values: unk
  * use the prepared statement (a pooler switched connections, DDL changed its result), the
  * query runs unnamed. Elsewhere (PGlite, prepared statements off) it runs through Kysely.
  */
-export function runTemplate<O>(db: Db, template: QueryTemplate<O>, values: Readonly<Record<string, unknown>>): Promise<O[]> {
+export function runTemplate<O>(
+  db: Db,
+  template: QueryTemplate<O>,
+  values: Readonly<Record<string, unknown>>,
+): Promise<O[]> {
   const pool = preparingPools.get(db);
   if (!pool) return db.executeQuery(bindTemplate(template, values)).then((result) => result.rows);
   return queryPrepared<O>(pool, template.name, template.sql, templateParameters(template, values));
@@ -274,7 +280,13 @@ export async function pingStore(db: Db, timeoutMs = 2000): Promise<boolean> {
     timer = setTimeout(() => resolve(false), timeoutMs);
   });
   try {
-    return await Promise.race([sql`select 1`.execute(db).then(() => true, () => false), late]);
+    return await Promise.race([
+      sql`select 1`.execute(db).then(
+        () => true,
+        () => false,
+      ),
+      late,
+    ]);
   } finally {
     clearTimeout(timer);
   }

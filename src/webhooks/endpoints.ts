@@ -39,7 +39,16 @@ export async function disableEndpoint(trx: Db, endpointId: string, reason: strin
     .returningAll()
     .executeTakeFirst();
   if (!row) return false;
-  await trx.updateTable('webhook_deliveries').set({ status: 'failed', lease_owner: null, lease_expires_at: null }).where('endpoint_id', '=', endpointId).where('status', '=', 'pending').execute();
-  await writeEvents(trx, [{ accountId: row.account_id, type: 'webhook_endpoint.disabled', data: presentEndpoint(row) }], now);
+  await trx
+    .updateTable('webhook_deliveries')
+    .set({ status: 'failed', lease_owner: null, lease_expires_at: null })
+    .where('endpoint_id', '=', endpointId)
+    .where('status', '=', 'pending')
+    .execute();
+  await writeEvents(
+    trx,
+    [{ accountId: row.account_id, type: 'webhook_endpoint.disabled', data: presentEndpoint(row) }],
+    now,
+  );
   return true;
 }

@@ -1,10 +1,17 @@
 import { z } from 'zod';
 import { EventTypeFilter } from '../events/schemas.js';
 
-const EventTypes = z.array(EventTypeFilter).max(50).describe('Exact types or prefix.* filters; empty or absent means every type');
+const EventTypes = z
+  .array(EventTypeFilter)
+  .max(50)
+  .describe('Exact types or prefix.* filters; empty or absent means every type');
 
 export const CreateEndpointBody = z.strictObject({
-  url: z.string().min(1).max(2000).describe('https URL (or an origin in CREDVAULT_WEBHOOK_ALLOWED_ORIGINS); no credentials in it'),
+  url: z
+    .string()
+    .min(1)
+    .max(2000)
+    .describe('https URL (or an origin in CREDVAULT_WEBHOOK_ALLOWED_ORIGINS); no credentials in it'),
   description: z.string().max(500).nullable().optional(),
   event_types: EventTypes.optional(),
   enabled: z.boolean().optional(),
@@ -26,8 +33,14 @@ export const EndpointSchema = z
     description: z.string().nullable(),
     event_types: z.array(z.string()),
     enabled: z.boolean(),
-    disabled_reason: z.string().nullable().describe('Why credvault disabled the endpoint (410 Gone, 3 days of failures)'),
-    previous_secret_expires_at: z.string().nullable().describe('Until then deliveries carry a signature with the previous secret too'),
+    disabled_reason: z
+      .string()
+      .nullable()
+      .describe('Why credvault disabled the endpoint (410 Gone, 3 days of failures)'),
+    previous_secret_expires_at: z
+      .string()
+      .nullable()
+      .describe('Until then deliveries carry a signature with the previous secret too'),
     created_at: z.string(),
     updated_at: z.string(),
   })
@@ -69,7 +82,9 @@ export type ListDeliveriesInput = z.infer<typeof ListDeliveriesQuery>;
 export const AttemptListSchema = z.object({ data: z.array(AttemptSchema), next_cursor: z.string().nullable() });
 
 export const ReplayBody = z.strictObject({
-  since: z.iso.datetime({ offset: true }).describe('Queue again every event since then that matches the endpoint (within retention)'),
+  since: z.iso
+    .datetime({ offset: true })
+    .describe('Queue again every event since then that matches the endpoint (within retention)'),
 });
 
 export const ReplaySchema = z.object({ queued: z.number().int() });

@@ -9,7 +9,13 @@ import { paginate } from '../lib/page.js';
 import { uuidv7 } from '../lib/uuid7.js';
 import type { Db } from '../store/db.js';
 import { type EndpointRow, endpointSecretPlace, presentEndpoint } from './endpoints.js';
-import type { AttemptView, CreateEndpointInput, EndpointView, ListDeliveriesInput, PatchEndpointInput } from './schemas.js';
+import type {
+  AttemptView,
+  CreateEndpointInput,
+  EndpointView,
+  ListDeliveriesInput,
+  PatchEndpointInput,
+} from './schemas.js';
 import { newSigningSecret } from './sign.js';
 
 export interface WebhookServiceDeps {
@@ -38,12 +44,18 @@ function idOfCursor(cursor: string): string {
 export function createWebhookService({ db, box, clock, vetUrl, wake }: WebhookServiceDeps) {
   async function checkUrl(url: string): Promise<void> {
     const refused = await vetUrl(url);
-    if (refused !== undefined) throw new ValidationError({ url: [refused] }, 'credvault refuses to send webhooks to that URL.');
+    if (refused !== undefined)
+      throw new ValidationError({ url: [refused] }, 'credvault refuses to send webhooks to that URL.');
   }
 
   async function getRow(accountId: string, id: string, q: Db = db): Promise<EndpointRow> {
     if (!isUuid(id)) throw new NotFoundError('webhook endpoint');
-    const row = await q.selectFrom('webhook_endpoints').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+    const row = await q
+      .selectFrom('webhook_endpoints')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!row) throw new NotFoundError('webhook endpoint');
     return row;
   }
@@ -77,7 +89,12 @@ export function createWebhookService({ db, box, clock, vetUrl, wake }: WebhookSe
     },
 
     async list(accountId: string, limit: number, cursor: string | undefined) {
-      const page = await paginate(db.selectFrom('webhook_endpoints').selectAll().where('account_id', '=', accountId), 'webhook_endpoints', limit, cursor);
+      const page = await paginate(
+        db.selectFrom('webhook_endpoints').selectAll().where('account_id', '=', accountId),
+        'webhook_endpoints',
+        limit,
+        cursor,
+      );
       return { data: page.rows.map(presentEndpoint), next_cursor: page.next_cursor };
     },
 
@@ -95,7 +112,9 @@ export function createWebhookService({ db, box, clock, vetUrl, wake }: WebhookSe
           ...(input.description !== undefined ? { description: input.description } : {}),
           ...(input.event_types !== undefined ? { event_types: input.event_types } : {}),
           // Enabling again forgets why it was disabled and the failure streak; what failed stays failed (replay resends).
-          ...(input.enabled !== undefined ? { enabled: input.enabled, disabled_reason: null, ...(input.enabled ? { failing_since: null } : {}) } : {}),
+          ...(input.enabled !== undefined
+            ? { enabled: input.enabled, disabled_reason: null, ...(input.enabled ? { failing_since: null } : {}) }
+            : {}),
           updated_at: clock.now(),
         })
         .where('account_id', '=', accountId)
@@ -108,7 +127,12 @@ export function createWebhookService({ db, box, clock, vetUrl, wake }: WebhookSe
 
     async remove(accountId: string, id: string): Promise<{ id: string; deleted: true }> {
       if (!isUuid(id)) throw new NotFoundError('webhook endpoint');
-      const gone = await db.deleteFrom('webhook_endpoints').where('account_id', '=', accountId).where('id', '=', id).returning('id').executeTakeFirst();
+      const gone = await db
+        .deleteFrom('webhook_endpoints')
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .returning('id')
+        .executeTakeFirst();
       if (!gone) throw new NotFoundError('webhook endpoint');
       return { id, deleted: true };
     },
@@ -117,7 +141,13 @@ export function createWebhookService({ db, box, clock, vetUrl, wake }: WebhookSe
     async rotateSecret(accountId: string, id: string): Promise<EndpointView & { secret: string }> {
       const secret = newSigningSecret();
       const row = await db.transaction().execute(async (trx) => {
-        const old = await trx.selectFrom('webhook_endpoints').selectAll().where('account_id', '=', accountId).where('id', '=', id).forUpdate().executeTakeFirst();
+        const old = await trx
+          .selectFrom('webhook_endpoints')
+          .selectAll()
+          .where('account_id', '=', accountId)
+          .where('id', '=', id)
+          .forUpdate()
+          .executeTakeFirst();
         if (!old || !isUuid(id)) throw new NotFoundError('webhook endpoint');
         const now = clock.now();
         const current = box.open(old.secret, endpointSecretPlace(accountId, id, 'secret'));
@@ -142,21 +172,48 @@ export function createWebhookService({ db, box, clock, vetUrl, wake }: WebhookSe
       const now = clock.now();
       const eventId = uuidv7(now);
       await db.transaction().execute(async (trx) => {
-        await trx.insertInto('events').values({ id: eventId, account_id: accountId, type: 'webhook_endpoint.test', data: JSON.stringify({ endpoint: presentEndpoint(endpoint) }), created_at: now }).execute();
-        await trx.insertInto('webhook_deliveries').values({ event_id: eventId, endpoint_id: id, status: 'pending', next_attempt_at: now, lease_owner: null, lease_expires_at: null }).execute();
+        await trx
+          .insertInto('events')
+          .values({
+            id: eventId,
+            account_id: accountId,
+            type: 'webhook_endpoint.test',
+            data: JSON.stringify({ endpoint: presentEndpoint(endpoint) }),
+            created_at: now,
+          })
+          .execute();
+        await trx
+          .insertInto('webhook_deliveries')
+          .values({
+            event_id: eventId,
+            endpoint_id: id,
+            status: 'pending',
+            next_attempt_at: now,
+            lease_owner: null,
+            lease_expires_at: null,
+          })
+          .execute();
       });
       wake?.();
       return { event_id: eventId };
     },
 
     /** Attempts, newest first. */
-    async deliveries(accountId: string, id: string, q: ListDeliveriesInput): Promise<{ data: AttemptView[]; next_cursor: string | null }> {
+    async deliveries(
+      accountId: string,
+      id: string,
+      q: ListDeliveriesInput,
+    ): Promise<{ data: AttemptView[]; next_cursor: string | null }> {
       await getRow(accountId, id);
       let query = db.selectFrom('webhook_attempts').selectAll().where('endpoint_id', '=', id);
       if (q.status === 'succeeded') query = query.where('status_code', '>=', 200).where('status_code', '<', 300);
-      if (q.status === 'failed') query = query.where(sql<boolean>`(status_code is null or status_code < 200 or status_code >= 300)`);
+      if (q.status === 'failed')
+        query = query.where(sql<boolean>`(status_code is null or status_code < 200 or status_code >= 300)`);
       if (q.cursor !== undefined) query = query.where('id', '<', idOfCursor(q.cursor));
-      const rows = await query.orderBy('id', 'desc').limit(q.limit + 1).execute();
+      const rows = await query
+        .orderBy('id', 'desc')
+        .limit(q.limit + 1)
+        .execute();
       const page = rows.slice(0, q.limit);
       const last = page[page.length - 1];
       return {

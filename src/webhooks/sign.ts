@@ -18,7 +18,12 @@ export function signature(secret: string, id: string, timestampSeconds: number, 
 }
 
 /** The headers of one delivery: every secret signs (two during a rotation), space-separated. */
-export function webhookHeaders(secrets: readonly string[], id: string, timestampSeconds: number, body: string): Record<string, string> {
+export function webhookHeaders(
+  secrets: readonly string[],
+  id: string,
+  timestampSeconds: number,
+  body: string,
+): Record<string, string> {
   return {
     'content-type': 'application/json',
     'user-agent': 'credvault-webhooks/1',

@@ -37,7 +37,14 @@ export interface AttemptResult {
  * store/lease.ts): per enabled endpoint at most `perEndpoint`, oldest event first, skipping rows
  * another node holds (FOR UPDATE SKIP LOCKED) and endpoints in `skip` (busy on this node).
  */
-export async function claimDeliveries(db: Db, owner: string, leaseMs: number, perEndpoint: number, now: Date, skip: readonly string[]): Promise<ClaimedDelivery[]> {
+export async function claimDeliveries(
+  db: Db,
+  owner: string,
+  leaseMs: number,
+  perEndpoint: number,
+  now: Date,
+  skip: readonly string[],
+): Promise<ClaimedDelivery[]> {
   const res = await sql<ClaimedDelivery>`
     update webhook_deliveries as d
     set lease_owner = ${owner}, lease_expires_at = ${leaseUntil(leaseMs)}
@@ -63,7 +70,12 @@ export async function claimDeliveries(db: Db, owner: string, leaseMs: number, pe
 /** Gives back leases this node will not use (a claim that waited too long). */
 export async function releaseDeliveries(db: Db, owner: string, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
-  await db.updateTable('webhook_deliveries').set({ lease_owner: null, lease_expires_at: null }).where('id', 'in', [...ids]).where('lease_owner', '=', owner).execute();
+  await db
+    .updateTable('webhook_deliveries')
+    .set({ lease_owner: null, lease_expires_at: null })
+    .where('id', 'in', [...ids])
+    .where('lease_owner', '=', owner)
+    .execute();
 }
 
 /**
@@ -71,7 +83,13 @@ export async function releaseDeliveries(db: Db, owner: string, ids: readonly str
  * this node still holds its lease; then the endpoints' failure streaks (failing_since). Answers
  * the endpoints failing since before `disableBefore` (to disable).
  */
-export async function recordAttempts(trx: Db, owner: string, results: readonly AttemptResult[], now: Date, disableBefore: Date): Promise<string[]> {
+export async function recordAttempts(
+  trx: Db,
+  owner: string,
+  results: readonly AttemptResult[],
+  now: Date,
+  disableBefore: Date,
+): Promise<string[]> {
   if (results.length === 0) return [];
   const attempts = results.map((r) => ({
     id: r.attemptId,
@@ -101,10 +119,29 @@ export async function recordAttempts(trx: Db, owner: string, results: readonly A
     from jsonb_to_recordset(${rows}::jsonb) as v(delivery_id uuid, status text, attempts int4, next_attempt_at timestamptz)
     where d.id = v.delivery_id and d.lease_owner = ${owner}`.execute(trx);
   const ok = [...new Set(results.filter((r) => r.status === 'delivered').map((r) => r.delivery.endpoint_id))];
-  const bad = [...new Set(results.filter((r) => r.status !== 'delivered').map((r) => r.delivery.endpoint_id))].filter((id) => !ok.includes(id));
-  if (ok.length > 0) await trx.updateTable('webhook_endpoints').set({ failing_since: null }).where('id', 'in', ok).where('failing_since', 'is not', null).execute();
+  const bad = [...new Set(results.filter((r) => r.status !== 'delivered').map((r) => r.delivery.endpoint_id))].filter(
+    (id) => !ok.includes(id),
+  );
+  if (ok.length > 0)
+    await trx
+      .updateTable('webhook_endpoints')
+      .set({ failing_since: null })
+      .where('id', 'in', ok)
+      .where('failing_since', 'is not', null)
+      .execute();
   if (bad.length === 0) return [];
-  await trx.updateTable('webhook_endpoints').set({ failing_since: now }).where('id', 'in', bad).where('failing_since', 'is', null).execute();
-  const stale = await trx.selectFrom('webhook_endpoints').select('id').where('id', 'in', bad).where('enabled', '=', true).where('failing_since', '<', disableBefore).execute();
+  await trx
+    .updateTable('webhook_endpoints')
+    .set({ failing_since: now })
+    .where('id', 'in', bad)
+    .where('failing_since', 'is', null)
+    .execute();
+  const stale = await trx
+    .selectFrom('webhook_endpoints')
+    .select('id')
+    .where('id', 'in', bad)
+    .where('enabled', '=', true)
+    .where('failing_since', '<', disableBefore)
+    .execute();
   return stale.map((r) => r.id);
 }

@@ -7,7 +7,13 @@ import type { OutboundHttp } from '../net/types.js';
 import type { Db } from '../store/db.js';
 import { disableEndpoint, endpointSecretPlace } from './endpoints.js';
 import { webhookHeaders } from './sign.js';
-import { type AttemptResult, type ClaimedDelivery, claimDeliveries, recordAttempts, releaseDeliveries } from './store.js';
+import {
+  type AttemptResult,
+  type ClaimedDelivery,
+  claimDeliveries,
+  recordAttempts,
+  releaseDeliveries,
+} from './store.js';
 
 /** Waits after each failed attempt (docs/events.md, "Delivery"): ≈ 28 h in all, then `failed`. */
 export const RETRY_DELAYS_MS = [5_000, 60_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
@@ -71,13 +77,18 @@ export function createDeliveryWorker(d: DeliveryWorkerDeps) {
   };
   const secretsOf = (c: ClaimedDelivery, now: Date): string[] => {
     const out = [open(c.secret, c, 'secret')];
-    if (c.previous_secret && c.previous_secret_expires_at && new Date(c.previous_secret_expires_at) > now) out.push(open(c.previous_secret, c, 'previous_secret'));
+    if (c.previous_secret && c.previous_secret_expires_at && new Date(c.previous_secret_expires_at) > now)
+      out.push(open(c.previous_secret, c, 'previous_secret'));
     return out;
   };
 
   async function send(c: ClaimedDelivery): Promise<AttemptResult> {
     const attemptedAt = d.clock.now();
-    const body = JSON.stringify({ type: c.event_type, timestamp: iso(new Date(c.event_created_at)), data: c.event_data });
+    const body = JSON.stringify({
+      type: c.event_type,
+      timestamp: iso(new Date(c.event_created_at)),
+      data: c.event_data,
+    });
     const started = performance.now();
     const res = await d.http.request({
       method: 'POST',
@@ -101,7 +112,8 @@ export function createDeliveryWorker(d: DeliveryWorkerDeps) {
       durationMs,
       excerpt: res.ok ? res.response.body.slice(0, EXCERPT_CHARS) : null,
       status,
-      nextAttemptAt: status === 'pending' && delay !== undefined ? new Date(attemptedAt.getTime() + jitter(delay)) : null,
+      nextAttemptAt:
+        status === 'pending' && delay !== undefined ? new Date(attemptedAt.getTime() + jitter(delay)) : null,
     };
   }
 
@@ -121,11 +133,15 @@ export function createDeliveryWorker(d: DeliveryWorkerDeps) {
             const stale = await recordAttempts(trx, d.nodeId, batch, now, new Date(now.getTime() - DISABLE_AFTER_MS));
             const gone = [...new Set(batch.filter((r) => r.statusCode === 410).map((r) => r.delivery.endpoint_id))];
             for (const id of gone) await disableEndpoint(trx, id, 'The endpoint answered 410 Gone.', now);
-            for (const id of stale) await disableEndpoint(trx, id, 'Every delivery to the endpoint failed for 3 days.', now);
+            for (const id of stale)
+              await disableEndpoint(trx, id, 'Every delivery to the endpoint failed for 3 days.', now);
           });
         } catch (err) {
           // The leases expire and the deliveries are sent again: at least once, never lost.
-          d.log.error({ err: { type: err instanceof Error ? err.name : 'unknown' } }, 'recording webhook attempts failed; the deliveries will be retried');
+          d.log.error(
+            { err: { type: err instanceof Error ? err.name : 'unknown' } },
+            'recording webhook attempts failed; the deliveries will be retried',
+          );
         }
         for (let i = 0; i < batch.length + releases.length; i++) settled();
       }

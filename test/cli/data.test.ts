@@ -6,8 +6,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CredvaultClient, createCredvaultClient, unwrap } from '../../src/client/index.js';
 import { type LiveServer, assertBuilt, runCliProcess, startLiveServer } from './live.js';
 
-type Exported = { name: string | null; properties: Record<string, unknown>; oauth_app_id: string | null; metadata: Record<string, unknown> };
-const parseLines = (text: string): Exported[] => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Exported);
+type Exported = {
+  name: string | null;
+  properties: Record<string, unknown>;
+  oauth_app_id: string | null;
+  metadata: Record<string, unknown>;
+};
+const parseLines = (text: string): Exported[] =>
+  text
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Exported);
 const byProps = (a: Exported, b: Exported) => JSON.stringify(a.properties).localeCompare(JSON.stringify(b.properties));
 
 describe('credentials export and the other data commands on a live server', () => {
@@ -24,19 +34,57 @@ describe('credentials export and the other data commands on a live server', () =
     a = await server.newAccount('source');
     client = createCredvaultClient({ url: server.url, token: a.token });
     for (const provider of ['salesforce', 'hubspot'] as const) {
-      const app = await unwrap(client.POST('/v1/oauth-apps', { body: { name: `${provider} app`, provider, client_id: `id-${provider}`, client_secret: `secret-${provider}` } }));
+      const app = await unwrap(
+        client.POST('/v1/oauth-apps', {
+          body: { name: `${provider} app`, provider, client_id: `id-${provider}`, client_secret: `secret-${provider}` },
+        }),
+      );
       apps[provider] = app.id;
     }
     const res = await unwrap(
       client.POST('/v1/credentials/bulk', {
         body: {
           items: [
-            { name: 'Choam', metadata: { team: 'billing', n: 1 }, properties: { kind: 'stripe_key', secret: 'sk_live_export_1', account_id: 'acct_export1' } },
-            { oauth_app_id: apps.salesforce, properties: { kind: 'salesforce', instance_url: 'https://exp.my.salesforce.com', refresh_token: 'rt-sf', access_token: 'at-sf', expires_at: '2030-01-01T00:00:00Z', org_id: '00D1' } },
-            { oauth_app_id: apps.hubspot, name: 'Hub', properties: { kind: 'hubspot', hub_id: 42, refresh_token: 'rt-hub', scopes: ['crm'] } },
+            {
+              name: 'Choam',
+              metadata: { team: 'billing', n: 1 },
+              properties: { kind: 'stripe_key', secret: 'sk_live_export_1', account_id: 'acct_export1' },
+            },
+            {
+              oauth_app_id: apps.salesforce,
+              properties: {
+                kind: 'salesforce',
+                instance_url: 'https://exp.my.salesforce.com',
+                refresh_token: 'rt-sf',
+                access_token: 'at-sf',
+                expires_at: '2030-01-01T00:00:00Z',
+                org_id: '00D1',
+              },
+            },
+            {
+              oauth_app_id: apps.hubspot,
+              name: 'Hub',
+              properties: { kind: 'hubspot', hub_id: 42, refresh_token: 'rt-hub', scopes: ['crm'] },
+            },
             { properties: { kind: 'sendgrid_key', api_key: 'SG.export.key' } },
-            { properties: { kind: 'netsuite_tba', account_id: '123456', consumer_key: 'ck', consumer_secret: 'cs', token_id: 'tid', token_secret: 'ts' } },
-            ...Array.from({ length: 30 }, (_, i) => ({ properties: { kind: 'auth0_client_credentials' as const, domain: 'acme.auth0.com', client_id: `c${i}`, client_secret: `s${i}` } })),
+            {
+              properties: {
+                kind: 'netsuite_tba',
+                account_id: '123456',
+                consumer_key: 'ck',
+                consumer_secret: 'cs',
+                token_id: 'tid',
+                token_secret: 'ts',
+              },
+            },
+            ...Array.from({ length: 30 }, (_, i) => ({
+              properties: {
+                kind: 'auth0_client_credentials' as const,
+                domain: 'acme.auth0.com',
+                client_id: `c${i}`,
+                client_secret: `s${i}`,
+              },
+            })),
           ],
         },
       }),
@@ -52,7 +100,10 @@ describe('credentials export and the other data commands on a live server', () =
 
   it('export --include-secrets, import into a second account: the credentials match field by field', async () => {
     const out = join(dir, 'a.jsonl');
-    const exp = await runCliProcess(['credentials', 'export', '--include-secrets', '--out', out, '--page-size', '7', '--json'], env(a.token));
+    const exp = await runCliProcess(
+      ['credentials', 'export', '--include-secrets', '--out', out, '--page-size', '7', '--json'],
+      env(a.token),
+    );
     expect(exp.stderr).toBe('exported 35 credential(s) to ' + out + '\n');
     expect(exp.code).toBe(0);
     expect(JSON.parse(exp.stdout)).toEqual({ exported: 35, out });
@@ -64,17 +115,38 @@ describe('credentials export and the other data commands on a live server', () =
     const bClient = createCredvaultClient({ url: server.url, token: b.token });
     const bApps: Record<string, string> = {};
     for (const provider of ['salesforce', 'hubspot'] as const) {
-      bApps[provider] = (await unwrap(bClient.POST('/v1/oauth-apps', { body: { name: 'b', provider, client_id: 'b', client_secret: 'b' } }))).id;
+      bApps[provider] = (
+        await unwrap(
+          bClient.POST('/v1/oauth-apps', { body: { name: 'b', provider, client_id: 'b', client_secret: 'b' } }),
+        )
+      ).id;
     }
-    const imp = await runCliProcess(['credentials', 'import', out, '--oauth-app', `salesforce=${bApps.salesforce}`, '--oauth-app', `hubspot=${bApps.hubspot}`], env(b.token));
+    const imp = await runCliProcess(
+      [
+        'credentials',
+        'import',
+        out,
+        '--oauth-app',
+        `salesforce=${bApps.salesforce}`,
+        '--oauth-app',
+        `hubspot=${bApps.hubspot}`,
+      ],
+      env(b.token),
+    );
     expect(imp.stderr).toContain('35 of 35 lines imported, 0 failed');
     expect(imp.code).toBe(0);
 
     const again = await runCliProcess(['credentials', 'export', '--include-secrets'], env(b.token));
     expect(again.code).toBe(0);
     const target = parseLines(again.stdout);
-    const appMap = new Map([[apps.salesforce, bApps.salesforce], [apps.hubspot, bApps.hubspot]]);
-    const expected = source.map((e) => ({ ...e, oauth_app_id: e.oauth_app_id ? appMap.get(e.oauth_app_id) ?? 'unmapped' : null }));
+    const appMap = new Map([
+      [apps.salesforce, bApps.salesforce],
+      [apps.hubspot, bApps.hubspot],
+    ]);
+    const expected = source.map((e) => ({
+      ...e,
+      oauth_app_id: e.oauth_app_id ? (appMap.get(e.oauth_app_id) ?? 'unmapped') : null,
+    }));
     expect(target.sort(byProps)).toEqual(expected.sort(byProps));
   });
 
@@ -88,9 +160,14 @@ describe('credentials export and the other data commands on a live server', () =
     // a mask (api.md §3.8): that line is reported, the others keep their stored secrets.
     const imp = await runCliProcess(['credentials', 'import', '-'], env(a.token), masked.stdout);
     expect(imp.stderr).toContain('34 of 35 lines imported, 1 failed');
-    expect(imp.stderr).toMatch(/line \d+: A masked secret cannot identify a credential; send the real value\. \(properties\.api_key: /);
+    expect(imp.stderr).toMatch(
+      /line \d+: A masked secret cannot identify a credential; send the real value\. \(properties\.api_key: /,
+    );
     expect(imp.code).toBe(1);
-    const withoutSendgrid = masked.stdout.split('\n').filter((l) => !l.includes('sendgrid_key')).join('\n');
+    const withoutSendgrid = masked.stdout
+      .split('\n')
+      .filter((l) => !l.includes('sendgrid_key'))
+      .join('\n');
     const clean = await runCliProcess(['credentials', 'import', '-'], env(a.token), withoutSendgrid);
     expect(clean.stderr).toContain('34 of 34 lines imported, 0 failed');
     expect(clean.code).toBe(0);
@@ -126,19 +203,60 @@ describe('credentials export and the other data commands on a live server', () =
 
     const secretFile = join(dir, 'secret.txt');
     writeFileSync(secretFile, 'from-stdin-secret\n');
-    const created = await runCliProcess(['oauth-apps', 'create', '--name', 'Linear', '--provider', 'linear', '--client-id', 'lin', '--client-secret', '-', '--metadata', '{"env":"prod"}', '--json'], e, readFileSync(secretFile, 'utf8'));
+    const created = await runCliProcess(
+      [
+        'oauth-apps',
+        'create',
+        '--name',
+        'Linear',
+        '--provider',
+        'linear',
+        '--client-id',
+        'lin',
+        '--client-secret',
+        '-',
+        '--metadata',
+        '{"env":"prod"}',
+        '--json',
+      ],
+      e,
+      readFileSync(secretFile, 'utf8'),
+    );
     expect(created.code).toBe(0);
-    expect(JSON.parse(created.stdout)).toMatchObject({ provider: 'linear', client_secret: '**********', metadata: { env: 'prod' } });
+    expect(JSON.parse(created.stdout)).toMatchObject({
+      provider: 'linear',
+      client_secret: '**********',
+      metadata: { env: 'prod' },
+    });
     const appList = await runCliProcess(['oauth-apps', 'list', '--provider', 'linear', '--json'], e);
     expect((JSON.parse(appList.stdout) as { data: unknown[] }).data).toHaveLength(1);
-    const invalid = await runCliProcess(['oauth-apps', 'create', '--name', 'x', '--provider', 'stripe', '--client-id', 'c', '--client-secret', 's', '--settings', '{"n":{"deep":1}}'], e);
+    const invalid = await runCliProcess(
+      [
+        'oauth-apps',
+        'create',
+        '--name',
+        'x',
+        '--provider',
+        'stripe',
+        '--client-id',
+        'c',
+        '--client-secret',
+        's',
+        '--settings',
+        '{"n":{"deep":1}}',
+      ],
+      e,
+    );
     expect(invalid.code).toBe(1);
     expect(invalid.stderr).toMatch(/credvault answered 422[\s\S]*settings\.n/);
 
     const del = await runCliProcess(['credentials', 'delete', id], e);
     expect(del.stdout).toBe(`deleted ${id}\n`);
 
-    const tok = await runCliProcess(['tokens', 'create', '--name', 'ci', '--scope', 'credentials:read', 'credentials:write'], e);
+    const tok = await runCliProcess(
+      ['tokens', 'create', '--name', 'ci', '--scope', 'credentials:read', 'credentials:write'],
+      e,
+    );
     expect(tok.code).toBe(0);
     const plaintext = tok.stdout.trim();
     const tokList = await runCliProcess(['tokens', 'list', '--json'], e);

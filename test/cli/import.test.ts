@@ -29,14 +29,41 @@ const INVALID = new Map<number, [unknown, string]>([
   [779, [{ name: 'no properties' }, 'properties']],
   [780, [[1, 2, 3], '(body)']],
   [781, [{ properties: { kind: 'stripe_key', secret: 'sk_live_nul\u0000inside' } }, 'properties.secret']],
-  [782, [{ properties: { kind: 'salesforce_oauth2', instance_url: 'https://evil.example.com', refresh_token: 'r' } }, 'properties.instance_url']],
-  ...Array.from({ length: 9 }, (_, i) => [2001 + i * 800, [{ properties: { kind: 'stripe_key', secret: `bad_${i}` } }, 'properties.secret']] as [number, [unknown, string]]),
+  [
+    782,
+    [
+      { properties: { kind: 'salesforce_oauth2', instance_url: 'https://evil.example.com', refresh_token: 'r' } },
+      'properties.instance_url',
+    ],
+  ],
+  ...Array.from(
+    { length: 9 },
+    (_, i) =>
+      [2001 + i * 800, [{ properties: { kind: 'stripe_key', secret: `bad_${i}` } }, 'properties.secret']] as [
+        number,
+        [unknown, string],
+      ],
+  ),
 ]);
 
 function goodLine(n: number): unknown {
-  if (n % 5 === 0) return { name: `sg-${n}`, properties: { kind: 'sendgrid_key', api_key: `SG.key-${n}.secret` }, metadata: { n } };
-  if (n % 7 === 0) return { name: `a0-${n}`, properties: { kind: 'auth0_client_credentials', domain: 'acme.us.auth0.com', client_id: `client-${n}`, client_secret: `cs-${n}` } };
-  return { name: `stripe-${n}`, properties: { kind: 'stripe_key', secret: `sk_live_line_${n}`, account_id: `acct_line${n}` }, metadata: { n, batch: 'cli' } };
+  if (n % 5 === 0)
+    return { name: `sg-${n}`, properties: { kind: 'sendgrid_key', api_key: `SG.key-${n}.secret` }, metadata: { n } };
+  if (n % 7 === 0)
+    return {
+      name: `a0-${n}`,
+      properties: {
+        kind: 'auth0_client_credentials',
+        domain: 'acme.us.auth0.com',
+        client_id: `client-${n}`,
+        client_secret: `cs-${n}`,
+      },
+    };
+  return {
+    name: `stripe-${n}`,
+    properties: { kind: 'stripe_key', secret: `sk_live_line_${n}`, account_id: `acct_line${n}` },
+    metadata: { n, batch: 'cli' },
+  };
 }
 
 function writeInput(path: string): void {
@@ -49,8 +76,16 @@ function writeInput(path: string): void {
   writeFileSync(path, `${lines.join('\n')}\n`);
 }
 
-type ReportLine = { line: number; id?: string; error?: { summary: string; validation_errors?: Record<string, string[]> } };
-const readReport = (path: string): ReportLine[] => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ReportLine);
+type ReportLine = {
+  line: number;
+  id?: string;
+  error?: { summary: string; validation_errors?: Record<string, string[]> };
+};
+const readReport = (path: string): ReportLine[] =>
+  readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as ReportLine);
 
 describe('credentials import of 10,000 lines on a live PostgreSQL server', () => {
   let server: LiveServer;
@@ -76,7 +111,14 @@ describe('credentials import of 10,000 lines on a live PostgreSQL server', () =>
       .where('account_id', '=', accountId)
       .orderBy('identity')
       .execute();
-    return rows.map((r) => ({ name: r.name, kind: r.kind, identity: r.identity, properties: r.properties, metadata: r.metadata, secretFields: Object.keys(JSON.parse(r.secrets) as object).sort() }));
+    return rows.map((r) => ({
+      name: r.name,
+      kind: r.kind,
+      identity: r.identity,
+      properties: r.properties,
+      metadata: r.metadata,
+      secretFields: Object.keys(JSON.parse(r.secrets) as object).sort(),
+    }));
   }
 
   const good = TOTAL - 37;
@@ -86,9 +128,14 @@ describe('credentials import of 10,000 lines on a live PostgreSQL server', () =>
     const account = await server.newAccount();
     const report = join(dir, 'report.jsonl');
     const started = Date.now();
-    const run = await runCliProcess(['credentials', 'import', input, '--report', report, '--json'], { CREDVAULT_URL: server.url, CREDVAULT_TOKEN: account.token });
+    const run = await runCliProcess(['credentials', 'import', input, '--report', report, '--json'], {
+      CREDVAULT_URL: server.url,
+      CREDVAULT_TOKEN: account.token,
+    });
     const seconds = (Date.now() - started) / 1000;
-    process.stderr.write(`[informal] CLI imported ${TOTAL} lines in ${seconds.toFixed(2)}s (${Math.round(TOTAL / seconds)} lines/s)\n`);
+    process.stderr.write(
+      `[informal] CLI imported ${TOTAL} lines in ${seconds.toFixed(2)}s (${Math.round(TOTAL / seconds)} lines/s)\n`,
+    );
     expect(run.code).toBe(1);
     expect(JSON.parse(run.stdout)).toEqual({ total: TOTAL, imported: good, failed: 37, report });
     expect(run.stderr).toContain(`${good} of ${TOTAL} lines imported, 37 failed`);
@@ -110,7 +157,10 @@ describe('credentials import of 10,000 lines on a live PostgreSQL server', () =>
     expect(new Set(ids).size).toBe(good);
     reference = await credentialsOf(account.id);
     expect(reference).toHaveLength(good);
-    const again = await runCliProcess(['credentials', 'import', input, '--quiet'], { CREDVAULT_URL: server.url, CREDVAULT_TOKEN: account.token });
+    const again = await runCliProcess(['credentials', 'import', input, '--quiet'], {
+      CREDVAULT_URL: server.url,
+      CREDVAULT_TOKEN: account.token,
+    });
     expect(again.code).toBe(1);
     expect(await credentialsOf(account.id)).toHaveLength(good);
   });
@@ -119,7 +169,10 @@ describe('credentials import of 10,000 lines on a live PostgreSQL server', () =>
     expect(reference).toBeDefined();
     const account = await server.newAccount();
     const env = { CREDVAULT_URL: server.url, CREDVAULT_TOKEN: account.token };
-    const first = spawnCli(['credentials', 'import', input, '--batch-size', '100', '--concurrency', '1', '--quiet'], env);
+    const first = spawnCli(
+      ['credentials', 'import', input, '--batch-size', '100', '--concurrency', '1', '--quiet'],
+      env,
+    );
     let killedAt = '';
     first.stderrLines((line) => {
       const m = /^progress: ([\d,]+)\/[\d,]+ lines\s+(\d+)%/.exec(line);

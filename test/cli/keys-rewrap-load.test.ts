@@ -28,13 +28,22 @@ const ROWS = 10_000; // x 2 secret fields = 20,000 secrets
 const log = pino({ level: 'silent' });
 const headers = { authorization: `Bearer ${BOOTSTRAP_TOKEN}`, 'content-type': 'application/json' };
 const props = (n: number, secrets: { cs: string; ts: string }) => ({
-  kind: 'netsuite_tba', account_id: String(n), consumer_key: 'ck', consumer_secret: secrets.cs, token_id: 'tid', token_secret: secrets.ts,
+  kind: 'netsuite_tba',
+  account_id: String(n),
+  consumer_key: 'ck',
+  consumer_secret: secrets.cs,
+  token_id: 'tid',
+  token_secret: secrets.ts,
 });
 
 /** `credvault ARGS` in a child process, straight from the TypeScript sources (no build needed). */
 function spawnCli(args: string[], env: Record<string, string>): ChildProcess {
   const entry = `import('./src/cli/index.ts').then((m) => m.runCli(['node', 'credvault', ...${JSON.stringify(args)}])).then((c) => { process.exitCode = c; })`;
-  return spawn(process.execPath, ['--import', 'tsx', '-e', entry], { cwd: process.cwd(), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['--import', 'tsx', '-e', entry], {
+    cwd: process.cwd(),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** Resolves with the exit code (or signal) and output; `onLine` sees stdout lines as they come. */
@@ -42,12 +51,13 @@ function finished(child: ChildProcess, onLine: (line: string) => void = () => un
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => void (stderr += d.toString()));
   const lines: string[] = [];
-  if (child.stdout) createInterface({ input: child.stdout }).on('line', (l) => {
+  if (child.stdout)
+    createInterface({ input: child.stdout }).on('line', (l) => {
       lines.push(l);
       onLine(l);
     });
-  return new Promise<{ code: number | null; signal: NodeJS.Signals | null; lines: string[]; stderr: string }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, lines, stderr })),
+  return new Promise<{ code: number | null; signal: NodeJS.Signals | null; lines: string[]; stderr: string }>(
+    (resolve) => child.on('close', (code, signal) => resolve({ code, signal, lines, stderr })),
   );
 }
 
@@ -62,10 +72,23 @@ async function bulkSeed(db: Db, template: Template, rows: number): Promise<void>
       const identity = `account:${n}`;
       const place = (f: string) => credentialSecretPlace(template.account_id, 'netsuite', identity, f);
       return {
-        id: randomUUID(), account_id: template.account_id, provider: 'netsuite', kind: 'netsuite_tba', identity, name: null, oauth_app_id: null, health_status: 'pending',
-        properties: JSON.stringify({ ...template.properties, account_id: String(n) }), metadata: '{}', health: JSON.stringify(template.health),
-        secrets: JSON.stringify({ consumer_secret: encryptSecret(oldRing, `cs-${n}`, place('consumer_secret')), token_secret: encryptSecret(oldRing, `ts-${n}`, place('token_secret')) }),
-        created_at: new Date(), updated_at: new Date(),
+        id: randomUUID(),
+        account_id: template.account_id,
+        provider: 'netsuite',
+        kind: 'netsuite_tba',
+        identity,
+        name: null,
+        oauth_app_id: null,
+        health_status: 'pending',
+        properties: JSON.stringify({ ...template.properties, account_id: String(n) }),
+        metadata: '{}',
+        health: JSON.stringify(template.health),
+        secrets: JSON.stringify({
+          consumer_secret: encryptSecret(oldRing, `cs-${n}`, place('consumer_secret')),
+          token_secret: encryptSecret(oldRing, `ts-${n}`, place('token_secret')),
+        }),
+        created_at: new Date(),
+        updated_at: new Date(),
       };
     });
     await db.insertInto('credentials').values(batch).execute();
@@ -90,8 +113,26 @@ describe('keys rewrap under load (PostgreSQL, child process)', () => {
     const first = await createRuntime(testConfig({ CREDVAULT_MASTER_KEYS: OLD }), { store, log });
     const post = (r: Runtime, path: string, body: unknown, extra: Record<string, string> = {}) =>
       r.app.inject({ method: 'POST', url: path, headers: { ...headers, ...extra }, payload: JSON.stringify(body) });
-    expect((await post(first, '/v1/oauth-apps', { name: 'sf', provider: 'salesforce', client_id: 'cid', client_secret: 'app-secret' })).statusCode).toBe(200);
-    expect((await post(first, '/v1/credentials', { properties: props(1, { cs: 'cs-i', ts: 'ts-i' }) }, { 'idempotency-key': 'seed-1' })).statusCode).toBe(200);
+    expect(
+      (
+        await post(first, '/v1/oauth-apps', {
+          name: 'sf',
+          provider: 'salesforce',
+          client_id: 'cid',
+          client_secret: 'app-secret',
+        })
+      ).statusCode,
+    ).toBe(200);
+    expect(
+      (
+        await post(
+          first,
+          '/v1/credentials',
+          { properties: props(1, { cs: 'cs-i', ts: 'ts-i' }) },
+          { 'idempotency-key': 'seed-1' },
+        )
+      ).statusCode,
+    ).toBe(200);
     const template = await db.selectFrom('credentials').selectAll().executeTakeFirstOrThrow();
     await db.deleteFrom('credentials').execute();
     await first.close();
@@ -100,7 +141,12 @@ describe('keys rewrap under load (PostgreSQL, child process)', () => {
     const seeded = await db.selectFrom('credentials').select(['id', 'identity']).execute();
     const status0 = await createKeyRotation({ db, keyring: parseMasterKeys(`${NEW},${OLD}`) }).keyStatus();
     const oldAtStart = status0.keys.find((k) => k.kid === 'old')?.secrets ?? 0;
-    expect(status0.keys.find((k) => k.kid === 'old')?.tables).toMatchObject({ credentials: 20_000, server_secrets: 2, oauth_apps: 1, idempotency_keys: 1 });
+    expect(status0.keys.find((k) => k.kid === 'old')?.tables).toMatchObject({
+      credentials: 20_000,
+      server_secrets: 2,
+      oauth_apps: 1,
+      idempotency_keys: 1,
+    });
     console.log(`seeded ${oldAtStart} secrets under "old" in ${Date.now() - t0} ms`);
 
     // 2. The node restarted with the new key first serves a bounded load: reads, masked re-imports
@@ -120,8 +166,12 @@ describe('keys rewrap under load (PostgreSQL, child process)', () => {
           i % 3 === 0
             ? await node.app.inject({ method: 'GET', url: `/v1/credentials/${pick.id}`, headers })
             : i % 3 === 1
-              ? await post(node, '/v1/credentials', { properties: props(n, { cs: CREDENTIAL_MASK, ts: CREDENTIAL_MASK }) })
-              : await post(node, '/v1/credentials', { properties: props(5_000_000 + w * 100_000 + (fresh += 1), { cs: 'new-cs', ts: 'new-ts' }) });
+              ? await post(node, '/v1/credentials', {
+                  properties: props(n, { cs: CREDENTIAL_MASK, ts: CREDENTIAL_MASK }),
+                })
+              : await post(node, '/v1/credentials', {
+                  properties: props(5_000_000 + w * 100_000 + (fresh += 1), { cs: 'new-cs', ts: 'new-ts' }),
+                });
         ops += 1;
         if (res.statusCode !== 200) failures.push(`${res.statusCode} ${res.body.slice(0, 200)}`);
       }
@@ -155,7 +205,13 @@ describe('keys rewrap under load (PostgreSQL, child process)', () => {
     const t2 = Date.now();
     const second = await finished(spawnCli(['keys', 'rewrap', '--json'], env));
     expect(second.code, second.stderr).toBe(0);
-    const result = JSON.parse(second.lines.at(-1) ?? '{}') as { type: string; rewrapped: number; remaining: number; failed: number; elapsed_ms: number };
+    const result = JSON.parse(second.lines.at(-1) ?? '{}') as {
+      type: string;
+      rewrapped: number;
+      remaining: number;
+      failed: number;
+      elapsed_ms: number;
+    };
     expect(result).toMatchObject({ type: 'result', remaining: 0, failed: 0 });
     console.log(
       `rewrap: killed at ${killedAt} (${killMs} ms from the first batch, ${firstMs} ms incl. startup); resumed run moved ${result.rewrapped} in ${result.elapsed_ms} ms ` +
@@ -180,7 +236,8 @@ describe('keys rewrap under load (PostgreSQL, child process)', () => {
       }
     }
     expect(opened).toBeGreaterThanOrEqual(20_000);
-    for (const s of await db.selectFrom('server_secrets').selectAll().execute()) expect(envelopeKid(s.envelope)).toBe('new');
+    for (const s of await db.selectFrom('server_secrets').selectAll().execute())
+      expect(envelopeKid(s.envelope)).toBe('new');
 
     // 5. Status shows the old key at zero; retire succeeds; a node with the new key alone reads everything.
     const status = await finished(spawnCli(['keys', 'status', '--json'], env));
@@ -190,9 +247,16 @@ describe('keys rewrap under load (PostgreSQL, child process)', () => {
     expect(retire.code, retire.stderr).toBe(0);
     await rt.close();
     rt = await createRuntime(testConfig({ CREDVAULT_MASTER_KEYS: NEW }), { store, log });
-    const reread = await post(rt, '/v1/credentials', { properties: props(1_000_042, { cs: CREDENTIAL_MASK, ts: CREDENTIAL_MASK }) });
+    const reread = await post(rt, '/v1/credentials', {
+      properties: props(1_000_042, { cs: CREDENTIAL_MASK, ts: CREDENTIAL_MASK }),
+    });
     expect(reread.statusCode).toBe(200);
-    const replay = await post(rt, '/v1/credentials', { properties: props(1, { cs: 'cs-i', ts: 'ts-i' }) }, { 'idempotency-key': 'seed-1' });
+    const replay = await post(
+      rt,
+      '/v1/credentials',
+      { properties: props(1, { cs: 'cs-i', ts: 'ts-i' }) },
+      { 'idempotency-key': 'seed-1' },
+    );
     expect(replay.statusCode).toBe(200);
   }, 300_000);
   it('Ctrl-C stops after the current batch with exit 130 and a resume hint; a re-run finishes', async () => {
@@ -201,7 +265,12 @@ describe('keys rewrap under load (PostgreSQL, child process)', () => {
       const { store, url } = pg;
       if (!url) throw new Error('postgres url');
       const node = await createRuntime(testConfig({ CREDVAULT_MASTER_KEYS: OLD }), { store, log });
-      const res = await node.app.inject({ method: 'POST', url: '/v1/credentials', headers, payload: JSON.stringify({ properties: props(7, { cs: 'a', ts: 'b' }) }) });
+      const res = await node.app.inject({
+        method: 'POST',
+        url: '/v1/credentials',
+        headers,
+        payload: JSON.stringify({ properties: props(7, { cs: 'a', ts: 'b' }) }),
+      });
       expect(res.statusCode).toBe(200);
       await node.close();
       await bulkSeed(store.db, await store.db.selectFrom('credentials').selectAll().executeTakeFirstOrThrow(), 500);

@@ -21,8 +21,12 @@ async function cli(args: string[], env: Record<string, string | undefined> = {})
   Object.assign(process.env, Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)));
   let stdout = '';
   let stderr = '';
-  const so = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const se = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  const so = vi
+    .spyOn(process.stdout, 'write')
+    .mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  const se = vi
+    .spyOn(process.stderr, 'write')
+    .mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
   const ce = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void (stderr += `${a.join(' ')}\n`));
   try {
     const code = await runCli(['node', 'credvault', ...args]);
@@ -57,12 +61,23 @@ async function oldDatabase(kind: StoreKind): Promise<Record<string, string>> {
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     env = { CREDVAULT_DATA_DIR: dir };
   }
-  const rt = await createRuntime(testConfig({ ...env, CREDVAULT_MASTER_KEYS: OLD }), { log: pino({ level: 'silent' }) });
+  const rt = await createRuntime(testConfig({ ...env, CREDVAULT_MASTER_KEYS: OLD }), {
+    log: pino({ level: 'silent' }),
+  });
   const res = await rt.app.inject({
     method: 'POST',
     url: '/v1/credentials',
     headers: { authorization: `Bearer ${BOOTSTRAP_TOKEN}`, 'content-type': 'application/json' },
-    payload: JSON.stringify({ properties: { kind: 'netsuite_tba', account_id: '1234567', consumer_key: 'ck', consumer_secret: 'cs', token_id: 'tid', token_secret: 'ts' } }),
+    payload: JSON.stringify({
+      properties: {
+        kind: 'netsuite_tba',
+        account_id: '1234567',
+        consumer_key: 'ck',
+        consumer_secret: 'cs',
+        token_id: 'tid',
+        token_secret: 'ts',
+      },
+    }),
   });
   expect(res.statusCode).toBe(200);
   await rt.close();
@@ -83,12 +98,17 @@ describe.each(STORE_KINDS)('credvault keys on %s', (kind) => {
     const s = JSON.parse(status.stdout) as StatusJson;
     // 2 credential secrets + the canary and the fingerprint key.
     expect(s).toMatchObject({ primary_kid: 'new', pending: 4 });
-    expect(s.keys.map((k) => [k.kid, k.secrets])).toEqual([['new', 0], ['old', 4]]);
+    expect(s.keys.map((k) => [k.kid, k.secrets])).toEqual([
+      ['new', 0],
+      ['old', 4],
+    ]);
 
     const text = await cli(['keys', 'status'], env);
     expect(text.stdout).toMatch(/Primary key: new/);
     expect(text.stdout).toMatch(/KID\s+SECRETS\s+ENCRYPTIONS\s+STATE/);
-    expect(text.stdout).toMatch(/old\s+4\s+[\d,]+\s+decrypt-only: run `credvault keys rewrap` \(credentials 2, server_secrets 2\)/);
+    expect(text.stdout).toMatch(
+      /old\s+4\s+[\d,]+\s+decrypt-only: run `credvault keys rewrap` \(credentials 2, server_secrets 2\)/,
+    );
 
     const refused = await cli(['keys', 'retire', 'old'], env);
     expect(refused.code).toBe(1);
@@ -96,9 +116,20 @@ describe.each(STORE_KINDS)('credvault keys on %s', (kind) => {
 
     const rewrap = await cli(['keys', 'rewrap', '--json', '--batch-size', '1'], env);
     expect(rewrap.code).toBe(0);
-    const lines = rewrap.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; done?: number; remaining?: number });
+    const lines = rewrap.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; done?: number; remaining?: number });
     expect(lines.filter((l) => l.type === 'progress').map((l) => l.done)).toEqual([1, 2, 4]); // canary, fingerprint key, then one credential row with 2 secrets
-    expect(lines.at(-1)).toMatchObject({ type: 'result', primary_kid: 'new', total: 4, rewrapped: 4, remaining: 0, interrupted: false, elapsed_ms: expect.any(Number) });
+    expect(lines.at(-1)).toMatchObject({
+      type: 'result',
+      primary_kid: 'new',
+      total: 4,
+      rewrapped: 4,
+      remaining: 0,
+      interrupted: false,
+      elapsed_ms: expect.any(Number),
+    });
 
     // The rewrap's seals count against the new key (C5), recorded by the CLI itself.
     const counted = JSON.parse((await cli(['keys', 'status', '--json'], env)).stdout) as StatusJson;
@@ -107,7 +138,9 @@ describe.each(STORE_KINDS)('credvault keys on %s', (kind) => {
 
     const plain = await cli(['keys', 'rewrap'], env);
     expect(plain.code).toBe(0);
-    expect(plain.stdout).toMatch(/Rewrapping 0 secret\(s\) to key "new"[\s\S]*Rewrapped 0 secret\(s\) in [\d.]+s; 0 still under other keys/);
+    expect(plain.stdout).toMatch(
+      /Rewrapping 0 secret\(s\) to key "new"[\s\S]*Rewrapped 0 secret\(s\) in [\d.]+s; 0 still under other keys/,
+    );
 
     const retired = await cli(['keys', 'retire', 'old', '--json'], env);
     expect(retired.code).toBe(0);
@@ -118,7 +151,9 @@ describe.each(STORE_KINDS)('credvault keys on %s', (kind) => {
     // Old key first again: refused at once, by the CLI and by serve alike.
     const back = await cli(['keys', 'status'], { ...env, CREDVAULT_MASTER_KEYS: `${OLD},${NEW}` });
     expect(back.code).toBe(0); // status reads; only a node that would encrypt refuses
-    await expect(createRuntime(testConfig({ ...env, CREDVAULT_MASTER_KEYS: `${OLD},${NEW}` }), { log: pino({ level: 'silent' }) })).rejects.toThrow(/was retired/);
+    await expect(
+      createRuntime(testConfig({ ...env, CREDVAULT_MASTER_KEYS: `${OLD},${NEW}` }), { log: pino({ level: 'silent' }) }),
+    ).rejects.toThrow(/was retired/);
   });
 
   it('fails with exit 1 when the configured keys cannot read the database', async () => {

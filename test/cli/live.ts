@@ -13,7 +13,8 @@ export const BIN = fileURLToPath(new URL('../../bin/credvault.js', import.meta.u
 const DIST_CLI = fileURLToPath(new URL('../../dist/src/cli/index.js', import.meta.url));
 
 export function assertBuilt(): void {
-  if (!existsSync(DIST_CLI)) throw new Error('bin/credvault.js loads dist/: run `npm run build` first (npm test does it in pretest).');
+  if (!existsSync(DIST_CLI))
+    throw new Error('bin/credvault.js loads dist/: run `npm run build` first (npm test does it in pretest).');
 }
 
 export interface LiveServer {
@@ -28,7 +29,11 @@ export interface LiveServer {
 export async function startLiveServer(kind: StoreKind, overrides: Record<string, string> = {}): Promise<LiveServer> {
   const testStore = await openTestStore(kind);
   // No DNS from tests: tenant hosts resolve to nothing (vetting then accepts them).
-  const rt = await createRuntime(testConfig(overrides), { store: testStore.store, log: pino({ level: 'silent' }), lookup: async () => [] });
+  const rt = await createRuntime(testConfig(overrides), {
+    store: testStore.store,
+    log: pino({ level: 'silent' }),
+    lookup: async () => [],
+  });
   await rt.app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = rt.app.server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
@@ -62,7 +67,11 @@ function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...base, ...env };
 }
 
-export function spawnCli(args: string[], env: Record<string, string> = {}, input?: string): { child: ChildProcess; done: Promise<CliRun>; stderrLines: (cb: (line: string) => void) => void } {
+export function spawnCli(
+  args: string[],
+  env: Record<string, string> = {},
+  input?: string,
+): { child: ChildProcess; done: Promise<CliRun>; stderrLines: (cb: (line: string) => void) => void } {
   const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

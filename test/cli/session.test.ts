@@ -59,8 +59,15 @@ describe('CLI session and operator commands on a live server', () => {
   });
 
   it('credentials check, access-token, rename and update; audit list shows the reveal', async () => {
-    const cred = await unwrap(client.POST('/v1/credentials', { body: { properties: { kind: 'sendgrid_key', api_key: 'SG.session.key' } } }));
-    const run = (args: string[], input?: string) => runCliProcess(args, { CREDVAULT_URL: server.url, CREDVAULT_TOKEN: a.token, CREDVAULT_CONFIG: join(dir, 'none.json') }, input);
+    const cred = await unwrap(
+      client.POST('/v1/credentials', { body: { properties: { kind: 'sendgrid_key', api_key: 'SG.session.key' } } }),
+    );
+    const run = (args: string[], input?: string) =>
+      runCliProcess(
+        args,
+        { CREDVAULT_URL: server.url, CREDVAULT_TOKEN: a.token, CREDVAULT_CONFIG: join(dir, 'none.json') },
+        input,
+      );
 
     const check = await run(['credentials', 'check', cred.id, '--json']);
     const checked = JSON.parse(check.stdout) as { id: string; health: { status: string; checked_at: string | null } };
@@ -73,7 +80,9 @@ describe('CLI session and operator commands on a live server', () => {
     expect(token.stdout).toBe('SG.session.key\n');
 
     expect((await run(['credentials', 'rename', cred.id, 'Mailer'])).code).toBe(0);
-    expect((await unwrap(client.GET('/v1/credentials/{id}', { params: { path: { id: cred.id } } }))).name).toBe('Mailer');
+    expect((await unwrap(client.GET('/v1/credentials/{id}', { params: { path: { id: cred.id } } }))).name).toBe(
+      'Mailer',
+    );
 
     const stale = await run(['credentials', 'update', cred.id, '--metadata', '{"team":"ops"}', '--if-match', '"v1"']);
     expect(stale.code).toBe(1);
@@ -92,9 +101,21 @@ describe('CLI session and operator commands on a live server', () => {
   });
 
   it('oauth-apps update (secret from standard input) and delete', async () => {
-    const run = (args: string[], input?: string) => runCliProcess(args, { CREDVAULT_URL: server.url, CREDVAULT_TOKEN: a.token, CREDVAULT_CONFIG: join(dir, 'none.json') }, input);
-    const app = await unwrap(client.POST('/v1/oauth-apps', { body: { name: 'App', provider: 'hubspot', client_id: 'cid', client_secret: 'old-secret' } }));
-    const upd = await run(['oauth-apps', 'update', app.id, '--name', 'Renamed', '--client-secret', '-'], 'new-secret\n');
+    const run = (args: string[], input?: string) =>
+      runCliProcess(
+        args,
+        { CREDVAULT_URL: server.url, CREDVAULT_TOKEN: a.token, CREDVAULT_CONFIG: join(dir, 'none.json') },
+        input,
+      );
+    const app = await unwrap(
+      client.POST('/v1/oauth-apps', {
+        body: { name: 'App', provider: 'hubspot', client_id: 'cid', client_secret: 'old-secret' },
+      }),
+    );
+    const upd = await run(
+      ['oauth-apps', 'update', app.id, '--name', 'Renamed', '--client-secret', '-'],
+      'new-secret\n',
+    );
     expect(upd.code, upd.stderr).toBe(0);
     const list = await unwrap(client.GET('/v1/oauth-apps', { params: { query: { truncate_secrets: 'false' } } }));
     expect(list.data.find((x) => x.id === app.id)).toMatchObject({ name: 'Renamed', client_secret: 'new-secret' });

@@ -22,7 +22,10 @@ describe('webhook and event commands on a live server', () => {
   });
 
   it('create prints the secret once, deliveries and replay show the sends, events tail prints JSON lines, delete removes it', async () => {
-    const created = await runCliProcess(['webhooks', 'create', `${rx.origin}/cli`, '--event-types', 'credential.*'], env);
+    const created = await runCliProcess(
+      ['webhooks', 'create', `${rx.origin}/cli`, '--event-types', 'credential.*'],
+      env,
+    );
     expect(created.code, created.stderr).toBe(0);
     const [id, secretLine] = created.stdout.trim().split('\n');
     const secret = /whsec_\S+/.exec(secretLine ?? '')?.[0] ?? '';
@@ -35,13 +38,19 @@ describe('webhook and event commands on a live server', () => {
     expect(list.stdout).not.toContain(secret);
 
     const client = createCredvaultClient({ url: server.url, token: BOOTSTRAP_TOKEN });
-    const cred = await unwrap(client.POST('/v1/credentials', { body: { properties: { kind: 'stripe_key', secret: 'sk_live_cli_hook_0123456789', account_id: 'acct_cli' } } }));
+    const cred = await unwrap(
+      client.POST('/v1/credentials', {
+        body: { properties: { kind: 'stripe_key', secret: 'sk_live_cli_hook_0123456789', account_id: 'acct_cli' } },
+      }),
+    );
     await server.rt.deliveries.drain();
     expect(rx.received.filter((r) => r.verifiedWith.includes(secret))).toHaveLength(1);
 
     const deliveries = await runCliProcess(['webhooks', 'deliveries', id ?? '', '--json'], env);
     expect(deliveries.code).toBe(0);
-    expect((JSON.parse(deliveries.stdout) as { data: Array<{ status_code: number }> }).data.map((a) => a.status_code)).toEqual([204]);
+    expect(
+      (JSON.parse(deliveries.stdout) as { data: Array<{ status_code: number }> }).data.map((a) => a.status_code),
+    ).toEqual([204]);
 
     const replay = await runCliProcess(['webhooks', 'replay', id ?? '', '--since', '2000-01-01T00:00:00Z'], env);
     expect(replay.stdout.trim()).toBe('queued 1 event(s)');
@@ -50,7 +59,10 @@ describe('webhook and event commands on a live server', () => {
 
     const tail = await runCliProcess(['events', 'tail', '--since', '2000-01-01T00:00:00Z', '--no-follow'], env);
     expect(tail.code, tail.stderr).toBe(0);
-    const lines = tail.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; data: { id: string } });
+    const lines = tail.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; data: { id: string } });
     expect(lines.filter((e) => e.type === 'credential.created').map((e) => e.data.id)).toEqual([cred.id]);
     expect(tail.stdout).not.toContain('sk_live_cli_hook');
 

@@ -9,7 +9,18 @@ import type { Kind, Provider } from '../../src/providers/registry.js';
 import { MARKER } from '../fakes/state.js';
 import type { Client } from '../support/harness.js';
 import { STORE_KINDS } from '../support/stores.js';
-import { GITHUB_KEY, type World, connectApp, consent, exchange, fake, launchBrowser, secretsOf, startAuth, startWorld } from './support.js';
+import {
+  GITHUB_KEY,
+  type World,
+  connectApp,
+  consent,
+  exchange,
+  fake,
+  launchBrowser,
+  secretsOf,
+  startAuth,
+  startWorld,
+} from './support.js';
 
 const MASK = '***********';
 
@@ -31,12 +42,60 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { provider: 'salesforce', kind: 'salesforce_oauth2', consent: { instance_url: 'https://acme.my.salesforce.com', org_id: '00D000000000001AAA', user_id: '005000000000001AAA' }, secrets: ['refresh_token', 'access_token'], expect: { instance_url: 'https://acme.my.salesforce.com', org_id: '00D000000000001AAA' } },
-  { provider: 'hubspot', kind: 'hubspot_oauth2', consent: { hub_id: 4242, user_id: 7, user: 'admin@acme.example', hub_domain: 'acme.hubspot.com', scopes: ['oauth', 'crm.objects.contacts.read'] }, secrets: ['refresh_token', 'access_token'], expect: { hub_id: 4242, hub_domain: 'acme.hubspot.com' } },
-  { provider: 'airtable', kind: 'airtable_oauth2', consent: { uid: 'usrCONNECT1', scope: 'data.records:read schema.bases:read' }, secrets: ['refresh_token', 'access_token'], expect: { airtable_uid: 'usrCONNECT1' } },
-  { provider: 'shopify', kind: 'shopify_oauth2', consent: { shop: 'acme.myshopify.com', shop_id: 777, scope: 'read_products' }, properties: { shop: 'acme.myshopify.com' }, secrets: ['access_token'], expect: { shop: 'acme.myshopify.com' } },
-  { provider: 'quickbooks', kind: 'quickbooks_oauth2', consent: { realm_id: '9130350000000001', company: 'Acme' }, secrets: ['refresh_token', 'access_token'], expect: { realm_id: '9130350000000001', environment: 'production' } },
-  { provider: 'github', kind: 'github_app', consent: { installation_id: '5551', login: 'acme', account_id: '99', type: 'Organization' }, settings: { app_id: '12345', private_key: GITHUB_KEY.pem, slug: 'credvault-test' }, secrets: [], expect: { installation_id: 5551, account_login: 'acme' } },
+  {
+    provider: 'salesforce',
+    kind: 'salesforce_oauth2',
+    consent: {
+      instance_url: 'https://acme.my.salesforce.com',
+      org_id: '00D000000000001AAA',
+      user_id: '005000000000001AAA',
+    },
+    secrets: ['refresh_token', 'access_token'],
+    expect: { instance_url: 'https://acme.my.salesforce.com', org_id: '00D000000000001AAA' },
+  },
+  {
+    provider: 'hubspot',
+    kind: 'hubspot_oauth2',
+    consent: {
+      hub_id: 4242,
+      user_id: 7,
+      user: 'admin@acme.example',
+      hub_domain: 'acme.hubspot.com',
+      scopes: ['oauth', 'crm.objects.contacts.read'],
+    },
+    secrets: ['refresh_token', 'access_token'],
+    expect: { hub_id: 4242, hub_domain: 'acme.hubspot.com' },
+  },
+  {
+    provider: 'airtable',
+    kind: 'airtable_oauth2',
+    consent: { uid: 'usrCONNECT1', scope: 'data.records:read schema.bases:read' },
+    secrets: ['refresh_token', 'access_token'],
+    expect: { airtable_uid: 'usrCONNECT1' },
+  },
+  {
+    provider: 'shopify',
+    kind: 'shopify_oauth2',
+    consent: { shop: 'acme.myshopify.com', shop_id: 777, scope: 'read_products' },
+    properties: { shop: 'acme.myshopify.com' },
+    secrets: ['access_token'],
+    expect: { shop: 'acme.myshopify.com' },
+  },
+  {
+    provider: 'quickbooks',
+    kind: 'quickbooks_oauth2',
+    consent: { realm_id: '9130350000000001', company: 'Acme' },
+    secrets: ['refresh_token', 'access_token'],
+    expect: { realm_id: '9130350000000001', environment: 'production' },
+  },
+  {
+    provider: 'github',
+    kind: 'github_app',
+    consent: { installation_id: '5551', login: 'acme', account_id: '99', type: 'Organization' },
+    settings: { app_id: '12345', private_key: GITHUB_KEY.pem, slug: 'credvault-test' },
+    secrets: [],
+    expect: { installation_id: 5551, account_login: 'acme' },
+  },
 ];
 
 describe.each(STORE_KINDS)('Connect in a browser on %s', (store) => {
@@ -59,7 +118,15 @@ describe.each(STORE_KINDS)('Connect in a browser on %s', (store) => {
     fake(w, k.provider).state.records.set('consent', k.consent);
     const ids: string[] = [];
     for (const run of [1, 2]) {
-      const startUrl = await startAuth(c, { oauth_app_id: appId, credential_kind: k.kind, redirect_url: w.doneUrl, state: { run, user: 'u-1' }, name: `${k.provider} via connect`, metadata: { tenant: 't1' }, ...(k.properties ? { properties: k.properties } : {}) });
+      const startUrl = await startAuth(c, {
+        oauth_app_id: appId,
+        credential_kind: k.kind,
+        redirect_url: w.doneUrl,
+        state: { run, user: 'u-1' },
+        name: `${k.provider} via connect`,
+        metadata: { tenant: 't1' },
+        ...(k.properties ? { properties: k.properties } : {}),
+      });
       forbidden.add(new URL(startUrl).pathname.split('/').pop() ?? '');
       const pages: string[] = [];
       const final = await consent(ctx, w, startUrl, 'Allow', pages);
@@ -75,7 +142,9 @@ describe.each(STORE_KINDS)('Connect in a browser on %s', (store) => {
         const authorize = fake(w, k.provider).state.records.get('last_authorize') ?? {};
         expect(authorize.redirect_uri).toBe(`${w.publicUrl}/link/oauth2/callback/${k.provider}`);
         // PKCE where the provider takes it: Salesforce and Airtable (which the fake makes mandatory).
-        expect(authorize.code_challenge_method).toBe(['salesforce', 'airtable'].includes(k.provider) ? 'S256' : undefined);
+        expect(authorize.code_challenge_method).toBe(
+          ['salesforce', 'airtable'].includes(k.provider) ? 'S256' : undefined,
+        );
       }
       const ex = await exchange(w, code, appId);
       expect(ex.status).toBe(200);
@@ -88,22 +157,34 @@ describe.each(STORE_KINDS)('Connect in a browser on %s', (store) => {
       expect((await exchange(w, code, appId)).status).toBe(404);
       ids.push(ex.body.credential_id);
 
-      const got = await c.json<{ health: { status: string }; name: string; metadata: unknown }>('GET', `/v1/credentials/${ex.body.credential_id}`);
+      const got = await c.json<{ health: { status: string }; name: string; metadata: unknown }>(
+        'GET',
+        `/v1/credentials/${ex.body.credential_id}`,
+      );
       expect(got.body.health.status).toBe('ok');
       expect(got.body.name).toBe(`${k.provider} via connect`);
       expect(got.body.metadata).toEqual({ tenant: 't1' });
       // A Sequin client passes `credential` to import as is: same credential, masked secrets kept, still ok.
-      const again = await c.json<{ id: string; health: { status: string } }>('POST', '/v1/credentials', ex.body.credential);
+      const again = await c.json<{ id: string; health: { status: string } }>(
+        'POST',
+        '/v1/credentials',
+        ex.body.credential,
+      );
       expect(again.status).toBe(200);
       expect(again.body.id).toBe(ex.body.credential_id);
       expect(again.body.health.status).toBe('ok');
     }
     expect(ids[1]).toBe(ids[0]);
-    const sessions = await c.json<{ data: Array<{ status: string; credential_id: string | null; credential_kind: string }> }>('GET', '/v1/connect-sessions?status=completed');
-    expect(sessions.body.data.filter((s) => s.credential_kind === k.kind).map((s) => s.credential_id)).toEqual([ids[0], ids[0]]);
+    const sessions = await c.json<{
+      data: Array<{ status: string; credential_id: string | null; credential_kind: string }>;
+    }>('GET', '/v1/connect-sessions?status=completed');
+    expect(sessions.body.data.filter((s) => s.credential_kind === k.kind).map((s) => s.credential_id)).toEqual([
+      ids[0],
+      ids[0],
+    ]);
   });
 
-  it('a key kind through credvault\'s own form: a refused key is never shown again, a good one is stored ok', async () => {
+  it("a key kind through credvault's own form: a refused key is never shown again, a good one is stored ok", async () => {
     const stripe = fake(w, 'stripe');
     const good = `sk_test_${MARKER}good`;
     const bad = `sk_test_${MARKER}bad`;
@@ -128,11 +209,25 @@ describe.each(STORE_KINDS)('Connect in a browser on %s', (store) => {
     const code = final.searchParams.get('code') ?? '';
     forbidden.add(code);
     // No OAuth app: the exchange takes an API token of the account instead.
-    const ex = await w.h.rt.app.inject({ method: 'POST', url: '/link/oauth2/token', headers: { 'content-type': 'application/json', authorization: `Bearer ${c.token}` }, payload: JSON.stringify({ code }) });
+    const ex = await w.h.rt.app.inject({
+      method: 'POST',
+      url: '/link/oauth2/token',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${c.token}` },
+      payload: JSON.stringify({ code }),
+    });
     expect(ex.statusCode).toBe(200);
-    const body = ex.json<{ credential: { properties: Record<string, unknown> }; credential_id: string; state: unknown }>();
+    const body = ex.json<{
+      credential: { properties: Record<string, unknown> };
+      credential_id: string;
+      state: unknown;
+    }>();
     expect(body.state).toBe('form');
-    expect(body.credential.properties).toMatchObject({ kind: 'stripe_key', secret: MASK, account_id: 'acct_connect1', test: true });
+    expect(body.credential.properties).toMatchObject({
+      kind: 'stripe_key',
+      secret: MASK,
+      account_id: 'acct_connect1',
+      test: true,
+    });
     const got = await c.json<{ health: { status: string } }>('GET', `/v1/credentials/${body.credential_id}`);
     expect(got.body.health.status).toBe('ok');
   });

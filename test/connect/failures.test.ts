@@ -7,7 +7,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MARKER } from '../fakes/state.js';
 import type { Client } from '../support/harness.js';
 import { STORE_KINDS } from '../support/stores.js';
-import { type World, connectApp, consent, exchange, fake, launchBrowser, secretsOf, startAuth, startWorld } from './support.js';
+import {
+  type World,
+  connectApp,
+  consent,
+  exchange,
+  fake,
+  launchBrowser,
+  secretsOf,
+  startAuth,
+  startWorld,
+} from './support.js';
 
 let browser: Awaited<ReturnType<typeof launchBrowser>>;
 beforeAll(async () => {
@@ -15,8 +25,16 @@ beforeAll(async () => {
 });
 afterAll(async () => browser?.close());
 
-const ACME = { instance_url: 'https://acme.my.salesforce.com', org_id: '00D00000000000AAAA', user_id: '00500000000000AAAA' };
-const OTHER = { instance_url: 'https://other.my.salesforce.com', org_id: '00D00000000000BBBB', user_id: '00500000000000BBBB' };
+const ACME = {
+  instance_url: 'https://acme.my.salesforce.com',
+  org_id: '00D00000000000AAAA',
+  user_id: '00500000000000AAAA',
+};
+const OTHER = {
+  instance_url: 'https://other.my.salesforce.com',
+  org_id: '00D00000000000BBBB',
+  user_id: '00500000000000BBBB',
+};
 
 describe.each(STORE_KINDS)('Connect failures on %s', (store) => {
   let w: World;
@@ -25,9 +43,16 @@ describe.each(STORE_KINDS)('Connect failures on %s', (store) => {
   let c: Client;
   let app: string;
   const count = async () => (await c.json<{ data: unknown[] }>('GET', '/v1/credentials?limit=500')).body.data.length;
-  const lastSession = async () => (await c.json<{ data: Array<{ status: string; error: { reason: string; message: string } | null }> }>('GET', '/v1/connect-sessions?limit=1')).body.data[0];
+  const lastSession = async () =>
+    (
+      await c.json<{ data: Array<{ status: string; error: { reason: string; message: string } | null }> }>(
+        'GET',
+        '/v1/connect-sessions?limit=1',
+      )
+    ).body.data[0];
   const sf = () => fake(w, 'salesforce');
-  const start = (extra: Record<string, unknown> = {}) => startAuth(c, { oauth_app_id: app, credential_kind: 'salesforce', redirect_url: w.doneUrl, state: 's', ...extra });
+  const start = (extra: Record<string, unknown> = {}) =>
+    startAuth(c, { oauth_app_id: app, credential_kind: 'salesforce', redirect_url: w.doneUrl, state: 's', ...extra });
 
   beforeAll(async () => {
     w = await startWorld(store);
@@ -54,7 +79,11 @@ describe.each(STORE_KINDS)('Connect failures on %s', (store) => {
 
   it('expired and reused links answer a plain page (410), never a redirect; an unknown one 404', async () => {
     const expired = await start({ expires_in: 60 });
-    await w.h.testStore.store.db.updateTable('connect_sessions').set({ expires_at: new Date(Date.now() - 1000) }).where('status', '=', 'pending').execute();
+    await w.h.testStore.store.db
+      .updateTable('connect_sessions')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('status', '=', 'pending')
+      .execute();
     const page = await ctx.newPage();
     const gone = await page.goto(expired);
     expect(gone?.status()).toBe(410);
@@ -91,7 +120,9 @@ describe.each(STORE_KINDS)('Connect failures on %s', (store) => {
     const page = await ctx.newPage();
     await page.goto(await start());
     const consentUrl = page.url();
-    const tampered = await page.goto(`${w.publicUrl}/link/oauth2/callback/salesforce?code=abc&state=tampered-state-value`);
+    const tampered = await page.goto(
+      `${w.publicUrl}/link/oauth2/callback/salesforce?code=abc&state=tampered-state-value`,
+    );
     expect(tampered?.status()).toBe(400);
     expect(await page.content()).toContain('could not be completed');
 
@@ -113,7 +144,17 @@ describe.each(STORE_KINDS)('Connect failures on %s', (store) => {
     fake(w, 'shopify').state.records.set('consent', { shop: 'acme.myshopify.com', shop_id: 9, scope: 'read_products' });
     fake(w, 'shopify').state.records.set('tamper_hmac', {});
     const before = await count();
-    const final = await consent(ctx, w, await startAuth(c, { oauth_app_id: shopApp, credential_kind: 'shopify', redirect_url: w.doneUrl, properties: { shop: 'acme.myshopify.com' } }), 'Allow');
+    const final = await consent(
+      ctx,
+      w,
+      await startAuth(c, {
+        oauth_app_id: shopApp,
+        credential_kind: 'shopify',
+        redirect_url: w.doneUrl,
+        properties: { shop: 'acme.myshopify.com' },
+      }),
+      'Allow',
+    );
     fake(w, 'shopify').state.records.delete('tamper_hmac');
     expect(final.searchParams.get('error')).toBe('invalid_request');
     expect(fake(w, 'shopify').calls.count('connect-token')).toBe(0);
@@ -121,11 +162,19 @@ describe.each(STORE_KINDS)('Connect failures on %s', (store) => {
   });
 
   it('start-auth refuses an unregistered redirect_url and missing tenant properties (422 on the field)', async () => {
-    const res = await c.json<{ validation_errors: Record<string, string[]> }>('POST', '/v1/credentials/start-auth', { oauth_app_id: app, credential_kind: 'salesforce', redirect_url: 'https://evil.example/steal' });
+    const res = await c.json<{ validation_errors: Record<string, string[]> }>('POST', '/v1/credentials/start-auth', {
+      oauth_app_id: app,
+      credential_kind: 'salesforce',
+      redirect_url: 'https://evil.example/steal',
+    });
     expect(res.status).toBe(422);
     expect(Object.keys(res.body.validation_errors)).toEqual(['redirect_url']);
     const shopApp = await connectApp(w, c, 'shopify');
-    const noShop = await c.json<{ validation_errors: Record<string, string[]> }>('POST', '/v1/credentials/start-auth', { oauth_app_id: shopApp, credential_kind: 'shopify_oauth2', redirect_url: w.doneUrl });
+    const noShop = await c.json<{ validation_errors: Record<string, string[]> }>('POST', '/v1/credentials/start-auth', {
+      oauth_app_id: shopApp,
+      credential_kind: 'shopify_oauth2',
+      redirect_url: w.doneUrl,
+    });
     expect(Object.keys(noShop.body.validation_errors)).toEqual(['properties.shop']);
   });
 

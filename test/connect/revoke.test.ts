@@ -23,7 +23,10 @@ describe.each(STORE_KINDS)('revoke on delete on %s', (store) => {
   async function salesforce(): Promise<{ id: string; token: string }> {
     const token = `${MARKER}-rt-revoke-${++n}`;
     fake(w, 'salesforce').state.addRefreshToken(token, { org_id: 'o' });
-    const res = await c.json<{ id: string }>('POST', '/v1/credentials', { oauth_app_id: sfApp, properties: { kind: 'salesforce', instance_url: `https://rev${n}.my.salesforce.com`, refresh_token: token } });
+    const res = await c.json<{ id: string }>('POST', '/v1/credentials', {
+      oauth_app_id: sfApp,
+      properties: { kind: 'salesforce', instance_url: `https://rev${n}.my.salesforce.com`, refresh_token: token },
+    });
     expect(res.status).toBe(200);
     return { id: res.body.id, token };
   }
@@ -40,7 +43,10 @@ describe.each(STORE_KINDS)('revoke on delete on %s', (store) => {
   it('a provider failure keeps the credential (502, the note says why); force=true deletes anyway', async () => {
     const { id } = await salesforce();
     fake(w, 'salesforce').state.force('server_error', 'revoke');
-    const kept = await c.json<{ deleted: boolean; revoked: boolean; revoke_note: string }>('DELETE', `/v1/credentials/${id}?revoke=true`);
+    const kept = await c.json<{ deleted: boolean; revoked: boolean; revoke_note: string }>(
+      'DELETE',
+      `/v1/credentials/${id}?revoke=true`,
+    );
     expect(kept.status).toBe(502);
     expect(kept.body).toMatchObject({ id, deleted: false, revoked: false });
     expect(kept.body.revoke_note).toContain('force=true');
@@ -57,27 +63,52 @@ describe.each(STORE_KINDS)('revoke on delete on %s', (store) => {
     const hub = await connectApp(w, c, 'hubspot');
     const hubToken = `${MARKER}-hub-rt`;
     fake(w, 'hubspot').state.addRefreshToken(hubToken, {});
-    const h1 = await c.json<{ id: string }>('POST', '/v1/credentials', { oauth_app_id: hub, properties: { kind: 'hubspot', hub_id: 31337, refresh_token: hubToken, scopes: ['oauth'] } });
-    expect((await c.json('DELETE', `/v1/credentials/${h1.body.id}?revoke=true`)).body).toMatchObject({ deleted: true, revoked: true });
+    const h1 = await c.json<{ id: string }>('POST', '/v1/credentials', {
+      oauth_app_id: hub,
+      properties: { kind: 'hubspot', hub_id: 31337, refresh_token: hubToken, scopes: ['oauth'] },
+    });
+    expect((await c.json('DELETE', `/v1/credentials/${h1.body.id}?revoke=true`)).body).toMatchObject({
+      deleted: true,
+      revoked: true,
+    });
     expect(fake(w, 'hubspot').state.refreshTokens.has(hubToken)).toBe(false);
 
     const qb = await connectApp(w, c, 'quickbooks');
     const qbToken = `${MARKER}-qb-rt`;
     fake(w, 'quickbooks').state.addRefreshToken(qbToken, {});
-    const q1 = await c.json<{ id: string }>('POST', '/v1/credentials', { oauth_app_id: qb, properties: { kind: 'quickbooks', realm_id: '123', refresh_token: qbToken } });
-    expect((await c.json('DELETE', `/v1/credentials/${q1.body.id}?revoke=true`)).body).toMatchObject({ deleted: true, revoked: true });
+    const q1 = await c.json<{ id: string }>('POST', '/v1/credentials', {
+      oauth_app_id: qb,
+      properties: { kind: 'quickbooks', realm_id: '123', refresh_token: qbToken },
+    });
+    expect((await c.json('DELETE', `/v1/credentials/${q1.body.id}?revoke=true`)).body).toMatchObject({
+      deleted: true,
+      revoked: true,
+    });
     expect(fake(w, 'quickbooks').state.refreshTokens.has(qbToken)).toBe(false);
 
-    const gh = await connectApp(w, c, 'github', { app_id: '12345', private_key: GITHUB_KEY.pem, slug: 'credvault-test' });
+    const gh = await connectApp(w, c, 'github', {
+      app_id: '12345',
+      private_key: GITHUB_KEY.pem,
+      slug: 'credvault-test',
+    });
     fake(w, 'github').state.records.set('installation:8080', { login: 'acme', account_id: '1', type: 'Organization' });
-    const g1 = await c.json<{ id: string }>('POST', '/v1/credentials', { oauth_app_id: gh, properties: { kind: 'github_app', installation_id: 8080 } });
-    expect((await c.json('DELETE', `/v1/credentials/${g1.body.id}?revoke=true`)).body).toMatchObject({ deleted: true, revoked: true });
+    const g1 = await c.json<{ id: string }>('POST', '/v1/credentials', {
+      oauth_app_id: gh,
+      properties: { kind: 'github_app', installation_id: 8080 },
+    });
+    expect((await c.json('DELETE', `/v1/credentials/${g1.body.id}?revoke=true`)).body).toMatchObject({
+      deleted: true,
+      revoked: true,
+    });
     expect(fake(w, 'github').state.records.has('installation:8080')).toBe(false);
   });
 
   it('a kind without a revocation endpoint is deleted and says so; without revoke the answer is unchanged', async () => {
     const at = await connectApp(w, c, 'airtable');
-    const a1 = await c.json<{ id: string }>('POST', '/v1/credentials', { oauth_app_id: at, properties: { kind: 'airtable', refresh_token: `${MARKER}-at`, scope: 'data.records:read' } });
+    const a1 = await c.json<{ id: string }>('POST', '/v1/credentials', {
+      oauth_app_id: at,
+      properties: { kind: 'airtable', refresh_token: `${MARKER}-at`, scope: 'data.records:read' },
+    });
     const res = await c.json<{ revoke_note: string }>('DELETE', `/v1/credentials/${a1.body.id}?revoke=true`);
     expect(res.body).toMatchObject({ id: a1.body.id, deleted: true, revoked: false });
     expect(res.body.revoke_note).toContain('Airtable has no endpoint');

@@ -22,7 +22,16 @@ const PROVIDERS: Provider[] = ['salesforce', 'hubspot', 'airtable', 'shopify', '
 export async function launchBrowser(): Promise<{ browser: Browser; close(): Promise<void> }> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   return { browser, close: () => browser.close() };
 }
@@ -37,7 +46,10 @@ async function freePort(): Promise<number> {
 
 export const GITHUB_KEY = (() => {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return { pem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), pub: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+  return {
+    pem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    pub: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
 })();
 
 export interface World {
@@ -60,7 +72,12 @@ export async function startWorld(store: StoreKind): Promise<World> {
   const doneUrl = `http://127.0.0.1:${(done.address() as AddressInfo).port}/connected`;
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
-  const overrides: Record<string, string> = { CREDVAULT_PUBLIC_URL: publicUrl, CREDVAULT_LINK_RATE_LIMIT: '0', CREDVAULT_CONNECT_REDIRECT_URLS: doneUrl, CREDVAULT_PROVIDER_TIMEOUT_MS: '3000' };
+  const overrides: Record<string, string> = {
+    CREDVAULT_PUBLIC_URL: publicUrl,
+    CREDVAULT_LINK_RATE_LIMIT: '0',
+    CREDVAULT_CONNECT_REDIRECT_URLS: doneUrl,
+    CREDVAULT_PROVIDER_TIMEOUT_MS: '3000',
+  };
   for (const p of PROVIDERS) overrides[`CREDVAULT_PROVIDER_URL_${p.toUpperCase()}`] = fakes[p]?.url ?? '';
   const h = await startHarness(store, overrides);
   await h.rt.app.listen({ port, host: '127.0.0.1' });
@@ -88,10 +105,22 @@ export function fake(w: World, p: Provider): FakeProvider {
 }
 
 /** An OAuth app of the provider whose redirect_urls hold the customer's app; registered with the fake. */
-export async function connectApp(w: World, c: Client, provider: Provider, settings: Record<string, unknown> = {}): Promise<string> {
+export async function connectApp(
+  w: World,
+  c: Client,
+  provider: Provider,
+  settings: Record<string, unknown> = {},
+): Promise<string> {
   const clientId = `client-${provider}-${c.accountId.slice(0, 8)}`;
   fake(w, provider).state.addClient(clientId, APP_SECRET);
-  const res = await c.json<{ id: string }>('POST', '/v1/oauth-apps', { name: `${provider} app`, provider, client_id: clientId, client_secret: APP_SECRET, redirect_urls: [w.doneUrl], settings });
+  const res = await c.json<{ id: string }>('POST', '/v1/oauth-apps', {
+    name: `${provider} app`,
+    provider,
+    client_id: clientId,
+    client_secret: APP_SECRET,
+    redirect_urls: [w.doneUrl],
+    settings,
+  });
   if (res.status !== 200) throw new Error(`app: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.id;
 }
@@ -103,7 +132,13 @@ export async function startAuth(c: Client, body: Record<string, unknown>): Promi
 }
 
 /** Opens the link, presses Allow or Deny at the fake, and waits for the customer's app. */
-export async function consent(ctx: BrowserContext, w: World, startUrl: string, button: 'Allow' | 'Deny', seen: string[] = []): Promise<URL> {
+export async function consent(
+  ctx: BrowserContext,
+  w: World,
+  startUrl: string,
+  button: 'Allow' | 'Deny',
+  seen: string[] = [],
+): Promise<URL> {
   const page = await ctx.newPage();
   try {
     await page.goto(startUrl);
@@ -117,13 +152,27 @@ export async function consent(ctx: BrowserContext, w: World, startUrl: string, b
 }
 
 export async function exchange(w: World, code: string, appId: string, secret = APP_SECRET) {
-  const res = await w.h.rt.app.inject({ method: 'POST', url: '/link/oauth2/token', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ code, client_id: appId, client_secret: secret }) });
-  return { status: res.statusCode, body: res.json<{ credential: { oauth_app_id: string | null; properties: Record<string, unknown> }; credential_id: string; state: unknown }>() };
+  const res = await w.h.rt.app.inject({
+    method: 'POST',
+    url: '/link/oauth2/token',
+    headers: { 'content-type': 'application/json' },
+    payload: JSON.stringify({ code, client_id: appId, client_secret: secret }),
+  });
+  return {
+    status: res.statusCode,
+    body: res.json<{
+      credential: { oauth_app_id: string | null; properties: Record<string, unknown> };
+      credential_id: string;
+      state: unknown;
+    }>(),
+  };
 }
 
 /** Values that must appear nowhere: the marker, and the last provider code, state and verifier. */
 export function secretsOf(w: World, p: Provider): string[] {
   const r = fake(w, p).state.records;
-  const values = ['last_code', 'last_state', 'last_verifier'].map((k) => r.get(k)?.value).filter((v): v is string => typeof v === 'string' && v !== '');
+  const values = ['last_code', 'last_state', 'last_verifier']
+    .map((k) => r.get(k)?.value)
+    .filter((v): v is string => typeof v === 'string' && v !== '');
   return [MARKER, ...values];
 }

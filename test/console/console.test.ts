@@ -34,7 +34,10 @@ describe('console in Chromium', () => {
   const api = async (method: string, path: string, body?: unknown, bearer = token): Promise<Api> => {
     const res = await fetch(`${base}${path}`, {
       method,
-      headers: { authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${bearer}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -44,12 +47,17 @@ describe('console in Chromium', () => {
   const revokedKey = (i: number) => `sk_test_${MARKER}_revoked_${i}`;
 
   beforeAll(async () => {
-    if (!findConsoleRoot()) throw new Error('The console is not built: run `npm run build` (npm test does it in pretest).');
+    if (!findConsoleRoot())
+      throw new Error('The console is not built: run `npm run build` (npm test does it in pretest).');
     fake = await startFakeProvider('stripe');
     testStore = await openTestStore('pglite');
     const captured = captureLogger();
     logs = captured.lines;
-    rt = await createRuntime(testConfig({ CREDVAULT_PROVIDER_URL_STRIPE: fake.url }), { store: testStore.store, log: captured.log, lookup: async () => [] });
+    rt = await createRuntime(testConfig({ CREDVAULT_PROVIDER_URL_STRIPE: fake.url }), {
+      store: testStore.store,
+      log: captured.log,
+      lookup: async () => [],
+    });
     await rt.app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(rt.app.server.address() as AddressInfo).port}`;
 
@@ -59,7 +67,11 @@ describe('console in Chromium', () => {
     for (let i = 0; i < 60; i++) {
       const secret = i < 4 ? goodKey(i) : i < 7 ? revokedKey(i) : `sk_test_${MARKER}_unchecked_${i}`;
       if (i < 4) fake.state.addAccessToken(secret, { account_id: `acct_console_${i}` });
-      const res = await api('POST', '/v1/credentials', { name: `Customer ${String(i).padStart(2, '0')}`, properties: { kind: 'stripe_key', secret }, metadata: { tier: i % 2 === 0 ? 'gold' : 'silver' } });
+      const res = await api('POST', '/v1/credentials', {
+        name: `Customer ${String(i).padStart(2, '0')}`,
+        properties: { kind: 'stripe_key', secret },
+        metadata: { tier: i % 2 === 0 ? 'gold' : 'silver' },
+      });
       expect(res.status).toBe(200);
     }
     const list = await api('GET', '/v1/credentials?limit=100');
@@ -211,8 +223,16 @@ describe('console in Chromium', () => {
     await page.getByLabel('Settings (JSON, optional)').fill('{"bad name": 1}');
     await page.getByRole('button', { name: 'Create OAuth app' }).click();
     // The same field error the API gives, next to the settings input.
-    const refused = await api('POST', '/v1/oauth-apps', { name: 'x', provider: 'salesforce', client_id: 'c', client_secret: 's', settings: { 'bad name': 1 } });
-    const [[path, messages]] = Object.entries(refused.body.validation_errors as Record<string, string[]>) as [[string, string[]]];
+    const refused = await api('POST', '/v1/oauth-apps', {
+      name: 'x',
+      provider: 'salesforce',
+      client_id: 'c',
+      client_secret: 's',
+      settings: { 'bad name': 1 },
+    });
+    const [[path, messages]] = Object.entries(refused.body.validation_errors as Record<string, string[]>) as [
+      [string, string[]],
+    ];
     expect(path).toBe('settings.bad name');
     await expect.poll(() => page.locator('#app-settings-error').textContent()).toBe(`bad name: ${messages.join('; ')}`);
     await page.getByLabel('Settings (JSON, optional)').fill('');

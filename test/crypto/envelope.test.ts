@@ -2,12 +2,7 @@ import { createCipheriv, randomBytes } from 'node:crypto';
 import { describe, it, expect, vi, afterEach } from 'vitest';
 import fc from 'fast-check';
 import { parseMasterKeys } from '../../src/crypto/keyring.js';
-import {
-  DecryptError,
-  decryptSecret,
-  encryptSecret,
-  type SecretPlace,
-} from '../../src/crypto/envelope.js';
+import { DecryptError, decryptSecret, encryptSecret, type SecretPlace } from '../../src/crypto/envelope.js';
 
 const K1 = randomBytes(32).toString('base64');
 const K2 = randomBytes(32).toString('base64');
@@ -20,8 +15,7 @@ const placeArb: fc.Arbitrary<SecretPlace> = fc.record({
   field: fc.string(),
   table: fc.option(fc.string(), { nil: undefined }),
 });
-const canon = (p: SecretPlace): string =>
-  JSON.stringify([p.table ?? null, p.accountId, p.rowId, p.field]);
+const canon = (p: SecretPlace): string => JSON.stringify([p.table ?? null, p.accountId, p.rowId, p.field]);
 
 function decryptError(fn: () => unknown): DecryptError {
   try {
@@ -82,7 +76,13 @@ describe('encryptSecret / decryptSecret', () => {
         const all = Buffer.concat([iv, ct, tag]);
         const bit = n % (all.length * 8);
         all[bit >> 3] = (all[bit >> 3] ?? 0) ^ (1 << (bit & 7));
-        const tampered = build(v, kid, all.subarray(0, 12), all.subarray(12, 12 + ct.length), all.subarray(12 + ct.length));
+        const tampered = build(
+          v,
+          kid,
+          all.subarray(0, 12),
+          all.subarray(12, 12 + ct.length),
+          all.subarray(12 + ct.length),
+        );
         const err = decryptError(() => decryptSecret(ring, tampered, PLACE));
         expect(err.reason).toBe('auth_failed');
         expect(err.kid).toBe('k1');
@@ -115,7 +115,9 @@ describe('encryptSecret / decryptSecret', () => {
     const app: SecretPlace = { ...PLACE, table: 'oauth_apps', field: 'client_secret' };
     const cred: SecretPlace = { ...PLACE, table: 'credentials', field: 'client_secret' };
     expect(() => decryptSecret(ring, encryptSecret(ring, 'x', app), cred)).toThrow(DecryptError);
-    expect(() => decryptSecret(ring, encryptSecret(ring, 'x', app), { ...app, table: undefined })).toThrow(DecryptError);
+    expect(() => decryptSecret(ring, encryptSecret(ring, 'x', app), { ...app, table: undefined })).toThrow(
+      DecryptError,
+    );
   });
 
   it('separator-looking content cannot make two places collide', () => {
@@ -149,7 +151,9 @@ describe('encryptSecret / decryptSecret', () => {
       const err = decryptError(() => decryptSecret(ring, build(v, kid, iv, ct, tag.subarray(0, len)), PLACE));
       expect(err.kid).toBe('k1');
     }
-    expect(() => decryptSecret(ring, build(v, kid, iv, ct, Buffer.concat([tag, Buffer.alloc(1)])), PLACE)).toThrow(DecryptError);
+    expect(() => decryptSecret(ring, build(v, kid, iv, ct, Buffer.concat([tag, Buffer.alloc(1)])), PLACE)).toThrow(
+      DecryptError,
+    );
   });
 
   it('rejects a genuine short-tag GCM ciphertext (authTagLength: 16)', () => {

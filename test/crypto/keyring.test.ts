@@ -2,12 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { describe, it, expect, vi, afterEach } from 'vitest';
 import fc from 'fast-check';
-import {
-  KeyringError,
-  generateKey,
-  parseMasterKeys,
-  type Keyring,
-} from '../../src/crypto/keyring.js';
+import { KeyringError, generateKey, parseMasterKeys, type Keyring } from '../../src/crypto/keyring.js';
 
 const b64 = (n: number): string => randomBytes(n).toString('base64');
 

@@ -19,7 +19,9 @@ import { type Harness, TEST_MASTER_KEYS, captureLogger, startHarness, testConfig
 import { STORE_KINDS } from '../support/stores.js';
 
 const PRIMARY = TEST_MASTER_KEYS.split(':')[0] ?? '';
-const stripe = (n: string) => ({ properties: { kind: 'stripe_key', secret: `sk_live_${MARKER}_${n}`, account_id: `acct_ledger${n}` } });
+const stripe = (n: string) => ({
+  properties: { kind: 'stripe_key', secret: `sk_live_${MARKER}_${n}`, account_id: `acct_ledger${n}` },
+});
 
 describe.each(STORE_KINDS)('encryption ledger on %s', (store) => {
   let h: Harness;
@@ -51,7 +53,9 @@ describe.each(STORE_KINDS)('encryption ledger on %s', (store) => {
     const c = await h.newAccount();
     const db = h.rt.store.db;
     await h.rt.ledger.record();
-    await sql`update key_encryptions set encryptions = ${ENCRYPTION_ROTATE_THRESHOLD - 1} where kid = ${PRIMARY}`.execute(db);
+    await sql`update key_encryptions set encryptions = ${ENCRYPTION_ROTATE_THRESHOLD - 1} where kid = ${PRIMARY}`.execute(
+      db,
+    );
     const rotation = createKeyRotation({ db, keyring: parseMasterKeys(TEST_MASTER_KEYS) });
     const below = (await rotation.keyStatus()).keys.find((k) => k.kid === PRIMARY);
     expect(below).toMatchObject({ encryptions: ENCRYPTION_ROTATE_THRESHOLD - 1, rotateSoon: false });
@@ -60,7 +64,9 @@ describe.each(STORE_KINDS)('encryption ledger on %s', (store) => {
     await h.rt.ledger.record();
     const at = (await rotation.keyStatus()).keys.find((k) => k.kid === PRIMARY);
     expect(at).toMatchObject({ encryptions: ENCRYPTION_ROTATE_THRESHOLD, rotateSoon: true });
-    const warning = h.logs.filter((l) => l.includes('"level":40') && l.includes(`master key \\"${PRIMARY}\\" has sealed`));
+    const warning = h.logs.filter(
+      (l) => l.includes('"level":40') && l.includes(`master key \\"${PRIMARY}\\" has sealed`),
+    );
     expect(warning).toHaveLength(1);
     expect(warning[0]).toContain('credvault keys rewrap');
     // Once per node: the next recording does not repeat it.
@@ -75,7 +81,12 @@ describe.each(STORE_KINDS)('encryption ledger on %s', (store) => {
     // A fresh database whose table does not exist yet: the first recording fails.
     const kid = `k${randomBytes(3).toString('hex')}`;
     const ring = parseMasterKeys(`${kid}:${randomBytes(32).toString('base64')}`);
-    const s = store === 'pglite' ? await openStore({ dataDir: 'memory://' }) : h.testStore.url ? await openStore({ databaseUrl: h.testStore.url, poolSize: 1 }) : undefined;
+    const s =
+      store === 'pglite'
+        ? await openStore({ dataDir: 'memory://' })
+        : h.testStore.url
+          ? await openStore({ databaseUrl: h.testStore.url, poolSize: 1 })
+          : undefined;
     if (!s) throw new Error('no store');
     try {
       if (store === 'postgres') await sql`alter table key_encryptions rename to key_encryptions_away`.execute(s.db);
@@ -107,10 +118,18 @@ describe('encryption ledger across nodes', () => {
       await a.ledger.record();
       await b.ledger.record();
       const before = (await recordedEncryptions(a.store.db)).get(PRIMARY) ?? 0;
-      const headers = { authorization: `Bearer ${a.bootstrapToken ?? 'bootstrap-token-for-tests-0123456789abcdef'}`, 'content-type': 'application/json' };
+      const headers = {
+        authorization: `Bearer ${a.bootstrapToken ?? 'bootstrap-token-for-tests-0123456789abcdef'}`,
+        'content-type': 'application/json',
+      };
       for (const [n, node] of [a, b].entries()) {
         for (let i = 0; i < 4; i++) {
-          const res = await node.app.inject({ method: 'POST', url: '/v1/credentials', headers, payload: stripe(`n${n}-${i}`) });
+          const res = await node.app.inject({
+            method: 'POST',
+            url: '/v1/credentials',
+            headers,
+            payload: stripe(`n${n}-${i}`),
+          });
           expect(res.statusCode).toBe(200);
         }
       }

@@ -12,7 +12,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KeyConfigError, openServerKeys, resolveMasterKeys } from '../../src/crypto/boot.js';
 import { envelopeKid } from '../../src/crypto/envelope.js';
 import { generateKey, parseMasterKeys } from '../../src/crypto/keyring.js';
-import { KeyPrimaryError, databasePrimary, listNodeKeys, openKeyPrimary, promoteKey } from '../../src/crypto/primary.js';
+import {
+  KeyPrimaryError,
+  databasePrimary,
+  listNodeKeys,
+  openKeyPrimary,
+  promoteKey,
+} from '../../src/crypto/primary.js';
 import { addKeyToFile } from '../../src/cli/commands/keys-promote.js';
 import { loadConfig } from '../../src/config.js';
 import type { Clock } from '../../src/lib/clock.js';

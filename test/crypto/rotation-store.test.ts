@@ -22,8 +22,18 @@ const ring = parseMasterKeys(`${NEW},${OLD}`); // a node restarted with the new 
 const newOnly = parseMasterKeys(NEW);
 const N = 30; // credentials, 2 secrets each: several batches at batchSize 7
 
-const oauthPlace = (accountId: string, id: string, field: string) => ({ table: 'oauth_apps', accountId, rowId: id, field });
-const idemPlace = (accountId: string, key: string) => ({ table: 'idempotency_keys', accountId, rowId: key, field: 'response_body' });
+const oauthPlace = (accountId: string, id: string, field: string) => ({
+  table: 'oauth_apps',
+  accountId,
+  rowId: id,
+  field,
+});
+const idemPlace = (accountId: string, key: string) => ({
+  table: 'idempotency_keys',
+  accountId,
+  rowId: key,
+  field: 'response_body',
+});
 const serverPlace = (name: string) => ({ table: 'server_secrets', accountId: '-', rowId: name, field: 'envelope' });
 
 /** Secrets under the old key in every table: 2 server secrets, 2 OAuth-app secrets, 2N credential secrets, 1 idempotency body. */
@@ -37,27 +47,65 @@ async function seed(db: Db) {
   await db
     .insertInto('oauth_apps')
     .values({
-      id: appId, account_id: accountId, name: 'app', provider: 'salesforce', client_id: 'cid',
+      id: appId,
+      account_id: accountId,
+      name: 'app',
+      provider: 'salesforce',
+      client_id: 'cid',
       client_secret: encryptSecret(oldRing, 'app-secret', oauthPlace(accountId, appId, 'client_secret')),
-      settings: '{}', settings_secrets: JSON.stringify({ private_key: encryptSecret(oldRing, 'pk', oauthPlace(accountId, appId, 'settings.private_key')) }),
-      metadata: '{}', health: '{}', created_at: now, updated_at: now,
+      settings: '{}',
+      settings_secrets: JSON.stringify({
+        private_key: encryptSecret(oldRing, 'pk', oauthPlace(accountId, appId, 'settings.private_key')),
+      }),
+      metadata: '{}',
+      health: '{}',
+      created_at: now,
+      updated_at: now,
     })
     .execute();
   const creds = Array.from({ length: N }, (_, i) => {
     const identity = `account:${1000 + i}`;
     const place = (f: string) => credentialSecretPlace(accountId, 'netsuite', identity, f);
     return {
-      id: randomUUID(), account_id: accountId, provider: 'netsuite', kind: 'netsuite_tba', identity, name: null, oauth_app_id: null, properties: '{}', metadata: '{}', health_status: 'pending', health: '{}',
-      secrets: JSON.stringify({ consumer_secret: encryptSecret(oldRing, `cs-${i}`, place('consumer_secret')), token_secret: encryptSecret(oldRing, `ts-${i}`, place('token_secret')) }),
-      created_at: now, updated_at: now,
+      id: randomUUID(),
+      account_id: accountId,
+      provider: 'netsuite',
+      kind: 'netsuite_tba',
+      identity,
+      name: null,
+      oauth_app_id: null,
+      properties: '{}',
+      metadata: '{}',
+      health_status: 'pending',
+      health: '{}',
+      secrets: JSON.stringify({
+        consumer_secret: encryptSecret(oldRing, `cs-${i}`, place('consumer_secret')),
+        token_secret: encryptSecret(oldRing, `ts-${i}`, place('token_secret')),
+      }),
+      created_at: now,
+      updated_at: now,
     };
   });
   await db.insertInto('credentials').values(creds).execute();
   await db
     .insertInto('idempotency_keys')
     .values([
-      { account_id: accountId, key: 'k1', request_hash: 'h', response_status: 200, response_body: encryptSecret(oldRing, '{"ok":1}', idemPlace(accountId, 'k1')), created_at: now },
-      { account_id: accountId, key: 'k2', request_hash: 'h', response_status: null, response_body: null, created_at: now },
+      {
+        account_id: accountId,
+        key: 'k1',
+        request_hash: 'h',
+        response_status: 200,
+        response_body: encryptSecret(oldRing, '{"ok":1}', idemPlace(accountId, 'k1')),
+        created_at: now,
+      },
+      {
+        account_id: accountId,
+        key: 'k2',
+        request_hash: 'h',
+        response_status: null,
+        response_body: null,
+        created_at: now,
+      },
     ])
     .execute();
   return { accountId, appId, creds };
@@ -66,21 +114,32 @@ async function seed(db: Db) {
 /** Decrypts every stored secret at the place its service uses; returns plaintexts by location. */
 async function readAll(db: Db, keyring: Keyring): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for (const s of await db.selectFrom('server_secrets').selectAll().execute()) out.set(`server:${s.name}`, decryptSecret(keyring, s.envelope, serverPlace(s.name)));
+  for (const s of await db.selectFrom('server_secrets').selectAll().execute())
+    out.set(`server:${s.name}`, decryptSecret(keyring, s.envelope, serverPlace(s.name)));
   for (const a of await db.selectFrom('oauth_apps').selectAll().execute()) {
     out.set(`app:${a.id}`, decryptSecret(keyring, a.client_secret, oauthPlace(a.account_id, a.id, 'client_secret')));
-    for (const [k, e] of Object.entries(a.settings_secrets)) out.set(`app:${a.id}:${k}`, decryptSecret(keyring, e, oauthPlace(a.account_id, a.id, `settings.${k}`)));
+    for (const [k, e] of Object.entries(a.settings_secrets))
+      out.set(`app:${a.id}:${k}`, decryptSecret(keyring, e, oauthPlace(a.account_id, a.id, `settings.${k}`)));
   }
   for (const c of await db.selectFrom('credentials').selectAll().execute()) {
-    for (const [k, e] of Object.entries(c.secrets)) out.set(`cred:${c.identity}:${k}`, decryptSecret(keyring, e, credentialSecretPlace(c.account_id, c.provider, c.identity, k)));
+    for (const [k, e] of Object.entries(c.secrets))
+      out.set(
+        `cred:${c.identity}:${k}`,
+        decryptSecret(keyring, e, credentialSecretPlace(c.account_id, c.provider, c.identity, k)),
+      );
   }
-  for (const r of await db.selectFrom('idempotency_keys').selectAll().where('response_body', 'is not', null).execute()) {
+  for (const r of await db
+    .selectFrom('idempotency_keys')
+    .selectAll()
+    .where('response_body', 'is not', null)
+    .execute()) {
     out.set(`idem:${r.key}`, decryptSecret(keyring, r.response_body ?? '', idemPlace(r.account_id, r.key)));
   }
   return out;
 }
 
-const count = (s: { keys: Array<{ kid: string; secrets: number }> }, kid: string) => s.keys.find((k) => k.kid === kid)?.secrets ?? 0;
+const count = (s: { keys: Array<{ kid: string; secrets: number }> }, kid: string) =>
+  s.keys.find((k) => k.kid === kid)?.secrets ?? 0;
 
 describe.each(STORE_KINDS)('key rotation on %s', (kind: StoreKind) => {
   let ts: TestStore | undefined;
@@ -101,13 +160,26 @@ describe.each(STORE_KINDS)('key rotation on %s', (kind: StoreKind) => {
     const s = await rot.keyStatus();
     expect(s.primaryKid).toBe('new');
     const old = s.keys.find((k) => k.kid === 'old');
-    expect(old).toMatchObject({ secrets: 2 * N + 5, configured: true, primary: false, retiredAt: null, tables: { server_secrets: 2, oauth_apps: 2, credentials: 2 * N, idempotency_keys: 1 } });
+    expect(old).toMatchObject({
+      secrets: 2 * N + 5,
+      configured: true,
+      primary: false,
+      retiredAt: null,
+      tables: { server_secrets: 2, oauth_apps: 2, credentials: 2 * N, idempotency_keys: 1 },
+    });
     expect(s.keys.find((k) => k.kid === 'new')).toMatchObject({ secrets: 0, primary: true });
     expect(s.pending).toBe(2 * N + 5);
 
     const progress: number[] = [];
     const r = await rot.rewrap({ batchSize: 7, onProgress: (p) => progress.push(p.done) });
-    expect(r).toMatchObject({ total: 2 * N + 5, rewrapped: 2 * N + 5, failed: 0, busy: 0, interrupted: false, remaining: 0 });
+    expect(r).toMatchObject({
+      total: 2 * N + 5,
+      rewrapped: 2 * N + 5,
+      failed: 0,
+      busy: 0,
+      interrupted: false,
+      remaining: 0,
+    });
     expect(progress.length).toBeGreaterThan(N / 7);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
     expect(progress.at(-1)).toBe(2 * N + 5);
@@ -127,8 +199,14 @@ describe.each(STORE_KINDS)('key rotation on %s', (kind: StoreKind) => {
     await rot.rewrap();
     const c = creds[3];
     if (!c) throw new Error('seed');
-    const late = encryptSecret(oldRing, 'late', credentialSecretPlace(accountId, 'netsuite', c.identity, 'token_secret'));
-    await sql`update credentials set secrets = jsonb_set(secrets, '{token_secret}', to_jsonb(${late}::text)) where id = ${c.id}::uuid`.execute(db);
+    const late = encryptSecret(
+      oldRing,
+      'late',
+      credentialSecretPlace(accountId, 'netsuite', c.identity, 'token_secret'),
+    );
+    await sql`update credentials set secrets = jsonb_set(secrets, '{token_secret}', to_jsonb(${late}::text)) where id = ${c.id}::uuid`.execute(
+      db,
+    );
     expect(count(await rot.keyStatus(), 'old')).toBe(1);
     await expect(rot.retire('old')).rejects.toThrow(/still protects 1 secret: run `credvault keys rewrap`/);
     const r = await rot.rewrap();
@@ -153,16 +231,31 @@ describe.each(STORE_KINDS)('key rotation on %s', (kind: StoreKind) => {
         // new-primary node, and a delete, all between the rewrap's read and its write.
         const [a, b, gone] = [byId(keys[0]?.[0]), byId(keys[1]?.[0]), byId(keys[2]?.[0])];
         raced = [a, b, gone];
-        const viaOld = JSON.stringify({ consumer_secret: encryptSecret(oldRing, 'A2', place(a.identity, 'consumer_secret')), token_secret: encryptSecret(oldRing, 'A3', place(a.identity, 'token_secret')) });
-        const viaNew = JSON.stringify({ consumer_secret: encryptSecret(ring, 'B2', place(b.identity, 'consumer_secret')) });
-        await sql`update credentials set secrets = ${viaOld}::jsonb, version = version + 1 where id = ${a.id}::uuid`.execute(db);
-        await sql`update credentials set secrets = ${viaNew}::jsonb, version = version + 1 where id = ${b.id}::uuid`.execute(db);
+        const viaOld = JSON.stringify({
+          consumer_secret: encryptSecret(oldRing, 'A2', place(a.identity, 'consumer_secret')),
+          token_secret: encryptSecret(oldRing, 'A3', place(a.identity, 'token_secret')),
+        });
+        const viaNew = JSON.stringify({
+          consumer_secret: encryptSecret(ring, 'B2', place(b.identity, 'consumer_secret')),
+        });
+        await sql`update credentials set secrets = ${viaOld}::jsonb, version = version + 1 where id = ${a.id}::uuid`.execute(
+          db,
+        );
+        await sql`update credentials set secrets = ${viaNew}::jsonb, version = version + 1 where id = ${b.id}::uuid`.execute(
+          db,
+        );
         await db.deleteFrom('credentials').where('id', '=', gone.id).execute();
       },
     });
     const [a, b, gone] = raced;
     if (!a || !b || !gone) throw new Error('the race hook did not run');
-    expect(r).toMatchObject({ total: 2 * N + 5, rewrapped: 2 * N + 5 - 4 /* b, gone: nothing to move */, failed: 0, busy: 0, remaining: 0 });
+    expect(r).toMatchObject({
+      total: 2 * N + 5,
+      rewrapped: 2 * N + 5 - 4 /* b, gone: nothing to move */,
+      failed: 0,
+      busy: 0,
+      remaining: 0,
+    });
     const all = await readAll(db, newOnly);
     expect(all.get(`cred:${a.identity}:consumer_secret`)).toBe('A2');
     expect(all.get(`cred:${a.identity}:token_secret`)).toBe('A3');
@@ -176,13 +269,22 @@ describe.each(STORE_KINDS)('key rotation on %s', (kind: StoreKind) => {
   it('stops after the current batch when aborted, and a second run resumes', async () => {
     const { db, rot } = await setup();
     const ac = new AbortController();
-    const first = await rot.rewrap({ batchSize: 5, signal: ac.signal, onProgress: (p) => p.table === 'credentials' && ac.abort() });
+    const first = await rot.rewrap({
+      batchSize: 5,
+      signal: ac.signal,
+      onProgress: (p) => p.table === 'credentials' && ac.abort(),
+    });
     expect(first.interrupted).toBe(true);
     expect(first.rewrapped).toBe(2 + 2 + 10);
     expect(first.remaining).toBe(2 * N + 5 - 14);
     expect((await readAll(db, ring)).size).toBe(2 * N + 5); // every secret still readable mid-way
     const second = await rot.rewrap({ batchSize: 5 });
-    expect(second).toMatchObject({ total: 2 * N + 5 - 14, rewrapped: 2 * N + 5 - 14, interrupted: false, remaining: 0 });
+    expect(second).toMatchObject({
+      total: 2 * N + 5 - 14,
+      rewrapped: 2 * N + 5 - 14,
+      interrupted: false,
+      remaining: 0,
+    });
     expect((await readAll(db, newOnly)).size).toBe(2 * N + 5);
   });
 
@@ -191,13 +293,23 @@ describe.each(STORE_KINDS)('key rotation on %s', (kind: StoreKind) => {
     const c = creds[0];
     if (!c) throw new Error('seed');
     const bad = 'v1.old.AAAAAAAAAAAAAAAA.AAAA.AAAAAAAAAAAAAAAAAAAAAA';
-    await sql`update credentials set secrets = jsonb_set(secrets, '{token_secret}', to_jsonb(${bad}::text)) where id = ${c.id}::uuid`.execute(db);
+    await sql`update credentials set secrets = jsonb_set(secrets, '{token_secret}', to_jsonb(${bad}::text)) where id = ${c.id}::uuid`.execute(
+      db,
+    );
     const r = await rot.rewrap();
-    expect(r).toMatchObject({ failed: 1, remaining: 1, failures: [{ table: 'credentials', row: c.id, field: 'secrets.token_secret', reason: 'auth_failed' }] });
+    expect(r).toMatchObject({
+      failed: 1,
+      remaining: 1,
+      failures: [{ table: 'credentials', row: c.id, field: 'secrets.token_secret', reason: 'auth_failed' }],
+    });
     const row = await db.selectFrom('credentials').select('secrets').where('id', '=', c.id).executeTakeFirstOrThrow();
     expect(row.secrets.token_secret).toBe(bad);
     expect(envelopeKid(row.secrets.consumer_secret ?? '')).toBe('new');
-    const ghost = encryptSecret(parseMasterKeys(`ghost:${randomBytes(32).toString('base64')}`), 'x', serverPlace('ghost'));
+    const ghost = encryptSecret(
+      parseMasterKeys(`ghost:${randomBytes(32).toString('base64')}`),
+      'x',
+      serverPlace('ghost'),
+    );
     await db.insertInto('server_secrets').values({ name: 'ghost', envelope: ghost, created_at: new Date() }).execute();
     const s = await rot.keyStatus();
     expect(s.keys.find((k) => k.kid === 'ghost')).toMatchObject({ secrets: 1, configured: false });
@@ -207,7 +319,9 @@ describe.each(STORE_KINDS)('key rotation on %s', (kind: StoreKind) => {
   it('retire refuses while secrets use the key, then records it; a retired key can never be primary again', async () => {
     const { db, rot } = await setup();
     await expect(rot.retire('old')).rejects.toThrow(RotationError);
-    await expect(rot.retire('old')).rejects.toThrow(`Key "old" still protects ${2 * N + 5} secrets: run \`credvault keys rewrap\``);
+    await expect(rot.retire('old')).rejects.toThrow(
+      `Key "old" still protects ${2 * N + 5} secrets: run \`credvault keys rewrap\``,
+    );
     await expect(rot.retire('new')).rejects.toThrow(/is the primary key/);
     await expect(rot.retire('bad kid')).rejects.toThrow(/not a valid key id/);
     await rot.rewrap();
@@ -217,11 +331,15 @@ describe.each(STORE_KINDS)('key rotation on %s', (kind: StoreKind) => {
     const s = await rot.keyStatus();
     expect(s.keys.find((k) => k.kid === 'old')).toMatchObject({ secrets: 0, retiredAt: r.retiredAt, configured: true });
     await expect(assertPrimaryNotRetired(db, ring)).resolves.toBeUndefined();
-    await expect(assertPrimaryNotRetired(db, parseMasterKeys(`${OLD},${NEW}`))).rejects.toThrow(/primary key "old" .* was retired/);
+    await expect(assertPrimaryNotRetired(db, parseMasterKeys(`${OLD},${NEW}`))).rejects.toThrow(
+      /primary key "old" .* was retired/,
+    );
     const log = pino({ level: 'silent' });
     const store = ts?.store;
     if (!store) throw new Error('store');
-    await expect(createRuntime(testConfig({ CREDVAULT_MASTER_KEYS: `${OLD},${NEW}` }), { store, log })).rejects.toThrow(/was retired/);
+    await expect(createRuntime(testConfig({ CREDVAULT_MASTER_KEYS: `${OLD},${NEW}` }), { store, log })).rejects.toThrow(
+      /was retired/,
+    );
     const rt = await createRuntime(testConfig({ CREDVAULT_MASTER_KEYS: NEW }), { store, log });
     await rt.close();
   });

@@ -7,7 +7,10 @@ import { KINDS, PROVIDERS } from '../../src/providers/registry.js';
 describe('generated kinds reference', () => {
   it('docs/kinds.md matches a fresh generation (run `npm run generate:docs` when it does not)', async () => {
     const committed = await readFile(KINDS_DOC_PATH, 'utf8');
-    expect(generateKindsDoc() === committed, 'docs/kinds.md is stale: run `npm run generate:docs` and commit the result').toBe(true);
+    expect(
+      generateKindsDoc() === committed,
+      'docs/kinds.md is stale: run `npm run generate:docs` and commit the result',
+    ).toBe(true);
   });
 
   it('documents every kind and every provider', () => {

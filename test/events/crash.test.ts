@@ -33,12 +33,20 @@ async function makeChanges(url: string): Promise<void> {
   const imports = CHANGES * 0.8;
   const ids: string[] = [];
   for (let b = 0; b < imports / 100; b++) {
-    const items = Array.from({ length: 100 }, (_, i) => ({ properties: { kind: 'stripe_key' as const, secret: `sk_live_crash_${b}_${i}_abcdefghij`, account_id: `acct_crash_${b}_${i}` } }));
+    const items = Array.from({ length: 100 }, (_, i) => ({
+      properties: {
+        kind: 'stripe_key' as const,
+        secret: `sk_live_crash_${b}_${i}_abcdefghij`,
+        account_id: `acct_crash_${b}_${i}`,
+      },
+    }));
     const res = await unwrap(client.POST('/v1/credentials/bulk', { body: { items } }));
     for (const r of res.results) if ('credential' in r && r.credential) ids.push(r.credential.id);
   }
-  for (const id of ids.slice(0, (CHANGES - imports) / 2)) await unwrap(client.PATCH('/v1/credentials/{id}', { params: { path: { id } }, body: { name: 'patched' } }));
-  for (const id of ids.slice(-(CHANGES - imports) / 2)) await unwrap(client.DELETE('/v1/credentials/{id}', { params: { path: { id } } }));
+  for (const id of ids.slice(0, (CHANGES - imports) / 2))
+    await unwrap(client.PATCH('/v1/credentials/{id}', { params: { path: { id } }, body: { name: 'patched' } }));
+  for (const id of ids.slice(-(CHANGES - imports) / 2))
+    await unwrap(client.DELETE('/v1/credentials/{id}', { params: { path: { id } } }));
 }
 
 describe.each(['postgres', 'pglite'] as const)('webhook delivery across kill -9 on %s', (kind) => {
@@ -61,7 +69,9 @@ describe.each(['postgres', 'pglite'] as const)('webhook delivery across kill -9 
         const c = new pg.Client({ connectionString: database.url });
         await c.connect();
         try {
-          return (await c.query<{ id: string }>("select id from events where type like 'credential.%'")).rows.map((r) => r.id);
+          return (await c.query<{ id: string }>("select id from events where type like 'credential.%'")).rows.map(
+            (r) => r.id,
+          );
         } finally {
           await c.end();
         }
@@ -72,10 +82,17 @@ describe.each(['postgres', 'pglite'] as const)('webhook delivery across kill -9 
       env = { CREDVAULT_DATA_DIR: dir };
       countEvents = async () => [];
       // Create the embedded database first (slow on a busy machine), so each serve starts quickly.
-      const migrated = await runCliProcess(['migrate'], { CREDVAULT_DATA_DIR: dir, CREDVAULT_MASTER_KEYS: TEST_MASTER_KEYS });
+      const migrated = await runCliProcess(['migrate'], {
+        CREDVAULT_DATA_DIR: dir,
+        CREDVAULT_MASTER_KEYS: TEST_MASTER_KEYS,
+      });
       expect(migrated.code, migrated.stderr).toBe(0);
     }
-    Object.assign(env, { CREDVAULT_WEBHOOK_ALLOWED_ORIGINS: rx.origin, CREDVAULT_WEBHOOK_LEASE_SECONDS: '3', LOG_LEVEL: 'error' });
+    Object.assign(env, {
+      CREDVAULT_WEBHOOK_ALLOWED_ORIGINS: rx.origin,
+      CREDVAULT_WEBHOOK_LEASE_SECONDS: '3',
+      LOG_LEVEL: 'error',
+    });
 
     const nodes: ChildNode[] = [];
     const start = async () => {
@@ -88,7 +105,9 @@ describe.each(['postgres', 'pglite'] as const)('webhook delivery across kill -9 
     // PostgreSQL: the changes go through the second node, so killing A interrupts only deliveries.
     const b = kind === 'postgres' ? await start() : a;
     const admin = createCredvaultClient({ url: a.url, token: BOOTSTRAP_TOKEN });
-    const ep = await unwrap(admin.POST('/v1/webhook-endpoints', { body: { url: `${rx.origin}/crash`, event_types: ['credential.*'] } }));
+    const ep = await unwrap(
+      admin.POST('/v1/webhook-endpoints', { body: { url: `${rx.origin}/crash`, event_types: ['credential.*'] } }),
+    );
     rx.trust(ep.secret);
 
     // Settled at once: on the embedded store the kill interrupts them (then they run again on the restarted node).
@@ -112,7 +131,13 @@ describe.each(['postgres', 'pglite'] as const)('webhook delivery across kill -9 
       const ids: string[] = [];
       let cursor: string | undefined;
       do {
-        const page = await unwrap(client.GET('/v1/events', { params: { query: { since: '2000-01-01T00:00:00Z', limit: 500, type: 'credential.*', ...(cursor ? { cursor } : {}) } } }));
+        const page = await unwrap(
+          client.GET('/v1/events', {
+            params: {
+              query: { since: '2000-01-01T00:00:00Z', limit: 500, type: 'credential.*', ...(cursor ? { cursor } : {}) },
+            },
+          }),
+        );
         ids.push(...page.data.map((e) => e.id));
         cursor = page.next_cursor ?? undefined;
       } while (cursor);
@@ -128,6 +153,8 @@ describe.each(['postgres', 'pglite'] as const)('webhook delivery across kill -9 
     expect(rx.received.every((r) => r.verifiedWith.length === 1)).toBe(true);
     expect(rx.received.some((r) => r.body.includes('sk_live_crash'))).toBe(false);
     const duplicates = rx.received.length - new Set(rx.received.map((r) => r.id)).size;
-    console.log(`[crash ${kind}] events=${expected.length} deliveries=${rx.received.length} duplicates=${duplicates} (${((100 * duplicates) / expected.length).toFixed(2)} %), requests open at the kill=${openAtKill}, nodes=${kind === 'postgres' ? 2 : 1}`);
+    console.log(
+      `[crash ${kind}] events=${expected.length} deliveries=${rx.received.length} duplicates=${duplicates} (${((100 * duplicates) / expected.length).toFixed(2)} %), requests open at the kill=${openAtKill}, nodes=${kind === 'postgres' ? 2 : 1}`,
+    );
   }, 300_000);
 });

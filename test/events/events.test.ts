@@ -4,14 +4,22 @@ import { MARKER } from '../fakes/state.js';
 import { type Client, type Harness, startHarness } from '../support/harness.js';
 import { STORE_KINDS } from '../support/stores.js';
 
-type Ev = { id: string; type: string; created_at: string; data: Record<string, unknown> & { id?: string; previous_status?: string } };
+type Ev = {
+  id: string;
+  type: string;
+  created_at: string;
+  data: Record<string, unknown> & { id?: string; previous_status?: string };
+};
 
 async function allEvents(c: Client, query = ''): Promise<Ev[]> {
   const out: Ev[] = [];
   let cursor: string | null = null;
   do {
     const sep = query ? '&' : '';
-    const res: { status: number; body: { data: Ev[]; next_cursor: string | null } } = await c.json('GET', `/v1/events?since=2000-01-01T00:00:00Z&limit=7${sep}${query}${cursor ? `&cursor=${cursor}` : ''}`);
+    const res: { status: number; body: { data: Ev[]; next_cursor: string | null } } = await c.json(
+      'GET',
+      `/v1/events?since=2000-01-01T00:00:00Z&limit=7${sep}${query}${cursor ? `&cursor=${cursor}` : ''}`,
+    );
     expect(res.status).toBe(200);
     out.push(...res.body.data);
     cursor = res.body.next_cursor;
@@ -28,20 +36,30 @@ describe.each(STORE_KINDS)('events outbox on %s', (store) => {
 
   it('import, re-import, patch and delete each give exactly one event, presented as the API presents it', async () => {
     const c = await h.newAccount();
-    const created = await c.json<{ id: string }>('POST', '/v1/credentials', { properties: { kind: 'stripe_key', secret: `sk_live_${MARKER}_ev1`, account_id: 'acct_ev1' } });
+    const created = await c.json<{ id: string }>('POST', '/v1/credentials', {
+      properties: { kind: 'stripe_key', secret: `sk_live_${MARKER}_ev1`, account_id: 'acct_ev1' },
+    });
     expect(created.status).toBe(200);
     let events = await allEvents(c);
     expect(events.map((e) => e.type)).toEqual(['credential.created']);
     expect(events[0]?.data).toEqual(created.body);
 
-    const again = await c.json('POST', '/v1/credentials', { properties: { kind: 'stripe_key', secret: `sk_live_${MARKER}_ev1b`, account_id: 'acct_ev1' }, name: 'renamed' });
+    const again = await c.json('POST', '/v1/credentials', {
+      properties: { kind: 'stripe_key', secret: `sk_live_${MARKER}_ev1b`, account_id: 'acct_ev1' },
+      name: 'renamed',
+    });
     const patched = await c.json('PATCH', `/v1/credentials/${created.body.id}`, { metadata: { team: 'billing' } });
     expect(patched.status).toBe(200);
     const last = await c.json('GET', `/v1/credentials/${created.body.id}`);
     expect((await c.req('DELETE', `/v1/credentials/${created.body.id}`)).statusCode).toBe(200);
 
     events = await allEvents(c);
-    expect(events.map((e) => e.type)).toEqual(['credential.created', 'credential.updated', 'credential.updated', 'credential.deleted']);
+    expect(events.map((e) => e.type)).toEqual([
+      'credential.created',
+      'credential.updated',
+      'credential.updated',
+      'credential.deleted',
+    ]);
     expect(events[1]?.data).toEqual(again.body);
     expect(events[2]?.data).toEqual(patched.body);
     expect(events[3]?.data).toEqual(last.body);
@@ -55,7 +73,9 @@ describe.each(STORE_KINDS)('events outbox on %s', (store) => {
 
   it('bulk import gives one event per provider account; filters by type and prefix', async () => {
     const c = await h.newAccount();
-    const items = Array.from({ length: 12 }, (_, i) => ({ properties: { kind: 'stripe_key', secret: `sk_live_${MARKER}_b${i}`, account_id: `acct_b${i % 10}` } }));
+    const items = Array.from({ length: 12 }, (_, i) => ({
+      properties: { kind: 'stripe_key', secret: `sk_live_${MARKER}_b${i}`, account_id: `acct_b${i % 10}` },
+    }));
     const res = await c.json<{ data: Array<{ status: number }> }>('POST', '/v1/credentials/bulk', { items });
     expect(res.status).toBe(200);
     const events = await allEvents(c);
@@ -70,7 +90,13 @@ describe.each(STORE_KINDS)('events outbox on %s', (store) => {
 
   it('OAuth apps: created, updated (with health_changed when its secret changes), deleted; secrets masked', async () => {
     const c = await h.newAccount();
-    const app = await c.json<{ id: string }>('POST', '/v1/oauth-apps', { name: 'gh', provider: 'github', client_id: 'Iv1.ev', client_secret: `${MARKER}-cs-1`, settings: { app_id: '42', private_key: `${MARKER}-pem` } });
+    const app = await c.json<{ id: string }>('POST', '/v1/oauth-apps', {
+      name: 'gh',
+      provider: 'github',
+      client_id: 'Iv1.ev',
+      client_secret: `${MARKER}-cs-1`,
+      settings: { app_id: '42', private_key: `${MARKER}-pem` },
+    });
     expect(app.status).toBe(200);
     await c.json('PATCH', `/v1/oauth-apps/${app.body.id}`, { name: 'renamed' });
     expect((await c.req('DELETE', `/v1/oauth-apps/${app.body.id}`)).statusCode).toBe(200);
@@ -83,20 +109,37 @@ describe.each(STORE_KINDS)('events outbox on %s', (store) => {
   it('a change that fails gives no event: 422, 404, 409 (rolled back), stale If-Match', async () => {
     const c = await h.newAccount();
     expect((await c.req('POST', '/v1/credentials', { properties: { kind: 'stripe_key' } })).statusCode).toBe(422);
-    expect((await c.req('PATCH', '/v1/credentials/00000000-0000-4000-8000-000000000000', { name: 'x' })).statusCode).toBe(404);
-    const app = await c.json<{ id: string }>('POST', '/v1/oauth-apps', { name: 'gh', provider: 'github', client_id: 'Iv1.ev2', client_secret: `${MARKER}-cs`, settings: { app_id: '42', private_key: `${MARKER}-pem` } });
-    const cred = await c.json<{ id: string }>('POST', '/v1/credentials', { oauth_app_id: app.body.id, properties: { kind: 'github_app', installation_id: 9 } });
+    expect(
+      (await c.req('PATCH', '/v1/credentials/00000000-0000-4000-8000-000000000000', { name: 'x' })).statusCode,
+    ).toBe(404);
+    const app = await c.json<{ id: string }>('POST', '/v1/oauth-apps', {
+      name: 'gh',
+      provider: 'github',
+      client_id: 'Iv1.ev2',
+      client_secret: `${MARKER}-cs`,
+      settings: { app_id: '42', private_key: `${MARKER}-pem` },
+    });
+    const cred = await c.json<{ id: string }>('POST', '/v1/credentials', {
+      oauth_app_id: app.body.id,
+      properties: { kind: 'github_app', installation_id: 9 },
+    });
     const before = (await allEvents(c)).length;
     expect((await c.req('DELETE', `/v1/oauth-apps/${app.body.id}`)).statusCode).toBe(409);
-    expect((await c.req('PATCH', `/v1/credentials/${cred.body.id}`, { name: 'x' }, { 'if-match': '"v99"' })).statusCode).toBe(412);
-    expect((await c.req('POST', '/v1/credentials/bulk', { items: [{ properties: { kind: 'stripe_key' } }] })).statusCode).toBeLessThan(500);
+    expect(
+      (await c.req('PATCH', `/v1/credentials/${cred.body.id}`, { name: 'x' }, { 'if-match': '"v99"' })).statusCode,
+    ).toBe(412);
+    expect(
+      (await c.req('POST', '/v1/credentials/bulk', { items: [{ properties: { kind: 'stripe_key' } }] })).statusCode,
+    ).toBeLessThan(500);
     expect(await allEvents(c)).toHaveLength(before);
   });
 
   it('events belong to their account: another account sees none and gets 404 by id', async () => {
     const a = await h.newAccount();
     const b = await h.newAccount();
-    await a.json('POST', '/v1/credentials', { properties: { kind: 'stripe_key', secret: `sk_live_${MARKER}_iso`, account_id: 'acct_iso' } });
+    await a.json('POST', '/v1/credentials', {
+      properties: { kind: 'stripe_key', secret: `sk_live_${MARKER}_iso`, account_id: 'acct_iso' },
+    });
     const [ev] = await allEvents(a);
     expect(ev).toBeDefined();
     expect(await allEvents(b)).toEqual([]);
@@ -106,8 +149,14 @@ describe.each(STORE_KINDS)('events outbox on %s', (store) => {
 
   it('events past retention are purged by the background purge', async () => {
     const c = await h.newAccount();
-    await c.json('POST', '/v1/credentials', { properties: { kind: 'stripe_key', secret: `sk_live_${MARKER}_old`, account_id: 'acct_old' } });
-    await h.rt.store.db.updateTable('events').set({ created_at: new Date(Date.now() - 31 * 86_400_000) }).where('account_id', '=', c.accountId).execute();
+    await c.json('POST', '/v1/credentials', {
+      properties: { kind: 'stripe_key', secret: `sk_live_${MARKER}_old`, account_id: 'acct_old' },
+    });
+    await h.rt.store.db
+      .updateTable('events')
+      .set({ created_at: new Date(Date.now() - 31 * 86_400_000) })
+      .where('account_id', '=', c.accountId)
+      .execute();
     expect(await h.rt.events.purgeExpired()).toBeGreaterThanOrEqual(1);
     expect(await allEvents(c)).toEqual([]);
   });

@@ -9,13 +9,48 @@ const SECRET = 'FZsecret_W9k2';
 
 const weird = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),
-  fc.constantFrom(SECRET, 'https://127.0.0.1/x', 'http://127.0.0.1:1/x', 'https://user:pw@h.example/x', 'credential.*', '*', '', '\u0000', 'a\ud800b', '__proto__', 'constructor', 1e308, -0, '2026-01-01T00:00:00Z', 'not-a-date'),
+  fc.constantFrom(
+    SECRET,
+    'https://127.0.0.1/x',
+    'http://127.0.0.1:1/x',
+    'https://user:pw@h.example/x',
+    'credential.*',
+    '*',
+    '',
+    '\u0000',
+    'a\ud800b',
+    '__proto__',
+    'constructor',
+    1e308,
+    -0,
+    '2026-01-01T00:00:00Z',
+    'not-a-date',
+  ),
   fc.string({ unit: 'binary', maxLength: 40 }),
 );
 const key = fc.constantFrom('url', 'description', 'event_types', 'enabled', 'since', 'secret', '__proto__', 'extra');
-const body = fc.oneof(fc.dictionary(key, weird, { maxKeys: 5 }), fc.record({ url: weird, event_types: fc.array(weird, { maxLength: 4 }) }, { requiredKeys: [] }), weird);
-const queryValue = fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('credential.*', '0', '-1', '501', '2026-01-01T00:00:00Z', 'x'.repeat(300), '%00', 'failed', 'succeeded'));
-const query = fc.dictionary(fc.constantFrom('type', 'since', 'limit', 'cursor', 'status', 'other'), queryValue, { maxKeys: 4 });
+const body = fc.oneof(
+  fc.dictionary(key, weird, { maxKeys: 5 }),
+  fc.record({ url: weird, event_types: fc.array(weird, { maxLength: 4 }) }, { requiredKeys: [] }),
+  weird,
+);
+const queryValue = fc.oneof(
+  fc.string({ maxLength: 30 }),
+  fc.constantFrom(
+    'credential.*',
+    '0',
+    '-1',
+    '501',
+    '2026-01-01T00:00:00Z',
+    'x'.repeat(300),
+    '%00',
+    'failed',
+    'succeeded',
+  ),
+);
+const query = fc.dictionary(fc.constantFrom('type', 'since', 'limit', 'cursor', 'status', 'other'), queryValue, {
+  maxKeys: 4,
+});
 
 describe.each(STORE_KINDS)('fuzzing the events and webhook routes on %s', (store) => {
   let h: Harness;

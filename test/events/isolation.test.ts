@@ -48,20 +48,29 @@ describe.each(STORE_KINDS)('endpoint isolation on %s', (store) => {
 
   it('a healthy endpoint gets every event while a dead one holds at most 4 requests and gets no answer', async () => {
     const dead = await h.admin.json<{ id: string }>('POST', '/v1/webhook-endpoints', { url: `${hole.origin}/dead` });
-    const live = await h.admin.json<{ id: string; secret: string }>('POST', '/v1/webhook-endpoints', { url: `${rx.origin}/live` });
+    const live = await h.admin.json<{ id: string; secret: string }>('POST', '/v1/webhook-endpoints', {
+      url: `${rx.origin}/live`,
+    });
     expect([dead.status, live.status]).toEqual([201, 201]);
     rx.trust(live.body.secret);
-    const items = Array.from({ length: 40 }, (_, i) => ({ properties: { kind: 'stripe_key', secret: `sk_live_isolation_${i}_0123456789`, account_id: `acct_iso_${i}` } }));
+    const items = Array.from({ length: 40 }, (_, i) => ({
+      properties: { kind: 'stripe_key', secret: `sk_live_isolation_${i}_0123456789`, account_id: `acct_iso_${i}` },
+    }));
     expect((await h.admin.req('POST', '/v1/credentials/bulk', { items })).statusCode).toBe(200);
     h.rt.deliveries.start();
     const deadline = Date.now() + 60_000;
-    while (rx.received.filter((r) => r.verifiedWith.length === 1).length < 40 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (rx.received.filter((r) => r.verifiedWith.length === 1).length < 40 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     expect(new Set(rx.received.map((r) => r.id)).size).toBe(40);
     const s = hole.stats();
     expect(s.arrived).toBeGreaterThanOrEqual(1);
     expect(s.peak).toBeLessThanOrEqual(4);
     // The dead endpoint's deliveries are still pending (not sent twice, not lost).
-    const pending = await h.rt.store.db.selectFrom('webhook_deliveries').select('status').where('endpoint_id', '=', dead.body.id).execute();
+    const pending = await h.rt.store.db
+      .selectFrom('webhook_deliveries')
+      .select('status')
+      .where('endpoint_id', '=', dead.body.id)
+      .execute();
     expect(pending.filter((p) => p.status === 'pending')).toHaveLength(40);
     await hole.close();
     await h.rt.deliveries.stop();

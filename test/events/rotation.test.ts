@@ -33,10 +33,23 @@ describe.each(STORE_KINDS)('key rotation of webhook secrets on %s', (kind) => {
     await db
       .insertInto('webhook_endpoints')
       .values({
-        id, account_id: accountId, url: 'https://hooks.example.com/x', description: null, event_types: [], enabled: true, disabled_reason: null,
+        id,
+        account_id: accountId,
+        url: 'https://hooks.example.com/x',
+        description: null,
+        event_types: [],
+        enabled: true,
+        disabled_reason: null,
         secret: encryptSecret(oldRing, 'whsec_current', endpointSecretPlace(accountId, id, 'secret')),
-        previous_secret: encryptSecret(oldRing, 'whsec_previous', endpointSecretPlace(accountId, id, 'previous_secret')),
-        previous_secret_expires_at: now, failing_since: null, created_at: now, updated_at: now,
+        previous_secret: encryptSecret(
+          oldRing,
+          'whsec_previous',
+          endpointSecretPlace(accountId, id, 'previous_secret'),
+        ),
+        previous_secret_expires_at: now,
+        failing_since: null,
+        created_at: now,
+        updated_at: now,
       })
       .execute();
     const rot = createKeyRotation({ db, keyring: parseMasterKeys(`${NEW},${OLD}`) });
@@ -47,7 +60,9 @@ describe.each(STORE_KINDS)('key rotation of webhook secrets on %s', (kind) => {
     expect(envelopeKid(row.previous_secret ?? '')).toBe('new');
     const newOnly = parseMasterKeys(NEW);
     expect(decryptSecret(newOnly, row.secret, endpointSecretPlace(accountId, id, 'secret'))).toBe('whsec_current');
-    expect(decryptSecret(newOnly, row.previous_secret ?? '', endpointSecretPlace(accountId, id, 'previous_secret'))).toBe('whsec_previous');
+    expect(
+      decryptSecret(newOnly, row.previous_secret ?? '', endpointSecretPlace(accountId, id, 'previous_secret')),
+    ).toBe('whsec_previous');
     expect((await rot.rewrap()).rewrapped).toBe(0);
   });
 });

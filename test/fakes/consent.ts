@@ -25,16 +25,26 @@ export interface ConsentOptions {
   github?: boolean;
 }
 
-const html = (body: string): FakeReply => ({ status: 200, body: `<!doctype html><html><body>${body}</body></html>`, headers: { 'content-type': 'text/html' } });
+const html = (body: string): FakeReply => ({
+  status: 200,
+  body: `<!doctype html><html><body>${body}</body></html>`,
+  headers: { 'content-type': 'text/html' },
+});
 const redirect = (url: string): FakeReply => ({ status: 302, body: '', headers: { location: url } });
 
 function consentPage(ticket: string, what: string): FakeReply {
-  return html(`<h1>Authorize ${what}</h1><form method="post" action="/__consent"><input type="hidden" name="ticket" value="${ticket}"><button name="decision" value="allow">Allow</button> <button name="decision" value="deny">Deny</button></form>`);
+  return html(
+    `<h1>Authorize ${what}</h1><form method="post" action="/__consent"><input type="hidden" name="ticket" value="${ticket}"><button name="decision" value="allow">Allow</button> <button name="decision" value="deny">Deny</button></form>`,
+  );
 }
 
 /** Shopify's signature: the parameters but hmac, sorted, k=v joined by &, HMAC-SHA256 hex. */
 export function shopifySign(params: URLSearchParams, secret: string): string {
-  const msg = [...params.entries()].filter(([k]) => k !== 'hmac').sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join('&');
+  const msg = [...params.entries()]
+    .filter(([k]) => k !== 'hmac')
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&');
   return createHmac('sha256', secret).update(msg).digest('hex');
 }
 
@@ -49,13 +59,24 @@ export function consentRoutes(o: ConsentOptions, ownToken: () => FakeRoute | und
         const q = req.query;
         const ticket = `ticket-${++tickets}`;
         if (o.github) {
-          state.records.set(ticket, { state: q.get('state') ?? '', redirect_uri: str(state.records.get('setup'), 'url') });
+          state.records.set(ticket, {
+            state: q.get('state') ?? '',
+            redirect_uri: str(state.records.get('setup'), 'url'),
+          });
           return consentPage(ticket, 'the GitHub App installation');
         }
         const clientId = q.get('client_id') ?? '';
-        if (!state.clients.has(clientId) || q.get('response_type') !== 'code' || !q.get('redirect_uri')) return html('<p>invalid_request: unknown client or missing redirect_uri</p>');
-        if (o.requirePkce && (q.get('code_challenge_method') !== 'S256' || !q.get('code_challenge'))) return html('<p>invalid_request: code_challenge (S256) is required</p>');
-        state.records.set(ticket, { client_id: clientId, redirect_uri: q.get('redirect_uri') ?? '', state: q.get('state') ?? '', challenge: q.get('code_challenge') ?? '', scope: q.get('scope') ?? '' });
+        if (!state.clients.has(clientId) || q.get('response_type') !== 'code' || !q.get('redirect_uri'))
+          return html('<p>invalid_request: unknown client or missing redirect_uri</p>');
+        if (o.requirePkce && (q.get('code_challenge_method') !== 'S256' || !q.get('code_challenge')))
+          return html('<p>invalid_request: code_challenge (S256) is required</p>');
+        state.records.set(ticket, {
+          client_id: clientId,
+          redirect_uri: q.get('redirect_uri') ?? '',
+          state: q.get('state') ?? '',
+          challenge: q.get('code_challenge') ?? '',
+          scope: q.get('scope') ?? '',
+        });
         state.records.set('last_authorize', Object.fromEntries(q.entries()));
         return consentPage(ticket, clientId);
       },
@@ -109,13 +130,16 @@ export function consentRoutes(o: ConsentOptions, ownToken: () => FakeRoute | und
         const client = clientOf(req, state, o.clientAuth, form);
         if (client === undefined) return { status: 401, body: { error: 'invalid_client' } };
         const grant = state.records.get(`code:${code}`);
-        if (grant === undefined || grant.used === true || str(grant, 'client_id') !== client) return { status: 400, body: { error: 'invalid_grant', error_description: 'code unknown or used' } };
+        if (grant === undefined || grant.used === true || str(grant, 'client_id') !== client)
+          return { status: 400, body: { error: 'invalid_grant', error_description: 'code unknown or used' } };
         grant.used = true;
-        if (!o.github && form.get('redirect_uri') !== null && form.get('redirect_uri') !== str(grant, 'redirect_uri')) return { status: 400, body: { error: 'invalid_grant', error_description: 'redirect_uri mismatch' } };
+        if (!o.github && form.get('redirect_uri') !== null && form.get('redirect_uri') !== str(grant, 'redirect_uri'))
+          return { status: 400, body: { error: 'invalid_grant', error_description: 'redirect_uri mismatch' } };
         const challenge = str(grant, 'challenge');
         const verifier = form.get('code_verifier') ?? '';
         state.records.set('last_verifier', { value: verifier });
-        if (challenge !== '' && createHash('sha256').update(verifier).digest('base64url') !== challenge) return { status: 400, body: { error: 'invalid_grant', error_description: 'PKCE verification failed' } };
+        if (challenge !== '' && createHash('sha256').update(verifier).digest('base64url') !== challenge)
+          return { status: 400, body: { error: 'invalid_grant', error_description: 'PKCE verification failed' } };
         const info = (grant.info ?? {}) as Info;
         const access = state.mint('access');
         state.addAccessToken(access, info);
@@ -138,10 +162,20 @@ export const CONSENT: Partial<Record<Provider, ConsentOptions>> = {
     authorize: /^\/services\/oauth2\/authorize$/,
     token: /^\/services\/oauth2\/token$/,
     clientAuth: 'body',
-    extra: (info) => ({ instance_url: str(info, 'instance_url'), id: `https://login.salesforce.com/id/${str(info, 'org_id')}/${str(info, 'user_id')}`, scope: 'api refresh_token' }),
+    extra: (info) => ({
+      instance_url: str(info, 'instance_url'),
+      id: `https://login.salesforce.com/id/${str(info, 'org_id')}/${str(info, 'user_id')}`,
+      scope: 'api refresh_token',
+    }),
   },
   hubspot: { authorize: /^\/oauth\/authorize$/, token: /^\/oauth\/v3\/token$/, clientAuth: 'body' },
-  airtable: { authorize: /^\/oauth2\/v1\/authorize$/, token: /^\/oauth2\/v1\/token$/, clientAuth: 'basic', requirePkce: true, extra: (info) => ({ scope: str(info, 'scope') }) },
+  airtable: {
+    authorize: /^\/oauth2\/v1\/authorize$/,
+    token: /^\/oauth2\/v1\/token$/,
+    clientAuth: 'basic',
+    requirePkce: true,
+    extra: (info) => ({ scope: str(info, 'scope') }),
+  },
   shopify: {
     authorize: /^\/admin\/oauth\/authorize$/,
     token: /^\/admin\/oauth\/access_token$/,
@@ -155,24 +189,38 @@ export const CONSENT: Partial<Record<Provider, ConsentOptions>> = {
       params.set('hmac', state.records.has('tamper_hmac') ? sig.replace(/^./, (c) => (c === '0' ? '1' : '0')) : sig);
     },
   },
-  quickbooks: { authorize: /^\/connect\/oauth2$/, token: /^\/oauth2\/v1\/tokens\/bearer$/, clientAuth: 'basic', callback: (info, _s, params) => params.set('realmId', str(info, 'realm_id')) },
+  quickbooks: {
+    authorize: /^\/connect\/oauth2$/,
+    token: /^\/oauth2\/v1\/tokens\/bearer$/,
+    clientAuth: 'basic',
+    callback: (info, _s, params) => params.set('realmId', str(info, 'realm_id')),
+  },
   github: { authorize: /^\/apps\/[^/]+\/installations\/new$/, clientAuth: 'body', github: true },
 };
 
 const revoked = (state: FakeState, token: string, ok: FakeReply): FakeReply => {
-  if (!state.refreshTokens.has(token) && !state.accessTokens.has(token)) return { status: 400, body: { error: 'unsupported_token_type' } };
+  if (!state.refreshTokens.has(token) && !state.accessTokens.has(token))
+    return { status: 400, body: { error: 'unsupported_token_type' } };
   state.revoke(token);
   return ok;
 };
 
 /** Revocation endpoints, at the provider's real paths (src/providers/connect/*.ts). */
 export const REVOKE: Partial<Record<Provider, FakeRoute>> = {
-  salesforce: { name: 'revoke', method: 'POST', path: /^\/services\/oauth2\/revoke$/, handle: (req, state) => revoked(state, req.form().get('token') ?? '', { status: 200 }) },
+  salesforce: {
+    name: 'revoke',
+    method: 'POST',
+    path: /^\/services\/oauth2\/revoke$/,
+    handle: (req, state) => revoked(state, req.form().get('token') ?? '', { status: 200 }),
+  },
   hubspot: {
     name: 'revoke',
     method: 'POST',
     path: /^\/oauth\/v3\/token\/revoke$/,
-    handle: (req, state) => (clientOf(req, state, 'body') === undefined ? { status: 401, body: { status: 'BAD_CLIENT_ID' } } : revoked(state, req.form().get('token') ?? '', { status: 204 })),
+    handle: (req, state) =>
+      clientOf(req, state, 'body') === undefined
+        ? { status: 401, body: { status: 'BAD_CLIENT_ID' } }
+        : revoked(state, req.form().get('token') ?? '', { status: 204 }),
   },
   quickbooks: {
     name: 'revoke',
@@ -188,14 +236,19 @@ export const REVOKE: Partial<Record<Provider, FakeRoute>> = {
     name: 'revoke',
     method: 'DELETE',
     path: /^\/app\/installations\/(\d+)$/,
-    handle: (_req, state, [id]) => (state.records.delete(`installation:${id ?? ''}`) ? { status: 204 } : { status: 404, body: { message: 'Not Found' } }),
+    handle: (_req, state, [id]) =>
+      state.records.delete(`installation:${id ?? ''}`)
+        ? { status: 204 }
+        : { status: 404, body: { message: 'Not Found' } },
   },
 };
 
 /** A fake provider with its consent pages in front of its own routes (refresh grants still reach its own token route). */
 export async function startConsentProvider(provider: Provider): Promise<FakeProvider> {
   const o = CONSENT[provider];
-  const own = FAKE_PROVIDERS[provider].routes.find((r) => r.method === 'POST' && o?.token !== undefined && r.path.source === o.token.source);
+  const own = FAKE_PROVIDERS[provider].routes.find(
+    (r) => r.method === 'POST' && o?.token !== undefined && r.path.source === o.token.source,
+  );
   const revoke = REVOKE[provider];
   return startFakeProvider(provider, [...(o ? consentRoutes(o, () => own) : []), ...(revoke ? [revoke] : [])]);
 }

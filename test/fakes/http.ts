@@ -25,7 +25,8 @@ export function fetchHttp(opts: { timeoutMs?: number } = {}): RecordingHttp {
           signal,
         });
         const body = await res.text();
-        if (res.status >= 300 && res.status < 400) return { ok: false, reason: 'redirect_refused', message: 'redirect refused' };
+        if (res.status >= 300 && res.status < 400)
+          return { ok: false, reason: 'redirect_refused', message: 'redirect refused' };
         const headers: Record<string, string> = {};
         res.headers.forEach((v, k) => {
           headers[k] = v;
@@ -33,7 +34,8 @@ export function fetchHttp(opts: { timeoutMs?: number } = {}): RecordingHttp {
         return { ok: true, response: { status: res.status, headers, body } };
       } catch (e) {
         const name = e instanceof Error ? e.name : '';
-        if (name === 'TimeoutError' || name === 'AbortError' || signal.aborted) return { ok: false, reason: 'timeout', message: 'timed out' };
+        if (name === 'TimeoutError' || name === 'AbortError' || signal.aborted)
+          return { ok: false, reason: 'timeout', message: 'timed out' };
         return { ok: false, reason: 'network_error', message: 'request failed' };
       }
     },

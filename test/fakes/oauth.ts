@@ -14,11 +14,22 @@ export interface TokenOptions {
   authenticate?: (req: FakeRequest, state: FakeState) => string | undefined;
 }
 
-const INVALID_GRANT: FakeReply = { status: 400, body: { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' } };
-const INVALID_CLIENT: FakeReply = { status: 401, body: { error: 'invalid_client', error_description: 'Client authentication failed.' } };
+const INVALID_GRANT: FakeReply = {
+  status: 400,
+  body: { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' },
+};
+const INVALID_CLIENT: FakeReply = {
+  status: 401,
+  body: { error: 'invalid_client', error_description: 'Client authentication failed.' },
+};
 
 /** The client id that authenticated correctly, or undefined. */
-export function clientOf(req: FakeRequest, state: FakeState, how: TokenOptions['clientAuth'], form = req.form()): string | undefined {
+export function clientOf(
+  req: FakeRequest,
+  state: FakeState,
+  how: TokenOptions['clientAuth'],
+  form = req.form(),
+): string | undefined {
   const basic = req.basic();
   const fromBasic = basic && state.clients.get(basic.user) === basic.pass ? basic.user : undefined;
   const id = form.get('client_id') ?? '';
@@ -40,7 +51,10 @@ export function handleToken(req: FakeRequest, state: FakeState, opts: TokenOptio
     const info = state.clientInfo.get(client) ?? {};
     const access = state.mint('cc-token');
     state.addAccessToken(access, info);
-    return { status: 200, body: { access_token: access, token_type: 'Bearer', expires_in: state.expiresIn, ...opts.extra?.(info, state) } };
+    return {
+      status: 200,
+      body: { access_token: access, token_type: 'Bearer', expires_in: state.expiresIn, ...opts.extra?.(info, state) },
+    };
   }
   if (grantType !== 'refresh_token') return { status: 400, body: { error: 'unsupported_grant_type' } };
 

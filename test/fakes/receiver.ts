@@ -29,10 +29,20 @@ export async function startReceiver(opts: { port?: number; delayMs?: number } = 
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const h = (n: string) => String(req.headers[n] ?? '');
-      const r: Received = { id: h('webhook-id'), timestamp: h('webhook-timestamp'), signature: h('webhook-signature'), body: Buffer.concat(chunks).toString('utf8'), verifiedWith: [] };
+      const r: Received = {
+        id: h('webhook-id'),
+        timestamp: h('webhook-timestamp'),
+        signature: h('webhook-signature'),
+        body: Buffer.concat(chunks).toString('utf8'),
+        verifiedWith: [],
+      };
       for (const s of secrets) {
         try {
-          new Webhook(s).verify(r.body, { 'webhook-id': r.id, 'webhook-timestamp': r.timestamp, 'webhook-signature': r.signature });
+          new Webhook(s).verify(r.body, {
+            'webhook-id': r.id,
+            'webhook-timestamp': r.timestamp,
+            'webhook-signature': r.signature,
+          });
           r.verifiedWith.push(s);
         } catch {
           // not signed with this one

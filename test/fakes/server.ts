@@ -129,11 +129,17 @@ export async function startFakeProvider(provider: Provider, extraRoutes: FakeRou
       const forced = state.takeForced(name);
       if (forced === 'hang') return; // never answer; close() drops the socket
       let reply: FakeReply;
-      if (forced === 'garbage') reply = { status: 200, body: '<html><body>Service temporarily redirected</body></html>', headers: { 'content-type': 'text/html' } };
+      if (forced === 'garbage')
+        reply = {
+          status: 200,
+          body: '<html><body>Service temporarily redirected</body></html>',
+          headers: { 'content-type': 'text/html' },
+        };
       else if (forced !== undefined) reply = def.error(forced, name, state);
       else if (route) reply = route.handle(makeRequest(method, url, req.headers, body), state, params);
       else reply = { status: 404, body: { message: 'no such route in the fake' } };
-      const text = typeof reply.body === 'string' ? reply.body : reply.body === undefined ? '' : JSON.stringify(reply.body);
+      const text =
+        typeof reply.body === 'string' ? reply.body : reply.body === undefined ? '' : JSON.stringify(reply.body);
       const type = typeof reply.body === 'string' ? 'text/plain' : 'application/json';
       res.writeHead(reply.status, { 'content-type': type, ...reply.headers });
       res.end(text);

@@ -6,7 +6,14 @@ import { type Client, type Harness, startHarness } from '../support/harness.js';
 import { STORE_KINDS } from '../support/stores.js';
 import { type Fakes, importCase, startFakes } from './support.js';
 
-type Health = { status: string; notes: string[]; reason: string | null; consecutive_failures: number; next_check_at: string | null; last_ok_at: string | null };
+type Health = {
+  status: string;
+  notes: string[];
+  reason: string | null;
+  consecutive_failures: number;
+  next_check_at: string | null;
+  last_ok_at: string | null;
+};
 type Cred = { id: string; properties: Record<string, unknown>; health: Health };
 
 describe.each(STORE_KINDS)('health checks against every provider on %s', (store) => {
@@ -16,7 +23,11 @@ describe.each(STORE_KINDS)('health checks against every provider on %s', (store)
   beforeAll(async () => {
     fakes = await startFakes();
     // The Auth0 case uses a custom domain (login.acme.example): the operator allows it.
-    h = await startHarness(store, { ...fakes.env, CREDVAULT_PROVIDER_TIMEOUT_MS: '1500', CREDVAULT_PROVIDER_HOSTS_AUTH0: 'acme.example' });
+    h = await startHarness(store, {
+      ...fakes.env,
+      CREDVAULT_PROVIDER_TIMEOUT_MS: '1500',
+      CREDVAULT_PROVIDER_HOSTS_AUTH0: 'acme.example',
+    });
     c = await h.newAccount();
   });
   afterAll(async () => {
@@ -29,7 +40,10 @@ describe.each(STORE_KINDS)('health checks against every provider on %s', (store)
       const fake = fakes.byProvider[pc.provider];
       const setup = pc.seed(fake);
       // Tokens imported with a lifetime are used as they are; without one they are refreshed first.
-      const oauth = KIND_SPECS[pc.kind].kind.endsWith('_oauth2') && setup.props.access_token !== undefined ? { expires_in: 3600 } : {};
+      const oauth =
+        KIND_SPECS[pc.kind].kind.endsWith('_oauth2') && setup.props.access_token !== undefined
+          ? { expires_in: 3600 }
+          : {};
       const id = await importCase(c, pc, setup, oauth);
       const check = async () => {
         const res = await c.json<Cred>('POST', `/v1/credentials/${id}/check`);
@@ -42,9 +56,14 @@ describe.each(STORE_KINDS)('health checks against every provider on %s', (store)
       expect(ok.health.status, JSON.stringify(ok.health)).toBe('ok');
       expect(ok.health.consecutive_failures).toBe(0);
       expect(ok.health.last_ok_at).not.toBeNull();
-      for (const [k, v] of Object.entries(pc.learned ?? {})) if (k in KIND_SPECS[pc.kind].schema.shape) expect(ok.properties[k]).toEqual(v);
+      for (const [k, v] of Object.entries(pc.learned ?? {}))
+        if (k in KIND_SPECS[pc.kind].schema.shape) expect(ok.properties[k]).toEqual(v);
 
-      for (const [answer, expected] of [['rate_limited', pc.rateLimited], ['server_error', 'provider_error'], ['hang', 'timeout']] as const) {
+      for (const [answer, expected] of [
+        ['rate_limited', pc.rateLimited],
+        ['server_error', 'provider_error'],
+        ['hang', 'timeout'],
+      ] as const) {
         fake.state.force(answer, pc.route);
         const t = await check();
         if (expected === 'rate_limited' || expected === 'provider_error' || expected === 'timeout') {
@@ -76,7 +95,10 @@ describe.each(STORE_KINDS)('health checks against every provider on %s', (store)
       // the kind has one (a cached access token may still work until then) and a check.
       pc.revoke(fake, setup);
       if (typeof setup.props.refresh_token === 'string') fake.state.revoke(setup.props.refresh_token);
-      const reported = await c.json<Cred>('POST', `/v1/credentials/${id}/health-reports`, { status_code: 401, detail: 'Unauthorized' });
+      const reported = await c.json<Cred>('POST', `/v1/credentials/${id}/health-reports`, {
+        status_code: 401,
+        detail: 'Unauthorized',
+      });
       expect(reported.status).toBe(200);
       const revoked = reported.body;
       expect(revoked.health.status).toBe('error');

@@ -14,7 +14,11 @@ let seeded = 0;
 function seedOrg(fake: FakeProvider) {
   seeded += 1;
   fake.state.rotate = true;
-  const info = { org_id: '00D5g000004AbCdEAK', user_id: '0055g00000XyZ12AAB', instance_url: 'https://acme.my.salesforce.com' };
+  const info = {
+    org_id: '00D5g000004AbCdEAK',
+    user_id: '0055g00000XyZ12AAB',
+    instance_url: 'https://acme.my.salesforce.com',
+  };
   const refresh = `${MARKER}-rt-seed-${seeded}`;
   fake.state.addRefreshToken(refresh, info);
   return { app: registerApp(fake), refresh };
@@ -23,19 +27,35 @@ function seedOrg(fake: FakeProvider) {
 async function importExpired(h: Harness, fake: FakeProvider) {
   const { app, refresh } = seedOrg(fake);
   const c = h.admin;
-  const appRes = await c.json<{ id: string }>('POST', '/v1/oauth-apps', { name: 'sf', provider: 'salesforce', client_id: app.clientId, client_secret: app.clientSecret });
+  const appRes = await c.json<{ id: string }>('POST', '/v1/oauth-apps', {
+    name: 'sf',
+    provider: 'salesforce',
+    client_id: app.clientId,
+    client_secret: app.clientSecret,
+  });
   const cred = await c.json<{ id: string }>('POST', '/v1/credentials', {
     oauth_app_id: appRes.body.id,
-    properties: { kind: 'salesforce_oauth2', instance_url: 'https://acme.my.salesforce.com', refresh_token: refresh, access_token: `${MARKER}-expired-at`, expires_at: '2020-01-01T00:00:00Z' },
+    properties: {
+      kind: 'salesforce_oauth2',
+      instance_url: 'https://acme.my.salesforce.com',
+      refresh_token: refresh,
+      access_token: `${MARKER}-expired-at`,
+      expires_at: '2020-01-01T00:00:00Z',
+    },
   });
   expect(cred.status).toBe(200);
   return cred.body.id;
 }
 
 async function storedRefreshToken(h: Harness, id: string): Promise<string> {
-  const res = await h.admin.json<{ data: Array<{ properties: Record<string, unknown> }> }>('GET', '/v1/credentials/export?include_secrets=true');
+  const res = await h.admin.json<{ data: Array<{ properties: Record<string, unknown> }> }>(
+    'GET',
+    '/v1/credentials/export?include_secrets=true',
+  );
   expect(res.status).toBe(200);
-  const row = res.body.data.find((d) => JSON.stringify(d).includes(id) || d.properties.instance_url === 'https://acme.my.salesforce.com');
+  const row = res.body.data.find(
+    (d) => JSON.stringify(d).includes(id) || d.properties.instance_url === 'https://acme.my.salesforce.com',
+  );
   return String(row?.properties.refresh_token);
 }
 
@@ -45,7 +65,10 @@ describe('refresh race across processes on PostgreSQL', () => {
   let b: ChildNode | undefined;
   beforeAll(async () => {
     fake = await startFakeProvider('salesforce');
-    h = await startHarness('postgres', { CREDVAULT_PROVIDER_URL_SALESFORCE: fake.url, CREDVAULT_PROVIDER_TIMEOUT_MS: '1000' });
+    h = await startHarness('postgres', {
+      CREDVAULT_PROVIDER_URL_SALESFORCE: fake.url,
+      CREDVAULT_PROVIDER_TIMEOUT_MS: '1000',
+    });
   });
   afterAll(async () => {
     await b?.stop();
@@ -55,12 +78,21 @@ describe('refresh race across processes on PostgreSQL', () => {
 
   it('50 concurrent access-token requests over two processes make exactly one refresh call', async () => {
     const id = await importExpired(h, fake);
-    b = await startChildNode({ DATABASE_URL: h.testStore.url ?? '', CREDVAULT_PROVIDER_URL_SALESFORCE: fake.url, CREDVAULT_PROVIDER_TIMEOUT_MS: '1000' });
+    b = await startChildNode({
+      DATABASE_URL: h.testStore.url ?? '',
+      CREDVAULT_PROVIDER_URL_SALESFORCE: fake.url,
+      CREDVAULT_PROVIDER_TIMEOUT_MS: '1000',
+    });
     const before = fake.calls.count('token');
     const childUrl = b.url;
-    const fromA = Array.from({ length: 25 }, () => h.admin.json<AccessToken>('POST', `/v1/credentials/${id}/access-token`));
+    const fromA = Array.from({ length: 25 }, () =>
+      h.admin.json<AccessToken>('POST', `/v1/credentials/${id}/access-token`),
+    );
     const fromB = Array.from({ length: 25 }, async () => {
-      const res = await fetch(`${childUrl}/v1/credentials/${id}/access-token`, { method: 'POST', headers: { authorization: `Bearer ${BOOTSTRAP_TOKEN}` } });
+      const res = await fetch(`${childUrl}/v1/credentials/${id}/access-token`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${BOOTSTRAP_TOKEN}` },
+      });
       return { status: res.status, body: (await res.json()) as AccessToken };
     });
     const answers = await Promise.all([...fromA, ...fromB]);
@@ -75,15 +107,23 @@ describe('refresh race across processes on PostgreSQL', () => {
     const stored = await storedRefreshToken(h, id);
     expect(fake.state.refreshTokens.has(stored)).toBe(true);
     expect(fake.state.usedRefreshTokens.has(stored)).toBe(false);
-    const audit = await h.admin.json<{ data: Array<{ action: string; credential_id: string }> }>('GET', '/v1/audit-events?limit=500');
-    expect(audit.body.data.filter((e) => e.action === 'credential.access_token_revealed' && e.credential_id === id)).toHaveLength(50);
+    const audit = await h.admin.json<{ data: Array<{ action: string; credential_id: string }> }>(
+      'GET',
+      '/v1/audit-events?limit=500',
+    );
+    expect(
+      audit.body.data.filter((e) => e.action === 'credential.access_token_revealed' && e.credential_id === id),
+    ).toHaveLength(50);
     expect(JSON.stringify(audit.body)).not.toContain(MARKER);
     await b.stop();
     b = undefined;
   });
 
   it('a crash between the provider answer and the write leaves the credential refreshed or in error, never silently broken', async () => {
-    await h.admin.req('DELETE', `/v1/credentials/${(await h.admin.json<{ data: Array<{ id: string }> }>('GET', '/v1/credentials')).body.data[0]?.id ?? ''}`);
+    await h.admin.req(
+      'DELETE',
+      `/v1/credentials/${(await h.admin.json<{ data: Array<{ id: string }> }>('GET', '/v1/credentials')).body.data[0]?.id ?? ''}`,
+    );
     const id = await importExpired(h, fake);
     b = await startChildNode({
       DATABASE_URL: h.testStore.url ?? '',
@@ -92,7 +132,10 @@ describe('refresh race across processes on PostgreSQL', () => {
       CREDVAULT_FAILPOINT: 'refresh:before-persist',
     });
     const before = fake.calls.count('token');
-    const crashed = await fetch(`${b.url}/v1/credentials/${id}/access-token`, { method: 'POST', headers: { authorization: `Bearer ${BOOTSTRAP_TOKEN}` } }).then(
+    const crashed = await fetch(`${b.url}/v1/credentials/${id}/access-token`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${BOOTSTRAP_TOKEN}` },
+    }).then(
       (r) => r.status,
       () => 'connection lost',
     );

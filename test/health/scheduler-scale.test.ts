@@ -65,7 +65,11 @@ describe('scheduler across two nodes on PostgreSQL', () => {
       expect(results.filter((r) => r.status !== 200)).toEqual([]);
     }
     const db = a.store.db;
-    const due = await db.selectFrom('credentials').select((eb) => eb.fn.countAll<number>().as('n')).where('next_check_at', '<=', new Date()).executeTakeFirstOrThrow();
+    const due = await db
+      .selectFrom('credentials')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('next_check_at', '<=', new Date())
+      .executeTakeFirstOrThrow();
     expect(Number(due.n)).toBe(COUNT);
 
     // Both schedulers run at once, as they do in `serve`, until every credential is checked.
@@ -100,7 +104,11 @@ describe('scheduler across two nodes on PostgreSQL', () => {
     expect(keys.filter((k) => perKey.get(`Bearer ${k}`) !== 1)).toEqual([]);
 
     // Both nodes did part of the work (each `ok` row was last written under one node's lease).
-    const statuses = await db.selectFrom('credentials').select((eb) => ['health_status', eb.fn.countAll<number>().as('n')]).groupBy('health_status').execute();
+    const statuses = await db
+      .selectFrom('credentials')
+      .select((eb) => ['health_status', eb.fn.countAll<number>().as('n')])
+      .groupBy('health_status')
+      .execute();
     expect(statuses.map((s) => [s.health_status, Number(s.n)])).toEqual([['ok', COUNT]]);
     const a0 = a.health.scheduler.stats().checked;
     const b0 = b.health.scheduler.stats().checked;
@@ -109,13 +117,18 @@ describe('scheduler across two nodes on PostgreSQL', () => {
     expect(b0).toBeGreaterThan(0);
 
     // Nothing is due until the next period: a second pass on both nodes calls nobody.
-    const notDue = await db.selectFrom('credentials').select((eb) => eb.fn.min('next_check_at').as('first')).executeTakeFirstOrThrow();
+    const notDue = await db
+      .selectFrom('credentials')
+      .select((eb) => eb.fn.min('next_check_at').as('first'))
+      .executeTakeFirstOrThrow();
     expect(new Date(notDue.first ?? 0).getTime()).toBeGreaterThan(Date.now() + 0.9 * 6 * 3600 * 1000 - 60_000);
     await Promise.all([a.health.scheduler.drain(), b.health.scheduler.drain()]);
     expect(fake.calls.requests.length).toBe(COUNT);
     expect(a.health.scheduler.stats().checked + b.health.scheduler.stats().checked).toBe(COUNT);
 
     for (const lines of logs) expect(lines.filter((l) => /"level":(50|60)/.test(l))).toEqual([]);
-    console.log(`two nodes checked ${COUNT} credentials in ${(elapsed / 1000).toFixed(1)} s (node-a ${a0}, node-b ${b0})`);
+    console.log(
+      `two nodes checked ${COUNT} credentials in ${(elapsed / 1000).toFixed(1)} s (node-a ${a0}, node-b ${b0})`,
+    );
   }, 400_000);
 });

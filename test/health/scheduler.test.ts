@@ -15,7 +15,15 @@ import { MARKER } from '../fakes/state.js';
 import { type Client, type Harness, startHarness } from '../support/harness.js';
 import { STORE_KINDS } from '../support/stores.js';
 
-type Health = { status: string; reason: string | null; notes: string[]; time: string; checked_at: string | null; next_check_at: string | null; consecutive_failures: number };
+type Health = {
+  status: string;
+  reason: string | null;
+  notes: string[];
+  time: string;
+  checked_at: string | null;
+  next_check_at: string | null;
+  consecutive_failures: number;
+};
 type Cred = { id: string; properties: Record<string, unknown>; health: Health };
 type Bulk = { results: Array<{ status: number; credential: Cred }> };
 
@@ -36,9 +44,14 @@ async function startDelayProxy(upstream: string) {
       setTimeout(() => {
         const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
         const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host' && k !== 'connection') headers[k] = v;
+        for (const [k, v] of Object.entries(req.headers))
+          if (typeof v === 'string' && k !== 'host' && k !== 'connection') headers[k] = v;
         fetch(`${upstream}${req.url ?? '/'}`, { method: req.method ?? 'GET', headers, ...(body ? { body } : {}) })
-          .then(async (r) => ({ status: r.status, type: r.headers.get('content-type') ?? 'application/json', text: await r.text() }))
+          .then(async (r) => ({
+            status: r.status,
+            type: r.headers.get('content-type') ?? 'application/json',
+            text: await r.text(),
+          }))
           .catch(() => ({ status: 502, type: 'text/plain', text: 'proxy: upstream failed' }))
           .then((r) => {
             state.inFlight -= 1;
@@ -79,7 +92,8 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 }
 
 /** Seconds between two ISO times (or Dates). */
-const secondsBetween = (from: string | Date, to: string | Date) => (new Date(to).getTime() - new Date(from).getTime()) / 1000;
+const secondsBetween = (from: string | Date, to: string | Date) =>
+  (new Date(to).getTime() - new Date(from).getTime()) / 1000;
 
 describe.each(STORE_KINDS)('scheduler on %s', (store) => {
   let stripe: FakeProvider;
@@ -142,12 +156,20 @@ describe.each(STORE_KINDS)('scheduler on %s', (store) => {
   }
 
   async function row(id: string) {
-    return h.rt.store.db.selectFrom('credentials').select(['next_check_at', 'lease_owner', 'consecutive_failures']).where('id', '=', id).executeTakeFirstOrThrow();
+    return h.rt.store.db
+      .selectFrom('credentials')
+      .select(['next_check_at', 'lease_owner', 'consecutive_failures'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
   }
 
   /** Time passes: the credential's next check is due now. */
   async function makeDue(id: string) {
-    await h.rt.store.db.updateTable('credentials').set({ next_check_at: new Date(Date.now() - 1000) }).where('id', '=', id).execute();
+    await h.rt.store.db
+      .updateTable('credentials')
+      .set({ next_check_at: new Date(Date.now() - 1000) })
+      .where('id', '=', id)
+      .execute();
   }
 
   it('checks an import soon after, and the import answer does not wait for the check', async () => {
@@ -162,7 +184,11 @@ describe.each(STORE_KINDS)('scheduler on %s', (store) => {
       expect(stripeProxy.answeredFor(key)).toBe(0);
       const answeredAt = Date.now();
       // The running scheduler was woken: the check starts at once, not at a later tick.
-      await waitFor('the check to reach the provider', async () => (stripeProxy.arrivedFor(key) > 0 ? true : undefined), 5000);
+      await waitFor(
+        'the check to reach the provider',
+        async () => (stripeProxy.arrivedFor(key) > 0 ? true : undefined),
+        5000,
+      );
       expect(Date.now() - answeredAt).toBeLessThan(900);
       const checked = await waitFor('the check to finish', async () => {
         const cred = await get(res.body.id);
@@ -211,7 +237,11 @@ describe.each(STORE_KINDS)('scheduler on %s', (store) => {
     const ok = await get(id);
     expect(ok.health.status).toBe('ok');
 
-    for (const [failures, base] of [[1, 60], [2, 120], [3, 240]] as const) {
+    for (const [failures, base] of [
+      [1, 60],
+      [2, 120],
+      [3, 240],
+    ] as const) {
       await makeDue(id);
       stripe.state.force('server_error', 'account');
       await h.rt.health.scheduler.drain();
@@ -277,9 +307,17 @@ describe.each(STORE_KINDS)('scheduler on %s', (store) => {
     // 2,000 credentials not due, 5 due.
     const all: string[] = [];
     for (let i = 0; i < 2; i++) all.push(...(await importMany(Array.from({ length: 1000 }, () => stripeKey().body))));
-    await db.updateTable('credentials').set({ next_check_at: new Date(Date.now() + 3600_000) }).where('id', 'in', all).execute();
+    await db
+      .updateTable('credentials')
+      .set({ next_check_at: new Date(Date.now() + 3600_000) })
+      .where('id', 'in', all)
+      .execute();
     const due = all.slice(0, 5);
-    await db.updateTable('credentials').set({ next_check_at: new Date(Date.now() - 1000) }).where('id', 'in', due).execute();
+    await db
+      .updateTable('credentials')
+      .set({ next_check_at: new Date(Date.now() - 1000) })
+      .where('id', 'in', due)
+      .execute();
     await db.executeQuery(CompiledQuery.raw('analyze credentials'));
 
     // The exact statement the scheduler sends, captured (and rolled back).
@@ -289,11 +327,17 @@ describe.each(STORE_KINDS)('scheduler on %s', (store) => {
     expect(scans.map((s) => s['Node Type'])).not.toContain('Seq Scan');
     // Fair claims (issue 13 item 7) read each account's due rows through credentials_account_due,
     // once per account: EXPLAIN's row counts are per loop, so they are multiplied back.
-    const dueScans = scans.filter((s) => s['Index Name'] === 'credentials_due' || s['Index Name'] === 'credentials_account_due');
+    const dueScans = scans.filter(
+      (s) => s['Index Name'] === 'credentials_due' || s['Index Name'] === 'credentials_account_due',
+    );
     expect(dueScans.length, JSON.stringify(plan)).toBeGreaterThan(0);
-    const total = (s: (typeof dueScans)[number], ...keys: string[]) => keys.reduce((n, k) => n + Number(s[k] ?? 0), 0) * Number(s['Actual Loops'] ?? 1);
+    const total = (s: (typeof dueScans)[number], ...keys: string[]) =>
+      keys.reduce((n, k) => n + Number(s[k] ?? 0), 0) * Number(s['Actual Loops'] ?? 1);
     const found = dueScans.reduce((n, s) => n + total(s, 'Actual Rows'), 0);
-    const examined = dueScans.reduce((n, s) => n + total(s, 'Actual Rows', 'Rows Removed by Filter', 'Rows Removed by Index Recheck'), 0);
+    const examined = dueScans.reduce(
+      (n, s) => n + total(s, 'Actual Rows', 'Rows Removed by Filter', 'Rows Removed by Index Recheck'),
+      0,
+    );
     // Per-loop counts are rounded: allow one row per loop either way.
     const loops = dueScans.reduce((n, s) => n + Number(s['Actual Loops'] ?? 1), 0);
     expect(found).toBeGreaterThanOrEqual(due.length - loops);
@@ -339,7 +383,9 @@ async function explainAnalyze(db: Db, q: CompiledQuery): Promise<PlanNode> {
   await db
     .transaction()
     .execute(async (trx) => {
-      const res = await trx.executeQuery<Record<string, unknown>>(CompiledQuery.raw(`explain (analyze, format json) ${q.sql}`, [...q.parameters]));
+      const res = await trx.executeQuery<Record<string, unknown>>(
+        CompiledQuery.raw(`explain (analyze, format json) ${q.sql}`, [...q.parameters]),
+      );
       const raw = res.rows[0]?.['QUERY PLAN'];
       const json = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{ Plan: PlanNode }>;
       plan = json[0]?.Plan;

@@ -40,7 +40,11 @@ describe.each(STORE_KINDS)('tenant hosts are vetted at import on %s', (store) =>
     ['salesforce_oauth2', { instance_url: 'https://2130706433', refresh_token: 'r' }, 'instance_url'],
     ['salesforce_oauth2', { instance_url: 'https://0x7f000001', refresh_token: 'r' }, 'instance_url'],
     ['salesforce_oauth2', { instance_url: 'https://localhost', refresh_token: 'r' }, 'instance_url'],
-    ['salesforce_oauth2', { instance_url: 'https://acme.salesforce.com.evil.example', refresh_token: 'r' }, 'instance_url'],
+    [
+      'salesforce_oauth2',
+      { instance_url: 'https://acme.salesforce.com.evil.example', refresh_token: 'r' },
+      'instance_url',
+    ],
     ['salesforce_oauth2', { instance_url: 'https://internal.my.salesforce.com', refresh_token: 'r' }, 'instance_url'],
     ['salesforce_oauth2', { instance_url: 'https://loop.my.salesforce.com', refresh_token: 'r' }, 'instance_url'],
     ['servicenow_oauth2', { instance_url: 'https://meta.service-now.com', refresh_token: 'r' }, 'instance_url'],
@@ -57,11 +61,16 @@ describe.each(STORE_KINDS)('tenant hosts are vetted at import on %s', (store) =>
     const provider = kind.split('_')[0] ?? '';
     const body: Record<string, unknown> = { properties: { kind, ...props } };
     // The app covers every host here (issue 13 item 1), so the refusal below is the SSRF vetting's.
-    if (!kind.startsWith('auth0')) body.oauth_app_id = await createOAuthApp(c, provider as never, { settings: { hosts: '*.service-now.com, *.workday.com' } });
+    if (!kind.startsWith('auth0'))
+      body.oauth_app_id = await createOAuthApp(c, provider as never, {
+        settings: { hosts: '*.service-now.com, *.workday.com' },
+      });
     const res = await c.json<Invalid>('POST', '/v1/credentials', body);
     expect(res.status, JSON.stringify(res.body)).toBe(422);
     expect(Object.keys(res.body.validation_errors)).toEqual([`properties.${field}`]);
-    expect(res.body.validation_errors[`properties.${field}`]?.[0]).toMatch(/host|address|salesforce|service-now|myshopify|IP/i);
+    expect(res.body.validation_errors[`properties.${field}`]?.[0]).toMatch(
+      /host|address|salesforce|service-now|myshopify|IP/i,
+    );
   });
 
   it('a public host is accepted, and nothing above was ever contacted', async () => {

@@ -24,7 +24,12 @@ export async function startFakes(): Promise<Fakes> {
 }
 
 /** Imports a seeded case through the API, with an OAuth app matching the fake's registration. */
-export async function importCase(c: Client, pc: ProviderCase, setup: Setup, extraProps: Record<string, unknown> = {}): Promise<string> {
+export async function importCase(
+  c: Client,
+  pc: ProviderCase,
+  setup: Setup,
+  extraProps: Record<string, unknown> = {},
+): Promise<string> {
   const spec: KindSpec = KIND_SPECS[pc.kind];
   let oauthAppId: string | undefined;
   if (setup.oauthApp || spec.oauthApp === 'required') {

@@ -3,13 +3,26 @@ import { createOAuthApp } from '../support/api.js';
 import { type Client, type Harness, startHarness } from '../support/harness.js';
 import { STORE_KINDS } from '../support/stores.js';
 
-type Cred = { id: string; kind: string; name: string | null; properties: Record<string, unknown>; metadata: Record<string, unknown> };
+type Cred = {
+  id: string;
+  kind: string;
+  name: string | null;
+  properties: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+};
 type ErrorBody = { summary: string; validation_errors?: Record<string, string[]> };
 type Result = { index: number; status: 200; credential: Cred } | { index: number; status: 422; error: ErrorBody };
 type Bulk = { results: Result[] };
-type Exported = { name: string | null; properties: Record<string, unknown>; oauth_app_id: string | null; metadata: Record<string, unknown> };
+type Exported = {
+  name: string | null;
+  properties: Record<string, unknown>;
+  oauth_app_id: string | null;
+  metadata: Record<string, unknown>;
+};
 
-const stripe = (n: number, extra: Record<string, unknown> = {}) => ({ properties: { kind: 'stripe_key', secret: `sk_live_bulk_${n}`, account_id: `acct_bulk${n}`, ...extra } });
+const stripe = (n: number, extra: Record<string, unknown> = {}) => ({
+  properties: { kind: 'stripe_key', secret: `sk_live_bulk_${n}`, account_id: `acct_bulk${n}`, ...extra },
+});
 const idOf = (r: Result | undefined): string => (r?.status === 200 ? r.credential.id : `error:${JSON.stringify(r)}`);
 
 describe.each(STORE_KINDS)('bulk import and export on %s', (store) => {
@@ -33,8 +46,14 @@ describe.each(STORE_KINDS)('bulk import and export on %s', (store) => {
       stripe(1, { name: 'One' }),
       { properties: { kind: 'nope' } },
       { name: 'no properties' },
-      { oauth_app_id: appId, properties: { kind: 'salesforce', instance_url: 'https://bulk.my.salesforce.com', refresh_token: 'rt' } },
-      { properties: { kind: 'salesforce_oauth2', instance_url: 'https://x.my.salesforce.com', refresh_token: 'r' }, oauth_app_id: '7d1c2d6e-8b1a-4c3e-9f0a-123456789abc' },
+      {
+        oauth_app_id: appId,
+        properties: { kind: 'salesforce', instance_url: 'https://bulk.my.salesforce.com', refresh_token: 'rt' },
+      },
+      {
+        properties: { kind: 'salesforce_oauth2', instance_url: 'https://x.my.salesforce.com', refresh_token: 'r' },
+        oauth_app_id: '7d1c2d6e-8b1a-4c3e-9f0a-123456789abc',
+      },
       { properties: { kind: 'stripe_key', secret: 'not-a-key' }, surprise: true },
       'not even an object',
       stripe(2),
@@ -42,13 +61,24 @@ describe.each(STORE_KINDS)('bulk import and export on %s', (store) => {
     const res = await a.json<Bulk>('POST', '/v1/credentials/bulk', { items });
     expect(res.status).toBe(200);
     expect(res.body.results.map((r) => [r.index, r.status])).toEqual([
-      [0, 200], [1, 422], [2, 422], [3, 200], [4, 422], [5, 422], [6, 422], [7, 200],
+      [0, 200],
+      [1, 422],
+      [2, 422],
+      [3, 200],
+      [4, 422],
+      [5, 422],
+      [6, 422],
+      [7, 200],
     ]);
     // Each error body is exactly what a single import of that item answers (in an account without the app).
     for (const [i, item] of items.entries()) {
       const r = res.body.results[i];
       if (r?.status !== 422 || i === 4) continue;
-      const single = await b.json<ErrorBody>('POST', '/v1/credentials', typeof item === 'string' ? JSON.stringify(item) : item);
+      const single = await b.json<ErrorBody>(
+        'POST',
+        '/v1/credentials',
+        typeof item === 'string' ? JSON.stringify(item) : item,
+      );
       expect(single.status).toBe(422);
       expect(r.error).toEqual(single.body);
     }
@@ -65,7 +95,11 @@ describe.each(STORE_KINDS)('bulk import and export on %s', (store) => {
 
   it('answers ids only under Prefer: return=minimal, and exactly what zod would write otherwise', async () => {
     const a = await h.newAccount();
-    const items: unknown[] = [stripe(1, { name: 'One' }), { properties: { kind: 'stripe_key', secret: 'nope' } }, { ...stripe(2), metadata: { team: 'x', n: [1, { deep: true }] } }];
+    const items: unknown[] = [
+      stripe(1, { name: 'One' }),
+      { properties: { kind: 'stripe_key', secret: 'nope' } },
+      { ...stripe(2), metadata: { team: 'x', n: [1, { deep: true }] } },
+    ];
     const full = await a.req('POST', '/v1/credentials/bulk', { items });
     expect(full.statusCode).toBe(200);
     expect(full.headers['preference-applied']).toBeUndefined();
@@ -75,7 +109,12 @@ describe.each(STORE_KINDS)('bulk import and export on %s', (store) => {
     const fullResults = (JSON.parse(full.body) as Bulk).results;
 
     for (const prefer of ['return=minimal', 'respond-async, return = minimal; x=1', 'RETURN=MINIMAL']) {
-      const res = await a.json<{ results: Array<Record<string, unknown>> }>('POST', '/v1/credentials/bulk', { items }, { prefer });
+      const res = await a.json<{ results: Array<Record<string, unknown>> }>(
+        'POST',
+        '/v1/credentials/bulk',
+        { items },
+        { prefer },
+      );
       expect(res.status).toBe(200);
       expect(res.headers['preference-applied']).toBe('return=minimal');
       expect(res.body.results).toEqual([
@@ -102,7 +141,11 @@ describe.each(STORE_KINDS)('bulk import and export on %s', (store) => {
   it('items naming one provider account give one credential; the later item wins', async () => {
     const a = await h.newAccount();
     const appId = await createOAuthApp(a, 'salesforce');
-    const sf = (url: string, rt: string, extra: Record<string, unknown> = {}) => ({ oauth_app_id: appId, properties: { kind: 'salesforce', instance_url: url, refresh_token: rt }, ...extra });
+    const sf = (url: string, rt: string, extra: Record<string, unknown> = {}) => ({
+      oauth_app_id: appId,
+      properties: { kind: 'salesforce', instance_url: url, refresh_token: rt },
+      ...extra,
+    });
     const res = await a.json<Bulk>('POST', '/v1/credentials/bulk', {
       items: [
         sf('https://dup.my.salesforce.com', 'rt-1', { name: 'First', metadata: { n: 1 } }),
@@ -124,7 +167,9 @@ describe.each(STORE_KINDS)('bulk import and export on %s', (store) => {
 
   it('refuses an empty batch and more than 1,000 items as a whole (422)', async () => {
     const a = await h.newAccount();
-    const tooMany = await a.json<ErrorBody>('POST', '/v1/credentials/bulk', { items: Array.from({ length: 1001 }, (_, i) => stripe(i)) });
+    const tooMany = await a.json<ErrorBody>('POST', '/v1/credentials/bulk', {
+      items: Array.from({ length: 1001 }, (_, i) => stripe(i)),
+    });
     expect(tooMany.status).toBe(422);
     expect(tooMany.body.validation_errors).toHaveProperty(['items']);
     const empty = await a.json<ErrorBody>('POST', '/v1/credentials/bulk', { items: [] });
@@ -133,7 +178,9 @@ describe.each(STORE_KINDS)('bulk import and export on %s', (store) => {
     expect(notArray.status).toBe(422);
     const list = await a.json<{ data: Cred[] }>('GET', '/v1/credentials');
     expect(list.body.data).toHaveLength(0);
-    const max = await a.json<Bulk>('POST', '/v1/credentials/bulk', { items: Array.from({ length: 1000 }, (_, i) => stripe(i)) });
+    const max = await a.json<Bulk>('POST', '/v1/credentials/bulk', {
+      items: Array.from({ length: 1000 }, (_, i) => stripe(i)),
+    });
     expect(max.status).toBe(200);
     expect(max.body.results.filter((r) => r.status === 200)).toHaveLength(1000);
   });
@@ -141,13 +188,20 @@ describe.each(STORE_KINDS)('bulk import and export on %s', (store) => {
   it('runs concurrently with single imports and other batches without duplicates or errors', async () => {
     const a = await h.newAccount();
     const appId = await createOAuthApp(a, 'hubspot');
-    const hub = (n: number, rt: string) => ({ oauth_app_id: appId, properties: { kind: 'hubspot', hub_id: n, refresh_token: rt, scopes: [] } });
+    const hub = (n: number, rt: string) => ({
+      oauth_app_id: appId,
+      properties: { kind: 'hubspot', hub_id: n, refresh_token: rt, scopes: [] },
+    });
     // 6 batches of 100 over 150 hubs, in different orders, plus 60 single imports of the same hubs.
     const batches = Array.from({ length: 6 }, (_, b) => {
-      const items = Array.from({ length: 100 }, (_, i) => hub(((b * 37 + i * (b % 2 ? 7 : 1)) % 150) + 1, `rt-b${b}-${i}`));
+      const items = Array.from({ length: 100 }, (_, i) =>
+        hub(((b * 37 + i * (b % 2 ? 7 : 1)) % 150) + 1, `rt-b${b}-${i}`),
+      );
       return a.json<Bulk>('POST', '/v1/credentials/bulk', { items: b % 2 ? items.reverse() : items });
     });
-    const singles = Array.from({ length: 60 }, (_, i) => a.json<Cred>('POST', '/v1/credentials', hub((i * 11) % 150 + 1, `rt-s${i}`)));
+    const singles = Array.from({ length: 60 }, (_, i) =>
+      a.json<Cred>('POST', '/v1/credentials', hub(((i * 11) % 150) + 1, `rt-s${i}`)),
+    );
     const [bulks, ones] = await Promise.all([Promise.all(batches), Promise.all(singles)]);
     for (const b of bulks) {
       expect(b.status).toBe(200);
@@ -165,7 +219,11 @@ describe.each(STORE_KINDS)('bulk import and export on %s', (store) => {
     const a = await h.newAccount();
     await a.json<Bulk>('POST', '/v1/credentials/bulk', { items: [stripe(1), stripe(2)] });
     const res = await a.json<Bulk>('POST', '/v1/credentials/bulk', {
-      items: [stripe(1, { secret: '***********' }), stripe(3, { secret: '***********' }), stripe(2, { name: 'renamed' })],
+      items: [
+        stripe(1, { secret: '***********' }),
+        stripe(3, { secret: '***********' }),
+        stripe(2, { name: 'renamed' }),
+      ],
     });
     expect(res.body.results.map((r) => r.status)).toEqual([200, 422, 200]);
     const exported = await a.json<{ data: Exported[] }>('GET', '/v1/credentials/export?include_secrets=true');
@@ -176,7 +234,12 @@ describe.each(STORE_KINDS)('bulk import and export on %s', (store) => {
   it('needs credentials:write', async () => {
     const a = await h.newAccount();
     const token = await tokenWith(a, ['credentials:read']);
-    const res = await h.rt.app.inject({ method: 'POST', url: '/v1/credentials/bulk', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload: { items: [stripe(1)] } });
+    const res = await h.rt.app.inject({
+      method: 'POST',
+      url: '/v1/credentials/bulk',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      payload: { items: [stripe(1)] },
+    });
     expect(res.statusCode).toBe(403);
   });
 
@@ -186,11 +249,23 @@ describe.each(STORE_KINDS)('bulk import and export on %s', (store) => {
     await a.json<Bulk>('POST', '/v1/credentials/bulk', {
       items: [
         stripe(1, { name: 'Named' }),
-        { oauth_app_id: appId, metadata: { team: 'x' }, properties: { kind: 'salesforce', instance_url: 'https://exp.my.salesforce.com', refresh_token: 'rt-exp', org_id: '00D1' } },
+        {
+          oauth_app_id: appId,
+          metadata: { team: 'x' },
+          properties: {
+            kind: 'salesforce',
+            instance_url: 'https://exp.my.salesforce.com',
+            refresh_token: 'rt-exp',
+            org_id: '00D1',
+          },
+        },
         ...Array.from({ length: 5 }, (_, i) => stripe(10 + i)),
       ],
     });
-    const masked = await a.json<{ data: Exported[]; next_cursor: string | null }>('GET', '/v1/credentials/export?limit=3');
+    const masked = await a.json<{ data: Exported[]; next_cursor: string | null }>(
+      'GET',
+      '/v1/credentials/export?limit=3',
+    );
     expect(masked.status).toBe(200);
     expect(masked.body.data).toHaveLength(3);
     expect(masked.body.next_cursor).not.toBeNull();
@@ -198,7 +273,10 @@ describe.each(STORE_KINDS)('bulk import and export on %s', (store) => {
     const all: Exported[] = [...masked.body.data];
     let cursor = masked.body.next_cursor;
     while (cursor) {
-      const page = await a.json<{ data: Exported[]; next_cursor: string | null }>('GET', `/v1/credentials/export?limit=3&cursor=${encodeURIComponent(cursor)}`);
+      const page = await a.json<{ data: Exported[]; next_cursor: string | null }>(
+        'GET',
+        `/v1/credentials/export?limit=3&cursor=${encodeURIComponent(cursor)}`,
+      );
       all.push(...page.body.data);
       cursor = page.body.next_cursor;
     }
@@ -207,15 +285,36 @@ describe.each(STORE_KINDS)('bulk import and export on %s', (store) => {
     const again = await a.json<Bulk>('POST', '/v1/credentials/bulk', { items: all });
     expect(again.body.results.every((r) => r.status === 200)).toBe(true);
     const sfExport = all.find((e) => e.properties.kind === 'salesforce_oauth2');
-    expect(sfExport).toEqual({ name: null, oauth_app_id: appId, metadata: { team: 'x' }, properties: { kind: 'salesforce_oauth2', instance_url: 'https://exp.my.salesforce.com', refresh_token: '***********', org_id: '00D1' } });
+    expect(sfExport).toEqual({
+      name: null,
+      oauth_app_id: appId,
+      metadata: { team: 'x' },
+      properties: {
+        kind: 'salesforce_oauth2',
+        instance_url: 'https://exp.my.salesforce.com',
+        refresh_token: '***********',
+        org_id: '00D1',
+      },
+    });
 
     const readOnly = await tokenWith(a, ['credentials:read']);
-    const denied = await h.rt.app.inject({ method: 'GET', url: '/v1/credentials/export?include_secrets=true', headers: { authorization: `Bearer ${readOnly}` } });
+    const denied = await h.rt.app.inject({
+      method: 'GET',
+      url: '/v1/credentials/export?include_secrets=true',
+      headers: { authorization: `Bearer ${readOnly}` },
+    });
     expect(denied.statusCode).toBe(403);
     const revealed = await a.json<{ data: Exported[] }>('GET', '/v1/credentials/export?include_secrets=true&limit=500');
-    expect(revealed.body.data.find((e) => e.properties.kind === 'salesforce_oauth2')?.properties.refresh_token).toBe('rt-exp');
+    expect(revealed.body.data.find((e) => e.properties.kind === 'salesforce_oauth2')?.properties.refresh_token).toBe(
+      'rt-exp',
+    );
     expect(revealed.body.data.find((e) => e.name === 'Named')?.properties.secret).toBe('sk_live_bulk_1');
-    const audit = await h.rt.store.db.selectFrom('audit_events').selectAll().where('account_id', '=', a.accountId).where('action', '=', 'credential.secret_revealed').execute();
+    const audit = await h.rt.store.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('account_id', '=', a.accountId)
+      .where('action', '=', 'credential.secret_revealed')
+      .execute();
     expect(audit).toHaveLength(7);
     expect(JSON.stringify(audit)).not.toContain('rt-exp');
     expect(JSON.stringify(audit)).not.toContain('sk_live_bulk');

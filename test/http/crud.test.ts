@@ -3,8 +3,22 @@ import { createOAuthApp } from '../support/api.js';
 import { type Harness, startHarness } from '../support/harness.js';
 import { STORE_KINDS } from '../support/stores.js';
 
-type Cred = { id: string; name: string | null; kind: string; metadata: Record<string, unknown>; properties: Record<string, unknown>; updated_at: string; health: { status: string } };
-type App = { id: string; client_secret: string; settings: Record<string, unknown>; metadata: Record<string, unknown>; name: string };
+type Cred = {
+  id: string;
+  name: string | null;
+  kind: string;
+  metadata: Record<string, unknown>;
+  properties: Record<string, unknown>;
+  updated_at: string;
+  health: { status: string };
+};
+type App = {
+  id: string;
+  client_secret: string;
+  settings: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  name: string;
+};
 type Page<T> = { data: T[]; next_cursor: string | null };
 
 describe.each(STORE_KINDS)('credentials and OAuth apps CRUD on %s', (store) => {
@@ -18,7 +32,9 @@ describe.each(STORE_KINDS)('credentials and OAuth apps CRUD on %s', (store) => {
     const c = await h.newAccount();
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) {
-      const r = await c.json<Cred>('POST', '/v1/credentials', { properties: { kind: 'sendgrid_key', api_key: `SG.page-${i}` } });
+      const r = await c.json<Cred>('POST', '/v1/credentials', {
+        properties: { kind: 'sendgrid_key', api_key: `SG.page-${i}` },
+      });
       ids.push(r.body.id);
     }
     const seen: string[] = [];
@@ -38,9 +54,19 @@ describe.each(STORE_KINDS)('credentials and OAuth apps CRUD on %s', (store) => {
   it('filters by provider, kind (aliases too), oauth_app_id, health.status and metadata containment', async () => {
     const c = await h.newAccount();
     const hub = await createOAuthApp(c, 'hubspot');
-    await c.json('POST', '/v1/credentials', { properties: { kind: 'stripe_key', secret: 'sk_test_filter_1' }, metadata: { custom_property: 42, team: 'a' } });
-    await c.json('POST', '/v1/credentials', { properties: { kind: 'sendgrid_key', api_key: 'SG.filter' }, metadata: { custom_property: 43 } });
-    await c.json('POST', '/v1/credentials', { oauth_app_id: hub, properties: { kind: 'hubspot', hub_id: 9, refresh_token: 'r', scopes: [] }, metadata: { nested: { a: [1, 2] } } });
+    await c.json('POST', '/v1/credentials', {
+      properties: { kind: 'stripe_key', secret: 'sk_test_filter_1' },
+      metadata: { custom_property: 42, team: 'a' },
+    });
+    await c.json('POST', '/v1/credentials', {
+      properties: { kind: 'sendgrid_key', api_key: 'SG.filter' },
+      metadata: { custom_property: 43 },
+    });
+    await c.json('POST', '/v1/credentials', {
+      oauth_app_id: hub,
+      properties: { kind: 'hubspot', hub_id: 9, refresh_token: 'r', scopes: [] },
+      metadata: { nested: { a: [1, 2] } },
+    });
     const count = async (q: string) => (await c.json<Page<Cred>>('GET', `/v1/credentials?${q}`)).body.data.length;
     expect(await count('provider=stripe')).toBe(1);
     expect(await count('kind=hubspot')).toBe(1);
@@ -59,14 +85,26 @@ describe.each(STORE_KINDS)('credentials and OAuth apps CRUD on %s', (store) => {
 
   it('PATCH changes name and metadata only, honours If-Match; DELETE then 404', async () => {
     const c = await h.newAccount();
-    const cred = (await c.json<Cred>('POST', '/v1/credentials', { properties: { kind: 'stripe_key', secret: 'sk_test_patch_1', name: 'From props' }, metadata: { a: 1 } })).body;
+    const cred = (
+      await c.json<Cred>('POST', '/v1/credentials', {
+        properties: { kind: 'stripe_key', secret: 'sk_test_patch_1', name: 'From props' },
+        metadata: { a: 1 },
+      })
+    ).body;
     expect(cred.name).toBe('From props');
-    const bad = await c.json<{ validation_errors: Record<string, string[]> }>('PATCH', `/v1/credentials/${cred.id}`, { properties: { kind: 'x' } });
+    const bad = await c.json<{ validation_errors: Record<string, string[]> }>('PATCH', `/v1/credentials/${cred.id}`, {
+      properties: { kind: 'x' },
+    });
     expect(bad.status).toBe(422);
     expect(bad.body.validation_errors).toHaveProperty(['properties']);
     const get = await c.req('GET', `/v1/credentials/${cred.id}`);
     const etag = String(get.headers.etag);
-    const patched = await c.json<Cred>('PATCH', `/v1/credentials/${cred.id}`, { name: 'Renamed', metadata: { b: 2 } }, { 'if-match': etag });
+    const patched = await c.json<Cred>(
+      'PATCH',
+      `/v1/credentials/${cred.id}`,
+      { name: 'Renamed', metadata: { b: 2 } },
+      { 'if-match': etag },
+    );
     expect(patched.status).toBe(200);
     expect(patched.body.name).toBe('Renamed');
     expect(patched.body.metadata).toEqual({ b: 2 });
@@ -82,7 +120,10 @@ describe.each(STORE_KINDS)('credentials and OAuth apps CRUD on %s', (store) => {
   it('OAuth apps: create, get, list, patch (secret and settings masked), reveal needs secrets:reveal, 409 on delete while used', async () => {
     const c = await h.newAccount();
     const created = await c.json<App>('POST', '/v1/oauth-apps', {
-      name: 'GH App', provider: 'github', client_id: 'Iv1.abc', client_secret: 'gh-client-secret-value',
+      name: 'GH App',
+      provider: 'github',
+      client_id: 'Iv1.abc',
+      client_secret: 'gh-client-secret-value',
       settings: { app_id: 12345, private_key: '-----BEGIN PRIVATE KEY-----\nMARKERKEY\n-----END PRIVATE KEY-----' },
       metadata: { env: 'prod' },
     });
@@ -98,21 +139,38 @@ describe.each(STORE_KINDS)('credentials and OAuth apps CRUD on %s', (store) => {
     expect(revealed.body.data[0]?.client_secret).toBe('gh-client-secret-value');
     expect(String(revealed.body.data[0]?.settings.private_key)).toContain('MARKERKEY');
     const ro = await c.json<{ token: string }>('POST', '/v1/api-tokens', { name: 'ro', scopes: ['credentials:read'] });
-    const denied = await h.rt.app.inject({ method: 'GET', url: '/v1/oauth-apps?truncate_secrets=false', headers: { authorization: `Bearer ${ro.body.token}` } });
+    const denied = await h.rt.app.inject({
+      method: 'GET',
+      url: '/v1/oauth-apps?truncate_secrets=false',
+      headers: { authorization: `Bearer ${ro.body.token}` },
+    });
     expect(denied.statusCode).toBe(403);
     const patchBad = await c.req('PATCH', `/v1/oauth-apps/${created.body.id}`, { provider: 'stripe', client_id: 'x' });
     expect(patchBad.statusCode).toBe(422);
-    const patched = await c.json<App>('PATCH', `/v1/oauth-apps/${created.body.id}`, { name: 'GH App 2', settings: { app_id: 12345, private_key: '**********' } });
+    const patched = await c.json<App>('PATCH', `/v1/oauth-apps/${created.body.id}`, {
+      name: 'GH App 2',
+      settings: { app_id: 12345, private_key: '**********' },
+    });
     expect(patched.body.name).toBe('GH App 2');
     const again = await c.json<Page<App>>('GET', '/v1/oauth-apps?truncate_secrets=false');
     expect(String(again.body.data[0]?.settings.private_key)).toContain('MARKERKEY');
-    const cred = await c.json<Cred>('POST', '/v1/credentials', { oauth_app_id: created.body.id, properties: { kind: 'github', installation_id: '77', account_type: 'organization' } });
+    const cred = await c.json<Cred>('POST', '/v1/credentials', {
+      oauth_app_id: created.body.id,
+      properties: { kind: 'github', installation_id: '77', account_type: 'organization' },
+    });
     expect(cred.status).toBe(200);
     expect(cred.body.properties.account_type).toBe('Organization');
     expect((await c.req('DELETE', `/v1/oauth-apps/${created.body.id}`)).statusCode).toBe(409);
     await c.req('DELETE', `/v1/credentials/${cred.body.id}`);
-    expect((await c.json('DELETE', `/v1/oauth-apps/${created.body.id}`)).body).toEqual({ id: created.body.id, deleted: true });
-    const audit = await h.rt.store.db.selectFrom('audit_events').selectAll().where('account_id', '=', c.accountId).execute();
+    expect((await c.json('DELETE', `/v1/oauth-apps/${created.body.id}`)).body).toEqual({
+      id: created.body.id,
+      deleted: true,
+    });
+    const audit = await h.rt.store.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('account_id', '=', c.accountId)
+      .execute();
     expect(audit.filter((e) => e.action === 'oauth_app.secret_revealed')).toHaveLength(2);
   });
 
@@ -122,7 +180,11 @@ describe.each(STORE_KINDS)('credentials and OAuth apps CRUD on %s', (store) => {
     const names = Array.from({ length: 20 }, (_, i) => `name-${i}`);
     const res = await Promise.all(names.map((name) => c.json<App>('PATCH', `/v1/oauth-apps/${id}`, { name })));
     expect(res.map((r) => r.status)).toEqual(Array(20).fill(200));
-    const row = await h.rt.store.db.selectFrom('oauth_apps').select(['version', 'name']).where('id', '=', id).executeTakeFirstOrThrow();
+    const row = await h.rt.store.db
+      .selectFrom('oauth_apps')
+      .select(['version', 'name'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
     expect(row.version).toBe(21);
     expect(names).toContain(row.name);
   });
@@ -133,13 +195,20 @@ describe.each(STORE_KINDS)('credentials and OAuth apps CRUD on %s', (store) => {
     expect(me.body).toMatchObject({ id: c.accountId, name: 'Acme' });
     const denied = await c.req('POST', '/v1/accounts', { name: 'x' });
     expect(denied.statusCode).toBe(403);
-    const t = await c.json<{ id: string; token: string; scopes: string[] }>('POST', '/v1/api-tokens', { name: 'ci', scopes: ['credentials:read'] });
+    const t = await c.json<{ id: string; token: string; scopes: string[] }>('POST', '/v1/api-tokens', {
+      name: 'ci',
+      scopes: ['credentials:read'],
+    });
     expect(t.status).toBe(201);
     expect(t.body.token).toMatch(/^cv_live_[0-9A-Za-z]{30,}_[0-9A-Za-z]{6}$/);
     const list = await c.json<Page<Record<string, unknown>>>('GET', '/v1/api-tokens');
     expect(list.body.data.length).toBe(2);
     expect(JSON.stringify(list.body)).not.toContain(t.body.token);
-    const row = await h.rt.store.db.selectFrom('api_tokens').selectAll().where('id', '=', t.body.id).executeTakeFirstOrThrow();
+    const row = await h.rt.store.db
+      .selectFrom('api_tokens')
+      .selectAll()
+      .where('id', '=', t.body.id)
+      .executeTakeFirstOrThrow();
     expect(Buffer.from(row.token_hash).length).toBe(32);
     expect(JSON.stringify(row)).not.toContain(t.body.token);
   });

@@ -17,14 +17,29 @@ describe.each(STORE_KINDS)('error answers on %s', (kind) => {
     const none = await h.rt.app.inject({ method: 'GET', url: '/v1/credentials' });
     expect(none.statusCode).toBe(401);
     expect(Object.keys(none.json() as object)).toEqual(['summary']);
-    const bad = await h.rt.app.inject({ method: 'GET', url: '/v1/credentials', headers: { authorization: 'Bearer cv_live_nope' } });
+    const bad = await h.rt.app.inject({
+      method: 'GET',
+      url: '/v1/credentials',
+      headers: { authorization: 'Bearer cv_live_nope' },
+    });
     expect(bad.statusCode).toBe(401);
-    const t = await c.json<{ id: string; token: string }>('POST', '/v1/api-tokens', { name: 'tmp', scopes: ['credentials:read'] });
+    const t = await c.json<{ id: string; token: string }>('POST', '/v1/api-tokens', {
+      name: 'tmp',
+      scopes: ['credentials:read'],
+    });
     expect(t.status).toBe(201);
-    const ok = await h.rt.app.inject({ method: 'GET', url: '/v1/credentials', headers: { authorization: `Bearer ${t.body.token}` } });
+    const ok = await h.rt.app.inject({
+      method: 'GET',
+      url: '/v1/credentials',
+      headers: { authorization: `Bearer ${t.body.token}` },
+    });
     expect(ok.statusCode).toBe(200);
     expect((await c.req('DELETE', `/v1/api-tokens/${t.body.id}`)).statusCode).toBe(200);
-    const after = await h.rt.app.inject({ method: 'GET', url: '/v1/credentials', headers: { authorization: `Bearer ${t.body.token}` } });
+    const after = await h.rt.app.inject({
+      method: 'GET',
+      url: '/v1/credentials',
+      headers: { authorization: `Bearer ${t.body.token}` },
+    });
     expect(after.statusCode).toBe(401);
   });
 
@@ -32,10 +47,26 @@ describe.each(STORE_KINDS)('error answers on %s', (kind) => {
     const a = await h.newAccount();
     const cases: Array<[string, string, string]> = [
       // [JSON text of the import body, path, reason fragment]
-      ['{"name":"a\\ud800b","properties":{"kind":"stripe_key","secret":"sk_live_sur_1","account_id":"acct_sur1"}}', 'name', 'lone UTF-16 surrogate'],
-      ['{"properties":{"kind":"stripe_key","secret":"sk_live_sur_2","account_id":"acct_sur2"},"metadata":{"x":["ok","\\udc00"]}}', 'metadata.x.1', 'lone UTF-16 surrogate'],
-      ['{"properties":{"kind":"stripe_key","secret":"sk_live_sur_3","account_id":"acct_sur3"},"metadata":{"k\\udbff":1}}', 'metadata.k\udbff', 'lone UTF-16 surrogate'],
-      ['{"properties":{"kind":"stripe_key","secret":"sk_live_\\u0000","account_id":"acct_sur4"}}', 'properties.secret', 'NUL character'],
+      [
+        '{"name":"a\\ud800b","properties":{"kind":"stripe_key","secret":"sk_live_sur_1","account_id":"acct_sur1"}}',
+        'name',
+        'lone UTF-16 surrogate',
+      ],
+      [
+        '{"properties":{"kind":"stripe_key","secret":"sk_live_sur_2","account_id":"acct_sur2"},"metadata":{"x":["ok","\\udc00"]}}',
+        'metadata.x.1',
+        'lone UTF-16 surrogate',
+      ],
+      [
+        '{"properties":{"kind":"stripe_key","secret":"sk_live_sur_3","account_id":"acct_sur3"},"metadata":{"k\\udbff":1}}',
+        'metadata.k\udbff',
+        'lone UTF-16 surrogate',
+      ],
+      [
+        '{"properties":{"kind":"stripe_key","secret":"sk_live_\\u0000","account_id":"acct_sur4"}}',
+        'properties.secret',
+        'NUL character',
+      ],
     ];
     for (const [body, path, reason] of cases) {
       const single = await a.req('POST', '/v1/credentials', body);
@@ -45,10 +76,16 @@ describe.each(STORE_KINDS)('error answers on %s', (kind) => {
       expect(err.validation_errors[path]?.[0]).toContain(reason);
       const bulk = await a.req('POST', '/v1/credentials/bulk', `{"items":[${body}]}`);
       expect(bulk.statusCode).toBe(422);
-      expect(Object.keys((bulk.json() as { validation_errors: Record<string, string[]> }).validation_errors)).toEqual([`items.0.${path}`]);
+      expect(Object.keys((bulk.json() as { validation_errors: Record<string, string[]> }).validation_errors)).toEqual([
+        `items.0.${path}`,
+      ]);
     }
     // A well-formed pair (an emoji) is fine and stored as sent.
-    const ok = await a.json<{ name: string }>('POST', '/v1/credentials', '{"name":"key \\ud83d\\udd11","properties":{"kind":"stripe_key","secret":"sk_live_sur_5","account_id":"acct_sur5"}}');
+    const ok = await a.json<{ name: string }>(
+      'POST',
+      '/v1/credentials',
+      '{"name":"key \\ud83d\\udd11","properties":{"kind":"stripe_key","secret":"sk_live_sur_5","account_id":"acct_sur5"}}',
+    );
     expect(ok.status).toBe(200);
     expect(ok.body.name).toBe('key \u{1F511}');
     const list = await a.json<{ data: unknown[] }>('GET', '/v1/credentials');
@@ -59,7 +96,11 @@ describe.each(STORE_KINDS)('error answers on %s', (kind) => {
     const t = await c.json<{ token: string }>('POST', '/v1/api-tokens', { name: 'cs', scopes: ['credentials:read'] });
     const last = t.body.token.slice(-1);
     const tampered = t.body.token.slice(0, -1) + (last === 'a' ? 'b' : 'a');
-    const res = await h.rt.app.inject({ method: 'GET', url: '/v1/credentials', headers: { authorization: `Bearer ${tampered}` } });
+    const res = await h.rt.app.inject({
+      method: 'GET',
+      url: '/v1/credentials',
+      headers: { authorization: `Bearer ${tampered}` },
+    });
     expect(res.statusCode).toBe(401);
   });
 
@@ -88,11 +129,15 @@ describe.each(STORE_KINDS)('error answers on %s', (kind) => {
   });
 
   it('415 for a non-JSON body, JSON with charset accepted', async () => {
-    const res = await c.req('POST', '/v1/credentials', 'kind=stripe', { 'content-type': 'application/x-www-form-urlencoded' });
+    const res = await c.req('POST', '/v1/credentials', 'kind=stripe', {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
     expect(res.statusCode).toBe(415);
     const text = await c.req('POST', '/v1/credentials', 'hello', { 'content-type': 'text/plain' });
     expect(text.statusCode).toBe(415);
-    const charset = await c.req('POST', '/v1/credentials', JSON.stringify(STRIPE), { 'content-type': 'application/json; charset=utf-8' });
+    const charset = await c.req('POST', '/v1/credentials', JSON.stringify(STRIPE), {
+      'content-type': 'application/json; charset=utf-8',
+    });
     expect(charset.statusCode).toBe(200);
   });
 
@@ -104,7 +149,10 @@ describe.each(STORE_KINDS)('error answers on %s', (kind) => {
   });
 
   it('413 over 1 MiB', async () => {
-    const big = JSON.stringify({ properties: { kind: 'stripe_key', secret: 'sk_live_x' }, metadata: { pad: 'x'.repeat(1024 * 1024) } });
+    const big = JSON.stringify({
+      properties: { kind: 'stripe_key', secret: 'sk_live_x' },
+      metadata: { pad: 'x'.repeat(1024 * 1024) },
+    });
     const res = await c.req('POST', '/v1/credentials', big);
     expect(res.statusCode).toBe(413);
     expect(res.json()).toHaveProperty('summary');
@@ -126,13 +174,19 @@ describe.each(STORE_KINDS)('error answers on %s', (kind) => {
       oauth_app_id: '00000000-0000-4000-8000-000000000000',
     });
     expect(res.status).toBe(422);
-    expect(Object.keys(res.body.validation_errors).sort()).toEqual(['oauth_app_id', 'properties.bogus', 'properties.refresh_token']);
+    expect(Object.keys(res.body.validation_errors).sort()).toEqual([
+      'oauth_app_id',
+      'properties.bogus',
+      'properties.refresh_token',
+    ]);
     // The kind's fields are stated once, on the first unknown field (issue 13 item 3).
     expect(res.body.validation_errors['properties.bogus']?.[0]).toMatch(/its fields are .*instance_url/);
   });
 
   it('422 for an unknown kind lists the valid kinds', async () => {
-    const res = await c.json<{ validation_errors: Record<string, string[]> }>('POST', '/v1/credentials', { properties: { kind: 'dropbox' } });
+    const res = await c.json<{ validation_errors: Record<string, string[]> }>('POST', '/v1/credentials', {
+      properties: { kind: 'dropbox' },
+    });
     expect(res.status).toBe(422);
     expect(res.body.validation_errors['properties.kind']?.[0]).toContain('stripe_key');
   });
@@ -149,7 +203,9 @@ describe.each(STORE_KINDS)('error answers on %s', (kind) => {
     expect(spec.statusCode).toBe(200);
     const doc = spec.json() as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toMatch(/^3\.1/);
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/credentials', '/v1/credentials/{id}', '/v1/oauth-apps', '/v1/api-tokens']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/v1/credentials', '/v1/credentials/{id}', '/v1/oauth-apps', '/v1/api-tokens']),
+    );
     const docs = await h.rt.app.inject({ method: 'GET', url: '/docs/' });
     expect(docs.statusCode).toBe(200);
     expect(docs.body).toContain('<html');

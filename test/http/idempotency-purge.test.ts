@@ -19,7 +19,12 @@ describe.each(STORE_KINDS)('idempotency keys expire after 24 hours on %s', (kind
     const accountId = randomUUID();
     const owner = { accountId, tokenId: randomUUID() };
     await db.insertInto('accounts').values({ id: accountId, name: 'a', created_at: now }).execute();
-    const svc = createIdempotencyService({ db, clock, seal: (_a, _k, b) => `sealed:${b}`, unseal: (_a, _k, s) => s.replace(/^sealed:/, '') });
+    const svc = createIdempotencyService({
+      db,
+      clock,
+      seal: (_a, _k, b) => `sealed:${b}`,
+      unseal: (_a, _k, s) => s.replace(/^sealed:/, ''),
+    });
     expect(await svc.begin(owner, 'old', 'h1')).toEqual({ kind: 'new' });
     await svc.complete(owner, 'old', 200, '{"a":1}');
     now = new Date('2026-11-26T20:00:00Z');

@@ -15,18 +15,43 @@ describe.each(STORE_KINDS)('tenant isolation on %s', (store) => {
     const a = await h.newAccount();
     const b = await h.newAccount();
     const appA = await createOAuthApp(a, 'salesforce');
-    const credA = (await a.json<{ id: string }>('POST', '/v1/credentials', { oauth_app_id: appA, properties: { kind: 'salesforce', instance_url: 'https://iso.my.salesforce.com', refresh_token: 'rt-iso' } })).body.id;
-    const tokA = (await a.json<{ id: string }>('POST', '/v1/api-tokens', { name: 'a', scopes: ['credentials:read'] })).body.id;
+    const credA = (
+      await a.json<{ id: string }>('POST', '/v1/credentials', {
+        oauth_app_id: appA,
+        properties: { kind: 'salesforce', instance_url: 'https://iso.my.salesforce.com', refresh_token: 'rt-iso' },
+      })
+    ).body.id;
+    const tokA = (await a.json<{ id: string }>('POST', '/v1/api-tokens', { name: 'a', scopes: ['credentials:read'] }))
+      .body.id;
     // A Connect flow of A's (its OAuth app lists the redirect_url the flow returns to).
     const done = 'https://done.example.com/';
-    const linkApp = (await a.json<{ id: string }>('POST', '/v1/oauth-apps', { name: 'sf-link', provider: 'salesforce', client_id: 'cid', client_secret: 'csecret', redirect_urls: [done] })).body.id;
-    expect((await a.req('POST', '/v1/credentials/start-auth', { oauth_app_id: linkApp, credential_kind: 'salesforce', redirect_url: done })).statusCode).toBe(200);
-    const sessionA = (await a.json<{ data: Array<{ id: string }> }>('GET', '/v1/connect-sessions')).body.data[0]?.id ?? '';
+    const linkApp = (
+      await a.json<{ id: string }>('POST', '/v1/oauth-apps', {
+        name: 'sf-link',
+        provider: 'salesforce',
+        client_id: 'cid',
+        client_secret: 'csecret',
+        redirect_urls: [done],
+      })
+    ).body.id;
+    expect(
+      (
+        await a.req('POST', '/v1/credentials/start-auth', {
+          oauth_app_id: linkApp,
+          credential_kind: 'salesforce',
+          redirect_url: done,
+        })
+      ).statusCode,
+    ).toBe(200);
+    const sessionA =
+      (await a.json<{ data: Array<{ id: string }> }>('GET', '/v1/connect-sessions')).body.data[0]?.id ?? '';
     // Every documented route that names an object by id, from the OpenAPI document: a new
     // route is probed without editing this test (a new kind of object must be added below).
     // Webhook endpoints need the admin scope, which only the bootstrap account's token holds: B
     // probes the admin account's endpoint and must be refused (403 before any lookup, or 404).
-    const hookA = (await h.admin.json<{ id: string }>('POST', '/v1/webhook-endpoints', { url: 'http://127.0.0.1:9/iso' })).body.id;
+    const hookA = (
+      await h.admin.json<{ id: string }>('POST', '/v1/webhook-endpoints', { url: 'http://127.0.0.1:9/iso' })
+    ).body.id;
     expect(hookA).toMatch(/^[0-9a-f-]{36}$/);
     const eventA = (await a.json<{ data: Array<{ id: string }> }>('GET', '/v1/events')).body.data[0]?.id ?? '';
     expect(eventA).not.toBe('');
@@ -66,7 +91,10 @@ describe.each(STORE_KINDS)('tenant isolation on %s', (store) => {
     }
     // The same provider account in B is B's own credential, not A's.
     const appB = await createOAuthApp(b, 'salesforce');
-    const credB = await b.json<{ id: string }>('POST', '/v1/credentials', { oauth_app_id: appB, properties: { kind: 'salesforce', instance_url: 'https://iso.my.salesforce.com', refresh_token: 'rt-b' } });
+    const credB = await b.json<{ id: string }>('POST', '/v1/credentials', {
+      oauth_app_id: appB,
+      properties: { kind: 'salesforce', instance_url: 'https://iso.my.salesforce.com', refresh_token: 'rt-b' },
+    });
     expect(credB.body.id).not.toBe(credA);
     const listB = await b.json<{ data: Array<{ id: string }> }>('GET', '/v1/credentials');
     expect(listB.body.data.map((d) => d.id)).toEqual([credB.body.id]);

@@ -49,13 +49,28 @@ const DOC_ID = 'https://credvault.invalid/openapi.json';
 /** The requests that succeed, per operationId (with the ids the set-up made). */
 const SUCCESS: Record<string, (x: Ctx) => Promise<Request[]> | Request[]> = {
   importCredential: () => [
-    { url: '/v1/credentials', body: { name: 'Conf', properties: { kind: 'stripe_key', secret: 'sk_test_conformance_2' } }, headers: { 'idempotency-key': 'conf-1' } },
+    {
+      url: '/v1/credentials',
+      body: { name: 'Conf', properties: { kind: 'stripe_key', secret: 'sk_test_conformance_2' } },
+      headers: { 'idempotency-key': 'conf-1' },
+    },
     // The replay answers the first answer again.
-    { url: '/v1/credentials', body: { name: 'Conf', properties: { kind: 'stripe_key', secret: 'sk_test_conformance_2' } }, headers: { 'idempotency-key': 'conf-1' } },
+    {
+      url: '/v1/credentials',
+      body: { name: 'Conf', properties: { kind: 'stripe_key', secret: 'sk_test_conformance_2' } },
+      headers: { 'idempotency-key': 'conf-1' },
+    },
     // Same key, another body: 422.
-    { url: '/v1/credentials', body: { properties: { kind: 'stripe_key', secret: 'sk_test_conformance_3' } }, headers: { 'idempotency-key': 'conf-1' } },
+    {
+      url: '/v1/credentials',
+      body: { properties: { kind: 'stripe_key', secret: 'sk_test_conformance_3' } },
+      headers: { 'idempotency-key': 'conf-1' },
+    },
   ],
-  listCredentials: () => [{ url: '/v1/credentials?limit=2' }, { url: '/v1/credentials?health.status=pending&metadata=%7B%7D' }],
+  listCredentials: () => [
+    { url: '/v1/credentials?limit=2' },
+    { url: '/v1/credentials?health.status=pending&metadata=%7B%7D' },
+  ],
   getCredentialSummary: () => [{ url: '/v1/credentials/summary' }],
   getCredential: (x) => [{ url: `/v1/credentials/${x.credentialId}` }],
   updateCredential: (x) => [
@@ -63,25 +78,57 @@ const SUCCESS: Record<string, (x: Ctx) => Promise<Request[]> | Request[]> = {
     { url: `/v1/credentials/${x.credentialId}`, body: { name: 'Stale' }, headers: { 'if-match': '"v1"' } },
   ],
   deleteCredential: async (x) => {
-    const made = await x.c.json<{ id: string }>('POST', '/v1/credentials', { properties: { kind: 'sendgrid_key', api_key: 'SG.conf.delete' } });
+    const made = await x.c.json<{ id: string }>('POST', '/v1/credentials', {
+      properties: { kind: 'sendgrid_key', api_key: 'SG.conf.delete' },
+    });
     return [{ url: `/v1/credentials/${made.body.id}` }];
   },
   importCredentialsBulk: () => [
-    { url: '/v1/credentials/bulk', body: { items: [{ properties: { kind: 'sendgrid_key', api_key: 'SG.conf.bulk' } }, { properties: { kind: 'nope' } }] } },
-    { url: '/v1/credentials/bulk', body: { items: [{ properties: { kind: 'sendgrid_key', api_key: 'SG.conf.bulk' } }] }, headers: { prefer: 'return=minimal' } },
+    {
+      url: '/v1/credentials/bulk',
+      body: {
+        items: [{ properties: { kind: 'sendgrid_key', api_key: 'SG.conf.bulk' } }, { properties: { kind: 'nope' } }],
+      },
+    },
+    {
+      url: '/v1/credentials/bulk',
+      body: { items: [{ properties: { kind: 'sendgrid_key', api_key: 'SG.conf.bulk' } }] },
+      headers: { prefer: 'return=minimal' },
+    },
   ],
-  exportCredentials: () => [{ url: '/v1/credentials/export' }, { url: '/v1/credentials/export?include_secrets=true&limit=1' }],
+  exportCredentials: () => [
+    { url: '/v1/credentials/export' },
+    { url: '/v1/credentials/export?include_secrets=true&limit=1' },
+  ],
   checkCredential: (x) => [{ url: `/v1/credentials/${x.credentialId}/check` }],
-  reportCredentialHealth: (x) => [{ url: `/v1/credentials/${x.credentialId}/health-reports`, body: { status_code: 401 } }],
+  reportCredentialHealth: (x) => [
+    { url: `/v1/credentials/${x.credentialId}/health-reports`, body: { status_code: 401 } },
+  ],
   getAccessToken: (x) => [{ url: `/v1/credentials/${x.credentialId}/access-token` }],
   listAuditEvents: () => [{ url: '/v1/audit-events?limit=5' }],
-  createOAuthApp: () => [{ url: '/v1/oauth-apps', body: { name: 'Conf app', provider: 'hubspot', client_id: 'cid', client_secret: 'csec', settings: { region: 'eu' } } }],
+  createOAuthApp: () => [
+    {
+      url: '/v1/oauth-apps',
+      body: {
+        name: 'Conf app',
+        provider: 'hubspot',
+        client_id: 'cid',
+        client_secret: 'csec',
+        settings: { region: 'eu' },
+      },
+    },
+  ],
   listOAuthApps: () => [{ url: '/v1/oauth-apps' }, { url: '/v1/oauth-apps?truncate_secrets=false&provider=stripe' }],
   getOAuthApp: (x) => [{ url: `/v1/oauth-apps/${x.appId}` }],
   updateOAuthApp: (x) => [{ url: `/v1/oauth-apps/${x.appId}`, body: { name: 'Renamed app', client_secret: 'csec-2' } }],
-  deleteOAuthApp: async (x) => [{ url: `/v1/oauth-apps/${await createOAuthApp(x.c, 'linear')}` }, { url: `/v1/oauth-apps/${x.appId}` }],
+  deleteOAuthApp: async (x) => [
+    { url: `/v1/oauth-apps/${await createOAuthApp(x.c, 'linear')}` },
+    { url: `/v1/oauth-apps/${x.appId}` },
+  ],
   getMyAccount: () => [{ url: '/v1/accounts/me' }],
-  createAccount: (x) => [{ url: '/v1/accounts', body: { name: 'conf' }, headers: { authorization: `Bearer ${x.h.admin.token}` } }],
+  createAccount: (x) => [
+    { url: '/v1/accounts', body: { name: 'conf' }, headers: { authorization: `Bearer ${x.h.admin.token}` } },
+  ],
   createApiToken: () => [{ url: '/v1/api-tokens', body: { name: 'conf', scopes: ['credentials:read'] } }],
   listApiTokens: () => [{ url: '/v1/api-tokens' }],
   // The proxy answers with the provider's answer: here a fake on 127.0.0.1 that echoes what it got.
@@ -91,7 +138,10 @@ const SUCCESS: Record<string, (x: Ctx) => Promise<Request[]> | Request[]> = {
   proxyPatch: (x) => [{ url: `/v1/proxy/credential/${x.proxiedId}/v3/things/1`, body: { a: 2 } }],
   proxyDelete: (x) => [{ url: `/v1/proxy/credential/${x.proxiedId}/v3/things/1` }],
   revokeApiToken: async (x) => {
-    const t = await x.c.json<{ id: string }>('POST', '/v1/api-tokens', { name: 'to revoke', scopes: ['credentials:read'] });
+    const t = await x.c.json<{ id: string }>('POST', '/v1/api-tokens', {
+      name: 'to revoke',
+      scopes: ['credentials:read'],
+    });
     return [{ url: `/v1/api-tokens/${t.body.id}` }];
   },
 };
@@ -118,7 +168,8 @@ const NO_SUCCESS_CASE_YET: Record<string, string> = {
   getConnectSessionsById: 'connect, merged in the last round: success case not written yet',
   postLinkOauth2Token: 'connect /link (Sequin code exchange; needs a fake provider), merged in the last round',
   getLinkOauth2StartByToken: 'connect /link page (HTML/redirect, not yet declared as such), merged in the last round',
-  getLinkOauth2CallbackByProvider: 'connect /link provider callback (HTML/redirect; needs a fake provider), merged in the last round',
+  getLinkOauth2CallbackByProvider:
+    'connect /link provider callback (HTML/redirect; needs a fake provider), merged in the last round',
   postLinkOauth2FormById: 'connect /link key form (HTML), merged in the last round',
 };
 
@@ -127,7 +178,11 @@ const NO_SUCCESS_CASE_YET: Record<string, string> = {
  * (e.g. 404 text/html) while the document still declares the shared JSON error answers. Their
  * derived error requests are not checked until the document declares the HTML answers.
  */
-const HTML_PAGES_NOT_YET_DOCUMENTED = new Set(['getLinkOauth2StartByToken', 'getLinkOauth2CallbackByProvider', 'postLinkOauth2FormById']);
+const HTML_PAGES_NOT_YET_DOCUMENTED = new Set([
+  'getLinkOauth2StartByToken',
+  'getLinkOauth2CallbackByProvider',
+  'postLinkOauth2FormById',
+]);
 
 function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -178,11 +233,20 @@ describe.each(STORE_KINDS)('the OpenAPI document on %s', (kind) => {
     ajv = new Ajv2020({ strict: false, allErrors: true });
     addFormats(ajv);
     ajv.addSchema({ ...doc, $id: DOC_ID });
-    const cred = await c.json<{ id: string }>('POST', '/v1/credentials', { name: 'Conf', properties: { kind: 'stripe_key', secret: 'sk_test_conformance_1' } });
+    const cred = await c.json<{ id: string }>('POST', '/v1/credentials', {
+      name: 'Conf',
+      properties: { kind: 'stripe_key', secret: 'sk_test_conformance_1' },
+    });
     const appId = await createOAuthApp(c, 'stripe');
-    const t = await c.json<{ token: string }>('POST', '/v1/api-tokens', { name: 'read only', scopes: ['credentials:read'] });
+    const t = await c.json<{ token: string }>('POST', '/v1/api-tokens', {
+      name: 'read only',
+      scopes: ['credentials:read'],
+    });
     readOnly = t.body.token;
-    const proxied = await c.json<{ id: string }>('POST', '/v1/credentials', { name: 'Proxied', properties: { kind: 'sendgrid_key', api_key: 'SG.conformance.proxy' } });
+    const proxied = await c.json<{ id: string }>('POST', '/v1/credentials', {
+      name: 'Proxied',
+      properties: { kind: 'sendgrid_key', api_key: 'SG.conformance.proxy' },
+    });
     x = { c, h, credentialId: cred.body.id, appId, proxiedId: proxied.body.id, up };
   }, 60_000);
   afterAll(async () => {
@@ -191,12 +255,21 @@ describe.each(STORE_KINDS)('the OpenAPI document on %s', (kind) => {
   });
 
   /** Sends one request and checks its answer against the operation's declaration. */
-  async function exercise(o: Operation, req: { url: string; payload?: string | Buffer; headers: Record<string, string> }): Promise<Answer> {
-    const res = await h.rt.app.inject({ method: o.method as 'GET', url: req.url, headers: req.headers, ...(req.payload !== undefined ? { payload: req.payload } : {}) });
+  async function exercise(
+    o: Operation,
+    req: { url: string; payload?: string | Buffer; headers: Record<string, string> },
+  ): Promise<Answer> {
+    const res = await h.rt.app.inject({
+      method: o.method as 'GET',
+      url: req.url,
+      headers: req.headers,
+      ...(req.payload !== undefined ? { payload: req.payload } : {}),
+    });
     const responses = isObject(o.op.responses) ? o.op.responses : {};
     const where = `${o.operationId} ${o.method} ${req.url} answered ${res.statusCode}`;
     // The status itself, else its range ("2XX") or "default": the proxy declares the provider's answers so.
-    const status = [String(res.statusCode), `${String(res.statusCode).charAt(0)}XX`, 'default'].find((s) => s in responses) ?? '';
+    const status =
+      [String(res.statusCode), `${String(res.statusCode).charAt(0)}XX`, 'default'].find((s) => s in responses) ?? '';
     expect(Object.keys(responses), `${where}: status not declared`).toContain(status);
     const declared = deref(doc, responses[status]);
     for (const name of Object.keys(isObject(declared.headers) ? declared.headers : {})) {
@@ -207,9 +280,10 @@ describe.each(STORE_KINDS)('the OpenAPI document on %s', (kind) => {
     const content = isObject(declared.content) ? declared.content : undefined;
     if (content) {
       expect(String(res.headers['content-type']), where).toMatch(/^application\/json/);
-      const ref = isObject(responses[status]) && typeof (responses[status] as JsonObject).$ref === 'string'
-        ? `${(responses[status] as JsonObject).$ref as string}/content/application~1json/schema`
-        : `#/${pointer('paths', o.path, o.method.toLowerCase(), 'responses', status, 'content', 'application/json', 'schema')}`;
+      const ref =
+        isObject(responses[status]) && typeof (responses[status] as JsonObject).$ref === 'string'
+          ? `${(responses[status] as JsonObject).$ref as string}/content/application~1json/schema`
+          : `#/${pointer('paths', o.path, o.method.toLowerCase(), 'responses', status, 'content', 'application/json', 'schema')}`;
       const validate = ajv.getSchema(`${DOC_ID}${ref}`);
       if (!validate) throw new Error(`${where}: no schema at ${ref}`);
       const ok = validate(res.json());
@@ -239,7 +313,9 @@ describe.each(STORE_KINDS)('the OpenAPI document on %s', (kind) => {
   it('declares an operationId for every operation, and has a success case for each', () => {
     const ops = operationsOf(doc);
     expect(ops.length).toBeGreaterThan(15);
-    const missing = ops.filter((o) => !(o.operationId in SUCCESS) && !(o.operationId in NO_SUCCESS_CASE_YET)).map((o) => `${o.operationId} (${o.method} ${o.path})`);
+    const missing = ops
+      .filter((o) => !(o.operationId in SUCCESS) && !(o.operationId in NO_SUCCESS_CASE_YET))
+      .map((o) => `${o.operationId} (${o.method} ${o.path})`);
     expect(missing, 'add a case to SUCCESS in this file for each new operation').toEqual([]);
     const ids = new Set(ops.map((o) => o.operationId));
     const stale = Object.keys(NO_SUCCESS_CASE_YET).filter((id) => !ids.has(id) || id in SUCCESS);
@@ -260,11 +336,23 @@ describe.each(STORE_KINDS)('the OpenAPI document on %s', (kind) => {
       const noToken = await exercise(o, { url, headers: {} });
       // Public routes (the /link pages, "Public: no token needed.") are only checked against the document.
       if (String(o.op.description).includes('Needs an API token')) expect(noToken.statusCode, o.operationId).toBe(401);
-      await exercise(o, { url, headers: { authorization: `Bearer ${readOnly}`, ...(hasBody ? { 'content-type': 'application/json' } : {}) }, ...(hasBody ? { payload: '{}' } : {}) });
-      if (params.some((p) => p.in === 'path')) await exercise(o, { url: urlOf(o, randomUUID()), headers: hasBody ? json : auth, ...(hasBody ? { payload: '{}' } : {}) });
-      if (params.some((p) => p.in === 'query' && p.name === 'limit')) expect((await exercise(o, { url: `${url}?limit=0`, headers: auth })).statusCode).toBe(422);
+      await exercise(o, {
+        url,
+        headers: { authorization: `Bearer ${readOnly}`, ...(hasBody ? { 'content-type': 'application/json' } : {}) },
+        ...(hasBody ? { payload: '{}' } : {}),
+      });
+      if (params.some((p) => p.in === 'path'))
+        await exercise(o, {
+          url: urlOf(o, randomUUID()),
+          headers: hasBody ? json : auth,
+          ...(hasBody ? { payload: '{}' } : {}),
+        });
+      if (params.some((p) => p.in === 'query' && p.name === 'limit'))
+        expect((await exercise(o, { url: `${url}?limit=0`, headers: auth })).statusCode).toBe(422);
       if (hasBody) {
-        expect((await exercise(o, { url, headers: { ...auth, 'content-type': 'text/plain' }, payload: 'hello' })).statusCode).toBe(415);
+        expect(
+          (await exercise(o, { url, headers: { ...auth, 'content-type': 'text/plain' }, payload: 'hello' })).statusCode,
+        ).toBe(415);
         expect((await exercise(o, { url, headers: json, payload: '{"name":' })).statusCode).toBe(400);
         await exercise(o, { url, headers: json, payload: JSON.stringify({ pad: 'x'.repeat(1024 * 1024 + 10) }) });
         await exercise(o, { url, headers: json, payload: '{}' });
@@ -275,11 +363,22 @@ describe.each(STORE_KINDS)('the OpenAPI document on %s', (kind) => {
       const make = SUCCESS[o.operationId];
       if (!make) continue;
       for (const r of await make(x)) {
-        const headers: Record<string, string> = { ...auth, ...(r.body !== undefined ? { 'content-type': 'application/json' } : {}), ...r.headers };
-        await exercise(o, { url: r.url, headers, ...(r.body !== undefined ? { payload: JSON.stringify(r.body) } : {}) });
+        const headers: Record<string, string> = {
+          ...auth,
+          ...(r.body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...r.headers,
+        };
+        await exercise(o, {
+          url: r.url,
+          headers,
+          ...(r.body !== undefined ? { payload: JSON.stringify(r.body) } : {}),
+        });
       }
       const statuses = [...(checked.get(o.operationId) ?? [])];
-      expect(statuses.some((s) => s < 300), `${o.operationId} never succeeded: ${statuses.join(', ')}`).toBe(true);
+      expect(
+        statuses.some((s) => s < 300),
+        `${o.operationId} never succeeded: ${statuses.join(', ')}`,
+      ).toBe(true);
     }
   }, 120_000);
 });

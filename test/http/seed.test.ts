@@ -23,7 +23,12 @@ describe.each(STORE_KINDS)('seed import request on %s', (kind) => {
     expect(app.status).toBe(200);
     // The seed's body verbatim, apart from the OAuth app id.
     const res = await c.json<Record<string, unknown>>('POST', '/v1/credentials', {
-      properties: { kind: 'stripe_key', name: 'Choam Stripe', secret: 'sk_live_7eC39HqLyjWDarjtT1zdp7dcasd', test: false },
+      properties: {
+        kind: 'stripe_key',
+        name: 'Choam Stripe',
+        secret: 'sk_live_7eC39HqLyjWDarjtT1zdp7dcasd',
+        test: false,
+      },
       oauth_app_id: app.body.id,
       metadata: { custom_property: 42 },
     });
@@ -47,7 +52,16 @@ describe.each(STORE_KINDS)('seed import request on %s', (kind) => {
     });
     expect(b.properties).toEqual({ kind: 'stripe_key', name: 'Choam Stripe', secret: '***********', test: false });
     // Sequin's three fields, then ours: health has one shape whether checked or not (never-checked: nulls).
-    expect(b.health).toEqual({ status: 'pending', notes: [], time: expect.stringMatching(ISO), reason: null, checked_at: null, last_ok_at: null, next_check_at: null, consecutive_failures: 0 });
+    expect(b.health).toEqual({
+      status: 'pending',
+      notes: [],
+      time: expect.stringMatching(ISO),
+      reason: null,
+      checked_at: null,
+      last_ok_at: null,
+      next_check_at: null,
+      consecutive_failures: 0,
+    });
     expect(b.metadata).toEqual({ custom_property: 42 });
     expect(b.created_at).toMatch(ISO);
     expect(b.updated_at).toMatch(ISO);

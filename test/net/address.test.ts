@@ -103,12 +103,19 @@ describe('parseHostLiteral', () => {
     expect(parseHostLiteral(host)).toBe(canonical);
   });
 
-  it.each(['example.com', 'acme.my.salesforce.com', 'localhost', '1.2.3.09', '256.1.1.1', '4294967296', '1.2.3.4.5', '', 'a:b'])(
-    '%s is not an IP literal',
-    (host) => {
-      expect(parseHostLiteral(host)).toBeNull();
-    },
-  );
+  it.each([
+    'example.com',
+    'acme.my.salesforce.com',
+    'localhost',
+    '1.2.3.09',
+    '256.1.1.1',
+    '4294967296',
+    '1.2.3.4.5',
+    '',
+    'a:b',
+  ])('%s is not an IP literal', (host) => {
+    expect(parseHostLiteral(host)).toBeNull();
+  });
 
   it('agrees with the WHATWG URL parser on decimal, hex and octal forms of any IPv4', () => {
     fc.assert(

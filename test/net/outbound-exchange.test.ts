@@ -15,28 +15,47 @@ describe('exchange', () => {
     const r = await client.request({
       method: 'POST',
       url: `${target.origin}/oauth/token?x=1`,
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Accept-Encoding': 'gzip', Authorization: 'Basic abc' },
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        'Accept-Encoding': 'gzip',
+        Authorization: 'Basic abc',
+      },
       body: 'grant_type=refresh_token',
     });
     expect(r).toEqual({
       ok: true,
-      response: { status: 201, headers: expect.objectContaining({ 'x-reply': 'yes', 'set-cookie': 'a=1, b=2' }), body: '{"id":1}' },
+      response: {
+        status: 201,
+        headers: expect.objectContaining({ 'x-reply': 'yes', 'set-cookie': 'a=1, b=2' }),
+        body: '{"id":1}',
+      },
     });
     const seen = target.requests[0];
     expect(seen).toMatchObject({ method: 'POST', url: '/oauth/token?x=1', body: 'grant_type=refresh_token' });
-    expect(seen?.headers).toMatchObject({ 'accept-encoding': 'identity', authorization: 'Basic abc', 'content-length': '24' });
+    expect(seen?.headers).toMatchObject({
+      'accept-encoding': 'identity',
+      authorization: 'Basic abc',
+      'content-length': '24',
+    });
   });
 
   it('answers a refused connection as network_error', async () => {
     const port = await closedPort();
     const client = createOutboundHttp({ timeoutMs: 2000, allowedOrigins: [`http://127.0.0.1:${port}`] });
-    expect(await client.request({ method: 'GET', url: `http://127.0.0.1:${port}/` })).toMatchObject({ ok: false, reason: 'network_error' });
+    expect(await client.request({ method: 'GET', url: `http://127.0.0.1:${port}/` })).toMatchObject({
+      ok: false,
+      reason: 'network_error',
+    });
   });
 
   it('answers an invalid header value as network_error instead of throwing', async () => {
     const target = await server();
     const client = createOutboundHttp({ timeoutMs: 2000, allowedOrigins: [target.origin] });
-    const r = await client.request({ method: 'GET', url: `${target.origin}/`, headers: { 'x-evil': 'a\r\nHost: other' } });
+    const r = await client.request({
+      method: 'GET',
+      url: `${target.origin}/`,
+      headers: { 'x-evil': 'a\r\nHost: other' },
+    });
     expectFailure(r, 'network_error');
   });
 
@@ -44,7 +63,10 @@ describe('exchange', () => {
     const lookup = async (): Promise<string[]> => {
       throw new Error('getaddrinfo ENOTFOUND');
     };
-    const r = await createOutboundHttp({ timeoutMs: 2000, lookup }).request({ method: 'GET', url: 'https://nowhere.example.com/' });
+    const r = await createOutboundHttp({ timeoutMs: 2000, lookup }).request({
+      method: 'GET',
+      url: 'https://nowhere.example.com/',
+    });
     expectFailure(r, 'network_error');
   });
 });
@@ -69,7 +91,10 @@ describe('timeouts', () => {
 
   it('covers DNS resolution', async () => {
     const lookup = (): Promise<string[]> => new Promise(() => undefined);
-    const r = await createOutboundHttp({ timeoutMs: 200, lookup }).request({ method: 'GET', url: 'https://slow-dns.example.com/' });
+    const r = await createOutboundHttp({ timeoutMs: 200, lookup }).request({
+      method: 'GET',
+      url: 'https://slow-dns.example.com/',
+    });
     expectFailure(r, 'timeout');
   });
 });
@@ -77,13 +102,19 @@ describe('timeouts', () => {
 describe('response size cap', () => {
   it('accepts exactly the default cap of 1 MiB', async () => {
     const target = await server((_req, res) => res.end('x'.repeat(1024 * 1024)));
-    const r = await createOutboundHttp({ timeoutMs: 5000, allowedOrigins: [target.origin] }).request({ method: 'GET', url: `${target.origin}/` });
+    const r = await createOutboundHttp({ timeoutMs: 5000, allowedOrigins: [target.origin] }).request({
+      method: 'GET',
+      url: `${target.origin}/`,
+    });
     expect(r.ok && r.response.body.length).toBe(1024 * 1024);
   });
 
   it('refuses a declared length over the cap', async () => {
     const target = await server((_req, res) => res.end('x'.repeat(1024 * 1024 + 1)));
-    const r = await createOutboundHttp({ timeoutMs: 5000, allowedOrigins: [target.origin] }).request({ method: 'GET', url: `${target.origin}/` });
+    const r = await createOutboundHttp({ timeoutMs: 5000, allowedOrigins: [target.origin] }).request({
+      method: 'GET',
+      url: `${target.origin}/`,
+    });
     expectFailure(r, 'too_large');
   });
 
@@ -112,7 +143,10 @@ describe('redirects', () => {
     });
     const client = createOutboundHttp({ timeoutMs: 2000, allowedOrigins: [first.origin, other.origin] });
     expectFailure(await client.request({ method: 'GET', url: `${first.origin}/` }), 'redirect_refused');
-    expectFailure(await client.request({ method: 'GET', url: `${first.origin.replace('127.0.0.1', 'localhost')}/` }), 'blocked_host');
+    expectFailure(
+      await client.request({ method: 'GET', url: `${first.origin.replace('127.0.0.1', 'localhost')}/` }),
+      'blocked_host',
+    );
     expect(other.connections).toBe(0);
   });
 
@@ -137,9 +171,18 @@ describe('failure messages carry no request data', () => {
       res.end();
     });
     const big = await server((_req, res) => res.end(`${SECRET}${'z'.repeat(100)}`));
-    const client = createOutboundHttp({ timeoutMs: 200, maxBodyBytes: 50, allowedOrigins: [silent.origin, redirect.origin, big.origin] });
+    const client = createOutboundHttp({
+      timeoutMs: 200,
+      maxBodyBytes: 50,
+      allowedOrigins: [silent.origin, redirect.origin, big.origin],
+    });
     const send = (url: string) =>
-      client.request({ method: 'POST', url, headers: { authorization: `Bearer ${SECRET}`, 'x-k': SECRET }, body: `secret=${SECRET}` });
+      client.request({
+        method: 'POST',
+        url,
+        headers: { authorization: `Bearer ${SECRET}`, 'x-k': SECRET },
+        body: `secret=${SECRET}`,
+      });
     const results = [
       await send(`http://127.0.0.1/${SECRET}?token=${SECRET}`),
       await send(`${silent.origin}/oauth/v1/access-tokens/${SECRET}?token=${SECRET}`),
@@ -148,7 +191,14 @@ describe('failure messages carry no request data', () => {
       await send(`http://127.0.0.1:${await closedPort()}/${SECRET}`),
       await send(`https://user:${SECRET}@example.com/`),
     ];
-    expect(results.map((r) => (r.ok ? 'ok' : r.reason))).toEqual(['blocked_host', 'timeout', 'redirect_refused', 'too_large', 'blocked_host', 'blocked_host']);
+    expect(results.map((r) => (r.ok ? 'ok' : r.reason))).toEqual([
+      'blocked_host',
+      'timeout',
+      'redirect_refused',
+      'too_large',
+      'blocked_host',
+      'blocked_host',
+    ]);
     for (const r of results) expect(JSON.stringify(r)).not.toContain('CANARY');
   });
 });

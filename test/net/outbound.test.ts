@@ -11,7 +11,24 @@ describe('SSRF vectors are refused and never contacted', () => {
     const target = await server();
     const lookup = fixedLookup('127.0.0.1');
     const client = createOutboundHttp({ timeoutMs: 2000, lookup });
-    const hosts = ['127.0.0.1', '[::1]', '[::ffff:127.0.0.1]', '[::ffff:7f00:1]', '2130706433', '0x7f000001', '0177.0.0.1', '127.1', '127.0.0.1.', '0.0.0.0', '0', '[::]', 'localhost', 'app.localhost', 'metadata.google.internal', 'intranet'];
+    const hosts = [
+      '127.0.0.1',
+      '[::1]',
+      '[::ffff:127.0.0.1]',
+      '[::ffff:7f00:1]',
+      '2130706433',
+      '0x7f000001',
+      '0177.0.0.1',
+      '127.1',
+      '127.0.0.1.',
+      '0.0.0.0',
+      '0',
+      '[::]',
+      'localhost',
+      'app.localhost',
+      'metadata.google.internal',
+      'intranet',
+    ];
     for (const scheme of ['http', 'https']) {
       for (const host of hosts) {
         const r = await client.request({ method: 'GET', url: `${scheme}://${host}:${target.port}/` });
@@ -36,21 +53,27 @@ describe('SSRF vectors are refused and never contacted', () => {
     const target = await server();
     const lookup = fixedLookup(...addresses);
     const client = createOutboundHttp({ timeoutMs: 2000, lookup });
-    const r = await client.request({ method: 'GET', url: `https://api.provider.example.com:${target.port}/v1/account` });
+    const r = await client.request({
+      method: 'GET',
+      url: `https://api.provider.example.com:${target.port}/v1/account`,
+    });
     expect(r).toMatchObject({ ok: false, reason: 'blocked_host' });
     expect(lookup.calls).toBe(1);
     expect(target.connections).toBe(0);
   });
 
-  it.each(['http://api.provider.example.com/', 'ftp://api.provider.example.com/', 'file:///etc/passwd', 'not a url', 'https://user:pw@api.provider.example.com/'])(
-    'refuses %s before resolving it',
-    async (url) => {
-      const lookup = fixedLookup('93.184.215.14');
-      const r = await createOutboundHttp({ timeoutMs: 2000, lookup }).request({ method: 'GET', url });
-      expectFailure(r, 'blocked_host');
-      expect(lookup.calls).toBe(0);
-    },
-  );
+  it.each([
+    'http://api.provider.example.com/',
+    'ftp://api.provider.example.com/',
+    'file:///etc/passwd',
+    'not a url',
+    'https://user:pw@api.provider.example.com/',
+  ])('refuses %s before resolving it', async (url) => {
+    const lookup = fixedLookup('93.184.215.14');
+    const r = await createOutboundHttp({ timeoutMs: 2000, lookup }).request({ method: 'GET', url });
+    expectFailure(r, 'blocked_host');
+    expect(lookup.calls).toBe(0);
+  });
 });
 
 describe('allowedOrigins (operator overrides)', () => {

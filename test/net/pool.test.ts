@@ -29,17 +29,35 @@ describe('streaming client with a keep-alive pool per origin and address', () =>
 
   it('reuses a socket only for a request validated to the same address; a new DNS answer gets a new pool', async () => {
     const answers = [['127.0.0.1'], ['127.0.0.1'], ['127.0.0.2']];
-    const client = createStreamingHttp({ allowedOrigins: [`http://svc.internal:${port}`], lookup: async () => answers.shift() ?? [] });
+    const client = createStreamingHttp({
+      allowedOrigins: [`http://svc.internal:${port}`],
+      lookup: async () => answers.shift() ?? [],
+    });
     sockets.length = 0;
-    const first = await client.request({ method: 'GET', url: `http://svc.internal:${port}/a`, headers: {}, timeoutMs: 2000 });
+    const first = await client.request({
+      method: 'GET',
+      url: `http://svc.internal:${port}/a`,
+      headers: {},
+      timeoutMs: 2000,
+    });
     expect(first.ok).toBe(true);
     if (!first.ok) return;
     expect(await body(first.response)).toBe(`127.0.0.1 svc.internal:${port}`);
-    const second = await client.request({ method: 'GET', url: `http://svc.internal:${port}/b`, headers: {}, timeoutMs: 2000 });
+    const second = await client.request({
+      method: 'GET',
+      url: `http://svc.internal:${port}/b`,
+      headers: {},
+      timeoutMs: 2000,
+    });
     expect(second.ok && second.reusedSocket).toBe(true);
     if (second.ok) await body(second.response);
     // The name now resolves elsewhere: the pooled socket to 127.0.0.1 is not used for it.
-    const third = await client.request({ method: 'GET', url: `http://svc.internal:${port}/c`, headers: {}, timeoutMs: 2000 });
+    const third = await client.request({
+      method: 'GET',
+      url: `http://svc.internal:${port}/c`,
+      headers: {},
+      timeoutMs: 2000,
+    });
     expect(third.ok && !third.reusedSocket).toBe(true);
     if (third.ok) expect(await body(third.response)).toBe(`127.0.0.2 svc.internal:${port}`);
     expect(sockets).toEqual(['127.0.0.1', '127.0.0.2']);
@@ -49,10 +67,20 @@ describe('streaming client with a keep-alive pool per origin and address', () =>
 
   it('keeps the outbound rules: http and private addresses only for override origins', async () => {
     const client = createStreamingHttp({ lookup: async () => ['10.0.0.5'] });
-    const plain = await client.request({ method: 'GET', url: `http://127.0.0.1:${port}/`, headers: {}, timeoutMs: 1000 });
+    const plain = await client.request({
+      method: 'GET',
+      url: `http://127.0.0.1:${port}/`,
+      headers: {},
+      timeoutMs: 1000,
+    });
     expect(plain.ok).toBe(false);
     if (!plain.ok) expect(plain.reason).toBe('blocked_host');
-    const rebound = await client.request({ method: 'GET', url: 'https://api.example.com/', headers: {}, timeoutMs: 1000 });
+    const rebound = await client.request({
+      method: 'GET',
+      url: 'https://api.example.com/',
+      headers: {},
+      timeoutMs: 1000,
+    });
     expect(rebound.ok).toBe(false);
     if (!rebound.ok) expect(rebound.reason).toBe('blocked_host');
     expect(sockets.length).toBe(2);

@@ -37,7 +37,13 @@ export const FIXTURES: Record<Kind, Fixture> = {
   },
   stripe_oauth2: {
     provider: 'stripe',
-    valid: { stripe_user_id: 'acct_123', access_token: 'sk_live_tok', refresh_token: 'rt_abc', livemode: true, scope: 'read_write' },
+    valid: {
+      stripe_user_id: 'acct_123',
+      access_token: 'sk_live_tok',
+      refresh_token: 'rt_abc',
+      livemode: true,
+      scope: 'read_write',
+    },
     identity: 'account:acct_123',
     required: ['stripe_user_id'],
     optional: ['access_token', 'refresh_token', 'livemode', 'scope'],
@@ -128,7 +134,13 @@ export const FIXTURES: Record<Kind, Fixture> = {
   },
   netsuite_tba: {
     provider: 'netsuite',
-    valid: { account_id: '1234567_SB1', consumer_key: 'ck', consumer_secret: 'cs', token_id: 'tid', token_secret: 'ts' },
+    valid: {
+      account_id: '1234567_SB1',
+      consumer_key: 'ck',
+      consumer_secret: 'cs',
+      token_id: 'tid',
+      token_secret: 'ts',
+    },
     identity: 'account:1234567_SB1',
     required: ['account_id', 'consumer_key', 'consumer_secret', 'token_id', 'token_secret'],
     optional: [],

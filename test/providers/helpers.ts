@@ -5,8 +5,7 @@ import type { Kind } from '../../src/providers/registry.js';
 import { ctx, NOW } from './fixtures.js';
 
 export type ImportResult =
-  | { ok: true; props: Record<string, unknown>; identity: Identity }
-  | { ok: false; issues: Record<string, string[]> };
+  { ok: true; props: Record<string, unknown>; identity: Identity } | { ok: false; issues: Record<string, string[]> };
 
 /** What the import service does with properties: schema, finalize, identity. */
 export function importProps(

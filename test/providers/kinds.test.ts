@@ -173,11 +173,15 @@ const MASKED: Record<Kind, [string, () => z.ZodObject][]> = {
     ['consumer_secret', () => S.netsuite_tba.schema.partial({ consumer_secret: true })],
     ['token_secret', () => S.netsuite_tba.schema.partial({ token_secret: true })],
   ],
-  marketo_client_credentials: [['client_secret', () => S.marketo_client_credentials.schema.partial({ client_secret: true })]],
+  marketo_client_credentials: [
+    ['client_secret', () => S.marketo_client_credentials.schema.partial({ client_secret: true })],
+  ],
   sendgrid_key: [['api_key', () => S.sendgrid_key.schema.partial({ api_key: true })]],
   servicenow_oauth2: [['refresh_token', () => S.servicenow_oauth2.schema.partial({ refresh_token: true })]],
   workday_oauth2: [['refresh_token', () => S.workday_oauth2.schema.partial({ refresh_token: true })]],
-  auth0_client_credentials: [['client_secret', () => S.auth0_client_credentials.schema.partial({ client_secret: true })]],
+  auth0_client_credentials: [
+    ['client_secret', () => S.auth0_client_credentials.schema.partial({ client_secret: true })],
+  ],
 };
 
 describe.each(KINDS)('%s with a masked secret', (kind) => {
@@ -197,7 +201,6 @@ describe.each(KINDS)('%s with a masked secret', (kind) => {
     }
   });
 });
-
 
 describe('linear_oauth2 with only a refresh token (issue 13 item 10)', () => {
   it('is accepted and identified by its refresh token until the provider names the org', () => {

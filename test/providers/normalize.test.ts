@@ -100,7 +100,11 @@ describe('integer fields', () => {
 
 describe('per-kind normalization', () => {
   it('github account_type is case-insensitive in, canonical out', () => {
-    for (const [input, out] of [['user', 'User'], ['ORGANIZATION', 'Organization'], [' Organization ', 'Organization']]) {
+    for (const [input, out] of [
+      ['user', 'User'],
+      ['ORGANIZATION', 'Organization'],
+      [' Organization ', 'Organization'],
+    ]) {
       const { props } = expectOk(importProps('github_app', { installation_id: 1, account_type: input }));
       expect(props.account_type).toBe(out);
     }
@@ -131,12 +135,16 @@ describe('per-kind normalization', () => {
 
   it('marketo munchkin_id and netsuite account_id are upper-cased and checked', () => {
     const m = FIXTURES.marketo_client_credentials.valid;
-    expect(expectOk(importProps('marketo_client_credentials', { ...m, munchkin_id: '123-abc-456' })).identity.value).toBe(
-      'munchkin:123-ABC-456',
-    );
+    expect(
+      expectOk(importProps('marketo_client_credentials', { ...m, munchkin_id: '123-abc-456' })).identity.value,
+    ).toBe('munchkin:123-ABC-456');
     expect(importProps('marketo_client_credentials', { ...m, munchkin_id: '123ABC456' }).ok).toBe(false);
     const n = FIXTURES.netsuite_tba.valid;
-    for (const [input, out] of [['1234567', '1234567'], ['1234567_sb1', '1234567_SB1'], ['1234567-sb2', '1234567_SB2']]) {
+    for (const [input, out] of [
+      ['1234567', '1234567'],
+      ['1234567_sb1', '1234567_SB1'],
+      ['1234567-sb2', '1234567_SB2'],
+    ]) {
       expect(expectOk(importProps('netsuite_tba', { ...n, account_id: input })).props.account_id).toBe(out);
     }
     expect(expectIssues(importProps('netsuite_tba', { ...n, account_id: '1234567.sb1' })).account_id).toEqual([
@@ -149,7 +157,13 @@ describe('per-kind normalization', () => {
     expect(expectOk(importProps('workday_oauth2', { ...w, host: 'WD2-impl-services1.Workday.com' })).props.host).toBe(
       'wd2-impl-services1.workday.com',
     );
-    for (const host of ['https://wd2.workday.com', 'wd2.workday.com/ccx', 'wd2.workday.com:443', 'localhost', '10.0.0.1']) {
+    for (const host of [
+      'https://wd2.workday.com',
+      'wd2.workday.com/ccx',
+      'wd2.workday.com:443',
+      'localhost',
+      '10.0.0.1',
+    ]) {
       expect(expectIssues(importProps('workday_oauth2', { ...w, host })).host?.[0]).toMatch(/^must be a host name/);
     }
     const a = FIXTURES.auth0_client_credentials.valid;
@@ -265,7 +279,9 @@ describe('OAuth expiry', () => {
   });
 
   it('normalizes expires_at to UTC with Z', () => {
-    const { props } = expectOk(importProps('hubspot_oauth2', { ...FIXTURES.hubspot_oauth2.valid, expires_at: '2026-11-27T01:00:00+02:00' }));
+    const { props } = expectOk(
+      importProps('hubspot_oauth2', { ...FIXTURES.hubspot_oauth2.valid, expires_at: '2026-11-27T01:00:00+02:00' }),
+    );
     expect(props.expires_at).toBe('2026-11-26T23:00:00.000Z');
   });
 
@@ -273,24 +289,32 @@ describe('OAuth expiry', () => {
     const { props } = expectOk(importProps('salesforce_oauth2', { ...sf, access_token: 'at' }));
     expect(props.expires_at).toBe(NOW.toISOString());
     expect(expectOk(importProps('salesforce_oauth2', sf)).props.expires_at).toBeUndefined();
-    expect(expectOk(importProps('shopify_oauth2', FIXTURES.shopify_oauth2.valid)).props.expires_at).toBe(NOW.toISOString());
+    expect(expectOk(importProps('shopify_oauth2', FIXTURES.shopify_oauth2.valid)).props.expires_at).toBe(
+      NOW.toISOString(),
+    );
   });
 
   it('refuses both expires_at and expires_in', () => {
     const issues = expectIssues(
-      importProps('workday_oauth2', { ...FIXTURES.workday_oauth2.valid, expires_at: '2026-11-27T00:00:00Z', expires_in: 60 }),
+      importProps('workday_oauth2', {
+        ...FIXTURES.workday_oauth2.valid,
+        expires_at: '2026-11-27T00:00:00Z',
+        expires_in: 60,
+      }),
     );
     expect(issues).toEqual({ expires_in: ['cannot be sent together with expires_at; send only one of them'] });
   });
 
   it.each([-1, 1.5, '60', 1e12])('refuses expires_in %j', (expires_in) => {
-    expect(expectIssues(importProps('linear_oauth2', { ...FIXTURES.linear_oauth2.valid, expires_in })).expires_in).toBeDefined();
+    expect(
+      expectIssues(importProps('linear_oauth2', { ...FIXTURES.linear_oauth2.valid, expires_in })).expires_in,
+    ).toBeDefined();
   });
 
   it.each(['2026-11-27', 'tomorrow', '2026-11-27T00:00:00'])('refuses expires_at %j', (expires_at) => {
-    expect(expectIssues(importProps('linear_oauth2', { ...FIXTURES.linear_oauth2.valid, expires_at })).expires_at).toEqual([
-      'must be an ISO 8601 date-time with a time zone, such as 2026-11-26T22:10:52Z',
-    ]);
+    expect(
+      expectIssues(importProps('linear_oauth2', { ...FIXTURES.linear_oauth2.valid, expires_at })).expires_at,
+    ).toEqual(['must be an ISO 8601 date-time with a time zone, such as 2026-11-26T22:10:52Z']);
   });
 
   it('is offered by every *_oauth2 kind and by no other', () => {
@@ -308,18 +332,27 @@ describe('toValidationErrors', () => {
     const parsed = schema.safeParse({ a: ['x', 1], b: 1, c: 2 });
     expect(parsed.success).toBe(false);
     if (parsed.success) return;
-    expect(Object.keys(toValidationErrors(parsed.error.issues, { unknownField: 'is not a known field' })).sort()).toEqual(['a.1', 'b', 'c']);
+    expect(
+      Object.keys(toValidationErrors(parsed.error.issues, { unknownField: 'is not a known field' })).sort(),
+    ).toEqual(['a.1', 'b', 'c']);
   });
 
   it('prefixes paths, names the whole value and says a missing field is required when asked', () => {
     const schema = z.strictObject({ a: z.string(), n: z.number() });
     const parsed = schema.safeParse({ n: 'x', extra: 1 });
     if (parsed.success) throw new Error('expected a failure');
-    const errors = toValidationErrors(parsed.error.issues, { prefix: 'properties', unknownField: 'is not a field of this kind', sayRequired: true });
+    const errors = toValidationErrors(parsed.error.issues, {
+      prefix: 'properties',
+      unknownField: 'is not a field of this kind',
+      sayRequired: true,
+    });
     expect(errors['properties.a']).toEqual(['is required']);
     expect(errors['properties.extra']).toEqual(['is not a field of this kind']);
     expect(errors['properties.n']).toHaveLength(1);
-    const whole = toValidationErrors([{ path: [], code: 'custom', message: 'must be an object' }], { unknownField: '-', wholeValue: '(body)' });
+    const whole = toValidationErrors([{ path: [], code: 'custom', message: 'must be an object' }], {
+      unknownField: '-',
+      wholeValue: '(body)',
+    });
     expect(whole).toEqual({ '(body)': ['must be an object'] });
   });
 });

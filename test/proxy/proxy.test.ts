@@ -28,7 +28,11 @@ async function startEvil(): Promise<{ port: number; connections: () => number; c
     s.destroy();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { port: (server.address() as AddressInfo).port, connections: () => n, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    port: (server.address() as AddressInfo).port,
+    connections: () => n,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 describe.each(STORE_KINDS)('the proxy on %s', (store) => {
@@ -43,7 +47,13 @@ describe.each(STORE_KINDS)('the proxy on %s', (store) => {
     fakes = await startFakes();
     up = await startUpstream();
     evil = await startEvil();
-    h = await startHarness(store, { ...fakes.env, CREDVAULT_PROVIDER_URL_SENDGRID: up.url, CREDVAULT_PROXY_MAX_ANSWER_BYTES: String(8 * 1024 * 1024), CREDVAULT_PROVIDER_TIMEOUT_MS: '3000', CREDVAULT_PROXY_TIMEOUT_MS: '4000' });
+    h = await startHarness(store, {
+      ...fakes.env,
+      CREDVAULT_PROVIDER_URL_SENDGRID: up.url,
+      CREDVAULT_PROXY_MAX_ANSWER_BYTES: String(8 * 1024 * 1024),
+      CREDVAULT_PROVIDER_TIMEOUT_MS: '3000',
+      CREDVAULT_PROXY_TIMEOUT_MS: '4000',
+    });
     c = await h.newAccount();
     const sg = caseOf('sendgrid_key');
     sendgridId = await importCase(c, sg, sg.seed(fakes.byProvider.sendgrid));
@@ -55,7 +65,12 @@ describe.each(STORE_KINDS)('the proxy on %s', (store) => {
   });
 
   it('answers with the provider status and headers, hop-by-hop and Set-Cookie removed; the key, never the caller token, goes up', async () => {
-    const res = await c.req('POST', `${base}/v3/mail/send?dry=1`, { hello: 'world' }, { 'idempotency-key': 'idem-1', 'x-custom': 'kept' });
+    const res = await c.req(
+      'POST',
+      `${base}/v3/mail/send?dry=1`,
+      { hello: 'world' },
+      { 'idempotency-key': 'idem-1', 'x-custom': 'kept' },
+    );
     expect(res.statusCode).toBe(200);
     expect(res.headers['set-cookie']).toBeUndefined();
     const body = res.json<{ bytes: number; headers: Record<string, string> }>();
@@ -65,24 +80,43 @@ describe.each(STORE_KINDS)('the proxy on %s', (store) => {
     expect(up.seen.at(-1)?.headers.authorization).toMatch(/^Bearer SG\./);
     expect(JSON.stringify(up.seen.at(-1)?.headers)).not.toContain(c.token);
     // Idempotency-Key is the provider's: credvault does not claim it (a second call goes through).
-    expect((await c.req('POST', `${base}/v3/mail/send`, { hello: 'again' }, { 'idempotency-key': 'idem-1' })).json<{ bytes: number }>().bytes).toBe(17);
+    expect(
+      (await c.req('POST', `${base}/v3/mail/send`, { hello: 'again' }, { 'idempotency-key': 'idem-1' })).json<{
+        bytes: number;
+      }>().bytes,
+    ).toBe(17);
   });
 
   it('scope credentials:use is required (not read, write or reveal); another account gets 404 not_found', async () => {
     for (const scopes of [['credentials:read'], ['credentials:write'], ['secrets:reveal']]) {
       const t = await c.json<{ token: string }>('POST', '/v1/api-tokens', { name: `s-${scopes[0]}`, scopes });
-      const res = await h.rt.app.inject({ method: 'GET', url: `${base}/v3/x`, headers: { authorization: `Bearer ${t.body.token}` } });
+      const res = await h.rt.app.inject({
+        method: 'GET',
+        url: `${base}/v3/x`,
+        headers: { authorization: `Bearer ${t.body.token}` },
+      });
       expect(res.statusCode, scopes[0]).toBe(403);
     }
-    const user = await c.json<{ token: string }>('POST', '/v1/api-tokens', { name: 'user', scopes: ['credentials:use'] });
-    const ok = await h.rt.app.inject({ method: 'GET', url: `${base}/v3/x`, headers: { authorization: `Bearer ${user.body.token}` } });
+    const user = await c.json<{ token: string }>('POST', '/v1/api-tokens', {
+      name: 'user',
+      scopes: ['credentials:use'],
+    });
+    const ok = await h.rt.app.inject({
+      method: 'GET',
+      url: `${base}/v3/x`,
+      headers: { authorization: `Bearer ${user.body.token}` },
+    });
     expect(ok.statusCode).toBe(200);
     expect((await h.rt.app.inject({ method: 'GET', url: `${base}/v3/x` })).statusCode).toBe(401);
     const other = await h.newAccount();
     const res = await other.req('GET', `${base}/v3/x`);
     expect(res.statusCode).toBe(404);
     expect(res.headers['x-credvault-proxy-error']).toBe('not_found');
-    expect((await c.req('GET', '/v1/proxy/credential/00000000-0000-4000-8000-000000000000/v3/x')).headers['x-credvault-proxy-error']).toBe('not_found');
+    expect(
+      (await c.req('GET', '/v1/proxy/credential/00000000-0000-4000-8000-000000000000/v3/x')).headers[
+        'x-credvault-proxy-error'
+      ],
+    ).toBe('not_found');
   });
 
   it('expired access token: 50 concurrent proxied GETs cause one refresh and all succeed', async () => {
@@ -90,7 +124,9 @@ describe.each(STORE_KINDS)('the proxy on %s', (store) => {
     const pc = caseOf('airtable_oauth2');
     const id = await importCase(c, pc, pc.seed(fake), { expires_at: '2020-01-01T00:00:00Z' });
     const before = fake.calls.count('token');
-    const all = await Promise.all(Array.from({ length: 50 }, () => c.req('GET', `/v1/proxy/credential/${id}/v0/meta/whoami`)));
+    const all = await Promise.all(
+      Array.from({ length: 50 }, () => c.req('GET', `/v1/proxy/credential/${id}/v0/meta/whoami`)),
+    );
     expect(all.map((r) => r.statusCode)).toEqual(Array.from({ length: 50 }, () => 200));
     expect(fake.calls.count('token') - before).toBe(1);
   });
@@ -108,7 +144,9 @@ describe.each(STORE_KINDS)('the proxy on %s', (store) => {
     const calls = fake.calls.count('unknown');
     const refreshes = fake.calls.count('token');
     const big = 'x'.repeat(2 * 1024 * 1024);
-    const res = await c.req('POST', `/v1/proxy/credential/${id}/v3/company/9130350000000001/batch`, big, { 'content-type': 'text/plain' });
+    const res = await c.req('POST', `/v1/proxy/credential/${id}/v3/company/9130350000000001/batch`, big, {
+      'content-type': 'text/plain',
+    });
     expect(res.statusCode).toBe(401);
     expect(res.headers['x-credvault-proxy-error']).toBeUndefined();
     expect(String(res.headers['x-credvault-proxy-retry'])).toMatch(/not_replayed; the request body was streamed/);
@@ -135,8 +173,13 @@ describe.each(STORE_KINDS)('the proxy on %s', (store) => {
     expect(again.statusCode).toBe(409);
     expect(again.headers['x-credvault-proxy-error']).toBe('credential_unusable');
     expect(fake.calls.count('account')).toBe(calls);
-    const audit = await c.json<{ data: Array<{ action: string; credential_id: string }> }>('GET', '/v1/audit-events?limit=500');
-    expect(audit.body.data.filter((e) => e.action === 'credential.health_reported' && e.credential_id === id)).toHaveLength(1);
+    const audit = await c.json<{ data: Array<{ action: string; credential_id: string }> }>(
+      'GET',
+      '/v1/audit-events?limit=500',
+    );
+    expect(
+      audit.body.data.filter((e) => e.action === 'credential.health_reported' && e.credential_id === id),
+    ).toHaveLength(1);
   });
 
   it('a refused refresh: 409 credential_unusable with the health note, and within the minute without asking the provider again', async () => {
@@ -172,7 +215,16 @@ describe.each(STORE_KINDS)('the proxy on %s', (store) => {
   });
 
   it('a declared body over CREDVAULT_PROXY_MAX_BODY_BYTES is 413 too_large', async () => {
-    const res = await h.rt.app.inject({ method: 'POST', url: `${base}/v3/x`, headers: { authorization: `Bearer ${c.token}`, 'content-type': 'application/octet-stream', 'content-length': String(11 * 1024 * 1024) }, payload: Buffer.alloc(11 * 1024 * 1024) });
+    const res = await h.rt.app.inject({
+      method: 'POST',
+      url: `${base}/v3/x`,
+      headers: {
+        authorization: `Bearer ${c.token}`,
+        'content-type': 'application/octet-stream',
+        'content-length': String(11 * 1024 * 1024),
+      },
+      payload: Buffer.alloc(11 * 1024 * 1024),
+    });
     expect(res.statusCode).toBe(413);
     expect(res.headers['x-credvault-proxy-error']).toBe('too_large');
   });
@@ -183,30 +235,78 @@ describe.each(STORE_KINDS)('the proxy on %s', (store) => {
       await h.rt.app.listen({ port: 0, host: '127.0.0.1' });
       port = (h.rt.app.server.address() as AddressInfo).port;
     });
-    const call = (method: string, path: string, body?: (write: (b: Buffer) => boolean, end: () => void, drain: (fn: () => void) => void) => void) =>
+    const call = (
+      method: string,
+      path: string,
+      body?: (write: (b: Buffer) => boolean, end: () => void, drain: (fn: () => void) => void) => void,
+    ) =>
       new Promise<{ status: number; bytes: number; text: string; cut: boolean; proxyError?: string }>((resolve) => {
-        const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: { authorization: `Bearer ${c.token}`, 'content-type': 'application/octet-stream' } }, (res) => {
-          let bytes = 0;
-          const head: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => {
-            bytes += chunk.length;
-            if (bytes < 4096) head.push(chunk);
-          });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes, text: Buffer.concat(head).toString(), cut: false, proxyError: String(res.headers['x-credvault-proxy-error']) }));
-          res.on('error', () => resolve({ status: res.statusCode ?? 0, bytes, text: '', cut: true }));
-          res.on('aborted', () => resolve({ status: res.statusCode ?? 0, bytes, text: '', cut: true }));
-        });
+        const req = httpRequest(
+          {
+            host: '127.0.0.1',
+            port,
+            method,
+            path,
+            headers: { authorization: `Bearer ${c.token}`, 'content-type': 'application/octet-stream' },
+          },
+          (res) => {
+            let bytes = 0;
+            const head: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => {
+              bytes += chunk.length;
+              if (bytes < 4096) head.push(chunk);
+            });
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                bytes,
+                text: Buffer.concat(head).toString(),
+                cut: false,
+                proxyError: String(res.headers['x-credvault-proxy-error']),
+              }),
+            );
+            res.on('error', () => resolve({ status: res.statusCode ?? 0, bytes, text: '', cut: true }));
+            res.on('aborted', () => resolve({ status: res.statusCode ?? 0, bytes, text: '', cut: true }));
+          },
+        );
         req.on('error', () => resolve({ status: 0, bytes: 0, text: '', cut: true }));
-        if (body) body((b) => req.write(b), () => req.end(), (fn) => req.once('drain', fn));
+        if (body)
+          body(
+            (b) => req.write(b),
+            () => req.end(),
+            (fn) => req.once('drain', fn),
+          );
         else req.end();
       });
 
     it('refuses every path that could leave the base with 400 invalid_path; the other host sees no connection', async () => {
       const e = `127.0.0.1:${evil.port}`;
       const vectors = [
-        '../../v1/credentials', '..', 'a/../../b', '%2e%2e/x', '%2E%2E/%2e%2e/x', 'a/%2e%2e/%2e%2e/x', '.%2e/x', '%2e/x',
-        'a%2fb', '..%2f..%2fx', 'a%5cb', `/${e}/x`, `//${e}/x`, `@${e}/x`, `user@${e}/x`, 'a\\b', '..\\..\\x', `\\\\${e}\\x`,
-        `http://${e}/x`, `http:%2f%2f${e}/x`, `https:/${e}`, `${e}/x`, 'a//b', 'a/%00b', '%zz/x',
+        '../../v1/credentials',
+        '..',
+        'a/../../b',
+        '%2e%2e/x',
+        '%2E%2E/%2e%2e/x',
+        'a/%2e%2e/%2e%2e/x',
+        '.%2e/x',
+        '%2e/x',
+        'a%2fb',
+        '..%2f..%2fx',
+        'a%5cb',
+        `/${e}/x`,
+        `//${e}/x`,
+        `@${e}/x`,
+        `user@${e}/x`,
+        'a\\b',
+        '..\\..\\x',
+        `\\\\${e}\\x`,
+        `http://${e}/x`,
+        `http:%2f%2f${e}/x`,
+        `https:/${e}`,
+        `${e}/x`,
+        'a//b',
+        'a/%00b',
+        '%zz/x',
       ];
       for (const v of vectors) {
         // Over a raw socket: inject() and most clients would normalize the dots before sending.
@@ -261,11 +361,15 @@ describe.each(STORE_KINDS)('the proxy on %s', (store) => {
 
   it('fuzzed paths and methods never get a 5xx or a secret back', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE'), fc.string({ maxLength: 40 }), async (method, path) => {
-        const res = await c.req(method, `${base}/${encodeURI(path).replace(/\?/g, '%3F').replace(/#/g, '%23')}`);
-        expect(res.statusCode).toBeLessThan(500);
-        expect(res.body).not.toContain(MARKER);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE'),
+        fc.string({ maxLength: 40 }),
+        async (method, path) => {
+          const res = await c.req(method, `${base}/${encodeURI(path).replace(/\?/g, '%3F').replace(/#/g, '%23')}`);
+          expect(res.statusCode).toBeLessThan(500);
+          expect(res.body).not.toContain(MARKER);
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -278,7 +382,10 @@ describe.each(STORE_KINDS)('the proxy on %s', (store) => {
     expect(text).not.toContain('secret_query');
     expect(text).not.toContain(c.token);
     expect(h.logs.some((l) => l.includes('"path":"/v3/logged"') && l.includes('"status":200'))).toBe(true);
-    const audit = await c.json<{ data: Array<{ action: string; credential_id: string; detail: { calls: number } }> }>('GET', '/v1/audit-events?limit=500');
+    const audit = await c.json<{ data: Array<{ action: string; credential_id: string; detail: { calls: number } }> }>(
+      'GET',
+      '/v1/audit-events?limit=500',
+    );
     const used = audit.body.data.filter((e) => e.action === 'credential.proxy_used' && e.credential_id === sendgridId);
     // One event per token and hour, however many calls.
     expect(used.length).toBeLessThanOrEqual(2 * 2);

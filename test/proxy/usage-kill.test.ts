@@ -13,8 +13,12 @@ const auth = { authorization: `Bearer ${BOOTSTRAP_TOKEN}` };
 
 async function usedCalls(node: ChildNode, id: string): Promise<number> {
   const res = await fetch(`${node.url}/v1/audit-events?limit=500`, { headers: auth });
-  const body = (await res.json()) as { data: Array<{ action: string; credential_id: string | null; detail: { calls?: number } }> };
-  return body.data.filter((e) => e.action === 'credential.proxy_used' && e.credential_id === id).reduce((n, e) => n + (e.detail.calls ?? 0), 0);
+  const body = (await res.json()) as {
+    data: Array<{ action: string; credential_id: string | null; detail: { calls?: number } }>;
+  };
+  return body.data
+    .filter((e) => e.action === 'credential.proxy_used' && e.credential_id === id)
+    .reduce((n, e) => n + (e.detail.calls ?? 0), 0);
 }
 
 describe('proxy use counts across kill -9 on PostgreSQL', () => {
@@ -32,12 +36,21 @@ describe('proxy use counts across kill -9 on PostgreSQL', () => {
   });
 
   it('loses at most the unflushed window, and the next node adds to the same event', async () => {
-    const env = { DATABASE_URL: db.url, CREDVAULT_PROVIDER_URL_SENDGRID: up.url, CREDVAULT_PROXY_USE_FLUSH_SECONDS: '0.3' };
+    const env = {
+      DATABASE_URL: db.url,
+      CREDVAULT_PROVIDER_URL_SENDGRID: up.url,
+      CREDVAULT_PROXY_USE_FLUSH_SECONDS: '0.3',
+    };
     const a = await startChildNode(env);
     nodes.push(a);
-    const created = await fetch(`${a.url}/v1/credentials`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ properties: { kind: 'sendgrid_key', api_key: 'SG.kill-test-key-000001' } }) });
+    const created = await fetch(`${a.url}/v1/credentials`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ properties: { kind: 'sendgrid_key', api_key: 'SG.kill-test-key-000001' } }),
+    });
     const id = ((await created.json()) as { id: string }).id;
-    const call = async (node: ChildNode) => expect((await fetch(`${node.url}/v1/proxy/credential/${id}/v3/x`, { headers: auth })).status).toBe(200);
+    const call = async (node: ChildNode) =>
+      expect((await fetch(`${node.url}/v1/proxy/credential/${id}/v3/x`, { headers: auth })).status).toBe(200);
     for (let i = 0; i < 20; i++) await call(a);
     for (let i = 0; i < 100 && (await usedCalls(a, id)) < 20; i++) await new Promise((r) => setTimeout(r, 100));
     expect(await usedCalls(a, id)).toBe(20);

@@ -35,7 +35,9 @@ describe('serve on a port already in use', () => {
       ]);
       if (run === 'still running') throw new Error('serve kept running on a taken port');
       expect(run.code).toBe(1);
-      expect(run.stderr).toContain(`cannot listen on 127.0.0.1:${address.port}: the port is already in use (EADDRINUSE)`);
+      expect(run.stderr).toContain(
+        `cannot listen on 127.0.0.1:${address.port}: the port is already in use (EADDRINUSE)`,
+      );
     } finally {
       await new Promise((resolve) => taken.close(resolve));
     }

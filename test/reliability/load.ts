@@ -14,7 +14,13 @@ const auth = { authorization: `Bearer ${BOOTSTRAP_TOKEN}` };
 
 export async function call(url: string, method: string, path: string, body?: unknown): Promise<Answer> {
   try {
-    const res = await fetch(`${url}${path}`, { method, headers: auth, ...(body === undefined ? {} : { headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) }) });
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: auth,
+      ...(body === undefined
+        ? {}
+        : { headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
     const text = await res.text();
     let parsed: unknown = text;
     try {
@@ -24,12 +30,26 @@ export async function call(url: string, method: string, path: string, body?: unk
     }
     return { status: res.status, retryAfter: res.headers.get('retry-after'), body: parsed };
   } catch (err) {
-    return { status: 0, retryAfter: null, body: null, failed: err instanceof Error ? `${err.message} ${String((err.cause as Error | undefined)?.message ?? '')}` : String(err) };
+    return {
+      status: 0,
+      retryAfter: null,
+      body: null,
+      failed:
+        err instanceof Error
+          ? `${err.message} ${String((err.cause as Error | undefined)?.message ?? '')}`
+          : String(err),
+    };
   }
 }
 
 export const importOne = (url: string) =>
-  call(url, 'POST', '/v1/credentials', { properties: { kind: 'stripe_key', secret: `sk_test_${randomBytes(12).toString('hex')}`, account_id: `acct_${randomBytes(6).toString('hex')}` } });
+  call(url, 'POST', '/v1/credentials', {
+    properties: {
+      kind: 'stripe_key',
+      secret: `sk_test_${randomBytes(12).toString('hex')}`,
+      account_id: `acct_${randomBytes(6).toString('hex')}`,
+    },
+  });
 
 /** `workers` loops alternating an import and a list until stopped; answers in order of arrival. */
 export function startLoad(url: string, workers: number) {
@@ -65,5 +85,8 @@ export async function until(what: string, cond: () => boolean | Promise<boolean>
 export function errorShaped(body: unknown): boolean {
   if (typeof body !== 'object' || body === null) return false;
   const keys = Object.keys(body);
-  return typeof (body as { summary?: unknown }).summary === 'string' && keys.every((k) => k === 'summary' || k === 'request_id');
+  return (
+    typeof (body as { summary?: unknown }).summary === 'string' &&
+    keys.every((k) => k === 'summary' || k === 'request_id')
+  );
 }

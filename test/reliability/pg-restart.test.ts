@@ -25,7 +25,12 @@ describe('PostgreSQL restart under load (own PostgreSQL, child process)', () => 
   it('answers 503 + Retry-After during the outage, survives, and resumes when PostgreSQL is back', async () => {
     if (!pg) throw new Error('no PostgreSQL');
     const server = pg;
-    node = await startChildNode({ DATABASE_URL: server.url, CREDVAULT_SCHEDULER: 'true', LOG_LEVEL: 'info', CREDVAULT_DB_CONNECT_TIMEOUT_MS: '1000' });
+    node = await startChildNode({
+      DATABASE_URL: server.url,
+      CREDVAULT_SCHEDULER: 'true',
+      LOG_LEVEL: 'info',
+      CREDVAULT_DB_CONNECT_TIMEOUT_MS: '1000',
+    });
     const child = node;
     const url = child.url;
     expect((await importOne(url)).status).toBe(200);
@@ -35,7 +40,10 @@ describe('PostgreSQL restart under load (own PostgreSQL, child process)', () => 
     const before = load.answers.length;
     await server.stop('fast');
     // The outage: keep the load on until every worker has seen it and the scheduler has retried.
-    await until('503s during the outage', () => load.answers.slice(before).filter((a) => a.status === 503).length >= 40);
+    await until(
+      '503s during the outage',
+      () => load.answers.slice(before).filter((a) => a.status === 503).length >= 40,
+    );
     const ready = await call(url, 'GET', '/readyz');
     expect(ready.status).toBe(503);
     expect(errorShaped(ready.body)).toBe(true);
@@ -47,7 +55,10 @@ describe('PostgreSQL restart under load (own PostgreSQL, child process)', () => 
     expect((await call(url, 'GET', '/readyz')).status).toBe(200);
     expect((await importOne(url)).status).toBe(200);
     const after = load.answers.length;
-    await until('answers after the outage', () => load.answers.slice(after).filter((a) => a.status === 200).length >= 30);
+    await until(
+      'answers after the outage',
+      () => load.answers.slice(after).filter((a) => a.status === 200).length >= 30,
+    );
     await load.stop();
 
     const outage = load.answers.slice(before);
@@ -60,7 +71,10 @@ describe('PostgreSQL restart under load (own PostgreSQL, child process)', () => 
     // Still the same process, and the scheduler said why once, then that it works again.
     expect(child.child.exitCode).toBeNull();
     await until('the scheduler to resume', () => child.output().includes('claiming due credentials works again'));
-    const failures = child.output().split('\n').filter((l) => l.includes('claiming due credentials failed'));
+    const failures = child
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('claiming due credentials failed'));
     expect(failures).toHaveLength(1);
     expect(failures[0]).toMatch(/database unavailable \(.+\)/);
   });

@@ -12,7 +12,16 @@ import { type PrivatePg, createPrivatePg } from './private-pg.js';
 
 function serve(env: Record<string, string>) {
   const child = spawn(process.execPath, [BIN, 'serve'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', CREDVAULT_MASTER_KEYS: TEST_MASTER_KEYS, CREDVAULT_BOOTSTRAP_TOKEN: BOOTSTRAP_TOKEN, CREDVAULT_SCHEDULER: 'false', LOG_LEVEL: 'warn', ...env },
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      CREDVAULT_MASTER_KEYS: TEST_MASTER_KEYS,
+      CREDVAULT_BOOTSTRAP_TOKEN: BOOTSTRAP_TOKEN,
+      CREDVAULT_SCHEDULER: 'false',
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -60,6 +69,10 @@ describe('start-up while PostgreSQL is down (own PostgreSQL)', () => {
     clearTimeout(guard);
     expect(code).toBe(1);
     expect(node.output()).toMatch(/waiting for PostgreSQL/);
-    expect(node.output()).toMatch(new RegExp(`PostgreSQL at 127\\.0\\.0\\.1:${pg.port}/postgres did not answer within 2 s \\(last error: .*ECONNREFUSED`));
+    expect(node.output()).toMatch(
+      new RegExp(
+        `PostgreSQL at 127\\.0\\.0\\.1:${pg.port}/postgres did not answer within 2 s \\(last error: .*ECONNREFUSED`,
+      ),
+    );
   });
 });

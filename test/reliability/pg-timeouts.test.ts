@@ -14,7 +14,11 @@ import { createTestDatabase } from '../support/stores.js';
 import { call, errorShaped, importOne } from './load.js';
 import { type PartitionProxy, startPartitionProxy, startSilentServer } from './partition.js';
 
-const timeouts = { CREDVAULT_DB_CONNECT_TIMEOUT_MS: '800', CREDVAULT_DB_QUERY_TIMEOUT_MS: '1500', CREDVAULT_DB_STATEMENT_TIMEOUT_MS: '1000' };
+const timeouts = {
+  CREDVAULT_DB_CONNECT_TIMEOUT_MS: '800',
+  CREDVAULT_DB_QUERY_TIMEOUT_MS: '1500',
+  CREDVAULT_DB_STATEMENT_TIMEOUT_MS: '1000',
+};
 
 describe('timeouts toward PostgreSQL', () => {
   let database: { url: string; drop(): Promise<void> } | undefined;

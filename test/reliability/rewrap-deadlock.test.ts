@@ -20,7 +20,9 @@ const NEW = `new:${randomBytes(32).toString('base64')}`;
 const ROWS = 400;
 const log = pino({ level: 'silent' });
 const headers = { authorization: `Bearer ${BOOTSTRAP_TOKEN}`, 'content-type': 'application/json' };
-const item = (n: number, secret: string) => ({ properties: { kind: 'stripe_key', secret, account_id: `acct_dl_${n}` } });
+const item = (n: number, secret: string) => ({
+  properties: { kind: 'stripe_key', secret, account_id: `acct_dl_${n}` },
+});
 
 function shuffled(n: number): number[] {
   const a = Array.from({ length: n }, (_, i) => i);
@@ -41,7 +43,8 @@ async function lockAgainst(url: string, ids: string[], locked: () => void): Prom
   const writer = new pg.Client({ connectionString: url });
   const watcher = new pg.Client({ connectionString: url });
   await Promise.all([writer.connect(), watcher.connect()]);
-  const lockOne = (id: string, nowait = false) => writer.query(`select id from credentials where id = $1 for update${nowait ? ' nowait' : ''}`, [id]);
+  const lockOne = (id: string, nowait = false) =>
+    writer.query(`select id from credentials where id = $1 for update${nowait ? ' nowait' : ''}`, [id]);
   try {
     const [target, ...others] = ids;
     if (!target) {
@@ -54,7 +57,9 @@ async function lockAgainst(url: string, ids: string[], locked: () => void): Prom
     let waiting = false;
     for (let i = 0; i < 25 && !waiting; i += 1) {
       await new Promise((r) => setTimeout(r, 20));
-      const res = await watcher.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+      const res = await watcher.query<{ n: number }>(
+        `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+      );
       waiting = (res.rows[0]?.n ?? 0) > 0;
     }
     if (!waiting) return false;
@@ -91,13 +96,17 @@ describe.each(STORE_KINDS)('keys rewrap beside bulk imports of the same rows on 
   it('finishes with every secret under the new key and no request failing', async () => {
     if (!ts) throw new Error('no store');
     const store = ts.store;
-    const bulk = (r: Runtime, items: unknown[]) => r.app.inject({ method: 'POST', url: '/v1/credentials/bulk', headers, payload: JSON.stringify({ items }) });
+    const bulk = (r: Runtime, items: unknown[]) =>
+      r.app.inject({ method: 'POST', url: '/v1/credentials/bulk', headers, payload: JSON.stringify({ items }) });
     // Seed under the old key, in small batches of random rows: the table's physical order then
     // follows neither the ids (the rewrap's order) nor the identities (the bulk import's).
     const first = await createRuntime(testConfig({ CREDVAULT_MASTER_KEYS: OLD }), { store, log });
     const seedOrder = shuffled(ROWS);
     for (let start = 0; start < ROWS; start += 20) {
-      const res = await bulk(first, seedOrder.slice(start, start + 20).map((n) => item(n, `sk_test_old_${n}`)));
+      const res = await bulk(
+        first,
+        seedOrder.slice(start, start + 20).map((n) => item(n, `sk_test_old_${n}`)),
+      );
       expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
     }
     await first.close();
@@ -113,7 +122,10 @@ describe.each(STORE_KINDS)('keys rewrap beside bulk imports of the same rows on 
         // Mostly masked re-imports (the stored secret stays under the old key, the row is still
         // locked and written), some new secrets.
         const order = shuffled(ROWS).slice(0, 60);
-        const res = await bulk(node, order.map((n, i) => item(n, i % 10 === 0 ? `sk_test_new_${n}_${batches}` : CREDENTIAL_MASK)));
+        const res = await bulk(
+          node,
+          order.map((n, i) => item(n, i % 10 === 0 ? `sk_test_new_${n}_${batches}` : CREDENTIAL_MASK)),
+        );
         batches += 1;
         if (res.statusCode !== 200) failures.push(`${res.statusCode} ${res.body.slice(0, 200)}`);
       }
@@ -134,7 +146,9 @@ describe.each(STORE_KINDS)('keys rewrap beside bulk imports of the same rows on 
           const ids = keys.map((k) => k[0] ?? '');
           // The write goes ahead once the writer holds its first row.
           await new Promise<void>((locked) => {
-            adversaries.push(lockAgainst(url, [ids[ids.length - 1] ?? '', ...ids.slice(0, -1)], locked).finally(locked));
+            adversaries.push(
+              lockAgainst(url, [ids[ids.length - 1] ?? '', ...ids.slice(0, -1)], locked).finally(locked),
+            );
           });
         },
       });

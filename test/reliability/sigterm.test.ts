@@ -22,7 +22,13 @@ async function slowStripe() {
       held.push(res);
       return;
     }
-    setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 'acct_slow', object: 'account' })), 1500);
+    setTimeout(
+      () =>
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ id: 'acct_slow', object: 'account' })),
+      1500,
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -51,11 +57,17 @@ function parseAnswers(raw: string): RawAnswer[] {
   while (rest.startsWith('HTTP/1.1')) {
     const end = rest.indexOf('\r\n\r\n');
     const [statusLine = '', ...lines] = rest.slice(0, end).split('\r\n');
-    const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+    const headers = Object.fromEntries(
+      lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
+    );
     const length = Number(headers['content-length'] ?? '0');
-    const text = Buffer.from(rest.slice(end + 4)).subarray(0, length).toString();
+    const text = Buffer.from(rest.slice(end + 4))
+      .subarray(0, length)
+      .toString();
     out.push({ status: Number(statusLine.split(' ')[1]), headers, body: JSON.parse(text) as unknown });
-    rest = Buffer.from(rest.slice(end + 4)).subarray(length).toString();
+    rest = Buffer.from(rest.slice(end + 4))
+      .subarray(length)
+      .toString();
   }
   return out;
 }
@@ -88,7 +100,9 @@ describe('SIGTERM with requests in flight (child process)', () => {
     const child = node;
     const url = new URL(child.url);
     const imported = async (secret: string, account: string) => {
-      const a = await call(child.url, 'POST', '/v1/credentials', { properties: { kind: 'stripe_key', secret, account_id: account } });
+      const a = await call(child.url, 'POST', '/v1/credentials', {
+        properties: { kind: 'stripe_key', secret, account_id: account },
+      });
       expect(a.status).toBe(200);
       return (a.body as { id: string }).id;
     };
@@ -106,7 +120,10 @@ describe('SIGTERM with requests in flight (child process)', () => {
     await new Promise<void>((resolve) => socket.write('GET /readyz HTTP/1.1\r\nhost: x\r\n', () => resolve()));
     // And a check whose provider never answers.
     const hanging = call(child.url, 'POST', `/v1/credentials/${hangId}/check`);
-    await until('both provider calls to be in flight', () => provider.seen.some((k) => k.includes('slow')) && provider.seen.some((k) => k.includes('hang')));
+    await until(
+      'both provider calls to be in flight',
+      () => provider.seen.some((k) => k.includes('slow')) && provider.seen.some((k) => k.includes('hang')),
+    );
 
     child.child.kill('SIGTERM');
     // The listener stops accepting.

@@ -18,8 +18,12 @@ async function cli(args: string[], env: Record<string, string>) {
   Object.assign(process.env, env);
   let stdout = '';
   let stderr = '';
-  const so = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const se = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  const so = vi
+    .spyOn(process.stdout, 'write')
+    .mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  const se = vi
+    .spyOn(process.stderr, 'write')
+    .mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
   const ce = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void (stderr += `${a.join(' ')}\n`));
   try {
     return { code: await runCli(['node', 'credvault', ...args]), stdout, stderr };
@@ -52,7 +56,11 @@ async function databaseEnv(kind: StoreKind): Promise<Record<string, string>> {
   return { CREDVAULT_DATA_DIR: dir };
 }
 
-const me = (token: string) => ({ method: 'GET' as const, url: '/v1/api-tokens', headers: { authorization: `Bearer ${token}` } });
+const me = (token: string) => ({
+  method: 'GET' as const,
+  url: '/v1/api-tokens',
+  headers: { authorization: `Bearer ${token}` },
+});
 
 describe('CREDVAULT_BOOTSTRAP_TOKEN is checked with the predicate authentication uses', () => {
   const generated = generateApiToken();
@@ -112,14 +120,30 @@ describe.each(STORE_KINDS)('bootstrap token and offline recovery on %s', (kind) 
     try {
       const res = await rt.app.inject(me(token));
       expect(res.statusCode).toBe(200);
-      const recovery = (res.json() as { data: Array<{ name: string; scopes: string[] }> }).data.find((t) => t.name === 'recovery');
+      const recovery = (res.json() as { data: Array<{ name: string; scopes: string[] }> }).data.find(
+        (t) => t.name === 'recovery',
+      );
       expect(recovery?.scopes).toContain('admin');
       // It can act as admin: create an account.
-      const acct = await rt.app.inject({ method: 'POST', url: '/v1/accounts', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload: '{"name":"after-recovery"}' });
+      const acct = await rt.app.inject({
+        method: 'POST',
+        url: '/v1/accounts',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        payload: '{"name":"after-recovery"}',
+      });
       expect(acct.statusCode).toBe(201);
-      const audit = await rt.app.inject({ method: 'GET', url: '/v1/audit-events', headers: { authorization: `Bearer ${token}` } });
-      expect((audit.json() as { data: Array<{ action: string; detail: Record<string, unknown> }> }).data).toContainEqual(
-        expect.objectContaining({ action: 'api_token.created', detail: expect.objectContaining({ via: 'tokens bootstrap' }) }),
+      const audit = await rt.app.inject({
+        method: 'GET',
+        url: '/v1/audit-events',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(
+        (audit.json() as { data: Array<{ action: string; detail: Record<string, unknown> }> }).data,
+      ).toContainEqual(
+        expect.objectContaining({
+          action: 'api_token.created',
+          detail: expect.objectContaining({ via: 'tokens bootstrap' }),
+        }),
       );
     } finally {
       await rt.close();

@@ -41,14 +41,16 @@ describe('import-time DNS and the libuv thread pool', () => {
     const order: string[] = [];
     const size = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
     // Each job holds a pool thread for a while (about a second on this machine).
-    const busy = Array.from({ length: size }, (_, i) =>
-      new Promise<void>((resolve, reject) =>
-        pbkdf2(`p${i}`, 's', 600_000, 32, 'sha256', (err) => {
-          if (err) reject(err);
-          order.push('pool');
-          resolve();
-        }),
-      ),
+    const busy = Array.from(
+      { length: size },
+      (_, i) =>
+        new Promise<void>((resolve, reject) =>
+          pbkdf2(`p${i}`, 's', 600_000, 32, 'sha256', (err) => {
+            if (err) reject(err);
+            order.push('pool');
+            resolve();
+          }),
+        ),
     );
     const found = await lookup('tenant.example.com');
     order.push('dns');

@@ -41,16 +41,33 @@ describe.each(STORE_KINDS)('fair background claims on %s', (store) => {
     });
     a = await h.newAccount('slow tenant');
     b = await h.newAccount('other tenant');
-    const items = Array.from({ length: A_ROWS }, (_, i) => ({ properties: { kind: 'auth0_client_credentials', domain: 'hang.us.auth0.com', client_id: `hang-${i}`, client_secret: `cs-${i}` } }));
+    const items = Array.from({ length: A_ROWS }, (_, i) => ({
+      properties: {
+        kind: 'auth0_client_credentials',
+        domain: 'hang.us.auth0.com',
+        client_id: `hang-${i}`,
+        client_secret: `cs-${i}`,
+      },
+    }));
     const bulk = await a.json<{ results: Array<{ status: number }> }>('POST', '/v1/credentials/bulk', { items });
     expect(bulk.body.results.every((r) => r.status === 200)).toBe(true);
     for (const n of [1, 2]) {
       const key = `sk_test_fair${n}`;
       fakes.byProvider.stripe.state.addAccessToken(key, { account_id: `acct_fair${n}` });
-      expect((await b.req('POST', '/v1/credentials', { properties: { kind: 'stripe_key', secret: key, account_id: `acct_fair${n}` } })).statusCode).toBe(200);
+      expect(
+        (
+          await b.req('POST', '/v1/credentials', {
+            properties: { kind: 'stripe_key', secret: key, account_id: `acct_fair${n}` },
+          })
+        ).statusCode,
+      ).toBe(200);
     }
     // The slow tenant's rows are the most overdue: a claim in due order takes them all first.
-    await h.rt.store.db.updateTable('credentials').set({ next_check_at: sql`now() - interval '1 hour'` }).where('account_id', '=', a.accountId).execute();
+    await h.rt.store.db
+      .updateTable('credentials')
+      .set({ next_check_at: sql`now() - interval '1 hour'` })
+      .where('account_id', '=', a.accountId)
+      .execute();
   }, 60_000);
   afterAll(async () => {
     await h?.close();
@@ -60,7 +77,11 @@ describe.each(STORE_KINDS)('fair background claims on %s', (store) => {
   });
 
   const statuses = async (accountId: string) => {
-    const rows = await h.rt.store.db.selectFrom('credentials').select(['health', 'lease_owner', 'lease_expires_at', 'next_check_at']).where('account_id', '=', accountId).execute();
+    const rows = await h.rt.store.db
+      .selectFrom('credentials')
+      .select(['health', 'lease_owner', 'lease_expires_at', 'next_check_at'])
+      .where('account_id', '=', accountId)
+      .execute();
     return rows;
   };
   async function until(cond: () => Promise<boolean>, ms: number): Promise<boolean> {
@@ -75,21 +96,34 @@ describe.each(STORE_KINDS)('fair background claims on %s', (store) => {
   it('another account is checked while the slow one waits; the slow host is backed off', async () => {
     h.rt.health.scheduler.start();
     try {
-      const bDone = await until(async () => (await statuses(b.accountId)).every((r) => (r.health as { status?: string }).status === 'ok'), 40_000);
+      const bDone = await until(
+        async () => (await statuses(b.accountId)).every((r) => (r.health as { status?: string }).status === 'ok'),
+        40_000,
+      );
       const callsWhenBDone = hangingCalls;
       expect(bDone).toBe(true);
       // At most the slow account's allowance reached the hanging host (twice, for slow machines).
       expect(callsWhenBDone).toBeLessThanOrEqual(2 * PER_ACCOUNT);
-      const leasedNow = (await statuses(a.accountId)).filter((r) => r.lease_owner !== null && r.lease_expires_at !== null && new Date(r.lease_expires_at).getTime() > Date.now()).length;
+      const leasedNow = (await statuses(a.accountId)).filter(
+        (r) =>
+          r.lease_owner !== null && r.lease_expires_at !== null && new Date(r.lease_expires_at).getTime() > Date.now(),
+      ).length;
       expect(leasedNow).toBeLessThanOrEqual(PER_ACCOUNT);
 
       // After repeated timeouts the host's rows are put off unsent: due later, health untouched.
       const deferred = async () =>
-        (await statuses(a.accountId)).filter((r) => r.next_check_at !== null && new Date(r.next_check_at).getTime() > Date.now() + 10_000 && (r.health as { reason?: unknown }).reason === undefined).length;
+        (await statuses(a.accountId)).filter(
+          (r) =>
+            r.next_check_at !== null &&
+            new Date(r.next_check_at).getTime() > Date.now() + 10_000 &&
+            (r.health as { reason?: unknown }).reason === undefined,
+        ).length;
       expect(await until(async () => (await deferred()) >= 10, 40_000)).toBe(true);
       // Fewer calls than rows handled: the deferred ones never reached the host.
       expect(hangingCalls).toBeLessThan(A_ROWS - 10);
-      const timedOut = (await statuses(a.accountId)).filter((r) => (r.health as { reason?: unknown }).reason === 'timeout').length;
+      const timedOut = (await statuses(a.accountId)).filter(
+        (r) => (r.health as { reason?: unknown }).reason === 'timeout',
+      ).length;
       expect(timedOut).toBeLessThanOrEqual(hangingCalls);
     } finally {
       await h.rt.health.scheduler.stop();

@@ -22,7 +22,10 @@ describe.each(STORE_KINDS)('credentials export --out on %s', (store) => {
     dir = mkdtempSync(join(tmpdir(), 'credvault-out-'));
     const c = await h.newAccount();
     token = c.token;
-    expect((await c.req('POST', '/v1/credentials', { properties: { kind: 'stripe_key', secret: 'sk_live_exportMode1' } })).statusCode).toBe(200);
+    expect(
+      (await c.req('POST', '/v1/credentials', { properties: { kind: 'stripe_key', secret: 'sk_live_exportMode1' } }))
+        .statusCode,
+    ).toBe(200);
     url = await h.rt.app.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {
@@ -34,7 +37,13 @@ describe.each(STORE_KINDS)('credentials export --out on %s', (store) => {
     const out = join(dir, 'existing.jsonl');
     writeFileSync(out, 'old\n', { mode: 0o644 });
     chmodSync(out, 0o644);
-    const n = await exportCredentials({ client: createCredvaultClient({ url, token }), includeSecrets: true, out, overwrite: true, pageSize: 10 });
+    const n = await exportCredentials({
+      client: createCredvaultClient({ url, token }),
+      includeSecrets: true,
+      out,
+      overwrite: true,
+      pageSize: 10,
+    });
     expect(n).toBe(1);
     expect(mode(out)).toBe(0o600);
     expect(readFileSync(out, 'utf8')).toContain('sk_live_exportMode1');
@@ -45,7 +54,13 @@ describe.each(STORE_KINDS)('credentials export --out on %s', (store) => {
     writeFileSync(target, 'precious\n', { mode: 0o644 });
     const link = join(dir, 'link.jsonl');
     symlinkSync(target, link);
-    await exportCredentials({ client: createCredvaultClient({ url, token }), includeSecrets: true, out: link, overwrite: true, pageSize: 10 });
+    await exportCredentials({
+      client: createCredvaultClient({ url, token }),
+      includeSecrets: true,
+      out: link,
+      overwrite: true,
+      pageSize: 10,
+    });
     expect(readFileSync(target, 'utf8')).toBe('precious\n');
     expect(lstatSync(link).isSymbolicLink()).toBe(false);
     expect(mode(link)).toBe(0o600);
@@ -77,17 +92,25 @@ describe('embedded data directory and master key files', () => {
     const keyFile = join(dataDir, 'master.keys');
     expect(mode(keyFile)).toBe(0o600);
     chmodSync(keyFile, 0o644);
-    await expect(createRuntime(config, { log: captureLogger().log })).rejects.toThrow(/master\.keys.*readable by other users.*chmod 600/s);
+    await expect(createRuntime(config, { log: captureLogger().log })).rejects.toThrow(
+      /master\.keys.*readable by other users.*chmod 600/s,
+    );
   }, 60_000);
 
   it('reads CREDVAULT_MASTER_KEYS_FILE, refusing one others can read and refusing both variables at once', async () => {
     const d = tmp();
     const keyFile = join(d, 'keys');
     writeFileSync(keyFile, `${TEST_MASTER_KEYS}\n`, { mode: 0o600 });
-    expect(testConfig({ CREDVAULT_MASTER_KEYS: '', CREDVAULT_MASTER_KEYS_FILE: keyFile }).masterKeys).toBe(TEST_MASTER_KEYS);
+    expect(testConfig({ CREDVAULT_MASTER_KEYS: '', CREDVAULT_MASTER_KEYS_FILE: keyFile }).masterKeys).toBe(
+      TEST_MASTER_KEYS,
+    );
     expect(() => testConfig({ CREDVAULT_MASTER_KEYS_FILE: keyFile })).toThrow(ConfigError);
     chmodSync(keyFile, 0o640);
-    expect(() => testConfig({ CREDVAULT_MASTER_KEYS: '', CREDVAULT_MASTER_KEYS_FILE: keyFile })).toThrow(/readable by other users/);
-    expect(() => testConfig({ CREDVAULT_MASTER_KEYS: '', CREDVAULT_MASTER_KEYS_FILE: join(d, 'missing') })).toThrow(/CREDVAULT_MASTER_KEYS_FILE/);
+    expect(() => testConfig({ CREDVAULT_MASTER_KEYS: '', CREDVAULT_MASTER_KEYS_FILE: keyFile })).toThrow(
+      /readable by other users/,
+    );
+    expect(() => testConfig({ CREDVAULT_MASTER_KEYS: '', CREDVAULT_MASTER_KEYS_FILE: join(d, 'missing') })).toThrow(
+      /CREDVAULT_MASTER_KEYS_FILE/,
+    );
   });
 });

@@ -13,11 +13,39 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 120);
 /** Values that stress parsers: odd types, huge numbers, unicode, prototype keys, the marker. */
 const weird = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),
-  fc.constantFrom(SECRET, `sk_live_${SECRET}`, `SG.${SECRET}`, '***********', '', ' ', '\u0000', 'a\ud800b', '\udc00', '__proto__', 'constructor', 1e308, -0, Number.MAX_SAFE_INTEGER + 2),
+  fc.constantFrom(
+    SECRET,
+    `sk_live_${SECRET}`,
+    `SG.${SECRET}`,
+    '***********',
+    '',
+    ' ',
+    '\u0000',
+    'a\ud800b',
+    '\udc00',
+    '__proto__',
+    'constructor',
+    1e308,
+    -0,
+    Number.MAX_SAFE_INTEGER + 2,
+  ),
   fc.string({ unit: 'binary', maxLength: 50 }),
 );
 const fieldName = fc.oneof(
-  fc.constantFrom('kind', 'secret', 'refresh_token', 'access_token', 'instance_url', 'hub_id', 'installation_id', '__proto__', 'constructor', 'properties', 'name', 'metadata'),
+  fc.constantFrom(
+    'kind',
+    'secret',
+    'refresh_token',
+    'access_token',
+    'instance_url',
+    'hub_id',
+    'installation_id',
+    '__proto__',
+    'constructor',
+    'properties',
+    'name',
+    'metadata',
+  ),
   fc.string({ maxLength: 12 }),
 );
 const props = fc.oneof(
@@ -32,11 +60,24 @@ const props = fc.oneof(
   weird,
 );
 const body = fc.oneof(
-  fc.record({ properties: props, oauth_app_id: fc.option(weird), name: fc.option(weird), metadata: fc.option(weird) }, { requiredKeys: [] }),
+  fc.record(
+    { properties: props, oauth_app_id: fc.option(weird), name: fc.option(weird), metadata: fc.option(weird) },
+    { requiredKeys: [] },
+  ),
   fc.dictionary(fieldName, weird, { maxKeys: 6 }),
   weird,
 );
-const SECRET_KEYS = new Set(['secret', 'refresh_token', 'access_token', 'client_secret', 'password', 'consumer_secret', 'token_secret', 'api_key', 'private_key']);
+const SECRET_KEYS = new Set([
+  'secret',
+  'refresh_token',
+  'access_token',
+  'client_secret',
+  'password',
+  'consumer_secret',
+  'token_secret',
+  'api_key',
+  'private_key',
+]);
 
 /** Strings the body carries under a secret field name (at any depth): these must never come back. */
 function secretsIn(value: unknown, underSecret = false, out: string[] = []): string[] {
@@ -48,7 +89,10 @@ function secretsIn(value: unknown, underSecret = false, out: string[] = []): str
   return out;
 }
 
-const rawText = fc.oneof(fc.string({ maxLength: 200 }), fc.json().map((j) => j.slice(0, Math.max(0, j.length - 1))));
+const rawText = fc.oneof(
+  fc.string({ maxLength: 200 }),
+  fc.json().map((j) => j.slice(0, Math.max(0, j.length - 1))),
+);
 
 describe.each(STORE_KINDS)('fuzzing every write route on %s', (store) => {
   let h: Harness;
@@ -59,7 +103,11 @@ describe.each(STORE_KINDS)('fuzzing every write route on %s', (store) => {
     h = await startHarness(store);
     c = await h.newAccount();
     appId = await createOAuthApp(c, 'stripe');
-    credId = (await c.json<{ id: string }>('POST', '/v1/credentials', { properties: { kind: 'stripe_key', secret: 'sk_test_fuzz_base' } })).body.id;
+    credId = (
+      await c.json<{ id: string }>('POST', '/v1/credentials', {
+        properties: { kind: 'stripe_key', secret: 'sk_test_fuzz_base' },
+      })
+    ).body.id;
   });
   afterAll(async () => h?.close());
 
@@ -77,7 +125,15 @@ describe.each(STORE_KINDS)('fuzzing every write route on %s', (store) => {
 
   it('fuzzes at least the routes it always did', () => {
     const listed = routes().map(([m, u]) => `${m} ${u}`);
-    for (const r of ['POST /v1/credentials', `PATCH /v1/credentials/${credId}`, 'POST /v1/oauth-apps', `PATCH /v1/oauth-apps/${appId}`, 'POST /v1/api-tokens', 'POST /v1/accounts']) expect(listed).toContain(r);
+    for (const r of [
+      'POST /v1/credentials',
+      `PATCH /v1/credentials/${credId}`,
+      'POST /v1/oauth-apps',
+      `PATCH /v1/oauth-apps/${appId}`,
+      'POST /v1/api-tokens',
+      'POST /v1/accounts',
+    ])
+      expect(listed).toContain(r);
   });
 
   it('random JSON bodies never give a 5xx nor echo a secret', async () => {
@@ -96,11 +152,21 @@ describe.each(STORE_KINDS)('fuzzing every write route on %s', (store) => {
   it('malformed bodies and odd content types never give a 5xx', async () => {
     for (const [method, url] of routes()) {
       await fc.assert(
-        fc.asyncProperty(rawText, fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/xml', 'multipart/form-data'), async (text, type) => {
-          const res = await c.req(method, url, text, { 'content-type': type });
-          expect(res.statusCode).toBeLessThan(500);
-          expect([400, 403, 413, 415, 422, 200, 201, 404]).toContain(res.statusCode);
-        }),
+        fc.asyncProperty(
+          rawText,
+          fc.constantFrom(
+            'application/json',
+            'application/json; charset=utf-8',
+            'text/plain',
+            'application/xml',
+            'multipart/form-data',
+          ),
+          async (text, type) => {
+            const res = await c.req(method, url, text, { 'content-type': type });
+            expect(res.statusCode).toBeLessThan(500);
+            expect([400, 403, 413, 415, 422, 200, 201, 404]).toContain(res.statusCode);
+          },
+        ),
         { numRuns: RUNS / 2 },
       );
     }

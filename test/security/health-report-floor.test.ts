@@ -23,7 +23,14 @@ describe.each(STORE_KINDS)('health-reports floor on %s', (store) => {
 
   it('forces one refresh for a burst of reports, and audits every report', async () => {
     auth0.state.addClient('floor-client', 'floor-secret', { tenant: 'acme.us.auth0.com', scope: 'read:users' });
-    const cred = await c.json<{ id: string }>('POST', '/v1/credentials', { properties: { kind: 'auth0_client_credentials', domain: 'acme.us.auth0.com', client_id: 'floor-client', client_secret: 'floor-secret' } });
+    const cred = await c.json<{ id: string }>('POST', '/v1/credentials', {
+      properties: {
+        kind: 'auth0_client_credentials',
+        domain: 'acme.us.auth0.com',
+        client_id: 'floor-client',
+        client_secret: 'floor-secret',
+      },
+    });
     expect(cred.status).toBe(200);
     const before = auth0.calls.count('token');
     const first = await c.req('POST', `/v1/credentials/${cred.body.id}/health-reports`, { status_code: 401 });
@@ -31,10 +38,17 @@ describe.each(STORE_KINDS)('health-reports floor on %s', (store) => {
     const afterFirst = auth0.calls.count('token');
     expect(afterFirst).toBeGreaterThan(before);
     for (let i = 0; i < 10; i++) {
-      expect((await c.req('POST', `/v1/credentials/${cred.body.id}/health-reports`, { status_code: 401 })).statusCode).toBe(200);
+      expect(
+        (await c.req('POST', `/v1/credentials/${cred.body.id}/health-reports`, { status_code: 401 })).statusCode,
+      ).toBe(200);
     }
     expect(auth0.calls.count('token')).toBe(afterFirst);
-    const audit = await c.json<{ data: Array<{ action: string; credential_id: string | null }> }>('GET', '/v1/audit-events?limit=100');
-    expect(audit.body.data.filter((e) => e.action === 'credential.health_reported' && e.credential_id === cred.body.id)).toHaveLength(11);
+    const audit = await c.json<{ data: Array<{ action: string; credential_id: string | null }> }>(
+      'GET',
+      '/v1/audit-events?limit=100',
+    );
+    expect(
+      audit.body.data.filter((e) => e.action === 'credential.health_reported' && e.credential_id === cred.body.id),
+    ).toHaveLength(11);
   });
 });

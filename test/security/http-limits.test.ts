@@ -14,7 +14,12 @@ describe.each(STORE_KINDS)('HTTP limits on %s', (store) => {
   afterAll(async () => h?.close());
 
   const get = (token: string, remoteAddress: string) =>
-    h.rt.app.inject({ method: 'GET', url: '/v1/credentials', remoteAddress, headers: { authorization: `Bearer ${token}` } });
+    h.rt.app.inject({
+      method: 'GET',
+      url: '/v1/credentials',
+      remoteAddress,
+      headers: { authorization: `Bearer ${token}` },
+    });
 
   it('answers 429 to an address after its budget of failed authentications, without touching other addresses', async () => {
     const c = await h.newAccount();
@@ -23,7 +28,9 @@ describe.each(STORE_KINDS)('HTTP limits on %s', (store) => {
     const limited = await get(bad(99), '10.0.0.7');
     expect(limited.statusCode).toBe(429);
     expect(limited.headers['retry-after']).toMatch(/^\d+$/);
-    expect(limited.json()).toMatchObject({ summary: expect.stringMatching(/failed authentications from this address/) });
+    expect(limited.json()).toMatchObject({
+      summary: expect.stringMatching(/failed authentications from this address/),
+    });
     // A token already authenticated (cached) from that address still works; other addresses are unaffected.
     expect((await get(c.token, '10.0.0.7')).statusCode).toBe(200);
     expect((await get(bad(100), '10.0.0.8')).statusCode).toBe(401);
@@ -42,7 +49,9 @@ describe.each(STORE_KINDS)('HTTP limits on %s', (store) => {
         s.write('POST /v1/credentials HTTP/1.1\r\nHost: x\r\n');
         return setInterval(() => s.writable && s.write('X'), 100);
       }
-      s.write(`POST /v1/credentials HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${c.token}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n`);
+      s.write(
+        `POST /v1/credentials HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${c.token}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n`,
+      );
       return setInterval(() => s.writable && s.write('{'), 100);
     };
     const sockets = Array.from({ length: 10 }, () => connect(port, '127.0.0.1'));

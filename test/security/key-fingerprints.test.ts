@@ -23,7 +23,8 @@ describe.each(STORE_KINDS)('master key fingerprints on %s', (kind) => {
     await ts?.close();
   });
 
-  const start = (keys: string) => createRuntime(testConfig({ CREDVAULT_MASTER_KEYS: keys }), { store: ts.store, log: silent });
+  const start = (keys: string) =>
+    createRuntime(testConfig({ CREDVAULT_MASTER_KEYS: keys }), { store: ts.store, log: silent });
 
   it('two nodes with one new kid and different material: the second is refused, naming the kid', async () => {
     const a = `k2026a:${material()}`;

@@ -57,33 +57,55 @@ describe.each(STORE_KINDS)('no plaintext secret anywhere on %s', (store) => {
       apps[spec.provider] ??= await createOAuthApp(c, spec.provider, {
         client_secret: `cs-${MARKER}`,
         // hosts: the per-instance kinds' hosts this app's secret may go to (issue 13 item 1).
-        settings: { app_id: 1, private_key: `pk-${MARKER}`, login_url: 'https://login.salesforce.com', hosts: 'acme.service-now.com, wd2-impl-services1.workday.com, acme.us.auth0.com' },
+        settings: {
+          app_id: 1,
+          private_key: `pk-${MARKER}`,
+          login_url: 'https://login.salesforce.com',
+          hosts: 'acme.service-now.com, wd2-impl-services1.workday.com, acme.us.auth0.com',
+        },
       });
-      const body = { properties: { kind, ...markedProps(kind) }, oauth_app_id: apps[spec.provider], metadata: { note: CONTROL } };
+      const body = {
+        properties: { kind, ...markedProps(kind) },
+        oauth_app_id: apps[spec.provider],
+        metadata: { note: CONTROL },
+      };
       const ok = await record('POST', '/v1/credentials', body, { 'idempotency-key': `leak-${kind}` });
       expect(ok.statusCode, kind).toBe(200);
       await record('POST', '/v1/credentials', body, { 'idempotency-key': `leak-${kind}` });
       // Error paths with the marker in the body: unknown field, wrong type, bad kind, bad JSON.
       await record('POST', '/v1/credentials', { ...body, properties: { ...body.properties, extra: MARKER } });
-      await record('POST', '/v1/credentials', { ...body, properties: { ...body.properties, [spec.secretFields[0] ?? 'x']: 12 } });
+      await record('POST', '/v1/credentials', {
+        ...body,
+        properties: { ...body.properties, [spec.secretFields[0] ?? 'x']: 12 },
+      });
       await record('POST', '/v1/credentials', { properties: { kind: `${MARKER}`, secret: MARKER } });
       await record('POST', '/v1/credentials', `{"properties":{"secret":"${MARKER}"`);
       await record('PATCH', `/v1/credentials/${(ok.json() as { id: string }).id}`, { name: 'n', secret: MARKER });
     }
     await record('GET', '/v1/credentials?limit=500');
     await record('GET', '/v1/oauth-apps');
-    await record('POST', '/v1/oauth-apps', { name: 'x', provider: 'stripe', client_id: 'c', client_secret: MARKER, bogus: MARKER });
+    await record('POST', '/v1/oauth-apps', {
+      name: 'x',
+      provider: 'stripe',
+      client_id: 'c',
+      client_secret: MARKER,
+      bogus: MARKER,
+    });
 
     for (const a of answers) expect(a).not.toContain(MARKER);
     expect(h.logs.length).toBeGreaterThan(0);
     for (const line of h.logs) expect(line).not.toContain(MARKER);
 
-    const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = 'public'`.execute(h.rt.store.db);
+    const tables = await sql<{
+      table_name: string;
+    }>`select table_name from information_schema.tables where table_schema = 'public'`.execute(h.rt.store.db);
     expect(tables.rows.length).toBeGreaterThanOrEqual(7);
     let rows = 0;
     let controlSeen = false;
     for (const { table_name } of tables.rows) {
-      const dump = await sql<{ j: string }>`select row_to_json(t)::text as j from ${sql.table(table_name)} t`.execute(h.rt.store.db);
+      const dump = await sql<{ j: string }>`select row_to_json(t)::text as j from ${sql.table(table_name)} t`.execute(
+        h.rt.store.db,
+      );
       rows += dump.rows.length;
       for (const r of dump.rows) {
         expect(r.j, table_name).not.toContain(MARKER);

@@ -16,7 +16,15 @@ type Env = Record<string, string>;
 
 async function importAndRestart(env: Env) {
   const first = await createRuntime(testConfig(env), { log: silent });
-  const res = await first.app.inject({ method: 'POST', url: '/v1/credentials', headers: auth, payload: JSON.stringify({ properties: { kind: 'stripe_key', secret: 'sk_live_restart_0001', account_id: 'acct_restart' }, name: 'Survivor' }) });
+  const res = await first.app.inject({
+    method: 'POST',
+    url: '/v1/credentials',
+    headers: auth,
+    payload: JSON.stringify({
+      properties: { kind: 'stripe_key', secret: 'sk_live_restart_0001', account_id: 'acct_restart' },
+      name: 'Survivor',
+    }),
+  });
   expect(res.statusCode).toBe(200);
   const id = (res.json() as { id: string }).id;
   await first.close();
@@ -25,14 +33,26 @@ async function importAndRestart(env: Env) {
   expect(got.statusCode).toBe(200);
   expect((got.json() as { name: string }).name).toBe('Survivor');
   // The secret is still readable under the same key: a masked re-import opens it.
-  const masked = await second.app.inject({ method: 'POST', url: '/v1/credentials', headers: auth, payload: JSON.stringify({ properties: { kind: 'stripe_key', secret: '***********', account_id: 'acct_restart' } }) });
+  const masked = await second.app.inject({
+    method: 'POST',
+    url: '/v1/credentials',
+    headers: auth,
+    payload: JSON.stringify({ properties: { kind: 'stripe_key', secret: '***********', account_id: 'acct_restart' } }),
+  });
   expect(masked.statusCode).toBe(200);
   expect((masked.json() as { properties: { test: boolean } }).properties.test).toBe(false);
   await second.close();
-  await expect(createRuntime(testConfig({ ...env, CREDVAULT_MASTER_KEYS: OTHER_KEY }), { log: silent })).rejects.toThrow(/cannot decrypt/);
-  await expect(createRuntime(testConfig({ ...env, CREDVAULT_MASTER_KEYS: OTHER_KEY.replace('test1', 'other') }), { log: silent })).rejects.toThrow(KeyConfigError);
+  await expect(
+    createRuntime(testConfig({ ...env, CREDVAULT_MASTER_KEYS: OTHER_KEY }), { log: silent }),
+  ).rejects.toThrow(/cannot decrypt/);
+  await expect(
+    createRuntime(testConfig({ ...env, CREDVAULT_MASTER_KEYS: OTHER_KEY.replace('test1', 'other') }), { log: silent }),
+  ).rejects.toThrow(KeyConfigError);
   // Old key added back as a secondary: starts again (rotation path).
-  const third = await createRuntime(testConfig({ ...env, CREDVAULT_MASTER_KEYS: `${OTHER_KEY.replace('test1', 'new2')},${TEST_MASTER_KEYS}` }), { log: silent });
+  const third = await createRuntime(
+    testConfig({ ...env, CREDVAULT_MASTER_KEYS: `${OTHER_KEY.replace('test1', 'new2')},${TEST_MASTER_KEYS}` }),
+    { log: silent },
+  );
   await third.close();
 }
 

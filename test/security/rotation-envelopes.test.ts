@@ -73,9 +73,15 @@ describe.each(STORE_KINDS)('key rotation covers every envelope column on %s', (s
     auth0Id = await importCase(c, auth0, auth0.seed(fakes.byProvider.auth0));
     const ghId = await importCase(c, github, github.seed(fakes.byProvider.github));
     // Minted tokens are cached sealed in credentials.cached_token.
-    for (const id of [auth0Id, ghId]) expect((await c.req('POST', `/v1/credentials/${id}/access-token`)).statusCode).toBe(200);
+    for (const id of [auth0Id, ghId])
+      expect((await c.req('POST', `/v1/credentials/${id}/access-token`)).statusCode).toBe(200);
     // An idempotent request stores its answer sealed.
-    const res = await c.req('POST', '/v1/credentials', { properties: { kind: 'stripe_key', secret: 'sk_test_rotation0001', account_id: 'acct_rot' } }, { 'idempotency-key': 'rot-1' });
+    const res = await c.req(
+      'POST',
+      '/v1/credentials',
+      { properties: { kind: 'stripe_key', secret: 'sk_test_rotation0001', account_id: 'acct_rot' } },
+      { 'idempotency-key': 'rot-1' },
+    );
     expect(res.statusCode).toBe(200);
   }, 60_000);
   afterAll(async () => {
@@ -88,7 +94,11 @@ describe.each(STORE_KINDS)('key rotation covers every envelope column on %s', (s
     expect(columns).toContain('credentials.cached_token');
     expect([...columns].filter((c2) => !DESCRIBED.has(c2))).toEqual([]);
     // And every descriptor names a real column.
-    const real = await sql<{ c: string }>`select table_name || '.' || column_name as c from information_schema.columns where table_schema = current_schema()`.execute(h.rt.store.db);
+    const real = await sql<{
+      c: string;
+    }>`select table_name || '.' || column_name as c from information_schema.columns where table_schema = current_schema()`.execute(
+      h.rt.store.db,
+    );
     const names = new Set(real.rows.map((r) => r.c));
     expect([...DESCRIBED].filter((d) => !names.has(d))).toEqual([]);
   });
@@ -101,7 +111,11 @@ describe.each(STORE_KINDS)('key rotation covers every envelope column on %s', (s
     const status = await rotation.keyStatus();
     const test1 = status.keys.find((k) => k.kid === 'test1');
     expect(test1?.secrets).toBe(scanned.byKid.get('test1'));
-    const cachedCount = await db.selectFrom('credentials').select(db.fn.countAll<number>().as('n')).where('cached_token', 'is not', null).executeTakeFirstOrThrow();
+    const cachedCount = await db
+      .selectFrom('credentials')
+      .select(db.fn.countAll<number>().as('n'))
+      .where('cached_token', 'is not', null)
+      .executeTakeFirstOrThrow();
     expect(Number(cachedCount.n)).toBeGreaterThanOrEqual(2);
 
     const result = await rotation.rewrap({ batchSize: 2 });
@@ -114,9 +128,16 @@ describe.each(STORE_KINDS)('key rotation covers every envelope column on %s', (s
 
     // A node with only the new key: the cached tokens still open, nothing answers 500.
     const minted = fakes.byProvider.auth0.calls.count('token');
-    const rt = await createRuntime(testConfig({ ...fakes.env, CREDVAULT_PROVIDER_HOSTS_AUTH0: 'acme.example', CREDVAULT_MASTER_KEYS: NEW }), { store: h.testStore.store, log: pino({ level: 'silent' }) });
+    const rt = await createRuntime(
+      testConfig({ ...fakes.env, CREDVAULT_PROVIDER_HOSTS_AUTH0: 'acme.example', CREDVAULT_MASTER_KEYS: NEW }),
+      { store: h.testStore.store, log: pino({ level: 'silent' }) },
+    );
     try {
-      const res = await rt.app.inject({ method: 'POST', url: `/v1/credentials/${auth0Id}/access-token`, headers: { authorization: `Bearer ${c.token}` } });
+      const res = await rt.app.inject({
+        method: 'POST',
+        url: `/v1/credentials/${auth0Id}/access-token`,
+        headers: { authorization: `Bearer ${c.token}` },
+      });
       expect(res.statusCode).toBe(200);
       expect(fakes.byProvider.auth0.calls.count('token')).toBe(minted);
     } finally {
@@ -127,16 +148,39 @@ describe.each(STORE_KINDS)('key rotation covers every envelope column on %s', (s
   it('a cached token that cannot be opened is minted again', async () => {
     const db = h.rt.store.db;
     const row = await db.selectFrom('credentials').selectAll().where('id', '=', auth0Id).executeTakeFirstOrThrow();
-    const lost = encryptSecret(GONE, 'unreadable', credentialSecretPlace(row.account_id, row.provider, row.identity, 'cached_token'));
-    await db.updateTable('credentials').set({ cached_token: lost, token_expires_at: new Date(Date.now() + 3600_000) }).where('id', '=', auth0Id).execute();
-    const rt = await createRuntime(testConfig({ ...fakes.env, CREDVAULT_PROVIDER_HOSTS_AUTH0: 'acme.example', CREDVAULT_MASTER_KEYS: NEW }), { store: h.testStore.store, log: pino({ level: 'silent' }) });
+    const lost = encryptSecret(
+      GONE,
+      'unreadable',
+      credentialSecretPlace(row.account_id, row.provider, row.identity, 'cached_token'),
+    );
+    await db
+      .updateTable('credentials')
+      .set({ cached_token: lost, token_expires_at: new Date(Date.now() + 3600_000) })
+      .where('id', '=', auth0Id)
+      .execute();
+    const rt = await createRuntime(
+      testConfig({ ...fakes.env, CREDVAULT_PROVIDER_HOSTS_AUTH0: 'acme.example', CREDVAULT_MASTER_KEYS: NEW }),
+      { store: h.testStore.store, log: pino({ level: 'silent' }) },
+    );
     try {
-      const res = await rt.app.inject({ method: 'POST', url: `/v1/credentials/${auth0Id}/access-token`, headers: { authorization: `Bearer ${c.token}` } });
+      const res = await rt.app.inject({
+        method: 'POST',
+        url: `/v1/credentials/${auth0Id}/access-token`,
+        headers: { authorization: `Bearer ${c.token}` },
+      });
       expect(res.statusCode).toBe(200);
       expect((res.json() as { access_token: string }).access_token).not.toBe('unreadable');
-      const check = await rt.app.inject({ method: 'POST', url: `/v1/credentials/${auth0Id}/check`, headers: { authorization: `Bearer ${c.token}` } });
+      const check = await rt.app.inject({
+        method: 'POST',
+        url: `/v1/credentials/${auth0Id}/check`,
+        headers: { authorization: `Bearer ${c.token}` },
+      });
       expect(check.statusCode).toBe(200);
-      const stored = await db.selectFrom('credentials').select('cached_token').where('id', '=', auth0Id).executeTakeFirstOrThrow();
+      const stored = await db
+        .selectFrom('credentials')
+        .select('cached_token')
+        .where('id', '=', auth0Id)
+        .executeTakeFirstOrThrow();
       expect(stored.cached_token?.startsWith('v1.new.')).toBe(true);
     } finally {
       await rt.close();

@@ -16,7 +16,11 @@ describe.each(STORE_KINDS)('ciphertext moved to another row or account on %s', (
     const appA = await createOAuthApp(a, 'stripe', { client_secret: 'secret-of-account-a' });
     const appB = await createOAuthApp(b, 'stripe', { client_secret: 'secret-of-account-b' });
     const db = h.rt.store.db;
-    const src = await db.selectFrom('oauth_apps').select('client_secret').where('id', '=', appA).executeTakeFirstOrThrow();
+    const src = await db
+      .selectFrom('oauth_apps')
+      .select('client_secret')
+      .where('id', '=', appA)
+      .executeTakeFirstOrThrow();
     await db.updateTable('oauth_apps').set({ client_secret: src.client_secret }).where('id', '=', appB).execute();
     const logsBefore = h.logs.length;
     const res = await b.req('GET', '/v1/oauth-apps?truncate_secrets=false');
@@ -30,7 +34,10 @@ describe.each(STORE_KINDS)('ciphertext moved to another row or account on %s', (
     expect(logged).toContain('DecryptError');
     expect(logged).not.toContain('secret-of-account-a');
     // The original row still decrypts and the service keeps serving.
-    const okA = await a.json<{ data: Array<{ client_secret: string }> }>('GET', '/v1/oauth-apps?truncate_secrets=false');
+    const okA = await a.json<{ data: Array<{ client_secret: string }> }>(
+      'GET',
+      '/v1/oauth-apps?truncate_secrets=false',
+    );
     expect(okA.body.data[0]?.client_secret).toBe('secret-of-account-a');
     expect((await b.req('GET', '/v1/credentials')).statusCode).toBe(200);
   });
@@ -38,11 +45,25 @@ describe.each(STORE_KINDS)('ciphertext moved to another row or account on %s', (
   it('a credential secret copied into another row of the same account fails to decrypt', async () => {
     const a = await h.newAccount();
     const app = await createOAuthApp(a, 'salesforce');
-    const one = await a.json<{ id: string; properties: Record<string, unknown> }>('POST', '/v1/credentials', { oauth_app_id: app, properties: { kind: 'salesforce', instance_url: 'https://one.my.salesforce.com', refresh_token: 'rt-one' } });
-    const two = await a.json<{ id: string; properties: Record<string, unknown> }>('POST', '/v1/credentials', { oauth_app_id: app, properties: { kind: 'salesforce', instance_url: 'https://two.my.salesforce.com', refresh_token: 'rt-two' } });
+    const one = await a.json<{ id: string; properties: Record<string, unknown> }>('POST', '/v1/credentials', {
+      oauth_app_id: app,
+      properties: { kind: 'salesforce', instance_url: 'https://one.my.salesforce.com', refresh_token: 'rt-one' },
+    });
+    const two = await a.json<{ id: string; properties: Record<string, unknown> }>('POST', '/v1/credentials', {
+      oauth_app_id: app,
+      properties: { kind: 'salesforce', instance_url: 'https://two.my.salesforce.com', refresh_token: 'rt-two' },
+    });
     const db = h.rt.store.db;
-    const src = await db.selectFrom('credentials').select('secrets').where('id', '=', one.body.id).executeTakeFirstOrThrow();
-    await db.updateTable('credentials').set({ secrets: JSON.stringify(src.secrets) }).where('id', '=', two.body.id).execute();
+    const src = await db
+      .selectFrom('credentials')
+      .select('secrets')
+      .where('id', '=', one.body.id)
+      .executeTakeFirstOrThrow();
+    await db
+      .updateTable('credentials')
+      .set({ secrets: JSON.stringify(src.secrets) })
+      .where('id', '=', two.body.id)
+      .execute();
     // Sending the masked properties back makes the service open the stored secret.
     const res = await a.req('POST', '/v1/credentials', { oauth_app_id: app, properties: two.body.properties });
     expect(res.statusCode).toBe(500);

@@ -19,17 +19,34 @@ describe.each(STORE_KINDS)('token replies on %s', (store) => {
   });
 
   it('does not store a refresh_token for marketo_client_credentials, and its export re-imports', async () => {
-    fakes.byProvider.marketo.state.addClient('cid-rt', 'csec-rt', { api_user: 'u@example.com', refresh_token: 'rt_marketo_unexpected' });
-    const props = { kind: 'marketo_client_credentials', munchkin_id: '123-ABC-789', client_id: 'cid-rt', client_secret: 'csec-rt' };
+    fakes.byProvider.marketo.state.addClient('cid-rt', 'csec-rt', {
+      api_user: 'u@example.com',
+      refresh_token: 'rt_marketo_unexpected',
+    });
+    const props = {
+      kind: 'marketo_client_credentials',
+      munchkin_id: '123-ABC-789',
+      client_id: 'cid-rt',
+      client_secret: 'csec-rt',
+    };
     const cred = await c.json<{ id: string }>('POST', '/v1/credentials', { properties: props });
     expect(cred.status).toBe(200);
     const token = await c.json<{ access_token: string }>('POST', `/v1/credentials/${cred.body.id}/access-token`);
     expect(token.status).toBe(200);
-    const row = await h.rt.store.db.selectFrom('credentials').select('secrets').where('id', '=', cred.body.id).executeTakeFirstOrThrow();
+    const row = await h.rt.store.db
+      .selectFrom('credentials')
+      .select('secrets')
+      .where('id', '=', cred.body.id)
+      .executeTakeFirstOrThrow();
     expect(Object.keys(row.secrets as Record<string, string>)).not.toContain('refresh_token');
-    const exported = await c.json<{ data: Array<Record<string, unknown>> }>('GET', '/v1/credentials/export?include_secrets=true');
+    const exported = await c.json<{ data: Array<Record<string, unknown>> }>(
+      'GET',
+      '/v1/credentials/export?include_secrets=true',
+    );
     expect(exported.status).toBe(200);
-    const item = exported.body.data.find((d) => (d.properties as Record<string, unknown>).munchkin_id === '123-ABC-789');
+    const item = exported.body.data.find(
+      (d) => (d.properties as Record<string, unknown>).munchkin_id === '123-ABC-789',
+    );
     expect(item?.properties).not.toHaveProperty('refresh_token');
     expect((await c.req('POST', '/v1/credentials', item)).statusCode).toBe(200);
   });

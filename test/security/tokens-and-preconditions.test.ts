@@ -12,14 +12,30 @@ describe.each(STORE_KINDS)('token revocation limits and If-Match on %s', (store)
   });
   afterAll(async () => h?.close());
 
-  const as = (token: string) => (method: 'GET' | 'POST' | 'DELETE' | 'PATCH', url: string, body?: unknown, headers: Record<string, string> = {}) =>
-    h.rt.app.inject({ method, url, headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers }, ...(body !== undefined ? { payload: JSON.stringify(body) } : {}) });
+  const as =
+    (token: string) =>
+    (method: 'GET' | 'POST' | 'DELETE' | 'PATCH', url: string, body?: unknown, headers: Record<string, string> = {}) =>
+      h.rt.app.inject({
+        method,
+        url,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
+        ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
+      });
 
   it('a tokens:manage token cannot revoke a token with scopes it lacks', async () => {
     const c = await h.newAccount();
-    const manager = (await c.json<Token>('POST', '/v1/api-tokens', { name: 'manager', scopes: ['tokens:manage', 'credentials:read'] })).body;
-    const reveal = (await c.json<Token>('POST', '/v1/api-tokens', { name: 'reveal', scopes: ['credentials:read', 'secrets:reveal'] })).body;
-    const narrow = (await c.json<Token>('POST', '/v1/api-tokens', { name: 'narrow', scopes: ['credentials:read'] })).body;
+    const manager = (
+      await c.json<Token>('POST', '/v1/api-tokens', { name: 'manager', scopes: ['tokens:manage', 'credentials:read'] })
+    ).body;
+    const reveal = (
+      await c.json<Token>('POST', '/v1/api-tokens', { name: 'reveal', scopes: ['credentials:read', 'secrets:reveal'] })
+    ).body;
+    const narrow = (await c.json<Token>('POST', '/v1/api-tokens', { name: 'narrow', scopes: ['credentials:read'] }))
+      .body;
     const wider = await as(manager.token)('DELETE', `/v1/api-tokens/${reveal.id}`);
     expect(wider.statusCode).toBe(403);
     expect(wider.json()).toMatchObject({ summary: expect.stringMatching(/secrets:reveal/) });
@@ -32,7 +48,9 @@ describe.each(STORE_KINDS)('token revocation limits and If-Match on %s', (store)
 
   it('answers 412 to an If-Match it cannot parse, instead of ignoring it', async () => {
     const c = await h.newAccount();
-    const cred = await c.json<{ id: string }>('POST', '/v1/credentials', { properties: { kind: 'stripe_key', secret: 'sk_live_ifmatch1' } });
+    const cred = await c.json<{ id: string }>('POST', '/v1/credentials', {
+      properties: { kind: 'stripe_key', secret: 'sk_live_ifmatch1' },
+    });
     const url = `/v1/credentials/${cred.body.id}`;
     for (const bad of ['v1', '"1"', 'garbage', '"v1', '"vx"']) {
       const res = await c.req('PATCH', url, { name: 'x' }, { 'if-match': bad });
@@ -56,7 +74,12 @@ describe.each(STORE_KINDS)('token revocation limits and If-Match on %s', (store)
     expect(refused.json()).toMatchObject({ summary: expect.stringMatching(/last admin token/i) });
     expect((await h.admin.req('GET', '/v1/accounts/me')).statusCode).toBe(200);
     // With a second admin token, the first may go.
-    const second = (await h.admin.json<Token>('POST', '/v1/api-tokens', { name: 'admin-2', scopes: ['credentials:read', 'credentials:write', 'secrets:reveal', 'tokens:manage', 'admin'] })).body;
+    const second = (
+      await h.admin.json<Token>('POST', '/v1/api-tokens', {
+        name: 'admin-2',
+        scopes: ['credentials:read', 'credentials:write', 'secrets:reveal', 'tokens:manage', 'admin'],
+      })
+    ).body;
     expect((await as(second.token)('DELETE', `/v1/api-tokens/${last}`)).statusCode).toBe(200);
     expect((await as(second.token)('DELETE', `/v1/api-tokens/${second.id}`)).statusCode).toBe(409);
   });

@@ -19,29 +19,49 @@ describe.each(STORE_KINDS)('validation limits on %s', (store) => {
 
   it('answers 422 to JSON nested deeper than 32 levels, on a single import and on the bulk route', async () => {
     for (const levels of [33, 4100]) {
-      const single = await c.req('POST', '/v1/credentials', `{"properties":{"kind":"stripe_key","secret":"sk_live_x"},"metadata":${deep(levels)}}`);
+      const single = await c.req(
+        'POST',
+        '/v1/credentials',
+        `{"properties":{"kind":"stripe_key","secret":"sk_live_x"},"metadata":${deep(levels)}}`,
+      );
       expect(single.statusCode, `${levels}`).toBe(422);
       expect((single.json() as ErrorBody).summary).toMatch(/32 levels/);
       const bulk = await c.req('POST', '/v1/credentials/bulk', `{"items":[${deep(levels)}]}`);
       expect(bulk.statusCode).toBe(422);
     }
     // 32 levels in all is fine (the body object counts as one).
-    const ok = await c.req('POST', '/v1/credentials', `{"properties":{"kind":"stripe_key","secret":"sk_live_depth"},"metadata":${deep(30)}}`);
+    const ok = await c.req(
+      'POST',
+      '/v1/credentials',
+      `{"properties":{"kind":"stripe_key","secret":"sk_live_depth"},"metadata":${deep(30)}}`,
+    );
     expect(ok.statusCode).toBe(200);
     // Brackets inside strings are not nesting.
-    const inString = await c.req('POST', '/v1/credentials', JSON.stringify({ properties: { kind: 'stripe_key', secret: 'sk_live_brackets' }, metadata: { note: '{'.repeat(100) + '['.repeat(100) } }));
+    const inString = await c.req(
+      'POST',
+      '/v1/credentials',
+      JSON.stringify({
+        properties: { kind: 'stripe_key', secret: 'sk_live_brackets' },
+        metadata: { note: '{'.repeat(100) + '['.repeat(100) },
+      }),
+    );
     expect(inString.statusCode).toBe(200);
   });
 
   it('answers 422 to an object with more than 1,000 members', async () => {
     const metadata = Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`k${i}`, i]));
-    const res = await c.req('POST', '/v1/credentials', { properties: { kind: 'stripe_key', secret: 'sk_live_wide' }, metadata });
+    const res = await c.req('POST', '/v1/credentials', {
+      properties: { kind: 'stripe_key', secret: 'sk_live_wide' },
+      metadata,
+    });
     expect(res.statusCode).toBe(422);
     expect((res.json() as ErrorBody).summary).toMatch(/1,000 members/);
   });
 
   it('answers 422 to an identity field over the limit (9 KB), not 500', async () => {
-    const res = await c.req('POST', '/v1/credentials', { properties: { kind: 'checkout_champ_password', login_id: `user-${'x'.repeat(9000)}`, password: 'pw' } });
+    const res = await c.req('POST', '/v1/credentials', {
+      properties: { kind: 'checkout_champ_password', login_id: `user-${'x'.repeat(9000)}`, password: 'pw' },
+    });
     expect(res.statusCode).toBe(422);
     expect((res.json() as ErrorBody).validation_errors).toHaveProperty(['properties.login_id']);
   });
@@ -62,7 +82,13 @@ describe.each(STORE_KINDS)('validation limits on %s', (store) => {
   });
 
   it('keeps a bulk answer of unknown keys small (no amplification)', async () => {
-    const item = { properties: Object.fromEntries([['kind', 'stripe_key'], ['secret', 'sk_live_b'], ...Array.from({ length: 200 }, (_, i) => [`u${i}`, 1])]) };
+    const item = {
+      properties: Object.fromEntries([
+        ['kind', 'stripe_key'],
+        ['secret', 'sk_live_b'],
+        ...Array.from({ length: 200 }, (_, i) => [`u${i}`, 1]),
+      ]),
+    };
     const items = Array.from({ length: 1000 }, () => item);
     const payload = JSON.stringify({ items });
     const res = await c.req('POST', '/v1/credentials/bulk', payload);

@@ -6,7 +6,11 @@ import type { KindSpec } from '../../src/providers/types.js';
 import type { Client } from './harness.js';
 
 /** Creates an OAuth app of the provider in the client's account; returns its id. */
-export async function createOAuthApp(c: Client, provider: Provider, extra: Record<string, unknown> = {}): Promise<string> {
+export async function createOAuthApp(
+  c: Client,
+  provider: Provider,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
   const res = await c.json<{ id: string }>('POST', '/v1/oauth-apps', {
     name: `${provider} app`,
     provider,
@@ -26,6 +30,7 @@ export async function importBody(c: Client, kind: Kind, props: Record<string, un
   const spec: KindSpec = KIND_SPECS[kind];
   const body: Record<string, unknown> = { properties: { kind, ...props } };
   const tenant = spec.tenantHost?.appBound ? tenantHostOf(spec, props) : undefined;
-  if (spec.oauthApp === 'required') body.oauth_app_id = await createOAuthApp(c, spec.provider, tenant ? { settings: { hosts: tenant.host } } : {});
+  if (spec.oauthApp === 'required')
+    body.oauth_app_id = await createOAuthApp(c, spec.provider, tenant ? { settings: { hosts: tenant.host } } : {});
   return body;
 }

@@ -51,7 +51,12 @@ export interface Client {
   token: string;
   accountId: string;
   req(method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
-  json<T = Record<string, unknown>>(method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T; headers: Record<string, unknown> }>;
+  json<T = Record<string, unknown>>(
+    method: string,
+    url: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: T; headers: Record<string, unknown> }>;
 }
 
 function client(rt: Runtime, token: string, accountId: string): Client {
@@ -59,7 +64,11 @@ function client(rt: Runtime, token: string, accountId: string): Client {
     rt.app.inject({
       method: method as 'GET',
       url,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
       ...(body !== undefined ? { payload: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
     });
   return {
@@ -76,11 +85,23 @@ function client(rt: Runtime, token: string, accountId: string): Client {
 /** Test DNS: names resolve only where a test says so (no lookups leave the machine). */
 export const TEST_DNS = new Map<string, string[]>();
 
-export async function startHarness(kind: StoreKind, overrides: Record<string, string> = {}, opts: { dataDir?: string } = {}): Promise<Harness> {
+export async function startHarness(
+  kind: StoreKind,
+  overrides: Record<string, string> = {},
+  opts: { dataDir?: string } = {},
+): Promise<Harness> {
   const testStore = await openTestStore(kind, opts);
   const { log, lines } = captureLogger(overrides.LOG_LEVEL ?? 'info');
-  const rt = await createRuntime(testConfig(overrides), { store: testStore.store, log, lookup: async (host) => TEST_DNS.get(host) ?? [] });
-  const adminAccount = await rt.app.inject({ method: 'GET', url: '/v1/accounts/me', headers: { authorization: `Bearer ${BOOTSTRAP_TOKEN}` } });
+  const rt = await createRuntime(testConfig(overrides), {
+    store: testStore.store,
+    log,
+    lookup: async (host) => TEST_DNS.get(host) ?? [],
+  });
+  const adminAccount = await rt.app.inject({
+    method: 'GET',
+    url: '/v1/accounts/me',
+    headers: { authorization: `Bearer ${BOOTSTRAP_TOKEN}` },
+  });
   const admin = client(rt, BOOTSTRAP_TOKEN, (adminAccount.json() as { id: string }).id);
   let n = 0;
   return {
@@ -90,7 +111,9 @@ export async function startHarness(kind: StoreKind, overrides: Record<string, st
     logs: lines,
     admin,
     async newAccount(name) {
-      const res = await admin.json<{ id: string; token: { token: string } }>('POST', '/v1/accounts', { name: name ?? `acct-${++n}` });
+      const res = await admin.json<{ id: string; token: { token: string } }>('POST', '/v1/accounts', {
+        name: name ?? `acct-${++n}`,
+      });
       if (res.status !== 201) throw new Error(`account creation failed: ${res.status}`);
       return client(rt, res.body.token.token, res.body.id);
     },

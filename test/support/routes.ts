@@ -23,7 +23,8 @@ export function documentedRoutes(rt: Runtime): DocumentedRoute[] {
   for (const [path, ops] of Object.entries(doc.paths ?? {})) {
     for (const m of METHODS) {
       const op = ops[m];
-      if (op) out.push({ method: m.toUpperCase() as DocumentedRoute['method'], path, hasBody: op.requestBody !== undefined });
+      if (op)
+        out.push({ method: m.toUpperCase() as DocumentedRoute['method'], path, hasBody: op.requestBody !== undefined });
     }
   }
   return out;

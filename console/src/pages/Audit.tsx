@@ -15,7 +15,8 @@ export function AuditPage() {
   const events = useQuery({
     queryKey: ['audit', cursor ?? ''],
     placeholderData: keepPreviousData,
-    queryFn: () => unwrap(client.GET('/v1/audit-events', { params: { query: { limit: 100, ...(cursor ? { cursor } : {}) } } })),
+    queryFn: () =>
+      unwrap(client.GET('/v1/audit-events', { params: { query: { limit: 100, ...(cursor ? { cursor } : {}) } } })),
   });
   // The API pages by time; the action filter narrows the page shown (kept in the URL).
   const rows = events.data?.data.filter((e) => action === '' || e.action.includes(action)) ?? [];
@@ -32,7 +33,12 @@ export function AuditPage() {
       >
         <div>
           <label for="f-action">Action contains</label>
-          <input id="f-action" value={draft} onInput={(e) => setDraft((e.target as HTMLInputElement).value)} placeholder="e.g. reveal, deleted" />
+          <input
+            id="f-action"
+            value={draft}
+            onInput={(e) => setDraft((e.target as HTMLInputElement).value)}
+            placeholder="e.g. reveal, deleted"
+          />
         </div>
         <div class="filter-actions">
           <button type="submit">Apply</button>
@@ -40,7 +46,9 @@ export function AuditPage() {
       </form>
       {events.isPending && <Loading what="audit events" />}
       <ErrorBox error={events.error} />
-      {events.data && rows.length === 0 && <Empty title="No audit events here.">Reveals, deletions and token changes are recorded as they happen.</Empty>}
+      {events.data && rows.length === 0 && (
+        <Empty title="No audit events here.">Reveals, deletions and token changes are recorded as they happen.</Empty>
+      )}
       {rows.length > 0 && (
         <table class="list">
           <caption class="sr-only">Audit events</caption>
@@ -62,8 +70,16 @@ export function AuditPage() {
                 <td>
                   <code>{e.action}</code>
                 </td>
-                <td>{e.credential_id ? <Link to={`/credentials/${e.credential_id}`}>{e.credential_id.slice(0, 8)}</Link> : <span class="muted">—</span>}</td>
-                <td>{e.actor_token_id ? <code>{e.actor_token_id.slice(0, 8)}</code> : <span class="muted">system</span>}</td>
+                <td>
+                  {e.credential_id ? (
+                    <Link to={`/credentials/${e.credential_id}`}>{e.credential_id.slice(0, 8)}</Link>
+                  ) : (
+                    <span class="muted">—</span>
+                  )}
+                </td>
+                <td>
+                  {e.actor_token_id ? <code>{e.actor_token_id.slice(0, 8)}</code> : <span class="muted">system</span>}
+                </td>
                 <td>
                   <code class="detail">{JSON.stringify(e.detail)}</code>
                 </td>
@@ -79,7 +95,10 @@ export function AuditPage() {
           </button>
         )}
         {events.data?.next_cursor && (
-          <button type="button" onClick={() => navigate(`/audit${toQuery({ action, cursor: events.data?.next_cursor ?? undefined })}`)}>
+          <button
+            type="button"
+            onClick={() => navigate(`/audit${toQuery({ action, cursor: events.data?.next_cursor ?? undefined })}`)}
+          >
             Older
           </button>
         )}

@@ -16,7 +16,10 @@ interface HealthExtra {
 export function CredentialPage({ id }: { id: string }) {
   const { client, can } = useSession();
   const qc = useQueryClient();
-  const cred = useQuery({ queryKey: ['credential', id], queryFn: () => unwrap(client.GET('/v1/credentials/{id}', { params: { path: { id } } })) });
+  const cred = useQuery({
+    queryKey: ['credential', id],
+    queryFn: () => unwrap(client.GET('/v1/credentials/{id}', { params: { path: { id } } })),
+  });
   const check = useMutation({
     mutationFn: () => unwrap(client.POST('/v1/credentials/{id}/check', { params: { path: { id } } })),
     onSuccess: (fresh) => {
@@ -122,21 +125,31 @@ export function CredentialPage({ id }: { id: string }) {
       <h2>OAuth app</h2>
       {c.oauth_app ? (
         <p>
-          <Link to={`/oauth-apps#${c.oauth_app.id}`}>{c.oauth_app.name}</Link> <span class="muted">({c.oauth_app.provider})</span>
+          <Link to={`/oauth-apps#${c.oauth_app.id}`}>{c.oauth_app.name}</Link>{' '}
+          <span class="muted">({c.oauth_app.provider})</span>
         </p>
       ) : (
         <p class="muted">None.</p>
       )}
 
       <h2>Metadata</h2>
-      {Object.keys(c.metadata).length > 0 ? <pre class="json">{JSON.stringify(c.metadata, null, 2)}</pre> : <p class="muted">None.</p>}
+      {Object.keys(c.metadata).length > 0 ? (
+        <pre class="json">{JSON.stringify(c.metadata, null, 2)}</pre>
+      ) : (
+        <p class="muted">None.</p>
+      )}
 
       <p class="muted">
         Created <Time iso={c.created_at} />, updated <Time iso={c.updated_at} />.
       </p>
       {can('credentials:write') && (
         <div class="danger-zone">
-          <ConfirmAction label="Delete" question={`Delete the credential “${label}”? Its secrets are erased; this cannot be undone.`} busy={remove.isPending} onConfirm={() => remove.mutate()} />
+          <ConfirmAction
+            label="Delete"
+            question={`Delete the credential “${label}”? Its secrets are erased; this cannot be undone.`}
+            busy={remove.isPending}
+            onConfirm={() => remove.mutate()}
+          />
           <ErrorBox error={remove.error} />
         </div>
       )}

@@ -19,7 +19,13 @@ interface Filters {
 }
 
 function filtersOf(q: URLSearchParams): Filters {
-  return { provider: q.get('provider') ?? '', kind: q.get('kind') ?? '', status: q.get('status') ?? '', metadata: q.get('metadata') ?? '', app: q.get('app') ?? '' };
+  return {
+    provider: q.get('provider') ?? '',
+    kind: q.get('kind') ?? '',
+    status: q.get('status') ?? '',
+    metadata: q.get('metadata') ?? '',
+    app: q.get('app') ?? '',
+  };
 }
 
 export function CredentialsPage() {
@@ -78,7 +84,13 @@ export function CredentialsPage() {
         </div>
         <div>
           <label for="f-kind">Kind</label>
-          <input id="f-kind" value={draft.kind} onInput={set('kind')} placeholder="e.g. salesforce_oauth2" aria-describedby="f-kind-error" />
+          <input
+            id="f-kind"
+            value={draft.kind}
+            onInput={set('kind')}
+            placeholder="e.g. salesforce_oauth2"
+            aria-describedby="f-kind-error"
+          />
           <FieldError error={list.error} field="kind" id="f-kind-error" />
         </div>
         <div>
@@ -93,7 +105,13 @@ export function CredentialsPage() {
         </div>
         <div>
           <label for="f-metadata">Metadata</label>
-          <input id="f-metadata" value={draft.metadata} onInput={set('metadata')} placeholder='{"customer":"acme"}' aria-describedby="f-metadata-error" />
+          <input
+            id="f-metadata"
+            value={draft.metadata}
+            onInput={set('metadata')}
+            placeholder='{"customer":"acme"}'
+            aria-describedby="f-metadata-error"
+          />
           <FieldError error={list.error} field="metadata" id="f-metadata-error" />
         </div>
         <div class="filter-actions">
@@ -109,7 +127,9 @@ export function CredentialsPage() {
       {list.isPending && <Loading what="credentials" />}
       {list.data && list.data.data.length === 0 && (
         <Empty title={anyFilter ? 'No credential matches these filters.' : 'No credentials yet.'}>
-          {anyFilter ? 'Clear a filter to see more.' : 'Import one with POST /v1/credentials or `credvault credentials import FILE`.'}
+          {anyFilter
+            ? 'Clear a filter to see more.'
+            : 'Import one with POST /v1/credentials or `credvault credentials import FILE`.'}
         </Empty>
       )}
       {list.data && list.data.data.length > 0 && (
@@ -130,7 +150,9 @@ export function CredentialsPage() {
               {list.data.data.map((c) => (
                 <tr key={c.id} data-id={c.id}>
                   <td>
-                    <Link to={`/credentials/${c.id}`}>{c.name ?? <span class="muted">(unnamed) {c.id.slice(0, 8)}</span>}</Link>
+                    <Link to={`/credentials/${c.id}`}>
+                      {c.name ?? <span class="muted">(unnamed) {c.id.slice(0, 8)}</span>}
+                    </Link>
                   </td>
                   <td>{c.provider}</td>
                   <td>
@@ -151,12 +173,21 @@ export function CredentialsPage() {
           </table>
           <nav class="pager" aria-label="Pages">
             {cursor && (
-              <button type="button" class="secondary" onClick={() => navigate(`/credentials${toQuery({ ...applied })}`)}>
+              <button
+                type="button"
+                class="secondary"
+                onClick={() => navigate(`/credentials${toQuery({ ...applied })}`)}
+              >
                 First page
               </button>
             )}
             {list.data.next_cursor && (
-              <button type="button" onClick={() => navigate(`/credentials${toQuery({ ...applied, cursor: list.data?.next_cursor ?? undefined })}`)}>
+              <button
+                type="button"
+                onClick={() =>
+                  navigate(`/credentials${toQuery({ ...applied, cursor: list.data?.next_cursor ?? undefined })}`)
+                }
+              >
                 Next page
               </button>
             )}

@@ -14,7 +14,8 @@ function parseSettings(text: string): { value?: Record<string, string | number |
   if (text.trim() === '') return {};
   try {
     const v: unknown = JSON.parse(text);
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return { error: 'must be a JSON object, e.g. {"login_url":"https://test.salesforce.com"}' };
+    if (v === null || typeof v !== 'object' || Array.isArray(v))
+      return { error: 'must be a JSON object, e.g. {"login_url":"https://test.salesforce.com"}' };
     return { value: v as Record<string, string | number | boolean | null> };
   } catch {
     return { error: 'is not valid JSON' };
@@ -24,7 +25,13 @@ function parseSettings(text: string): { value?: Record<string, string | number |
 function AppForm({ providers, onDone }: { providers: readonly string[]; onDone(): void }) {
   const { client } = useSession();
   const qc = useQueryClient();
-  const [form, setForm] = useState({ name: '', provider: providers[0] ?? '', client_id: '', client_secret: '', settings: '' });
+  const [form, setForm] = useState({
+    name: '',
+    provider: providers[0] ?? '',
+    client_id: '',
+    client_secret: '',
+    settings: '',
+  });
   const [settingsError, setSettingsError] = useState<string | undefined>();
   const create = useMutation({
     mutationFn: (body: CreateBody) => unwrap(client.POST('/v1/oauth-apps', { body })),
@@ -39,12 +46,26 @@ function AppForm({ providers, onDone }: { providers: readonly string[]; onDone()
     const s = parseSettings(form.settings);
     setSettingsError(s.error);
     if (s.error) return;
-    create.mutate({ name: form.name, provider: form.provider as CreateBody['provider'], client_id: form.client_id, client_secret: form.client_secret, ...(s.value ? { settings: s.value } : {}) });
+    create.mutate({
+      name: form.name,
+      provider: form.provider as CreateBody['provider'],
+      client_id: form.client_id,
+      client_secret: form.client_secret,
+      ...(s.value ? { settings: s.value } : {}),
+    });
   };
   const field = (id: string, label: string, k: keyof typeof form, type = 'text') => (
     <div>
       <label for={id}>{label}</label>
-      <input id={id} type={type} autocomplete="off" value={form[k]} onInput={set(k)} aria-describedby={`${id}-error`} required />
+      <input
+        id={id}
+        type={type}
+        autocomplete="off"
+        value={form[k]}
+        onInput={set(k)}
+        aria-describedby={`${id}-error`}
+        required
+      />
       <FieldError error={create.error} field={k} id={`${id}-error`} />
     </div>
   );
@@ -66,7 +87,13 @@ function AppForm({ providers, onDone }: { providers: readonly string[]; onDone()
       {field('app-client-secret', 'Client secret', 'client_secret', 'password')}
       <div>
         <label for="app-settings">Settings (JSON, optional)</label>
-        <textarea id="app-settings" rows={3} value={form.settings} onInput={set('settings')} aria-describedby="app-settings-error" />
+        <textarea
+          id="app-settings"
+          rows={3}
+          value={form.settings}
+          onInput={set('settings')}
+          aria-describedby="app-settings-error"
+        />
         {settingsError ? (
           <p class="field-error" id="app-settings-error">
             {settingsError}
@@ -91,7 +118,13 @@ function EditApp({ id, name, onDone }: { id: string; name: string; onDone(): voi
   const qc = useQueryClient();
   const [form, setForm] = useState({ name, client_secret: '' });
   const save = useMutation({
-    mutationFn: () => unwrap(client.PATCH('/v1/oauth-apps/{id}', { params: { path: { id } }, body: { name: form.name, ...(form.client_secret ? { client_secret: form.client_secret } : {}) } })),
+    mutationFn: () =>
+      unwrap(
+        client.PATCH('/v1/oauth-apps/{id}', {
+          params: { path: { id } },
+          body: { name: form.name, ...(form.client_secret ? { client_secret: form.client_secret } : {}) },
+        }),
+      ),
     onSuccess: () => {
       void qc.invalidateQueries({ queryKey: ['oauth-apps'] });
       onDone();
@@ -107,9 +140,19 @@ function EditApp({ id, name, onDone }: { id: string; name: string; onDone(): voi
       }}
     >
       <label for={`edit-name-${id}`}>Name</label>
-      <input id={`edit-name-${id}`} value={form.name} onInput={(e) => setForm({ ...form, name: (e.target as HTMLInputElement).value })} />
+      <input
+        id={`edit-name-${id}`}
+        value={form.name}
+        onInput={(e) => setForm({ ...form, name: (e.target as HTMLInputElement).value })}
+      />
       <label for={`edit-secret-${id}`}>New client secret (leave empty to keep)</label>
-      <input id={`edit-secret-${id}`} type="password" autocomplete="off" value={form.client_secret} onInput={(e) => setForm({ ...form, client_secret: (e.target as HTMLInputElement).value })} />
+      <input
+        id={`edit-secret-${id}`}
+        type="password"
+        autocomplete="off"
+        value={form.client_secret}
+        onInput={(e) => setForm({ ...form, client_secret: (e.target as HTMLInputElement).value })}
+      />
       <ErrorBox error={save.error} />
       <button type="submit" disabled={save.isPending}>
         Save
@@ -125,8 +168,15 @@ export function OAuthAppsPage() {
   const { client, can } = useSession();
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<string | undefined>();
-  const apps = useQuery({ queryKey: ['oauth-apps'], queryFn: () => unwrap(client.GET('/v1/oauth-apps', { params: { query: { limit: 500 } } })) });
-  const spec = useQuery({ queryKey: ['openapi'], queryFn: () => fetch('/openapi.json').then((r) => r.json() as Promise<unknown>), staleTime: Infinity });
+  const apps = useQuery({
+    queryKey: ['oauth-apps'],
+    queryFn: () => unwrap(client.GET('/v1/oauth-apps', { params: { query: { limit: 500 } } })),
+  });
+  const spec = useQuery({
+    queryKey: ['openapi'],
+    queryFn: () => fetch('/openapi.json').then((r) => r.json() as Promise<unknown>),
+    staleTime: Infinity,
+  });
   const providers = providersOf(spec.data);
   return (
     <section>
@@ -140,7 +190,10 @@ export function OAuthAppsPage() {
       {apps.isPending && <Loading what="OAuth apps" />}
       <ErrorBox error={apps.error} />
       {apps.data && apps.data.data.length === 0 && (
-        <Empty title="No OAuth apps yet.">An OAuth app holds the client id and secret that refresh your customers' tokens. Create one for each provider you connect.</Empty>
+        <Empty title="No OAuth apps yet.">
+          An OAuth app holds the client id and secret that refresh your customers' tokens. Create one for each provider
+          you connect.
+        </Empty>
       )}
       {apps.data && apps.data.data.length > 0 && (
         <table class="list">
@@ -193,7 +246,23 @@ export function OAuthAppsPage() {
 
 /** The provider names, read from the server's own OpenAPI document (one list, on the server). */
 function providersOf(doc: unknown): string[] {
-  const schemas = (doc as { paths?: Record<string, { post?: { requestBody?: { content?: Record<string, { schema?: { properties?: { provider?: { enum?: string[] } } } }> } } }> } | undefined)?.paths;
-  const e = schemas?.['/v1/oauth-apps']?.post?.requestBody?.content?.['application/json']?.schema?.properties?.provider?.enum;
+  const schemas = (
+    doc as
+      | {
+          paths?: Record<
+            string,
+            {
+              post?: {
+                requestBody?: {
+                  content?: Record<string, { schema?: { properties?: { provider?: { enum?: string[] } } } }>;
+                };
+              };
+            }
+          >;
+        }
+      | undefined
+  )?.paths;
+  const e =
+    schemas?.['/v1/oauth-apps']?.post?.requestBody?.content?.['application/json']?.schema?.properties?.provider?.enum;
   return e ?? [];
 }

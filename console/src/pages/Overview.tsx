@@ -21,7 +21,8 @@ export function OverviewPage() {
       <ErrorBox error={summary.error} />
       {summary.data && summary.data.total.total === 0 && (
         <Empty title="No credentials yet.">
-          Import one with <code>POST /v1/credentials</code> or <code>credvault credentials import FILE</code>; it appears here with its health.
+          Import one with <code>POST /v1/credentials</code> or <code>credvault credentials import FILE</code>; it
+          appears here with its health.
         </Empty>
       )}
       {summary.data && summary.data.total.total > 0 && (
@@ -62,7 +63,11 @@ export function OverviewPage() {
                   </th>
                   {STATUSES.map((s) => (
                     <td key={s} class="num">
-                      {p[s] > 0 ? <Link to={`/credentials${toQuery({ provider: p.provider, status: s })}`}>{p[s]}</Link> : <span class="muted">0</span>}
+                      {p[s] > 0 ? (
+                        <Link to={`/credentials${toQuery({ provider: p.provider, status: s })}`}>{p[s]}</Link>
+                      ) : (
+                        <span class="muted">0</span>
+                      )}
                     </td>
                   ))}
                   <td class="num">{p.total}</td>

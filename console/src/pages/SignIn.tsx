@@ -23,7 +23,10 @@ export function SignInPage({ onSignedIn }: { onSignedIn(s: Session): void }) {
   return (
     <main id="main" class="signin">
       <h1>credvault console</h1>
-      <p>Sign in with an API token. It stays in this browser tab only and is forgotten when you sign out or close the tab.</p>
+      <p>
+        Sign in with an API token. It stays in this browser tab only and is forgotten when you sign out or close the
+        tab.
+      </p>
       <form onSubmit={submit} method="post" action="#">
         <label for="token">API token</label>
         <input

@@ -5,7 +5,14 @@ import { type Scope, unwrap } from '../api.ts';
 import { useSession } from '../session.tsx';
 import { ConfirmAction, CopyButton, Empty, ErrorBox, FieldError, Loading, PageTitle, Time } from '../ui.tsx';
 
-const ALL_SCOPES: Scope[] = ['credentials:read', 'credentials:write', 'credentials:use', 'secrets:reveal', 'tokens:manage', 'admin'];
+const ALL_SCOPES: Scope[] = [
+  'credentials:read',
+  'credentials:write',
+  'credentials:use',
+  'secrets:reveal',
+  'tokens:manage',
+  'admin',
+];
 
 function NewToken() {
   const { client, scopes } = useSession();
@@ -14,7 +21,8 @@ function NewToken() {
   const [name, setName] = useState('');
   const [chosen, setChosen] = useState<Set<Scope>>(new Set(['credentials:read']));
   const create = useMutation({
-    mutationFn: () => unwrap(client.POST('/v1/api-tokens', { body: { name, scopes: ALL_SCOPES.filter((s) => chosen.has(s)) } })),
+    mutationFn: () =>
+      unwrap(client.POST('/v1/api-tokens', { body: { name, scopes: ALL_SCOPES.filter((s) => chosen.has(s)) } })),
     onSuccess: () => void qc.invalidateQueries({ queryKey: ['tokens'] }),
   });
   if (create.data) {
@@ -53,7 +61,13 @@ function NewToken() {
       <h2>New API token</h2>
       <div>
         <label for="token-name">Name</label>
-        <input id="token-name" value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} required aria-describedby="token-name-error" />
+        <input
+          id="token-name"
+          value={name}
+          onInput={(e) => setName((e.target as HTMLInputElement).value)}
+          required
+          aria-describedby="token-name-error"
+        />
         <FieldError error={create.error} field="name" id="token-name-error" />
       </div>
       <fieldset>
@@ -85,7 +99,10 @@ function NewToken() {
 export function TokensPage() {
   const { client, tokenId } = useSession();
   const qc = useQueryClient();
-  const tokens = useQuery({ queryKey: ['tokens'], queryFn: () => unwrap(client.GET('/v1/api-tokens', { params: { query: { limit: 500 } } })) });
+  const tokens = useQuery({
+    queryKey: ['tokens'],
+    queryFn: () => unwrap(client.GET('/v1/api-tokens', { params: { query: { limit: 500 } } })),
+  });
   const revoke = useMutation({
     mutationFn: (id: string) => unwrap(client.DELETE('/v1/api-tokens/{id}', { params: { path: { id } } })),
     onSuccess: () => void qc.invalidateQueries({ queryKey: ['tokens'] }),
@@ -125,7 +142,14 @@ export function TokensPage() {
                   <Time iso={t.created_at} />
                 </td>
                 <td class="actions">
-                  {t.id !== tokenId && <ConfirmAction label="Revoke" question={`Revoke the token “${t.name}”? Clients using it stop working at once.`} busy={revoke.isPending} onConfirm={() => revoke.mutate(t.id)} />}
+                  {t.id !== tokenId && (
+                    <ConfirmAction
+                      label="Revoke"
+                      question={`Revoke the token “${t.name}”? Clients using it stop working at once.`}
+                      busy={revoke.isPending}
+                      onConfirm={() => revoke.mutate(t.id)}
+                    />
+                  )}
                 </td>
               </tr>
             ))}

@@ -17,13 +17,19 @@ export function registerAudit(program: Command): void {
       let cursor = opts.cursor;
       let next: string | null;
       do {
-        const page = await call(cmd, client.GET('/v1/audit-events', { params: { query: { limit, ...(cursor ? { cursor } : {}) } } }));
+        const page = await call(
+          cmd,
+          client.GET('/v1/audit-events', { params: { query: { limit, ...(cursor ? { cursor } : {}) } } }),
+        );
         data.push(...page.data);
         next = page.next_cursor;
         cursor = next ?? undefined;
       } while (opts.all && cursor);
       if (opts.json) return printJson({ data, next_cursor: opts.all ? null : next });
-      printTable(data.map((e) => ({ ...e, subject: e.credential_id ?? e.oauth_app_id })), ['created_at', 'action', 'subject', 'actor_token_id']);
+      printTable(
+        data.map((e) => ({ ...e, subject: e.credential_id ?? e.oauth_app_id })),
+        ['created_at', 'action', 'subject', 'actor_token_id'],
+      );
       if (next && !opts.all) process.stderr.write(`more: --cursor ${next} (or --all)\n`);
     });
 }

@@ -16,12 +16,17 @@ export function registerCredentialActions(creds: Command): void {
     });
 
   withConnection(creds.command('access-token'))
-    .description('Print a valid access token of a credential (refreshed first when needed; needs secrets:reveal; audited).')
+    .description(
+      'Print a valid access token of a credential (refreshed first when needed; needs secrets:reveal; audited).',
+    )
     .argument('<id>', 'credential id')
     .option('--json', 'print {"credential_id", "access_token", "token_type", "expires_at"}')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Example:
-  curl -H "Authorization: Bearer $(credvault credentials access-token $ID)" https://api.hubapi.com/...`)
+  curl -H "Authorization: Bearer $(credvault credentials access-token $ID)" https://api.hubapi.com/...`,
+    )
     .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
       const t = await call(cmd, connect(cmd).POST('/v1/credentials/{id}/access-token', { params: { path: { id } } }));
       if (opts.json) return printJson(t);
@@ -34,7 +39,13 @@ Example:
     .argument('<name>', 'the new name ("" clears it)')
     .option('--json', 'print the credential as one JSON line')
     .action(async (id: string, name: string, opts: { json?: boolean }, cmd: Command) => {
-      const cred = await call(cmd, connect(cmd).PATCH('/v1/credentials/{id}', { params: { path: { id } }, body: { name: name === '' ? null : name } }));
+      const cred = await call(
+        cmd,
+        connect(cmd).PATCH('/v1/credentials/{id}', {
+          params: { path: { id } },
+          body: { name: name === '' ? null : name },
+        }),
+      );
       if (opts.json) return printJson(cred);
       process.stdout.write(`${cred.id} ${cred.name ?? '-'}\n`);
     });
@@ -44,17 +55,34 @@ Example:
     .argument('<id>', 'credential id')
     .option('--name <name>', 'the new name ("" clears it)')
     .option('--metadata <json>', 'replace the metadata with this JSON object')
-    .option('--if-match <etag>', 'change it only if it is still at this version (the ETag of credentials get), else fail')
+    .option(
+      '--if-match <etag>',
+      'change it only if it is still at this version (the ETag of credentials get), else fail',
+    )
     .option('--json', 'print the credential as one JSON line')
-    .action(async (id: string, opts: { name?: string; metadata?: string; ifMatch?: string; json?: boolean }, cmd: Command) => {
-      const metadata = jsonObjectOption(cmd, '--metadata', opts.metadata);
-      if (opts.name === undefined && metadata === undefined) usageError(cmd, 'nothing to change: pass --name and/or --metadata');
-      const body = { ...(opts.name !== undefined ? { name: opts.name === '' ? null : opts.name } : {}), ...(metadata ? { metadata } : {}) };
-      const cred = await call(
-        cmd,
-        connect(cmd).PATCH('/v1/credentials/{id}', { params: { path: { id } }, body, ...(opts.ifMatch ? { headers: { 'if-match': opts.ifMatch } } : {}) }),
-      );
-      if (opts.json) return printJson(cred);
-      process.stdout.write(`${cred.id} updated\n`);
-    });
+    .action(
+      async (
+        id: string,
+        opts: { name?: string; metadata?: string; ifMatch?: string; json?: boolean },
+        cmd: Command,
+      ) => {
+        const metadata = jsonObjectOption(cmd, '--metadata', opts.metadata);
+        if (opts.name === undefined && metadata === undefined)
+          usageError(cmd, 'nothing to change: pass --name and/or --metadata');
+        const body = {
+          ...(opts.name !== undefined ? { name: opts.name === '' ? null : opts.name } : {}),
+          ...(metadata ? { metadata } : {}),
+        };
+        const cred = await call(
+          cmd,
+          connect(cmd).PATCH('/v1/credentials/{id}', {
+            params: { path: { id } },
+            body,
+            ...(opts.ifMatch ? { headers: { 'if-match': opts.ifMatch } } : {}),
+          }),
+        );
+        if (opts.json) return printJson(cred);
+        process.stdout.write(`${cred.id} updated\n`);
+      },
+    );
 }

@@ -54,7 +54,9 @@ Examples:
 
 /** Registers `credentials` and its data commands; returns it for the others (credentials-actions.ts). */
 export function registerCredentials(program: Command): Command {
-  const creds = program.command('credentials').description('List, read, check, change, import, export and delete credentials on a running credvault.');
+  const creds = program
+    .command('credentials')
+    .description('List, read, check, change, import, export and delete credentials on a running credvault.');
 
   withConnection(creds.command('list'))
     .description('List credentials, newest first.')
@@ -66,30 +68,47 @@ export function registerCredentials(program: Command): Command {
     .option('--cursor <cursor>', 'continue from a next_cursor')
     .option('--all', 'follow next_cursor through every page')
     .option('--json', 'print {"data": [...], "next_cursor": ...} as the API answers it')
-    .action(async (opts: { provider?: string; kind?: string; health?: 'pending' | 'ok' | 'warn' | 'error'; metadata?: string; limit: string; cursor?: string; all?: boolean; json?: boolean }, cmd: Command) => {
-      const client = connect(cmd);
-      const limit = intOption(cmd, '--limit', opts.limit, 1, 500);
-      const data = [];
-      let cursor = opts.cursor;
-      let next: string | null;
-      do {
-        const query = {
-          limit,
-          ...(opts.provider ? { provider: opts.provider } : {}),
-          ...(opts.kind ? { kind: opts.kind } : {}),
-          ...(opts.health ? { 'health.status': opts.health } : {}),
-          ...(opts.metadata ? { metadata: opts.metadata } : {}),
-          ...(cursor ? { cursor } : {}),
-        };
-        const page = await call(cmd, client.GET('/v1/credentials', { params: { query } }));
-        data.push(...page.data);
-        next = page.next_cursor;
-        cursor = next ?? undefined;
-      } while (opts.all && cursor);
-      if (opts.json) return printJson({ data, next_cursor: opts.all ? null : next });
-      printTable(data.map((c) => ({ ...c, health: c.health.status })), ['id', 'kind', 'name', 'health', 'created_at']);
-      if (next && !opts.all) process.stderr.write(`more: --cursor ${next} (or --all)\n`);
-    });
+    .action(
+      async (
+        opts: {
+          provider?: string;
+          kind?: string;
+          health?: 'pending' | 'ok' | 'warn' | 'error';
+          metadata?: string;
+          limit: string;
+          cursor?: string;
+          all?: boolean;
+          json?: boolean;
+        },
+        cmd: Command,
+      ) => {
+        const client = connect(cmd);
+        const limit = intOption(cmd, '--limit', opts.limit, 1, 500);
+        const data = [];
+        let cursor = opts.cursor;
+        let next: string | null;
+        do {
+          const query = {
+            limit,
+            ...(opts.provider ? { provider: opts.provider } : {}),
+            ...(opts.kind ? { kind: opts.kind } : {}),
+            ...(opts.health ? { 'health.status': opts.health } : {}),
+            ...(opts.metadata ? { metadata: opts.metadata } : {}),
+            ...(cursor ? { cursor } : {}),
+          };
+          const page = await call(cmd, client.GET('/v1/credentials', { params: { query } }));
+          data.push(...page.data);
+          next = page.next_cursor;
+          cursor = next ?? undefined;
+        } while (opts.all && cursor);
+        if (opts.json) return printJson({ data, next_cursor: opts.all ? null : next });
+        printTable(
+          data.map((c) => ({ ...c, health: c.health.status })),
+          ['id', 'kind', 'name', 'health', 'created_at'],
+        );
+        if (next && !opts.all) process.stderr.write(`more: --cursor ${next} (or --all)\n`);
+      },
+    );
 
   withConnection(creds.command('get'))
     .description('Show one credential (secrets masked).')
@@ -115,45 +134,86 @@ export function registerCredentials(program: Command): Command {
     .description('Import credentials from JSON Lines (or a JSON array) in batches; safe to re-run.')
     .argument('<file>', 'JSON Lines file, or - for standard input')
     .addOption(new Option('--from <format>', 'input format').choices(['credvault', 'nango']).default('credvault'))
-    .addOption(new Option('--oauth-app <provider=id>', 'OAuth app for a provider, e.g. salesforce=<id> (repeatable)').argParser(collect).default([], 'none'))
+    .addOption(
+      new Option('--oauth-app <provider=id>', 'OAuth app for a provider, e.g. salesforce=<id> (repeatable)')
+        .argParser(collect)
+        .default([], 'none'),
+    )
     .option('--batch-size <n>', 'items per request (1-1000)', '500')
     .option('--concurrency <n>', 'requests in flight (1-16)', '2')
     .option('--report <file>', 'write a JSON line per input line: {"line","id"} or {"line","error"}')
     .option('--quiet', 'do not print failed lines on stderr (the report still has them)')
     .option('--json', 'print the summary {"total","imported","failed"} on stdout')
     .addHelpText('after', IMPORT_HELP)
-    .action(async (file: string, opts: { from: 'credvault' | 'nango'; oauthApp: string[]; batchSize: string; concurrency: string; report?: string; quiet?: boolean; json?: boolean }, cmd: Command) => {
-      const client = connect(cmd);
-      // Loaded here, not at start: only import needs them (CLI start time, npm run bench -- cli).
-      const [{ importFile }, { ImportAborted }, { countRecords }, { parseOAuthAppOptions }, { createProgress }] = await Promise.all([
-        import('../import/import-file.js'),
-        import('../import/importer.js'),
-        import('../import/jsonl.js'),
-        import('../import/nango.js'),
-        import('../progress.js'),
-      ]);
-      const batchSize = intOption(cmd, '--batch-size', opts.batchSize, 1, 1000);
-      const concurrency = intOption(cmd, '--concurrency', opts.concurrency, 1, 16);
-      const { apps, errors } = parseOAuthAppOptions(opts.oauthApp, PROVIDERS);
-      if (errors.length > 0) usageError(cmd, errors.join('; '));
-      let total: number | undefined;
-      try {
-        total = await countRecords(file);
-      } catch (err) {
-        throw new Error(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-      }
-      const progress = createProgress({ total, label: 'lines' });
-      let summary;
-      try {
-        summary = await importFile({ client, file, from: opts.from, oauthApps: apps, batchSize, concurrency, reportPath: opts.report, progress, echoFailures: !opts.quiet });
-      } catch (err) {
-        if (err instanceof ImportAborted) throw new Error(`import stopped: ${err.message}. Lines sent so far are imported; fix the cause and run the same command again (imports are upserts).`, { cause: err });
-        throw err;
-      }
-      if (opts.json) printJson({ total: summary.done, imported: summary.imported, failed: summary.failed, ...(opts.report ? { report: opts.report } : {}) });
-      process.stderr.write(`${summary.imported} of ${summary.done} lines imported, ${summary.failed} failed${summary.failed && opts.report ? ` (see ${opts.report})` : ''}\n`);
-      if (summary.failed > 0) process.exitCode = 1;
-    });
+    .action(
+      async (
+        file: string,
+        opts: {
+          from: 'credvault' | 'nango';
+          oauthApp: string[];
+          batchSize: string;
+          concurrency: string;
+          report?: string;
+          quiet?: boolean;
+          json?: boolean;
+        },
+        cmd: Command,
+      ) => {
+        const client = connect(cmd);
+        // Loaded here, not at start: only import needs them (CLI start time, npm run bench -- cli).
+        const [{ importFile }, { ImportAborted }, { countRecords }, { parseOAuthAppOptions }, { createProgress }] =
+          await Promise.all([
+            import('../import/import-file.js'),
+            import('../import/importer.js'),
+            import('../import/jsonl.js'),
+            import('../import/nango.js'),
+            import('../progress.js'),
+          ]);
+        const batchSize = intOption(cmd, '--batch-size', opts.batchSize, 1, 1000);
+        const concurrency = intOption(cmd, '--concurrency', opts.concurrency, 1, 16);
+        const { apps, errors } = parseOAuthAppOptions(opts.oauthApp, PROVIDERS);
+        if (errors.length > 0) usageError(cmd, errors.join('; '));
+        let total: number | undefined;
+        try {
+          total = await countRecords(file);
+        } catch (err) {
+          throw new Error(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        }
+        const progress = createProgress({ total, label: 'lines' });
+        let summary;
+        try {
+          summary = await importFile({
+            client,
+            file,
+            from: opts.from,
+            oauthApps: apps,
+            batchSize,
+            concurrency,
+            reportPath: opts.report,
+            progress,
+            echoFailures: !opts.quiet,
+          });
+        } catch (err) {
+          if (err instanceof ImportAborted)
+            throw new Error(
+              `import stopped: ${err.message}. Lines sent so far are imported; fix the cause and run the same command again (imports are upserts).`,
+              { cause: err },
+            );
+          throw err;
+        }
+        if (opts.json)
+          printJson({
+            total: summary.done,
+            imported: summary.imported,
+            failed: summary.failed,
+            ...(opts.report ? { report: opts.report } : {}),
+          });
+        process.stderr.write(
+          `${summary.imported} of ${summary.done} lines imported, ${summary.failed} failed${summary.failed && opts.report ? ` (see ${opts.report})` : ''}\n`,
+        );
+        if (summary.failed > 0) process.exitCode = 1;
+      },
+    );
 
   withConnection(creds.command('export'))
     .description('Write every credential as JSON Lines of import bodies (secrets masked unless --include-secrets).')
@@ -163,14 +223,29 @@ export function registerCredentials(program: Command): Command {
     .option('--page-size <n>', 'credentials per request (1-500)', '200')
     .option('--json', 'print the summary {"exported": n} on stdout (requires --out)')
     .addHelpText('after', EXPORT_HELP)
-    .action(async (opts: { includeSecrets?: boolean; out?: string; force?: boolean; pageSize: string; json?: boolean }, cmd: Command) => {
-      const client = connect(cmd);
-      const { exportCredentials } = await import('../import/export-file.js');
-      const pageSize = intOption(cmd, '--page-size', opts.pageSize, 1, 500);
-      if (opts.json && !opts.out) usageError(cmd, '--json needs --out (the credentials go to standard output otherwise)');
-      const count = await guarded(cmd, exportCredentials({ client, includeSecrets: opts.includeSecrets === true, out: opts.out, overwrite: opts.force === true, pageSize }));
-      if (opts.json) printJson({ exported: count, out: opts.out });
-      process.stderr.write(`exported ${count} credential(s)${opts.out ? ` to ${opts.out}` : ''}\n`);
-    });
+    .action(
+      async (
+        opts: { includeSecrets?: boolean; out?: string; force?: boolean; pageSize: string; json?: boolean },
+        cmd: Command,
+      ) => {
+        const client = connect(cmd);
+        const { exportCredentials } = await import('../import/export-file.js');
+        const pageSize = intOption(cmd, '--page-size', opts.pageSize, 1, 500);
+        if (opts.json && !opts.out)
+          usageError(cmd, '--json needs --out (the credentials go to standard output otherwise)');
+        const count = await guarded(
+          cmd,
+          exportCredentials({
+            client,
+            includeSecrets: opts.includeSecrets === true,
+            out: opts.out,
+            overwrite: opts.force === true,
+            pageSize,
+          }),
+        );
+        if (opts.json) printJson({ exported: count, out: opts.out });
+        process.stderr.write(`exported ${count} credential(s)${opts.out ? ` to ${opts.out}` : ''}\n`);
+      },
+    );
   return creds;
 }

@@ -14,7 +14,8 @@ export function registerEvents(program: Command): void {
     .option('--interval <ms>', 'poll interval in milliseconds', '1000')
     .option('--no-follow', 'print what exists and stop')
     .action(async (opts: { since?: string; type?: string; interval: string; follow: boolean }, cmd: Command) => {
-      if (opts.since !== undefined && Number.isNaN(Date.parse(opts.since))) usageError(cmd, '--since must be an ISO 8601 time');
+      if (opts.since !== undefined && Number.isNaN(Date.parse(opts.since)))
+        usageError(cmd, '--since must be an ISO 8601 time');
       const interval = intOption(cmd, '--interval', opts.interval, 100, 600_000);
       const client = connect(cmd);
       let since = opts.since ? new Date(opts.since) : new Date();
@@ -22,7 +23,12 @@ export function registerEvents(program: Command): void {
       for (;;) {
         let cursor: string | undefined;
         do {
-          const query = { since: new Date(since.getTime() - OVERLAP_MS).toISOString(), limit: 500, ...(opts.type ? { type: opts.type } : {}), ...(cursor ? { cursor } : {}) };
+          const query = {
+            since: new Date(since.getTime() - OVERLAP_MS).toISOString(),
+            limit: 500,
+            ...(opts.type ? { type: opts.type } : {}),
+            ...(cursor ? { cursor } : {}),
+          };
           const page = await call(cmd, client.GET('/v1/events', { params: { query } }));
           for (const e of page.data) {
             if (seen.has(e.id)) continue;

@@ -37,7 +37,9 @@ const fmt = (n: number): string => n.toLocaleString('en-US');
 /** The configured key spec; unlike `serve`, never generates a key file. */
 function masterKeySpec(config: Config): string {
   if (!config.masterKeys && !config.databaseUrl && !existsSync(join(config.dataDir, 'master.keys'))) {
-    throw new KeyConfigError(`No master keys: CREDVAULT_MASTER_KEYS is unset and ${join(config.dataDir, 'master.keys')} does not exist.`);
+    throw new KeyConfigError(
+      `No master keys: CREDVAULT_MASTER_KEYS is unset and ${join(config.dataDir, 'master.keys')} does not exist.`,
+    );
   }
   return resolveMasterKeys(config).spec;
 }
@@ -55,7 +57,9 @@ async function withRotation<T>(fn: (rotation: KeyRotation) => Promise<T>): Promi
     try {
       return await fn(createKeyRotation({ db: store.db, keyring }));
     } finally {
-      await ledger.stop().catch(() => process.stderr.write('warning: recording the encryption count of this run failed\n'));
+      await ledger
+        .stop()
+        .catch(() => process.stderr.write('warning: recording the encryption count of this run failed\n'));
     }
   } finally {
     await store.close();
@@ -66,7 +70,16 @@ async function withRotation<T>(fn: (rotation: KeyRotation) => Promise<T>): Promi
 const statusJson = (s: KeyStatus) => ({
   primary_kid: s.primaryKid,
   pending: s.pending,
-  keys: s.keys.map((k) => ({ kid: k.kid, secrets: k.secrets, tables: k.tables, configured: k.configured, primary: k.primary, retired_at: k.retiredAt, encryptions: k.encryptions, rotate_soon: k.rotateSoon })),
+  keys: s.keys.map((k) => ({
+    kid: k.kid,
+    secrets: k.secrets,
+    tables: k.tables,
+    configured: k.configured,
+    primary: k.primary,
+    retired_at: k.retiredAt,
+    encryptions: k.encryptions,
+    rotate_soon: k.rotateSoon,
+  })),
 });
 const resultJson = (primaryKid: string, r: RewrapResult) => ({
   type: 'result',
@@ -94,7 +107,9 @@ function printStatus(s: KeyStatus): void {
   const width = Math.max(3, ...s.keys.map((k) => k.kid.length));
   out(`${'KID'.padEnd(width)}  ${'SECRETS'.padStart(10)}  ${'ENCRYPTIONS'.padStart(13)}  STATE`);
   for (const k of s.keys) {
-    const where = Object.entries(k.tables).map(([t, n]) => `${t} ${fmt(n)}`).join(', ');
+    const where = Object.entries(k.tables)
+      .map(([t, n]) => `${t} ${fmt(n)}`)
+      .join(', ');
     const state = !k.configured
       ? k.kid === '?'
         ? 'malformed envelopes'
@@ -110,7 +125,9 @@ function printStatus(s: KeyStatus): void {
           : k.secrets > 0
             ? 'decrypt-only: run `credvault keys rewrap`'
             : `decrypt-only, unused: \`credvault keys retire ${k.kid}\``;
-    out(`${k.kid.padEnd(width)}  ${fmt(k.secrets).padStart(10)}  ${fmt(k.encryptions).padStart(13)}  ${state}${where ? ` (${where})` : ''}`);
+    out(
+      `${k.kid.padEnd(width)}  ${fmt(k.secrets).padStart(10)}  ${fmt(k.encryptions).padStart(13)}  ${state}${where ? ` (${where})` : ''}`,
+    );
   }
   for (const k of s.keys.filter((x) => x.rotateSoon && x.primary)) {
     out(
@@ -153,31 +170,49 @@ async function runRewrap(opts: { batchSize: number; json?: boolean }): Promise<v
   const ac = new AbortController();
   const onSigint = (): void => {
     ac.abort();
-    process.stderr.write('\nInterrupted: stopping after the current batch (Ctrl-C again to quit at once; nothing is lost either way).\n');
+    process.stderr.write(
+      '\nInterrupted: stopping after the current batch (Ctrl-C again to quit at once; nothing is lost either way).\n',
+    );
   };
   process.once('SIGINT', onSigint);
   try {
     await withRotation(async (rotation) => {
       const before = await rotation.keyStatus();
-      if (!json) out(`Rewrapping ${fmt(before.pending)} secret(s) to key "${before.primaryKid}" in batches of ${opts.batchSize} rows.`);
+      if (!json)
+        out(
+          `Rewrapping ${fmt(before.pending)} secret(s) to key "${before.primaryKid}" in batches of ${opts.batchSize} rows.`,
+        );
       const progress = progressReporter(json);
-      const r = await rotation.rewrap({ batchSize: opts.batchSize, signal: ac.signal, onProgress: (p) => progress.report(p) });
+      const r = await rotation.rewrap({
+        batchSize: opts.batchSize,
+        signal: ac.signal,
+        onProgress: (p) => progress.report(p),
+      });
       progress.end();
       if (json) out(JSON.stringify(resultJson(before.primaryKid, r)));
       else {
-        out(`Rewrapped ${fmt(r.rewrapped)} secret(s) in ${(r.elapsedMs / 1000).toFixed(1)}s; ${fmt(r.remaining)} still under other keys.`);
+        out(
+          `Rewrapped ${fmt(r.rewrapped)} secret(s) in ${(r.elapsedMs / 1000).toFixed(1)}s; ${fmt(r.remaining)} still under other keys.`,
+        );
         if (r.busy > 0) out(`${fmt(r.busy)} row(s) kept changing during the run: run \`credvault keys rewrap\` again.`);
         if (!r.interrupted && r.failed === 0 && r.remaining > 0) {
-          out('Secrets under old keys were written meanwhile (a node still on an old primary?): restart every node with the new primary, then run `credvault keys rewrap` again.');
+          out(
+            'Secrets under old keys were written meanwhile (a node still on an old primary?): restart every node with the new primary, then run `credvault keys rewrap` again.',
+          );
         }
       }
       if (r.interrupted) {
-        process.stderr.write(`Interrupted after ${fmt(r.rewrapped)} of ${fmt(r.total)}: re-run \`credvault keys rewrap\` to resume; every secret stays readable meanwhile.\n`);
+        process.stderr.write(
+          `Interrupted after ${fmt(r.rewrapped)} of ${fmt(r.total)}: re-run \`credvault keys rewrap\` to resume; every secret stays readable meanwhile.\n`,
+        );
         process.exitCode = 130;
         return;
       }
       if (r.failed > 0) {
-        const list = r.failures.slice(0, 10).map((f) => `  ${f.table} ${f.row} ${f.field}: ${f.reason}`).join('\n');
+        const list = r.failures
+          .slice(0, 10)
+          .map((f) => `  ${f.table} ${f.row} ${f.field}: ${f.reason}`)
+          .join('\n');
         throw new Error(`${fmt(r.failed)} secret(s) could not be decrypted and were left as they were:\n${list}`);
       }
     });
@@ -193,22 +228,32 @@ export function registerKeys(program: Command): void {
     .addHelpText('after', ROTATION_HELP);
   keys
     .command('generate')
-    .description('Print a new master key as kid:base64, for CREDVAULT_MASTER_KEYS (or add it to master.keys with --add).')
+    .description(
+      'Print a new master key as kid:base64, for CREDVAULT_MASTER_KEYS (or add it to master.keys with --add).',
+    )
     .option('--kid <kid>', 'key id (letters, digits, _ and -)')
-    .option('--add', 'embedded mode: append the key to master.keys in CREDVAULT_DATA_DIR (secondary: move its line first to make it primary) and print only its kid')
+    .option(
+      '--add',
+      'embedded mode: append the key to master.keys in CREDVAULT_DATA_DIR (secondary: move its line first to make it primary) and print only its kid',
+    )
     .action(async (opts: { kid?: string; add?: boolean }) => {
       const key = generateKey(opts.kid);
       if (!opts.add) return void process.stdout.write(`${key.spec}\n`);
       const { addKeyToFile } = await import('./keys-promote.js');
       const file = addKeyToFile(loadConfig(), key);
-      process.stderr.write(`added key ${key.kid} to ${file} (last: it decrypts; move its line first to seal with it), then restart the server\n`);
+      process.stderr.write(
+        `added key ${key.kid} to ${file} (last: it decrypts; move its line first to seal with it), then restart the server\n`,
+      );
       process.stdout.write(`${key.kid}\n`);
     });
   keys
     .command('status')
     .description('Show, per key id, how many secrets it protects (every table), and which key is primary.')
     .option('--json', 'print the status as JSON')
-    .addHelpText('after', '\nExit codes: 0 ok, 1 failure (database unreachable, keys do not match the database), 2 usage.')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 failure (database unreachable, keys do not match the database), 2 usage.',
+    )
     .action(async (opts: { json?: boolean }) => {
       const s = await withRotation((r) => r.keyStatus());
       if (opts.json) out(JSON.stringify(statusJson(s)));

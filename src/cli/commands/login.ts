@@ -9,17 +9,25 @@ export function registerLogin(program: Command): void {
     .command('login')
     .description('Store the server URL and an API token in a 0600 config file, after checking them.')
     .addOption(new Option('--url <url>', 'base URL of the credvault server').env('CREDVAULT_URL').default(DEFAULT_URL))
-    .addOption(new Option('--token <token>', 'API token, or - to read it from standard input (keeps it out of ps)').env('CREDVAULT_TOKEN'))
+    .addOption(
+      new Option('--token <token>', 'API token, or - to read it from standard input (keeps it out of ps)').env(
+        'CREDVAULT_TOKEN',
+      ),
+    )
     .option('--json', 'print {"url", "account", "config"}')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 The file is $CREDVAULT_CONFIG, else $XDG_CONFIG_HOME/credvault/config.json (~/.config/credvault/config.json).
 Later commands use it when --url/--token and CREDVAULT_URL/CREDVAULT_TOKEN are not given.
 
 Example:
-  printf %s "$TOKEN" | credvault login --url https://vault.internal:8080 --token -`)
+  printf %s "$TOKEN" | credvault login --url https://vault.internal:8080 --token -`,
+    )
     .action(async (opts: { url: string; token?: string; json?: boolean }, cmd: Command) => {
       const token = opts.token === '-' ? await readStdin() : opts.token;
-      if (!token) usageError(cmd, 'no API token: pass --token - (standard input), --token <token> or set CREDVAULT_TOKEN');
+      if (!token)
+        usageError(cmd, 'no API token: pass --token - (standard input), --token <token> or set CREDVAULT_TOKEN');
       try {
         new URL(opts.url);
       } catch {

@@ -1,10 +1,21 @@
 import { type Command, Option } from 'commander';
 import { PROVIDERS } from '../../providers/registry.js';
-import { call, connect, jsonObjectOption, printJson, printTable, readStdin, usageError, withConnection } from '../http.js';
+import {
+  call,
+  connect,
+  jsonObjectOption,
+  printJson,
+  printTable,
+  readStdin,
+  usageError,
+  withConnection,
+} from '../http.js';
 
 /** Registers `oauth-apps` and list/create; returns it for update/delete (oauth-apps-actions.ts). */
 export function registerOAuthApps(program: Command): Command {
-  const apps = program.command('oauth-apps').description('List, create, change and delete OAuth apps on a running credvault.');
+  const apps = program
+    .command('oauth-apps')
+    .description('List, create, change and delete OAuth apps on a running credvault.');
 
   withConnection(apps.command('list'))
     .description('List OAuth apps, newest first (client secrets masked).')
@@ -17,7 +28,11 @@ export function registerOAuthApps(program: Command): Command {
       let cursor: string | undefined;
       let next: string | null;
       do {
-        const query = { limit: 500, ...(opts.provider ? { provider: opts.provider } : {}), ...(cursor ? { cursor } : {}) };
+        const query = {
+          limit: 500,
+          ...(opts.provider ? { provider: opts.provider } : {}),
+          ...(cursor ? { cursor } : {}),
+        };
         const page = await call(cmd, client.GET('/v1/oauth-apps', { params: { query } }));
         data.push(...page.data);
         next = page.next_cursor;
@@ -32,30 +47,49 @@ export function registerOAuthApps(program: Command): Command {
     .requiredOption('--name <name>', 'display name')
     .addOption(new Option('--provider <provider>', 'provider').choices([...PROVIDERS]).makeOptionMandatory())
     .requiredOption('--client-id <id>', 'OAuth client id')
-    .requiredOption('--client-secret <secret>', 'OAuth client secret, or - to read it from standard input (keeps it out of ps)')
-    .option('--settings <json>', 'provider settings as a JSON object (e.g. a GitHub App\'s app_id and private_key)')
+    .requiredOption(
+      '--client-secret <secret>',
+      'OAuth client secret, or - to read it from standard input (keeps it out of ps)',
+    )
+    .option('--settings <json>', "provider settings as a JSON object (e.g. a GitHub App's app_id and private_key)")
     .option('--metadata <json>', 'metadata as a JSON object')
     .option('--json', 'print the created app as JSON')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Example:
-  printf %s "$SECRET" | credvault oauth-apps create --name "Acme Salesforce" --provider salesforce --client-id 3MVG9... --client-secret -`)
-    .action(async (opts: { name: string; provider: (typeof PROVIDERS)[number]; clientId: string; clientSecret: string; settings?: string; metadata?: string; json?: boolean }, cmd: Command) => {
-      const client = connect(cmd);
-      const settings = jsonObjectOption(cmd, '--settings', opts.settings);
-      const metadata = jsonObjectOption(cmd, '--metadata', opts.metadata);
-      const secret = opts.clientSecret === '-' ? await readStdin() : opts.clientSecret;
-      if (secret === '') usageError(cmd, 'the client secret is empty');
-      const body = {
-        name: opts.name,
-        provider: opts.provider,
-        client_id: opts.clientId,
-        client_secret: secret,
-        ...(metadata ? { metadata } : {}),
-        ...(settings ? { settings: settings as Record<string, string | number | boolean | null> } : {}),
-      };
-      const created = await call(cmd, client.POST('/v1/oauth-apps', { body }));
-      if (opts.json) return printJson(created);
-      process.stdout.write(`${created.id}\n`);
-    });
+  printf %s "$SECRET" | credvault oauth-apps create --name "Acme Salesforce" --provider salesforce --client-id 3MVG9... --client-secret -`,
+    )
+    .action(
+      async (
+        opts: {
+          name: string;
+          provider: (typeof PROVIDERS)[number];
+          clientId: string;
+          clientSecret: string;
+          settings?: string;
+          metadata?: string;
+          json?: boolean;
+        },
+        cmd: Command,
+      ) => {
+        const client = connect(cmd);
+        const settings = jsonObjectOption(cmd, '--settings', opts.settings);
+        const metadata = jsonObjectOption(cmd, '--metadata', opts.metadata);
+        const secret = opts.clientSecret === '-' ? await readStdin() : opts.clientSecret;
+        if (secret === '') usageError(cmd, 'the client secret is empty');
+        const body = {
+          name: opts.name,
+          provider: opts.provider,
+          client_id: opts.clientId,
+          client_secret: secret,
+          ...(metadata ? { metadata } : {}),
+          ...(settings ? { settings: settings as Record<string, string | number | boolean | null> } : {}),
+        };
+        const created = await call(cmd, client.POST('/v1/oauth-apps', { body }));
+        if (opts.json) return printJson(created);
+        process.stdout.write(`${created.id}\n`);
+      },
+    );
   return apps;
 }

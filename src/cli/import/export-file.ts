@@ -41,8 +41,18 @@ function existsError(out: string): Error {
  */
 export async function exportCredentials(opts: ExportOptions): Promise<number> {
   // An existing --out is refused up front, before the first request, unless --force (it may be the last backup).
-  if (opts.out && !opts.overwrite && (await lstat(opts.out).then(() => true, () => false))) throw existsError(opts.out);
-  const temp = opts.out ? join(dirname(opts.out), `.${basename(opts.out)}.${randomBytes(6).toString('hex')}.tmp`) : undefined;
+  if (
+    opts.out &&
+    !opts.overwrite &&
+    (await lstat(opts.out).then(
+      () => true,
+      () => false,
+    ))
+  )
+    throw existsError(opts.out);
+  const temp = opts.out
+    ? join(dirname(opts.out), `.${basename(opts.out)}.${randomBytes(6).toString('hex')}.tmp`)
+    : undefined;
   const stream: Writable = temp ? createWriteStream(temp, { flags: 'wx', mode: 0o600 }) : process.stdout;
   let count = 0;
   let done = false;
@@ -51,7 +61,13 @@ export async function exportCredentials(opts: ExportOptions): Promise<number> {
     do {
       const page = await unwrap(
         opts.client.GET('/v1/credentials/export', {
-          params: { query: { include_secrets: opts.includeSecrets ? 'true' : 'false', limit: opts.pageSize, ...(cursor ? { cursor } : {}) } },
+          params: {
+            query: {
+              include_secrets: opts.includeSecrets ? 'true' : 'false',
+              limit: opts.pageSize,
+              ...(cursor ? { cursor } : {}),
+            },
+          },
         }),
       );
       for (const item of page.data) {
@@ -74,9 +90,11 @@ export async function exportCredentials(opts: ExportOptions): Promise<number> {
       else if (done && opts.out) {
         // Without --force, a file that appeared meanwhile is still not replaced: link fails on it.
         const out = opts.out;
-        await link(temp, out).catch((err: unknown) => {
-          throw err instanceof Error && 'code' in err && err.code === 'EEXIST' ? existsError(out) : err;
-        }).finally(() => unlink(temp).catch(() => undefined));
+        await link(temp, out)
+          .catch((err: unknown) => {
+            throw err instanceof Error && 'code' in err && err.code === 'EEXIST' ? existsError(out) : err;
+          })
+          .finally(() => unlink(temp).catch(() => undefined));
       } else await unlink(temp).catch(() => undefined);
     }
   }

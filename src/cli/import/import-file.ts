@@ -32,7 +32,8 @@ export function describeLineError(line: number, error: LineError): string {
 
 /** With --oauth-app, a credvault import body of that provider gets that OAuth app (e.g. moving to another account). */
 function overrideApp(value: unknown, apps: Partial<Record<string, string>>): unknown {
-  if (Object.keys(apps).length === 0 || typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  if (Object.keys(apps).length === 0 || typeof value !== 'object' || value === null || Array.isArray(value))
+    return value;
   const body = value as Record<string, unknown>;
   const props = body.properties;
   const kindName = typeof props === 'object' && props !== null ? (props as Record<string, unknown>).kind : undefined;
@@ -53,7 +54,8 @@ export async function importFile(opts: ImportFileOptions): Promise<ImportSummary
   };
   const report = opts.reportPath ? createWriteStream(opts.reportPath, { flags: 'w', mode: 0o600 }) : undefined;
   const onResult = async (r: LineResult) => {
-    if (report && !report.write(`${JSON.stringify(r)}\n`)) await new Promise<void>((resolve) => report.once('drain', () => resolve()));
+    if (report && !report.write(`${JSON.stringify(r)}\n`))
+      await new Promise<void>((resolve) => report.once('drain', () => resolve()));
     if ('error' in r && opts.echoFailures) opts.progress.log(describeLineError(r.line, r.error));
   };
   try {

@@ -60,7 +60,10 @@ export async function runImport(opts: ImportOptions): Promise<ImportSummary> {
     for (let attempt = 1; ; attempt++) {
       try {
         // Only the ids are reported: the whole credentials would be written, sent and parsed for nothing.
-        const res = await opts.client.POST('/v1/credentials/bulk', { body: { items }, params: { header: { prefer: 'return=minimal' } } });
+        const res = await opts.client.POST('/v1/credentials/bulk', {
+          body: { items },
+          params: { header: { prefer: 'return=minimal' } },
+        });
         if (res.response.status === 429 || (res.response.status >= 500 && attempt < RETRIES)) {
           const after = Number(res.response.headers.get('retry-after'));
           await sleep(Number.isFinite(after) && after > 0 ? after * 1000 : 250 * 2 ** attempt);
@@ -69,7 +72,9 @@ export async function runImport(opts: ImportOptions): Promise<ImportSummary> {
         return res;
       } catch (err) {
         if (attempt >= RETRIES) {
-          throw new ImportAborted(`cannot reach credvault (${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)})`);
+          throw new ImportAborted(
+            `cannot reach credvault (${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)})`,
+          );
         }
         await sleep(250 * 2 ** attempt);
       }
@@ -103,7 +108,10 @@ export async function runImport(opts: ImportOptions): Promise<ImportSummary> {
       if (byItem.size > 0) {
         const failed: LineResult[] = [...byItem].map(([i, errors]) => ({
           line: entries[i]?.line ?? -1,
-          error: { summary: `The request is invalid: check ${Object.keys(errors).join(', ')}.`, validation_errors: errors },
+          error: {
+            summary: `The request is invalid: check ${Object.keys(errors).join(', ')}.`,
+            validation_errors: errors,
+          },
         }));
         return [...failed, ...(await send(entries.filter((_, i) => !byItem.has(i))))];
       }
@@ -144,7 +152,11 @@ export async function runImport(opts: ImportOptions): Promise<ImportSummary> {
       } else {
         const prepared = opts.prepare(record.value);
         if (prepared.ok) pending.entries.push({ line: record.line, body: prepared.body });
-        else pending.failed.push({ line: record.line, error: { ...prepared.error, summary: `line ${record.line}: ${prepared.error.summary}` } });
+        else
+          pending.failed.push({
+            line: record.line,
+            error: { ...prepared.error, summary: `line ${record.line}: ${prepared.error.summary}` },
+          });
       }
       if (pending.entries.length >= opts.batchSize || pending.failed.length >= opts.batchSize) {
         if (inFlight.length >= opts.concurrency) await settleOldest();

@@ -33,7 +33,8 @@ interface Conn {
 }
 
 const obj = (v: unknown): Json => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : {});
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : typeof v === 'number' ? String(v) : undefined);
+const str = (v: unknown): string | undefined =>
+  typeof v === 'string' && v.trim() !== '' ? v : typeof v === 'number' ? String(v) : undefined;
 
 /** Drops absent values so only what Nango had is imported. */
 function defined(props: Record<string, unknown>): Json {
@@ -42,12 +43,18 @@ function defined(props: Record<string, unknown>): Json {
 
 /** The OAuth2 token fields shared by every `*_oauth2` kind. */
 function oauthTokens(c: Conn) {
-  return { access_token: str(c.creds.access_token), refresh_token: str(c.creds.refresh_token), expires_at: str(c.creds.expires_at) };
+  return {
+    access_token: str(c.creds.access_token),
+    refresh_token: str(c.creds.refresh_token),
+    expires_at: str(c.creds.expires_at),
+  };
 }
 
 function need(c: Conn, type: string): string | undefined {
   const actual = str(c.creds.type) ?? 'none';
-  return actual === type ? undefined : `credentials.type is ${actual}; ${c.provider} is mapped from ${type} credentials`;
+  return actual === type
+    ? undefined
+    : `credentials.type is ${actual}; ${c.provider} is mapped from ${type} credentials`;
 }
 
 function missing(field: string): { reason: string } {
@@ -70,7 +77,10 @@ function salesforce(c: Conn): Mapped {
   const t = oauthTokens(c);
   if (!t.refresh_token) return missing('credentials.refresh_token');
   const [orgId, userId] = (str(c.raw.id) ?? '').split('/').slice(-2);
-  return { kind: 'salesforce_oauth2', props: defined({ instance_url, ...t, org_id: orgId || undefined, user_id: userId || undefined }) };
+  return {
+    kind: 'salesforce_oauth2',
+    props: defined({ instance_url, ...t, org_id: orgId || undefined, user_id: userId || undefined }),
+  };
 }
 
 // https://nango.dev/docs/api-integrations/hubspot — a post-connection script stores the portal id (hub id).
@@ -81,7 +91,9 @@ function hubspot(c: Conn): Mapped {
   if (!hub_id) return missing('connection_config.portalId');
   const t = oauthTokens(c);
   if (!t.refresh_token) return missing('credentials.refresh_token');
-  const scopes = (scopeString(c.raw.scopes) ?? scopeString(c.raw.scope) ?? str(c.config.oauth_scopes) ?? '').split(/[\s,]+/).filter(Boolean);
+  const scopes = (scopeString(c.raw.scopes) ?? scopeString(c.raw.scope) ?? str(c.config.oauth_scopes) ?? '')
+    .split(/[\s,]+/)
+    .filter(Boolean);
   return { kind: 'hubspot_oauth2', props: defined({ hub_id, ...t, scopes }) };
 }
 
@@ -123,7 +135,15 @@ function shopify(c: Conn): Mapped {
   const access_token = str(c.creds.access_token) ?? str(c.creds.apiKey);
   if (!access_token) return missing('credentials.access_token (or apiKey)');
   const expires_at = str(c.creds.type) === 'OAUTH2' ? str(c.creds.expires_at) : undefined;
-  return { kind: 'shopify_oauth2', props: defined({ shop: `${sub.toLowerCase()}.myshopify.com`, access_token, scope: scopeString(c.raw.scope), expires_at }) };
+  return {
+    kind: 'shopify_oauth2',
+    props: defined({
+      shop: `${sub.toLowerCase()}.myshopify.com`,
+      access_token,
+      scope: scopeString(c.raw.scope),
+      expires_at,
+    }),
+  };
 }
 
 // https://nango.dev/docs/api-integrations/quickbooks — the realmId arrives on the OAuth callback;
@@ -135,7 +155,10 @@ function quickbooks(c: Conn): Mapped {
   if (!realm_id) return missing('connection_config.realmId');
   const t = oauthTokens(c);
   if (!t.refresh_token) return missing('credentials.refresh_token');
-  return { kind: 'quickbooks_oauth2', props: defined({ realm_id, ...t, environment: c.provider.endsWith('sandbox') ? 'sandbox' : 'production' }) };
+  return {
+    kind: 'quickbooks_oauth2',
+    props: defined({ realm_id, ...t, environment: c.provider.endsWith('sandbox') ? 'sandbox' : 'production' }),
+  };
 }
 
 // https://nango.dev/docs/api-integrations/stripe-api-key (BASIC: the restricted key is the username,
@@ -147,13 +170,20 @@ function stripe(c: Conn): Mapped {
     const secret = type === 'BASIC' ? str(c.creds.username) : str(c.creds.apiKey);
     if (!secret) return missing(type === 'BASIC' ? 'credentials.username (the API key)' : 'credentials.apiKey');
     const context = str(c.config.context);
-    return { kind: 'stripe_key', props: defined({ secret, account_id: context && /^acct_[A-Za-z0-9]+$/.test(context) ? context : undefined }) };
+    return {
+      kind: 'stripe_key',
+      props: defined({ secret, account_id: context && /^acct_[A-Za-z0-9]+$/.test(context) ? context : undefined }),
+    };
   }
-  if (type !== 'OAUTH2') return { reason: `credentials.type ${type ?? 'none'} is not a Stripe key or Stripe Connect OAuth` };
+  if (type !== 'OAUTH2')
+    return { reason: `credentials.type ${type ?? 'none'} is not a Stripe key or Stripe Connect OAuth` };
   const stripe_user_id = str(c.raw.stripe_user_id) ?? str(c.config.stripe_user_id);
   if (!stripe_user_id) return missing('credentials.raw.stripe_user_id');
   const livemode = typeof c.raw.livemode === 'boolean' ? c.raw.livemode : undefined;
-  return { kind: 'stripe_oauth2', props: defined({ stripe_user_id, ...oauthTokens(c), livemode, scope: str(c.raw.scope) }) };
+  return {
+    kind: 'stripe_oauth2',
+    props: defined({ stripe_user_id, ...oauthTokens(c), livemode, scope: str(c.raw.scope) }),
+  };
 }
 
 // https://nango.dev/docs/integrations/all/sendgrid — API_KEY.
@@ -169,18 +199,26 @@ function sendgrid(c: Conn): Mapped {
 function servicenow(c: Conn): Mapped {
   const wrong = need(c, 'OAUTH2');
   if (wrong) return { reason: wrong };
-  const host = str(c.config.hostname) ?? (str(c.config.subdomain) ? `${str(c.config.subdomain)}.service-now.com` : undefined);
+  const host =
+    str(c.config.hostname) ?? (str(c.config.subdomain) ? `${str(c.config.subdomain)}.service-now.com` : undefined);
   if (!host) return missing('connection_config.hostname');
   // credvault keeps only the refresh token for ServiceNow and mints access tokens itself.
   const refresh_token = str(c.creds.refresh_token);
   if (!refresh_token) return missing('credentials.refresh_token');
-  return { kind: 'servicenow_oauth2', props: defined({ instance_url: `https://${host}`, refresh_token, username: str(c.config.username) }) };
+  return {
+    kind: 'servicenow_oauth2',
+    props: defined({ instance_url: `https://${host}`, refresh_token, username: str(c.config.username) }),
+  };
 }
 
 // https://nango.dev/docs/integrations/all/auth0-cc — OAUTH2_CC with connection_config.hostname.
 // (Nango's `auth0` is a user login, which has no credvault kind.)
 function auth0(c: Conn): Mapped {
-  if (c.provider === 'auth0') return { reason: 'auth0 user-login connections have no credvault kind; only auth0-cc (client credentials) maps to auth0_client_credentials' };
+  if (c.provider === 'auth0')
+    return {
+      reason:
+        'auth0 user-login connections have no credvault kind; only auth0-cc (client credentials) maps to auth0_client_credentials',
+    };
   const wrong = need(c, 'OAUTH2_CC');
   if (wrong) return { reason: wrong };
   const domain = str(c.config.hostname);
@@ -218,29 +256,53 @@ export function mapNangoConnection(value: unknown, opts: NangoMapOptions): Nango
   const conn = obj(value);
   const connectionId = str(conn.connection_id);
   const provider = str(conn.provider) ?? str(conn.provider_config_key);
-  if (!connectionId || !provider) return { ok: false, reason: 'not a Nango connection object (connection_id and provider are required)' };
+  if (!connectionId || !provider)
+    return { ok: false, reason: 'not a Nango connection object (connection_id and provider are required)' };
   const mapper = NANGO_PROVIDERS[provider];
-  if (!mapper) return { ok: false, reason: `Nango provider "${provider}" has no credvault mapping (mapped: ${Object.keys(NANGO_PROVIDERS).join(', ')})` };
+  if (!mapper)
+    return {
+      ok: false,
+      reason: `Nango provider "${provider}" has no credvault mapping (mapped: ${Object.keys(NANGO_PROVIDERS).join(', ')})`,
+    };
   const creds = obj(conn.credentials);
   const mapped = mapper({ provider, config: obj(conn.connection_config), creds, raw: obj(creds.raw) });
   if ('reason' in mapped) return { ok: false, reason: `${provider} connection ${connectionId}: ${mapped.reason}` };
   const spec = KIND_SPECS[mapped.kind];
   const appId = opts.oauthApps[spec.provider];
   if (spec.oauthApp === 'required' && !appId) {
-    return { ok: false, reason: `kind ${mapped.kind} needs an OAuth app: pass --oauth-app ${spec.provider}=<OAuth app id>` };
+    return {
+      ok: false,
+      reason: `kind ${mapped.kind} needs an OAuth app: pass --oauth-app ${spec.provider}=<OAuth app id>`,
+    };
   }
-  const metadata = { ...obj(conn.metadata), nango_connection_id: connectionId, nango_provider_config_key: str(conn.provider_config_key) ?? provider };
-  return { ok: true, body: { name: connectionId, properties: { kind: mapped.kind, ...mapped.props }, ...(appId ? { oauth_app_id: appId } : {}), metadata } };
+  const metadata = {
+    ...obj(conn.metadata),
+    nango_connection_id: connectionId,
+    nango_provider_config_key: str(conn.provider_config_key) ?? provider,
+  };
+  return {
+    ok: true,
+    body: {
+      name: connectionId,
+      properties: { kind: mapped.kind, ...mapped.props },
+      ...(appId ? { oauth_app_id: appId } : {}),
+      metadata,
+    },
+  };
 }
 
 /** `salesforce=<id>` pairs from repeated --oauth-app options, keyed by credvault provider. */
-export function parseOAuthAppOptions(pairs: string[], providers: readonly Provider[]): { apps: Partial<Record<string, string>>; errors: string[] } {
+export function parseOAuthAppOptions(
+  pairs: string[],
+  providers: readonly Provider[],
+): { apps: Partial<Record<string, string>>; errors: string[] } {
   const apps: Partial<Record<string, string>> = {};
   const errors: string[] = [];
   for (const pair of pairs) {
     const m = /^([a-z_]+)=(\S+)$/.exec(pair.trim());
     if (!m?.[1] || !m[2]) errors.push(`--oauth-app ${pair}: expected PROVIDER=ID, e.g. salesforce=8ff58ef0-...`);
-    else if (!(providers as readonly string[]).includes(m[1])) errors.push(`--oauth-app ${pair}: unknown provider ${m[1]} (one of ${providers.join(', ')})`);
+    else if (!(providers as readonly string[]).includes(m[1]))
+      errors.push(`--oauth-app ${pair}: unknown provider ${m[1]} (one of ${providers.join(', ')})`);
     else apps[m[1]] = m[2];
   }
   return { apps, errors };

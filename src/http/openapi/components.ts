@@ -2,7 +2,13 @@
  * The domain schemas shown as named components of the OpenAPI document (see registry.ts).
  * Route files name their own with `component()` where they define them.
  */
-import { CredentialListSchema, CredentialSchema, CredentialSummarySchema, DeletedSchema, PropertiesInput } from '../../credentials/schemas.js';
+import {
+  CredentialListSchema,
+  CredentialSchema,
+  CredentialSummarySchema,
+  DeletedSchema,
+  PropertiesInput,
+} from '../../credentials/schemas.js';
 import { EmbeddedOAuthAppSchema, HealthSchema, OAuthAppSchema, SettingsSchema } from '../../oauth-apps/schemas.js';
 import { component } from './registry.js';
 

@@ -58,24 +58,73 @@ const TAGS: Record<string, string> = {
 
 /** The shared error answers, by status. */
 const ERROR_RESPONSES: Record<string, { name: string; description: string; schema: string; headers?: string[] }> = {
-  '400': { name: 'BadRequest', description: 'The body is not valid JSON, or Content-Length does not match it.', schema: 'Error' },
-  '401': { name: 'Unauthorized', description: 'No valid API token ("Authorization: Bearer <token>").', schema: 'Error' },
+  '400': {
+    name: 'BadRequest',
+    description: 'The body is not valid JSON, or Content-Length does not match it.',
+    schema: 'Error',
+  },
+  '401': {
+    name: 'Unauthorized',
+    description: 'No valid API token ("Authorization: Bearer <token>").',
+    schema: 'Error',
+  },
   '403': { name: 'Forbidden', description: 'The API token lacks the scope this request needs.', schema: 'Error' },
   '404': { name: 'NotFound', description: 'Nothing with that id exists in this account.', schema: 'Error' },
-  '409': { name: 'Conflict', description: 'The request conflicts with the current state (e.g. the same Idempotency-Key still running, an OAuth app in use, a refused credential).', schema: 'Error' },
-  '412': { name: 'PreconditionFailed', description: 'If-Match names an older version: read the resource again.', schema: 'Error' },
-  '413': { name: 'PayloadTooLarge', description: 'The body is larger than the route accepts (1 MiB; 16 MiB for bulk).', schema: 'Error' },
-  '415': { name: 'UnsupportedMediaType', description: 'Send the body as JSON with "Content-Type: application/json".', schema: 'Error' },
-  '422': { name: 'UnprocessableEntity', description: 'The request is invalid; `validation_errors` names each field at fault and why.', schema: 'ValidationError' },
-  '429': { name: 'TooManyRequests', description: 'Too many requests for this API token; retry after Retry-After seconds.', schema: 'Error', headers: ['Retry-After'] },
-  '500': { name: 'InternalError', description: 'Something failed on the server; quote `request_id` when reporting it.', schema: 'Error' },
-  '503': { name: 'ServiceUnavailable', description: 'Busy or unreachable right now; retry after Retry-After seconds when given.', schema: 'Error', headers: ['Retry-After'] },
+  '409': {
+    name: 'Conflict',
+    description:
+      'The request conflicts with the current state (e.g. the same Idempotency-Key still running, an OAuth app in use, a refused credential).',
+    schema: 'Error',
+  },
+  '412': {
+    name: 'PreconditionFailed',
+    description: 'If-Match names an older version: read the resource again.',
+    schema: 'Error',
+  },
+  '413': {
+    name: 'PayloadTooLarge',
+    description: 'The body is larger than the route accepts (1 MiB; 16 MiB for bulk).',
+    schema: 'Error',
+  },
+  '415': {
+    name: 'UnsupportedMediaType',
+    description: 'Send the body as JSON with "Content-Type: application/json".',
+    schema: 'Error',
+  },
+  '422': {
+    name: 'UnprocessableEntity',
+    description: 'The request is invalid; `validation_errors` names each field at fault and why.',
+    schema: 'ValidationError',
+  },
+  '429': {
+    name: 'TooManyRequests',
+    description: 'Too many requests for this API token; retry after Retry-After seconds.',
+    schema: 'Error',
+    headers: ['Retry-After'],
+  },
+  '500': {
+    name: 'InternalError',
+    description: 'Something failed on the server; quote `request_id` when reporting it.',
+    schema: 'Error',
+  },
+  '503': {
+    name: 'ServiceUnavailable',
+    description: 'Busy or unreachable right now; retry after Retry-After seconds when given.',
+    schema: 'Error',
+    headers: ['Retry-After'],
+  },
 };
 
 const HEADERS: Record<string, JsonObject> = {
-  ETag: { description: 'The version of the resource, e.g. "v3": send it back as If-Match to change only that version.', schema: { type: 'string', example: '"v3"' } },
+  ETag: {
+    description: 'The version of the resource, e.g. "v3": send it back as If-Match to change only that version.',
+    schema: { type: 'string', example: '"v3"' },
+  },
   'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 0 } },
-  'Preference-Applied': { description: 'RFC 7240: the preference honoured, e.g. return=minimal.', schema: { type: 'string', enum: ['return=minimal'] } },
+  'Preference-Applied': {
+    description: 'RFC 7240: the preference honoured, e.g. return=minimal.',
+    schema: { type: 'string', enum: ['return=minimal'] },
+  },
 };
 
 const PARAMETERS: Record<string, JsonObject> = {
@@ -83,14 +132,16 @@ const PARAMETERS: Record<string, JsonObject> = {
     name: 'Idempotency-Key',
     in: 'header',
     required: false,
-    description: 'Any unique string (1 to 255 characters). A retry with the same key and body answers the first answer again (24 h); with another body it is refused (422); while the first still runs, 409.',
+    description:
+      'Any unique string (1 to 255 characters). A retry with the same key and body answers the first answer again (24 h); with another body it is refused (422); while the first still runs, 409.',
     schema: { type: 'string', minLength: 1, maxLength: 255 },
   },
   IfMatch: {
     name: 'If-Match',
     in: 'header',
     required: false,
-    description: 'The ETag you read (e.g. "v3"): the change is made only if the resource is still at that version, else 412.',
+    description:
+      'The ETag you read (e.g. "v3"): the change is made only if the resource is still at that version, else 412.',
     schema: { type: 'string' },
   },
 };
@@ -224,7 +275,10 @@ export function createOpenApiTransforms(): { transform: SwaggerTransform; transf
       schema: {
         ...schema,
         operationId,
-        description: [typeof schema.description === 'string' ? schema.description : `${summary}.`, scopeSentence(scope)].join(' '),
+        description: [
+          typeof schema.description === 'string' ? schema.description : `${summary}.`,
+          scopeSentence(scope),
+        ].join(' '),
       },
     };
   };
@@ -258,7 +312,9 @@ function finishDocument(doc: JsonObject, facts: Map<string, RouteFacts>): void {
       r.name,
       {
         description: r.description,
-        ...(r.headers ? { headers: Object.fromEntries(r.headers.map((h) => [h, { $ref: `#/components/headers/${h}` }])) } : {}),
+        ...(r.headers
+          ? { headers: Object.fromEntries(r.headers.map((h) => [h, { $ref: `#/components/headers/${h}` }])) }
+          : {}),
         content: { 'application/json': { schema: { $ref: `#/components/schemas/${r.schema}` } } },
       },
     ]),
@@ -288,7 +344,11 @@ function finishDocument(doc: JsonObject, facts: Map<string, RouteFacts>): void {
   ];
   doc.tags = [...usedTags].sort().map((name) => ({ name, description: TAGS[name] ?? name }));
   const info = isObject(doc.info) ? doc.info : {};
-  doc.info = { ...info, contact: { name: 'The operators of this credvault server' }, license: { name: 'UNLICENSED', identifier: 'LicenseRef-UNLICENSED' } };
+  doc.info = {
+    ...info,
+    contact: { name: 'The operators of this credvault server' },
+    license: { name: 'UNLICENSED', identifier: 'LicenseRef-UNLICENSED' },
+  };
   nameWildcard(doc);
   pruneComponents(doc);
 }
@@ -299,7 +359,9 @@ function finishOperation(method: string, op: JsonObject, f: RouteFacts | undefin
   op.responses = responses;
   if (f?.docs.passThrough) {
     responses['2XX'] = { description: f.docs.passThrough };
-    responses.default = { description: `${f.docs.passThrough}, when it is not 2XX. credvault's own refusals carry X-Credvault-Proxy-Error and are the statuses listed.` };
+    responses.default = {
+      description: `${f.docs.passThrough}, when it is not 2XX. credvault's own refusals carry X-Credvault-Proxy-Error and are the statuses listed.`,
+    };
   }
   const statuses = new Set(Object.keys(responses).filter((s) => Number(s) >= 400));
   statuses.add('500');
@@ -318,7 +380,8 @@ function finishOperation(method: string, op: JsonObject, f: RouteFacts | undefin
     if (Number(status) >= 400 || !isObject(answer)) continue;
     if (answer.description === 'Default Response') answer.description = status === '201' ? 'Created' : 'OK';
     const headers = f?.docs.responseHeaders ?? [];
-    if (headers.length > 0) answer.headers = Object.fromEntries(headers.map((h) => [h, { $ref: `#/components/headers/${h}` }]));
+    if (headers.length > 0)
+      answer.headers = Object.fromEntries(headers.map((h) => [h, { $ref: `#/components/headers/${h}` }]));
   }
 
   const parameters: unknown[] = Array.isArray(op.parameters) ? op.parameters : [];

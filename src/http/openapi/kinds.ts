@@ -43,7 +43,12 @@ function keepOutputFormat(ctx: { zodSchema: z.core.$ZodType; jsonSchema: z.core.
 /** One kind's `properties` schema (what the import accepts, `kind` included). */
 export function kindPropertiesSchema(kind: Kind): JsonObject {
   const spec = KIND_SPECS[kind];
-  const json = z.toJSONSchema(spec.schema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12', override: keepOutputFormat }) as JsonObject;
+  const json = z.toJSONSchema(spec.schema, {
+    io: 'input',
+    unrepresentable: 'any',
+    target: 'draft-2020-12',
+    override: keepOutputFormat,
+  }) as JsonObject;
   delete json.$schema;
   const props: JsonObject = isObject(json.properties) ? { ...json.properties } : {};
   const secrets: readonly string[] = spec.secretFields;
@@ -60,7 +65,10 @@ export function kindPropertiesSchema(kind: Kind): JsonObject {
   const kindField = {
     type: 'string',
     enum: names,
-    description: names.length > 1 ? `\`${kind}\` (or the alias ${spec.aliases.map((a) => `\`${a}\``).join(', ')}).` : `\`${kind}\`.`,
+    description:
+      names.length > 1
+        ? `\`${kind}\` (or the alias ${spec.aliases.map((a) => `\`${a}\``).join(', ')}).`
+        : `\`${kind}\`.`,
   };
   const required = Array.isArray(json.required) ? json.required.filter((r): r is string => typeof r === 'string') : [];
   const accessToken = spec.accessToken;
@@ -93,7 +101,8 @@ export function kindComponents(): { union: JsonObject; components: Record<string
     for (const n of [kind, ...KIND_SPECS[kind].aliases]) mapping[n] = `#/components/schemas/${name}`;
   }
   const union = {
-    description: 'Credential properties: the fields depend on `kind`. Unknown fields are refused with the list of the kind\'s fields.',
+    description:
+      "Credential properties: the fields depend on `kind`. Unknown fields are refused with the list of the kind's fields.",
     oneOf: KINDS.map((k) => ({ $ref: `#/components/schemas/${kindComponentName(k)}` })),
     discriminator: { propertyName: 'kind', mapping },
   };

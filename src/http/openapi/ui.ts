@@ -7,7 +7,9 @@ export const DOCS_UI = {
   routePrefix: '/docs',
   theme: {
     title: 'credvault API reference',
-    favicon: [{ filename: 'favicon.svg', rel: 'icon', type: 'image/svg+xml', sizes: 'any', content: Buffer.from(FAVICON_SVG) }],
+    favicon: [
+      { filename: 'favicon.svg', rel: 'icon', type: 'image/svg+xml', sizes: 'any', content: Buffer.from(FAVICON_SVG) },
+    ],
   },
   logo: { type: 'image/svg+xml', content: Buffer.from(LOGO_SVG), href: '/docs', target: '_self' as const },
 };

@@ -11,10 +11,25 @@ import { component } from '../openapi/registry.js';
 import { IdParams, commonErrors, authOf } from './common.js';
 
 const ScopeSchema = z.enum(SCOPES);
-const TokenView = component('ApiToken', z.object({ id: z.string(), name: z.string(), prefix: z.string(), scopes: z.array(ScopeSchema), created_at: z.string() }));
-const IssuedToken = component('IssuedApiToken', TokenView.extend({ token: z.string().describe('The plaintext token: shown only in this answer.') }));
+const TokenView = component(
+  'ApiToken',
+  z.object({
+    id: z.string(),
+    name: z.string(),
+    prefix: z.string(),
+    scopes: z.array(ScopeSchema),
+    created_at: z.string(),
+  }),
+);
+const IssuedToken = component(
+  'IssuedApiToken',
+  TokenView.extend({ token: z.string().describe('The plaintext token: shown only in this answer.') }),
+);
 const AccountView = component('Account', z.object({ id: z.string(), name: z.string(), created_at: z.string() }));
-const PageQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(50), cursor: z.string().optional() });
+const PageQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().optional(),
+});
 
 function viewToken<T extends { created_at: Date }>(t: T): Omit<T, 'created_at'> & { created_at: string } {
   return { ...t, created_at: isoSeconds(t.created_at) };
@@ -29,7 +44,13 @@ export function accountRoutes(app: FastifyInstance, accounts: AccountService, au
       tags: ['accounts'],
       operationId: 'getMyAccount',
       summary: "The caller's account, and the calling token's id and scopes",
-      response: { 200: component('MyAccount', AccountView.extend({ token: z.object({ id: z.string(), scopes: z.array(ScopeSchema) }) })), ...commonErrors },
+      response: {
+        200: component(
+          'MyAccount',
+          AccountView.extend({ token: z.object({ id: z.string(), scopes: z.array(ScopeSchema) }) }),
+        ),
+        ...commonErrors,
+      },
     },
     handler: async (req) => {
       const auth = authOf(req);
@@ -67,7 +88,12 @@ export function accountRoutes(app: FastifyInstance, accounts: AccountService, au
     handler: async (req, reply) => {
       const auth = authOf(req);
       const t = await accounts.createToken(auth, req.body.name, req.body.scopes);
-      await audit.record({ accountId: auth.accountId, actorTokenId: auth.tokenId, action: 'api_token.created', detail: { token_id: t.id, scopes: t.scopes } });
+      await audit.record({
+        accountId: auth.accountId,
+        actorTokenId: auth.tokenId,
+        action: 'api_token.created',
+        detail: { token_id: t.id, scopes: t.scopes },
+      });
       void reply.code(201);
       return viewToken(t);
     },
@@ -75,7 +101,16 @@ export function accountRoutes(app: FastifyInstance, accounts: AccountService, au
 
   r.get('/v1/api-tokens', {
     config: { scope: 'tokens:manage' },
-    schema: { tags: ['api-tokens'], operationId: 'listApiTokens', summary: 'List API tokens (never the plaintext)', querystring: PageQuery, response: { 200: component('ApiTokenList', z.object({ data: z.array(TokenView), next_cursor: z.string().nullable() })), ...commonErrors } },
+    schema: {
+      tags: ['api-tokens'],
+      operationId: 'listApiTokens',
+      summary: 'List API tokens (never the plaintext)',
+      querystring: PageQuery,
+      response: {
+        200: component('ApiTokenList', z.object({ data: z.array(TokenView), next_cursor: z.string().nullable() })),
+        ...commonErrors,
+      },
+    },
     handler: async (req) => {
       const page = await accounts.listTokens(authOf(req).accountId, req.query.limit, req.query.cursor);
       return { data: page.data.map(viewToken), next_cursor: page.next_cursor };
@@ -84,12 +119,27 @@ export function accountRoutes(app: FastifyInstance, accounts: AccountService, au
 
   r.delete('/v1/api-tokens/:id', {
     config: { scope: 'tokens:manage' },
-    schema: { tags: ['api-tokens'], operationId: 'revokeApiToken', summary: 'Revoke an API token at once (not one with scopes the caller lacks, nor the last admin token)', params: IdParams, response: { 200: component('RevokedApiToken', z.object({ id: z.string(), revoked: z.literal(true) })), 409: commonErrors[422], ...commonErrors } },
+    schema: {
+      tags: ['api-tokens'],
+      operationId: 'revokeApiToken',
+      summary: 'Revoke an API token at once (not one with scopes the caller lacks, nor the last admin token)',
+      params: IdParams,
+      response: {
+        200: component('RevokedApiToken', z.object({ id: z.string(), revoked: z.literal(true) })),
+        409: commonErrors[422],
+        ...commonErrors,
+      },
+    },
     handler: async (req) => {
       const auth = authOf(req);
       if (!isUuid(req.params.id)) throw new NotFoundError('API token');
       await accounts.revokeToken(auth, req.params.id);
-      await audit.record({ accountId: auth.accountId, actorTokenId: auth.tokenId, action: 'api_token.revoked', detail: { token_id: req.params.id } });
+      await audit.record({
+        accountId: auth.accountId,
+        actorTokenId: auth.tokenId,
+        action: 'api_token.revoked',
+        detail: { token_id: req.params.id },
+      });
       return { id: req.params.id, revoked: true as const };
     },
   });

@@ -30,24 +30,43 @@ const BulkEnvelope = z.strictObject({ items: z.array(z.unknown()).min(1).max(BUL
 
 const BulkResultSchema = z.union([
   z.object({ index: z.number().int(), status: z.literal(200), credential: CredentialSchema }),
-  z.object({ index: z.number().int(), status: z.literal(200), id: z.string().describe('The credential id (answered instead of the credential under Prefer: return=minimal).') }),
+  z.object({
+    index: z.number().int(),
+    status: z.literal(200),
+    id: z.string().describe('The credential id (answered instead of the credential under Prefer: return=minimal).'),
+  }),
   z.object({ index: z.number().int(), status: z.literal(422), error: ErrorBodySchema }),
 ]);
 
-export const BulkImportAnswer = component('BulkImportAnswer', z
-  .object({ results: z.array(BulkResultSchema) })
-  .describe(
-    'One result per item, in order: the credential (only its id under Prefer: return=minimal) or the error body a single import of that item would answer.',
-  ));
+export const BulkImportAnswer = component(
+  'BulkImportAnswer',
+  z
+    .object({ results: z.array(BulkResultSchema) })
+    .describe(
+      'One result per item, in order: the credential (only its id under Prefer: return=minimal) or the error body a single import of that item would answer.',
+    ),
+);
 
 const BulkHeaders = z.object({
-  prefer: z.string().optional().describe('RFC 7240. `return=minimal`: imported items answer their credential id instead of the whole credential.'),
+  prefer: z
+    .string()
+    .optional()
+    .describe('RFC 7240. `return=minimal`: imported items answer their credential id instead of the whole credential.'),
 });
 
 /** RFC 7240: `Prefer: return=minimal` asks for the ids only (what `credentials import` needs). */
 function prefersMinimal(prefer: string | string[] | undefined): boolean {
   const values = Array.isArray(prefer) ? prefer : prefer === undefined ? [] : [prefer];
-  return values.some((v) => v.split(',').some((p) => p.split(';')[0]?.trim().toLowerCase().replace(/\s*=\s*/, '=') === 'return=minimal'));
+  return values.some((v) =>
+    v.split(',').some(
+      (p) =>
+        p
+          .split(';')[0]
+          ?.trim()
+          .toLowerCase()
+          .replace(/\s*=\s*/, '=') === 'return=minimal',
+    ),
+  );
 }
 
 const serializeCredential = compileOrThrow(CredentialSchema);
@@ -80,25 +99,38 @@ function serializeBulkAnswer(results: BulkItemResult[], minimal: boolean): strin
 }
 
 const ExportQuery = z.strictObject({
-  include_secrets: z.enum(['true', 'false']).default('false').describe('true answers secrets in plaintext: needs the secrets:reveal scope, audited per credential'),
+  include_secrets: z
+    .enum(['true', 'false'])
+    .default('false')
+    .describe('true answers secrets in plaintext: needs the secrets:reveal scope, audited per credential'),
   limit: z.coerce.number().int().min(1).max(500).default(100),
   cursor: z.string().optional(),
 });
 
-const ExportedCredentialSchema = component('ExportedCredential', z
-  .object({
-    name: z.string().nullable(),
-    properties: z.record(z.string(), z.unknown()),
-    oauth_app_id: z.string().nullable(),
-    metadata: MetadataSchema,
-    error: z
-      .object({ credential_id: z.string(), summary: z.string() })
-      .optional()
-      .describe('Present when this credential\'s secrets cannot be decrypted: the item is not an import body then (its secrets are left out), and the rest of the page is unaffected.'),
-  })
-  .describe('An import body: POST /v1/credentials (or an item of /v1/credentials/bulk) accepts it unchanged (unless it carries `error`).'));
+const ExportedCredentialSchema = component(
+  'ExportedCredential',
+  z
+    .object({
+      name: z.string().nullable(),
+      properties: z.record(z.string(), z.unknown()),
+      oauth_app_id: z.string().nullable(),
+      metadata: MetadataSchema,
+      error: z
+        .object({ credential_id: z.string(), summary: z.string() })
+        .optional()
+        .describe(
+          "Present when this credential's secrets cannot be decrypted: the item is not an import body then (its secrets are left out), and the rest of the page is unaffected.",
+        ),
+    })
+    .describe(
+      'An import body: POST /v1/credentials (or an item of /v1/credentials/bulk) accepts it unchanged (unless it carries `error`).',
+    ),
+);
 
-const ExportAnswer = component('ExportPage', z.object({ data: z.array(ExportedCredentialSchema), next_cursor: z.string().nullable() }));
+const ExportAnswer = component(
+  'ExportPage',
+  z.object({ data: z.array(ExportedCredentialSchema), next_cursor: z.string().nullable() }),
+);
 
 export function bulkRoutes(app: FastifyInstance, credentials: CredentialService, audit: AuditService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -108,7 +140,12 @@ export function bulkRoutes(app: FastifyInstance, credentials: CredentialService,
     bodyLimit: 16 * 1024 * 1024,
     // The body's validator checks the envelope only (see BulkEnvelope); headers as declared.
     validatorCompiler: ({ method, url, httpPart }) =>
-      validatorCompiler({ schema: httpPart === 'headers' ? BulkHeaders : BulkEnvelope, method, url, ...(httpPart ? { httpPart } : {}) }),
+      validatorCompiler({
+        schema: httpPart === 'headers' ? BulkHeaders : BulkEnvelope,
+        method,
+        url,
+        ...(httpPart ? { httpPart } : {}),
+      }),
     schema: {
       tags,
       operationId: 'importCredentialsBulk',
@@ -136,7 +173,8 @@ export function bulkRoutes(app: FastifyInstance, credentials: CredentialService,
     schema: {
       tags,
       operationId: 'exportCredentials',
-      summary: 'Export credentials as import bodies, newest first (plaintext secrets with include_secrets=true and secrets:reveal)',
+      summary:
+        'Export credentials as import bodies, newest first (plaintext secrets with include_secrets=true and secrets:reveal)',
       description:
         'Each item of `data` is an import body that POST /v1/credentials accepts unchanged. Without include_secrets, secrets are the mask, which re-imports into the same account as "keep the stored value". With include_secrets=true (scope secrets:reveal) they are plaintext, and one audit event `credential.secret_revealed` is written per credential, naming the fields, never the values.',
       querystring: ExportQuery,
@@ -153,7 +191,13 @@ export function bulkRoutes(app: FastifyInstance, credentials: CredentialService,
         // One statement for the page's events (up to 500): written before any plaintext is answered.
         onReveal: (revealed) =>
           audit.recordMany(
-            revealed.map(({ id, fields }) => ({ accountId: auth.accountId, actorTokenId: auth.tokenId, action: 'credential.secret_revealed', credentialId: id, detail: { via: 'export', fields } })),
+            revealed.map(({ id, fields }) => ({
+              accountId: auth.accountId,
+              actorTokenId: auth.tokenId,
+              action: 'credential.secret_revealed',
+              credentialId: id,
+              detail: { via: 'export', fields },
+            })),
           ),
       });
     },

@@ -41,7 +41,8 @@ export function parseIfMatch(header: string | string[] | undefined): number | un
   const value = typeof header === 'string' ? header.trim() : '';
   if (value === '*') return undefined;
   const m = /^(?:W\/)?"v(\d{1,15})"$/.exec(value);
-  if (!m) throw new AppError(412, 'If-Match must be an ETag this API answered (e.g. "v3") or *; read the credential again.');
+  if (!m)
+    throw new AppError(412, 'If-Match must be an ETag this API answered (e.g. "v3") or *; read the credential again.');
   return Number(m[1]);
 }
 

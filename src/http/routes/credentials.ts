@@ -17,10 +17,21 @@ import { RevokeFailedError, type Revoker } from '../../connect/revoke.js';
 const tags = ['credentials'];
 
 const DeleteCredentialQuery = z.strictObject({
-  revoke: z.enum(['true', 'false']).optional().describe('Revoke the grant at the provider first, where the provider has a revocation endpoint.'),
-  force: z.enum(['true', 'false']).optional().describe('With revoke=true: delete even when the provider did not confirm the revocation.'),
+  revoke: z
+    .enum(['true', 'false'])
+    .optional()
+    .describe('Revoke the grant at the provider first, where the provider has a revocation endpoint.'),
+  force: z
+    .enum(['true', 'false'])
+    .optional()
+    .describe('With revoke=true: delete even when the provider did not confirm the revocation.'),
 });
-const RevokedSchema = z.object({ id: z.string(), deleted: z.boolean(), revoked: z.boolean(), revoke_note: z.string().nullable() });
+const RevokedSchema = z.object({
+  id: z.string(),
+  deleted: z.boolean(),
+  revoked: z.boolean(),
+  revoke_note: z.string().nullable(),
+});
 
 export function credentialRoutes(app: FastifyInstance, credentials: CredentialService, revoke: Revoker): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -39,19 +50,36 @@ export function credentialRoutes(app: FastifyInstance, credentials: CredentialSe
 
   r.get('/v1/credentials', {
     config: { scope: 'credentials:read' },
-    schema: { tags, operationId: 'listCredentials', summary: 'List credentials, newest first', querystring: ListCredentialsQuery, response: { 200: CredentialListSchema, ...commonErrors } },
+    schema: {
+      tags,
+      operationId: 'listCredentials',
+      summary: 'List credentials, newest first',
+      querystring: ListCredentialsQuery,
+      response: { 200: CredentialListSchema, ...commonErrors },
+    },
     handler: async (req) => credentials.list(authOf(req).accountId, req.query),
   });
 
   r.get('/v1/credentials/summary', {
     config: { scope: 'credentials:read' },
-    schema: { tags, operationId: 'getCredentialSummary', summary: 'Counts by provider and health status, and the most recently broken credentials', response: { 200: CredentialSummarySchema, ...commonErrors } },
+    schema: {
+      tags,
+      operationId: 'getCredentialSummary',
+      summary: 'Counts by provider and health status, and the most recently broken credentials',
+      response: { 200: CredentialSummarySchema, ...commonErrors },
+    },
     handler: async (req) => credentials.summary(authOf(req).accountId),
   });
 
   r.get('/v1/credentials/:id', {
     config: { scope: 'credentials:read', docs: { responseHeaders: ['ETag'] } },
-    schema: { tags, operationId: 'getCredential', summary: 'Get a credential', params: IdParams, response: { 200: CredentialSchema, ...commonErrors } },
+    schema: {
+      tags,
+      operationId: 'getCredential',
+      summary: 'Get a credential',
+      params: IdParams,
+      response: { 200: CredentialSchema, ...commonErrors },
+    },
     handler: async (req, reply) => {
       const { version, ...view } = await credentials.get(authOf(req).accountId, req.params.id);
       void reply.header('etag', etag(version));

@@ -15,26 +15,40 @@ const HealthReportBody = z.strictObject({
   detail: z.string().max(2000).optional().describe('What you saw; not stored (it could hold provider data).'),
 });
 
-const AccessTokenSchema = component('AccessToken', z.object({
-  credential_id: z.string(),
-  access_token: z.string(),
-  token_type: z.literal('bearer'),
-  expires_at: z.string().nullable(),
-}));
+const AccessTokenSchema = component(
+  'AccessToken',
+  z.object({
+    credential_id: z.string(),
+    access_token: z.string(),
+    token_type: z.literal('bearer'),
+    expires_at: z.string().nullable(),
+  }),
+);
 
-const AuditEventSchema = component('AuditEvent', z.object({
-  id: z.string(),
-  action: z.string(),
-  actor_token_id: z.string().nullable(),
-  credential_id: z.string().nullable(),
-  oauth_app_id: z.string().nullable(),
-  detail: z.record(z.string(), z.unknown()),
-  created_at: z.string(),
-}));
+const AuditEventSchema = component(
+  'AuditEvent',
+  z.object({
+    id: z.string(),
+    action: z.string(),
+    actor_token_id: z.string().nullable(),
+    credential_id: z.string().nullable(),
+    oauth_app_id: z.string().nullable(),
+    detail: z.record(z.string(), z.unknown()),
+    created_at: z.string(),
+  }),
+);
 
-const PageQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(50), cursor: z.string().optional() });
+const PageQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().optional(),
+});
 
-export function healthRoutes(app: FastifyInstance, health: HealthService, credentials: CredentialService, audit: AuditService): void {
+export function healthRoutes(
+  app: FastifyInstance,
+  health: HealthService,
+  credentials: CredentialService,
+  audit: AuditService,
+): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const view = async (accountId: string, id: string) => {
     const { version: _version, ...v } = await credentials.get(accountId, id);
@@ -43,7 +57,13 @@ export function healthRoutes(app: FastifyInstance, health: HealthService, creden
 
   r.post('/v1/credentials/:id/check', {
     config: { scope: 'credentials:write' },
-    schema: { tags, operationId: 'checkCredential', summary: 'Check the credential against its provider now (refreshing first when due)', params: IdParams, response: { 200: CredentialSchema, 503: commonErrors[500], ...commonErrors } },
+    schema: {
+      tags,
+      operationId: 'checkCredential',
+      summary: 'Check the credential against its provider now (refreshing first when due)',
+      params: IdParams,
+      response: { 200: CredentialSchema, 503: commonErrors[500], ...commonErrors },
+    },
     handler: async (req) => {
       const accountId = authOf(req).accountId;
       await health.checkNow(accountId, req.params.id);
@@ -53,7 +73,14 @@ export function healthRoutes(app: FastifyInstance, health: HealthService, creden
 
   r.post('/v1/credentials/:id/health-reports', {
     config: { scope: 'credentials:write' },
-    schema: { tags, operationId: 'reportCredentialHealth', summary: 'Report that the provider refused this credential; triggers a check at once', params: IdParams, body: HealthReportBody, response: { 200: CredentialSchema, 503: commonErrors[500], ...commonErrors } },
+    schema: {
+      tags,
+      operationId: 'reportCredentialHealth',
+      summary: 'Report that the provider refused this credential; triggers a check at once',
+      params: IdParams,
+      body: HealthReportBody,
+      response: { 200: CredentialSchema, 503: commonErrors[500], ...commonErrors },
+    },
     handler: async (req) => {
       const accountId = authOf(req).accountId;
       await health.report(accountId, req.params.id, req.body.status_code, authOf(req).tokenId);
@@ -63,13 +90,31 @@ export function healthRoutes(app: FastifyInstance, health: HealthService, creden
 
   r.post('/v1/credentials/:id/access-token', {
     config: { scope: 'secrets:reveal', secretAnswer: true },
-    schema: { tags, operationId: 'getAccessToken', summary: 'A valid access token (refreshed first when needed); audited', params: IdParams, response: { 200: AccessTokenSchema, 409: commonErrors[500], 503: commonErrors[500], ...commonErrors } },
+    schema: {
+      tags,
+      operationId: 'getAccessToken',
+      summary: 'A valid access token (refreshed first when needed); audited',
+      params: IdParams,
+      response: { 200: AccessTokenSchema, 409: commonErrors[500], 503: commonErrors[500], ...commonErrors },
+    },
     handler: async (req) => health.accessToken(authOf(req).accountId, req.params.id, authOf(req).tokenId),
   });
 
   r.get('/v1/audit-events', {
     config: { scope: 'credentials:read' },
-    schema: { tags: ['audit'], operationId: 'listAuditEvents', summary: 'Audit events of this account, newest first (never secret values)', querystring: PageQuery, response: { 200: component('AuditEventList', z.object({ data: z.array(AuditEventSchema), next_cursor: z.string().nullable() })), ...commonErrors } },
+    schema: {
+      tags: ['audit'],
+      operationId: 'listAuditEvents',
+      summary: 'Audit events of this account, newest first (never secret values)',
+      querystring: PageQuery,
+      response: {
+        200: component(
+          'AuditEventList',
+          z.object({ data: z.array(AuditEventSchema), next_cursor: z.string().nullable() }),
+        ),
+        ...commonErrors,
+      },
+    },
     handler: async (req) => audit.list(authOf(req).accountId, req.query.limit, req.query.cursor),
   });
 }

@@ -35,7 +35,13 @@ export function oauthAppRoutes(app: FastifyInstance, oauthApps: OAuthAppService)
 
   r.post('/v1/oauth-apps', {
     config: { scope: 'credentials:write' },
-    schema: { tags, operationId: 'createOAuthApp', summary: 'Create an OAuth app', body: CreateOAuthAppBody, response: { 200: OAuthAppSchema, ...commonErrors } },
+    schema: {
+      tags,
+      operationId: 'createOAuthApp',
+      summary: 'Create an OAuth app',
+      body: CreateOAuthAppBody,
+      response: { 200: OAuthAppSchema, ...commonErrors },
+    },
     handler: async (req) => oauthApps.create(authOf(req).accountId, req.body),
   });
 
@@ -46,7 +52,10 @@ export function oauthAppRoutes(app: FastifyInstance, oauthApps: OAuthAppService)
       operationId: 'listOAuthApps',
       summary: 'List OAuth apps, newest first',
       querystring: ListOAuthAppsQuery,
-      response: { 200: component('OAuthAppList', z.object({ data: z.array(OAuthAppSchema), next_cursor: z.string().nullable() })), ...commonErrors },
+      response: {
+        200: component('OAuthAppList', z.object({ data: z.array(OAuthAppSchema), next_cursor: z.string().nullable() })),
+        ...commonErrors,
+      },
     },
     handler: async (req) => {
       const reveal = req.query.truncate_secrets === 'false';
@@ -65,19 +74,38 @@ export function oauthAppRoutes(app: FastifyInstance, oauthApps: OAuthAppService)
 
   r.get('/v1/oauth-apps/:id', {
     config: { scope: 'credentials:read' },
-    schema: { tags, operationId: 'getOAuthApp', summary: 'Get an OAuth app', params: IdParams, response: { 200: OAuthAppSchema, ...commonErrors } },
+    schema: {
+      tags,
+      operationId: 'getOAuthApp',
+      summary: 'Get an OAuth app',
+      params: IdParams,
+      response: { 200: OAuthAppSchema, ...commonErrors },
+    },
     handler: async (req) => oauthApps.get(authOf(req).accountId, req.params.id),
   });
 
   r.patch('/v1/oauth-apps/:id', {
     config: { scope: 'credentials:write' },
-    schema: { tags, operationId: 'updateOAuthApp', summary: 'Change an OAuth app', params: IdParams, body: PatchOAuthAppBody, response: { 200: OAuthAppSchema, ...commonErrors } },
+    schema: {
+      tags,
+      operationId: 'updateOAuthApp',
+      summary: 'Change an OAuth app',
+      params: IdParams,
+      body: PatchOAuthAppBody,
+      response: { 200: OAuthAppSchema, ...commonErrors },
+    },
     handler: async (req) => oauthApps.update(authOf(req).accountId, req.params.id, req.body, authOf(req).tokenId),
   });
 
   r.delete('/v1/oauth-apps/:id', {
     config: { scope: 'credentials:write' },
-    schema: { tags, operationId: 'deleteOAuthApp', summary: 'Delete an OAuth app (409 while credentials use it)', params: IdParams, response: { 200: DeletedSchema, 409: commonErrors[422], ...commonErrors } },
+    schema: {
+      tags,
+      operationId: 'deleteOAuthApp',
+      summary: 'Delete an OAuth app (409 while credentials use it)',
+      params: IdParams,
+      response: { 200: DeletedSchema, 409: commonErrors[422], ...commonErrors },
+    },
     handler: async (req) => oauthApps.remove(authOf(req).accountId, req.params.id, authOf(req).tokenId),
   });
 }

@@ -12,10 +12,21 @@ const PREFIX = '/v1/proxy/credential/';
 
 const Params = z.object({
   id: z.string().describe('Credential id (UUID)'),
-  '*': z.string().describe('The provider API path, relative to the kind\'s base URL; the query string is passed on'),
+  '*': z.string().describe("The provider API path, relative to the kind's base URL; the query string is passed on"),
 });
 
-const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 404: ErrorBodySchema, 409: ErrorBodySchema, 413: ErrorBodySchema, 429: ErrorBodySchema, 500: ErrorBodySchema, 502: ErrorBodySchema, 504: ErrorBodySchema };
+const errors = {
+  400: ErrorBodySchema,
+  401: ErrorBodySchema,
+  403: ErrorBodySchema,
+  404: ErrorBodySchema,
+  409: ErrorBodySchema,
+  413: ErrorBodySchema,
+  429: ErrorBodySchema,
+  500: ErrorBodySchema,
+  502: ErrorBodySchema,
+  504: ErrorBodySchema,
+};
 
 export interface ProxyRouteDeps {
   proxy: ProxyService;
@@ -52,14 +63,17 @@ export function proxyRoutes(app: FastifyInstance, d: ProxyRouteDeps): void {
       config: {
         scope: 'credentials:use',
         rawBody: true,
-        docs: { passThrough: "The provider's answer: its status, headers (hop-by-hop and Set-Cookie removed) and body, streamed as it gave them, in any content type" },
+        docs: {
+          passThrough:
+            "The provider's answer: its status, headers (hop-by-hop and Set-Cookie removed) and body, streamed as it gave them, in any content type",
+        },
       },
       schema: {
         tags: ['proxy'],
         operationId: 'proxy',
         summary: 'Call the provider API with this credential; credvault adds the authentication',
         description:
-          'The path and query are passed to the kind\'s base URL; the answer streams back as the provider gave it (hop-by-hop headers and Set-Cookie removed). Errors credvault makes itself carry the header `X-Credvault-Proxy-Error`: invalid_path (400), not_found (404), credential_unusable (409), too_large (413), busy (429), upstream_unreachable (502), timeout (504).',
+          "The path and query are passed to the kind's base URL; the answer streams back as the provider gave it (hop-by-hop headers and Set-Cookie removed). Errors credvault makes itself carry the header `X-Credvault-Proxy-Error`: invalid_path (400), not_found (404), credential_unusable (409), too_large (413), busy (429), upstream_unreachable (502), timeout (504).",
         params: Params,
         response: errors,
       },
@@ -70,13 +84,30 @@ export function proxyRoutes(app: FastifyInstance, d: ProxyRouteDeps): void {
         const raw = splitRaw(req.raw.url ?? '', req.params.id) ?? { path: '\\', query: '' };
         let answer: ProxyAnswer;
         try {
-          answer = await d.proxy.call({ accountId, tokenId: auth?.tokenId ?? null, credentialId: req.params.id, method: req.method, rawPath: raw.path, rawQuery: raw.query, req: req.raw });
+          answer = await d.proxy.call({
+            accountId,
+            tokenId: auth?.tokenId ?? null,
+            credentialId: req.params.id,
+            method: req.method,
+            rawPath: raw.path,
+            rawQuery: raw.query,
+            req: req.raw,
+          });
         } catch (err) {
           // Credvault's own refusal: still one line and one count (the error handler answers it).
           const status = err instanceof AppError ? err.status : 500;
           const code = err instanceof AppError ? err.headers[PROXY_ERROR_HEADER] : undefined;
           if (status !== 404) d.usage.add(accountId, req.params.id, auth?.tokenId ?? null, false, 0, 0);
-          d.log.info({ credential_id: req.params.id, method: req.method, status, error: code ?? 'internal', duration_ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'proxied call refused');
+          d.log.info(
+            {
+              credential_id: req.params.id,
+              method: req.method,
+              status,
+              error: code ?? 'internal',
+              duration_ms: Number(process.hrtime.bigint() - started) / 1e6,
+            },
+            'proxied call refused',
+          );
           throw err;
         }
         void reply.hijack();
@@ -106,7 +137,14 @@ export function proxyRoutes(app: FastifyInstance, d: ProxyRouteDeps): void {
           answer.release();
         }
         const ok = outcome === 'complete' && answer.status < 400;
-        d.usage.add(accountId, req.params.id, auth?.tokenId ?? null, ok, answer.bytesIn, Math.min(counter.bytes, d.maxAnswerBytes));
+        d.usage.add(
+          accountId,
+          req.params.id,
+          auth?.tokenId ?? null,
+          ok,
+          answer.bytesIn,
+          Math.min(counter.bytes, d.maxAnswerBytes),
+        );
         d.log.info(
           {
             credential_id: req.params.id,
@@ -119,7 +157,9 @@ export function proxyRoutes(app: FastifyInstance, d: ProxyRouteDeps): void {
             duration_ms: Number(process.hrtime.bigint() - started) / 1e6,
             ...(outcome === 'complete' ? {} : { outcome }),
           },
-          outcome === 'answer_too_large' ? `proxied call cut: the answer is larger than ${d.maxAnswerBytes} bytes` : 'proxied call',
+          outcome === 'answer_too_large'
+            ? `proxied call cut: the answer is larger than ${d.maxAnswerBytes} bytes`
+            : 'proxied call',
         );
       },
     });

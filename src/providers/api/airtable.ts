@@ -23,7 +23,8 @@ const W: Wording = {
   provider: 'Airtable',
   credential: 'the access token',
   reauth: 'Have the user authorize the integration again and import the new refresh token.',
-  permissions: 'Add the missing scopes to the integration at airtable.com/create/oauth and have the user authorize it again.',
+  permissions:
+    'Add the missing scopes to the integration at airtable.com/create/oauth and have the user authorize it again.',
 };
 
 const whoami = z.object({ id: z.string().min(1), scopes: z.array(z.string()).optional() }).loose();
@@ -35,7 +36,8 @@ const whoami = z.object({ id: z.string().min(1), scopes: z.array(z.string()).opt
 const AIRTABLE_BACKOFF_SECONDS = 30;
 
 function classifyFor(ctx: ProviderContext): Classify {
-  return (res) => (res.status === 429 ? rateLimited(W, res, retryAfterSeconds(res, ctx.now()) ?? AIRTABLE_BACKOFF_SECONDS) : undefined);
+  return (res) =>
+    res.status === 429 ? rateLimited(W, res, retryAfterSeconds(res, ctx.now()) ?? AIRTABLE_BACKOFF_SECONDS) : undefined;
 }
 
 export const airtableModule: ProviderModule = {
@@ -46,13 +48,22 @@ export const airtableModule: ProviderModule = {
   async identify(cred, ctx) {
     const token = prop(cred, 'access_token');
     if (token === undefined) return noAccessToken(W);
-    const r = await callJson(ctx, W, { method: 'GET', url: join(ctx.baseUrl(), '/v0/meta/whoami'), headers: bearer(token) }, { schema: whoami, classify: classifyFor(ctx) });
+    const r = await callJson(
+      ctx,
+      W,
+      { method: 'GET', url: join(ctx.baseUrl(), '/v0/meta/whoami'), headers: bearer(token) },
+      { schema: whoami, classify: classifyFor(ctx) },
+    );
     if (!r.ok) return r;
     const out = { ok: true as const, accountId: r.data.id, learned: { airtable_uid: r.data.id } };
     return r.data.scopes === undefined ? out : { ...out, scopes: r.data.scopes };
   },
 
   async refresh(cred, ctx) {
-    return standardRefresh(cred, ctx, W, { url: join(ctx.baseUrl('oauth'), '/oauth2/v1/token'), clientAuth: 'basic', classify: classifyFor(ctx) });
+    return standardRefresh(cred, ctx, W, {
+      url: join(ctx.baseUrl('oauth'), '/oauth2/v1/token'),
+      clientAuth: 'basic',
+      classify: classifyFor(ctx),
+    });
   },
 };

@@ -23,8 +23,10 @@ import {
 const W: Wording = {
   provider: 'Auth0',
   credential: 'the client credentials',
-  reauth: "Check client_id and client_secret against the application's settings in the Auth0 Dashboard (the secret may have been rotated) and import them again.",
-  permissions: 'Authorize the application for the API in the Auth0 Dashboard (Applications > APIs > Machine to Machine Applications) and grant it scopes.',
+  reauth:
+    "Check client_id and client_secret against the application's settings in the Auth0 Dashboard (the secret may have been rotated) and import them again.",
+  permissions:
+    'Authorize the application for the API in the Auth0 Dashboard (Applications > APIs > Machine to Machine Applications) and grant it scopes.',
   notFound: 'Auth0 answered 404 for this domain: check that domain names an existing tenant or custom domain.',
 };
 
@@ -56,7 +58,11 @@ const classify: Classify = (res, json) => {
   if (!e.success) return undefined;
   if (res.status === 403 && e.data.error === 'access_denied') return forbidden(W, 403, 'missing_scope');
   if (e.data.error === 'unauthorized_client') {
-    return failure('forbidden', "Auth0 does not allow this application the Client Credentials grant (unauthorized_client). Enable it under the application's Advanced Settings > Grant Types.", { status: res.status });
+    return failure(
+      'forbidden',
+      "Auth0 does not allow this application the Client Credentials grant (unauthorized_client). Enable it under the application's Advanced Settings > Grant Types.",
+      { status: res.status },
+    );
   }
   return undefined;
 };

@@ -8,7 +8,14 @@
  */
 import { z } from 'zod';
 import type { NetFailureReason, OutboundRequest, OutboundResponse } from '../../net/types.js';
-import type { HealthReason, OAuthAppSecrets, ProviderContext, ProviderCredential, ProviderFailure, RefreshSuccess } from '../module.js';
+import type {
+  HealthReason,
+  OAuthAppSecrets,
+  ProviderContext,
+  ProviderCredential,
+  ProviderFailure,
+  RefreshSuccess,
+} from '../module.js';
 
 /**
  * Provider-specific words for notes: display name ("Salesforce"), what was presented ("the
@@ -33,7 +40,11 @@ export interface ResetHeader {
   unit: 'epoch_s' | 'epoch_ms' | 'delta_s';
 }
 
-export function failure(reason: HealthReason, note: string, extra: { status?: number; retryAfterSeconds?: number | undefined; oauthApp?: true } = {}): ProviderFailure {
+export function failure(
+  reason: HealthReason,
+  note: string,
+  extra: { status?: number; retryAfterSeconds?: number | undefined; oauthApp?: true } = {},
+): ProviderFailure {
   const f: ProviderFailure = { ok: false, reason, note };
   if (extra.status !== undefined) f.status = extra.status;
   if (extra.retryAfterSeconds !== undefined) f.retryAfterSeconds = extra.retryAfterSeconds;
@@ -68,11 +79,31 @@ export function header(res: OutboundResponse, name: string): string | undefined 
 }
 
 const NET_NOTES: Record<NetFailureReason, [HealthReason, (p: string) => string]> = {
-  timeout: ['timeout', (p) => `${p} did not answer in time. credvault will retry later; if this keeps happening, check ${p}'s status page or raise CREDVAULT_PROVIDER_TIMEOUT_MS.`],
-  network_error: ['network_error', (p) => `credvault could not connect to ${p}. It will retry; if this persists, check outbound network access and DNS from the credvault host.`],
-  blocked_host: ['blocked_host', (p) => `credvault refused to contact the ${p} host because it is not an allowed public address. Check the host stored in the credential and the operator's provider host allowlist.`],
-  too_large: ['invalid_response', (p) => `${p} sent an answer larger than credvault accepts. credvault will retry; if this persists, check the configured base URL for ${p}.`],
-  redirect_refused: ['invalid_response', (p) => `${p} answered with a redirect, which credvault does not follow. Check the host stored in the credential (a renamed instance or domain) and the configured base URL.`],
+  timeout: [
+    'timeout',
+    (p) =>
+      `${p} did not answer in time. credvault will retry later; if this keeps happening, check ${p}'s status page or raise CREDVAULT_PROVIDER_TIMEOUT_MS.`,
+  ],
+  network_error: [
+    'network_error',
+    (p) =>
+      `credvault could not connect to ${p}. It will retry; if this persists, check outbound network access and DNS from the credvault host.`,
+  ],
+  blocked_host: [
+    'blocked_host',
+    (p) =>
+      `credvault refused to contact the ${p} host because it is not an allowed public address. Check the host stored in the credential and the operator's provider host allowlist.`,
+  ],
+  too_large: [
+    'invalid_response',
+    (p) =>
+      `${p} sent an answer larger than credvault accepts. credvault will retry; if this persists, check the configured base URL for ${p}.`,
+  ],
+  redirect_refused: [
+    'invalid_response',
+    (p) =>
+      `${p} answered with a redirect, which credvault does not follow. Check the host stored in the credential (a renamed instance or domain) and the configured base URL.`,
+  ],
 };
 
 /** One request through ctx.http; net failures become ProviderFailures (message dropped: C8). */
@@ -86,7 +117,11 @@ export async function send(ctx: ProviderContext, w: Wording, req: OutboundReques
 // ---------------------------------------------------------------- answers
 
 /** Seconds to wait: Retry-After (seconds, fractional seconds or an HTTP date), else reset headers. */
-export function retryAfterSeconds(res: OutboundResponse, now: Date, resets: readonly ResetHeader[] = []): number | undefined {
+export function retryAfterSeconds(
+  res: OutboundResponse,
+  now: Date,
+  resets: readonly ResetHeader[] = [],
+): number | undefined {
   const ra = header(res, 'retry-after')?.trim();
   if (ra !== undefined && ra !== '') {
     const n = Number(ra);
@@ -106,40 +141,76 @@ export function retryAfterSeconds(res: OutboundResponse, now: Date, resets: read
 
 export function rateLimited(w: Wording, res: OutboundResponse, retryAfter: number | undefined): ProviderFailure {
   const wait = retryAfter === undefined ? '' : `; it asked to wait ${retryAfter} seconds`;
-  return failure('rate_limited', `${w.provider} is rate limiting credvault (HTTP ${res.status})${wait}. The check backs off and retries automatically.`, {
-    status: res.status,
-    retryAfterSeconds: retryAfter,
-  });
+  return failure(
+    'rate_limited',
+    `${w.provider} is rate limiting credvault (HTTP ${res.status})${wait}. The check backs off and retries automatically.`,
+    {
+      status: res.status,
+      retryAfterSeconds: retryAfter,
+    },
+  );
 }
 
 export function unauthorized(w: Wording, status: number, what = `${w.credential}`): ProviderFailure {
-  return failure('unauthorized', `${w.provider} rejected ${what} (HTTP ${status}) as invalid, expired or revoked. ${w.reauth}`, { status });
+  return failure(
+    'unauthorized',
+    `${w.provider} rejected ${what} (HTTP ${status}) as invalid, expired or revoked. ${w.reauth}`,
+    { status },
+  );
 }
 
-export function forbidden(w: Wording, status: number, reason: 'forbidden' | 'missing_scope' = 'forbidden'): ProviderFailure {
-  const cause = reason === 'missing_scope' ? 'lacks a scope or permission this check needs' : 'is not allowed to do this';
-  return failure(reason, `${w.provider} accepted ${w.credential} but refused the request (HTTP ${status}): the credential ${cause}. ${w.permissions}`, { status });
+export function forbidden(
+  w: Wording,
+  status: number,
+  reason: 'forbidden' | 'missing_scope' = 'forbidden',
+): ProviderFailure {
+  const cause =
+    reason === 'missing_scope' ? 'lacks a scope or permission this check needs' : 'is not allowed to do this';
+  return failure(
+    reason,
+    `${w.provider} accepted ${w.credential} but refused the request (HTTP ${status}): the credential ${cause}. ${w.permissions}`,
+    { status },
+  );
 }
 
 /** The default reading of an HTTP status. */
-export function httpFailure(w: Wording, res: OutboundResponse, now: Date, resets: readonly ResetHeader[] = []): ProviderFailure {
+export function httpFailure(
+  w: Wording,
+  res: OutboundResponse,
+  now: Date,
+  resets: readonly ResetHeader[] = [],
+): ProviderFailure {
   const s = res.status;
   if (s === 401) return unauthorized(w, s);
   if (s === 403) return forbidden(w, s);
   if (s === 404) {
-    const note = w.notFound ?? `${w.provider} answered 404 Not Found for the account behind ${w.credential}; it may have been deleted or uninstalled. ${w.reauth}`;
+    const note =
+      w.notFound ??
+      `${w.provider} answered 404 Not Found for the account behind ${w.credential}; it may have been deleted or uninstalled. ${w.reauth}`;
     return failure('not_found', note, { status: s });
   }
   if (s === 429) return rateLimited(w, res, retryAfterSeconds(res, now, resets));
   if (s >= 500) {
-    return failure('provider_error', `${w.provider} had a server error (HTTP ${s}). The fault is on ${w.provider}'s side; credvault will retry.`, { status: s });
+    return failure(
+      'provider_error',
+      `${w.provider} had a server error (HTTP ${s}). The fault is on ${w.provider}'s side; credvault will retry.`,
+      { status: s },
+    );
   }
   if (s >= 200 && s < 300) return invalidResponse(w, s);
-  return failure('provider_error', `${w.provider} answered HTTP ${s}, which credvault did not expect for this check. credvault will retry; if it persists, check the credential's fields and ${w.provider}'s API status.`, { status: s });
+  return failure(
+    'provider_error',
+    `${w.provider} answered HTTP ${s}, which credvault did not expect for this check. credvault will retry; if it persists, check the credential's fields and ${w.provider}'s API status.`,
+    { status: s },
+  );
 }
 
 export function invalidResponse(w: Wording, status: number): ProviderFailure {
-  return failure('invalid_response', `${w.provider} answered HTTP ${status} but not in the format credvault expects (likely an API change or a proxy in between). credvault will retry; if it persists, report it to the credvault maintainers.`, { status });
+  return failure(
+    'invalid_response',
+    `${w.provider} answered HTTP ${status} but not in the format credvault expects (likely an API change or a proxy in between). credvault will retry; if it persists, report it to the credvault maintainers.`,
+    { status },
+  );
 }
 
 export function safeJson(text: string): unknown {
@@ -157,7 +228,12 @@ export interface CallOptions<S extends z.ZodType> {
 }
 
 /** Sends, lets the provider classify, maps non-2xx, then parses a 2xx body with `schema`. */
-export async function callJson<S extends z.ZodType>(ctx: ProviderContext, w: Wording, req: OutboundRequest, opts: CallOptions<S>): Promise<Parsed<z.output<S>>> {
+export async function callJson<S extends z.ZodType>(
+  ctx: ProviderContext,
+  w: Wording,
+  req: OutboundRequest,
+  opts: CallOptions<S>,
+): Promise<Parsed<z.output<S>>> {
   const sent = await send(ctx, w, req);
   if (!sent.ok) return sent;
   const { res } = sent;
@@ -176,7 +252,12 @@ const digits = z.string().regex(/^\d+$/).transform(Number);
 
 /** RFC 6749 §5.1 token reply; providers add fields (kept by `.loose()`). */
 export const tokenReply = z
-  .object({ access_token: z.string().min(1), refresh_token: z.string().min(1).optional(), expires_in: z.union([z.number(), digits]).optional(), scope: z.string().optional() })
+  .object({
+    access_token: z.string().min(1),
+    refresh_token: z.string().min(1).optional(),
+    expires_in: z.union([z.number(), digits]).optional(),
+    scope: z.string().optional(),
+  })
   .loose();
 export type TokenReply = z.output<typeof tokenReply>;
 
@@ -196,7 +277,11 @@ export interface TokenRequest {
 }
 
 /** POSTs a form to a token endpoint and reads the reply or the OAuth error. */
-export async function requestToken(ctx: ProviderContext, w: Wording, tr: TokenRequest): Promise<{ ok: true; reply: TokenReply; json: unknown } | ProviderFailure> {
+export async function requestToken(
+  ctx: ProviderContext,
+  w: Wording,
+  tr: TokenRequest,
+): Promise<{ ok: true; reply: TokenReply; json: unknown } | ProviderFailure> {
   const headers: Record<string, string> = { 'content-type': FORM, accept: JSON_TYPE, ...tr.headers };
   if (tr.basic) headers.authorization = basicAuth(tr.basic.user, tr.basic.pass);
   const sent = await send(ctx, w, { method: 'POST', url: tr.url, headers, body: formBody(tr.form) });
@@ -217,7 +302,12 @@ export async function requestToken(ctx: ProviderContext, w: Wording, tr: TokenRe
   return httpFailure(w, res, ctx.now(), tr.resets);
 }
 
-function oauthErrorFailure(w: Wording, res: OutboundResponse, code: string, clientIsCredential: boolean): ProviderFailure | undefined {
+function oauthErrorFailure(
+  w: Wording,
+  res: OutboundResponse,
+  code: string,
+  clientIsCredential: boolean,
+): ProviderFailure | undefined {
   const status = res.status;
   switch (code) {
     case 'invalid_grant':
@@ -225,9 +315,15 @@ function oauthErrorFailure(w: Wording, res: OutboundResponse, code: string, clie
     case 'invalid_client':
     case 'unauthorized_client':
       if (clientIsCredential) {
-        return failure('unauthorized', `${w.provider} rejected the client id or secret (${code}). ${w.reauth}`, { status });
+        return failure('unauthorized', `${w.provider} rejected the client id or secret (${code}). ${w.reauth}`, {
+          status,
+        });
       }
-      return failure('misconfigured', `${w.provider} rejected the OAuth app's client id or secret (${code}). Check the OAuth app configured in credvault for ${w.provider} against the app's settings at ${w.provider}.`, { status, oauthApp: true });
+      return failure(
+        'misconfigured',
+        `${w.provider} rejected the OAuth app's client id or secret (${code}). Check the OAuth app configured in credvault for ${w.provider} against the app's settings at ${w.provider}.`,
+        { status, oauthApp: true },
+      );
     case 'invalid_scope':
     case 'insufficient_scope':
       return forbidden(w, status, 'missing_scope');
@@ -239,16 +335,26 @@ function oauthErrorFailure(w: Wording, res: OutboundResponse, code: string, clie
 }
 
 export function invalidGrant(w: Wording, status: number): ProviderFailure {
-  return failure('invalid_grant', `${w.provider} refused the refresh token (invalid_grant): the grant was revoked, expired or already used. ${w.reauth}`, { status });
+  return failure(
+    'invalid_grant',
+    `${w.provider} refused the refresh token (invalid_grant): the grant was revoked, expired or already used. ${w.reauth}`,
+    { status },
+  );
 }
 
 /** A RefreshSuccess from a token reply; the refresh token only when it changed (rotation). */
-export function refreshSuccess(reply: TokenReply, now: Date, sentRefreshToken: string | undefined, learned?: Record<string, unknown>): RefreshSuccess {
+export function refreshSuccess(
+  reply: TokenReply,
+  now: Date,
+  sentRefreshToken: string | undefined,
+  learned?: Record<string, unknown>,
+): RefreshSuccess {
   const out: RefreshSuccess = { ok: true, accessToken: reply.access_token };
   if (reply.expires_in !== undefined && Number.isFinite(reply.expires_in) && reply.expires_in > 0) {
     out.expiresAt = new Date(now.getTime() + reply.expires_in * 1000);
   }
-  if (reply.refresh_token !== undefined && reply.refresh_token !== sentRefreshToken) out.refreshToken = reply.refresh_token;
+  if (reply.refresh_token !== undefined && reply.refresh_token !== sentRefreshToken)
+    out.refreshToken = reply.refresh_token;
   if (learned && Object.keys(learned).length > 0) out.learned = learned;
   return out;
 }
@@ -263,17 +369,26 @@ export function prop(cred: ProviderCredential, key: string): string | undefined 
 }
 
 export function missingField(w: Wording, field: string): ProviderFailure {
-  return failure('misconfigured', `The credential has no ${field}, which ${w.provider} needs for this check. Import the credential again with ${field} set.`);
+  return failure(
+    'misconfigured',
+    `The credential has no ${field}, which ${w.provider} needs for this check. Import the credential again with ${field} set.`,
+  );
 }
 
 export function needApp(ctx: ProviderContext, w: Wording): OAuthAppSecrets | ProviderFailure {
   const app = ctx.oauthApp;
   if (app && app.clientId !== '' && app.clientSecret !== '') return app;
-  return failure('misconfigured', `No ${w.provider} OAuth app with a client id and secret is configured in credvault for this credential. Create or fix the ${w.provider} OAuth app, then check again.`);
+  return failure(
+    'misconfigured',
+    `No ${w.provider} OAuth app with a client id and secret is configured in credvault for this credential. Create or fix the ${w.provider} OAuth app, then check again.`,
+  );
 }
 
 export function noAccessToken(w: Wording): ProviderFailure {
-  return failure('misconfigured', `There is no current ${w.provider} access token to check with. Refresh the credential first (credvault does so before checks when it holds a refresh token); if refreshing fails, re-authorize.`);
+  return failure(
+    'misconfigured',
+    `There is no current ${w.provider} access token to check with. Refresh the credential first (credvault does so before checks when it holds a refresh token); if refreshing fails, re-authorize.`,
+  );
 }
 
 /** The host of an https URL, or undefined. */
@@ -297,7 +412,11 @@ export function bearer(token: string): Record<string, string> {
  * could not be handed back (IdentifySuccess has no refreshToken field).
  */
 type Refresher = (cred: ProviderCredential, ctx: ProviderContext) => Promise<RefreshSuccess | ProviderFailure>;
-export async function accessTokenFor(cred: ProviderCredential, ctx: ProviderContext, refresh: Refresher): Promise<{ ok: true; token: string } | ProviderFailure> {
+export async function accessTokenFor(
+  cred: ProviderCredential,
+  ctx: ProviderContext,
+  refresh: Refresher,
+): Promise<{ ok: true; token: string } | ProviderFailure> {
   const given = prop(cred, 'access_token');
   if (given !== undefined) return { ok: true, token: given };
   const r = await refresh(cred, ctx);

@@ -8,14 +8,30 @@
 import { createPrivateKey, createSign } from 'node:crypto';
 import { z } from 'zod';
 import type { ProviderContext, ProviderCredential, ProviderFailure, ProviderModule } from '../module.js';
-import { JSON_TYPE, callJson, failure, header, join, missingField, needApp, prop, rateLimited, retryAfterSeconds, unauthorized, type Classify, type Wording } from './common.js';
+import {
+  JSON_TYPE,
+  callJson,
+  failure,
+  header,
+  join,
+  missingField,
+  needApp,
+  prop,
+  rateLimited,
+  retryAfterSeconds,
+  unauthorized,
+  type Classify,
+  type Wording,
+} from './common.js';
 
 const W: Wording = {
   provider: 'GitHub',
   credential: "the App's JSON web token",
-  reauth: "Check the GitHub App's app_id and private_key in the credvault OAuth app settings; if the key was deleted, generate a new private key in the App's settings on GitHub and update them.",
+  reauth:
+    "Check the GitHub App's app_id and private_key in the credvault OAuth app settings; if the key was deleted, generate a new private key in the App's settings on GitHub and update them.",
   permissions: "Review the App's permissions in its GitHub settings and have the account owner accept them.",
-  notFound: 'GitHub has no such installation of this App: it was uninstalled or installation_id is wrong. Reinstall the App on the account and import the new installation_id.',
+  notFound:
+    'GitHub has no such installation of this App: it was uninstalled or installation_id is wrong. Reinstall the App on the account and import the new installation_id.',
 };
 
 const API_VERSION = '2022-11-28';
@@ -53,14 +69,21 @@ export function appJwt(appId: string, privateKeyPem: string, now: Date): string 
 function classifyFor(ctx: ProviderContext): Classify {
   return (res, json) => {
     const remaining = header(res, 'x-ratelimit-remaining');
-    if ((res.status === 403 || res.status === 429) && (remaining === '0' || res.status === 429 || /rate limit/i.test(res.body))) {
+    if (
+      (res.status === 403 || res.status === 429) &&
+      (remaining === '0' || res.status === 429 || /rate limit/i.test(res.body))
+    ) {
       return rateLimited(W, res, retryAfterSeconds(res, ctx.now(), [{ name: 'x-ratelimit-reset', unit: 'epoch_s' }]));
     }
     // The App endpoints authenticate the App's JWT alone: a 401 is the App's key or id, shared by all its installations.
     if (res.status === 401) return { ...unauthorized(W, 401), oauthApp: true };
     const e = ghError.safeParse(json);
     if (res.status === 403 && e.success && /suspended/i.test(e.data.message)) {
-      return failure('forbidden', 'This GitHub App installation is suspended, so GitHub will not issue tokens for it. Ask the account owner to unsuspend the App (Settings > GitHub Apps > Configure).', { status: 403 });
+      return failure(
+        'forbidden',
+        'This GitHub App installation is suspended, so GitHub will not issue tokens for it. Ask the account owner to unsuspend the App (Settings > GitHub Apps > Configure).',
+        { status: 403 },
+      );
     }
     return undefined;
   };
@@ -80,15 +103,31 @@ function prepare(cred: ProviderCredential, ctx: ProviderContext): Prepared | Pro
   const pem = app.settings.private_key;
   const appIdText = typeof appId === 'number' ? String(appId) : typeof appId === 'string' ? appId.trim() : '';
   if (appIdText === '' || typeof pem !== 'string' || pem.trim() === '') {
-    return failure('misconfigured', "The GitHub App's OAuth app settings need app_id and private_key (the PEM key from the App's settings on GitHub). Add them, then check again.", { oauthApp: true });
+    return failure(
+      'misconfigured',
+      "The GitHub App's OAuth app settings need app_id and private_key (the PEM key from the App's settings on GitHub). Add them, then check again.",
+      { oauthApp: true },
+    );
   }
   let jwt: string;
   try {
     jwt = appJwt(appIdText, pem, ctx.now());
   } catch {
-    return failure('misconfigured', "The GitHub App's private_key in the OAuth app settings is not a valid PEM RSA private key. Paste the full key downloaded from the App's settings on GitHub.", { oauthApp: true });
+    return failure(
+      'misconfigured',
+      "The GitHub App's private_key in the OAuth app settings is not a valid PEM RSA private key. Paste the full key downloaded from the App's settings on GitHub.",
+      { oauthApp: true },
+    );
   }
-  return { id, headers: { authorization: `Bearer ${jwt}`, accept: 'application/vnd.github+json', 'x-github-api-version': API_VERSION, 'content-type': JSON_TYPE } };
+  return {
+    id,
+    headers: {
+      authorization: `Bearer ${jwt}`,
+      accept: 'application/vnd.github+json',
+      'x-github-api-version': API_VERSION,
+      'content-type': JSON_TYPE,
+    },
+  };
 }
 
 export const githubModule: ProviderModule = {
@@ -99,10 +138,15 @@ export const githubModule: ProviderModule = {
   async identify(cred, ctx) {
     const p = prepare(cred, ctx);
     if ('ok' in p) return p;
-    const r = await callJson(ctx, W, { method: 'GET', url: join(ctx.baseUrl(), `/app/installations/${p.id}`), headers: p.headers }, {
-      schema: installation,
-      classify: classifyFor(ctx),
-    });
+    const r = await callJson(
+      ctx,
+      W,
+      { method: 'GET', url: join(ctx.baseUrl(), `/app/installations/${p.id}`), headers: p.headers },
+      {
+        schema: installation,
+        classify: classifyFor(ctx),
+      },
+    );
     if (!r.ok) return r;
     const learned: Record<string, unknown> = {};
     if (r.data.account) {
@@ -111,7 +155,13 @@ export const githubModule: ProviderModule = {
     }
     const out = { ok: true as const, accountId: String(r.data.id), learned };
     if (typeof r.data.suspended_at === 'string') {
-      return { ...out, warning: { reason: 'forbidden' as const, note: 'This GitHub App installation is suspended; GitHub will not issue tokens for it until the account owner unsuspends the App.' } };
+      return {
+        ...out,
+        warning: {
+          reason: 'forbidden' as const,
+          note: 'This GitHub App installation is suspended; GitHub will not issue tokens for it until the account owner unsuspends the App.',
+        },
+      };
     }
     return out;
   },
@@ -119,13 +169,25 @@ export const githubModule: ProviderModule = {
   async refresh(cred, ctx) {
     const p = prepare(cred, ctx);
     if ('ok' in p) return p;
-    const r = await callJson(ctx, W, { method: 'POST', url: join(ctx.baseUrl(), `/app/installations/${p.id}/access_tokens`), headers: p.headers, body: '{}' }, {
-      schema: installationToken,
-      classify: classifyFor(ctx),
-    });
+    const r = await callJson(
+      ctx,
+      W,
+      {
+        method: 'POST',
+        url: join(ctx.baseUrl(), `/app/installations/${p.id}/access_tokens`),
+        headers: p.headers,
+        body: '{}',
+      },
+      {
+        schema: installationToken,
+        classify: classifyFor(ctx),
+      },
+    );
     if (!r.ok) return r;
     const expires = new Date(r.data.expires_at);
     // Installation tokens live one hour and come without a refresh token.
-    return Number.isNaN(expires.getTime()) ? { ok: true, accessToken: r.data.token } : { ok: true, accessToken: r.data.token, expiresAt: expires };
+    return Number.isNaN(expires.getTime())
+      ? { ok: true, accessToken: r.data.token }
+      : { ok: true, accessToken: r.data.token, expiresAt: expires };
   },
 };

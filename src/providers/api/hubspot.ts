@@ -26,7 +26,8 @@ import { standardRefresh } from './refresh-grant.js';
 const W: Wording = {
   provider: 'HubSpot',
   credential: 'the token',
-  reauth: 'Reinstall the app in this HubSpot account (or have an admin re-authorize it) and import the new refresh token.',
+  reauth:
+    'Reinstall the app in this HubSpot account (or have an admin re-authorize it) and import the new refresh token.',
   permissions: "Add the missing scopes to the app's scope settings in HubSpot and have the account re-authorize it.",
 };
 
@@ -42,7 +43,12 @@ const introspection = z
   .loose();
 
 const hubspotError = z
-  .object({ status: z.string().optional(), category: z.string().optional(), subCategory: z.string().optional(), message: z.string().optional() })
+  .object({
+    status: z.string().optional(),
+    category: z.string().optional(),
+    subCategory: z.string().optional(),
+    message: z.string().optional(),
+  })
   .loose();
 
 /**
@@ -56,11 +62,23 @@ const classify: Classify = (res, json) => {
   const e = hubspotError.safeParse(json);
   if (!e.success) return undefined;
   const { status, category, subCategory, message } = e.data;
-  if (status === 'BAD_REFRESH_TOKEN' || subCategory === 'INVALID_TOKEN' || (res.status === 400 && /refresh token/i.test(message ?? ''))) {
-    return failure('invalid_grant', `HubSpot refused the refresh token (BAD_REFRESH_TOKEN): the app was uninstalled, access was revoked or the token is invalid. ${W.reauth}`, { status: res.status });
+  if (
+    status === 'BAD_REFRESH_TOKEN' ||
+    subCategory === 'INVALID_TOKEN' ||
+    (res.status === 400 && /refresh token/i.test(message ?? ''))
+  ) {
+    return failure(
+      'invalid_grant',
+      `HubSpot refused the refresh token (BAD_REFRESH_TOKEN): the app was uninstalled, access was revoked or the token is invalid. ${W.reauth}`,
+      { status: res.status },
+    );
   }
   if (status === 'BAD_CLIENT_ID' || status === 'BAD_CLIENT_SECRET') {
-    return failure('misconfigured', `HubSpot rejected the OAuth app's client id or secret (${status}). Check the HubSpot OAuth app configured in credvault against the app's Auth settings in HubSpot.`, { status: res.status, oauthApp: true });
+    return failure(
+      'misconfigured',
+      `HubSpot rejected the OAuth app's client id or secret (${status}). Check the HubSpot OAuth app configured in credvault against the app's Auth settings in HubSpot.`,
+      { status: res.status, oauthApp: true },
+    );
   }
   if (res.status === 403 && category === 'MISSING_SCOPES') return forbidden(W, 403, 'missing_scope');
   return undefined;
@@ -85,17 +103,31 @@ export const hubspotModule: ProviderModule = {
       token,
       token_type_hint: access === undefined ? 'refresh_token' : 'access_token',
     });
-    const r = await callJson(ctx, W, {
-      method: 'POST',
-      url: join(ctx.baseUrl(), '/oauth/v3/token/introspect'),
-      headers: { 'content-type': FORM, accept: JSON_TYPE },
-      body,
-    }, { schema: introspection, classify });
+    const r = await callJson(
+      ctx,
+      W,
+      {
+        method: 'POST',
+        url: join(ctx.baseUrl(), '/oauth/v3/token/introspect'),
+        headers: { 'content-type': FORM, accept: JSON_TYPE },
+        body,
+      },
+      { schema: introspection, classify },
+    );
     if (!r.ok) return r;
     if (!r.data.active) {
-      return failure('unauthorized', `HubSpot reports ${access === undefined ? 'the refresh token' : 'the access token'} as no longer active (revoked, expired or the app was uninstalled). ${W.reauth}`, { status: r.res.status });
+      return failure(
+        'unauthorized',
+        `HubSpot reports ${access === undefined ? 'the refresh token' : 'the access token'} as no longer active (revoked, expired or the app was uninstalled). ${W.reauth}`,
+        { status: r.res.status },
+      );
     }
-    if (r.data.hub_id === undefined) return failure('invalid_response', 'HubSpot answered the token introspection without a hub_id. credvault will retry; if it persists, report it to the credvault maintainers.', { status: r.res.status });
+    if (r.data.hub_id === undefined)
+      return failure(
+        'invalid_response',
+        'HubSpot answered the token introspection without a hub_id. credvault will retry; if it persists, report it to the credvault maintainers.',
+        { status: r.res.status },
+      );
     const learned: Record<string, unknown> = {};
     if (r.data.hub_domain !== undefined) learned.hub_domain = r.data.hub_domain;
     if (r.data.user !== undefined) learned.hubspot_user = r.data.user;

@@ -30,17 +30,33 @@ const W: Wording = {
   provider: 'Linear',
   credential: 'the access token',
   reauth: 'Have a workspace member authorize the OAuth app again and import the new tokens.',
-  permissions: "Ask a Linear workspace admin to grant the app the scopes it needs (at least 'read') and authorize it again.",
+  permissions:
+    "Ask a Linear workspace admin to grant the app the scopes it needs (at least 'read') and authorize it again.",
 };
 
 const QUERY = '{ viewer { id } organization { id name } }';
 
 const viewer = z
-  .object({ data: z.object({ viewer: z.object({ id: z.string() }).loose(), organization: z.object({ id: z.string(), name: z.string() }).loose() }).loose() })
+  .object({
+    data: z
+      .object({
+        viewer: z.object({ id: z.string() }).loose(),
+        organization: z.object({ id: z.string(), name: z.string() }).loose(),
+      })
+      .loose(),
+  })
   .loose();
 const gqlErrors = z
   .object({
-    errors: z.array(z.object({ extensions: z.object({ code: z.string().optional(), type: z.string().optional() }).loose().optional() }).loose()).min(1),
+    errors: z
+      .array(
+        z
+          .object({
+            extensions: z.object({ code: z.string().optional(), type: z.string().optional() }).loose().optional(),
+          })
+          .loose(),
+      )
+      .min(1),
   })
   .loose();
 
@@ -59,12 +75,18 @@ function classifyFor(ctx: ProviderContext): Classify {
   return (res, json) => {
     const e = gqlErrors.safeParse(json);
     if (!e.success) return undefined;
-    const codes = e.data.errors.map((x) => (x.extensions?.code ?? x.extensions?.type ?? '').toUpperCase().replace(/\s+/g, '_'));
+    const codes = e.data.errors.map((x) =>
+      (x.extensions?.code ?? x.extensions?.type ?? '').toUpperCase().replace(/\s+/g, '_'),
+    );
     if (codes.includes('RATELIMITED')) return rateLimited(W, res, retryAfterSeconds(res, ctx.now(), RESETS));
     if (codes.includes('AUTHENTICATION_ERROR')) return unauthorized(W, res.status);
     if (codes.includes('FORBIDDEN')) return forbidden(W, res.status);
     if (res.status >= 500) return undefined;
-    return failure('provider_error', `Linear answered the check with a GraphQL error (HTTP ${res.status}). credvault will retry; if it persists, check Linear's status page.`, { status: res.status });
+    return failure(
+      'provider_error',
+      `Linear answered the check with a GraphQL error (HTTP ${res.status}). credvault will retry; if it persists, check Linear's status page.`,
+      { status: res.status },
+    );
   };
 }
 
@@ -76,12 +98,17 @@ export const linearModule: ProviderModule = {
   async identify(cred, ctx) {
     const token = prop(cred, 'access_token');
     if (token === undefined) return missingField(W, 'access_token');
-    const r = await callJson(ctx, W, {
-      method: 'POST',
-      url: join(ctx.baseUrl(), '/graphql'),
-      headers: { authorization: `Bearer ${token}`, 'content-type': JSON_TYPE, accept: JSON_TYPE },
-      body: JSON.stringify({ query: QUERY }),
-    }, { schema: viewer, classify: classifyFor(ctx), resets: RESETS });
+    const r = await callJson(
+      ctx,
+      W,
+      {
+        method: 'POST',
+        url: join(ctx.baseUrl(), '/graphql'),
+        headers: { authorization: `Bearer ${token}`, 'content-type': JSON_TYPE, accept: JSON_TYPE },
+        body: JSON.stringify({ query: QUERY }),
+      },
+      { schema: viewer, classify: classifyFor(ctx), resets: RESETS },
+    );
     if (!r.ok) return r;
     const org = r.data.data.organization;
     return { ok: true, accountId: org.id, learned: { linear_org_id: org.id, linear_org_name: org.name } };
@@ -90,13 +117,21 @@ export const linearModule: ProviderModule = {
   async refresh(cred, ctx) {
     const refreshToken = prop(cred, 'refresh_token');
     if (refreshToken === undefined) {
-      return failure('misconfigured', 'This Linear grant has no refresh token (an older long-lived access token), so there is nothing to refresh. Re-authorize the app to get an expiring token with a refresh token, or keep using the long-lived one.');
+      return failure(
+        'misconfigured',
+        'This Linear grant has no refresh token (an older long-lived access token), so there is nothing to refresh. Re-authorize the app to get an expiring token with a refresh token, or keep using the long-lived one.',
+      );
     }
     const app = needApp(ctx, W);
     if (!('clientSecret' in app)) return app;
     const r = await requestToken(ctx, W, {
       url: join(ctx.baseUrl(), '/oauth/token'),
-      form: { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: app.clientId, client_secret: app.clientSecret },
+      form: {
+        grant_type: 'refresh_token',
+        refresh_token: refreshToken,
+        client_id: app.clientId,
+        client_secret: app.clientSecret,
+      },
       resets: RESETS,
     });
     if (!r.ok) return r;

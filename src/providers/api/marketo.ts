@@ -13,9 +13,12 @@ import { join, missingField, prop, refreshSuccess, requestToken, type Wording } 
 const W: Wording = {
   provider: 'Marketo',
   credential: 'the client credentials',
-  reauth: "Check client_id and client_secret under Admin > Integration > LaunchPoint > View Details (the custom service may have been deleted or its API-only user deactivated) and import them again.",
-  permissions: "Give the custom service's API-only user a role with the API permissions it needs (Admin > Users & Roles).",
-  notFound: 'Marketo answered 404 for this Munchkin id: check munchkin_id against Admin > Integration > Web Services (REST API identity URL).',
+  reauth:
+    'Check client_id and client_secret under Admin > Integration > LaunchPoint > View Details (the custom service may have been deleted or its API-only user deactivated) and import them again.',
+  permissions:
+    "Give the custom service's API-only user a role with the API permissions it needs (Admin > Users & Roles).",
+  notFound:
+    'Marketo answered 404 for this Munchkin id: check munchkin_id against Admin > Integration > Web Services (REST API identity URL).',
 };
 
 /** The client-credentials grant against the instance's identity service. */

@@ -13,13 +13,17 @@ import { JSON_TYPE, callJson, failure, join, missingField, prop, type Classify, 
 const W: Wording = {
   provider: 'NetSuite',
   credential: 'the token-based credentials',
-  reauth: "Check the consumer key/secret of the integration record and the token id/secret (Setup > Users/Roles > Access Tokens); the token may be revoked or its role may lack 'Log in using Access Tokens'. The Login Audit Trail shows the reason.",
+  reauth:
+    "Check the consumer key/secret of the integration record and the token id/secret (Setup > Users/Roles > Access Tokens); the token may be revoked or its role may lack 'Log in using Access Tokens'. The Login Audit Trail shows the reason.",
   permissions: "Give the token's role the REST Web Services permission and access to the records credvault reads.",
-  notFound: 'NetSuite answered 404: check account_id (sandboxes end in _SB1) and that REST Web Services is enabled (Setup > Company > Enable Features > SuiteCloud).',
+  notFound:
+    'NetSuite answered 404: check account_id (sandboxes end in _SB1) and that REST Web Services is enabled (Setup > Company > Enable Features > SuiteCloud).',
 };
 
 const catalog = z.object({ items: z.array(z.unknown()) }).loose();
-const nsError = z.object({ 'o:errorDetails': z.array(z.object({ 'o:errorCode': z.string().optional() }).loose()) }).loose();
+const nsError = z
+  .object({ 'o:errorDetails': z.array(z.object({ 'o:errorCode': z.string().optional() }).loose()) })
+  .loose();
 
 /** RFC 5849 §3.6 percent-encoding. */
 export function oauthEncode(s: string): string {
@@ -45,7 +49,10 @@ export function oauth1Header(method: string, url: string, keys: OAuth1Keys, time
     oauth_nonce: nonce,
     oauth_version: '1.0',
   };
-  const params: [string, string][] = [...Object.entries(oauth), ...u.searchParams.entries()].map(([k, v]) => [oauthEncode(k), oauthEncode(v)]);
+  const params: [string, string][] = [...Object.entries(oauth), ...u.searchParams.entries()].map(([k, v]) => [
+    oauthEncode(k),
+    oauthEncode(v),
+  ]);
   params.sort(([ak, av], [bk, bv]) => (ak === bk ? (av < bv ? -1 : av > bv ? 1 : 0) : ak < bk ? -1 : 1));
   const normalized = params.map(([k, v]) => `${k}=${v}`).join('&');
   const baseUri = `${u.protocol}//${u.host.toLowerCase()}${u.pathname}`;
@@ -53,7 +60,9 @@ export function oauth1Header(method: string, url: string, keys: OAuth1Keys, time
   const key = `${oauthEncode(keys.consumerSecret)}&${oauthEncode(keys.tokenSecret)}`;
   const signature = createHmac('sha256', key).update(base).digest('base64');
   const fields = { ...oauth, oauth_signature: signature };
-  return `OAuth realm="${oauthEncode(keys.realm)}",${Object.entries(fields).map(([k, v]) => `${k}="${oauthEncode(v)}"`).join(',')}`;
+  return `OAuth realm="${oauthEncode(keys.realm)}",${Object.entries(fields)
+    .map(([k, v]) => `${k}="${oauthEncode(v)}"`)
+    .join(',')}`;
 }
 
 /** Account 1234567_SB1 → host 1234567-sb1.suitetalk.api.netsuite.com. */
@@ -70,7 +79,11 @@ const classify: Classify = (res, json) => {
   const e = nsError.safeParse(json);
   const codes = e.success ? e.data['o:errorDetails'].map((d) => d['o:errorCode'] ?? '') : [];
   if (codes.includes('CONCURRENCY_LIMIT_EXCEEDED')) {
-    return failure('rate_limited', 'NetSuite refused the request because the account is at its concurrency limit (CONCURRENCY_LIMIT_EXCEEDED). credvault backs off and retries.', { status: res.status });
+    return failure(
+      'rate_limited',
+      'NetSuite refused the request because the account is at its concurrency limit (CONCURRENCY_LIMIT_EXCEEDED). credvault backs off and retries.',
+      { status: res.status },
+    );
   }
   return undefined;
 };
@@ -91,12 +104,28 @@ export const netsuiteModule: ProviderModule = {
       tokenSecret: prop(cred, 'token_secret') ?? '',
       realm: account.toUpperCase().replace(/-/g, '_'),
     };
-    for (const [field, value] of [['consumer_key', keys.consumerKey], ['consumer_secret', keys.consumerSecret], ['token_id', keys.token], ['token_secret', keys.tokenSecret]] as const) {
+    for (const [field, value] of [
+      ['consumer_key', keys.consumerKey],
+      ['consumer_secret', keys.consumerSecret],
+      ['token_id', keys.token],
+      ['token_secret', keys.tokenSecret],
+    ] as const) {
       if (value === '') return missingField(W, field);
     }
     const url = join(ctx.tenantUrl(netsuiteHost(account)), '/services/rest/record/v1/metadata-catalog?select=customer');
-    const auth = oauth1Header('GET', url, keys, Math.floor(ctx.now().getTime() / 1000), randomBytes(16).toString('hex'));
-    const r = await callJson(ctx, W, { method: 'GET', url, headers: { authorization: auth, accept: JSON_TYPE } }, { schema: catalog, classify });
+    const auth = oauth1Header(
+      'GET',
+      url,
+      keys,
+      Math.floor(ctx.now().getTime() / 1000),
+      randomBytes(16).toString('hex'),
+    );
+    const r = await callJson(
+      ctx,
+      W,
+      { method: 'GET', url, headers: { authorization: auth, accept: JSON_TYPE } },
+      { schema: catalog, classify },
+    );
     if (!r.ok) return r;
     return { ok: true, accountId: keys.realm };
   },

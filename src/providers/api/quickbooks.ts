@@ -25,13 +25,22 @@ const W: Wording = {
   provider: 'QuickBooks',
   credential: 'the access token',
   reauth: 'Reconnect the QuickBooks company (the user must authorize the app again) and import the new refresh token.',
-  permissions: 'The user who connected the company may have lost admin rights or the app its accounting scope; reconnect with a company admin.',
-  notFound: 'QuickBooks does not know this company (realm_id) in the chosen environment. Check realm_id and environment (production or sandbox).',
+  permissions:
+    'The user who connected the company may have lost admin rights or the app its accounting scope; reconnect with a company admin.',
+  notFound:
+    'QuickBooks does not know this company (realm_id) in the chosen environment. Check realm_id and environment (production or sandbox).',
 };
 
 const companyInfo = z.object({ CompanyInfo: z.object({ CompanyName: z.string().optional() }).loose() }).loose();
 const fault = z
-  .object({ Fault: z.object({ type: z.string().optional(), Error: z.array(z.object({ code: z.string().optional() }).loose()).optional() }).loose() })
+  .object({
+    Fault: z
+      .object({
+        type: z.string().optional(),
+        Error: z.array(z.object({ code: z.string().optional() }).loose()).optional(),
+      })
+      .loose(),
+  })
   .loose();
 
 /**
@@ -44,10 +53,18 @@ const classify: Classify = (res, json) => {
   if (!f.success) return undefined;
   const codes = (f.data.Fault.Error ?? []).map((e) => (e.code ?? '').replace(/^0+/, ''));
   if (codes.includes('3200') || f.data.Fault.type === 'AUTHENTICATION') {
-    return failure('unauthorized', `QuickBooks rejected the access token (AuthenticationFailed, HTTP ${res.status}): it expired or the connection was revoked. ${W.reauth}`, { status: res.status });
+    return failure(
+      'unauthorized',
+      `QuickBooks rejected the access token (AuthenticationFailed, HTTP ${res.status}): it expired or the connection was revoked. ${W.reauth}`,
+      { status: res.status },
+    );
   }
   if (codes.includes('3100')) {
-    return failure('forbidden', `QuickBooks refused access to this company (ApplicationAuthorizationFailed, HTTP ${res.status}). ${W.permissions}`, { status: res.status });
+    return failure(
+      'forbidden',
+      `QuickBooks refused access to this company (ApplicationAuthorizationFailed, HTTP ${res.status}). ${W.permissions}`,
+      { status: res.status },
+    );
   }
   return undefined;
 };
@@ -67,11 +84,16 @@ export const quickbooksModule: ProviderModule = {
     const token = prop(cred, 'access_token');
     if (token === undefined) return noAccessToken(W);
     const base = prop(cred, 'environment') === 'sandbox' ? ctx.baseUrl('sandbox') : ctx.baseUrl();
-    const r = await callJson(ctx, W, {
-      method: 'GET',
-      url: join(base, `/v3/company/${realm}/companyinfo/${realm}?minorversion=75`),
-      headers: bearer(token),
-    }, { schema: companyInfo, classify });
+    const r = await callJson(
+      ctx,
+      W,
+      {
+        method: 'GET',
+        url: join(base, `/v3/company/${realm}/companyinfo/${realm}?minorversion=75`),
+        headers: bearer(token),
+      },
+      { schema: companyInfo, classify },
+    );
     if (!r.ok) return r;
     return { ok: true, accountId: realm };
   },
@@ -79,6 +101,9 @@ export const quickbooksModule: ProviderModule = {
   async refresh(cred, ctx) {
     // Intuit answers every refresh with a refresh_token, sometimes the same one; refreshSuccess
     // reports it only when it changed.
-    return standardRefresh(cred, ctx, W, { url: join(ctx.baseUrl('oauth'), '/oauth2/v1/tokens/bearer'), clientAuth: 'basic' });
+    return standardRefresh(cred, ctx, W, {
+      url: join(ctx.baseUrl('oauth'), '/oauth2/v1/tokens/bearer'),
+      clientAuth: 'basic',
+    });
   },
 };

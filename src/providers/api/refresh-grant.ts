@@ -5,7 +5,16 @@
  * they read errors; what they do with the reply stays in the provider's own file.
  */
 import type { ProviderContext, ProviderCredential, RefreshResult } from '../module.js';
-import { type Classify, type ResetHeader, type Wording, missingField, needApp, prop, refreshSuccess, requestToken } from './common.js';
+import {
+  type Classify,
+  type ResetHeader,
+  type Wording,
+  missingField,
+  needApp,
+  prop,
+  refreshSuccess,
+  requestToken,
+} from './common.js';
 
 export interface RefreshGrant {
   url: string;
@@ -32,7 +41,12 @@ export async function refreshGrant(cred: ProviderCredential, ctx: ProviderContex
 }
 
 /** The grant, answered as refreshSuccess (a rotated refresh token reported only when it changed). */
-export async function standardRefresh(cred: ProviderCredential, ctx: ProviderContext, w: Wording, g: RefreshGrant): Promise<RefreshResult> {
+export async function standardRefresh(
+  cred: ProviderCredential,
+  ctx: ProviderContext,
+  w: Wording,
+  g: RefreshGrant,
+): Promise<RefreshResult> {
   const r = await refreshGrant(cred, ctx, w, g);
   if (!r.ok) return r;
   return refreshSuccess(r.reply, ctx.now(), r.refreshToken);

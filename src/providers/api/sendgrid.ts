@@ -12,7 +12,8 @@ const W: Wording = {
   provider: 'SendGrid',
   credential: 'the API key',
   reauth: 'Create a new API key in SendGrid (Settings > API Keys) and import it in place of this one.',
-  permissions: "Give the key the permissions it needs (Settings > API Keys > Edit), and if IP Access Management is on, allow credvault's outbound address.",
+  permissions:
+    "Give the key the permissions it needs (Settings > API Keys > Edit), and if IP Access Management is on, allow credvault's outbound address.",
 };
 
 /** SendGrid sends X-RateLimit-Reset as epoch seconds: https://www.twilio.com/docs/sendgrid/api-reference/how-to-use-the-sendgrid-v3-api/rate-limits */
@@ -22,7 +23,12 @@ const scopes = z.object({ scopes: z.array(z.string()) }).loose();
 const username = z.object({ user_id: z.number().int() }).loose();
 
 async function userId(ctx: ProviderContext, key: string): Promise<string | undefined> {
-  const r = await callJson(ctx, W, { method: 'GET', url: join(ctx.baseUrl(), '/v3/user/username'), headers: bearer(key) }, { schema: username, resets: RESETS });
+  const r = await callJson(
+    ctx,
+    W,
+    { method: 'GET', url: join(ctx.baseUrl(), '/v3/user/username'), headers: bearer(key) },
+    { schema: username, resets: RESETS },
+  );
   return r.ok ? String(r.data.user_id) : undefined;
 }
 
@@ -34,7 +40,12 @@ export const sendgridModule: ProviderModule = {
   async identify(cred, ctx) {
     const key = prop(cred, 'api_key');
     if (key === undefined) return missingField(W, 'api_key');
-    const r = await callJson(ctx, W, { method: 'GET', url: join(ctx.baseUrl(), '/v3/scopes'), headers: bearer(key) }, { schema: scopes, resets: RESETS });
+    const r = await callJson(
+      ctx,
+      W,
+      { method: 'GET', url: join(ctx.baseUrl(), '/v3/scopes'), headers: bearer(key) },
+      { schema: scopes, resets: RESETS },
+    );
     if (!r.ok) return r;
     // The key works. The account id needs user.username.read; without it the key is still fine,
     // and credvault keeps identifying it by fingerprint.

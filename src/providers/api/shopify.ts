@@ -10,7 +10,8 @@ import { JSON_TYPE, callJson, failure, join, missingField, prop, type Classify, 
 const W: Wording = {
   provider: 'Shopify',
   credential: 'the access token',
-  reauth: 'The app was uninstalled or the token revoked; have the merchant install the app again and import the new access token.',
+  reauth:
+    'The app was uninstalled or the token revoked; have the merchant install the app again and import the new access token.',
   permissions: "Request the needed access scopes in the app's configuration and have the merchant approve them.",
   notFound: 'Shopify answered 404 for this shop: it was closed or renamed. Check shop (the .myshopify.com host).',
 };
@@ -26,8 +27,18 @@ const shop = z.object({ shop: z.object({ id: z.number().int() }).loose() }).loos
  * (429s carry a fractional Retry-After such as "2.0", which common.ts rounds up.)
  */
 const classify: Classify = (res) => {
-  if (res.status === 402) return failure('forbidden', "Shopify reports this shop frozen for unpaid bills (HTTP 402); the API stays closed until the merchant settles the account.", { status: 402 });
-  if (res.status === 423) return failure('forbidden', 'Shopify reports this shop locked (HTTP 423), usually for fraud review or a terms violation; the merchant must contact Shopify Support.', { status: 423 });
+  if (res.status === 402)
+    return failure(
+      'forbidden',
+      'Shopify reports this shop frozen for unpaid bills (HTTP 402); the API stays closed until the merchant settles the account.',
+      { status: 402 },
+    );
+  if (res.status === 423)
+    return failure(
+      'forbidden',
+      'Shopify reports this shop locked (HTTP 423), usually for fraud review or a terms violation; the merchant must contact Shopify Support.',
+      { status: 423 },
+    );
   return undefined;
 };
 
@@ -42,11 +53,16 @@ export const shopifyModule: ProviderModule = {
     if (host === undefined || !/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/i.test(host)) return missingField(W, 'shop');
     const token = prop(cred, 'access_token');
     if (token === undefined) return missingField(W, 'access_token');
-    const r = await callJson(ctx, W, {
-      method: 'GET',
-      url: join(ctx.tenantUrl(host.toLowerCase()), `/admin/api/${SHOPIFY_API_VERSION}/shop.json`),
-      headers: { 'x-shopify-access-token': token, accept: JSON_TYPE },
-    }, { schema: shop, classify });
+    const r = await callJson(
+      ctx,
+      W,
+      {
+        method: 'GET',
+        url: join(ctx.tenantUrl(host.toLowerCase()), `/admin/api/${SHOPIFY_API_VERSION}/shop.json`),
+        headers: { 'x-shopify-access-token': token, accept: JSON_TYPE },
+      },
+      { schema: shop, classify },
+    );
     if (!r.ok) return r;
     return { ok: true, accountId: String(r.data.shop.id) };
   },

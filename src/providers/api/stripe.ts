@@ -24,17 +24,22 @@ const KEY: Wording = {
   provider: 'Stripe',
   credential: 'the API key',
   reauth: 'Create a new key in the Stripe Dashboard (Developers > API keys) and import it in place of this one.',
-  permissions: 'For a restricted key (rk_...), give it read access to Connect/Account in the Dashboard, or use a secret key.',
+  permissions:
+    'For a restricted key (rk_...), give it read access to Connect/Account in the Dashboard, or use a secret key.',
 };
 const CONNECT: Wording = {
   provider: 'Stripe',
   credential: 'the Connect access token',
-  reauth: 'The connected account disconnected your platform or the token was revoked; have the account owner connect again and import the new tokens.',
-  permissions: "Check that your platform still has access to the connected account in the Stripe Dashboard (Connect > Accounts).",
+  reauth:
+    'The connected account disconnected your platform or the token was revoked; have the account owner connect again and import the new tokens.',
+  permissions:
+    'Check that your platform still has access to the connected account in the Stripe Dashboard (Connect > Accounts).',
 };
 
 const account = z.object({ id: z.string().startsWith('acct_') }).loose();
-const stripeError = z.object({ error: z.object({ type: z.string().optional(), code: z.string().optional() }).loose() }).loose();
+const stripeError = z
+  .object({ error: z.object({ type: z.string().optional(), code: z.string().optional() }).loose() })
+  .loose();
 
 function classifyFor(w: Wording, restricted: boolean): Classify {
   return (res, json) => {
@@ -45,7 +50,12 @@ function classifyFor(w: Wording, restricted: boolean): Classify {
     // A revoked Connect authorization answers account_invalid ("application access may have been
     // revoked"), https://docs.stripe.com/error-codes#account-invalid
     if (code === 'account_invalid') {
-      return { ok: false, reason: 'unauthorized', status: res.status, note: `Stripe no longer lets your platform act for this account (account_invalid). ${CONNECT.reauth}` };
+      return {
+        ok: false,
+        reason: 'unauthorized',
+        status: res.status,
+        note: `Stripe no longer lets your platform act for this account (account_invalid). ${CONNECT.reauth}`,
+      };
     }
     // Restricted keys lacking a permission get 403: https://docs.stripe.com/keys#limit-access
     if (res.status === 403 && restricted) return forbidden(w, 403, 'missing_scope');
@@ -62,10 +72,15 @@ export const stripeModule: ProviderModule = {
     if (cred.kind === 'stripe_key') {
       const key = prop(cred, 'secret');
       if (key === undefined) return missingField(KEY, 'secret');
-      const r = await callJson(ctx, KEY, { method: 'GET', url: join(ctx.baseUrl(), '/v1/account'), headers: bearer(key) }, {
-        schema: account,
-        classify: classifyFor(KEY, key.startsWith('rk_')),
-      });
+      const r = await callJson(
+        ctx,
+        KEY,
+        { method: 'GET', url: join(ctx.baseUrl(), '/v1/account'), headers: bearer(key) },
+        {
+          schema: account,
+          classify: classifyFor(KEY, key.startsWith('rk_')),
+        },
+      );
       if (!r.ok) return r;
       return { ok: true, accountId: r.data.id, learned: { account_id: r.data.id } };
     }
@@ -82,17 +97,26 @@ export const stripeModule: ProviderModule = {
       if (!('clientSecret' in app)) return app;
       headers = { ...bearer(app.clientSecret), 'stripe-account': userId };
     }
-    const r = await callJson(ctx, CONNECT, { method: 'GET', url: join(ctx.baseUrl(), '/v1/account'), headers }, {
-      schema: account,
-      classify: classifyFor(CONNECT, false),
-    });
+    const r = await callJson(
+      ctx,
+      CONNECT,
+      { method: 'GET', url: join(ctx.baseUrl(), '/v1/account'), headers },
+      {
+        schema: account,
+        classify: classifyFor(CONNECT, false),
+      },
+    );
     if (!r.ok) return r;
     return { ok: true, accountId: r.data.id };
   },
 
   async refresh(cred, ctx) {
     if (cred.kind !== 'stripe_oauth2') {
-      return { ok: false, reason: 'misconfigured', note: 'Stripe API keys do not expire and cannot be refreshed; rotate the key in the Stripe Dashboard instead.' };
+      return {
+        ok: false,
+        reason: 'misconfigured',
+        note: 'Stripe API keys do not expire and cannot be refreshed; rotate the key in the Stripe Dashboard instead.',
+      };
     }
     const refreshToken = prop(cred, 'refresh_token');
     if (refreshToken === undefined) return missingField(CONNECT, 'refresh_token');
@@ -108,8 +132,18 @@ export const stripeModule: ProviderModule = {
         // Connect answers a deauthorized account with invalid_grant or invalid_request plus
         // "does not exist"; both mean a new authorization is needed.
         const e = oauthError.safeParse(json);
-        if (res.status === 400 && e.success && e.data.error === 'invalid_request' && /refresh token/i.test(e.data.error_description ?? '')) {
-          return { ok: false, reason: 'invalid_grant', status: 400, note: `Stripe does not know this refresh token any more (the account disconnected or it was rolled). ${CONNECT.reauth}` };
+        if (
+          res.status === 400 &&
+          e.success &&
+          e.data.error === 'invalid_request' &&
+          /refresh token/i.test(e.data.error_description ?? '')
+        ) {
+          return {
+            ok: false,
+            reason: 'invalid_grant',
+            status: 400,
+            note: `Stripe does not know this refresh token any more (the account disconnected or it was rolled). ${CONNECT.reauth}`,
+          };
         }
         return undefined;
       },

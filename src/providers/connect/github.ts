@@ -12,7 +12,8 @@ import type { GithubAppConnect } from './types.js';
 export const githubConnect: GithubAppConnect = {
   flow: 'github_app',
   kind: 'github_app',
-  installUrl: (i) => `https://github.com/apps/${encodeURIComponent(typeof i.settings.slug === 'string' ? i.settings.slug : '')}/installations/new`,
+  installUrl: (i) =>
+    `https://github.com/apps/${encodeURIComponent(typeof i.settings.slug === 'string' ? i.settings.slug : '')}/installations/new`,
   async revoke(cred, ctx, url) {
     const W = { provider: 'GitHub', credential: "the App's JSON web token", reauth: '', permissions: '' };
     const id = prop(cred, 'installation_id');
@@ -25,12 +26,19 @@ export const githubConnect: GithubAppConnect = {
     try {
       jwt = appJwt(String(appId), typeof pem === 'string' ? pem : '', ctx.now());
     } catch {
-      return failure('misconfigured', "The GitHub App's private_key in the OAuth app settings is not a valid PEM RSA private key.");
+      return failure(
+        'misconfigured',
+        "The GitHub App's private_key in the OAuth app settings is not a valid PEM RSA private key.",
+      );
     }
     const sent = await send(ctx, W, {
       method: 'DELETE',
       url: url(`https://api.github.com/app/installations/${id}`),
-      headers: { authorization: `Bearer ${jwt}`, accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' },
+      headers: {
+        authorization: `Bearer ${jwt}`,
+        accept: 'application/vnd.github+json',
+        'x-github-api-version': '2022-11-28',
+      },
     });
     if (!sent.ok) return sent;
     return sent.res.status === 204 || sent.res.status === 200 ? { ok: true } : httpFailure(W, sent.res, ctx.now());

@@ -30,8 +30,18 @@ export const hubspotConnect: OAuthConnect = {
     if (token === undefined) return missingField(W, 'refresh_token');
     const app = needApp(ctx, W);
     if (!('clientSecret' in app)) return app;
-    const body = formBody({ token, token_type_hint: 'refresh_token', client_id: app.clientId, client_secret: app.clientSecret });
-    const sent = await send(ctx, W, { method: 'POST', url: url('https://api.hubapi.com/oauth/v3/token/revoke'), headers: { 'content-type': FORM }, body });
+    const body = formBody({
+      token,
+      token_type_hint: 'refresh_token',
+      client_id: app.clientId,
+      client_secret: app.clientSecret,
+    });
+    const sent = await send(ctx, W, {
+      method: 'POST',
+      url: url('https://api.hubapi.com/oauth/v3/token/revoke'),
+      headers: { 'content-type': FORM },
+      body,
+    });
     if (!sent.ok) return sent;
     return sent.res.status >= 200 && sent.res.status < 300 ? { ok: true } : httpFailure(W, sent.res, ctx.now());
   },

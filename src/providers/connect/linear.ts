@@ -23,7 +23,12 @@ export const linearConnect: OAuthConnect = {
     const W = { provider: 'Linear', credential: 'the access token', reauth: '', permissions: '' };
     const token = prop(cred, 'access_token');
     if (token === undefined) return missingField(W, 'access_token');
-    const sent = await send(ctx, W, { method: 'POST', url: url('https://api.linear.app/oauth/revoke'), headers: { 'content-type': FORM, authorization: `Bearer ${token}` }, body: formBody({}) });
+    const sent = await send(ctx, W, {
+      method: 'POST',
+      url: url('https://api.linear.app/oauth/revoke'),
+      headers: { 'content-type': FORM, authorization: `Bearer ${token}` },
+      body: formBody({}),
+    });
     if (!sent.ok) return sent;
     return sent.res.status >= 200 && sent.res.status < 300 ? { ok: true } : httpFailure(W, sent.res, ctx.now());
   },

@@ -34,7 +34,11 @@ export const quickbooksConnect: OAuthConnect = {
     const sent = await send(ctx, W, {
       method: 'POST',
       url: url('https://developer.api.intuit.com/v2/oauth2/tokens/revoke'),
-      headers: { 'content-type': JSON_TYPE, accept: JSON_TYPE, authorization: basicAuth(app.clientId, app.clientSecret) },
+      headers: {
+        'content-type': JSON_TYPE,
+        accept: JSON_TYPE,
+        authorization: basicAuth(app.clientId, app.clientSecret),
+      },
       body: JSON.stringify({ token }),
     });
     if (!sent.ok) return sent;

@@ -10,7 +10,10 @@ import type { OAuthConnect } from './types.js';
 import { replyText, tokens } from './types.js';
 
 const login = (settings: Readonly<Record<string, unknown>>) =>
-  (typeof settings.login_url === 'string' && settings.login_url !== '' ? settings.login_url : 'https://login.salesforce.com').replace(/\/+$/, '');
+  (typeof settings.login_url === 'string' && settings.login_url !== ''
+    ? settings.login_url
+    : 'https://login.salesforce.com'
+  ).replace(/\/+$/, '');
 
 export const salesforceConnect: OAuthConnect = {
   flow: 'oauth',
@@ -36,7 +39,12 @@ export const salesforceConnect: OAuthConnect = {
     const instance = prop(cred, 'instance_url');
     const W = { provider: 'Salesforce', credential: 'the refresh token', reauth: '', permissions: '' };
     if (token === undefined || instance === undefined) return missingField(W, 'refresh_token');
-    const sent = await send(ctx, W, { method: 'POST', url: url(join(instance, '/services/oauth2/revoke')), headers: { 'content-type': FORM }, body: formBody({ token }) });
+    const sent = await send(ctx, W, {
+      method: 'POST',
+      url: url(join(instance, '/services/oauth2/revoke')),
+      headers: { 'content-type': FORM },
+      body: formBody({ token }),
+    });
     if (!sent.ok) return sent;
     return sent.res.status === 200 ? { ok: true } : httpFailure(W, sent.res, ctx.now());
   },

@@ -24,13 +24,21 @@ export const shopifyConnect: OAuthConnect = {
   extraParams: {},
   pkce: false,
   proof: 'shopify_hmac',
-  properties: (reply, _q, start) => ({ shop: start.shop, access_token: reply.access_token, ...(replyText(reply, 'scope') ? { scope: replyText(reply, 'scope') } : {}) }),
+  properties: (reply, _q, start) => ({
+    shop: start.shop,
+    access_token: reply.access_token,
+    ...(replyText(reply, 'scope') ? { scope: replyText(reply, 'scope') } : {}),
+  }),
   async revoke(cred, ctx, url) {
     const W = { provider: 'Shopify', credential: 'the access token', reauth: '', permissions: '' };
     const token = prop(cred, 'access_token');
     const shop = prop(cred, 'shop');
     if (token === undefined || shop === undefined) return missingField(W, 'access_token');
-    const sent = await send(ctx, W, { method: 'DELETE', url: url(`https://${shop}/admin/api_permissions/current.json`), headers: { 'x-shopify-access-token': token, accept: JSON_TYPE } });
+    const sent = await send(ctx, W, {
+      method: 'DELETE',
+      url: url(`https://${shop}/admin/api_permissions/current.json`),
+      headers: { 'x-shopify-access-token': token, accept: JSON_TYPE },
+    });
     if (!sent.ok) return sent;
     return sent.res.status >= 200 && sent.res.status < 300 ? { ok: true } : httpFailure(W, sent.res, ctx.now());
   },

@@ -17,7 +17,11 @@ export interface EndpointInput {
  * Revocation at the provider (DELETE /v1/credentials/{id}?revoke=true). `url` rebases a real
  * provider URL onto CREDVAULT_PROVIDER_URL_<P> when the operator set one.
  */
-export type Revoke = (cred: ProviderCredential, ctx: ProviderContext, url: (real: string) => string) => Promise<{ ok: true } | ProviderFailure>;
+export type Revoke = (
+  cred: ProviderCredential,
+  ctx: ProviderContext,
+  url: (real: string) => string,
+) => Promise<{ ok: true } | ProviderFailure>;
 
 export interface OAuthConnect {
   flow: 'oauth';
@@ -36,7 +40,12 @@ export interface OAuthConnect {
   /** A provider proof on the callback besides state (Shopify signs the query). */
   proof?: 'shopify_hmac';
   /** The kind's properties (without `kind`) from the token reply, the callback query and the start properties. */
-  properties(reply: TokenReply, query: URLSearchParams, start: Readonly<Record<string, string>>, settings: Readonly<Record<string, unknown>>): Record<string, unknown>;
+  properties(
+    reply: TokenReply,
+    query: URLSearchParams,
+    start: Readonly<Record<string, string>>,
+    settings: Readonly<Record<string, unknown>>,
+  ): Record<string, unknown>;
   /** Folds what identify learned into the properties (default: its `learned`). */
   identified?(props: Record<string, unknown>, found: IdentifySuccess): Record<string, unknown>;
   revoke?: Revoke;
@@ -75,7 +84,8 @@ export function tokens(reply: TokenReply, withAccess = true): Record<string, unk
   const out: Record<string, unknown> = {};
   if (reply.refresh_token !== undefined) out.refresh_token = reply.refresh_token;
   if (withAccess) out.access_token = reply.access_token;
-  if (withAccess && typeof reply.expires_in === 'number' && Number.isFinite(reply.expires_in) && reply.expires_in > 0) out.expires_in = Math.floor(reply.expires_in);
+  if (withAccess && typeof reply.expires_in === 'number' && Number.isFinite(reply.expires_in) && reply.expires_in > 0)
+    out.expires_in = Math.floor(reply.expires_in);
   return out;
 }
 

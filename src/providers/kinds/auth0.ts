@@ -10,7 +10,12 @@ import type { KindSpec, TenantHostRule } from '../types.js';
  * Auth0 tenant domains end in auth0.com (acme.us.auth0.com); a custom domain must be allowed by
  * the operator (CREDVAULT_PROVIDER_HOSTS_AUTH0) and, with an OAuth app, named by the app.
  */
-export const AUTH0_TENANT_HOST: TenantHostRule = { field: 'domain', form: 'host', suffixes: ['auth0.com'], appBound: true };
+export const AUTH0_TENANT_HOST: TenantHostRule = {
+  field: 'domain',
+  form: 'host',
+  suffixes: ['auth0.com'],
+  appBound: true,
+};
 
 const schema = kindObject('auth0_client_credentials', {
   domain: hostname('acme.us.auth0.com'),

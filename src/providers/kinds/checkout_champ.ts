@@ -14,7 +14,10 @@ export const checkoutChampPassword = {
   schema,
   secretFields: ['password'],
   oauthApp: 'optional',
-  accessToken: { from: 'none', why: 'Checkout Champ takes login_id and password with every request; there is no bearer token to answer.' },
+  accessToken: {
+    from: 'none',
+    why: 'Checkout Champ takes login_id and password with every request; there is no bearer token to answer.',
+  },
   tokenField: null,
   expiryField: null,
   learnable: [],

@@ -30,7 +30,10 @@ export const netsuiteTba = {
   schema,
   secretFields: ['consumer_secret', 'token_secret'],
   oauthApp: 'optional',
-  accessToken: { from: 'none', why: 'NetSuite token-based authentication signs every request (OAuth 1.0a) with the consumer and token secrets; there is no bearer token to answer.' },
+  accessToken: {
+    from: 'none',
+    why: 'NetSuite token-based authentication signs every request (OAuth 1.0a) with the consumer and token secrets; there is no bearer token to answer.',
+  },
   tokenField: null,
   expiryField: null,
   learnable: [],

@@ -26,10 +26,18 @@ export const expiryFields = {
  * token's expiry in `expires_at`, renewed with its refresh_token (KindSpec.accessToken,
  * tokenField, expiryField).
  */
-export const refreshedAccessToken = { accessToken: { from: 'refresh' }, tokenField: 'access_token', expiryField: 'expires_at' } as const;
+export const refreshedAccessToken = {
+  accessToken: { from: 'refresh' },
+  tokenField: 'access_token',
+  expiryField: 'expires_at',
+} as const;
 
 /** The same for an OAuth kind that keeps no access token among its properties (cached sealed). */
-export const refreshedCachedToken = { accessToken: { from: 'refresh' }, tokenField: null, expiryField: 'expires_at' } as const;
+export const refreshedCachedToken = {
+  accessToken: { from: 'refresh' },
+  tokenField: null,
+  expiryField: 'expires_at',
+} as const;
 
 export interface ExpiryProps {
   access_token?: string | undefined;
@@ -48,7 +56,10 @@ export function finalizeExpiry<P extends ExpiryProps>(props: P, now: Date): Fina
   const out = { ...props };
   delete out.expires_in;
   if (props.expires_in !== undefined) {
-    return { ok: true, props: Object.assign(out, { expires_at: new Date(now.getTime() + props.expires_in * 1000).toISOString() }) };
+    return {
+      ok: true,
+      props: Object.assign(out, { expires_at: new Date(now.getTime() + props.expires_in * 1000).toISOString() }),
+    };
   }
   if (props.expires_at === undefined && typeof props.access_token === 'string') {
     return { ok: true, props: Object.assign(out, { expires_at: now.toISOString() }) };

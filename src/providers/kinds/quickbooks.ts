@@ -14,9 +14,7 @@ const schema = kindObject('quickbooks_oauth2', {
   }),
   refresh_token: secret(),
   access_token: secret().optional(),
-  environment: z
-    .enum(['production', 'sandbox'], { error: 'must be production or sandbox' })
-    .default('production'),
+  environment: z.enum(['production', 'sandbox'], { error: 'must be production or sandbox' }).default('production'),
   ...expiryFields,
 });
 

@@ -9,7 +9,12 @@ import { expiryFields, finalizeExpiry, refreshedCachedToken } from './oauth-comm
 export const SERVICENOW_HOST_SUFFIXES = ['service-now.com'] as const;
 
 /** Any free *.service-now.com instance exists: the app names the instances its secret may go to. */
-export const SERVICENOW_TENANT_HOST: TenantHostRule = { field: 'instance_url', form: 'url', suffixes: SERVICENOW_HOST_SUFFIXES, appBound: true };
+export const SERVICENOW_TENANT_HOST: TenantHostRule = {
+  field: 'instance_url',
+  form: 'url',
+  suffixes: SERVICENOW_HOST_SUFFIXES,
+  appBound: true,
+};
 
 export function createServicenowOauth2(extraHosts: readonly string[] = []) {
   const schema = kindObject('servicenow_oauth2', {

@@ -36,7 +36,9 @@ function finalizeStripeKey(props: StripeKeyProps): FinalizeResult<StripeKeyProps
     const mode = isTest ? 'test' : 'live';
     return {
       ok: false,
-      issues: { test: [`is ${props.test} but the secret is a ${mode}-mode key; send test: ${isTest} or leave test out`] },
+      issues: {
+        test: [`is ${props.test} but the secret is a ${mode}-mode key; send test: ${isTest} or leave test out`],
+      },
     };
   }
   return { ok: true, props };

@@ -7,7 +7,12 @@ import type { KindSpec, TenantHostRule } from '../types.js';
 import { expiryFields, finalizeExpiry, refreshedCachedToken } from './oauth-common.js';
 
 /** Workday tenants live under workday.com and myworkday.com (wd2-impl-services1.workday.com, wd5-services1.myworkday.com). */
-export const WORKDAY_TENANT_HOST: TenantHostRule = { field: 'host', form: 'host', suffixes: ['workday.com', 'myworkday.com'], appBound: true };
+export const WORKDAY_TENANT_HOST: TenantHostRule = {
+  field: 'host',
+  form: 'host',
+  suffixes: ['workday.com', 'myworkday.com'],
+  appBound: true,
+};
 
 const schema = kindObject('workday_oauth2', {
   host: hostname('wd2-impl-services1.workday.com'),

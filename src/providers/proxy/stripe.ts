@@ -2,4 +2,7 @@
 import { bearerAt, type ProxyTarget } from './types.js';
 
 export const stripeKeyProxy: ProxyTarget = bearerAt();
-export const stripeOauth2Proxy: ProxyTarget = { base: () => ({ api: 'default' }), auth: { scheme: 'stripe_connect', accountField: 'stripe_user_id' } };
+export const stripeOauth2Proxy: ProxyTarget = {
+  base: () => ({ api: 'default' }),
+  auth: { scheme: 'stripe_connect', accountField: 'stripe_user_id' },
+};

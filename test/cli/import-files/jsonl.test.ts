@@ -30,9 +30,14 @@ describe('readRecords', () => {
   });
 
   it('reads a JSON array document (pretty-printed or not); positions are 1-based', async () => {
-    expect(await collect('\n[\n  {"a": 1},\n  {"b": 2}\n]\n')).toEqual([{ line: 1, value: { a: 1 } }, { line: 2, value: { b: 2 } }]);
+    expect(await collect('\n[\n  {"a": 1},\n  {"b": 2}\n]\n')).toEqual([
+      { line: 1, value: { a: 1 } },
+      { line: 2, value: { b: 2 } },
+    ]);
     expect(await collect('[{"a":1}]')).toEqual([{ line: 1, value: { a: 1 } }]);
-    expect(await collect('[{"a":1},\n')).toEqual([{ line: 1, error: expect.stringMatching(/looks like a JSON array but is not valid JSON/) }]);
+    expect(await collect('[{"a":1},\n')).toEqual([
+      { line: 1, error: expect.stringMatching(/looks like a JSON array but is not valid JSON/) },
+    ]);
   });
 
   it('counts records of files for the ETA', async () => {
@@ -61,8 +66,16 @@ function fakeClient(answer: (items: unknown[], call: number) => Response) {
   return { client: createCredvaultClient({ url: 'http://fake', token: 't', fetch: fetchImpl }), seen, prefer };
 }
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
-const okAll = (items: unknown[]) => json(200, { results: items.map((_, index) => ({ index, status: 200, credential: { id: `id-${JSON.stringify(items[index])}` } })) });
+const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+const okAll = (items: unknown[]) =>
+  json(200, {
+    results: items.map((_, index) => ({
+      index,
+      status: 200,
+      credential: { id: `id-${JSON.stringify(items[index])}` },
+    })),
+  });
 
 async function* records(n: number): AsyncGenerator<SourceRecord> {
   for (let i = 1; i <= n; i++) yield { line: i, value: { n: i } };
@@ -70,15 +83,30 @@ async function* records(n: number): AsyncGenerator<SourceRecord> {
 
 async function run(client: ReturnType<typeof fakeClient>['client'], n: number, batchSize = 4) {
   const results: LineResult[] = [];
-  const summary = await runImport({ client, records: records(n), prepare: (v) => ({ ok: true, body: v }), batchSize, concurrency: 2, onResult: (r) => void results.push(r), sleep: async () => undefined });
+  const summary = await runImport({
+    client,
+    records: records(n),
+    prepare: (v) => ({ ok: true, body: v }),
+    batchSize,
+    concurrency: 2,
+    onResult: (r) => void results.push(r),
+    sleep: async () => undefined,
+  });
   return { results, summary };
 }
 
 describe('runImport', () => {
   it('asks for minimal answers (ids only) and reads both answer forms', async () => {
-    const minimal = (items: unknown[]) => json(200, { results: items.map((_, index) => ({ index, status: 200, id: `min-${index}` })) }, { 'preference-applied': 'return=minimal' });
+    const minimal = (items: unknown[]) =>
+      json(
+        200,
+        { results: items.map((_, index) => ({ index, status: 200, id: `min-${index}` })) },
+        { 'preference-applied': 'return=minimal' },
+      );
     // The batch of lines 1-4 gets the minimal form, the other the full one.
-    const { client, prefer } = fakeClient((items) => ((items[0] as { n: number }).n === 1 ? minimal(items) : okAll(items)));
+    const { client, prefer } = fakeClient((items) =>
+      (items[0] as { n: number }).n === 1 ? minimal(items) : okAll(items),
+    );
     const { results } = await run(client, 8);
     expect(prefer).toEqual(['return=minimal', 'return=minimal']);
     expect(results.slice(0, 4)).toEqual([0, 1, 2, 3].map((i) => ({ line: i + 1, id: `min-${i}` })));
@@ -96,11 +124,22 @@ describe('runImport', () => {
   it('a whole-batch 422 naming items fails those lines and resends the others', async () => {
     const { client, seen } = fakeClient((items) => {
       const i = items.findIndex((it) => (it as { n: number }).n === 3);
-      return i >= 0 ? json(422, { summary: 'bad', validation_errors: { [`items.${i}.properties.name`]: ['must not contain the NUL character (\\u0000)'] } }) : okAll(items);
+      return i >= 0
+        ? json(422, {
+            summary: 'bad',
+            validation_errors: { [`items.${i}.properties.name`]: ['must not contain the NUL character (\\u0000)'] },
+          })
+        : okAll(items);
     });
     const { results, summary } = await run(client, 4);
     expect(seen.map((b) => b.length)).toEqual([4, 3]);
-    expect(results[2]).toEqual({ line: 3, error: { summary: 'The request is invalid: check properties.name.', validation_errors: { 'properties.name': ['must not contain the NUL character (\\u0000)'] } } });
+    expect(results[2]).toEqual({
+      line: 3,
+      error: {
+        summary: 'The request is invalid: check properties.name.',
+        validation_errors: { 'properties.name': ['must not contain the NUL character (\\u0000)'] },
+      },
+    });
     expect(summary).toEqual({ done: 4, imported: 3, failed: 1 });
   });
 
@@ -117,8 +156,12 @@ describe('runImport', () => {
   });
 
   it('stops on an answer no retry can fix (401), keeping what was sent', async () => {
-    const { client } = fakeClient((items, call) => (call === 0 ? okAll(items) : json(401, { summary: 'Send a valid API token.' })));
+    const { client } = fakeClient((items, call) =>
+      call === 0 ? okAll(items) : json(401, { summary: 'Send a valid API token.' }),
+    );
     await expect(run(client, 8)).rejects.toThrow(ImportAborted);
-    await expect(run(fakeClient(() => json(401, { summary: 'Send a valid API token.' })).client, 2)).rejects.toThrow(/Send a valid API token\. \(HTTP 401\)/);
+    await expect(run(fakeClient(() => json(401, { summary: 'Send a valid API token.' })).client, 2)).rejects.toThrow(
+      /Send a valid API token\. \(HTTP 401\)/,
+    );
   });
 });

@@ -3,7 +3,10 @@ import type { FakeProviderDef, FakeReply } from '../server.js';
 import { bearerInfo, handleToken } from '../oauth.js';
 import { str } from '../state.js';
 
-const err = (status: number, type: string, message: string): FakeReply => ({ status, body: { error: { type, message } } });
+const err = (status: number, type: string, message: string): FakeReply => ({
+  status,
+  body: { error: { type, message } },
+});
 
 export const airtableFake: FakeProviderDef = {
   setup: (state) => {
@@ -18,7 +21,10 @@ export const airtableFake: FakeProviderDef = {
         handleToken(req, state, {
           clientAuth: 'basic',
           extra: (info) => ({ scope: str(info, 'scope'), refresh_expires_in: 5_184_000 }),
-          invalidGrant: () => ({ status: 400, body: { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' } }),
+          invalidGrant: () => ({
+            status: 400,
+            body: { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' },
+          }),
         }),
     },
     {
@@ -37,12 +43,19 @@ export const airtableFake: FakeProviderDef = {
       case 'unauthorized':
         return err(401, 'AUTHENTICATION_REQUIRED', 'Authentication required');
       case 'forbidden':
-        return err(403, 'INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND', 'Invalid permissions, or the requested model was not found.');
+        return err(
+          403,
+          'INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND',
+          'Invalid permissions, or the requested model was not found.',
+        );
       case 'not_found':
         return err(404, 'NOT_FOUND', 'Could not find what you are looking for');
       case 'rate_limited':
         // No Retry-After: Airtable documents a fixed 30-second wait.
-        return { status: 429, body: { errors: [{ error: 'RATE_LIMIT_REACHED', message: 'Rate limit exceeded. Please try again later' }] } };
+        return {
+          status: 429,
+          body: { errors: [{ error: 'RATE_LIMIT_REACHED', message: 'Rate limit exceeded. Please try again later' }] },
+        };
       case 'server_error':
         return err(500, 'SERVER_ERROR', 'Try again. If the problem persists, contact support.');
     }

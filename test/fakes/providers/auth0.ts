@@ -34,7 +34,10 @@ export const auth0Fake: FakeProviderDef = {
         // Auth0 answers a JWT; it is the token the fake accepts from then on.
         const access = jwtLike(`https://${str(info, 'tenant')}/`, `${client}@clients`, audience, scope);
         state.addAccessToken(access, { client, ...info });
-        return { status: 200, body: { access_token: access, scope, expires_in: state.expiresIn, token_type: 'Bearer' } };
+        return {
+          status: 200,
+          body: { access_token: access, scope, expires_in: state.expiresIn, token_type: 'Bearer' },
+        };
       },
     },
   ],
@@ -43,14 +46,25 @@ export const auth0Fake: FakeProviderDef = {
       case 'unauthorized':
         return { status: 401, body: { error: 'access_denied', error_description: 'Unauthorized' } };
       case 'forbidden':
-        return { status: 403, body: { error: 'access_denied', error_description: 'Client is not authorized to access "https://acme.us.auth0.com/api/v2/". You need to create a "client-grant" associated to this API.' } };
+        return {
+          status: 403,
+          body: {
+            error: 'access_denied',
+            error_description:
+              'Client is not authorized to access "https://acme.us.auth0.com/api/v2/". You need to create a "client-grant" associated to this API.',
+          },
+        };
       case 'not_found':
         return { status: 404, body: { error: 'not_found', error_description: 'Not Found' } };
       case 'rate_limited':
         // Auth0 rate-limit headers: epoch-seconds reset.
         return {
           status: 429,
-          headers: { 'x-ratelimit-limit': '30', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + state.retryAfterSeconds) },
+          headers: {
+            'x-ratelimit-limit': '30',
+            'x-ratelimit-remaining': '0',
+            'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + state.retryAfterSeconds),
+          },
           body: { error: 'too_many_requests', error_description: 'Global limit has been reached' },
         };
       case 'server_error':

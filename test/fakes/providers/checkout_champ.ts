@@ -16,8 +16,20 @@ export const checkoutChampFake: FakeProviderDef = {
         const loginId = form.get('loginId') ?? req.query.get('loginId') ?? '';
         const password = form.get('password') ?? req.query.get('password') ?? '';
         if (loginId === '' || state.clients.get(loginId) !== password) return ERROR('Invalid Login Credentials');
-        if (state.records.get(`empty:${loginId}`) !== undefined) return ERROR('No campaigns matching those parameters could be found');
-        return { status: 200, body: { result: 'SUCCESS', message: { totalResults: 1, resultsPerPage: 1, page: 1, data: [{ campaignId: 1, campaignName: 'Main funnel' }] } } };
+        if (state.records.get(`empty:${loginId}`) !== undefined)
+          return ERROR('No campaigns matching those parameters could be found');
+        return {
+          status: 200,
+          body: {
+            result: 'SUCCESS',
+            message: {
+              totalResults: 1,
+              resultsPerPage: 1,
+              page: 1,
+              data: [{ campaignId: 1, campaignName: 'Main funnel' }],
+            },
+          },
+        };
       },
     },
   ],

@@ -17,14 +17,28 @@ function checkJwt(req: FakeRequest, state: FakeState): FakeReply | undefined {
   const jwt = req.bearer() ?? '';
   const [head, body, sig] = jwt.split('.');
   const app = state.records.get('app');
-  if (head === undefined || body === undefined || sig === undefined || app === undefined) return msg(401, 'A JSON web token could not be decoded');
-  const ok = createVerify('RSA-SHA256').update(`${head}.${body}`).verify(createPublicKey(str(app, 'public_key')), Buffer.from(sig, 'base64url'));
+  if (head === undefined || body === undefined || sig === undefined || app === undefined)
+    return msg(401, 'A JSON web token could not be decoded');
+  const ok = createVerify('RSA-SHA256')
+    .update(`${head}.${body}`)
+    .verify(createPublicKey(str(app, 'public_key')), Buffer.from(sig, 'base64url'));
   if (!ok) return msg(401, 'A JSON web token could not be decoded');
   const header = JSON.parse(Buffer.from(head, 'base64url').toString('utf8')) as { alg?: unknown };
-  const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { iss?: unknown; iat?: unknown; exp?: unknown };
+  const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as {
+    iss?: unknown;
+    iat?: unknown;
+    exp?: unknown;
+  };
   const now = Math.floor(Date.now() / 1000);
-  if (header.alg !== 'RS256' || String(claims.iss) !== str(app, 'app_id')) return msg(401, "'Issuer' claim ('iss') must be an Integer");
-  if (typeof claims.exp !== 'number' || typeof claims.iat !== 'number' || claims.exp > now + 600 || claims.exp < now || claims.iat > now) {
+  if (header.alg !== 'RS256' || String(claims.iss) !== str(app, 'app_id'))
+    return msg(401, "'Issuer' claim ('iss') must be an Integer");
+  if (
+    typeof claims.exp !== 'number' ||
+    typeof claims.iat !== 'number' ||
+    claims.exp > now + 600 ||
+    claims.exp < now ||
+    claims.iat > now
+  ) {
     return msg(401, "'Expiration time' claim ('exp') is too far in the future");
   }
   state.records.set('last_jwt_claims', { iss: claims.iss, iat: claims.iat, exp: claims.exp });
@@ -67,7 +81,15 @@ export const githubFake: FakeProviderDef = {
         if (inst.suspended === true) return msg(403, 'This installation has been suspended');
         const token = state.mint('ghs');
         state.addAccessToken(token, inst);
-        return { status: 201, body: { token, expires_at: new Date(Date.now() + 3600_000).toISOString(), permissions: { contents: 'read' }, repository_selection: 'all' } };
+        return {
+          status: 201,
+          body: {
+            token,
+            expires_at: new Date(Date.now() + 3600_000).toISOString(),
+            permissions: { contents: 'read' },
+            repository_selection: 'all',
+          },
+        };
       },
     },
   ],

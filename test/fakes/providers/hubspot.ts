@@ -5,7 +5,11 @@ import { retryAfter } from '../oauth.js';
 
 const BAD_REFRESH = {
   status: 400,
-  body: { status: 'BAD_REFRESH_TOKEN', message: 'missing or invalid refresh token', correlationId: '4b5c1e2a-0000-4000-8000-000000000000' },
+  body: {
+    status: 'BAD_REFRESH_TOKEN',
+    message: 'missing or invalid refresh token',
+    correlationId: '4b5c1e2a-0000-4000-8000-000000000000',
+  },
 };
 
 export const hubspotFake: FakeProviderDef = {
@@ -23,7 +27,10 @@ export const hubspotFake: FakeProviderDef = {
           clientAuth: 'body',
           extra: (info) => ({ hub_id: info.hub_id, scopes: info.scopes }),
           invalidGrant: () => BAD_REFRESH,
-          invalidClient: () => ({ status: 400, body: { status: 'BAD_CLIENT_ID', message: 'missing or unknown client id' } }),
+          invalidClient: () => ({
+            status: 400,
+            body: { status: 'BAD_CLIENT_ID', message: 'missing or unknown client id' },
+          }),
         }),
     },
     {
@@ -32,7 +39,8 @@ export const hubspotFake: FakeProviderDef = {
       path: /^\/oauth\/v3\/token\/introspect$/,
       handle: (req, state) => {
         const form = req.form();
-        if (clientOf(req, state, 'body', form) === undefined) return { status: 400, body: { status: 'BAD_CLIENT_ID', message: 'missing or unknown client id' } };
+        if (clientOf(req, state, 'body', form) === undefined)
+          return { status: 400, body: { status: 'BAD_CLIENT_ID', message: 'missing or unknown client id' } };
         const token = form.get('token') ?? '';
         const hint = form.get('token_type_hint');
         const info = hint === 'refresh_token' ? state.refreshTokens.get(token) : state.accessTokens.get(token);
@@ -59,13 +67,39 @@ export const hubspotFake: FakeProviderDef = {
   error: (answer, _route, state) => {
     switch (answer) {
       case 'unauthorized':
-        return { status: 401, body: { status: 'error', message: 'Authentication credentials not found.', category: 'INVALID_AUTHENTICATION' } };
+        return {
+          status: 401,
+          body: {
+            status: 'error',
+            message: 'Authentication credentials not found.',
+            category: 'INVALID_AUTHENTICATION',
+          },
+        };
       case 'forbidden':
-        return { status: 403, body: { status: 'error', message: 'This app hasn\'t been granted all required scopes.', category: 'MISSING_SCOPES', errors: [{ message: 'One or more of the following scopes are required.', context: { requiredScopes: ['oauth'] } }] } };
+        return {
+          status: 403,
+          body: {
+            status: 'error',
+            message: "This app hasn't been granted all required scopes.",
+            category: 'MISSING_SCOPES',
+            errors: [
+              { message: 'One or more of the following scopes are required.', context: { requiredScopes: ['oauth'] } },
+            ],
+          },
+        };
       case 'not_found':
         return { status: 404, body: { status: 'error', message: 'Resource not found', category: 'OBJECT_NOT_FOUND' } };
       case 'rate_limited':
-        return { status: 429, headers: retryAfter(state), body: { status: 'error', message: 'You have reached your ten_secondly_rolling limit.', category: 'RATE_LIMITS', policyName: 'TEN_SECONDLY_ROLLING' } };
+        return {
+          status: 429,
+          headers: retryAfter(state),
+          body: {
+            status: 'error',
+            message: 'You have reached your ten_secondly_rolling limit.',
+            category: 'RATE_LIMITS',
+            policyName: 'TEN_SECONDLY_ROLLING',
+          },
+        };
       case 'server_error':
         return { status: 502, body: { status: 'error', message: 'Bad Gateway', category: 'INTERNAL_ERROR' } };
     }

@@ -5,7 +5,12 @@ import { str } from '../state.js';
 
 const gqlError = (status: number, code: string, message: string, headers?: Record<string, string>): FakeReply => ({
   status,
-  body: { errors: [{ message, extensions: { code, type: code.toLowerCase().replace(/_/g, ' '), userPresentableMessage: message } }], data: null },
+  body: {
+    errors: [
+      { message, extensions: { code, type: code.toLowerCase().replace(/_/g, ' '), userPresentableMessage: message } },
+    ],
+    data: null,
+  },
   ...(headers === undefined ? {} : { headers }),
 });
 
@@ -20,12 +25,19 @@ export const linearFake: FakeProviderDef = {
       path: /^\/graphql$/,
       handle: (req, state) => {
         const info = bearerInfo(req, state);
-        if (info === undefined) return gqlError(400, 'AUTHENTICATION_ERROR', 'Authentication required, not authenticated');
+        if (info === undefined)
+          return gqlError(400, 'AUTHENTICATION_ERROR', 'Authentication required, not authenticated');
         const query = (req.json() as { query?: unknown } | undefined)?.query;
-        if (typeof query !== 'string' || !query.includes('organization')) return gqlError(400, 'GRAPHQL_VALIDATION_FAILED', 'Bad query');
+        if (typeof query !== 'string' || !query.includes('organization'))
+          return gqlError(400, 'GRAPHQL_VALIDATION_FAILED', 'Bad query');
         return {
           status: 200,
-          body: { data: { viewer: { id: str(info, 'user_id') }, organization: { id: str(info, 'org_id'), name: str(info, 'org_name') } } },
+          body: {
+            data: {
+              viewer: { id: str(info, 'user_id') },
+              organization: { id: str(info, 'org_id'), name: str(info, 'org_name') },
+            },
+          },
           headers: { 'x-ratelimit-requests-remaining': '4999' },
         };
       },
@@ -34,7 +46,8 @@ export const linearFake: FakeProviderDef = {
       name: 'token',
       method: 'POST',
       path: /^\/oauth\/token$/,
-      handle: (req, state) => handleToken(req, state, { clientAuth: 'either', extra: (info) => ({ scope: str(info, 'scope') }) }),
+      handle: (req, state) =>
+        handleToken(req, state, { clientAuth: 'either', extra: (info) => ({ scope: str(info, 'scope') }) }),
     },
   ],
   error: (answer, _route, state) => {

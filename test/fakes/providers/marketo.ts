@@ -17,17 +17,30 @@ export const marketoFake: FakeProviderDef = {
           clientAuth: 'body',
           // A client registered with `refresh_token` gets one in its replies (Marketo sends none;
           // credvault must not store a field the kind does not have).
-          extra: (info) => ({ scope: str(info, 'api_user'), token_type: 'bearer', ...(info.refresh_token ? { refresh_token: str(info, 'refresh_token') } : {}) }),
-          invalidClient: () => ({ status: 401, body: { error: 'invalid_client', error_description: 'Bad client credentials' } }),
+          extra: (info) => ({
+            scope: str(info, 'api_user'),
+            token_type: 'bearer',
+            ...(info.refresh_token ? { refresh_token: str(info, 'refresh_token') } : {}),
+          }),
+          invalidClient: () => ({
+            status: 401,
+            body: { error: 'invalid_client', error_description: 'Bad client credentials' },
+          }),
         }),
     },
   ],
   error: (answer, _route, state) => {
     switch (answer) {
       case 'unauthorized':
-        return { status: 401, body: { error: 'unauthorized', error_description: 'No client with requested id: 1b2c...' } };
+        return {
+          status: 401,
+          body: { error: 'unauthorized', error_description: 'No client with requested id: 1b2c...' },
+        };
       case 'forbidden':
-        return { status: 403, body: { error: 'access_denied', error_description: 'API access is disabled for this subscription' } };
+        return {
+          status: 403,
+          body: { error: 'access_denied', error_description: 'API access is disabled for this subscription' },
+        };
       case 'not_found':
         return { status: 404, body: '' };
       case 'rate_limited':

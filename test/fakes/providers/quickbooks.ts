@@ -3,9 +3,18 @@ import type { FakeProviderDef, FakeReply } from '../server.js';
 import { bearerInfo, handleToken, retryAfter } from '../oauth.js';
 import { str } from '../state.js';
 
-const fault = (status: number, type: string, name: string, code: string, headers?: Record<string, string>): FakeReply => ({
+const fault = (
+  status: number,
+  type: string,
+  name: string,
+  code: string,
+  headers?: Record<string, string>,
+): FakeReply => ({
   status,
-  body: { Fault: { Error: [{ Message: `message=${name}; errorCode=00${code}; statusCode=${status}`, code }], type }, time: new Date().toISOString() },
+  body: {
+    Fault: { Error: [{ Message: `message=${name}; errorCode=00${code}; statusCode=${status}`, code }], type },
+    time: new Date().toISOString(),
+  },
   ...(headers === undefined ? {} : { headers }),
 });
 
@@ -29,15 +38,24 @@ export const quickbooksFake: FakeProviderDef = {
       handle: (req, state, [realm]) => {
         const info = bearerInfo(req, state);
         if (info === undefined) return fault(401, 'AUTHENTICATION', 'AuthenticationFailed', '3200');
-        if (str(info, 'realm_id') !== realm) return fault(403, 'AUTHORIZATION', 'ApplicationAuthorizationFailed', '3100');
-        return { status: 200, body: { CompanyInfo: { CompanyName: str(info, 'company'), Id: '1', Country: 'US' }, time: new Date().toISOString() } };
+        if (str(info, 'realm_id') !== realm)
+          return fault(403, 'AUTHORIZATION', 'ApplicationAuthorizationFailed', '3100');
+        return {
+          status: 200,
+          body: {
+            CompanyInfo: { CompanyName: str(info, 'company'), Id: '1', Country: 'US' },
+            time: new Date().toISOString(),
+          },
+        };
       },
     },
   ],
   error: (answer, route, state) => {
     switch (answer) {
       case 'unauthorized':
-        return route === 'token' ? { status: 400, body: { error: 'invalid_grant' } } : fault(401, 'AUTHENTICATION', 'AuthenticationFailed', '3200');
+        return route === 'token'
+          ? { status: 400, body: { error: 'invalid_grant' } }
+          : fault(401, 'AUTHENTICATION', 'AuthenticationFailed', '3200');
       case 'forbidden':
         return fault(403, 'AUTHORIZATION', 'ApplicationAuthorizationFailed', '3100');
       case 'not_found':

@@ -23,8 +23,14 @@ export const salesforceFake: FakeProviderDef = {
             signature: 'c2lnbmF0dXJl',
             scope: 'api refresh_token id',
           }),
-          invalidGrant: () => ({ status: 400, body: { error: 'invalid_grant', error_description: 'expired access/refresh token' } }),
-          invalidClient: () => ({ status: 400, body: { error: 'invalid_client_id', error_description: 'client identifier invalid' } }),
+          invalidGrant: () => ({
+            status: 400,
+            body: { error: 'invalid_grant', error_description: 'expired access/refresh token' },
+          }),
+          invalidClient: () => ({
+            status: 400,
+            body: { error: 'invalid_client_id', error_description: 'client identifier invalid' },
+          }),
         }),
     },
     {
@@ -39,7 +45,13 @@ export const salesforceFake: FakeProviderDef = {
         const user = str(info, 'user_id');
         return {
           status: 200,
-          body: { sub: `https://login.salesforce.com/id/${org}/${user}`, user_id: user, organization_id: org, preferred_username: 'admin@acme.example', active: true },
+          body: {
+            sub: `https://login.salesforce.com/id/${org}/${user}`,
+            user_id: user,
+            organization_id: org,
+            preferred_username: 'admin@acme.example',
+            active: true,
+          },
         };
       },
     },
@@ -51,13 +63,20 @@ export const salesforceFake: FakeProviderDef = {
           ? { status: 400, body: { error: 'invalid_grant', error_description: 'expired access/refresh token' } }
           : { status: 403, body: 'Bad_OAuth_Token' };
       case 'forbidden':
-        return { status: 403, body: [{ message: 'The REST API is not enabled for this Organization.', errorCode: 'API_DISABLED_FOR_ORG' }] };
+        return {
+          status: 403,
+          body: [{ message: 'The REST API is not enabled for this Organization.', errorCode: 'API_DISABLED_FOR_ORG' }],
+        };
       case 'not_found':
         return { status: 404, body: 'Inactive' };
       case 'rate_limited':
-        if (route === 'token') return { status: 400, body: { error: 'rate_limit_exceeded', error_description: 'too many requests' } };
+        if (route === 'token')
+          return { status: 400, body: { error: 'rate_limit_exceeded', error_description: 'too many requests' } };
         // Daily API allowance exhausted: 403, no Retry-After.
-        return { status: 403, body: [{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }] };
+        return {
+          status: 403,
+          body: [{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }],
+        };
       case 'server_error':
         return { status: 500, body: [{ message: 'An unexpected error occurred.', errorCode: 'UNKNOWN_EXCEPTION' }] };
     }

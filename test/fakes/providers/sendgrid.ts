@@ -44,7 +44,11 @@ export const sendgridFake: FakeProviderDef = {
         return errors(404, 'resource not found');
       case 'rate_limited':
         // SendGrid: X-RateLimit-Reset in epoch seconds, no Retry-After.
-        return errors(429, 'too many requests', { 'x-ratelimit-limit': '500', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + state.retryAfterSeconds) });
+        return errors(429, 'too many requests', {
+          'x-ratelimit-limit': '500',
+          'x-ratelimit-remaining': '0',
+          'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + state.retryAfterSeconds),
+        });
       case 'server_error':
         return errors(500, 'internal server error');
     }

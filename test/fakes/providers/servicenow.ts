@@ -22,7 +22,12 @@ export const servicenowFake: FakeProviderDef = {
       method: 'POST',
       path: /^\/oauth_token\.do$/,
       handle: (req, state) =>
-        handleToken(req, state, { clientAuth: 'body', extra: () => ({ scope: 'useraccount' }), invalidGrant: () => ACCESS_DENIED, invalidClient: () => ACCESS_DENIED }),
+        handleToken(req, state, {
+          clientAuth: 'body',
+          extra: () => ({ scope: 'useraccount' }),
+          invalidGrant: () => ACCESS_DENIED,
+          invalidClient: () => ACCESS_DENIED,
+        }),
     },
     {
       name: 'table',
@@ -39,7 +44,9 @@ export const servicenowFake: FakeProviderDef = {
   error: (answer, route, state) => {
     switch (answer) {
       case 'unauthorized':
-        return route === 'token' ? ACCESS_DENIED : failure(401, 'User Not Authenticated', 'Required to provide Auth information');
+        return route === 'token'
+          ? ACCESS_DENIED
+          : failure(401, 'User Not Authenticated', 'Required to provide Auth information');
       case 'forbidden':
         return failure(403, 'User Not Authorized', 'User does not have access to the table');
       case 'not_found':

@@ -23,11 +23,20 @@ export const stripeFake: FakeProviderDef = {
         if (connected !== undefined && [...state.clients.values()].includes(key)) {
           return state.records.has(`connected:${connected}`)
             ? { status: 200, body: { id: connected, object: 'account' } }
-            : err(403, 'invalid_request_error', 'The provided key does not have access to account (or that account does not exist). Application access may have been revoked.', 'account_invalid');
+            : err(
+                403,
+                'invalid_request_error',
+                'The provided key does not have access to account (or that account does not exist). Application access may have been revoked.',
+                'account_invalid',
+              );
         }
         const info = state.accessTokens.get(key);
-        if (info === undefined) return err(401, 'invalid_request_error', `Invalid API Key provided: ${key.slice(0, 8)}****`);
-        return { status: 200, body: { id: str(info, 'account_id'), object: 'account', country: 'US', charges_enabled: true } };
+        if (info === undefined)
+          return err(401, 'invalid_request_error', `Invalid API Key provided: ${key.slice(0, 8)}****`);
+        return {
+          status: 200,
+          body: { id: str(info, 'account_id'), object: 'account', country: 'US', charges_enabled: true },
+        };
       },
     },
     {
@@ -41,8 +50,16 @@ export const stripeFake: FakeProviderDef = {
             const user = r.basic()?.user ?? '';
             return [...s.clients.entries()].find(([, secret]) => secret === user)?.[0];
           },
-          extra: (info) => ({ stripe_user_id: str(info, 'account_id'), livemode: false, scope: 'read_write', stripe_publishable_key: 'pk_test_fake' }),
-          invalidGrant: () => ({ status: 400, body: { error: 'invalid_grant', error_description: 'Refresh token does not exist or has been rolled.' } }),
+          extra: (info) => ({
+            stripe_user_id: str(info, 'account_id'),
+            livemode: false,
+            scope: 'read_write',
+            stripe_publishable_key: 'pk_test_fake',
+          }),
+          invalidGrant: () => ({
+            status: 400,
+            body: { error: 'invalid_grant', error_description: 'Refresh token does not exist or has been rolled.' },
+          }),
         }),
     },
   ],
@@ -51,7 +68,11 @@ export const stripeFake: FakeProviderDef = {
       case 'unauthorized':
         return err(401, 'invalid_request_error', 'Invalid API Key provided: rk_test_****');
       case 'forbidden':
-        return err(403, 'invalid_request_error', "The provided key does not have the required permissions for this endpoint on account 'acct_1'.");
+        return err(
+          403,
+          'invalid_request_error',
+          "The provided key does not have the required permissions for this endpoint on account 'acct_1'.",
+        );
       case 'not_found':
         return err(404, 'invalid_request_error', 'Unrecognized request URL (GET: /v1/account).');
       case 'rate_limited':

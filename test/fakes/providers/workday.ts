@@ -21,7 +21,13 @@ export const workdayFake: FakeProviderDef = {
       handle: (req, state, [tenant]) => {
         const known = [...state.refreshTokens.values()].some((i) => str(i, 'tenant') === tenant);
         if (!known && state.refreshTokens.size > 0) return err(404, 'Invalid tenant');
-        return handleToken(req, state, { clientAuth: 'basic', invalidGrant: () => ({ status: 400, body: { error: 'invalid_grant', error_description: 'Invalid refresh token' } }) });
+        return handleToken(req, state, {
+          clientAuth: 'basic',
+          invalidGrant: () => ({
+            status: 400,
+            body: { error: 'invalid_grant', error_description: 'Invalid refresh token' },
+          }),
+        });
       },
     },
     {

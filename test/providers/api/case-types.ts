@@ -53,7 +53,9 @@ export interface RefreshCase {
 export function expectActionable(f: ProviderFailure, display: string): void {
   expect(f.note).toContain(display);
   expect(f.note.length).toBeGreaterThan(40);
-  expect(f.note).toMatch(/import|re-?authori[sz]e|reinstall|reconnect|check|create|generate|give|add|allow|grant|ask|retry|backs off|wait/i);
+  expect(f.note).toMatch(
+    /import|re-?authori[sz]e|reinstall|reconnect|check|create|generate|give|add|allow|grant|ask|retry|backs off|wait/i,
+  );
   expect(f.note).not.toContain(MARKER);
   expect(f.note).not.toMatch(/\{|\}|Bearer |Basic /);
 }

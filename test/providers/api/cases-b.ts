@@ -5,37 +5,63 @@ import { secret, type ProviderCase, type RefreshCase } from './case-types.js';
 
 export const CASES_B: ProviderCase[] = [
   {
-    provider: 'quickbooks', kind: 'quickbooks_oauth2', display: 'QuickBooks', route: 'companyinfo',
+    provider: 'quickbooks',
+    kind: 'quickbooks_oauth2',
+    display: 'QuickBooks',
+    route: 'companyinfo',
     seed: (fake) => {
       const info = { realm_id: '9130350000000001', company: 'Acme Books' };
       const access = secret('at');
       const refresh = secret('rt');
       fake.state.addAccessToken(access, info);
       fake.state.addRefreshToken(refresh, info);
-      return { props: { realm_id: '9130350000000001', refresh_token: refresh, access_token: access, environment: 'sandbox' }, oauthApp: registerApp(fake) };
+      return {
+        props: { realm_id: '9130350000000001', refresh_token: refresh, access_token: access, environment: 'sandbox' },
+        oauthApp: registerApp(fake),
+      };
     },
     revoke: (fake, s) => fake.state.revoke(String(s.props.access_token)),
     revokedReason: 'unauthorized',
     accountId: '9130350000000001',
-    forbidden: 'forbidden', notFound: 'not_found', rateLimited: 'rate_limited', retryAfter: 7,
+    forbidden: 'forbidden',
+    notFound: 'not_found',
+    rateLimited: 'rate_limited',
+    retryAfter: 7,
   },
   {
-    provider: 'salesforce', kind: 'salesforce_oauth2', display: 'Salesforce', route: 'userinfo',
+    provider: 'salesforce',
+    kind: 'salesforce_oauth2',
+    display: 'Salesforce',
+    route: 'userinfo',
     seed: (fake) => {
-      const info = { org_id: '00D5g000004AbCdEAK', user_id: '0055g00000XyZ12AAB', instance_url: 'https://acme.my.salesforce.com' };
+      const info = {
+        org_id: '00D5g000004AbCdEAK',
+        user_id: '0055g00000XyZ12AAB',
+        instance_url: 'https://acme.my.salesforce.com',
+      };
       const access = secret('at');
       const refresh = secret('rt');
       fake.state.addAccessToken(access, info);
       fake.state.addRefreshToken(refresh, info);
-      return { props: { instance_url: 'https://acme.my.salesforce.com', refresh_token: refresh, access_token: access }, oauthApp: registerApp(fake) };
+      return {
+        props: { instance_url: 'https://acme.my.salesforce.com', refresh_token: refresh, access_token: access },
+        oauthApp: registerApp(fake),
+      };
     },
     revoke: (fake, s) => fake.state.revoke(String(s.props.access_token)),
     revokedReason: 'unauthorized',
-    accountId: '00D5g000004AbCdEAK', learned: { org_id: '00D5g000004AbCdEAK', user_id: '0055g00000XyZ12AAB' },
-    forbidden: 'forbidden', notFound: 'not_found', rateLimited: 'rate_limited', retryAfter: undefined,
+    accountId: '00D5g000004AbCdEAK',
+    learned: { org_id: '00D5g000004AbCdEAK', user_id: '0055g00000XyZ12AAB' },
+    forbidden: 'forbidden',
+    notFound: 'not_found',
+    rateLimited: 'rate_limited',
+    retryAfter: undefined,
   },
   {
-    provider: 'sendgrid', kind: 'sendgrid_key', display: 'SendGrid', route: 'scopes',
+    provider: 'sendgrid',
+    kind: 'sendgrid_key',
+    display: 'SendGrid',
+    route: 'scopes',
     seed: (fake) => {
       const key = `SG.${secret('key')}`;
       fake.state.addAccessToken(key, { scopes: ['mail.send', 'user.username.read'], username: 'acme', user_id: 4455 });
@@ -43,24 +69,44 @@ export const CASES_B: ProviderCase[] = [
     },
     revoke: (fake, s) => fake.state.revoke(String(s.props.api_key)),
     revokedReason: 'unauthorized',
-    accountId: '4455', scopes: ['mail.send', 'user.username.read'],
-    forbidden: 'forbidden', notFound: 'not_found', rateLimited: 'rate_limited', retryAfter: [5, 7],
+    accountId: '4455',
+    scopes: ['mail.send', 'user.username.read'],
+    forbidden: 'forbidden',
+    notFound: 'not_found',
+    rateLimited: 'rate_limited',
+    retryAfter: [5, 7],
   },
   {
-    provider: 'servicenow', kind: 'servicenow_oauth2', display: 'ServiceNow', route: 'table',
+    provider: 'servicenow',
+    kind: 'servicenow_oauth2',
+    display: 'ServiceNow',
+    route: 'table',
     seed: (fake) => {
       const refresh = secret('rt');
-      fake.state.addRefreshToken(refresh, { sys_id: '6816f79cc0a8016401c5a33be04be441', user_name: 'integration.user' });
-      return { props: { instance_url: 'https://acme.service-now.com', refresh_token: refresh }, oauthApp: registerApp(fake) };
+      fake.state.addRefreshToken(refresh, {
+        sys_id: '6816f79cc0a8016401c5a33be04be441',
+        user_name: 'integration.user',
+      });
+      return {
+        props: { instance_url: 'https://acme.service-now.com', refresh_token: refresh },
+        oauthApp: registerApp(fake),
+      };
     },
     // No access token is stored: identify() refreshes first, and the revoked grant fails there.
     revoke: (fake, s) => fake.state.revoke(String(s.props.refresh_token)),
     revokedReason: 'invalid_grant',
-    accountId: 'acme.service-now.com', learned: { username: 'integration.user' },
-    forbidden: 'forbidden', notFound: 'not_found', rateLimited: 'rate_limited', retryAfter: 7,
+    accountId: 'acme.service-now.com',
+    learned: { username: 'integration.user' },
+    forbidden: 'forbidden',
+    notFound: 'not_found',
+    rateLimited: 'rate_limited',
+    retryAfter: 7,
   },
   {
-    provider: 'shopify', kind: 'shopify_oauth2', display: 'Shopify', route: 'shop',
+    provider: 'shopify',
+    kind: 'shopify_oauth2',
+    display: 'Shopify',
+    route: 'shop',
     seed: (fake) => {
       const token = `shpat_${secret('token')}`;
       fake.state.addAccessToken(token, { shop_id: 548380009, shop: 'acme.myshopify.com' });
@@ -69,10 +115,16 @@ export const CASES_B: ProviderCase[] = [
     revoke: (fake, s) => fake.state.revoke(String(s.props.access_token)),
     revokedReason: 'unauthorized',
     accountId: '548380009',
-    forbidden: 'forbidden', notFound: 'not_found', rateLimited: 'rate_limited', retryAfter: 7,
+    forbidden: 'forbidden',
+    notFound: 'not_found',
+    rateLimited: 'rate_limited',
+    retryAfter: 7,
   },
   {
-    provider: 'stripe', kind: 'stripe_key', display: 'Stripe', route: 'account',
+    provider: 'stripe',
+    kind: 'stripe_key',
+    display: 'Stripe',
+    route: 'account',
     seed: (fake) => {
       const key = `rk_test_${secret('key')}`;
       fake.state.addAccessToken(key, { account_id: 'acct_1Nv0FGQ9RKHgCVdK' });
@@ -80,20 +132,33 @@ export const CASES_B: ProviderCase[] = [
     },
     revoke: (fake, s) => fake.state.revoke(String(s.props.secret)),
     revokedReason: 'unauthorized',
-    accountId: 'acct_1Nv0FGQ9RKHgCVdK', learned: { account_id: 'acct_1Nv0FGQ9RKHgCVdK' },
-    forbidden: 'missing_scope', notFound: 'not_found', rateLimited: 'rate_limited', retryAfter: undefined,
+    accountId: 'acct_1Nv0FGQ9RKHgCVdK',
+    learned: { account_id: 'acct_1Nv0FGQ9RKHgCVdK' },
+    forbidden: 'missing_scope',
+    notFound: 'not_found',
+    rateLimited: 'rate_limited',
+    retryAfter: undefined,
   },
   {
-    provider: 'workday', kind: 'workday_oauth2', display: 'Workday', route: 'workers',
+    provider: 'workday',
+    kind: 'workday_oauth2',
+    display: 'Workday',
+    route: 'workers',
     seed: (fake) => {
       const refresh = secret('rt');
       fake.state.addRefreshToken(refresh, { tenant: 'acme', worker_id: '3aa5550b7fe348b98d7b5741afc65534' });
-      return { props: { host: 'wd2-impl-services1.workday.com', tenant: 'acme', refresh_token: refresh }, oauthApp: registerApp(fake) };
+      return {
+        props: { host: 'wd2-impl-services1.workday.com', tenant: 'acme', refresh_token: refresh },
+        oauthApp: registerApp(fake),
+      };
     },
     revoke: (fake, s) => fake.state.revoke(String(s.props.refresh_token)),
     revokedReason: 'invalid_grant',
     accountId: 'acme',
-    forbidden: 'forbidden', notFound: 'not_found', rateLimited: 'rate_limited', retryAfter: 7,
+    forbidden: 'forbidden',
+    notFound: 'not_found',
+    rateLimited: 'rate_limited',
+    retryAfter: 7,
   },
 ];
 
@@ -110,10 +175,25 @@ export const REFRESH_CASES: RefreshCase[] = [
   ...['airtable', 'hubspot', 'linear', 'quickbooks', 'salesforce', 'servicenow', 'workday'].map((provider) => {
     const c = CASES.find((x) => x.provider === provider);
     if (!c) throw new Error(provider);
-    return { name: provider, display: c.display, provider: c.provider, route: 'token', kind: c.kind, seed: c.seed, refreshField: 'refresh_token', expires: provider !== 'salesforce' };
+    return {
+      name: provider,
+      display: c.display,
+      provider: c.provider,
+      route: 'token',
+      kind: c.kind,
+      seed: c.seed,
+      refreshField: 'refresh_token',
+      expires: provider !== 'salesforce',
+    };
   }),
   {
-    name: 'stripe (Connect)', display: 'Stripe', route: 'token', provider: 'stripe', kind: 'stripe_oauth2', refreshField: 'refresh_token', expires: false,
+    name: 'stripe (Connect)',
+    display: 'Stripe',
+    route: 'token',
+    provider: 'stripe',
+    kind: 'stripe_oauth2',
+    refreshField: 'refresh_token',
+    expires: false,
     seed: (fake) => {
       const refresh = secret('rt');
       fake.state.addRefreshToken(refresh, { account_id: 'acct_1Connected000000' });
@@ -123,8 +203,32 @@ export const REFRESH_CASES: RefreshCase[] = [
       return { props: { stripe_user_id: 'acct_1Connected000000', refresh_token: refresh }, oauthApp: app };
     },
   },
-  { name: 'github', display: 'GitHub', provider: 'github', route: 'access_tokens', kind: 'github_app', seed: seedOf('github'), expires: true },
+  {
+    name: 'github',
+    display: 'GitHub',
+    provider: 'github',
+    route: 'access_tokens',
+    kind: 'github_app',
+    seed: seedOf('github'),
+    expires: true,
+  },
   // Client-credentials kinds mint their token with the same grant their check runs.
-  { name: 'auth0', display: 'Auth0', provider: 'auth0', route: 'token', kind: 'auth0_client_credentials', seed: seedOf('auth0'), expires: true },
-  { name: 'marketo', display: 'Marketo', provider: 'marketo', route: 'token', kind: 'marketo_client_credentials', seed: seedOf('marketo'), expires: true },
+  {
+    name: 'auth0',
+    display: 'Auth0',
+    provider: 'auth0',
+    route: 'token',
+    kind: 'auth0_client_credentials',
+    seed: seedOf('auth0'),
+    expires: true,
+  },
+  {
+    name: 'marketo',
+    display: 'Marketo',
+    provider: 'marketo',
+    route: 'token',
+    kind: 'marketo_client_credentials',
+    seed: seedOf('marketo'),
+    expires: true,
+  },
 ];

@@ -12,7 +12,12 @@ import { MARKER } from '../../fakes/state.js';
 import { CASES } from './cases-b.js';
 import { expectFailure, secret } from './case-types.js';
 
-const W: Wording = { provider: 'Acme', credential: 'the key', reauth: 'Import a new key.', permissions: 'Grant access.' };
+const W: Wording = {
+  provider: 'Acme',
+  credential: 'the key',
+  reauth: 'Import a new key.',
+  permissions: 'Grant access.',
+};
 const res = (status: number, headers: Record<string, string> = {}): OutboundResponse => ({ status, headers, body: '' });
 const NOW = new Date('2026-05-01T12:00:00Z');
 
@@ -66,8 +71,13 @@ describe('net failures from ctx.http', () => {
     ['too_large', 'invalid_response'],
     ['redirect_refused', 'invalid_response'],
   ] as const)('maps %s to %s without echoing the message', async (netReason, reason) => {
-    const http: OutboundHttp = { request: async () => ({ ok: false, reason: netReason, message: `boom ${MARKER} https://x/?secret` }) };
-    const r = await send({ http, baseUrl: () => '', tenantUrl: () => '', extraHosts: [], now: () => NOW }, W, { method: 'GET', url: 'https://x' });
+    const http: OutboundHttp = {
+      request: async () => ({ ok: false, reason: netReason, message: `boom ${MARKER} https://x/?secret` }),
+    };
+    const r = await send({ http, baseUrl: () => '', tenantUrl: () => '', extraHosts: [], now: () => NOW }, W, {
+      method: 'GET',
+      url: 'https://x',
+    });
     const f = expectFailure(r);
     expect(f.reason).toBe(reason);
     expect(f.note).not.toContain(MARKER);
@@ -80,7 +90,9 @@ describe('net failures from ctx.http', () => {
     const setup = c?.seed(fake);
     const h = contextFor(fake);
     await fake.close();
-    const f = expectFailure(await PROVIDER_MODULES.sendgrid.identify({ kind: 'sendgrid_key', properties: setup?.props ?? {} }, h.ctx));
+    const f = expectFailure(
+      await PROVIDER_MODULES.sendgrid.identify({ kind: 'sendgrid_key', properties: setup?.props ?? {} }, h.ctx),
+    );
     expect(f.reason).toBe('network_error');
   });
 });
@@ -103,7 +115,10 @@ describe('smaller quirks', () => {
     const token = secret('fresh-access');
     fake.state.addAccessToken(token, { user_name: 'integration.user' });
     const h = contextFor(fake, setup?.oauthApp ? { oauthApp: setup.oauthApp } : {});
-    const r = await PROVIDER_MODULES.servicenow.identify({ kind: 'servicenow_oauth2', properties: { ...setup?.props, access_token: token } }, h.ctx);
+    const r = await PROVIDER_MODULES.servicenow.identify(
+      { kind: 'servicenow_oauth2', properties: { ...setup?.props, access_token: token } },
+      h.ctx,
+    );
     expect(r).toMatchObject({ ok: true, learned: { username: 'integration.user' } });
     expect(fake.calls.count('token')).toBe(0);
   });
@@ -113,24 +128,37 @@ describe('smaller quirks', () => {
     const setup = CASES.find((x) => x.provider === 'hubspot')?.seed(fake);
     const { access_token: _dropped, ...props } = setup?.props ?? {};
     const h = contextFor(fake, setup?.oauthApp ? { oauthApp: setup.oauthApp } : {});
-    expect(await PROVIDER_MODULES.hubspot.identify({ kind: 'hubspot_oauth2', properties: props }, h.ctx)).toMatchObject({ ok: true, accountId: '62515' });
+    expect(await PROVIDER_MODULES.hubspot.identify({ kind: 'hubspot_oauth2', properties: props }, h.ctx)).toMatchObject(
+      { ok: true, accountId: '62515' },
+    );
     expect(fake.calls.count('token')).toBe(0);
   });
 
-  it.each(['airtable', 'quickbooks', 'salesforce'] as const)('%s identify without an access token asks for a refresh first', async (p) => {
-    fake = await startFakeProvider(p);
-    const c = CASES.find((x) => x.provider === p);
-    const { access_token: _dropped, ...props } = c?.seed(fake).props ?? {};
-    const f = expectFailure(await PROVIDER_MODULES[p].identify({ kind: c?.kind ?? 'airtable_oauth2', properties: props }, contextFor(fake).ctx));
-    expect(f.reason).toBe('misconfigured');
-    expect(fake.calls.count()).toBe(0);
-  });
+  it.each(['airtable', 'quickbooks', 'salesforce'] as const)(
+    '%s identify without an access token asks for a refresh first',
+    async (p) => {
+      fake = await startFakeProvider(p);
+      const c = CASES.find((x) => x.provider === p);
+      const { access_token: _dropped, ...props } = c?.seed(fake).props ?? {};
+      const f = expectFailure(
+        await PROVIDER_MODULES[p].identify(
+          { kind: c?.kind ?? 'airtable_oauth2', properties: props },
+          contextFor(fake).ctx,
+        ),
+      );
+      expect(f.reason).toBe('misconfigured');
+      expect(fake.calls.count()).toBe(0);
+    },
+  );
 
   it('checkout champ treats "no campaigns found" as a working login', async () => {
     fake = await startFakeProvider('checkout_champ');
     const setup = CASES.find((x) => x.provider === 'checkout_champ')?.seed(fake);
     fake.state.records.set('empty:acme-api', {});
-    const r = await PROVIDER_MODULES.checkout_champ.identify({ kind: 'checkout_champ_password', properties: setup?.props ?? {} }, contextFor(fake).ctx);
+    const r = await PROVIDER_MODULES.checkout_champ.identify(
+      { kind: 'checkout_champ_password', properties: setup?.props ?? {} },
+      contextFor(fake).ctx,
+    );
     expect(r).toMatchObject({ ok: true, accountId: 'acme-api' });
   });
 
@@ -139,13 +167,23 @@ describe('smaller quirks', () => {
     const setup = CASES.find((x) => x.provider === 'shopify')?.seed(fake);
     const info = fake.state.accessTokens.get(String(setup?.props.access_token));
     if (info) info.frozen = true;
-    const f = expectFailure(await PROVIDER_MODULES.shopify.identify({ kind: 'shopify_oauth2', properties: setup?.props ?? {} }, contextFor(fake).ctx));
+    const f = expectFailure(
+      await PROVIDER_MODULES.shopify.identify(
+        { kind: 'shopify_oauth2', properties: setup?.props ?? {} },
+        contextFor(fake).ctx,
+      ),
+    );
     expect(f).toMatchObject({ reason: 'forbidden', status: 402 });
   });
 
   it('linear refresh without a refresh token is misconfigured, not a network call', async () => {
     fake = await startFakeProvider('linear');
-    const f = expectFailure(await (PROVIDER_MODULES.linear.refresh?.({ kind: 'linear_oauth2', properties: { access_token: secret('at'), scope: 'read' } }, contextFor(fake).ctx) ?? Promise.reject(new Error('x'))));
+    const f = expectFailure(
+      await (PROVIDER_MODULES.linear.refresh?.(
+        { kind: 'linear_oauth2', properties: { access_token: secret('at'), scope: 'read' } },
+        contextFor(fake).ctx,
+      ) ?? Promise.reject(new Error('x'))),
+    );
     expect(f.reason).toBe('misconfigured');
     expect(fake.calls.count()).toBe(0);
   });
@@ -154,7 +192,12 @@ describe('smaller quirks', () => {
 describe('provider context factory', () => {
   it("gives each module its provider's operator host suffixes and URL override, nobody else's", () => {
     const http = { request: async () => ({ ok: false as const, reason: 'network_error' as const, message: 'unused' }) };
-    const factory = createContextFactory({ http, providerUrls: { shopify: 'http://127.0.0.1:9' }, providerHosts: { salesforce: ['salesforce-gov.example'] }, now: () => NOW });
+    const factory = createContextFactory({
+      http,
+      providerUrls: { shopify: 'http://127.0.0.1:9' },
+      providerHosts: { salesforce: ['salesforce-gov.example'] },
+      now: () => NOW,
+    });
     const sf = factory(PROVIDER_MODULES.salesforce);
     expect(sf.extraHosts).toEqual(['salesforce-gov.example']);
     expect(sf.tenantUrl('acme.my.salesforce.com')).toBe('https://acme.my.salesforce.com');
@@ -165,7 +208,10 @@ describe('provider context factory', () => {
 });
 
 describe('provider display names', () => {
-  it.each(CASES.map((c) => [c.provider, c.display] as const))('%s is written %s, as its notes write it', (provider, display) => {
-    expect(PROVIDER_MODULES[provider].displayName).toBe(display);
-  });
+  it.each(CASES.map((c) => [c.provider, c.display] as const))(
+    '%s is written %s, as its notes write it',
+    (provider, display) => {
+      expect(PROVIDER_MODULES[provider].displayName).toBe(display);
+    },
+  );
 });

@@ -50,7 +50,7 @@ describe.each(CASES)('$provider identify()', (c) => {
     expectActionable(f, c.display);
   });
 
-  it('maps the provider\'s 401 answer to unauthorized', async () => {
+  it("maps the provider's 401 answer to unauthorized", async () => {
     const f = await forced('unauthorized');
     expect(f.reason).toBe('unauthorized');
     expectActionable(f, c.display);

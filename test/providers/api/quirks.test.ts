@@ -14,7 +14,9 @@ afterEach(async () => {
   fake = undefined;
 });
 
-async function seeded(provider: Provider): Promise<{ fake: FakeProvider; setup: Setup; kind: ProviderCredential['kind'] }> {
+async function seeded(
+  provider: Provider,
+): Promise<{ fake: FakeProvider; setup: Setup; kind: ProviderCredential['kind'] }> {
   const c = CASES.find((x) => x.provider === provider);
   if (!c) throw new Error(provider);
   fake = await startFakeProvider(provider);
@@ -22,7 +24,11 @@ async function seeded(provider: Provider): Promise<{ fake: FakeProvider; setup: 
 }
 
 describe('salesforce refresh: the token reply is untrusted (A6)', () => {
-  async function refreshWith(instanceUrl: string, propsInstance = 'https://acme.my.salesforce.com', extraHosts: string[] = []) {
+  async function refreshWith(
+    instanceUrl: string,
+    propsInstance = 'https://acme.my.salesforce.com',
+    extraHosts: string[] = [],
+  ) {
     const s = await seeded('salesforce');
     const rt = String(s.setup.props.refresh_token);
     const info = s.fake.state.refreshTokens.get(rt);
@@ -30,33 +36,50 @@ describe('salesforce refresh: the token reply is untrusted (A6)', () => {
     const h = contextFor(s.fake, { extraHosts, ...(s.setup.oauthApp ? { oauthApp: s.setup.oauthApp } : {}) });
     const fn = PROVIDER_MODULES.salesforce.refresh;
     if (!fn) throw new Error('no refresh');
-    return { h, result: await fn({ kind: s.kind, properties: { ...s.setup.props, instance_url: propsInstance } }, h.ctx) };
+    return {
+      h,
+      result: await fn({ kind: s.kind, properties: { ...s.setup.props, instance_url: propsInstance } }, h.ctx),
+    };
   }
 
   it('learns instance_url, org_id and user_id from a Salesforce reply', async () => {
     const { result, h } = await refreshWith('https://acme.my.salesforce.com');
-    expect(result).toMatchObject({ ok: true, learned: { instance_url: 'https://acme.my.salesforce.com', org_id: '00D5g000004AbCdEAK', user_id: '0055g00000XyZ12AAB' } });
+    expect(result).toMatchObject({
+      ok: true,
+      learned: {
+        instance_url: 'https://acme.my.salesforce.com',
+        org_id: '00D5g000004AbCdEAK',
+        user_id: '0055g00000XyZ12AAB',
+      },
+    });
     expect(h.baseNames).toEqual(['default']);
   });
 
-  it.each(['https://evil.example.com', 'http://acme.my.salesforce.com', 'https://acme.my.salesforce.com.evil.example', 'https://notsalesforce.com'])(
-    'refuses %s with invalid_response and stores nothing',
-    async (url) => {
-      const { result } = await refreshWith(url);
-      const f = expectFailure(result);
-      expect(f.reason).toBe('invalid_response');
-      expectActionable(f, 'Salesforce');
-    },
-  );
+  it.each([
+    'https://evil.example.com',
+    'http://acme.my.salesforce.com',
+    'https://acme.my.salesforce.com.evil.example',
+    'https://notsalesforce.com',
+  ])('refuses %s with invalid_response and stores nothing', async (url) => {
+    const { result } = await refreshWith(url);
+    const f = expectFailure(result);
+    expect(f.reason).toBe('invalid_response');
+    expectActionable(f, 'Salesforce');
+  });
 
   it("accepts a host under the operator's CREDVAULT_PROVIDER_HOSTS_SALESFORCE, as an import does, and names it when refusing", async () => {
-    const ok = await refreshWith('https://acme.my.salesforce-gov.example', 'https://acme.my.salesforce.com', ['salesforce-gov.example']);
+    const ok = await refreshWith('https://acme.my.salesforce-gov.example', 'https://acme.my.salesforce.com', [
+      'salesforce-gov.example',
+    ]);
     expect(ok.result).toMatchObject({ ok: true, learned: { instance_url: 'https://acme.my.salesforce-gov.example' } });
     await fake?.close();
     const refused = expectFailure((await refreshWith('https://acme.my.salesforce-gov.example')).result);
     expect(refused.reason).toBe('invalid_response');
     await fake?.close();
-    const other = expectFailure((await refreshWith('https://evil.example.com', 'https://acme.my.salesforce.com', ['salesforce-gov.example'])).result);
+    const other = expectFailure(
+      (await refreshWith('https://evil.example.com', 'https://acme.my.salesforce.com', ['salesforce-gov.example']))
+        .result,
+    );
     expect(other.note).toContain("the operator's salesforce-gov.example");
   });
 
@@ -67,7 +90,10 @@ describe('salesforce refresh: the token reply is untrusted (A6)', () => {
   });
 
   it('sends sandbox orgs to the sandbox login host', async () => {
-    const { h } = await refreshWith('https://acme--dev.sandbox.my.salesforce.com', 'https://acme--dev.sandbox.my.salesforce.com');
+    const { h } = await refreshWith(
+      'https://acme--dev.sandbox.my.salesforce.com',
+      'https://acme--dev.sandbox.my.salesforce.com',
+    );
     expect(h.baseNames).toEqual(['sandbox']);
   });
 
@@ -75,7 +101,10 @@ describe('salesforce refresh: the token reply is untrusted (A6)', () => {
     const s = await seeded('salesforce');
     s.fake.state.force('rate_limited', 'token');
     const h = contextFor(s.fake, s.setup.oauthApp ? { oauthApp: s.setup.oauthApp } : {});
-    const f = expectFailure(await (PROVIDER_MODULES.salesforce.refresh?.({ kind: s.kind, properties: s.setup.props }, h.ctx) ?? Promise.reject(new Error('no refresh'))));
+    const f = expectFailure(
+      await (PROVIDER_MODULES.salesforce.refresh?.({ kind: s.kind, properties: s.setup.props }, h.ctx) ??
+        Promise.reject(new Error('no refresh'))),
+    );
     expect(f.reason).toBe('rate_limited');
   });
 });
@@ -98,8 +127,13 @@ describe('github App JWT', () => {
     if (inst) inst.suspended = true;
     const h = contextFor(s.fake, s.setup.oauthApp ? { oauthApp: s.setup.oauthApp } : {});
     const cred = { kind: s.kind, properties: s.setup.props };
-    expect(await PROVIDER_MODULES.github.identify(cred, h.ctx)).toMatchObject({ ok: true, warning: { reason: 'forbidden' } });
-    const f = expectFailure(await (PROVIDER_MODULES.github.refresh?.(cred, h.ctx) ?? Promise.reject(new Error('no refresh'))));
+    expect(await PROVIDER_MODULES.github.identify(cred, h.ctx)).toMatchObject({
+      ok: true,
+      warning: { reason: 'forbidden' },
+    });
+    const f = expectFailure(
+      await (PROVIDER_MODULES.github.refresh?.(cred, h.ctx) ?? Promise.reject(new Error('no refresh'))),
+    );
     expect(f.reason).toBe('forbidden');
     expectActionable(f, 'GitHub');
   });
@@ -130,7 +164,9 @@ describe('netsuite OAuth 1.0a', () => {
   it('signs with HMAC-SHA256 and the account realm, on the account host', async () => {
     const s = await seeded('netsuite');
     const h = contextFor(s.fake);
-    expect((await PROVIDER_MODULES.netsuite.identify({ kind: s.kind, properties: s.setup.props }, h.ctx)).ok).toBe(true);
+    expect((await PROVIDER_MODULES.netsuite.identify({ kind: s.kind, properties: s.setup.props }, h.ctx)).ok).toBe(
+      true,
+    );
     expect(h.tenantHosts).toEqual(['1234567-sb1.suitetalk.api.netsuite.com']);
     const auth = h.http.sent[0]?.headers?.authorization ?? '';
     expect(auth).toMatch(/^OAuth realm="1234567_SB1",/);
@@ -140,7 +176,12 @@ describe('netsuite OAuth 1.0a', () => {
   it('maps a wrong token secret (bad signature) to unauthorized', async () => {
     const s = await seeded('netsuite');
     const h = contextFor(s.fake);
-    const f = expectFailure(await PROVIDER_MODULES.netsuite.identify({ kind: s.kind, properties: { ...s.setup.props, token_secret: secret('wrong') } }, h.ctx));
+    const f = expectFailure(
+      await PROVIDER_MODULES.netsuite.identify(
+        { kind: s.kind, properties: { ...s.setup.props, token_secret: secret('wrong') } },
+        h.ctx,
+      ),
+    );
     expect(f.reason).toBe('unauthorized');
     expect(f.note).toContain('Login Audit Trail');
   });
@@ -152,7 +193,10 @@ describe('stripe Connect identify', () => {
     const app = registerApp(fake);
     if (connected) fake.state.records.set('connected:acct_1Connected000000', {});
     const h = contextFor(fake, { oauthApp: app });
-    const result = await PROVIDER_MODULES.stripe.identify({ kind: 'stripe_oauth2', properties: { stripe_user_id: 'acct_1Connected000000' } }, h.ctx);
+    const result = await PROVIDER_MODULES.stripe.identify(
+      { kind: 'stripe_oauth2', properties: { stripe_user_id: 'acct_1Connected000000' } },
+      h.ctx,
+    );
     return { h, result };
   }
 
@@ -169,7 +213,7 @@ describe('stripe Connect identify', () => {
   });
 });
 
-describe('failures that are the OAuth app\'s, not the credential\'s', () => {
+describe("failures that are the OAuth app's, not the credential's", () => {
   it("GitHub: a JWT the App endpoints refuse (401) is the App's key, shared by every installation", async () => {
     const s = await seeded('github');
     const c = CASES.find((x) => x.provider === 'github');

@@ -21,7 +21,10 @@ describe.each(REFRESH_CASES)('$name refresh()', (c) => {
   });
 
   async function refresh(props: Record<string, unknown> = setup.props, timeoutMs?: number): Promise<RefreshResult> {
-    const h = contextFor(fake, { ...(setup.oauthApp ? { oauthApp: setup.oauthApp } : {}), ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+    const h = contextFor(fake, {
+      ...(setup.oauthApp ? { oauthApp: setup.oauthApp } : {}),
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    });
     const fn = PROVIDER_MODULES[c.provider].refresh;
     if (!fn) throw new Error(`${c.provider} has no refresh()`);
     const result = await fn({ kind: c.kind, properties: props }, h.ctx);
@@ -101,7 +104,9 @@ describe.each(REFRESH_CASES)('$name refresh()', (c) => {
   it('is misconfigured without an OAuth app, and calls nobody', async () => {
     const h = contextFor(fake);
     const fn = PROVIDER_MODULES[c.provider].refresh;
-    const f = expectFailure(await (fn ? fn({ kind: c.kind, properties: setup.props }, h.ctx) : Promise.reject(new Error('no refresh'))));
+    const f = expectFailure(
+      await (fn ? fn({ kind: c.kind, properties: setup.props }, h.ctx) : Promise.reject(new Error('no refresh'))),
+    );
     expect(f.reason).toBe('misconfigured');
     expect(fake.calls.count()).toBe(0);
   });
