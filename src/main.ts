@@ -7,6 +7,7 @@ import { openServerKeys, resolveMasterKeys } from './crypto/boot.js';
 import { secureDataDir } from './crypto/key-files.js';
 import { idempotencyResponsePlace } from './crypto/places.js';
 import { assertPrimaryNotRetired } from './crypto/rotation.js';
+import { type KeyPrimary, keyStatus, openKeyPrimary } from './crypto/primary.js';
 import { createCredentialRepository } from './credentials/repository.js';
 import { createCredentialService } from './credentials/service.js';
 import { type App, buildApp } from './http/app.js';
@@ -29,7 +30,8 @@ import { type EventService, createEventService } from './events/service.js';
 import { createWebhookService } from './webhooks/service.js';
 import { type DeliveryWorker, createDeliveryWorker } from './webhooks/worker.js';
 import { createOutboundHttp, vetOutboundUrl } from './net/outbound.js';
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { createConnectRepository } from './connect/repository.js';
 import { createConnectService } from './connect/service.js';
 import { createConnectFlow } from './connect/flow.js';
@@ -53,6 +55,8 @@ export interface Runtime {
   /** Starts background work on this node: health checks and the hourly purge of expired idempotency keys. */
   /** Encryptions per master key, recorded in the database (docs/security.md C5). */
   ledger: EncryptionLedger;
+  /** The database's primary master key as this node sees it, and its heartbeat (crypto/primary.ts). */
+  keyPrimary: KeyPrimary;
   startBackground(): void;
   /** Set when this start created the first account with a generated token (print it once). */
   bootstrapToken?: string;
@@ -100,7 +104,11 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     const db = store.db;
     await migrate(db);
     const keys = await openServerKeys(db, keySource.spec, clock);
-    await assertPrimaryNotRetired(db, keys.keyring);
+    // Seal with the database's primary key, not this node's configuration order; report the
+    // key ids this node holds so a promotion waits for every live node (docs/security.md "Key rotation").
+    const nodeId = opts.nodeId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    const primary = await openKeyPrimary({ db, keyring: keys.keyring, nodeId, clock });
+    await assertPrimaryNotRetired(db, primary.current());
     const ledger = createEncryptionLedger({ db, keyring: keys.keyring, clock, log });
     const accounts = createAccountService({ db, clock });
     const boot = await accounts.bootstrap(config.bootstrapToken);
@@ -112,7 +120,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     const audit = createAuditService({ db, clock });
     const oauthApps = createOAuthAppService({
       db,
-      box: keys.box,
+      box: primary.box,
       clock,
       audit,
       events: (trx, list) => writeEvents(trx, list, clock.now()),
@@ -125,7 +133,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     const lookup = cachedLookup(opts.lookup ?? systemLookup());
     const health = createHealth({
       db,
-      box: keys.box,
+      box: primary.box,
       clock,
       log,
       config,
@@ -135,13 +143,13 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       fingerprint: keys.fingerprint,
       ...(opts.modules ? { modules: opts.modules } : {}),
       ...(opts.http ? { http: opts.http } : {}),
-      ...(opts.nodeId ? { nodeId: opts.nodeId } : {}),
+      nodeId,
       ...(opts.failpoint ? { failpoint: opts.failpoint } : {}),
     });
     const credentials = createCredentialService({
       repo: createCredentialRepository(db),
       oauthApps,
-      box: keys.box,
+      box: primary.box,
       clock,
       fingerprint: keys.fingerprint,
       resolveKind: spec,
@@ -163,7 +171,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     const events = createEventService({ db, clock, retentionDays: config.eventRetentionDays });
     const deliveries = createDeliveryWorker({
       db,
-      box: keys.box,
+      box: primary.box,
       clock,
       log,
       http:
@@ -173,14 +181,14 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
           allowedOrigins: config.webhookAllowedOrigins,
           ...(opts.lookup ? { lookup: opts.lookup } : {}),
         }),
-      nodeId: opts.nodeId ?? `node-${randomUUID()}`,
+      nodeId,
       leaseMs: config.webhookLeaseSeconds * 1000,
       perEndpoint: config.webhookConcurrency,
       timeoutMs: Math.min(15_000, config.webhookLeaseSeconds * 1000),
     });
     const webhooks = createWebhookService({
       db,
-      box: keys.box,
+      box: primary.box,
       clock,
       vetUrl: (url) =>
         vetOutboundUrl(url, { allowedOrigins: config.webhookAllowedOrigins, lookup: opts.lookup ?? systemLookup() }),
@@ -190,8 +198,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     const idempotency = createIdempotencyService({
       db,
       clock,
-      seal: (accountId, key, body) => keys.box.seal(body, idempotencyResponsePlace(accountId, key)),
-      unseal: (accountId, key, sealed) => keys.box.open(sealed, idempotencyResponsePlace(accountId, key)),
+      seal: (accountId, key, body) => primary.box.seal(body, idempotencyResponsePlace(accountId, key)),
+      unseal: (accountId, key, sealed) => primary.box.open(sealed, idempotencyResponsePlace(accountId, key)),
     });
     const connectRepo = createConnectRepository(db);
     const connect = {
@@ -210,7 +218,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
         oauthApps,
         credentials,
         audit,
-        box: keys.box,
+        box: primary.box,
         clock,
         log,
         spec,
@@ -255,6 +263,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       connect,
       revoke,
       gate,
+      keys: { status: () => keyStatus(db, clock.now()) },
       accounts,
       audit,
       credentials,
@@ -275,6 +284,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     });
     const closeRest = async () => {
       proxyHttp.close();
+      // This node no longer counts as live for key promotion once it is gone.
+      await primary.stop();
       await usage.stop().catch(() => log.warn('recording proxy use counts at shutdown failed'));
       // What this node sealed since the last recording (C5); a failure must not block shutdown.
       await ledger.stop().catch(() => log.warn('recording master-key encryption counts at shutdown failed'));
@@ -289,11 +300,13 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       deliveries,
       ...(boot.token ? { bootstrapToken: boot.token } : {}),
       ledger,
+      keyPrimary: primary,
       usage,
       startBackground() {
         health.scheduler.start();
         usage.start();
         ledger.start();
+        primary.start(() => log.warn("reporting this node's master keys (heartbeat) failed; will retry"));
         if (config.webhooks) deliveries.start();
         purgeTimer ??= setInterval(() => {
           events.purgeExpired().then(

@@ -53,6 +53,7 @@ const TAGS: Record<string, string> = {
   accounts: 'Accounts (admin).',
   'api-tokens': 'API tokens of this account.',
   audit: 'Audit events of this account.',
+  keys: 'Master key status: the primary key id and the key ids each node holds (admin; never key material).',
   proxy: 'Calls to a provider API made with a stored credential (credentials:use).',
 };
 
