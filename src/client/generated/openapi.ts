@@ -460,6 +460,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Master key status: the primary key id and the key ids each node holds (admin)
+         * @description Master key status: the primary key id and the key ids each node holds (admin). Needs an API token with the `admin` scope.
+         */
+        get: operations["getKeyStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/oauth-apps": {
         parameters: {
             query?: never;
@@ -991,6 +1011,12 @@ export interface components {
             /** @description The plaintext token: shown only in this answer. */
             token: string;
         };
+        KeyStatus: {
+            nodes: components["schemas"]["NodeKeys"][];
+            /** @description The key id new secrets are sealed with (null before the first start). */
+            primary_kid: string | null;
+            promoted_at: string | null;
+        };
         /**
          * linear_oauth2
          * @description A linear credential of kind `linear_oauth2`; OAuth app required. The access-token route answers an access token refreshed with the refresh_token.
@@ -1074,6 +1100,18 @@ export interface components {
             token_id: string;
             /** @description Secret: encrypted at rest and answered only as the mask "***********"; send the mask back to keep the stored value. */
             token_secret: string;
+        };
+        NodeKeys: {
+            /** @description Last heartbeat (every 15 s while running). */
+            heartbeat_at: string;
+            /** @description Key ids this node holds (can decrypt with). */
+            kids: string[];
+            /** @description Heartbeat within the last 90 s: counted when a promotion is checked. */
+            live: boolean;
+            /** @description The node (host:pid:random), as it reports itself. */
+            node_id: string;
+            /** @description The key id this node sealed with at its last heartbeat. */
+            primary_kid: string;
         };
         OAuthApp: {
             client_id: string;
@@ -2441,6 +2479,32 @@ export interface operations {
                         /** @description e.g. credential.created, credential.health_changed, oauth_app.deleted */
                         type: string;
                     };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getKeyStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyStatus"];
                 };
             };
             401: components["responses"]["Unauthorized"];
