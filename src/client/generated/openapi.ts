@@ -1475,6 +1475,8 @@ export interface components {
     headers: {
         /** @description The version of the resource, e.g. "v3": send it back as If-Match to change only that version. */
         ETag: string;
+        /** @description Where the browser goes next. */
+        Location: string;
         /** @description RFC 7240: the preference honoured, e.g. return=minimal. */
         "Preference-Applied": "return=minimal";
         /** @description Seconds to wait before retrying. */
@@ -1506,15 +1508,35 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            200: {
+            /** @description Back to the redirect_url of the flow, with `code` (stored) or `error` and `error_description`. */
+            302: {
                 headers: {
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            /** @description Page: this is not the answer to a flow in progress from this browser (state, cookie or provider). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
+            /** @description Page: too many requests from this address; wait a minute. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             500: components["responses"]["InternalError"];
         };
     };
@@ -1536,18 +1558,47 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
-            200: {
+            /** @description Checked and stored: back to the redirect_url of the flow, with `code`. */
+            302: {
                 headers: {
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            400: components["responses"]["BadRequest"];
+            /** @description Page: this form is not from a flow in progress in this browser (cookie or CSRF token). A request body that is not a form gets the JSON error instead. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "text/html": string;
+                };
+            };
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["UnprocessableEntity"];
+            /** @description The form again, saying which fields the provider or the checks refused. A request body that is not a form gets the JSON error instead. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                    "text/html": string;
+                };
+            };
+            /** @description Page: too many requests from this address; wait a minute. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             500: components["responses"]["InternalError"];
         };
     };
@@ -1562,15 +1613,52 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description The key form (key kinds): the person enters the provider's key here. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description To the provider's consent page (OAuth kinds and GitHub App installs). */
+            302: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
                 content?: never;
             };
-            404: components["responses"]["NotFound"];
+            /** @description Page: this link does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Page: this link was used already or has expired; ask for a new one. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             422: components["responses"]["UnprocessableEntity"];
+            /** @description Page: too many requests from this address; wait a minute. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             500: components["responses"]["InternalError"];
         };
     };
