@@ -43,7 +43,7 @@ function run(cmd: string, args: string[]): Promise<{ code: number; stdout: strin
 
 /**
  * Findings accepted by name, each with why. Connect's provider callback and key form are
- * browser pages whose success is a 302 to the flow's redirect_url (docs/api.md "Connect"):
+ * browser pages whose success is a 302 to the flow's redirect_url (docs/api.md "Connect pages"):
  * they have no 2XX answer to declare, and declaring one would make the document lie.
  */
 const ACCEPTED: ReadonlyArray<{ ruleId: string; pointer: string }> = [
