@@ -112,7 +112,9 @@ describe.each(STORE_KINDS)('credvault keys on %s', (kind) => {
     if (kind === 'pglite') {
       const gen = await cli(['keys', 'generate', '--add', '--kid', 'new'], base);
       expect(gen).toMatchObject({ code: 0, stdout: 'new\n' });
-      expect(gen.stderr).toMatch(/added key new to .*master\.keys: restart the server, then credvault keys promote new/);
+      expect(gen.stderr).toMatch(
+        /added key new to .*master\.keys: restart the server, then credvault keys promote new/,
+      );
       expect(readFileSync(join(base.CREDVAULT_DATA_DIR ?? '', 'master.keys'), 'utf8')).toMatch(/^old:.*\nnew:.*\n$/);
       env = base;
     } else {

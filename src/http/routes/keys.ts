@@ -29,7 +29,10 @@ const NodeKeysSchema = component(
 const KeyStatusSchema = component(
   'KeyStatus',
   z.object({
-    primary_kid: z.string().nullable().describe('The key id new secrets are sealed with (null before the first start).'),
+    primary_kid: z
+      .string()
+      .nullable()
+      .describe('The key id new secrets are sealed with (null before the first start).'),
     promoted_at: z.string().nullable(),
     nodes: z.array(NodeKeysSchema),
   }),
