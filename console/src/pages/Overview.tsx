@@ -4,11 +4,12 @@ import { unwrap } from '../api.ts';
 import { Link, toQuery } from '../router.tsx';
 import { useSession } from '../session.tsx';
 import { Empty, ErrorBox, HealthBadge, Loading, PageTitle, Time } from '../ui.tsx';
+import { KeyStatusSection } from './Keys.tsx';
 
 const STATUSES = ['error', 'warn', 'pending', 'ok'] as const;
 
 export function OverviewPage() {
-  const { client } = useSession();
+  const { client, can } = useSession();
   const summary = useQuery({
     queryKey: ['summary'],
     queryFn: () => unwrap(client.GET('/v1/credentials/summary')),
@@ -93,6 +94,7 @@ export function OverviewPage() {
           )}
         </>
       )}
+      {can('admin') && <KeyStatusSection />}
     </section>
   );
 }
