@@ -500,6 +500,25 @@ describe('console in Chromium', () => {
     expect(
       ((await api('GET', '/v1/webhook-endpoints', undefined, BOOTSTRAP_TOKEN)).body.data as unknown[]).length,
     ).toBe(0);
+    // The overview names a failing endpoint (admin): its latest attempt got a 500.
+    const failing = await api('POST', '/v1/webhook-endpoints', { url: `${rx.origin}/failing` }, BOOTSTRAP_TOKEN);
+    expect(failing.status).toBe(201);
+    rx.answer(() => 500);
+    expect(
+      (await api('POST', `/v1/webhook-endpoints/${String(failing.body.id)}/test`, {}, BOOTSTRAP_TOKEN)).status,
+    ).toBe(200);
+    await rt.deliveries.drain();
+    rx.answer(() => 204);
+    await page.getByRole('link', { name: 'Overview' }).click();
+    const failingList = page.getByTestId('failing-webhooks');
+    await failingList.waitFor();
+    expect(await failingList.locator('li').count()).toBe(1);
+    expect(await failingList.textContent()).toContain(`${rx.origin}/failing`);
+    expect(await failingList.textContent()).toMatch(/answered 500/i);
+    await expectAccessible(page, 'overview-admin');
+    expect(
+      (await api('DELETE', `/v1/webhook-endpoints/${String(failing.body.id)}`, undefined, BOOTSTRAP_TOKEN)).status,
+    ).toBe(200);
     expect(requestedUrls.filter((u) => u.includes(BOOTSTRAP_TOKEN))).toEqual([]);
     expect(logs.filter((l) => l.includes(BOOTSTRAP_TOKEN) || l.includes(secret.slice(6)))).toEqual([]);
     await page.context().close();
