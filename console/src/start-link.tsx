@@ -29,9 +29,10 @@ export function StartLinkForm({ idPrefix, kind, oauthAppId, credentialId, name, 
     queryFn: () => unwrap(client.GET('/v1/oauth-apps/{id}', { params: { path: { id: oauthAppId ?? '' } } })),
   });
   const redirectUrls = (app.data as { redirect_urls?: string[] } | undefined)?.redirect_urls ?? [];
-  const [redirect, setRedirect] = useState('');
+  const [redirect, setRedirect] = useState<string | undefined>();
   const [expiresMin, setExpiresMin] = useState('5');
-  const redirectUrl = redirect || redirectUrls[0] || '';
+  // The app's first redirect URL until the operator types another (an emptied input stays empty).
+  const redirectUrl = redirect ?? redirectUrls[0] ?? '';
   const start = useMutation({
     mutationFn: () =>
       unwrap(
