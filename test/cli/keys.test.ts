@@ -223,7 +223,7 @@ describe.each(STORE_KINDS)('credvault keys on %s', (kind) => {
     // The old key can now leave the configuration: the new one alone reads everything.
     const after2 = await cli(['keys', 'status', '--json'], { ...base, CREDVAULT_MASTER_KEYS: newSpec });
     expect(JSON.parse(after2.stdout)).toMatchObject({ primary_kid: 'new', pending: 0 });
-  });
+  }, 240_000); // a dozen CLI runs, each opening the database (PGlite: a few seconds each on a busy machine)
 
   it('fails with exit 1 when the configured keys cannot read the database', async () => {
     const env = await oldDatabase(kind);
