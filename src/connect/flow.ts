@@ -150,6 +150,7 @@ export function createConnectFlow(d: FlowDeps) {
         {
           proven: { ...(found.learned ? { learned: found.learned } : {}), health: d.provenHealth(found.warning) },
           ...(req.credential_id ? { sameAccountAs: req.credential_id } : {}),
+          connectSessionId: r.id,
         },
       );
       credentialId = cred.id;
