@@ -33,15 +33,17 @@ export interface AttemptResult {
 }
 
 /**
- * Claims due deliveries with leases (the same lease machinery as the health scheduler,
- * store/lease.ts): per enabled endpoint at most `perEndpoint`, oldest event first, skipping rows
- * another node holds (FOR UPDATE SKIP LOCKED) and endpoints in `skip` (busy on this node).
+ * Claims due deliveries with leases, in one statement (the same lease machinery as the health
+ * scheduler, store/lease.ts): per enabled endpoint at most `perEndpoint`, oldest event first,
+ * `limit` in all, skipping rows another node holds (FOR UPDATE SKIP LOCKED) and endpoints in
+ * `skip` (busy on this node).
  */
 export async function claimDeliveries(
   db: Db,
   owner: string,
   leaseMs: number,
   perEndpoint: number,
+  limit: number,
   now: Date,
   skip: readonly string[],
 ): Promise<ClaimedDelivery[]> {
@@ -59,6 +61,7 @@ export async function claimDeliveries(
         for update skip locked
       ) as x
       where w.enabled and not (w.id = any(${skip}::uuid[]))
+      limit ${limit}
     ) as c
     join events e on e.id = c.event_id
     where d.id = c.id
@@ -67,15 +70,17 @@ export async function claimDeliveries(
   return res.rows;
 }
 
-/** Gives back leases this node will not use (a claim that waited too long). */
-export async function releaseDeliveries(db: Db, owner: string, ids: readonly string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await db
+/** Renews the lease on a claimed delivery that waited in this node's queue; false when the lease is gone. */
+export async function renewDelivery(db: Db, owner: string, id: string, leaseMs: number): Promise<boolean> {
+  const row = await db
     .updateTable('webhook_deliveries')
-    .set({ lease_owner: null, lease_expires_at: null })
-    .where('id', 'in', [...ids])
+    .set({ lease_expires_at: leaseUntil(leaseMs) })
+    .where('id', '=', id)
     .where('lease_owner', '=', owner)
-    .execute();
+    .where('status', '=', 'pending')
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 /**
