@@ -8,7 +8,8 @@ export interface ClaimedDelivery {
   attempts: number;
   event_id: string;
   event_type: string;
-  event_data: Record<string, unknown>;
+  /** The event's data as JSON text, put into the body as it is (no parse and stringify per delivery). */
+  event_data: string;
   event_created_at: Date | string;
   endpoint_id: string;
   account_id: string;
@@ -65,7 +66,7 @@ export async function claimDeliveries(
     ) as c
     join events e on e.id = c.event_id
     where d.id = c.id
-    returning d.id, d.attempts, e.id as event_id, e.type as event_type, e.data as event_data, e.created_at as event_created_at,
+    returning d.id, d.attempts, e.id as event_id, e.type as event_type, e.data::text as event_data, e.created_at as event_created_at,
       c.endpoint_id, c.account_id, c.url, c.secret, c.previous_secret, c.previous_secret_expires_at`.execute(db);
   return res.rows;
 }

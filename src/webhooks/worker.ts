@@ -72,11 +72,7 @@ export function createDeliveryWorker(d: DeliveryWorkerDeps) {
 
   async function send(c: ClaimedDelivery): Promise<AttemptResult> {
     const attemptedAt = d.clock.now();
-    const body = JSON.stringify({
-      type: c.event_type,
-      timestamp: iso(new Date(c.event_created_at)),
-      data: c.event_data,
-    });
+    const body = `{"type":${JSON.stringify(c.event_type)},"timestamp":${JSON.stringify(iso(new Date(c.event_created_at)))},"data":${c.event_data}}`;
     const started = performance.now();
     const res = await d.http.request({
       method: 'POST',
