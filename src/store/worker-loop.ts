@@ -130,8 +130,12 @@ export function createWorkerLoop<T>(o: WorkerLoopOptions<T>) {
       if (item === undefined) return;
       await o.run(item, slotDone);
     } catch (err) {
-      // run answers its own failures; this is a failed renewal: the lease expires.
-      o.log.debug({ err: { type: err instanceof Error ? err.name : 'unknown' } }, `working ${o.what} failed`);
+      // run answers its own expected failures: this is a failed renewal or a bug. The lease
+      // expires and the row is claimed again.
+      o.log.warn(
+        { err: { type: err instanceof Error ? err.name : 'unknown' } },
+        `working one of the claimed ${o.what} failed; its lease expires and it is claimed again`,
+      );
     }
   }
 
