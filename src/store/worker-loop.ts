@@ -24,6 +24,14 @@ export interface WorkerLoopOptions<T> {
   busyAt?: number;
   /** How often to look for due rows when idle (and the first backoff when claims fail). */
   idleMs: number;
+  /**
+   * After a claim that came back with fewer than `fullBatch` items, the next claim waits this
+   * long (default 0: claim again at once): rows arriving one by one (deliveries of a stream of
+   * imports) are then claimed, worked and recorded in batches instead of one statement each.
+   */
+  gatherMs?: number;
+  /** A claim with at least this many items means a backlog: claim again at once. */
+  fullBatch?: number;
   /** Claims up to `limit` due rows with a lease, leaving out the groups in `busy`. */
   claim(limit: number, busy: readonly string[]): Promise<T[]>;
   /** An item that waited in its queue longer than this has its lease renewed before it is worked. */
@@ -88,6 +96,8 @@ export function createWorkerLoop<T>(o: WorkerLoopOptions<T>) {
   /** Consecutive failed claims, and the cause last logged (logged once, not on every retry). */
   let failures = 0;
   let loggedCause: string | undefined;
+  /** No claim from a tick before this time (performance.now()): the last claim was partial (gatherMs). */
+  let notBefore = 0;
 
   const isBusy = (group: string) => o.busyAt !== undefined && (queues.get(group)?.length ?? 0) >= o.busyAt;
 
@@ -145,6 +155,7 @@ export function createWorkerLoop<T>(o: WorkerLoopOptions<T>) {
     const claimedAt = performance.now();
     const busy = o.busyAt === undefined ? [] : [...queues.keys()].filter(isBusy);
     const items = await o.claim(o.maxInFlight - pending, busy);
+    if (o.gatherMs && items.length < (o.fullBatch ?? Infinity)) notBefore = performance.now() + o.gatherMs;
     pending += items.length;
     inFlight += items.length;
     for (const item of items) {
@@ -170,8 +181,16 @@ export function createWorkerLoop<T>(o: WorkerLoopOptions<T>) {
     ticking = true;
     tickAgain = false;
     let backoff = 0;
+    /** Stopped by gatherMs, not by an empty claim: look again once the wait is over. */
+    let gated = false;
     try {
-      while (!stopped && (await claimOnce()) > 0);
+      while (!stopped) {
+        if (performance.now() < notBefore) {
+          gated = true;
+          break;
+        }
+        if ((await claimOnce()) === 0) break;
+      }
       if (failures > 0) o.log.info({ failures }, `claiming ${o.what} works again`);
       failures = 0;
       loggedCause = undefined;
@@ -192,13 +211,14 @@ export function createWorkerLoop<T>(o: WorkerLoopOptions<T>) {
       }
     } finally {
       ticking = false;
-      schedule(backoff > 0 ? backoff : tickAgain ? 0 : o.idleMs);
+      schedule(backoff > 0 ? backoff : tickAgain || gated ? 0 : o.idleMs);
     }
   }
 
   /** Ticks in `ms`, unless a tick is already due sooner (a wake is never postponed). */
-  function schedule(ms: number): void {
+  function schedule(wanted: number): void {
     if (stopped) return;
+    const ms = Math.max(wanted, notBefore - performance.now());
     const at = performance.now() + ms;
     if (timer && at >= timerAt) return;
     if (timer) clearTimeout(timer);

@@ -146,6 +146,11 @@ export function createDeliveryWorker(d: DeliveryWorkerDeps) {
     // for other nodes, and a slow endpoint holds only its own slots and a bounded queue.
     busyAt: d.perEndpoint,
     idleMs: d.idleMs ?? 500,
+    // Deliveries of a stream of changes are claimed every 50 ms in one batch, not one claim and
+    // one recording transaction per event; a backlog (a full batch for an endpoint) is claimed
+    // without waiting.
+    gatherMs: 50,
+    fullBatch: d.perEndpoint * 16,
     // One statement claims a batch across endpoints: up to 16 slots' worth per endpoint.
     claim: (limit, busy) => claimDeliveries(d.db, d.nodeId, d.leaseMs, d.perEndpoint * 16, limit, d.clock.now(), busy),
     // A delivery that waited past half its lease renews it before it is sent.
