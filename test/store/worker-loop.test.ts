@@ -170,6 +170,48 @@ describe('worker loop', () => {
     expect(claims).toBeGreaterThanOrEqual(4);
   });
 
+  it('gatherMs: after a partial claim, rows arriving one by one are claimed together, not one claim each', async () => {
+    const free: Row[] = [];
+    const sizes: number[] = [];
+    const worked: number[] = [];
+    const loop = createWorkerLoop<Row>({
+      log: captured().log,
+      what: 'rows',
+      maxInFlight: 100,
+      perGroup: 10,
+      groupOf: (r) => r.group,
+      // Idle polls are far apart: only wakes (each arriving row) prompt a claim.
+      idleMs: 60_000,
+      gatherMs: 1000,
+      fullBatch: 10,
+      claim(limit) {
+        const got = free.splice(0, limit);
+        if (got.length > 0) sizes.push(got.length);
+        return Promise.resolve(got);
+      },
+      renewAfterMs: 60_000,
+      renew: (r) => Promise.resolve(r),
+      run(r) {
+        worked.push(r.id);
+        return Promise.resolve();
+      },
+    });
+    loop.start();
+    free.push({ id: 0, group: 'g', account: 'a' });
+    loop.wake();
+    while (worked.length < 1) await tick();
+    // Five more, each with its own wake, well within the gathering wait.
+    for (let id = 1; id <= 5; id++) {
+      free.push({ id, group: 'g', account: 'a' });
+      loop.wake();
+      await new Promise((r) => setImmediate(r));
+    }
+    while (worked.length < 6) await tick();
+    await loop.stop();
+    expect(sizes).toEqual([1, 5]);
+    expect(worked).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
   it('stop() waits for the work already claimed, and claims nothing more', async () => {
     const t = table(rows(10, () => 'g'));
     const finished: number[] = [];
