@@ -25,7 +25,7 @@ export interface WorkerLoopOptions<T> {
   /** How often to look for due rows when idle (and the first backoff when claims fail). */
   idleMs: number;
   /**
-   * After a claim that came back with fewer than `fullBatch` items, the next claim waits this
+   * After a claim that came back with some but fewer than `fullBatch` items, the next claim waits this
    * long (default 0: claim again at once): rows arriving one by one (deliveries of a stream of
    * imports) are then claimed, worked and recorded in batches instead of one statement each.
    */
@@ -155,7 +155,9 @@ export function createWorkerLoop<T>(o: WorkerLoopOptions<T>) {
     const claimedAt = performance.now();
     const busy = o.busyAt === undefined ? [] : [...queues.keys()].filter(isBusy);
     const items = await o.claim(o.maxInFlight - pending, busy);
-    if (o.gatherMs && items.length < (o.fullBatch ?? Infinity)) notBefore = performance.now() + o.gatherMs;
+    // An empty claim waits for idleMs or a wake as always; a partial one waits gatherMs.
+    if (o.gatherMs && items.length > 0 && items.length < (o.fullBatch ?? Infinity))
+      notBefore = performance.now() + o.gatherMs;
     pending += items.length;
     inFlight += items.length;
     for (const item of items) {

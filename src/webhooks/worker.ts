@@ -142,9 +142,10 @@ export function createDeliveryWorker(d: DeliveryWorkerDeps) {
     maxInFlight: d.maxInFlight ?? 4096,
     perGroup: d.perEndpoint,
     groupOf: (c) => c.endpoint_id,
-    // An endpoint with a full local queue is not claimed for until it drains: its rows stay free
-    // for other nodes, and a slow endpoint holds only its own slots and a bounded queue.
-    busyAt: d.perEndpoint,
+    // An endpoint with a full local queue is not claimed for until it drains below 4 slots' worth
+    // (claimed again before it runs dry): its rows stay free for other nodes, and a slow endpoint
+    // holds only its own slots and a bounded queue.
+    busyAt: d.perEndpoint * 4,
     idleMs: d.idleMs ?? 500,
     // Deliveries of a stream of changes are claimed every 50 ms in one batch, not one claim and
     // one recording transaction per event; a backlog (a full batch for an endpoint) is claimed
