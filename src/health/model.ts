@@ -1,5 +1,6 @@
 import { isoSeconds } from '../lib/clock.js';
 import { type HealthReason, type ProviderFailure, TRANSIENT_REASONS } from '../providers/module.js';
+import type { WorkResult } from './store.js';
 
 export type HealthStatus = 'pending' | 'ok' | 'warn' | 'error';
 
@@ -137,5 +138,30 @@ export function failedHealth(prev: Health, f: ProviderFailure, now: Date, next: 
     last_ok_at: prev.last_ok_at,
     next_check_at: isoSeconds(next),
     consecutive_failures: failures,
+  };
+}
+
+/**
+ * The row changes a failed check or refresh writes: the failed health, and the next check (a
+ * backoff for transient reasons, the routine interval otherwise). `extra` rides along.
+ */
+export function failureResult(
+  rawHealth: unknown,
+  f: ProviderFailure,
+  now: Date,
+  policy: SchedulePolicy,
+  extra: WorkResult = {},
+): WorkResult {
+  const prev = readHealth(rawHealth, now);
+  const next = isTransient(f.reason)
+    ? nextBackoffCheck(now, prev.consecutive_failures + 1, policy, f.retryAfterSeconds)
+    : nextRoutineCheck(now, policy, null);
+  const health = failedHealth(prev, f, now, next);
+  return {
+    ...extra,
+    health: { ...health },
+    healthStatus: health.status,
+    nextCheckAt: next,
+    consecutiveFailures: health.consecutive_failures,
   };
 }
