@@ -73,14 +73,22 @@ export function createRenewer(d: RenewDeps) {
   ): Promise<Renewal> {
     const refreshFn = module.refresh;
     if (!refreshFn)
-      return { ok: false, row, failure: { ok: false, reason: 'misconfigured', note: 'This kind cannot be refreshed.' } };
-    const res = await refreshFn({ kind: spec.kind, properties: { ...row.properties, ...plain } }, d.context(module, app));
+      return {
+        ok: false,
+        row,
+        failure: { ok: false, reason: 'misconfigured', note: 'This kind cannot be refreshed.' },
+      };
+    const res = await refreshFn(
+      { kind: spec.kind, properties: { ...row.properties, ...plain } },
+      d.context(module, app),
+    );
     if (!res.ok) {
       await d.noteApp(row, res, app !== undefined);
       if (res.reason === 'invalid_grant') {
         // Did another worker (or a re-import) change the refresh token meanwhile? Then this was a lost race, not a revocation.
         const fresh = await d.store.get(row.id);
-        if (fresh && fresh.secrets.refresh_token !== row.secrets.refresh_token) return { ok: false, row: fresh, raced: true };
+        if (fresh && fresh.secrets.refresh_token !== row.secrets.refresh_token)
+          return { ok: false, row: fresh, raced: true };
       }
       return { ok: false, row, failure: res };
     }

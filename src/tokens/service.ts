@@ -152,14 +152,16 @@ export function createTokenService(d: TokenServiceDeps) {
     }
     // An API key (nothing to renew) the provider refused: 409 as well, never answered as if it worked.
     if (!h.refreshable && row.health_status === 'error') throw refusal(row);
-    if (h.none !== undefined) throw new AppError(422, `Credentials of kind ${row.kind} have no access token: ${h.none}`);
+    if (h.none !== undefined)
+      throw new AppError(422, `Credentials of kind ${row.kind} have no access token: ${h.none}`);
     if (!token) {
       throw new AppError(
         422,
         `Credentials of kind ${row.kind} have no access token to answer${h.refreshable ? ': the refresh failed, see the credential health.' : '.'}`,
       );
     }
-    if (!h.fresh) throw new AppError(409, 'The access token could not be refreshed; see the credential health for why.');
+    if (!h.fresh)
+      throw new AppError(409, 'The access token could not be refreshed; see the credential health for why.');
     return { row, token, expiresAt: h.expiresAt, refreshable: h.refreshable };
   }
 

@@ -63,7 +63,8 @@ export function heldToken(
     return { none: source.why, refreshable: false, stored: false, expiresAt: null, fresh: false };
   const inField = spec.tokenField !== null && row.secrets[spec.tokenField] !== undefined;
   // An API key, or an OAuth token that cannot be renewed (no refresh_token): answered as stored.
-  if (!canRefresh(spec, row.secrets, module)) return { refreshable: false, stored: inField, expiresAt: null, fresh: true };
+  if (!canRefresh(spec, row.secrets, module))
+    return { refreshable: false, stored: inField, expiresAt: null, fresh: true };
   const stored = spec.tokenField === null ? !!row.cached_token : inField;
   const expiresAt = tokenExpiry(row, spec);
   const fresh = stored && !!expiresAt && expiresAt.getTime() - marginSeconds * 1000 > now.getTime();
