@@ -11,9 +11,8 @@ import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
 import type { StreamingHttp, StreamResult } from '../net/pool.js';
-import { PROXY_TARGETS } from '../providers/proxy/index.js';
-import type { ProxyTarget } from '../providers/proxy/types.js';
-import { type Kind, KINDS } from '../providers/registry.js';
+import type { ProxyTarget } from '../providers/proxy.js';
+import { type Kind, KINDS, kindSpec } from '../providers/registry.js';
 import type { Provider } from '../providers/types.js';
 import type { ProxyMaterial, TokenService } from '../tokens/service.js';
 import { authorize, usesToken } from './auth.js';
@@ -189,7 +188,7 @@ export function createProxyService(d: ProxyDeps) {
     if (!probe.ok) throw proxyError(400, 'invalid_path', `Invalid proxy path: ${probe.why}.`);
     let m: ProxyMaterial;
     try {
-      m = await d.tokens.forProxy(c.accountId, c.credentialId, (k) => isKind(k) && usesToken(PROXY_TARGETS[k].auth));
+      m = await d.tokens.forProxy(c.accountId, c.credentialId, (k) => isKind(k) && usesToken(kindSpec(k).proxy.auth));
     } catch (err) {
       if (err instanceof AppError && err.status === 404) throw proxyError(404, 'not_found', err.summary);
       if (err instanceof AppError && (err.status === 409 || err.status === 422))
@@ -199,7 +198,7 @@ export function createProxyService(d: ProxyDeps) {
     const kind = m.row.kind;
     if (!isKind(kind))
       throw proxyError(409, 'credential_unusable', 'This credential kind cannot be used through the proxy.');
-    const target = PROXY_TARGETS[kind];
+    const target = kindSpec(kind).proxy;
     const wantsToken = usesToken(target.auth);
     const provider = m.row.provider as Provider;
     const base = baseFor(target, provider, m.row.properties);
