@@ -1,6 +1,5 @@
 import { isoSeconds } from '../lib/clock.js';
 import { type HealthReason, type ProviderFailure, TRANSIENT_REASONS } from '../providers/module.js';
-import type { WorkResult } from './store.js';
 
 export type HealthStatus = 'pending' | 'ok' | 'warn' | 'error';
 
@@ -142,23 +141,16 @@ export function failedHealth(prev: Health, f: ProviderFailure, now: Date, next: 
 }
 
 /**
- * The row changes a failed check or refresh writes: the failed health, and the next check (a
- * backoff for transient reasons, the routine interval otherwise). `extra` rides along.
+ * The row changes a failed check or refresh writes (a WorkResult of store.ts): the failed health,
+ * and the next check (a backoff for transient reasons, the routine interval otherwise).
  */
-export function failureResult(
-  rawHealth: unknown,
-  f: ProviderFailure,
-  now: Date,
-  policy: SchedulePolicy,
-  extra: WorkResult = {},
-): WorkResult {
+export function failureResult(rawHealth: unknown, f: ProviderFailure, now: Date, policy: SchedulePolicy) {
   const prev = readHealth(rawHealth, now);
   const next = isTransient(f.reason)
     ? nextBackoffCheck(now, prev.consecutive_failures + 1, policy, f.retryAfterSeconds)
     : nextRoutineCheck(now, policy, null);
   const health = failedHealth(prev, f, now, next);
   return {
-    ...extra,
     health: { ...health },
     healthStatus: health.status,
     nextCheckAt: next,

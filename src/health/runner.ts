@@ -55,7 +55,7 @@ export function createRunner(d: RunnerDeps) {
   }
 
   function failure(row: WorkRow, f: ProviderFailure, extra: WorkResult = {}): WorkResult {
-    return failureResult(row.health, f, d.clock.now(), d.policy, extra);
+    return { ...extra, ...failureResult(row.health, f, d.clock.now(), d.policy) };
   }
 
   /** Folds what identify learned into properties; a learned account id becomes the identity when free. */
