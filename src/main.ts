@@ -239,6 +239,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     const modules = opts.modules ?? PROVIDER_MODULES;
     const proxy = createProxyService({
       health: health.service,
+      tokens: health.tokens,
       http: proxyHttp,
       pacer: createPacer(config.proxy.concurrency, 10_000),
       limits: config.proxy,
@@ -260,6 +261,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       credentials,
       oauthApps,
       health: health.service,
+      tokens: health.tokens,
       events,
       webhooks,
       proxy: { proxy, usage, maxAnswerBytes: config.proxy.maxAnswerBytes, log },
