@@ -28,8 +28,9 @@ import { migrate } from './store/migrate.js';
 import { eventWriter, writeEvents } from './events/outbox.js';
 import { type EventService, createEventService } from './events/service.js';
 import { createWebhookService } from './webhooks/service.js';
+import { createWebhookHttp } from './webhooks/http.js';
 import { type DeliveryWorker, createDeliveryWorker } from './webhooks/worker.js';
-import { createOutboundHttp, vetOutboundUrl } from './net/outbound.js';
+import { vetOutboundUrl } from './net/outbound.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createConnectRepository } from './connect/repository.js';
@@ -169,18 +170,17 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
         ),
     });
     const events = createEventService({ db, clock, retentionDays: config.eventRetentionDays });
+    // Deliveries go over kept connections (the proxy's pool, net/pool.ts, with every outbound check).
+    const webhookHttp = createWebhookHttp({
+      allowedOrigins: config.webhookAllowedOrigins,
+      ...(opts.lookup ? { lookup: opts.lookup } : {}),
+    });
     const deliveries = createDeliveryWorker({
       db,
       box: primary.box,
       clock,
       log,
-      http:
-        opts.webhookHttp ??
-        createOutboundHttp({
-          timeoutMs: 15_000,
-          allowedOrigins: config.webhookAllowedOrigins,
-          ...(opts.lookup ? { lookup: opts.lookup } : {}),
-        }),
+      http: opts.webhookHttp ?? webhookHttp,
       nodeId,
       leaseMs: config.webhookLeaseSeconds * 1000,
       perEndpoint: config.webhookConcurrency,
@@ -247,6 +247,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     const modules = opts.modules ?? PROVIDER_MODULES;
     const proxy = createProxyService({
       health: health.service,
+      tokens: health.tokens,
       http: proxyHttp,
       pacer: createPacer(config.proxy.concurrency, 10_000),
       limits: config.proxy,
@@ -269,6 +270,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       credentials,
       oauthApps,
       health: health.service,
+      tokens: health.tokens,
       events,
       webhooks,
       proxy: { proxy, usage, maxAnswerBytes: config.proxy.maxAnswerBytes, log },
@@ -284,6 +286,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     });
     const closeRest = async () => {
       proxyHttp.close();
+      webhookHttp.close();
       // This node no longer counts as live for key promotion once it is gone.
       await primary.stop();
       await usage.stop().catch(() => log.warn('recording proxy use counts at shutdown failed'));
