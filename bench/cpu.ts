@@ -49,7 +49,11 @@ const stripe = await fake('{"id":"acct_bench","object":"account","country":"US",
 const sendgrid = await fake('{"object":"list","data":[{"id":"x_1","name":"small answer"}],"has_more":false}');
 const cv = await startServer(
   'node',
-  [...(process.env.CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CPU_PROF}`] : []), 'bin/credvault.js', 'serve'],
+  [
+    ...(process.env.CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CPU_PROF}`] : []),
+    'bin/credvault.js',
+    'serve',
+  ],
   {
     DATABASE_URL: db.url,
     CREDVAULT_MASTER_KEYS: KEYS,
@@ -106,8 +110,8 @@ try {
     const c1 = await commits(db.url);
     const n = r.requests.total;
     console.log(
-      `${name.padEnd(7)} ${n} req (non-2xx ${r.non2xx}, errors ${r.errors})  server CPU ${((t1 - t0) * 1000 / n).toFixed(0)} µs/req` +
-        ` (+${((t2 - t1) * 1000 / n).toFixed(0)} µs/req after)  commits/req ${((c1 - c0 - 2) / n).toFixed(2)}` +
+      `${name.padEnd(7)} ${n} req (non-2xx ${r.non2xx}, errors ${r.errors})  server CPU ${(((t1 - t0) * 1000) / n).toFixed(0)} µs/req` +
+        ` (+${(((t2 - t1) * 1000) / n).toFixed(0)} µs/req after)  commits/req ${((c1 - c0 - 2) / n).toFixed(2)}` +
         `  [wall ${r.requests.average.toFixed(0)} req/s p50 ${r.latency.p50} p99 ${r.latency.p99}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}]`,
     );
   }
