@@ -54,6 +54,11 @@ export interface ImportOptions {
   proven?: ProvenIdentity;
   /** Re-authorization: the import must land on this credential's provider account, else AccountMismatchError and nothing is written. */
   sameAccountAs?: string;
+  /**
+   * The Connect session that produced this credential: the same transaction also writes
+   * `credential.connected` (docs/events.md, "Types"), the presentation plus `connect_session_id`.
+   */
+  connectSessionId?: string;
 }
 
 export class AccountMismatchError extends AppError {
@@ -226,13 +231,32 @@ export function createImportOperations(
         const holder = await repo.findSecretsByIdentity(accountId, prepared.values.provider, prepared.values.identity);
         if (holder?.id !== opts.sameAccountAs) throw new AccountMismatchError();
       }
-      // The upsert and its event in one statement (repository upsertRecorded): the event is the
-      // credential as presented from what was sent, completed by the statement from the stored row.
-      const v = prepared.values;
-      const draft = presentCredential({ ...v, created_at: v.now, updated_at: v.now }, prepared.app);
-      const row = await repo.upsertRecorded(v, prepared.given, draft, uuidv7(v.now));
+      if (opts.connectSessionId === undefined) {
+        // The upsert and its event in one statement (repository upsertRecorded): the event is the
+        // credential as presented from what was sent, completed by the statement from the stored row.
+        const v = prepared.values;
+        const draft = presentCredential({ ...v, created_at: v.now, updated_at: v.now }, prepared.app);
+        const row = await repo.upsertRecorded(v, prepared.given, draft, uuidv7(v.now));
+        deps.afterImport?.(row);
+        return presentCredential(row, prepared.app);
+      }
+      // A Connect flow's import also records `credential.connected`: two events, one transaction.
+      const connectSessionId = opts.connectSessionId;
+      const { row, view } = await deps.transaction(async (tx) => {
+        const written = await tx.repo.upsert(prepared.values, prepared.given);
+        const presented = presentCredential(written, prepared.app);
+        await tx.events([
+          { accountId, type: written.version === 1 ? 'credential.created' : 'credential.updated', data: presented },
+          {
+            accountId,
+            type: 'credential.connected' as const,
+            data: { ...presented, connect_session_id: connectSessionId },
+          },
+        ]);
+        return { row: written, view: presented };
+      });
       deps.afterImport?.(row);
-      return presentCredential(row, prepared.app);
+      return view;
     },
 
     importMany,

@@ -7,7 +7,7 @@
  * (import, delete) and the proxy's own refreshes and refusals forget the entry at once.
  * `ttlMs` 0 turns it off (CREDVAULT_PROXY_CACHE_MS).
  */
-import type { ProxyMaterial } from '../health/service.js';
+import type { ProxyMaterial } from '../tokens/service.js';
 import type { Clock } from '../lib/clock.js';
 
 export interface MaterialCache {
