@@ -73,6 +73,7 @@ const EnvSchema = z.object({
   CREDVAULT_PROXY_TIMEOUT_MS: z.coerce.number().int().min(1).default(30_000),
   CREDVAULT_PROXY_CONCURRENCY: z.coerce.number().int().min(1).default(16),
   CREDVAULT_PROXY_USE_FLUSH_SECONDS: z.coerce.number().min(0.1).default(10),
+  CREDVAULT_PROXY_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -129,7 +130,15 @@ export interface Config {
   /** CREDVAULT_LINK_RATE_LIMIT: /link requests a minute per client address (0 = off). */
   linkRateLimitPerMinute: number;
   /** The proxy's caps (proxy spec, "Rules"): request body, answer, deadline, calls in flight per credential. */
-  proxy: { maxBodyBytes: number; maxAnswerBytes: number; timeoutMs: number; concurrency: number; useFlushMs: number };
+  proxy: {
+    maxBodyBytes: number;
+    maxAnswerBytes: number;
+    timeoutMs: number;
+    concurrency: number;
+    useFlushMs: number;
+    /** How long a node reuses a credential it read for the proxy (proxy/cache.ts); 0 = never. */
+    cacheMs: number;
+  };
   /** CREDVAULT_PROVIDER_URL_<PROVIDER>: base URLs replacing a provider's real host. */
   providerUrls: Partial<Record<Provider, string>>;
   /** CREDVAULT_PROVIDER_HOSTS_<PROVIDER>: extra host suffixes allowed for tenant hosts. */
@@ -221,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: e.CREDVAULT_PROXY_TIMEOUT_MS,
       concurrency: e.CREDVAULT_PROXY_CONCURRENCY,
       useFlushMs: e.CREDVAULT_PROXY_USE_FLUSH_SECONDS * 1000,
+      cacheMs: e.CREDVAULT_PROXY_CACHE_MS,
     },
     providerUrls,
     providerHosts,

@@ -38,6 +38,7 @@ import { createConnectService } from './connect/service.js';
 import { createConnectFlow } from './connect/flow.js';
 import { createRevoker } from './connect/revoke.js';
 import { createStreamingHttp } from './net/pool.js';
+import { createMaterialCache } from './proxy/cache.js';
 import { createPacer } from './proxy/pacing.js';
 import { createProxyService } from './proxy/service.js';
 import { type UsageCounter, createUsageCounter } from './proxy/usage.js';
@@ -147,6 +148,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       nodeId,
       ...(opts.failpoint ? { failpoint: opts.failpoint } : {}),
     });
+    const proxyCache = createMaterialCache(config.proxy.cacheMs, clock);
     const credentials = createCredentialService({
       repo: createCredentialRepository(db),
       oauthApps,
@@ -158,8 +160,13 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       vetProperties: (kindSpec, props) =>
         vetTenantHosts(kindSpec, props, lookup, config.providerUrls[kindSpec.provider] !== undefined),
       ...(health.identifyAtImport ? { identifyAtImport: health.identifyAtImport } : {}),
-      // The import answer does not wait for the check; the scheduler picks it up at once.
-      afterImport: () => health.scheduler.wake(),
+      // The import answer does not wait for the check; the scheduler picks it up at once. The
+      // proxy forgets what it cached of a credential this node re-imports or deletes.
+      afterImport: (row) => {
+        proxyCache.forget(row.id);
+        health.scheduler.wake();
+      },
+      afterRemove: (id) => proxyCache.forget(id),
       transaction: (fn) =>
         db.transaction().execute((trx) =>
           fn({
@@ -259,6 +266,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       },
       log,
       clock,
+      cache: proxyCache,
     });
     const app = await buildApp({
       connect,

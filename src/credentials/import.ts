@@ -12,6 +12,7 @@ import {
   toValidationErrors,
 } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
+import { uuidv7 } from '../lib/uuid7.js';
 import type { OAuthAppRow } from '../oauth-apps/service.js';
 import type { CredentialServiceDeps, FindOAuthApp, PrepareImport, PreparedImport, ProvenIdentity } from './prepare.js';
 import { presentCredential } from './present.js';
@@ -230,20 +231,27 @@ export function createImportOperations(
         const holder = await repo.findSecretsByIdentity(accountId, prepared.values.provider, prepared.values.identity);
         if (holder?.id !== opts.sameAccountAs) throw new AccountMismatchError();
       }
+      if (opts.connectSessionId === undefined) {
+        // The upsert and its event in one statement (repository upsertRecorded): the event is the
+        // credential as presented from what was sent, completed by the statement from the stored row.
+        const v = prepared.values;
+        const draft = presentCredential({ ...v, created_at: v.now, updated_at: v.now }, prepared.app);
+        const row = await repo.upsertRecorded(v, prepared.given, draft, uuidv7(v.now));
+        deps.afterImport?.(row);
+        return presentCredential(row, prepared.app);
+      }
+      // A Connect flow's import also records `credential.connected`: two events, one transaction.
+      const connectSessionId = opts.connectSessionId;
       const { row, view } = await deps.transaction(async (tx) => {
         const written = await tx.repo.upsert(prepared.values, prepared.given);
         const presented = presentCredential(written, prepared.app);
         await tx.events([
           { accountId, type: written.version === 1 ? 'credential.created' : 'credential.updated', data: presented },
-          ...(opts.connectSessionId !== undefined
-            ? [
-                {
-                  accountId,
-                  type: 'credential.connected' as const,
-                  data: { ...presented, connect_session_id: opts.connectSessionId },
-                },
-              ]
-            : []),
+          {
+            accountId,
+            type: 'credential.connected' as const,
+            data: { ...presented, connect_session_id: connectSessionId },
+          },
         ]);
         return { row: written, view: presented };
       });

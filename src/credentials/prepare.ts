@@ -42,6 +42,8 @@ export interface CredentialServiceDeps {
   ) => Promise<{ learned?: Record<string, unknown>; refreshed?: Record<string, string>; health: object }>;
   /** Called after each import (e.g. to schedule a health check); must not throw. */
   afterImport?: (row: CredentialRow) => void;
+  /** Called after a delete (e.g. to drop the proxy's cached copy); must not throw. */
+  afterRemove?: (id: string) => void;
   /**
    * Runs `fn` in one transaction with a repository and an audit log bound to it, so a delete
    * and its audit event commit together or not at all.

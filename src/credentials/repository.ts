@@ -2,6 +2,7 @@ import { type InsertQueryBuilder, type InsertResult, type Selectable, sql } from
 import { paginate } from '../lib/page.js';
 import { type QueryTemplate, compileTemplate, isPlainParameter } from '../lib/query-template.js';
 import type { OAuthAppRow } from '../oauth-apps/service.js';
+import { eventCtes } from '../events/outbox.js';
 import { type Db, runTemplate } from '../store/db.js';
 import { PRESENTED_COLUMNS, type PresentableCredential } from './present.js';
 import type { CredentialsTable, Database } from '../store/schema.js';
@@ -41,7 +42,7 @@ export interface CredentialFilters {
  * is prepared once per connection, and a prepared `*` fails ("cached plan must not change
  * result type") once a migration adds a column under a running server.
  */
-const CREDENTIAL_COLUMNS = Object.keys({
+export const CREDENTIAL_COLUMNS = Object.keys({
   id: true,
   account_id: true,
   provider: true,
@@ -188,6 +189,27 @@ export function createCredentialRepository(db: Db) {
     });
   }
   let getTemplate: QueryTemplate<PresentableCredentialWithApp> | undefined;
+  const recordedTemplates = new Map<number, QueryTemplate<CredentialRow>>();
+
+  /**
+   * The single import and its event in one statement (see upsertRecorded): the upsert as CTE
+   * `u`, then the outbox CTEs (events/outbox.ts) with the event made from `u`.
+   */
+  function recordedUpsertTemplate(sample: InsertValues, given: { name: boolean; metadata: boolean }) {
+    return compileTemplate((param) => {
+      const upsert = upsertQuery([markerRow(sample, param)], given);
+      const event = sql`select ${param('eventId')}::uuid, u.account_id,
+          case when u.version = 1 then 'credential.created' else 'credential.updated' end,
+          ${param('eventData')}::jsonb || jsonb_build_object('id', u.id, 'name', u.name, 'metadata', u.metadata,
+            'created_at', to_char(u.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
+          ${param('eventAt')}::timestamptz
+        from u`;
+      const q = sql<CredentialRow>`with u as (${upsert}), ${eventCtes(event)} select ${sql.join(
+        CREDENTIAL_COLUMNS.map((c) => sql.ref(`u.${c}`)),
+      )} from u`;
+      return { compile: () => q.compile(db) };
+    });
+  }
 
   const repo = {
     /**
@@ -217,6 +239,36 @@ export function createCredentialRepository(db: Db) {
         bulkTemplates.set(key, template);
       }
       return runTemplate(db, template, { rows: JSON.stringify(rows.map(columnValues)) });
+    },
+
+    /**
+     * The single import (the hot path) with its `credential.created`/`updated` event and the
+     * event's webhook deliveries, in ONE statement: one round trip and its own transaction
+     * instead of BEGIN, upsert, events, COMMIT (issue 13 item 11, docs/performance.md). The
+     * event is `draft` (the credential presented from the values sent) with what only the
+     * upsert knows patched in: the kept id, name, metadata and created_at; its type by version.
+     */
+    async upsertRecorded(
+      c: NewCredential,
+      given: { name: boolean; metadata: boolean },
+      draft: Record<string, unknown>,
+      eventId: string,
+    ): Promise<CredentialRow> {
+      const values = insertValues(c);
+      const key = (given.name ? 1 : 0) + (given.metadata ? 2 : 0);
+      let template = recordedTemplates.get(key);
+      if (!template) {
+        template = recordedUpsertTemplate(values, given);
+        recordedTemplates.set(key, template);
+      }
+      const [row] = await runTemplate(db, template, {
+        ...values,
+        eventId,
+        eventData: JSON.stringify(draft),
+        eventAt: values.created_at,
+      });
+      if (!row) throw new Error('The credential upsert returned no row.');
+      return row;
     },
 
     async upsert(c: NewCredential, given: { name: boolean; metadata: boolean }): Promise<CredentialRow> {

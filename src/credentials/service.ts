@@ -142,6 +142,7 @@ export function createCredentialService(deps: CredentialServiceDeps) {
           detail: { provider: gone.provider, kind: gone.kind },
         });
       });
+      deps.afterRemove?.(id);
       return { id, deleted: true };
     },
   };

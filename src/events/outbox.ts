@@ -1,6 +1,7 @@
 import { type RawBuilder, sql } from 'kysely';
 import { uuidv7 } from '../lib/uuid7.js';
-import type { Db } from '../store/db.js';
+import { type QueryTemplate, compileTemplate } from '../lib/query-template.js';
+import { type Db, runTemplate } from '../store/db.js';
 
 /** Every event type (docs/events.md, "Types"); `webhook_endpoint.test` is only ever sent by `test`. */
 export const EVENT_TYPES = [
@@ -35,6 +36,29 @@ export function subscribes(endpointTypes: RawBuilder<unknown>, type: RawBuilder<
 }
 
 /**
+ * The outbox as CTEs of a larger statement: `ev` inserts the events `rows` selects (columns id,
+ * account_id, type, data, created_at) and `ev_deliveries` one pending delivery per (event,
+ * subscribed enabled endpoint). A write whose event depends on what it wrote (the single
+ * import's upsert, credentials/repository.ts) records both in ONE statement, its own transaction.
+ */
+export function eventCtes(rows: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`ev as (
+      insert into events (id, account_id, type, data, created_at)
+      ${rows}
+      returning id, account_id, type, created_at
+    ),
+    ev_deliveries as (
+      insert into webhook_deliveries (event_id, endpoint_id, status, next_attempt_at)
+      select ev.id, w.id, 'pending', ev.created_at
+      from ev join webhook_endpoints w on w.account_id = ev.account_id and w.enabled
+      where ${subscribes(sql.ref('w.event_types'), sql.ref('ev.type'))}
+    )`;
+}
+
+/** writeEvents' statement, compiled once (the SQL text is the same for every batch). */
+let writeTemplate: QueryTemplate<never> | undefined;
+
+/**
  * Records events, and one pending delivery per (event, subscribed enabled endpoint), in ONE
  * statement on `db`, which is the transaction of the change the events describe (the outbox:
  * a change that commits has its events, one that rolls back has none). Bulk writes pass a
@@ -50,16 +74,14 @@ export async function writeEvents(db: Db, events: readonly NewEvent[], now: Date
     data: e.data,
     created_at: at,
   }));
-  await sql`with ev as (
-      insert into events (id, account_id, type, data, created_at)
-      select e.id, e.account_id, e.type, e.data, e.created_at
-      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as e(id uuid, account_id uuid, type text, data jsonb, created_at timestamptz)
-      returning id, account_id, type, created_at
-    )
-    insert into webhook_deliveries (event_id, endpoint_id, status, next_attempt_at)
-    select ev.id, w.id, 'pending', ev.created_at
-    from ev join webhook_endpoints w on w.account_id = ev.account_id and w.enabled
-    where ${subscribes(sql.ref('w.event_types'), sql.ref('ev.type'))}`.execute(db);
+  writeTemplate ??= compileTemplate((param) => {
+    const q = sql<never>`with ${eventCtes(
+      sql`select e.id, e.account_id, e.type, e.data, e.created_at
+      from jsonb_to_recordset(${param('rows')}::jsonb) as e(id uuid, account_id uuid, type text, data jsonb, created_at timestamptz)`,
+    )} select 1 from ev limit 0`;
+    return { compile: () => q.compile(db) };
+  });
+  await runTemplate(db, writeTemplate, { rows: JSON.stringify(rows) });
   return rows.map((r) => r.id);
 }
 

@@ -5,6 +5,7 @@ import { type Db, runTemplate } from '../store/db.js';
 import { leaseFree, leaseUntil } from '../store/lease.js';
 import { changeTypes, recordAppHealthChange, recordCredentialChanges } from '../events/changes.js';
 import type { CredentialsTable } from '../store/schema.js';
+import { CREDENTIAL_COLUMNS } from '../credentials/repository.js';
 
 export type WorkRow = Selectable<CredentialsTable>;
 
@@ -162,9 +163,16 @@ export function createHealthStore(db: Db, opts: { now?: () => Date } = {}) {
     return written;
   }
 
+  let getTemplate: QueryTemplate<WorkRow> | undefined;
   return {
     async get(id: string): Promise<WorkRow | undefined> {
-      return db.selectFrom('credentials').selectAll().where('id', '=', id).executeTakeFirst();
+      // The read of every access-token and proxied call: compiled once and prepared (columns
+      // named, not `*`, see CREDENTIAL_COLUMNS), instead of built by Kysely on each request.
+      getTemplate ??= compileTemplate((param) =>
+        db.selectFrom('credentials').select(CREDENTIAL_COLUMNS).where('id', '=', param('id')),
+      );
+      const [row] = await runTemplate(db, getTemplate, { id });
+      return row;
     },
 
     /** Takes the lease on one credential; undefined when another worker holds it. */

@@ -16,6 +16,7 @@ import { type Kind, KINDS, kindSpec } from '../providers/registry.js';
 import type { Provider } from '../providers/types.js';
 import type { ProxyMaterial, TokenService } from '../tokens/service.js';
 import { authorize, usesToken } from './auth.js';
+import type { MaterialCache } from './cache.js';
 import { type RequestBody, takeBody } from './body.js';
 import { answerHeaders, outgoingHeaders } from './headers.js';
 import type { Pacer } from './pacing.js';
@@ -57,6 +58,8 @@ export interface ProxyDeps {
   appSecret(accountId: string, appId: string): Promise<string | undefined>;
   log: Logger;
   clock: Clock;
+  /** The short per-node credential cache (cache.ts); none: every call reads the credential. */
+  cache?: MaterialCache;
 }
 
 export interface ProxyCall {
@@ -188,7 +191,11 @@ export function createProxyService(d: ProxyDeps) {
     if (!probe.ok) throw proxyError(400, 'invalid_path', `Invalid proxy path: ${probe.why}.`);
     let m: ProxyMaterial;
     try {
-      m = await d.tokens.forProxy(c.accountId, c.credentialId, (k) => isKind(k) && usesToken(kindSpec(k).proxy.auth));
+      const cached = d.cache?.get(c.accountId, c.credentialId);
+      m =
+        cached ??
+        (await d.tokens.forProxy(c.accountId, c.credentialId, (k) => isKind(k) && usesToken(kindSpec(k).proxy.auth)));
+      if (!cached) d.cache?.set(c.accountId, c.credentialId, m);
     } catch (err) {
       if (err instanceof AppError && err.status === 404) throw proxyError(404, 'not_found', err.summary);
       if (err instanceof AppError && (err.status === 409 || err.status === 422))
@@ -219,6 +226,8 @@ export function createProxyService(d: ProxyDeps) {
     let r = await send(c, m, target, joined.url, body, token, appSecret);
     if (!r.ok) throw unreachable(r, body);
     const extra: Record<string, string> = {};
+    // The provider refused: whatever follows (a refresh, a health report) changes the credential.
+    if (r.response.statusCode === 401 || r.response.statusCode === 403) d.cache?.forget(c.credentialId);
     if (r.response.statusCode === 401 && wantsToken && m.refreshable && token !== undefined) {
       // One refresh for however many calls saw this token refused, then one replay if possible.
       const renewed = await d.tokens.refreshRefused(c.accountId, c.credentialId, token).catch(() => undefined);

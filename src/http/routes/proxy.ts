@@ -1,12 +1,31 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { pipeline } from 'node:stream/promises';
+import { type Readable, type Writable, finished } from 'node:stream';
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import { AppError } from '../../lib/errors.js';
 import { PROXY_ERROR_HEADER, type ProxyAnswer, type ProxyService } from '../../proxy/service.js';
 import type { UsageCounter } from '../../proxy/usage.js';
 import { ErrorBodySchema } from './common.js';
+
+/**
+ * `pipeline(body, res)` without its per-call AbortController: stream.pipeline aborts one when it
+ * finishes, and the DOMException that makes cost ~10 % of a proxied call's CPU (bench/cpu.ts
+ * proxy, docs/performance.md). Settles once both streams are done; rejects when either fails or
+ * closes early (the caller then destroys both, as pipeline would).
+ */
+function relay(body: Readable, res: Writable): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let open = 2;
+    const done = (err?: Error | null): void => {
+      if (err) reject(err);
+      else if (--open === 0) resolve();
+    };
+    finished(body, done);
+    finished(res, done);
+    body.pipe(res);
+  });
+}
 
 const PREFIX = '/v1/proxy/credential/';
 
@@ -126,7 +145,7 @@ export function proxyRoutes(app: FastifyInstance, d: ProxyRouteDeps): void {
         });
         let outcome = 'complete';
         try {
-          await pipeline(answer.body, res);
+          await relay(answer.body, res);
           if (counter.exceeded) throw new Error('answer too large');
         } catch {
           outcome = counter.exceeded ? 'answer_too_large' : 'cut';
