@@ -7,13 +7,14 @@ import { openServerKeys, resolveMasterKeys } from './crypto/boot.js';
 import { secureDataDir } from './crypto/key-files.js';
 import { idempotencyResponsePlace } from './crypto/places.js';
 import { assertPrimaryNotRetired } from './crypto/rotation.js';
-import { createCredentialRepository } from './credentials/repository.js';
+import { createCredentialRepository } from './credentials/repository/index.js';
 import { createCredentialService } from './credentials/service.js';
 import { type App, buildApp } from './http/app.js';
 import { createShutdownGate } from './http/shutdown.js';
 import { loggerOptions } from './http/logger.js';
 import { createIdempotencyService } from './idempotency/service.js';
 import { type Clock, systemClock } from './lib/clock.js';
+import { createOAuthAppRepository } from './oauth-apps/repository.js';
 import { createOAuthAppService } from './oauth-apps/service.js';
 import { createKindSpecs, resolveKind } from './providers/registry.js';
 import type { KindSpec } from './providers/types.js';
@@ -123,8 +124,10 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       return kind ? specs[kind] : undefined;
     };
     const lookup = cachedLookup(opts.lookup ?? systemLookup());
+    const credentialRepo = createCredentialRepository(db);
     const health = createHealth({
       db,
+      repos: { credentials: credentialRepo, oauthApps: createOAuthAppRepository(db) },
       box: keys.box,
       clock,
       log,
@@ -139,7 +142,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       ...(opts.failpoint ? { failpoint: opts.failpoint } : {}),
     });
     const credentials = createCredentialService({
-      repo: createCredentialRepository(db),
+      repo: credentialRepo,
       oauthApps,
       box: keys.box,
       clock,

@@ -1,5 +1,5 @@
 import { presentCredential } from '../credentials/present.js';
-import type { CredentialRow } from '../credentials/repository.js';
+import type { CredentialRow } from '../credentials/repository/columns.js';
 import { type OAuthAppRow, presentOAuthApp } from '../oauth-apps/service.js';
 import type { Db } from '../store/db.js';
 import { type NewEvent, writeEvents } from './outbox.js';
