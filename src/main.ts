@@ -82,6 +82,28 @@ export interface RuntimeOptions {
   webhookHttp?: OutboundHttp;
 }
 
+/**
+ * The store as every command opens it (serve, migrate, keys, tokens bootstrap): the embedded
+ * data directory made private, the database opened with the configured options (or `reuse`,
+ * tests), pending migrations applied. Resolve the master keys first: a first start writes the
+ * key file before the database exists.
+ */
+export async function openRuntimeStore(
+  config: Config,
+  opts: { poolSize: number; log?: Logger; reuse?: StoreHandle },
+): Promise<{ store: StoreHandle; applied: number[] }> {
+  if (!opts.reuse && !config.databaseUrl && !config.dataDir.startsWith('memory://')) secureDataDir(config.dataDir);
+  const store =
+    opts.reuse ??
+    (await openStore({ ...storeOptions(config), poolSize: opts.poolSize, ...(opts.log ? { log: opts.log } : {}) }));
+  try {
+    return { store, applied: await migrate(store.db) };
+  } catch (err) {
+    if (!opts.reuse) await store.close();
+    throw err;
+  }
+}
+
 /** The composition root: config → store → keys → services → HTTP. The only place that wires. */
 export async function createRuntime(config: Config, opts: RuntimeOptions = {}): Promise<Runtime> {
   const clock = opts.clock ?? systemClock;
@@ -95,22 +117,25 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       'No CREDVAULT_MASTER_KEYS set: generated a master key file. Back it up apart from the data: without it the secrets cannot be read.',
     );
   }
-  const store = opts.store ?? (await openStore({ ...storeOptions(config), poolSize: config.dbPoolSize, log }));
+  const { store } = await openRuntimeStore(config, {
+    poolSize: config.dbPoolSize,
+    log,
+    ...(opts.store ? { reuse: opts.store } : {}),
+  });
   const ownsStore = opts.store === undefined;
   try {
     const db = store.db;
-    await migrate(db);
     const keys = await openServerKeys(db, keySource.spec, clock);
     await assertPrimaryNotRetired(db, keys.keyring);
     const ledger = createEncryptionLedger({ db, keyring: keys.keyring, clock, log });
-    const accounts = createAccountService({ db, clock });
+    const audit = createAuditService({ db, clock });
+    const accounts = createAccountService({ db, clock, audit });
     const boot = await accounts.bootstrap(config.bootstrapToken);
     if (boot.ignored) {
       log.warn(
         'CREDVAULT_BOOTSTRAP_TOKEN is set but ignored: the database already has accounts and this token is not one of their live tokens, so it will not authenticate. To recover admin access run `credvault tokens bootstrap` on this database, then unset the variable.',
       );
     }
-    const audit = createAuditService({ db, clock });
     const oauthApps = createOAuthAppService({
       db,
       box: keys.box,

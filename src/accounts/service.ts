@@ -12,6 +12,7 @@ import {
   ValidationError,
 } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
+import type { AuditService } from '../audit/service.js';
 import type { Db } from '../store/db.js';
 import {
   SCOPES,
@@ -56,6 +57,8 @@ const REVOKE_LOCK = 7_246_118_303;
 export interface AccountServiceDeps {
   db: Db;
   clock: Clock;
+  /** Token changes are audited on the transaction of the change: both commit, or neither. */
+  audit: Pick<AuditService, 'record'>;
   /** How long a successful token lookup is reused in this process (0 disables). */
   authCacheMs?: number;
 }
@@ -64,7 +67,7 @@ function asScopes(values: string[]): Scope[] {
   return values.filter((v): v is Scope => (SCOPES as readonly string[]).includes(v));
 }
 
-export function createAccountService({ db, clock, authCacheMs = 1000 }: AccountServiceDeps) {
+export function createAccountService({ db, clock, audit, authCacheMs = 1000 }: AccountServiceDeps) {
   // Short positive cache: revocation is immediate on this node and takes at most
   // authCacheMs on the others. Keyed by a digest (cacheKey), never by the token itself.
   const cache = new Map<string, { ctx: AuthContext; until: number }>();
@@ -104,8 +107,9 @@ export function createAccountService({ db, clock, authCacheMs = 1000 }: AccountS
     return ctx;
   }
 
-  async function insertToken(accountId: string, name: string, scopes: Scope[], token: string) {
-    const row = {
+  /** The api_tokens row of a new token: its digest and prefix, never the token. */
+  function tokenRow(accountId: string, name: string, scopes: Scope[], token: string) {
+    return {
       id: randomUUID(),
       account_id: accountId,
       name,
@@ -115,7 +119,32 @@ export function createAccountService({ db, clock, authCacheMs = 1000 }: AccountS
       created_at: clock.now(),
       revoked_at: null,
     };
-    await db.insertInto('api_tokens').values(row).execute();
+  }
+
+  /**
+   * Stores a new token on `trx` and audits it there (`api_token.created`, `via` when not over
+   * the API): the audit row commits with the token, or neither does.
+   */
+  async function insertToken(
+    trx: Db,
+    accountId: string,
+    name: string,
+    scopes: Scope[],
+    token: string,
+    actorTokenId: string | null,
+    via?: string,
+  ) {
+    const row = tokenRow(accountId, name, scopes, token);
+    await trx.insertInto('api_tokens').values(row).execute();
+    await audit.record(
+      {
+        accountId,
+        actorTokenId,
+        action: 'api_token.created',
+        detail: { token_id: row.id, scopes, ...(via ? { via } : {}) },
+      },
+      trx,
+    );
     return { id: row.id, name, prefix: row.token_prefix, scopes, created_at: row.created_at, token };
   }
 
@@ -140,16 +169,7 @@ export function createAccountService({ db, clock, authCacheMs = 1000 }: AccountS
       const token = given ?? generateApiToken();
       await trx
         .insertInto('api_tokens')
-        .values({
-          id: randomUUID(),
-          account_id: id,
-          name: 'bootstrap',
-          token_hash: hashToken(token),
-          token_prefix: tokenPrefix(token),
-          scopes: [...SCOPES],
-          created_at: clock.now(),
-          revoked_at: null,
-        })
+        .values(tokenRow(id, 'bootstrap', [...SCOPES], token))
         .execute();
       return given ? { created: true } : { created: true, token };
     });
@@ -181,7 +201,13 @@ export function createAccountService({ db, clock, authCacheMs = 1000 }: AccountS
       ) {
         throw new NotFoundError('account');
       }
-      return { ...(await insertToken(id, 'recovery', [...SCOPES], generateApiToken())), accountId: id };
+      const target = id;
+      const issued = await db
+        .transaction()
+        .execute((trx) =>
+          insertToken(trx, target, 'recovery', [...SCOPES], generateApiToken(), null, 'tokens bootstrap'),
+        );
+      return { ...issued, accountId: target };
     },
 
     async authenticate(header: string | undefined): Promise<AuthContext> {
@@ -219,8 +245,21 @@ export function createAccountService({ db, clock, authCacheMs = 1000 }: AccountS
     async createAccount(name: string): Promise<AccountView & { token: IssuedToken }> {
       const id = randomUUID();
       const created_at = clock.now();
-      await db.insertInto('accounts').values({ id, name, created_at }).execute();
-      const token = await insertToken(id, 'initial', [...ALL_BUT_ADMIN], generateApiToken());
+      // The account and its first token commit together: never an account nobody can use.
+      const token = await db.transaction().execute(async (trx) => {
+        await trx.insertInto('accounts').values({ id, name, created_at }).execute();
+        const token = generateApiToken();
+        const row = tokenRow(id, 'initial', [...ALL_BUT_ADMIN], token);
+        await trx.insertInto('api_tokens').values(row).execute();
+        return {
+          id: row.id,
+          name: row.name,
+          prefix: row.token_prefix,
+          scopes: row.scopes,
+          created_at: row.created_at,
+          token,
+        };
+      });
       return { id, name, created_at, token };
     },
 
@@ -232,7 +271,11 @@ export function createAccountService({ db, clock, authCacheMs = 1000 }: AccountS
           'A token cannot grant scopes wider than its own.',
         );
       }
-      return insertToken(auth.accountId, name, [...new Set(scopes)], generateApiToken());
+      return db
+        .transaction()
+        .execute((trx) =>
+          insertToken(trx, auth.accountId, name, [...new Set(scopes)], generateApiToken(), auth.tokenId),
+        );
     },
 
     async listTokens(accountId: string, limit: number, cursor?: string) {
@@ -310,6 +353,15 @@ export function createAccountService({ db, clock, authCacheMs = 1000 }: AccountS
             throw new ConflictError('This is the last admin token; create another admin token before revoking it.');
         }
         await trx.updateTable('api_tokens').set({ revoked_at: clock.now() }).where('id', '=', id).execute();
+        await audit.record(
+          {
+            accountId: auth.accountId,
+            actorTokenId: auth.tokenId,
+            action: 'api_token.revoked',
+            detail: { token_id: id },
+          },
+          trx,
+        );
       });
       generation++;
       pending.clear();

@@ -14,8 +14,7 @@ import {
   createKeyRotation,
 } from '../../crypto/rotation.js';
 import { systemClock } from '../../lib/clock.js';
-import { openStore, storeOptions } from '../../store/db.js';
-import { migrate } from '../../store/migrate.js';
+import { openRuntimeStore } from '../../main.js';
 
 const ROTATION_HELP = `
 Rotating the master key, online:
@@ -44,13 +43,12 @@ function masterKeySpec(config: Config): string {
   return resolveMasterKeys(config).spec;
 }
 
-/** Opens the database, applies migrations, proves the keys against the canary, runs `fn`. */
+/** Opens the store as serve does (migrations applied), proves the keys against the canary, runs `fn`. */
 async function withRotation<T>(fn: (rotation: KeyRotation) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const spec = masterKeySpec(config);
-  const store = await openStore({ ...storeOptions(config), poolSize: 2 });
+  const { store } = await openRuntimeStore(config, { poolSize: 2 });
   try {
-    await migrate(store.db);
     const { keyring } = await openServerKeys(store.db, spec, systemClock);
     // A rewrap seals every secret again: those encryptions count against the key too (C5).
     const ledger = createEncryptionLedger({ db: store.db, keyring, clock: systemClock });
