@@ -29,6 +29,12 @@ export function createOAuthAppRepository(db: Db) {
         .execute();
     },
 
+    /** Apps by id in any account: for the events of background writes, which present a credential with its app. */
+    async byIds(ids: string[]): Promise<OAuthAppRow[]> {
+      if (ids.length === 0) return [];
+      return db.selectFrom('oauth_apps').selectAll().where('id', 'in', ids).execute();
+    },
+
     async list(
       accountId: string,
       f: { provider?: string; metadata?: Record<string, unknown> },
