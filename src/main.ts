@@ -4,7 +4,6 @@ import { createAccountService } from './accounts/service.js';
 import { createAuditService } from './audit/service.js';
 import type { Config } from './config.js';
 import { openServerKeys, resolveMasterKeys } from './crypto/boot.js';
-import { secureDataDir } from './crypto/key-files.js';
 import { idempotencyResponsePlace } from './crypto/places.js';
 import { assertPrimaryNotRetired } from './crypto/rotation.js';
 import { createCredentialRepository } from './credentials/repository/index.js';
@@ -18,13 +17,14 @@ import { createOAuthAppRepository } from './oauth-apps/repository.js';
 import { createOAuthAppService } from './oauth-apps/service.js';
 import { createKindSpecs, resolveKind } from './providers/registry.js';
 import type { KindSpec } from './providers/types.js';
-import { type StoreHandle, openStore, pingStore, storeOptions } from './store/db.js';
+import { type StoreHandle, pingStore } from './store/db.js';
+import { openRuntimeStore } from './store/runtime.js';
+import { secureDataDir } from './crypto/key-files.js';
 import { type HealthModule, createHealth } from './health/index.js';
 import type { ProviderModule } from './providers/module.js';
 import type { OutboundHttp } from './net/types.js';
 import type { Provider } from './providers/types.js';
 import { type Lookup, cachedLookup, systemLookup, vetTenantHosts } from './net/tenant.js';
-import { migrate } from './store/migrate.js';
 import { eventWriter, writeEvents } from './events/outbox.js';
 import { type EventService, createEventService } from './events/service.js';
 import { createWebhookService } from './webhooks/service.js';
@@ -80,28 +80,6 @@ export interface RuntimeOptions {
   lookup?: Lookup;
   /** Replace the webhook delivery client (tests). */
   webhookHttp?: OutboundHttp;
-}
-
-/**
- * The store as every command opens it (serve, migrate, keys, tokens bootstrap): the embedded
- * data directory made private, the database opened with the configured options (or `reuse`,
- * tests), pending migrations applied. Resolve the master keys first: a first start writes the
- * key file before the database exists.
- */
-export async function openRuntimeStore(
-  config: Config,
-  opts: { poolSize: number; log?: Logger; reuse?: StoreHandle },
-): Promise<{ store: StoreHandle; applied: number[] }> {
-  if (!opts.reuse && !config.databaseUrl && !config.dataDir.startsWith('memory://')) secureDataDir(config.dataDir);
-  const store =
-    opts.reuse ??
-    (await openStore({ ...storeOptions(config), poolSize: opts.poolSize, ...(opts.log ? { log: opts.log } : {}) }));
-  try {
-    return { store, applied: await migrate(store.db) };
-  } catch (err) {
-    if (!opts.reuse) await store.close();
-    throw err;
-  }
 }
 
 /** The composition root: config → store → keys → services → HTTP. The only place that wires. */

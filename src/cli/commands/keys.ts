@@ -14,7 +14,7 @@ import {
   createKeyRotation,
 } from '../../crypto/rotation.js';
 import { systemClock } from '../../lib/clock.js';
-import { openRuntimeStore } from '../../main.js';
+import { openRuntimeStore } from '../../store/runtime.js';
 
 const ROTATION_HELP = `
 Rotating the master key, online:

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
-import { openRuntimeStore } from '../../main.js';
+import { openRuntimeStore } from '../../store/runtime.js';
 
 export function registerMigrate(program: Command): void {
   program

@@ -4,7 +4,7 @@ import { SCOPES } from '../../accounts/tokens.js';
 import { createAuditService } from '../../audit/service.js';
 import { loadConfig } from '../../config.js';
 import { systemClock } from '../../lib/clock.js';
-import { openRuntimeStore } from '../../main.js';
+import { openRuntimeStore } from '../../store/runtime.js';
 import { call, connect, printJson, printTable, withConnection } from '../http.js';
 
 /** `tokens bootstrap`: works on the database itself (like `keys`), for an operator locked out of the API. */
