@@ -1,34 +1,15 @@
-import * as nodeCrypto from 'node:crypto';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { type AuthContext, createAuthenticator } from './authenticate.js';
 import { sql } from 'kysely';
 import type { Clock } from '../lib/clock.js';
 import { decodeCursor, encodeCursor } from '../lib/cursor.js';
-import {
-  AppError,
-  ConflictError,
-  ForbiddenError,
-  NotFoundError,
-  UnauthorizedError,
-  ValidationError,
-} from '../lib/errors.js';
+import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
 import type { AuditService } from '../audit/service.js';
 import type { Db } from '../store/db.js';
-import {
-  SCOPES,
-  type Scope,
-  digestsEqual,
-  generateApiToken,
-  hashToken,
-  plausibleToken,
-  tokenPrefix,
-} from './tokens.js';
+import { SCOPES, type Scope, asScopes, generateApiToken, hashToken, tokenPrefix } from './tokens.js';
 
-export interface AuthContext {
-  accountId: string;
-  tokenId: string;
-  scopes: ReadonlySet<Scope>;
-}
+export type { AuthContext } from './authenticate.js';
 
 export interface AccountView {
   id: string;
@@ -49,8 +30,6 @@ export interface IssuedToken extends TokenView {
 }
 
 const ALL_BUT_ADMIN = SCOPES.filter((s) => s !== 'admin');
-// Looked up rather than imported by name: Node 20 before 20.12 has no crypto.hash.
-const oneShotHash = (nodeCrypto as Partial<Pick<typeof nodeCrypto, 'hash'>>).hash;
 const BOOTSTRAP_LOCK = 7_246_118_302;
 const REVOKE_LOCK = 7_246_118_303;
 
@@ -63,49 +42,8 @@ export interface AccountServiceDeps {
   authCacheMs?: number;
 }
 
-function asScopes(values: string[]): Scope[] {
-  return values.filter((v): v is Scope => (SCOPES as readonly string[]).includes(v));
-}
-
-export function createAccountService({ db, clock, audit, authCacheMs = 1000 }: AccountServiceDeps) {
-  // Short positive cache: revocation is immediate on this node and takes at most
-  // authCacheMs on the others. Keyed by a digest (cacheKey), never by the token itself.
-  const cache = new Map<string, { ctx: AuthContext; until: number }>();
-  // Lookups in flight, by digest: when the cached entry expires under load, the concurrent
-  // requests of that token share one query instead of each sending its own.
-  const pending = new Map<string, Promise<AuthContext>>();
-  // Bumped by each revocation: a lookup that started before it neither caches nor is shared after it.
-  let generation = 0;
-
-  /** SHA-256 of the token in base64, with the one-shot crypto.hash where Node has it (20.12+): several times cheaper than a Hash object. */
-  const cacheKey = (token: string): string =>
-    oneShotHash ? oneShotHash('sha256', token, 'base64') : createHash('sha256').update(token, 'utf8').digest('base64');
-
-  /** The bearer token of an Authorization header when it is plausible, else undefined. */
-  function bearerToken(header: string | undefined): string | undefined {
-    const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    const token = m?.[1];
-    return token && plausibleToken(token) ? token : undefined;
-  }
-
-  async function lookup(digest: Buffer, key: string): Promise<AuthContext> {
-    const started = generation;
-    const now = Date.now();
-    const row = await db
-      .selectFrom('api_tokens')
-      .select(['id', 'account_id', 'scopes', 'token_hash', 'revoked_at'])
-      .where('token_hash', '=', digest)
-      .executeTakeFirst();
-    if (!row || row.revoked_at !== null || !digestsEqual(Buffer.from(row.token_hash), digest)) {
-      throw new UnauthorizedError();
-    }
-    const ctx: AuthContext = { accountId: row.account_id, tokenId: row.id, scopes: new Set(asScopes(row.scopes)) };
-    if (authCacheMs > 0 && started === generation) {
-      if (cache.size > 10_000) cache.clear();
-      cache.set(key, { ctx, until: now + authCacheMs });
-    }
-    return ctx;
-  }
+export function createAccountService({ db, clock, audit, authCacheMs }: AccountServiceDeps) {
+  const authenticator = createAuthenticator({ db, authCacheMs });
 
   /** The api_tokens row of a new token: its digest and prefix, never the token. */
   function tokenRow(accountId: string, name: string, scopes: Scope[], token: string) {
@@ -210,31 +148,8 @@ export function createAccountService({ db, clock, audit, authCacheMs = 1000 }: A
       return { ...issued, accountId: target };
     },
 
-    async authenticate(header: string | undefined): Promise<AuthContext> {
-      const token = bearerToken(header);
-      if (!token) throw new UnauthorizedError();
-      const key = cacheKey(token);
-      const hit = cache.get(key);
-      if (hit && hit.until > Date.now()) return hit.ctx;
-      const shared = pending.get(key);
-      if (shared) return shared;
-      const inFlight: Promise<AuthContext> = lookup(hashToken(token), key).finally(() => {
-        if (pending.get(key) === inFlight) pending.delete(key);
-      });
-      pending.set(key, inFlight);
-      return inFlight;
-    },
-
-    /**
-     * What authenticate would answer from the cache, without a promise (the request hot path);
-     * undefined when the header is unusable or the token is not cached: then call authenticate.
-     */
-    cachedAuth(header: string | undefined): AuthContext | undefined {
-      const token = bearerToken(header);
-      if (!token) return undefined;
-      const hit = cache.get(cacheKey(token));
-      return hit && hit.until > Date.now() ? hit.ctx : undefined;
-    },
+    authenticate: authenticator.authenticate,
+    cachedAuth: authenticator.cachedAuth,
 
     async getAccount(id: string): Promise<AccountView> {
       const row = await db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
@@ -363,9 +278,7 @@ export function createAccountService({ db, clock, audit, authCacheMs = 1000 }: A
           trx,
         );
       });
-      generation++;
-      pending.clear();
-      cache.clear();
+      authenticator.forgetAll();
     },
   };
 }
