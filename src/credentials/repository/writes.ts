@@ -56,11 +56,6 @@ function insertValues(c: NewCredential) {
 
 type InsertValues = ReturnType<typeof insertValues>;
 
-/** The columns an import writes, in columnValues' order (the bulk upsert's recordset). */
-const IMPORT_COLUMNS = Object.keys(
-  columnValues({ properties: {}, secrets: {}, metadata: {}, health: {}, now: new Date(0) } as NewCredential),
-) as Array<keyof InsertValues>;
-
 /** The same row with a template marker in place of each value (see lib/query-template). */
 function markerRow(row: InsertValues, param: (name: string) => string): InsertValues {
   const out: Record<string, string> = {};
@@ -113,11 +108,14 @@ export function createCredentialWrites(db: Db) {
    * then the same for every batch size, so it is prepared once, and neither Kysely nor the
    * driver does per-row work (for 1,000 rows that work cost more than the statement).
    */
-  function bulkUpsertTemplate(given: { name: boolean; metadata: boolean }): QueryTemplate<CredentialRow> {
+  function bulkUpsertTemplate(
+    given: { name: boolean; metadata: boolean },
+    columns: Array<keyof InsertValues>,
+  ): QueryTemplate<CredentialRow> {
     return compileTemplate((param) => {
-      const types = sql.raw(recordsetTypes(IMPORT_COLUMNS));
-      const source = sql`SELECT ${sql.join(IMPORT_COLUMNS.map((c) => sql.ref(`r.${c}`)))} FROM jsonb_to_recordset(${param('rows')}::jsonb) AS r(${types})`;
-      return withUpsertConflict(db.insertInto('credentials').columns(IMPORT_COLUMNS).expression(source), given);
+      const types = sql.raw(recordsetTypes(columns));
+      const source = sql`SELECT ${sql.join(columns.map((c) => sql.ref(`r.${c}`)))} FROM jsonb_to_recordset(${param('rows')}::jsonb) AS r(${types})`;
+      return withUpsertConflict(db.insertInto('credentials').columns(columns).expression(source), given);
     });
   }
   const repo = {
@@ -141,13 +139,15 @@ export function createCredentialWrites(db: Db) {
         return runTemplate(db, template, only);
       }
       // Many rows: one parameter holding them all as JSON (see bulkUpsertTemplate).
+      const values = rows.map(columnValues);
       const key = (given.name ? 1 : 0) + (given.metadata ? 2 : 0);
       let template = bulkTemplates.get(key);
       if (!template) {
-        template = bulkUpsertTemplate(given);
+        // The columns columnValues yields (the same for every row), typed by the table's description.
+        template = bulkUpsertTemplate(given, Object.keys(values[0] ?? {}) as Array<keyof InsertValues>);
         bulkTemplates.set(key, template);
       }
-      return runTemplate(db, template, { rows: JSON.stringify(rows.map(columnValues)) });
+      return runTemplate(db, template, { rows: JSON.stringify(values) });
     },
 
     async upsert(c: NewCredential, given: { name: boolean; metadata: boolean }): Promise<CredentialRow> {
