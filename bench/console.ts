@@ -75,10 +75,16 @@ export async function benchConsole(): Promise<void> {
       await page.goto(`${cv.url}/console/credentials`);
       await page.locator('table.list tbody tr').nth(49).waitFor();
       const pageMs = performance.now() - t1;
+      // A name search over all N (GET /v1/credentials?name=, a substring scan of the account's names).
+      const t2 = performance.now();
+      await page.goto(`${cv.url}/console/credentials?name=customer%20999`);
+      await page.locator('table.list tbody tr').nth(10).waitFor();
+      const searchMs = performance.now() - t2;
       await context.close();
       console.log(
         `run ${run}: console first page ${pageMs.toFixed(0)} ms (target < 1000 ms ${pageMs < 1000 ? 'OK' : 'ABOVE TARGET'}); ` +
-          `the same API page alone ${apiMs.toFixed(0)} ms; console / API = ${(pageMs / apiMs).toFixed(1)}×`,
+          `the same API page alone ${apiMs.toFixed(0)} ms; console / API = ${(pageMs / apiMs).toFixed(1)}×; ` +
+          `name search page ${searchMs.toFixed(0)} ms`,
       );
     }
   } finally {

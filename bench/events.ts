@@ -6,14 +6,32 @@
  *    runs until the receiver has them all. Target ≥ 1,000 events/s; the floor is the same
  *    receiver hit by bare POSTs from this process at the same concurrency.
  */
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { loadavg } from 'node:os';
 import { benchDatabase, fmt, load, startServer } from './lib.js';
 
 const TOKEN = 'bench-bootstrap-token-0123456789abcdefghij';
 const KEYS = 'bench1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
 const N = Number(process.env.BENCH_EVENTS_N ?? 5000);
 const CONCURRENCY = Number(process.env.BENCH_EVENTS_CONCURRENCY ?? 4);
+
+/**
+ * CPU time (user + system, ms) the credvault process has used so far, from /proc (Linux; 0
+ * elsewhere): per import or per delivery it is far less sensitive to a shared machine's load
+ * than a rate is. Clock ticks are 100 per second on Linux (USER_HZ).
+ */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+const loadNow = () => `load ${loadavg()[0]?.toFixed(2)}`;
 
 async function receiver() {
   const ids = new Set<string>();
@@ -72,7 +90,13 @@ export async function benchEvents(): Promise<void> {
   );
   try {
     let n = 0;
-    const imports = (label: string) =>
+    const pid = cv.child.pid;
+    const imports = async (label: string) => {
+      const cpu0 = cpuMs(pid);
+      const r = await importLoad(label);
+      return { ...r, cpuPer: (cpuMs(pid) - cpu0) / N, load: loadNow() };
+    };
+    const importLoad = (label: string) =>
       load({
         url: `${cv.url}/v1/credentials`,
         method: 'POST',
@@ -116,7 +140,7 @@ export async function benchEvents(): Promise<void> {
       ['no endpoint, round 2', without2],
       ['one endpoint, round 2', with2],
     ] as const)
-      console.log(fmt(name, r));
+      console.log(`${fmt(name, r)}  node CPU ${r.cpuPer.toFixed(2)} ms/import, ${r.load}`);
     const ratio = withRps / withoutRps;
     console.log(
       `import with endpoint vs without        ratio ${ratio.toFixed(2)}× (best rounds; target ≥ 0.9×) ${ratio >= 0.9 ? 'OK' : 'BELOW TARGET'}`,
@@ -132,6 +156,7 @@ export async function benchEvents(): Promise<void> {
       event_types: ['credential.*'],
     });
     const t0 = performance.now();
+    const cpu0 = cpuMs(pid);
     const queued = await api<{ queued: number }>(cv.url, 'POST', `/v1/webhook-endpoints/${ep2.id}/replay`, {
       since: started,
     });
@@ -139,6 +164,8 @@ export async function benchEvents(): Promise<void> {
       await new Promise((r) => setTimeout(r, 20));
     const seconds = (performance.now() - t0) / 1000;
     const rate = queued.queued / seconds;
+    const cpuPerDelivery = (cpuMs(pid) - cpu0) / queued.queued;
+    const deliveryLoad = loadNow();
     const floor = await load({
       url: `${rx.origin}/floor`,
       method: 'POST',
@@ -151,7 +178,7 @@ export async function benchEvents(): Promise<void> {
       `\n== events: deliveries of ${queued.queued} replayed events (of ${total} imported) to one receiver on 127.0.0.1, ${CONCURRENCY} in flight per endpoint`,
     );
     console.log(
-      `credvault deliveries                ${rate.toFixed(0).padStart(7)} events/s  (${seconds.toFixed(1)} s, signed, recorded)`,
+      `credvault deliveries                ${rate.toFixed(0).padStart(7)} events/s  (${seconds.toFixed(1)} s, signed, recorded)  node CPU ${cpuPerDelivery.toFixed(3)} ms/delivery, ${deliveryLoad}`,
     );
     console.log(fmt(`floor: bare POSTs, ${CONCURRENCY} connections`, floor));
     console.log(

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { PROVIDER_MODULES } from '../src/providers/api/index.js';
 import { KIND_SPECS, KINDS } from '../src/providers/registry.js';
+import type { EndpointInput } from '../src/providers/connect.js';
 import type { KindSpec } from '../src/providers/types.js';
 
 export const KINDS_DOC_PATH = fileURLToPath(new URL('../docs/kinds.md', import.meta.url));
@@ -66,6 +67,44 @@ function tokenSource(spec: KindSpec): string {
   }
 }
 
+/** A Connect endpoint as people read it: start properties and app settings shown as {name}. */
+function endpoint(url: (i: EndpointInput) => string, requires: readonly string[]): string {
+  const props = Object.fromEntries(requires.map((r) => [r, `{${r}}`]));
+  return code(decodeURIComponent(url({ props, settings: { slug: '{slug}' } })));
+}
+
+function connectLine(spec: KindSpec): string {
+  const c = spec.connect;
+  switch (c.flow) {
+    case 'oauth': {
+      const ask = c.requires.length > 0 ? `; asks first for ${list(c.requires)}` : '';
+      const scopes = c.defaultScopes.length > 0 ? list(c.defaultScopes) : 'none';
+      return `consent at ${endpoint(c.authorizeUrl, c.requires)}, token at ${endpoint(c.tokenUrl, c.requires)}; default scopes ${scopes}; PKCE ${c.pkce ? 'yes' : 'no'}; revocation ${c.revoke ? 'yes' : 'no'}${ask}`;
+    }
+    case 'github_app':
+      return `GitHub App installation at ${endpoint(c.installUrl, [])}; revocation ${c.revoke ? 'yes (uninstall)' : 'no'}`;
+    case 'key':
+      return `credvault's own form with ${list(c.fields.map((f) => f.name))}`;
+  }
+}
+
+function proxyLine(spec: KindSpec): string {
+  const base = spec.proxy.base({});
+  const to =
+    base && 'api' in base
+      ? code(PROVIDER_MODULES[spec.provider].baseUrls[base.api] ?? PROVIDER_MODULES[spec.provider].baseUrls.default)
+      : "the credential's own host";
+  const auth = spec.proxy.auth;
+  const how = {
+    bearer: () => 'Bearer access token',
+    token_header: () => `access token in ${code(auth.scheme === 'token_header' ? auth.header : '')}`,
+    stripe_connect: () => "Bearer with the OAuth app's platform key and `Stripe-Account`",
+    oauth1: () => 'OAuth 1.0a signature (HMAC-SHA256)',
+    query: () => `credentials in the query (${auth.scheme === 'query' ? list(Object.keys(auth.params)) : ''})`,
+  }[auth.scheme]();
+  return `calls go to ${to}; ${how}`;
+}
+
 function kindSection(spec: KindSpec): string {
   const shape = spec.schema.shape as Record<string, z.ZodType>;
   const secrets: readonly string[] = spec.secretFields;
@@ -83,11 +122,7 @@ function kindSection(spec: KindSpec): string {
     `- Learned from the provider: ${list(spec.learnable)}`,
     `- Tenant hosts (vetted at import): ${list(spec.tenantHosts.map((h) => h.field))}`,
   ];
-  if (spec.connect)
-    lines.push(
-      `- Connect: authorization at ${code(spec.connect.authorizationUrl)}, scopes ${list(spec.connect.scopes)}`,
-    );
-  if (spec.proxy) lines.push(`- Proxy: ${code(spec.proxy.baseUrl)}, auth scheme ${spec.proxy.authScheme}`);
+  lines.push(`- Connect: ${connectLine(spec)}`, `- Proxy: ${proxyLine(spec)}`);
   lines.push('', '| field | type | required | secret |', '| --- | --- | --- | --- |', ...rows, '');
   return lines.join('\n');
 }

@@ -28,8 +28,9 @@ import { type Lookup, cachedLookup, systemLookup, vetTenantHosts } from './net/t
 import { eventWriter, writeEvents } from './events/outbox.js';
 import { type EventService, createEventService } from './events/service.js';
 import { createWebhookService } from './webhooks/service.js';
+import { createWebhookHttp } from './webhooks/http.js';
 import { type DeliveryWorker, createDeliveryWorker } from './webhooks/worker.js';
-import { createOutboundHttp, vetOutboundUrl } from './net/outbound.js';
+import { vetOutboundUrl } from './net/outbound.js';
 import { randomUUID } from 'node:crypto';
 import { createConnectRepository } from './connect/repository.js';
 import { createConnectService } from './connect/service.js';
@@ -167,18 +168,17 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
         ),
     });
     const events = createEventService({ db, clock, retentionDays: config.eventRetentionDays });
+    // Deliveries go over kept connections (the proxy's pool, net/pool.ts, with every outbound check).
+    const webhookHttp = createWebhookHttp({
+      allowedOrigins: config.webhookAllowedOrigins,
+      ...(opts.lookup ? { lookup: opts.lookup } : {}),
+    });
     const deliveries = createDeliveryWorker({
       db,
       box: keys.box,
       clock,
       log,
-      http:
-        opts.webhookHttp ??
-        createOutboundHttp({
-          timeoutMs: 15_000,
-          allowedOrigins: config.webhookAllowedOrigins,
-          ...(opts.lookup ? { lookup: opts.lookup } : {}),
-        }),
+      http: opts.webhookHttp ?? webhookHttp,
       nodeId: opts.nodeId ?? `node-${randomUUID()}`,
       leaseMs: config.webhookLeaseSeconds * 1000,
       perEndpoint: config.webhookConcurrency,
@@ -245,6 +245,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     const modules = opts.modules ?? PROVIDER_MODULES;
     const proxy = createProxyService({
       health: health.service,
+      tokens: health.tokens,
       http: proxyHttp,
       pacer: createPacer(config.proxy.concurrency, 10_000),
       limits: config.proxy,
@@ -266,6 +267,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       credentials,
       oauthApps,
       health: health.service,
+      tokens: health.tokens,
       events,
       webhooks,
       proxy: { proxy, usage, maxAnswerBytes: config.proxy.maxAnswerBytes, log },
@@ -281,6 +283,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     });
     const closeRest = async () => {
       proxyHttp.close();
+      webhookHttp.close();
       await usage.stop().catch(() => log.warn('recording proxy use counts at shutdown failed'));
       // What this node sealed since the last recording (C5); a failure must not block shutdown.
       await ledger.stop().catch(() => log.warn('recording master-key encryption counts at shutdown failed'));

@@ -4,12 +4,14 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { type Session, resumeSession, signOut } from './api.ts';
 import { AuditPage } from './pages/Audit.tsx';
+import { ConnectPage } from './pages/Connect.tsx';
 import { CredentialPage } from './pages/Credential.tsx';
 import { CredentialsPage } from './pages/Credentials.tsx';
 import { OAuthAppsPage } from './pages/OAuthApps.tsx';
 import { OverviewPage } from './pages/Overview.tsx';
 import { SignInPage } from './pages/SignIn.tsx';
 import { TokensPage } from './pages/Tokens.tsx';
+import { WebhooksPage } from './pages/Webhooks.tsx';
 import { Link, RouterProvider, useLocation } from './router.tsx';
 import { SessionContext } from './session.tsx';
 import './style.css';
@@ -26,7 +28,9 @@ interface NavItem {
 const NAV: NavItem[] = [
   { to: '/', label: 'Overview', show: (s) => s.can('credentials:read') },
   { to: '/credentials', label: 'Credentials', show: (s) => s.can('credentials:read') },
+  { to: '/connect', label: 'Connect', show: (s) => s.can('credentials:read') },
   { to: '/oauth-apps', label: 'OAuth apps', show: (s) => s.can('credentials:read') },
+  { to: '/webhooks', label: 'Webhooks', show: (s) => s.can('admin') },
   { to: '/audit', label: 'Audit', show: (s) => s.can('credentials:read') },
   { to: '/tokens', label: 'API tokens', show: (s) => s.can('tokens:manage') },
 ];
@@ -40,8 +44,12 @@ function Page() {
       return <OverviewPage />;
     case '/credentials':
       return <CredentialsPage />;
+    case '/connect':
+      return <ConnectPage />;
     case '/oauth-apps':
       return <OAuthAppsPage />;
+    case '/webhooks':
+      return <WebhooksPage />;
     case '/audit':
       return <AuditPage />;
     case '/tokens':

@@ -12,9 +12,7 @@ import { ValidationError } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
 import type { OAuthAppRow, OAuthAppService } from '../oauth-apps/service.js';
 import { requestToken } from '../providers/api/common.js';
-import { CONNECT_SPECS } from '../providers/connect/index.js';
-import { shopifyHmacValid } from '../providers/connect/shopify.js';
-import { type ConnectSpec, type OAuthConnect, rebase } from '../providers/connect/types.js';
+import { type ConnectSpec, type OAuthConnect, rebase } from '../providers/connect.js';
 import type {
   IdentifyResult,
   OAuthAppSecrets,
@@ -24,7 +22,7 @@ import type {
 } from '../providers/module.js';
 import { TRANSIENT_REASONS } from '../providers/module.js';
 import type { KindSpec } from '../providers/types.js';
-import type { Kind, Provider } from '../providers/registry.js';
+import { type Kind, type Provider, kindSpec } from '../providers/registry.js';
 import { keyFormPage, messagePage } from './html.js';
 import type { ConnectRepository, SessionRow } from './repository.js';
 import { codeChallenge, digest, flowCookieName, matchesDigest, randomToken } from './tokens.js';
@@ -150,6 +148,7 @@ export function createConnectFlow(d: FlowDeps) {
         {
           proven: { ...(found.learned ? { learned: found.learned } : {}), health: d.provenHealth(found.warning) },
           ...(req.credential_id ? { sameAccountAs: req.credential_id } : {}),
+          connectSessionId: r.id,
         },
       );
       credentialId = cred.id;
@@ -263,7 +262,7 @@ export function createConnectFlow(d: FlowDeps) {
         };
       const r = pending.row;
       const req = requestOf(r);
-      const flow: ConnectSpec = CONNECT_SPECS[r.credential_kind as Kind];
+      const flow: ConnectSpec = kindSpec(r.credential_kind as Kind).connect;
       const expiresAt = new Date(now.getTime() + req.expires_in * 1000);
       const sealed = flow.flow === 'oauth' && flow.pkce ? d.box.seal(verifier, verifierPlace(r)) : null;
       await d.repo.setFlow(r.id, sealed, expiresAt);
@@ -297,7 +296,7 @@ export function createConnectFlow(d: FlowDeps) {
       const bad: Outcome = { type: 'page', status: 400, html: BAD_CALLBACK };
       if (!r || r.provider !== provider || r.status !== 'authorizing' || new Date(r.expires_at) <= now) return bad;
       if (!matchesDigest(cookieHeader(flowCookieName(r.id)), r.cookie_digest)) return bad;
-      const flow: ConnectSpec = CONNECT_SPECS[r.credential_kind as Kind];
+      const flow: ConnectSpec = kindSpec(r.credential_kind as Kind).connect;
       if (flow.flow === 'key' || !(await d.repo.claim(r.id, now))) return bad;
       const err = query.get('error');
       if (err !== null) {
@@ -336,10 +335,7 @@ export function createConnectFlow(d: FlowDeps) {
         return store(r, app, props, found);
       }
 
-      if (
-        flow.proof === 'shopify_hmac' &&
-        (!shopifyHmacValid(query, secrets.clientSecret) || query.get('shop') !== req.properties.shop)
-      ) {
+      if (flow.proof !== undefined && !flow.proof(query, secrets.clientSecret, req.properties)) {
         return fail(
           r,
           'invalid_request',
@@ -392,7 +388,7 @@ export function createConnectFlow(d: FlowDeps) {
       const now = d.clock.now();
       const bad: Outcome = { type: 'page', status: 400, html: BAD_CALLBACK };
       if (!r || r.status !== 'authorizing' || new Date(r.expires_at) <= now) return bad;
-      const flow: ConnectSpec = CONNECT_SPECS[r.credential_kind as Kind];
+      const flow: ConnectSpec = kindSpec(r.credential_kind as Kind).connect;
       if (
         flow.flow !== 'key' ||
         !matchesDigest(cookieHeader(flowCookieName(r.id)), r.cookie_digest) ||

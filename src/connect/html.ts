@@ -2,7 +2,7 @@
  * credvault's own pages in a Connect flow: plain HTML, no scripts, styles, fonts or images
  * (docs: Connect, §3). Nothing secret is ever rendered: no token, code, state or key.
  */
-import type { KeyField } from '../providers/connect/types.js';
+import type { KeyField } from '../providers/connect.js';
 
 export function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -4,10 +4,9 @@
  * provider failure keeps the credential unless `force`. The note never carries a secret.
  */
 import type { CredentialService } from '../credentials/service.js';
-import { CONNECT_SPECS } from '../providers/connect/index.js';
-import { rebase } from '../providers/connect/types.js';
+import { rebase } from '../providers/connect.js';
 import type { OAuthAppSecrets, ProviderContext, ProviderModule } from '../providers/module.js';
-import type { Kind, Provider } from '../providers/registry.js';
+import { type Kind, type Provider, kindSpec } from '../providers/registry.js';
 import { AppError, NotFoundError } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
 
@@ -47,7 +46,7 @@ export function createRevoker(d: RevokerDeps) {
   return async (accountId: string, id: string, force: boolean, actorTokenId: string | null): Promise<RevokeAnswer> => {
     const cred = isUuid(id) ? await d.plain(accountId, id) : undefined;
     if (!cred) throw new NotFoundError('credential');
-    const flow = CONNECT_SPECS[cred.kind];
+    const flow = kindSpec(cred.kind).connect;
     const module = d.modules[cred.provider];
     let revoked = false;
     let note: string | null = null;

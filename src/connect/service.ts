@@ -9,9 +9,7 @@ import { type Clock, isoSeconds } from '../lib/clock.js';
 import { AppError, NotFoundError, UnauthorizedError, ValidationError, type ValidationErrors } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
 import type { OAuthAppRow, OAuthAppService } from '../oauth-apps/service.js';
-import { CONNECT_SPECS } from '../providers/connect/index.js';
-import type { ConnectSpec } from '../providers/connect/types.js';
-import type { Kind } from '../providers/registry.js';
+import type { ConnectSpec } from '../providers/connect.js';
 import type { KindSpec } from '../providers/types.js';
 import type { ConnectRepository, SessionRow } from './repository.js';
 import type { ConnectSessionView, StartAuthInput } from './schemas.js';
@@ -94,7 +92,7 @@ export function createConnectService(d: ConnectServiceDeps) {
       const errors: ValidationErrors = {};
       const spec = d.resolveKind(input.credential_kind);
       if (!spec) throw new ValidationError({ credential_kind: ['is not a known kind'] });
-      const flow: ConnectSpec = CONNECT_SPECS[spec.kind as Kind];
+      const flow: ConnectSpec = spec.connect;
       const app = await appFor(accountId, input.oauth_app_id, spec, flow, errors);
       const allowed: readonly string[] = app
         ? Array.isArray(app.redirect_urls)

@@ -53,6 +53,11 @@ export interface ImportOptions {
   proven?: ProvenIdentity;
   /** Re-authorization: the import must land on this credential's provider account, else AccountMismatchError and nothing is written. */
   sameAccountAs?: string;
+  /**
+   * The Connect session that produced this credential: the same transaction also writes
+   * `credential.connected` (docs/events.md, "Types"), the presentation plus `connect_session_id`.
+   */
+  connectSessionId?: string;
 }
 
 export class AccountMismatchError extends AppError {
@@ -230,6 +235,15 @@ export function createImportOperations(
         const presented = presentCredential(written, prepared.app);
         await tx.events([
           { accountId, type: written.version === 1 ? 'credential.created' : 'credential.updated', data: presented },
+          ...(opts.connectSessionId !== undefined
+            ? [
+                {
+                  accountId,
+                  type: 'credential.connected' as const,
+                  data: { ...presented, connect_session_id: opts.connectSessionId },
+                },
+              ]
+            : []),
         ]);
         return { row: written, view: presented };
       });

@@ -32,6 +32,12 @@ export const ListCredentialsQuery = z.strictObject({
   oauth_app_id: z.string().optional(),
   'health.status': z.enum(['pending', 'ok', 'warn', 'error']).optional(),
   metadata: z.string().optional().describe('JSON object matched by containment, e.g. {"custom_property":42}'),
+  name: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Name search: credentials whose name contains this text, ignoring case (credvault addition)'),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().optional(),
 });

@@ -53,6 +53,7 @@ export function createCredentialService(deps: CredentialServiceDeps) {
           ...(q.oauth_app_id ? { oauthAppId: q.oauth_app_id } : {}),
           ...(q['health.status'] ? { healthStatus: q['health.status'] } : {}),
           ...(metadata ? { metadata } : {}),
+          ...(q.name ? { name: q.name } : {}),
         },
         q.limit,
         q.cursor,

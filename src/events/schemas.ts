@@ -29,6 +29,11 @@ export const ListEventsQuery = z.strictObject({
     .datetime({ offset: true })
     .optional()
     .describe('ISO 8601 time: events from then on, oldest first (otherwise newest first)'),
+  credential_id: z
+    .string()
+    .max(100)
+    .optional()
+    .describe("A credential's history: only the credential.* events of this credential (its id)"),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().max(200).optional(),
 });

@@ -32,6 +32,8 @@ function decode(cursor: string): string {
 export function createEventService({ db, clock, retentionDays }: EventServiceDeps) {
   return {
     async list(accountId: string, q: ListEventsInput): Promise<{ data: EventView[]; next_cursor: string | null }> {
+      if (q.credential_id !== undefined && !isUuid(q.credential_id))
+        throw new ValidationError({ credential_id: ['must be a UUID'] });
       const ascending = q.since !== undefined;
       let query = db
         .selectFrom('events')
@@ -42,6 +44,13 @@ export function createEventService({ db, clock, retentionDays }: EventServiceDep
         query = t.endsWith('.*')
           ? query.where(sql<boolean>`starts_with(type, ${t.slice(0, -1)})`)
           : query.where('type', '=', t);
+      }
+      if (q.credential_id !== undefined) {
+        // The predicate is spelled as in the partial index events_credential_id (migration 016),
+        // a literal rather than a parameter, so the planner can use that index.
+        query = query
+          .where(sql<boolean>`starts_with(type, 'credential.')`)
+          .where(sql<string>`data->>'id'`, '=', q.credential_id);
       }
       if (q.since !== undefined) query = query.where('created_at', '>=', new Date(q.since));
       if (q.cursor !== undefined) query = query.where('id', ascending ? '>' : '<', decode(q.cursor));

@@ -24,6 +24,9 @@ import { createHealthStore } from './store.js';
 import { type CredentialRepository, batchFinalWrites } from '../credentials/repository/index.js';
 import type { OAuthAppRepository } from '../oauth-apps/repository.js';
 import { createImportIdentifier } from './import-identify.js';
+import { createAppHealthNotes } from './app-health.js';
+import { createRenewer } from '../tokens/renew.js';
+import { createTokenService } from '../tokens/service.js';
 import { nextRoutineCheck, okHealth } from './model.js';
 import type { HealthReason } from '../providers/module.js';
 import type { OAuthAppRow } from '../oauth-apps/service.js';
@@ -76,6 +79,29 @@ export function createHealth(d: HealthDeps) {
     refreshMarginSeconds: d.config.refreshMarginSeconds,
     random: () => randomInt(0, 1_000_000) / 1_000_000,
   };
+  const context = createContextFactory({
+    http,
+    providerUrls: d.config.providerUrls,
+    providerHosts: d.config.providerHosts,
+    now: () => d.clock.now(),
+    onAppSecretSent,
+  });
+  const noteApp = createAppHealthNotes({ store, clock: d.clock, log: d.log });
+  // The one way a token is renewed (src/tokens/): checks, access-token and the proxy share it.
+  const renew = createRenewer({
+    store,
+    secrets,
+    clock: d.clock,
+    log: d.log,
+    context,
+    nodeId,
+    noteApp,
+    ...(d.failpoint ? { failpoint: d.failpoint } : {}),
+  });
+  const oauthAppSecrets = async (accountId: string, appId: string) => {
+    const row = await d.oauthApps.getRow(accountId, appId).catch(() => undefined);
+    return row ? appSecrets(row) : undefined;
+  };
   const runnerDeps: RunnerDeps = {
     store,
     secrets,
@@ -83,21 +109,13 @@ export function createHealth(d: HealthDeps) {
     log: d.log,
     modules,
     spec: d.spec,
-    context: createContextFactory({
-      http,
-      providerUrls: d.config.providerUrls,
-      providerHosts: d.config.providerHosts,
-      now: () => d.clock.now(),
-      onAppSecretSent,
-    }),
+    context,
+    renew,
+    noteApp,
     policy,
     fingerprint: d.fingerprint,
     nodeId,
-    ...(d.failpoint ? { failpoint: d.failpoint } : {}),
-    async oauthAppSecrets(accountId, appId) {
-      const row = await d.oauthApps.getRow(accountId, appId).catch(() => undefined);
-      return row ? appSecrets(row) : undefined;
-    },
+    oauthAppSecrets,
   };
   const runner = createRunner(runnerDeps);
   const scheduler = createScheduler({
@@ -120,15 +138,24 @@ export function createHealth(d: HealthDeps) {
   const service = createHealthService({
     store,
     runner,
+    audit: d.audit,
+    clock: d.clock,
+    nodeId,
+    leaseMs,
+    wake: () => scheduler.wake(),
+  });
+  const tokens = createTokenService({
+    store,
     secrets,
+    renew,
     audit: d.audit,
     clock: d.clock,
     modules,
     spec: d.spec,
+    oauthAppSecrets,
+    policy,
     nodeId,
     leaseMs,
-    refreshMarginSeconds: d.config.refreshMarginSeconds,
-    wake: () => scheduler.wake(),
   });
   const identifier = createImportIdentifier({
     modules,
@@ -159,7 +186,7 @@ export function createHealth(d: HealthDeps) {
   const plainCredential = async (accountId: string, id: string) => {
     const row = await store.get(id);
     if (!row || row.account_id !== accountId) return undefined;
-    const app = row.oauth_app_id ? await runnerDeps.oauthAppSecrets(accountId, row.oauth_app_id) : undefined;
+    const app = row.oauth_app_id ? await oauthAppSecrets(accountId, row.oauth_app_id) : undefined;
     return {
       kind: row.kind as Kind,
       provider: row.provider as Provider,
@@ -169,12 +196,14 @@ export function createHealth(d: HealthDeps) {
   };
   return {
     service,
+    tokens,
+    secrets,
     scheduler,
     runner,
     nodeId,
     identifyAtImport,
     modules,
-    context: runnerDeps.context,
+    context,
     provenHealth,
     plainCredential,
   };

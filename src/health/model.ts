@@ -139,3 +139,21 @@ export function failedHealth(prev: Health, f: ProviderFailure, now: Date, next: 
     consecutive_failures: failures,
   };
 }
+
+/**
+ * The row changes a failed check or refresh writes (a WorkResult of store.ts): the failed health,
+ * and the next check (a backoff for transient reasons, the routine interval otherwise).
+ */
+export function failureResult(rawHealth: unknown, f: ProviderFailure, now: Date, policy: SchedulePolicy) {
+  const prev = readHealth(rawHealth, now);
+  const next = isTransient(f.reason)
+    ? nextBackoffCheck(now, prev.consecutive_failures + 1, policy, f.retryAfterSeconds)
+    : nextRoutineCheck(now, policy, null);
+  const health = failedHealth(prev, f, now, next);
+  return {
+    health: { ...health },
+    healthStatus: health.status,
+    nextCheckAt: next,
+    consecutiveFailures: health.consecutive_failures,
+  };
+}

@@ -14,6 +14,11 @@ export function credentialSecrets(box: SecretBox) {
         out[field] = box.open(env, place(row, row.identity, field));
       return out;
     },
+    /** One secret of the row, or undefined when the row has none under that name. */
+    openField(row: WorkRow, field: string): string | undefined {
+      const env = row.secrets[field];
+      return env === undefined ? undefined : box.open(env, place(row, row.identity, field));
+    },
     seal(row: WorkRow, identity: string, field: string, value: string): string {
       return box.seal(value, place(row, identity, field));
     },

@@ -55,6 +55,8 @@ export interface StreamingHttp {
 }
 
 const MAX_POOLS = 1024;
+/** How many checked URLs a client remembers. */
+const CHECKED_URLS_MAX = 256;
 
 function fail(reason: Failure['reason'], message: string): Failure {
   return { ok: false, reason, message };
@@ -73,6 +75,20 @@ export function createStreamingHttp(opts: StreamingHttpOptions = {}): StreamingH
   const lookup = opts.lookup ?? systemLookup;
   const keepAlive = opts.keepAlive ?? true;
   const agents = new Map<string, http.Agent>();
+  // checkUrl is a pure function of the URL text and `allowed`: its verdict on a URL seen before is
+  // reused, as outbound.ts does (bounded; only URLs without query or fragment, the same call after
+  // call, e.g. a webhook endpoint's). DNS is not cached: every request resolves and checks anew.
+  const checked = new Map<string, Target>();
+  const check = (raw: string): Target | Failure => {
+    const hit = checked.get(raw);
+    if (hit !== undefined) return hit;
+    const target = checkUrl(raw, allowed);
+    if (!('ok' in target) && !raw.includes('?') && !raw.includes('#')) {
+      if (checked.size >= CHECKED_URLS_MAX) checked.clear();
+      checked.set(raw, target);
+    }
+    return target;
+  };
 
   function agentFor(t: Target, address: string): http.Agent | false {
     if (!keepAlive) return false;
@@ -161,7 +177,7 @@ export function createStreamingHttp(opts: StreamingHttpOptions = {}): StreamingH
   return {
     async request(req) {
       try {
-        const t = checkUrl(req.url, allowed);
+        const t = check(req.url);
         if ('ok' in t) return t;
         const address = t.literal ?? (await resolveTarget(t, lookup));
         if (typeof address !== 'string') return address;

@@ -6,6 +6,8 @@
  */
 import type { z } from 'zod';
 import type { Provider } from './api/index.js';
+import type { ConnectSpec } from './connect.js';
+import type { ProxyTarget } from './proxy.js';
 
 export type { Provider } from './api/index.js';
 
@@ -38,28 +40,6 @@ export interface TenantHost<S extends z.ZodObject = z.ZodObject> {
   host(value: string): string | undefined;
 }
 
-/**
- * Room for Connect (hosted OAuth authorization): where a person authorizes, with which scopes
- * and extra query parameters. Optional: a kind without it cannot be connected.
- */
-export interface ConnectCapability {
-  authorizationUrl: string;
-  tokenUrl?: string;
-  scopes: readonly string[];
-  extraParams?: Readonly<Record<string, string>>;
-}
-
-/**
- * Room for the proxy: the provider API base URL a proxied call goes to and how the credential's
- * token is put on the request. Optional: a kind without it cannot be proxied.
- */
-export interface ProxyCapability {
-  baseUrl: string;
-  authScheme: 'bearer' | 'basic' | 'header' | 'query';
-  /** Header or query parameter name for the `header`/`query` schemes. */
-  authName?: string;
-}
-
 /** Everything credvault knows about one credential kind. */
 export interface KindSpec<S extends z.ZodObject = z.ZodObject, K extends string = string> {
   kind: K;
@@ -88,10 +68,14 @@ export interface KindSpec<S extends z.ZodObject = z.ZodObject, K extends string 
   learnable: readonly FieldOf<S>[];
   /** Tenant-supplied hosts, vetted against SSRF at import; [] when the provider's hosts are fixed. */
   tenantHosts: readonly TenantHost<S>[];
-  /** Connect's authorization data (see ConnectCapability); absent until the kind supports Connect. */
-  connect?: ConnectCapability;
-  /** The proxy's base URL and auth scheme (see ProxyCapability); absent until the kind supports it. */
-  proxy?: ProxyCapability;
+  /**
+   * How Connect obtains a credential of this kind (connect.ts): the provider's consent page
+   * (authorization and token endpoints, scopes, PKCE, how the token reply becomes properties,
+   * revocation), a GitHub App installation, or credvault's own form for key kinds.
+   */
+  connect: ConnectSpec;
+  /** Where the proxy sends this kind's calls (a named base URL or a tenant host) and how it authenticates them (proxy.ts). */
+  proxy: ProxyTarget;
   /**
    * The provider-account identity from validated properties (docs/kinds.md, "identity" column),
    * already normalized. Secret values may be absent when the caller sent the mask; the

@@ -5,7 +5,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import OAuth from 'oauth-1.0a';
-import type { ProxyAuth } from '../providers/proxy/types.js';
+import type { ProxyAuth } from '../providers/proxy.js';
 
 export interface AuthMaterial {
   /** Properties with the secrets in plaintext. */

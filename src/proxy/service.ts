@@ -6,15 +6,15 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import type { HealthService, ProxyMaterial } from '../health/service.js';
+import type { HealthService } from '../health/service.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
 import type { StreamingHttp, StreamResult } from '../net/pool.js';
-import { PROXY_TARGETS } from '../providers/proxy/index.js';
-import type { ProxyTarget } from '../providers/proxy/types.js';
-import { type Kind, KINDS } from '../providers/registry.js';
+import type { ProxyTarget } from '../providers/proxy.js';
+import { type Kind, KINDS, kindSpec } from '../providers/registry.js';
 import type { Provider } from '../providers/types.js';
+import type { ProxyMaterial, TokenService } from '../tokens/service.js';
 import { authorize, usesToken } from './auth.js';
 import { type RequestBody, takeBody } from './body.js';
 import { answerHeaders, outgoingHeaders } from './headers.js';
@@ -42,7 +42,10 @@ export interface ProxyLimits {
 }
 
 export interface ProxyDeps {
+  /** Health reports and last_ok_at. */
   health: HealthService;
+  /** The token path: the bearer token, renewed once after a 401. */
+  tokens: TokenService;
   http: StreamingHttp;
   pacer: Pacer;
   limits: ProxyLimits;
@@ -109,7 +112,7 @@ export function createProxyService(d: ProxyDeps) {
   ): Promise<StreamResult> {
     const signed = authorize(
       target.auth,
-      { props: { ...m.row.properties, ...m.plain }, ...(token ? { token } : {}), ...(appSecret ? { appSecret } : {}) },
+      { props: m.props, ...(token ? { token } : {}), ...(appSecret ? { appSecret } : {}) },
       c.method,
       url,
     );
@@ -185,7 +188,7 @@ export function createProxyService(d: ProxyDeps) {
     if (!probe.ok) throw proxyError(400, 'invalid_path', `Invalid proxy path: ${probe.why}.`);
     let m: ProxyMaterial;
     try {
-      m = await d.health.forProxy(c.accountId, c.credentialId, (k) => isKind(k) && usesToken(PROXY_TARGETS[k].auth));
+      m = await d.tokens.forProxy(c.accountId, c.credentialId, (k) => isKind(k) && usesToken(kindSpec(k).proxy.auth));
     } catch (err) {
       if (err instanceof AppError && err.status === 404) throw proxyError(404, 'not_found', err.summary);
       if (err instanceof AppError && (err.status === 409 || err.status === 422))
@@ -195,7 +198,7 @@ export function createProxyService(d: ProxyDeps) {
     const kind = m.row.kind;
     if (!isKind(kind))
       throw proxyError(409, 'credential_unusable', 'This credential kind cannot be used through the proxy.');
-    const target = PROXY_TARGETS[kind];
+    const target = kindSpec(kind).proxy;
     const wantsToken = usesToken(target.auth);
     const provider = m.row.provider as Provider;
     const base = baseFor(target, provider, m.row.properties);
@@ -218,7 +221,7 @@ export function createProxyService(d: ProxyDeps) {
     const extra: Record<string, string> = {};
     if (r.response.statusCode === 401 && wantsToken && m.refreshable && token !== undefined) {
       // One refresh for however many calls saw this token refused, then one replay if possible.
-      const renewed = await d.health.refreshRefused(c.accountId, c.credentialId, token).catch(() => undefined);
+      const renewed = await d.tokens.refreshRefused(c.accountId, c.credentialId, token).catch(() => undefined);
       if (renewed === undefined) {
         extra['x-credvault-proxy-retry'] = 'not_replayed; the token refresh was refused, see the credential health';
       } else if (body.kind === 'stream') {

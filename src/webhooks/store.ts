@@ -8,7 +8,8 @@ export interface ClaimedDelivery {
   attempts: number;
   event_id: string;
   event_type: string;
-  event_data: Record<string, unknown>;
+  /** The event's data as JSON text, put into the body as it is (no parse and stringify per delivery). */
+  event_data: string;
   event_created_at: Date | string;
   endpoint_id: string;
   account_id: string;
@@ -33,15 +34,17 @@ export interface AttemptResult {
 }
 
 /**
- * Claims due deliveries with leases (the same lease machinery as the health scheduler,
- * store/lease.ts): per enabled endpoint at most `perEndpoint`, oldest event first, skipping rows
- * another node holds (FOR UPDATE SKIP LOCKED) and endpoints in `skip` (busy on this node).
+ * Claims due deliveries with leases, in one statement (the same lease machinery as the health
+ * scheduler, store/lease.ts): per enabled endpoint at most `perEndpoint`, oldest event first,
+ * `limit` in all, skipping rows another node holds (FOR UPDATE SKIP LOCKED) and endpoints in
+ * `skip` (busy on this node).
  */
 export async function claimDeliveries(
   db: Db,
   owner: string,
   leaseMs: number,
   perEndpoint: number,
+  limit: number,
   now: Date,
   skip: readonly string[],
 ): Promise<ClaimedDelivery[]> {
@@ -59,23 +62,26 @@ export async function claimDeliveries(
         for update skip locked
       ) as x
       where w.enabled and not (w.id = any(${skip}::uuid[]))
+      limit ${limit}
     ) as c
     join events e on e.id = c.event_id
     where d.id = c.id
-    returning d.id, d.attempts, e.id as event_id, e.type as event_type, e.data as event_data, e.created_at as event_created_at,
+    returning d.id, d.attempts, e.id as event_id, e.type as event_type, e.data::text as event_data, e.created_at as event_created_at,
       c.endpoint_id, c.account_id, c.url, c.secret, c.previous_secret, c.previous_secret_expires_at`.execute(db);
   return res.rows;
 }
 
-/** Gives back leases this node will not use (a claim that waited too long). */
-export async function releaseDeliveries(db: Db, owner: string, ids: readonly string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await db
+/** Renews the lease on a claimed delivery that waited in this node's queue; false when the lease is gone. */
+export async function renewDelivery(db: Db, owner: string, id: string, leaseMs: number): Promise<boolean> {
+  const row = await db
     .updateTable('webhook_deliveries')
-    .set({ lease_owner: null, lease_expires_at: null })
-    .where('id', 'in', [...ids])
+    .set({ lease_expires_at: leaseUntil(leaseMs) })
+    .where('id', '=', id)
     .where('lease_owner', '=', owner)
-    .execute();
+    .where('status', '=', 'pending')
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 /**

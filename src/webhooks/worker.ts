@@ -5,15 +5,10 @@ import { type Clock, iso } from '../lib/clock.js';
 import { uuidv7 } from '../lib/uuid7.js';
 import type { OutboundHttp } from '../net/types.js';
 import type { Db } from '../store/db.js';
+import { createWorkerLoop } from '../store/worker-loop.js';
 import { disableEndpoint, endpointSecretPlace } from './endpoints.js';
 import { webhookHeaders } from './sign.js';
-import {
-  type AttemptResult,
-  type ClaimedDelivery,
-  claimDeliveries,
-  recordAttempts,
-  releaseDeliveries,
-} from './store.js';
+import { type AttemptResult, type ClaimedDelivery, claimDeliveries, recordAttempts, renewDelivery } from './store.js';
 
 /** Waits after each failed attempt (docs/events.md, "Delivery"): ≈ 28 h in all, then `failed`. */
 export const RETRY_DELAYS_MS = [5_000, 60_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
@@ -34,6 +29,8 @@ export interface DeliveryWorkerDeps {
   /** Deadline of one delivery request (15 s). */
   timeoutMs: number;
   idleMs?: number;
+  /** Deliveries claimed and not yet recorded on this node at once (default 4096). */
+  maxInFlight?: number;
 }
 
 /** ±10 % so endpoints that failed together do not all retry in the same instant. */
@@ -46,21 +43,12 @@ function jitter(ms: number): number {
  * PostgreSQL), sends them signed in the Standard Webhooks format with at most `perEndpoint`
  * requests per endpoint (a slow or dead endpoint holds only its own slots), and records the
  * attempts in batches. A node killed mid-send leaves its leases to expire; the delivery is then
- * claimed and sent again (at least once).
+ * claimed and sent again (at least once). The claim loop is the one the health scheduler uses
+ * too (store/worker-loop.ts).
  */
 export function createDeliveryWorker(d: DeliveryWorkerDeps) {
-  const idleMs = d.idleMs ?? 500;
-  /** Claimed deliveries waiting for a slot, per endpoint, with when they were claimed. */
-  const queues = new Map<string, Array<{ delivery: ClaimedDelivery; claimedAt: number }>>();
-  const running = new Map<string, number>();
-  let inFlight = 0;
-  let stopped = true;
-  let timer: NodeJS.Timeout | undefined;
-  let ticking = false;
-  let tickAgain = false;
-  let idleResolvers: Array<() => void> = [];
-  let pendingResults: AttemptResult[] = [];
-  let pendingReleases: string[] = [];
+  /** Attempts sent and not yet recorded, each with what settles its delivery once written. */
+  let pendingResults: Array<{ result: AttemptResult; settle: () => void }> = [];
   let recording: Promise<void> | undefined;
   let sent = 0;
 
@@ -84,11 +72,7 @@ export function createDeliveryWorker(d: DeliveryWorkerDeps) {
 
   async function send(c: ClaimedDelivery): Promise<AttemptResult> {
     const attemptedAt = d.clock.now();
-    const body = JSON.stringify({
-      type: c.event_type,
-      timestamp: iso(new Date(c.event_created_at)),
-      data: c.event_data,
-    });
+    const body = `{"type":${JSON.stringify(c.event_type)},"timestamp":${JSON.stringify(iso(new Date(c.event_created_at)))},"data":${c.event_data}}`;
     const started = performance.now();
     const res = await d.http.request({
       method: 'POST',
@@ -117,21 +101,22 @@ export function createDeliveryWorker(d: DeliveryWorkerDeps) {
     };
   }
 
-  /** Writes the attempts gathered so far in one transaction (one at a time); disables endpoints that gave up. */
+  /**
+   * Writes the attempts gathered so far, up to 500 in one transaction (one batch at a time, so
+   * the attempts of many requests share each commit); disables endpoints that gave up.
+   */
   function flushResults(): Promise<void> {
     if (recording) return recording;
     recording = (async () => {
-      while (pendingResults.length > 0 || pendingReleases.length > 0) {
+      while (pendingResults.length > 0) {
         const batch = pendingResults.slice(0, 500);
         pendingResults = pendingResults.slice(batch.length);
-        const releases = pendingReleases;
-        pendingReleases = [];
+        const results = batch.map((b) => b.result);
         const now = d.clock.now();
         try {
-          await releaseDeliveries(d.db, d.nodeId, releases);
           await d.db.transaction().execute(async (trx) => {
-            const stale = await recordAttempts(trx, d.nodeId, batch, now, new Date(now.getTime() - DISABLE_AFTER_MS));
-            const gone = [...new Set(batch.filter((r) => r.statusCode === 410).map((r) => r.delivery.endpoint_id))];
+            const stale = await recordAttempts(trx, d.nodeId, results, now, new Date(now.getTime() - DISABLE_AFTER_MS));
+            const gone = [...new Set(results.filter((r) => r.statusCode === 410).map((r) => r.delivery.endpoint_id))];
             for (const id of gone) await disableEndpoint(trx, id, 'The endpoint answered 410 Gone.', now);
             for (const id of stale)
               await disableEndpoint(trx, id, 'Every delivery to the endpoint failed for 3 days.', now);
@@ -143,7 +128,7 @@ export function createDeliveryWorker(d: DeliveryWorkerDeps) {
             'recording webhook attempts failed; the deliveries will be retried',
           );
         }
-        for (let i = 0; i < batch.length + releases.length; i++) settled();
+        for (const b of batch) b.settle();
       }
     })().finally(() => {
       recording = undefined;
@@ -151,127 +136,51 @@ export function createDeliveryWorker(d: DeliveryWorkerDeps) {
     return recording;
   }
 
-  /** The request is over: its endpoint slot is free for the next delivery (the lease is held until recorded). */
-  function slotFree(endpointId: string): void {
-    running.set(endpointId, (running.get(endpointId) ?? 1) - 1);
-    pump(endpointId);
-  }
-
-  /** A claimed delivery is settled (recorded or given back). */
-  function settled(): void {
-    inFlight -= 1;
-    if (inFlight === 0) {
-      for (const r of idleResolvers) r();
-      idleResolvers = [];
-    }
-  }
-
-  function pump(endpointId: string): void {
-    const q = queues.get(endpointId) ?? [];
-    while ((running.get(endpointId) ?? 0) < d.perEndpoint && q.length > 0) {
-      const next = q.shift();
-      if (!next) break;
-      running.set(endpointId, (running.get(endpointId) ?? 0) + 1);
-      // A claim that waited past half its lease may be claimed by another node soon: give it back.
-      if (performance.now() - next.claimedAt > d.leaseMs / 2) {
-        pendingReleases.push(next.delivery.id);
-        void flushResults();
-        running.set(endpointId, (running.get(endpointId) ?? 1) - 1);
-        continue;
+  const loop = createWorkerLoop<ClaimedDelivery>({
+    log: d.log,
+    what: 'webhook deliveries',
+    maxInFlight: d.maxInFlight ?? 4096,
+    perGroup: d.perEndpoint,
+    groupOf: (c) => c.endpoint_id,
+    // An endpoint with a full local queue is not claimed for until it drains below 4 slots' worth
+    // (claimed again before it runs dry): its rows stay free for other nodes, and a slow endpoint
+    // holds only its own slots and a bounded queue.
+    busyAt: d.perEndpoint * 4,
+    idleMs: d.idleMs ?? 500,
+    // Deliveries of a stream of changes are claimed every 50 ms in one batch, not one claim and
+    // one recording transaction per event; a backlog (a full batch for an endpoint) is claimed
+    // without waiting.
+    gatherMs: 50,
+    fullBatch: d.perEndpoint * 16,
+    // One statement claims a batch across endpoints: up to 16 slots' worth per endpoint.
+    claim: (limit, busy) => claimDeliveries(d.db, d.nodeId, d.leaseMs, d.perEndpoint * 16, limit, d.clock.now(), busy),
+    // A delivery that waited past half its lease renews it before it is sent.
+    renewAfterMs: d.leaseMs / 2,
+    renew: async (c) => ((await renewDelivery(d.db, d.nodeId, c.id, d.leaseMs)) ? c : undefined),
+    async run(c, slotDone) {
+      let result: AttemptResult;
+      try {
+        result = await send(c);
+      } finally {
+        // The request is over: the endpoint's slot is free (the lease is held until recorded).
+        slotDone();
       }
-      void send(next.delivery).then(
-        (result) => {
-          sent += 1;
-          pendingResults.push(result);
-          void flushResults();
-          slotFree(endpointId);
-        },
-        () => {
-          // Not sent (cannot happen: the client answers failures as results); the lease expires.
-          settled();
-          slotFree(endpointId);
-        },
-      );
-    }
-    if (q.length === 0) queues.delete(endpointId);
-    if ((queues.get(endpointId)?.length ?? 0) < d.perEndpoint) schedule(0);
-  }
-
-  /** Endpoints with a full local queue: not claimed for until it drains. */
-  const busy = () => [...queues.entries()].filter(([, q]) => q.length >= d.perEndpoint).map(([id]) => id);
-
-  async function claimOnce(): Promise<number> {
-    const claimedAt = performance.now();
-    const rows = await claimDeliveries(d.db, d.nodeId, d.leaseMs, d.perEndpoint * 16, d.clock.now(), busy());
-    inFlight += rows.length;
-    for (const delivery of rows) {
-      const q = queues.get(delivery.endpoint_id) ?? [];
-      q.push({ delivery, claimedAt });
-      queues.set(delivery.endpoint_id, q);
-    }
-    for (const id of new Set(rows.map((r) => r.endpoint_id))) pump(id);
-    return rows.length;
-  }
-
-  async function tick(): Promise<void> {
-    if (stopped) return;
-    if (ticking) {
-      tickAgain = true;
-      return;
-    }
-    ticking = true;
-    tickAgain = false;
-    let claimed = 0;
-    try {
-      claimed = await claimOnce();
-    } catch (err) {
-      d.log.error({ err: { type: err instanceof Error ? err.name : 'unknown' } }, 'claiming webhook deliveries failed');
-    } finally {
-      ticking = false;
-      schedule(tickAgain || claimed > 0 ? 0 : idleMs);
-    }
-  }
-
-  function schedule(ms: number): void {
-    if (stopped) return;
-    if (timer && ms > 0) return;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = undefined;
-      void tick();
-    }, ms);
-    timer.unref();
-  }
-
-  const idle = () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((r) => idleResolvers.push(r)));
+      sent += 1;
+      await new Promise<void>((settle) => {
+        pendingResults.push({ result, settle });
+        void flushResults();
+      });
+    },
+  });
 
   return {
-    start(): void {
-      if (!stopped) return;
-      stopped = false;
-      schedule(0);
-    },
+    start: loop.start,
     /** New deliveries are due: look now. */
-    wake(): void {
-      schedule(0);
-    },
+    wake: loop.wake,
     /** Claims and sends until nothing is due (tests and benchmarks). */
-    async drain(): Promise<void> {
-      for (;;) {
-        const claimed = await claimOnce();
-        await idle();
-        await flushResults();
-        if (claimed === 0) return;
-      }
-    },
-    async stop(): Promise<void> {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      await idle();
-      await flushResults();
-    },
-    stats: () => ({ inFlight, sent }),
+    drain: loop.drain,
+    stop: loop.stop,
+    stats: () => ({ inFlight: loop.stats().inFlight, sent }),
   };
 }
 

@@ -176,12 +176,22 @@ describe.each(STORE_KINDS)('Connect in a browser on %s', (store) => {
     }
     expect(ids[1]).toBe(ids[0]);
     const sessions = await c.json<{
-      data: Array<{ status: string; credential_id: string | null; credential_kind: string }>;
+      data: Array<{ id: string; status: string; credential_id: string | null; credential_kind: string }>;
     }>('GET', '/v1/connect-sessions?status=completed');
-    expect(sessions.body.data.filter((s) => s.credential_kind === k.kind).map((s) => s.credential_id)).toEqual([
-      ids[0],
-      ids[0],
-    ]);
+    const mine = sessions.body.data.filter((s) => s.credential_kind === k.kind);
+    expect(mine.map((s) => s.credential_id)).toEqual([ids[0], ids[0]]);
+    // Each completed flow wrote credential.connected (docs/events.md) with its session id, masked.
+    const connected = (
+      await c.json<{ data: Array<{ data: Record<string, unknown> }> }>(
+        'GET',
+        '/v1/events?type=credential.connected&limit=500',
+      )
+    ).body.data.filter((e) => e.data.id === ids[0]);
+    expect(connected.map((e) => e.data.connect_session_id).sort()).toEqual(mine.map((s) => s.id).sort());
+    for (const e of connected) {
+      expect(e.data.properties).toMatchObject({ kind: k.kind, ...k.expect });
+      for (const f of k.secrets) expect((e.data.properties as Record<string, unknown>)[f]).toBe(MASK);
+    }
   });
 
   it("a key kind through credvault's own form: a refused key is never shown again, a good one is stored ok", async () => {
@@ -232,10 +242,12 @@ describe.each(STORE_KINDS)('Connect in a browser on %s', (store) => {
     expect(got.body.health.status).toBe('ok');
   });
 
-  it('no secret, code, state or verifier in any log line, audit row or flow record', async () => {
+  it('no secret, code, state or verifier in any log line, audit row, event or flow record', async () => {
     const audit = JSON.stringify((await c.json('GET', '/v1/audit-events?limit=500')).body);
     const sessions = JSON.stringify((await c.json('GET', '/v1/connect-sessions?limit=500')).body);
+    const events = JSON.stringify((await c.json('GET', '/v1/events?limit=500')).body);
     expect(audit).toContain('connect.completed');
+    expect(events).toContain('credential.connected');
     const logs = w.h.logs.join('\n');
     expect(logs).toContain('connect flow completed');
     expect(forbidden.size).toBeGreaterThan(10);
@@ -244,6 +256,7 @@ describe.each(STORE_KINDS)('Connect in a browser on %s', (store) => {
       expect(logs).not.toContain(s);
       expect(audit).not.toContain(s);
       expect(sessions).not.toContain(s);
+      expect(events).not.toContain(s);
     }
   });
 });

@@ -42,7 +42,15 @@ describe.each(STORE_KINDS)('Connect failures on %s', (store) => {
   let ctx: BrowserContext;
   let c: Client;
   let app: string;
-  const count = async () => (await c.json<{ data: unknown[] }>('GET', '/v1/credentials?limit=500')).body.data.length;
+  /** Credentials stored, and credential events written (a flow that stores nothing writes none). */
+  const count = async () => {
+    const creds = (await c.json<{ data: unknown[] }>('GET', '/v1/credentials?limit=500')).body.data.length;
+    // Background checks may change health meanwhile: what a flow writes is created, updated or connected.
+    const events = (
+      await c.json<{ data: Array<{ type: string }> }>('GET', '/v1/events?type=credential.*&limit=500')
+    ).body.data.filter((e) => e.type !== 'credential.health_changed').length;
+    return `${creds} credentials, ${events} events`;
+  };
   const lastSession = async () =>
     (
       await c.json<{ data: Array<{ status: string; error: { reason: string; message: string } | null }> }>(

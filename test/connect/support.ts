@@ -61,7 +61,8 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function startWorld(store: StoreKind): Promise<World> {
+/** `extra`: more configuration (e.g. CREDVAULT_WEBHOOK_ALLOWED_ORIGINS for a receiver). */
+export async function startWorld(store: StoreKind, extra: Record<string, string> = {}): Promise<World> {
   const fakes: Record<string, FakeProvider> = {};
   for (const p of PROVIDERS) fakes[p] = await startConsentProvider(p);
   const done: Server = createServer((_req, res) => {
@@ -77,6 +78,7 @@ export async function startWorld(store: StoreKind): Promise<World> {
     CREDVAULT_LINK_RATE_LIMIT: '0',
     CREDVAULT_CONNECT_REDIRECT_URLS: doneUrl,
     CREDVAULT_PROVIDER_TIMEOUT_MS: '3000',
+    ...extra,
   };
   for (const p of PROVIDERS) overrides[`CREDVAULT_PROVIDER_URL_${p.toUpperCase()}`] = fakes[p]?.url ?? '';
   const h = await startHarness(store, overrides);

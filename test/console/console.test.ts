@@ -1,10 +1,13 @@
 /**
  * The console in a real browser (Debian's Chromium through playwright-core) against a running
- * credvault seeded through its API, with a fake Stripe answering checks: sign in, overview
- * figures equal the API's, filter and page the list, open a credential and check it, create an
- * OAuth app, create and revoke a token; an axe scan of every page; the token never in a URL,
- * in localStorage or in a log line; a screenshot of every page.
+ * credvault seeded through its API, with a fake Stripe answering checks and a webhook receiver
+ * on 127.0.0.1: sign in, overview figures equal the API's, filter, search and page the list,
+ * open a credential, check it and read its history, get a connect link and a re-authorize link,
+ * create an OAuth app, create and revoke a token, a webhook endpoint with deliveries; an axe
+ * scan of every page; the token never in a URL, in localStorage or in a log line; a screenshot
+ * of every page.
  */
+import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -14,6 +17,7 @@ import { BOOTSTRAP_TOKEN, captureLogger, testConfig } from '../support/harness.j
 import { type TestStore, openTestStore } from '../support/stores.js';
 import { type FakeProvider, startFakeProvider } from '../fakes/server.js';
 import { MARKER } from '../fakes/state.js';
+import { type Receiver, startReceiver } from '../fakes/receiver.js';
 import { ARTIFACTS, axeViolations, launchChromium } from './browser.js';
 
 interface Api {
@@ -21,10 +25,20 @@ interface Api {
   body: Record<string, unknown>;
 }
 
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}
+
 describe('console in Chromium', () => {
   let testStore: TestStore;
   let rt: Runtime;
   let fake: FakeProvider;
+  let rx: Receiver;
+  let redirectUrl: string;
   let browser: Browser;
   let base: string;
   let logs: string[];
@@ -50,16 +64,25 @@ describe('console in Chromium', () => {
     if (!findConsoleRoot())
       throw new Error('The console is not built: run `npm run build` (npm test does it in pretest).');
     fake = await startFakeProvider('stripe');
+    rx = await startReceiver();
     testStore = await openTestStore('pglite');
     const captured = captureLogger();
     logs = captured.lines;
-    rt = await createRuntime(testConfig({ CREDVAULT_PROVIDER_URL_STRIPE: fake.url }), {
-      store: testStore.store,
-      log: captured.log,
-      lookup: async () => [],
-    });
-    await rt.app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(rt.app.server.address() as AddressInfo).port}`;
+    // Connect builds its links from CREDVAULT_PUBLIC_URL, so the port is chosen before the start.
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    // Where Connect sends the user back: any page that answers 200 (the receiver's 204 is no navigation).
+    redirectUrl = `${base}/console/connected`;
+    rt = await createRuntime(
+      testConfig({
+        CREDVAULT_PROVIDER_URL_STRIPE: fake.url,
+        CREDVAULT_PUBLIC_URL: base,
+        CREDVAULT_CONNECT_REDIRECT_URLS: redirectUrl,
+        CREDVAULT_WEBHOOK_ALLOWED_ORIGINS: rx.origin,
+      }),
+      { store: testStore.store, log: captured.log, lookup: async () => [] },
+    );
+    await rt.app.listen({ host: '127.0.0.1', port });
 
     const account = await api('POST', '/v1/accounts', { name: 'Console test' }, BOOTSTRAP_TOKEN);
     token = (account.body.token as { token: string }).token;
@@ -89,6 +112,7 @@ describe('console in Chromium', () => {
     await rt?.close();
     await testStore?.close();
     await fake?.close();
+    await rx?.close();
   });
 
   async function newPage(context?: BrowserContext): Promise<Page> {
@@ -297,11 +321,214 @@ describe('console in Chromium', () => {
     await page.context().close();
   });
 
+  it('searches names through the URL, then shows a credential history from its events and a re-authorize link', async () => {
+    const page = await newPage();
+    await signIn(page);
+    await page.getByRole('link', { name: 'Credentials' }).first().click();
+    await page.locator('table.list tbody tr').first().waitFor();
+    await page.getByLabel('Name').fill('customer 0');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('name')).toBe('customer 0');
+    await expect.poll(() => page.locator('table.list tbody tr').count()).toBe(10);
+    const shown = await page.locator('table.list tbody tr td:first-child').allTextContents();
+    const api10 = (await api('GET', `/v1/credentials?name=${encodeURIComponent('customer 0')}`)).body.data as Array<{
+      name: string;
+    }>;
+    expect(shown).toEqual(api10.map((c) => c.name));
+    expect(shown.every((n) => n.startsWith('Customer 0'))).toBe(true);
+    await page.getByLabel('Name').fill('Customer 03');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => page.locator('table.list tbody tr').count()).toBe(1);
+    await expectAccessible(page, 'credentials-search');
+
+    // Customer 03 was checked in the browser above: pending → ok is in its history.
+    await page.getByRole('link', { name: 'Customer 03' }).click();
+    await page.getByRole('heading', { name: 'Customer 03' }).waitFor();
+    const id = decodeURIComponent(new URL(page.url()).pathname.split('/').pop() ?? '');
+    const events = (await api('GET', `/v1/events?credential_id=${id}`)).body.data as Array<{ type: string }>;
+    // Newest first; the check also taught credvault the Stripe account (credential.updated).
+    expect(events.map((e) => e.type)).toContain('credential.health_changed');
+    expect(events.map((e) => e.type).at(-1)).toBe('credential.created');
+    const items = page.locator('[data-testid="history"] li');
+    await items.first().waitFor();
+    expect(await items.evaluateAll((els) => els.map((e) => e.getAttribute('data-type')))).toEqual(
+      events.map((e) => e.type),
+    );
+    const health = items.and(page.locator('[data-type="credential.health_changed"]'));
+    expect(await health.textContent()).toMatch(/Health changed.*pending.*ok/);
+    expect(await items.last().textContent()).toContain('Imported');
+
+    // Re-authorize: a Connect link for this credential (credential_id), started from its page.
+    const before = ((await api('GET', '/v1/connect-sessions')).body.data as unknown[]).length;
+    await page.getByLabel('Redirect URL').fill(redirectUrl);
+    await page.getByRole('button', { name: 'Get re-authorize link' }).click();
+    const link = (await page.getByTestId('start-url').textContent()) ?? '';
+    expect(link.startsWith(`${base}/link/oauth2/start/`)).toBe(true);
+    const sessions = (await api('GET', '/v1/connect-sessions')).body.data as Array<{
+      status: string;
+      credential_kind: string;
+    }>;
+    expect(sessions.length).toBe(before + 1);
+    expect(sessions[0]).toMatchObject({ status: 'pending', credential_kind: 'stripe_key' });
+    expect(await page.content()).not.toContain(MARKER);
+    await expectAccessible(page, 'credential-history');
+    await page.context().close();
+  });
+
+  it('gets a connect link, the user connects through it, and the flow shows completed with its credential', async () => {
+    const page = await newPage();
+    await signIn(page);
+    await page.getByRole('link', { name: 'Connect' }).click();
+    await page.getByRole('heading', { name: 'Connect', exact: true }).waitFor();
+    await page.getByLabel('Kind').selectOption('stripe_key');
+    // stripe_key needs no OAuth app: "None" is offered and chosen.
+    expect(await page.getByLabel('OAuth app (optional)').inputValue()).toBe('');
+    await page.getByLabel('Name of the credential (optional)').fill('Connected customer');
+    await page.getByLabel('Redirect URL').fill('https://not-registered.example/back');
+    await page.getByRole('button', { name: 'Get connect link' }).click();
+    // The API's refusal, next to the input it names.
+    await expect.poll(() => page.locator('#connect-redirect-error').textContent()).toMatch(/.+/);
+    await page.getByLabel('Redirect URL').fill(redirectUrl);
+    await page.getByRole('button', { name: 'Get connect link' }).click();
+    const startUrl = (await page.getByTestId('start-url').textContent()) ?? '';
+    expect(startUrl.startsWith(`${base}/link/oauth2/start/`)).toBe(true);
+    const rows = page.locator('[data-testid="connect-sessions"] tbody tr');
+    await rows.first().waitFor();
+    expect(await rows.first().textContent()).toMatch(/pending.*stripe_key/);
+    await expectAccessible(page, 'connect');
+
+    // The end user, in a browser of their own, enters a key on credvault's form.
+    const key = `sk_test_${MARKER}_connected`;
+    fake.state.addAccessToken(key, { account_id: 'acct_console_connect' });
+    const user = await newPage();
+    await user.goto(startUrl);
+    await user.fill('input[name="secret"]', key);
+    await user.getByRole('button', { name: 'Connect' }).click();
+    await user.waitForURL((u) => u.toString().startsWith(`${redirectUrl}?code=`));
+    await user.context().close();
+
+    await page.reload();
+    await rows.first().waitFor();
+    expect(await rows.first().textContent()).toMatch(/completed.*stripe_key/);
+    const done = (await api('GET', '/v1/connect-sessions?status=completed')).body.data as Array<{
+      credential_id: string;
+    }>;
+    expect(done).toHaveLength(1);
+    await rows.first().getByRole('link').click();
+    await page.getByRole('heading', { name: 'Connected customer' }).waitFor();
+    expect(decodeURIComponent(new URL(page.url()).pathname.split('/').pop() ?? '')).toBe(done[0]?.credential_id);
+    expect(await page.locator('.health-panel .health').first().textContent()).toMatch(/ok/);
+    await page.locator('[data-testid="history"] li').first().waitFor();
+    expect(await page.content()).not.toContain(MARKER);
+    await page.context().close();
+  });
+
+  it('webhooks (admin): an endpoint with its secret shown once, a test delivery, a replay, rotate and delete', async () => {
+    // The account's token lacks admin: no Webhooks page for it.
+    const plain = await newPage();
+    await signIn(plain);
+    await plain.getByRole('heading', { name: 'Overview' }).waitFor();
+    expect(await plain.getByRole('link', { name: 'Webhooks' }).count()).toBe(0);
+    await plain.context().close();
+
+    const page = await newPage();
+    await signIn(page, BOOTSTRAP_TOKEN);
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
+    await page.getByText('No webhook endpoints yet.').waitFor();
+    await expectAccessible(page, 'webhooks-empty');
+    await page.getByLabel('URL').fill(`${rx.origin}/hook`);
+    await page.getByRole('button', { name: 'Create endpoint' }).click();
+    const secret = (await page.getByTestId('webhook-secret').textContent()) ?? '';
+    expect(secret).toMatch(/^whsec_/);
+    rx.trust(secret);
+    await expectAccessible(page, 'webhook-created');
+    await page.getByRole('button', { name: 'Done' }).click();
+    const card = page.locator(`li[data-endpoint="${rx.origin}/hook"]`);
+    await card.waitFor();
+    // Shown once: neither the page nor the API answers it again.
+    expect(await page.content()).not.toContain(secret);
+    expect(JSON.stringify((await api('GET', '/v1/webhook-endpoints', undefined, BOOTSTRAP_TOKEN)).body)).not.toContain(
+      secret.slice(6),
+    );
+
+    await card.getByRole('button', { name: 'Send test event' }).click();
+    await card.getByText('No delivery yet.').or(card.locator('[data-testid="deliveries"]')).waitFor();
+    await rt.deliveries.drain();
+    const testRow = card.locator('[data-testid="deliveries"] tr[data-event-type="webhook_endpoint.test"]');
+    await testRow.waitFor();
+    expect(await testRow.textContent()).toContain('204 delivered');
+    const got = rx.received.filter((r) => r.body.includes('webhook_endpoint.test'));
+    expect(got).toHaveLength(1);
+    expect(got[0]?.verifiedWith).toEqual([secret]);
+
+    // A change in the account is delivered; "Replay from here" queues it again.
+    const imported = await api(
+      'POST',
+      '/v1/credentials',
+      { name: 'Webhook customer', properties: { kind: 'stripe_key', secret: `sk_test_${MARKER}_wh` } },
+      BOOTSTRAP_TOKEN,
+    );
+    expect(imported.status).toBe(200);
+    await rt.deliveries.drain();
+    const created = card.locator('[data-testid="deliveries"] tr[data-event-type="credential.created"]');
+    await created.first().waitFor();
+    expect(await created.count()).toBe(1);
+    await created.first().getByRole('button', { name: 'Replay from here' }).click();
+    await card.getByText('1 event queued again.').waitFor();
+    await rt.deliveries.drain();
+    await expect.poll(() => created.count(), { timeout: 15_000 }).toBe(2);
+    expect(await created.allTextContents()).toEqual([
+      expect.stringContaining('204 delivered'),
+      expect.stringContaining('204 delivered'),
+    ]);
+    expect(rx.received.filter((r) => r.body.includes('credential.created'))).toHaveLength(2);
+    expect(await page.content()).not.toContain(MARKER);
+    await expectAccessible(page, 'webhooks');
+
+    await card.getByRole('button', { name: 'Rotate secret' }).click();
+    await card.getByRole('button', { name: 'Yes, rotate secret' }).click();
+    const rotated = (await page.getByTestId('webhook-secret').textContent()) ?? '';
+    expect(rotated).toMatch(/^whsec_/);
+    expect(rotated).not.toBe(secret);
+    await page.getByRole('button', { name: 'Done' }).click();
+    expect(await page.content()).not.toContain(rotated);
+
+    await card.getByRole('button', { name: 'Delete' }).click();
+    await card.getByRole('button', { name: 'Yes, delete' }).click();
+    await page.getByText('No webhook endpoints yet.').waitFor();
+    expect(
+      ((await api('GET', '/v1/webhook-endpoints', undefined, BOOTSTRAP_TOKEN)).body.data as unknown[]).length,
+    ).toBe(0);
+    // The overview names a failing endpoint (admin): its latest attempt got a 500.
+    const failing = await api('POST', '/v1/webhook-endpoints', { url: `${rx.origin}/failing` }, BOOTSTRAP_TOKEN);
+    expect(failing.status).toBe(201);
+    rx.answer(() => 500);
+    expect(
+      (await api('POST', `/v1/webhook-endpoints/${String(failing.body.id)}/test`, {}, BOOTSTRAP_TOKEN)).status,
+    ).toBe(200);
+    await rt.deliveries.drain();
+    rx.answer(() => 204);
+    await page.getByRole('link', { name: 'Overview' }).click();
+    const failingList = page.getByTestId('failing-webhooks');
+    await failingList.waitFor();
+    expect(await failingList.locator('li').count()).toBe(1);
+    expect(await failingList.textContent()).toContain(`${rx.origin}/failing`);
+    expect(await failingList.textContent()).toMatch(/answered 500/i);
+    await expectAccessible(page, 'overview-admin');
+    expect(
+      (await api('DELETE', `/v1/webhook-endpoints/${String(failing.body.id)}`, undefined, BOOTSTRAP_TOKEN)).status,
+    ).toBe(200);
+    expect(requestedUrls.filter((u) => u.includes(BOOTSTRAP_TOKEN))).toEqual([]);
+    expect(logs.filter((l) => l.includes(BOOTSTRAP_TOKEN) || l.includes(secret.slice(6)))).toEqual([]);
+    await page.context().close();
+  });
+
   it('never puts the token in a URL, in localStorage or in a log line', async () => {
     const page = await newPage();
     await signIn(page);
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
-    for (const path of ['/credentials', '/oauth-apps', '/audit', '/tokens']) {
+    for (const path of ['/credentials?name=customer', '/connect', '/oauth-apps', '/audit', '/tokens']) {
       await page.goto(`${base}/console${path}`);
       await page.locator('h1').waitFor();
     }

@@ -147,6 +147,71 @@ describe.each(STORE_KINDS)('events outbox on %s', (store) => {
     expect((await b.req('GET', '/v1/events?cursor=bm90LWEtY3Vyc29y')).statusCode).toBe(422);
   });
 
+  it("credential_id answers that credential's history only, in either order, paged; never another account's", async () => {
+    const c = await h.newAccount();
+    const other = await h.newAccount();
+    const app = await c.json<{ id: string }>('POST', '/v1/oauth-apps', {
+      name: 'history app',
+      provider: 'hubspot',
+      client_id: 'hist',
+      client_secret: `cs_${MARKER}_hist`,
+    });
+    expect(app.status).toBe(200);
+    const mine = await c.json<{ id: string }>('POST', '/v1/credentials', {
+      properties: { kind: 'stripe_key', secret: `sk_live_${MARKER}_h1`, account_id: 'acct_h1' },
+    });
+    const neighbour = await c.json<{ id: string }>('POST', '/v1/credentials', {
+      properties: { kind: 'stripe_key', secret: `sk_live_${MARKER}_h2`, account_id: 'acct_h2' },
+    });
+    for (let i = 0; i < 3; i++) {
+      expect((await c.json('PATCH', `/v1/credentials/${mine.body.id}`, { metadata: { step: i } })).status).toBe(200);
+      expect((await c.json('PATCH', `/v1/credentials/${neighbour.body.id}`, { metadata: { step: i } })).status).toBe(
+        200,
+      );
+    }
+    // Oldest first with since, paged by 7 through allEvents: created, then the three patches.
+    const history = await allEvents(c, `credential_id=${mine.body.id}`);
+    expect(history.map((e) => e.type)).toEqual([
+      'credential.created',
+      'credential.updated',
+      'credential.updated',
+      'credential.updated',
+    ]);
+    expect(history.every((e) => e.data.id === mine.body.id)).toBe(true);
+    expect(history.map((e) => (e.data.metadata as { step?: number }).step)).toEqual([undefined, 0, 1, 2]);
+    // Newest first without since, cursor paging covers the same events once.
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { status: number; body: { data: Ev[]; next_cursor: string | null } } = await c.json(
+        'GET',
+        `/v1/events?credential_id=${mine.body.id}&limit=3${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      expect(page.status).toBe(200);
+      seen.push(...page.body.data.map((e) => e.id));
+      cursor = page.body.next_cursor;
+    } while (cursor);
+    expect(seen).toEqual(history.map((e) => e.id).reverse());
+    // Combined with a type filter; the OAuth app's own events never match a credential id.
+    const updates = await c.json<{ data: Ev[] }>(
+      'GET',
+      `/v1/events?credential_id=${mine.body.id}&type=credential.updated`,
+    );
+    expect(updates.body.data).toHaveLength(3);
+    const byAppId = await c.json<{ data: Ev[] }>('GET', `/v1/events?credential_id=${app.body.id}`);
+    expect(byAppId.status).toBe(200);
+    expect(byAppId.body.data).toEqual([]);
+    // Deleted: the history ends with credential.deleted and stays readable.
+    expect((await c.req('DELETE', `/v1/credentials/${mine.body.id}`)).statusCode).toBe(200);
+    expect((await allEvents(c, `credential_id=${mine.body.id}`)).map((e) => e.type).at(-1)).toBe('credential.deleted');
+    // Another account asking for this credential's history gets nothing (200, empty), not its events.
+    const foreign = await other.json<{ data: Ev[] }>('GET', `/v1/events?credential_id=${neighbour.body.id}`);
+    expect(foreign.status).toBe(200);
+    expect(foreign.body.data).toEqual([]);
+    expect(JSON.stringify(history)).not.toContain(MARKER);
+    expect((await c.req('GET', '/v1/events?credential_id=not-a-uuid')).statusCode).toBe(422);
+  });
+
   it('events past retention are purged by the background purge', async () => {
     const c = await h.newAccount();
     await c.json('POST', '/v1/credentials', {

@@ -83,6 +83,43 @@ describe.each(STORE_KINDS)('credentials and OAuth apps CRUD on %s', (store) => {
     expect((await c.req('GET', '/v1/credentials?kind=nope')).statusCode).toBe(422);
   });
 
+  it('name search: a case-insensitive substring of the name, wildcards taken literally, other accounts unseen', async () => {
+    const c = await h.newAccount();
+    const other = await h.newAccount();
+    const names = ['Acme Billing', 'ACME payroll', 'Globex', '50% off_sale', null];
+    const ids = new Map<string | null, string>();
+    for (const [i, name] of names.entries()) {
+      const r = await c.json<Cred>('POST', '/v1/credentials', {
+        properties: { kind: 'sendgrid_key', api_key: `SG.search-${i}` },
+        ...(name === null ? {} : { name }),
+      });
+      expect(r.status).toBe(200);
+      ids.set(name, r.body.id);
+    }
+    await other.json('POST', '/v1/credentials', {
+      name: 'Acme elsewhere',
+      properties: { kind: 'sendgrid_key', api_key: 'SG.x' },
+    });
+    const found = async (q: string) =>
+      (await c.json<Page<Cred>>('GET', `/v1/credentials?${q}`)).body.data.map((d) => d.name).sort();
+    expect(await found('name=acme')).toEqual(['ACME payroll', 'Acme Billing']);
+    expect(await found('name=PAYROLL')).toEqual(['ACME payroll']);
+    expect(await found(`name=${encodeURIComponent('%')}`)).toEqual(['50% off_sale']);
+    expect(await found('name=_')).toEqual(['50% off_sale']);
+    expect(await found('name=nobody')).toEqual([]);
+    // Combined with the other filters and paged like any list.
+    expect(await found('name=acme&provider=sendgrid')).toEqual(['ACME payroll', 'Acme Billing']);
+    const first = await c.json<Page<Cred>>('GET', '/v1/credentials?name=acme&limit=1');
+    expect(first.body.data.map((d) => d.id)).toEqual([ids.get('ACME payroll')]);
+    const second = await c.json<Page<Cred>>(
+      'GET',
+      `/v1/credentials?name=acme&limit=1&cursor=${encodeURIComponent(first.body.next_cursor ?? '')}`,
+    );
+    expect(second.body.data.map((d) => d.id)).toEqual([ids.get('Acme Billing')]);
+    expect(second.body.next_cursor).toBeNull();
+    expect((await c.req('GET', '/v1/credentials?name=')).statusCode).toBe(422);
+  });
+
   it('PATCH changes name and metadata only, honours If-Match; DELETE then 404', async () => {
     const c = await h.newAccount();
     const cred = (

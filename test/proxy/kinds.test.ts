@@ -5,8 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROVIDER_MODULES } from '../../src/providers/api/index.js';
-import { PROXY_TARGETS } from '../../src/providers/proxy/index.js';
-import { KINDS } from '../../src/providers/registry.js';
+import { KINDS, kindSpec } from '../../src/providers/registry.js';
 import { resolveProxyBase } from '../../src/proxy/service.js';
 import type { RecordedRequest } from '../fakes/server.js';
 import { MARKER } from '../fakes/state.js';
@@ -55,11 +54,11 @@ describe('proxy base URLs, per kind, without overrides', () => {
   it.each([...KINDS])('%s', (kind) => {
     const provider = KIND_PROVIDER[kind];
     expect(
-      resolveProxyBase(PROXY_TARGETS[kind], props[kind] ?? {}, undefined, PROVIDER_MODULES[provider].baseUrls),
+      resolveProxyBase(kindSpec(kind).proxy, props[kind] ?? {}, undefined, PROVIDER_MODULES[provider].baseUrls),
     ).toBe(expected[kind]);
     expect(
       resolveProxyBase(
-        PROXY_TARGETS[kind],
+        kindSpec(kind).proxy,
         props[kind] ?? {},
         'http://127.0.0.1:9',
         PROVIDER_MODULES[provider].baseUrls,
@@ -69,7 +68,7 @@ describe('proxy base URLs, per kind, without overrides', () => {
   it('QuickBooks production goes to the production host', () => {
     expect(
       resolveProxyBase(
-        PROXY_TARGETS.quickbooks_oauth2,
+        kindSpec('quickbooks_oauth2').proxy,
         { environment: 'production' },
         undefined,
         PROVIDER_MODULES.quickbooks.baseUrls,

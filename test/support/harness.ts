@@ -2,6 +2,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
 import { Writable } from 'node:stream';
 import { type Config, loadConfig } from '../../src/config.js';
+import type { Clock } from '../../src/lib/clock.js';
 import { loggerOptions } from '../../src/http/logger.js';
 import { type Runtime, createRuntime } from '../../src/main.js';
 import { type StoreKind, type TestStore, openTestStore } from './stores.js';
@@ -88,7 +89,7 @@ export const TEST_DNS = new Map<string, string[]>();
 export async function startHarness(
   kind: StoreKind,
   overrides: Record<string, string> = {},
-  opts: { dataDir?: string } = {},
+  opts: { dataDir?: string; clock?: Clock } = {},
 ): Promise<Harness> {
   const testStore = await openTestStore(kind, opts);
   const { log, lines } = captureLogger(overrides.LOG_LEVEL ?? 'info');
@@ -96,6 +97,7 @@ export async function startHarness(
     store: testStore.store,
     log,
     lookup: async (host) => TEST_DNS.get(host) ?? [],
+    ...(opts.clock ? { clock: opts.clock } : {}),
   });
   const adminAccount = await rt.app.inject({
     method: 'GET',

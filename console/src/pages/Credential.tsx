@@ -1,10 +1,87 @@
-/** One credential: masked properties, metadata, OAuth app, health with notes, check now, delete. */
+/**
+ * One credential: masked properties, metadata, OAuth app, health with notes and its history
+ * (events), check now, re-authorize (a Connect link for this credential), delete.
+ */
 import { Fragment } from 'preact';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'preact/hooks';
 import { unwrap } from '../api.ts';
 import { Link, navigate } from '../router.tsx';
 import { useSession } from '../session.tsx';
-import { ConfirmAction, ErrorBox, HealthBadge, Loading, PageTitle, Time } from '../ui.tsx';
+import { StartLinkForm } from '../start-link.tsx';
+import { ConfirmAction, Empty, ErrorBox, HealthBadge, Loading, PageTitle, Time } from '../ui.tsx';
+
+const EVENT_WORDS: Record<string, string> = {
+  'credential.created': 'Imported',
+  'credential.updated': 'Updated',
+  'credential.deleted': 'Deleted',
+  'credential.health_changed': 'Health changed',
+  'credential.connected': 'Connected',
+};
+
+/** The credential's history: its events, newest first (GET /v1/events?credential_id=). */
+function History({ id }: { id: string }) {
+  const { client } = useSession();
+  const [cursor, setCursor] = useState<string | undefined>();
+  const events = useQuery({
+    queryKey: ['credential-events', id, cursor],
+    placeholderData: keepPreviousData,
+    queryFn: () =>
+      unwrap(
+        client.GET('/v1/events', {
+          params: { query: { credential_id: id, limit: 20, ...(cursor ? { cursor } : {}) } },
+        }),
+      ),
+  });
+  if (events.isPending) return <Loading what="the history" />;
+  if (events.error) return <ErrorBox error={events.error} />;
+  if (events.data.data.length === 0)
+    return (
+      <Empty title="No events for this credential.">
+        Events are kept for the retention period (CREDVAULT_EVENT_RETENTION_DAYS); older history is purged.
+      </Empty>
+    );
+  return (
+    <>
+      <ol class="history" aria-label="Events, newest first" data-testid="history">
+        {events.data.data.map((e) => {
+          const d = e.data as { health?: { status?: string; notes?: string[] }; previous_status?: string };
+          return (
+            <li key={e.id} data-type={e.type}>
+              <Time iso={e.created_at} />
+              <strong>{EVENT_WORDS[e.type] ?? e.type}</strong>
+              {e.type === 'credential.health_changed' && d.health?.status && (
+                <span>
+                  {d.previous_status && (
+                    <>
+                      <HealthBadge status={d.previous_status} /> →{' '}
+                    </>
+                  )}
+                  <HealthBadge status={d.health.status} />
+                </span>
+              )}
+              {e.type === 'credential.health_changed' && (d.health?.notes?.length ?? 0) > 0 && (
+                <span class="note">{d.health?.notes?.join(' ')}</span>
+              )}
+            </li>
+          );
+        })}
+      </ol>
+      <nav class="pager" aria-label="History pages">
+        {cursor && (
+          <button type="button" class="secondary" onClick={() => setCursor(undefined)}>
+            Newest
+          </button>
+        )}
+        {events.data.next_cursor && (
+          <button type="button" class="secondary" onClick={() => setCursor(events.data.next_cursor ?? undefined)}>
+            Older events
+          </button>
+        )}
+      </nav>
+    </>
+  );
+}
 
 interface HealthExtra {
   checked_at?: string | null;
@@ -98,6 +175,26 @@ export function CredentialPage({ id }: { id: string }) {
         )}
         <ErrorBox error={check.error} />
       </div>
+
+      <h2>History</h2>
+      <History id={c.id} />
+
+      {can('credentials:write') && (
+        <>
+          <h2>Re-authorize</h2>
+          <p class="muted">
+            A Connect link for this credential: the user consents again (or enters a new key) and the flow must end on
+            the same provider account; the credential keeps its id.
+          </p>
+          <StartLinkForm
+            idPrefix="reauth"
+            kind={c.kind}
+            oauthAppId={c.oauth_app_id}
+            credentialId={c.id}
+            submitLabel="Get re-authorize link"
+          />
+        </>
+      )}
 
       <h2>Properties</h2>
       <p class="muted">Secrets are masked; the console never reveals them.</p>

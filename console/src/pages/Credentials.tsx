@@ -11,6 +11,7 @@ type Status = 'pending' | 'ok' | 'warn' | 'error';
 const isStatus = (s: string | null): s is Status => s === 'pending' || s === 'ok' || s === 'warn' || s === 'error';
 
 interface Filters {
+  name: string;
   provider: string;
   kind: string;
   status: string;
@@ -20,6 +21,7 @@ interface Filters {
 
 function filtersOf(q: URLSearchParams): Filters {
   return {
+    name: q.get('name') ?? '',
     provider: q.get('provider') ?? '',
     kind: q.get('kind') ?? '',
     status: q.get('status') ?? '',
@@ -46,6 +48,7 @@ export function CredentialsPage() {
           params: {
             query: {
               limit: PAGE,
+              ...(applied.name ? { name: applied.name } : {}),
               ...(applied.provider ? { provider: applied.provider } : {}),
               ...(applied.kind ? { kind: applied.kind } : {}),
               ...(isStatus(status) ? { 'health.status': status } : {}),
@@ -71,6 +74,18 @@ export function CredentialsPage() {
     <section>
       <PageTitle>Credentials</PageTitle>
       <form class="filters" onSubmit={apply} aria-label="Filter credentials">
+        <div>
+          <label for="f-name">Name</label>
+          <input
+            id="f-name"
+            type="search"
+            value={draft.name}
+            onInput={set('name')}
+            placeholder="part of a name"
+            aria-describedby="f-name-error"
+          />
+          <FieldError error={list.error} field="name" id="f-name-error" />
+        </div>
         <div>
           <label for="f-provider">Provider</label>
           <select id="f-provider" value={draft.provider} onChange={set('provider')}>
@@ -123,7 +138,7 @@ export function CredentialsPage() {
           )}
         </div>
       </form>
-      <ErrorBox error={list.error} fieldsShown={['kind', 'metadata']} />
+      <ErrorBox error={list.error} fieldsShown={['name', 'kind', 'metadata']} />
       {list.isPending && <Loading what="credentials" />}
       {list.data && list.data.data.length === 0 && (
         <Empty title={anyFilter ? 'No credential matches these filters.' : 'No credentials yet.'}>

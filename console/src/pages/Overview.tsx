@@ -7,8 +7,69 @@ import { Empty, ErrorBox, HealthBadge, Loading, PageTitle, Time } from '../ui.ts
 
 const STATUSES = ['error', 'warn', 'pending', 'ok'] as const;
 
-export function OverviewPage() {
+/**
+ * Webhook endpoints that are failing (admin): disabled by credvault, or whose latest delivery
+ * attempt did not get a 2xx. One small request per endpoint (its latest attempt).
+ */
+function FailingWebhooks() {
   const { client } = useSession();
+  const failing = useQuery({
+    queryKey: ['webhook-endpoints', 'failing'],
+    refetchInterval: 30_000,
+    queryFn: async () => {
+      const endpoints = await unwrap(client.GET('/v1/webhook-endpoints', { params: { query: { limit: 50 } } }));
+      const withLast = await Promise.all(
+        endpoints.data.map(async (ep) => {
+          const last = await unwrap(
+            client.GET('/v1/webhook-endpoints/{id}/deliveries', {
+              params: { path: { id: ep.id }, query: { limit: 1 } },
+            }),
+          );
+          return { ep, last: last.data[0] };
+        }),
+      );
+      const bad = withLast.filter(
+        ({ ep, last }) =>
+          !ep.enabled ||
+          (last !== undefined && (last.status_code === null || last.status_code < 200 || last.status_code > 299)),
+      );
+      return { total: endpoints.data.length, bad };
+    },
+  });
+  if (failing.isPending) return <Loading what="webhook endpoints" />;
+  if (failing.error) return <ErrorBox error={failing.error} />;
+  if (failing.data.total === 0)
+    return (
+      <Empty title="No webhook endpoints.">
+        <Link to="/webhooks">Add one</Link> to be told when a credential breaks.
+      </Empty>
+    );
+  if (failing.data.bad.length === 0) return <p class="muted">All {failing.data.total} webhook endpoints deliver.</p>;
+  return (
+    <ul class="broken" data-testid="failing-webhooks">
+      {failing.data.bad.map(({ ep, last }) => (
+        <li key={ep.id}>
+          <HealthBadge status="error" /> <Link to="/webhooks">{ep.url}</Link>{' '}
+          <span class="muted">
+            {ep.enabled ? 'enabled' : 'disabled'}
+            {last && (
+              <>
+                {' '}
+                · last attempt <Time iso={last.attempted_at} />
+              </>
+            )}
+          </span>
+          <p class="note">
+            {ep.disabled_reason ?? last?.error ?? (last?.status_code ? `Answered ${last.status_code}.` : 'No answer.')}
+          </p>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function OverviewPage() {
+  const { client, can } = useSession();
   const summary = useQuery({
     queryKey: ['summary'],
     queryFn: () => unwrap(client.GET('/v1/credentials/summary')),
@@ -91,6 +152,12 @@ export function OverviewPage() {
               ))}
             </ul>
           )}
+        </>
+      )}
+      {can('admin') && (
+        <>
+          <h2>Failing webhook endpoints</h2>
+          <FailingWebhooks />
         </>
       )}
     </section>

@@ -1877,6 +1877,8 @@ export interface operations {
                 limit?: number;
                 /** @description JSON object matched by containment, e.g. {"custom_property":42} */
                 metadata?: string;
+                /** @description Name search: credentials whose name contains this text, ignoring case (credvault addition) */
+                name?: string;
                 oauth_app_id?: string;
                 provider?: string;
             };
@@ -2370,6 +2372,8 @@ export interface operations {
     getEvents: {
         parameters: {
             query?: {
+                /** @description A credential's history: only the credential.* events of this credential (its id) */
+                credential_id?: string;
                 cursor?: string;
                 limit?: number;
                 /** @description ISO 8601 time: events from then on, oldest first (otherwise newest first) */

@@ -12,6 +12,8 @@ export interface CredentialFilters {
   oauthAppId?: string;
   healthStatus?: string;
   metadata?: Record<string, unknown>;
+  /** Case-insensitive substring of the top-level name. */
+  name?: string;
 }
 
 function withApp(db: Db) {
@@ -76,6 +78,8 @@ export function createCredentialReads(db: Db) {
       if (f.oauthAppId) q = q.where('credentials.oauth_app_id', '=', f.oauthAppId);
       if (f.healthStatus) q = q.where('credentials.health_status', '=', f.healthStatus);
       if (f.metadata) q = q.where(sql<boolean>`credentials.metadata @> ${JSON.stringify(f.metadata)}::jsonb`);
+      // strpos rather than LIKE: no wildcard in the search string to escape.
+      if (f.name) q = q.where(sql<boolean>`strpos(lower(credentials.name), lower(${f.name})) > 0`);
       return paginate(q, 'credentials', limit, cursor);
     },
 

@@ -5,6 +5,7 @@ import type { AuditService } from '../../audit/service.js';
 import type { CredentialService } from '../../credentials/service.js';
 import { CredentialSchema } from '../../credentials/schemas.js';
 import type { HealthService } from '../../health/service.js';
+import type { TokenService } from '../../tokens/service.js';
 import { component } from '../openapi/registry.js';
 import { IdParams, commonErrors, authOf } from './common.js';
 
@@ -46,6 +47,7 @@ const PageQuery = z.strictObject({
 export function healthRoutes(
   app: FastifyInstance,
   health: HealthService,
+  tokens: TokenService,
   credentials: CredentialService,
   audit: AuditService,
 ): void {
@@ -97,7 +99,7 @@ export function healthRoutes(
       params: IdParams,
       response: { 200: AccessTokenSchema, 409: commonErrors[500], 503: commonErrors[500], ...commonErrors },
     },
-    handler: async (req) => health.accessToken(authOf(req).accountId, req.params.id, authOf(req).tokenId),
+    handler: async (req) => tokens.accessToken(authOf(req).accountId, req.params.id, authOf(req).tokenId),
   });
 
   r.get('/v1/audit-events', {

@@ -10,6 +10,7 @@ import { oauthAppRoutes } from './oauth-apps.js';
 import { healthRoutes } from './health.js';
 import { type ProxyRouteDeps, proxyRoutes } from './proxy.js';
 import type { HealthService } from '../../health/service.js';
+import type { TokenService } from '../../tokens/service.js';
 import type { EventService } from '../../events/service.js';
 import type { WebhookService } from '../../webhooks/service.js';
 import { eventRoutes } from './events.js';
@@ -23,6 +24,8 @@ export interface Services {
   credentials: CredentialService;
   oauthApps: OAuthAppService;
   health: HealthService;
+  /** The token path: POST /v1/credentials/{id}/access-token. */
+  tokens: TokenService;
   events: EventService;
   webhooks: WebhookService;
   connect: Omit<ConnectRouteDeps, 'accounts'>;
@@ -36,7 +39,7 @@ export function registerRoutes(app: FastifyInstance, s: Services): void {
   credentialRoutes(app, s.credentials, s.revoke);
   oauthAppRoutes(app, s.oauthApps);
   accountRoutes(app, s.accounts);
-  healthRoutes(app, s.health, s.credentials, s.audit);
+  healthRoutes(app, s.health, s.tokens, s.credentials, s.audit);
   eventRoutes(app, s.events);
   webhookRoutes(app, s.webhooks);
   connectRoutes(app, { ...s.connect, accounts: s.accounts });

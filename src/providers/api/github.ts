@@ -20,9 +20,12 @@ import {
   rateLimited,
   retryAfterSeconds,
   unauthorized,
+  httpFailure,
+  send,
   type Classify,
   type Wording,
 } from './common.js';
+import type { Revoke } from '../connect.js';
 
 const W: Wording = {
   provider: 'GitHub',
@@ -190,4 +193,38 @@ export const githubModule: ProviderModule = {
       ? { ok: true, accessToken: r.data.token }
       : { ok: true, accessToken: r.data.token, expiresAt: expires };
   },
+};
+
+/**
+ * Revoke of a GitHub App installation: uninstall, DELETE /app/installations/{id} with the App's JWT.
+ * https://docs.github.com/en/rest/apps/apps#delete-an-installation-for-the-authenticated-app
+ */
+export const githubRevoke: Revoke = async (cred, ctx, url) => {
+  const W = { provider: 'GitHub', credential: "the App's JSON web token", reauth: '', permissions: '' };
+  const id = prop(cred, 'installation_id');
+  if (id === undefined) return missingField(W, 'installation_id');
+  const app = needApp(ctx, W);
+  if (!('settings' in app)) return app;
+  const appId = app.settings.app_id;
+  const pem = app.settings.private_key;
+  let jwt: string;
+  try {
+    jwt = appJwt(String(appId), typeof pem === 'string' ? pem : '', ctx.now());
+  } catch {
+    return failure(
+      'misconfigured',
+      "The GitHub App's private_key in the OAuth app settings is not a valid PEM RSA private key.",
+    );
+  }
+  const sent = await send(ctx, W, {
+    method: 'DELETE',
+    url: url(`https://api.github.com/app/installations/${id}`),
+    headers: {
+      authorization: `Bearer ${jwt}`,
+      accept: 'application/vnd.github+json',
+      'x-github-api-version': '2022-11-28',
+    },
+  });
+  if (!sent.ok) return sent;
+  return sent.res.status === 204 || sent.res.status === 200 ? { ok: true } : httpFailure(W, sent.res, ctx.now());
 };

@@ -18,9 +18,12 @@ import {
   missingField,
   needApp,
   prop,
+  httpFailure,
+  send,
   type Classify,
   type Wording,
 } from './common.js';
+import type { Revoke } from '../connect.js';
 import { standardRefresh } from './refresh-grant.js';
 
 const W: Wording = {
@@ -139,4 +142,30 @@ export const hubspotModule: ProviderModule = {
   async refresh(cred, ctx) {
     return standardRefresh(cred, ctx, W, { url: join(ctx.baseUrl(), '/oauth/v3/token'), clientAuth: 'form', classify });
   },
+};
+
+/**
+ * Revoke of a HubSpot refresh token: POST /oauth/v3/token/revoke.
+ * https://developers.hubspot.com/docs/api-reference/latest/authentication/oauth-tokens/revoke-token
+ */
+export const hubspotRevoke: Revoke = async (cred, ctx, url) => {
+  const W = { provider: 'HubSpot', credential: 'the refresh token', reauth: '', permissions: '' };
+  const token = prop(cred, 'refresh_token');
+  if (token === undefined) return missingField(W, 'refresh_token');
+  const app = needApp(ctx, W);
+  if (!('clientSecret' in app)) return app;
+  const body = formBody({
+    token,
+    token_type_hint: 'refresh_token',
+    client_id: app.clientId,
+    client_secret: app.clientSecret,
+  });
+  const sent = await send(ctx, W, {
+    method: 'POST',
+    url: url('https://api.hubapi.com/oauth/v3/token/revoke'),
+    headers: { 'content-type': FORM },
+    body,
+  });
+  if (!sent.ok) return sent;
+  return sent.res.status >= 200 && sent.res.status < 300 ? { ok: true } : httpFailure(W, sent.res, ctx.now());
 };

@@ -21,10 +21,15 @@ import {
   requestToken,
   retryAfterSeconds,
   unauthorized,
+  FORM,
+  formBody,
+  httpFailure,
+  send,
   type Classify,
   type ResetHeader,
   type Wording,
 } from './common.js';
+import type { Revoke } from '../connect.js';
 
 const W: Wording = {
   provider: 'Linear',
@@ -137,4 +142,21 @@ export const linearModule: ProviderModule = {
     if (!r.ok) return r;
     return refreshSuccess(r.reply, ctx.now(), refreshToken);
   },
+};
+
+/**
+ * Revoke of a Linear access token: POST /oauth/revoke. https://linear.app/developers/oauth-2-0-authentication
+ */
+export const linearRevoke: Revoke = async (cred, ctx, url) => {
+  const W = { provider: 'Linear', credential: 'the access token', reauth: '', permissions: '' };
+  const token = prop(cred, 'access_token');
+  if (token === undefined) return missingField(W, 'access_token');
+  const sent = await send(ctx, W, {
+    method: 'POST',
+    url: url('https://api.linear.app/oauth/revoke'),
+    headers: { 'content-type': FORM, authorization: `Bearer ${token}` },
+    body: formBody({}),
+  });
+  if (!sent.ok) return sent;
+  return sent.res.status >= 200 && sent.res.status < 300 ? { ok: true } : httpFailure(W, sent.res, ctx.now());
 };

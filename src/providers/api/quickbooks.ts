@@ -16,9 +16,15 @@ import {
   missingField,
   noAccessToken,
   prop,
+  JSON_TYPE,
+  basicAuth,
+  httpFailure,
+  needApp,
+  send,
   type Classify,
   type Wording,
 } from './common.js';
+import type { Revoke } from '../connect.js';
 import { standardRefresh } from './refresh-grant.js';
 
 const W: Wording = {
@@ -106,4 +112,28 @@ export const quickbooksModule: ProviderModule = {
       clientAuth: 'basic',
     });
   },
+};
+
+/**
+ * Revoke of a QuickBooks refresh token: POST https://developer.api.intuit.com/v2/oauth2/tokens/revoke {token}.
+ * https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0
+ */
+export const quickbooksRevoke: Revoke = async (cred, ctx, url) => {
+  const W = { provider: 'QuickBooks', credential: 'the refresh token', reauth: '', permissions: '' };
+  const token = prop(cred, 'refresh_token');
+  if (token === undefined) return missingField(W, 'refresh_token');
+  const app = needApp(ctx, W);
+  if (!('clientSecret' in app)) return app;
+  const sent = await send(ctx, W, {
+    method: 'POST',
+    url: url('https://developer.api.intuit.com/v2/oauth2/tokens/revoke'),
+    headers: {
+      'content-type': JSON_TYPE,
+      accept: JSON_TYPE,
+      authorization: basicAuth(app.clientId, app.clientSecret),
+    },
+    body: JSON.stringify({ token }),
+  });
+  if (!sent.ok) return sent;
+  return sent.res.status === 200 ? { ok: true } : httpFailure(W, sent.res, ctx.now());
 };

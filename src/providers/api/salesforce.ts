@@ -19,9 +19,14 @@ import {
   oauthError,
   prop,
   refreshSuccess,
+  FORM,
+  formBody,
+  httpFailure,
+  send,
   type Classify,
   type Wording,
 } from './common.js';
+import type { Revoke } from '../connect.js';
 import { refreshGrant } from './refresh-grant.js';
 
 /** Salesforce's own host suffixes; the kind's instance_url and token replies must name one of them. */
@@ -176,4 +181,23 @@ export const salesforceModule: ProviderModule = {
     // unset; it may rotate the refresh token when the connected app enables rotation.
     return refreshSuccess(r.reply, ctx.now(), refreshToken, learned);
   },
+};
+
+/**
+ * Revoke of a Salesforce refresh token: POST {instance}/services/oauth2/revoke.
+ * https://help.salesforce.com/s/articleView?id=sf.remoteaccess_revoke_token.htm
+ */
+export const salesforceRevoke: Revoke = async (cred, ctx, url) => {
+  const token = prop(cred, 'refresh_token');
+  const instance = prop(cred, 'instance_url');
+  const W = { provider: 'Salesforce', credential: 'the refresh token', reauth: '', permissions: '' };
+  if (token === undefined || instance === undefined) return missingField(W, 'refresh_token');
+  const sent = await send(ctx, W, {
+    method: 'POST',
+    url: url(join(instance, '/services/oauth2/revoke')),
+    headers: { 'content-type': FORM },
+    body: formBody({ token }),
+  });
+  if (!sent.ok) return sent;
+  return sent.res.status === 200 ? { ok: true } : httpFailure(W, sent.res, ctx.now());
 };

@@ -3,9 +3,22 @@
  * identify: GET https://{shop}/admin/api/{version}/shop.json with X-Shopify-Access-Token
  *   https://shopify.dev/docs/api/admin-rest/latest/resources/shop
  */
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { ProviderModule } from '../module.js';
-import { JSON_TYPE, callJson, failure, join, missingField, prop, type Classify, type Wording } from './common.js';
+import {
+  JSON_TYPE,
+  callJson,
+  failure,
+  join,
+  missingField,
+  prop,
+  httpFailure,
+  send,
+  type Classify,
+  type Wording,
+} from './common.js';
+import type { Revoke } from '../connect.js';
 
 const W: Wording = {
   provider: 'Shopify',
@@ -67,3 +80,44 @@ export const shopifyModule: ProviderModule = {
     return { ok: true, accountId: String(r.data.shop.id) };
   },
 };
+
+/**
+ * Revoke of a Shopify grant: uninstall the app, DELETE /admin/api_permissions/current.json.
+ * https://shopify.dev/docs/apps/build/authentication-authorization/app-installation/uninstall-app-api-request
+ */
+export const shopifyRevoke: Revoke = async (cred, ctx, url) => {
+  const W = { provider: 'Shopify', credential: 'the access token', reauth: '', permissions: '' };
+  const token = prop(cred, 'access_token');
+  const shop = prop(cred, 'shop');
+  if (token === undefined || shop === undefined) return missingField(W, 'access_token');
+  const sent = await send(ctx, W, {
+    method: 'DELETE',
+    url: url(`https://${shop}/admin/api_permissions/current.json`),
+    headers: { 'x-shopify-access-token': token, accept: JSON_TYPE },
+  });
+  if (!sent.ok) return sent;
+  return sent.res.status >= 200 && sent.res.status < 300 ? { ok: true } : httpFailure(W, sent.res, ctx.now());
+};
+
+/** Shopify's callback signature over the query (everything but `hmac`), compared in constant time. */
+export function shopifyHmacValid(query: URLSearchParams, clientSecret: string): boolean {
+  const given = query.get('hmac') ?? '';
+  const message = [...query.entries()]
+    .filter(([k]) => k !== 'hmac' && k !== 'signature')
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&');
+  const want = createHmac('sha256', clientSecret).update(message).digest('hex');
+  const a = Buffer.from(given, 'utf8');
+  const b = Buffer.from(want, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The Connect callback proof (docs: Connect): signed by Shopify, and for the shop the flow started with. */
+export function shopifyCallbackProof(
+  query: URLSearchParams,
+  clientSecret: string,
+  start: Readonly<Record<string, string>>,
+): boolean {
+  return shopifyHmacValid(query, clientSecret) && query.get('shop') === start.shop;
+}

@@ -16,9 +16,15 @@ import {
   prop,
   refreshSuccess,
   requestToken,
+  FORM,
+  basicAuth,
+  formBody,
+  httpFailure,
+  send,
   type Classify,
   type Wording,
 } from './common.js';
+import type { Revoke } from '../connect.js';
 
 const KEY: Wording = {
   provider: 'Stripe',
@@ -152,4 +158,24 @@ export const stripeModule: ProviderModule = {
     // Connect access tokens carry no expires_in: they live until the refresh token is rolled.
     return refreshSuccess(r.reply, ctx.now(), refreshToken);
   },
+};
+
+/**
+ * Revoke of a Stripe Connect account: POST https://connect.stripe.com/oauth/deauthorize {client_id, stripe_user_id}.
+ * https://docs.stripe.com/connect/oauth-reference
+ */
+export const stripeRevoke: Revoke = async (cred, ctx, url) => {
+  const W = { provider: 'Stripe', credential: 'the connected account', reauth: '', permissions: '' };
+  const user = prop(cred, 'stripe_user_id');
+  if (user === undefined) return missingField(W, 'stripe_user_id');
+  const app = needApp(ctx, W);
+  if (!('clientSecret' in app)) return app;
+  const sent = await send(ctx, W, {
+    method: 'POST',
+    url: url('https://connect.stripe.com/oauth/deauthorize'),
+    headers: { 'content-type': FORM, authorization: basicAuth(app.clientSecret, '') },
+    body: formBody({ client_id: app.clientId, stripe_user_id: user }),
+  });
+  if (!sent.ok) return sent;
+  return sent.res.status === 200 ? { ok: true } : httpFailure(W, sent.res, ctx.now());
 };

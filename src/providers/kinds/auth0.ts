@@ -5,6 +5,8 @@
  */
 import { hostname, kindObject, secret, text } from '../normalize.js';
 import type { KindSpec, TenantHostRule } from '../types.js';
+import { secretInput, textInput } from '../connect.js';
+import { bearerOnHost } from '../proxy.js';
 
 /**
  * Auth0 tenant domains end in auth0.com (acme.us.auth0.com); a custom domain must be allowed by
@@ -35,6 +37,17 @@ export const auth0ClientCredentials = {
   expiryField: null,
   learnable: [],
   tenantHosts: [{ field: 'domain', host: (domain) => domain }],
+  connect: {
+    flow: 'key',
+    fields: [
+      textInput('domain', 'Auth0 domain'),
+      textInput('client_id', 'Client id'),
+      secretInput('client_secret', 'Client secret'),
+    ],
+  },
+  // Management API tokens are minted with the client credentials grant.
+  // https://auth0.com/docs/secure/tokens/access-tokens/management-api-access-tokens
+  proxy: bearerOnHost('domain'),
   identity: (p) => ({ value: `domain:${p.domain}|client:${p.client_id}` }),
   tenantHost: AUTH0_TENANT_HOST,
 } satisfies KindSpec<typeof schema, 'auth0_client_credentials'>;

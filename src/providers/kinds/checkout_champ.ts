@@ -1,6 +1,7 @@
 /** Checkout Champ: API user login and password. */
 import { kindObject, secret, text } from '../normalize.js';
 import type { KindSpec } from '../types.js';
+import { secretInput, textInput } from '../connect.js';
 
 const schema = kindObject('checkout_champ_password', {
   login_id: text(),
@@ -22,5 +23,11 @@ export const checkoutChampPassword = {
   expiryField: null,
   learnable: [],
   tenantHosts: [],
+  connect: { flow: 'key', fields: [textInput('login_id', 'API login id'), secretInput('password', 'API password')] },
+  // Checkout Champ takes loginId and password in the query of every call (its only way).
+  proxy: {
+    base: () => ({ api: 'default' }),
+    auth: { scheme: 'query', params: { loginId: 'login_id', password: 'password' } },
+  },
   identity: (p) => ({ value: `login:${p.login_id}` }),
 } satisfies KindSpec<typeof schema, 'checkout_champ_password'>;

@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { kindObject, text, wholeNumber } from '../normalize.js';
 import type { KindSpec } from '../types.js';
+import { githubRevoke } from '../api/github.js';
+import { bearerAt } from '../proxy.js';
 
 const accountType = () =>
   text().transform((v, ctx) => {
@@ -35,5 +37,16 @@ export const githubApp = {
   expiryField: null,
   learnable: ['account_login', 'account_type'],
   tenantHosts: [],
+  connect: {
+    // https://docs.github.com/en/apps/using-github-apps/installing-a-github-app-from-a-third-party
+    // The user installs the App; GitHub comes back to its Setup URL with installation_id.
+    flow: 'github_app',
+    installUrl: (i) =>
+      `https://github.com/apps/${encodeURIComponent(typeof i.settings.slug === 'string' ? i.settings.slug : '')}/installations/new`,
+    revoke: githubRevoke,
+  },
+  // Installation tokens are minted and cached by the token path.
+  // https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/authenticating-as-a-github-app-installation
+  proxy: bearerAt(),
   identity: (p) => ({ value: `installation:${p.installation_id}` }),
 } satisfies KindSpec<typeof schema, 'github_app'>;

@@ -6,6 +6,9 @@
 import { fingerprintIdentity, kindObject, secret, text } from '../normalize.js';
 import type { KindSpec } from '../types.js';
 import { expiryFields, finalizeExpiry, refreshedAccessToken } from './oauth-common.js';
+import { linearRevoke } from '../api/linear.js';
+import { replyText, tokens } from '../connect.js';
+import { bearerAt } from '../proxy.js';
 
 const schema = kindObject('linear_oauth2', {
   // Optional when a refresh_token is given (an export holding only that): refreshed at import.
@@ -28,6 +31,21 @@ export const linearOauth2 = {
   ...refreshedAccessToken,
   learnable: ['linear_org_id', 'linear_org_name'],
   tenantHosts: [],
+  connect: {
+    // https://linear.app/developers/oauth-2-0-authentication: actor=user, comma-separated scopes, PKCE accepted.
+    flow: 'oauth',
+    requires: [],
+    authorizeUrl: () => 'https://linear.app/oauth/authorize',
+    tokenUrl: () => 'https://api.linear.app/oauth/token',
+    clientAuth: 'form',
+    defaultScopes: ['read'],
+    scopeSeparator: ',',
+    extraParams: { actor: 'user' },
+    pkce: true,
+    properties: (reply) => ({ ...tokens(reply), scope: replyText(reply, 'scope') ?? 'read' }),
+    revoke: linearRevoke,
+  },
+  proxy: bearerAt(),
   identity: (p, ctx) =>
     p.linear_org_id !== undefined
       ? { value: `org:${p.linear_org_id}` }

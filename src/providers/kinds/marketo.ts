@@ -5,6 +5,8 @@
 import { marketoHost } from '../api/marketo.js';
 import { kindObject, secret, text } from '../normalize.js';
 import type { KindSpec } from '../types.js';
+import { secretInput, textInput } from '../connect.js';
+import { str } from '../proxy.js';
 
 const schema = kindObject('marketo_client_credentials', {
   munchkin_id: text()
@@ -28,5 +30,21 @@ export const marketoClientCredentials = {
   expiryField: null,
   learnable: [],
   tenantHosts: [{ field: 'munchkin_id', host: marketoHost }],
+  connect: {
+    flow: 'key',
+    fields: [
+      textInput('munchkin_id', 'Munchkin id'),
+      textInput('client_id', 'Client id'),
+      secretInput('client_secret', 'Client secret'),
+    ],
+  },
+  // https://experienceleague.adobe.com/en/docs/marketo-developer/marketo/rest/authentication
+  proxy: {
+    base: (p) => {
+      const id = str(p, 'munchkin_id');
+      return id === undefined ? undefined : { host: `${id.toLowerCase()}.mktorest.com` };
+    },
+    auth: { scheme: 'bearer' },
+  },
   identity: (p) => ({ value: `munchkin:${p.munchkin_id}` }),
 } satisfies KindSpec<typeof schema, 'marketo_client_credentials'>;

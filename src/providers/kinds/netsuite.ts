@@ -6,6 +6,8 @@
 import { netsuiteHost } from '../api/netsuite.js';
 import { kindObject, secret, text } from '../normalize.js';
 import type { KindSpec } from '../types.js';
+import { secretInput, textInput } from '../connect.js';
+import { str } from '../proxy.js';
 
 const accountId = () =>
   text()
@@ -38,5 +40,24 @@ export const netsuiteTba = {
   expiryField: null,
   learnable: [],
   tenantHosts: [{ field: 'account_id', host: netsuiteHost }],
+  connect: {
+    flow: 'key',
+    fields: [
+      textInput('account_id', 'Account id'),
+      textInput('consumer_key', 'Consumer key'),
+      secretInput('consumer_secret', 'Consumer secret'),
+      textInput('token_id', 'Token id'),
+      secretInput('token_secret', 'Token secret'),
+    ],
+  },
+  // Every request is signed (OAuth 1.0a, HMAC-SHA256, realm = account id).
+  // https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_1534941088.html
+  proxy: {
+    base: (p) => {
+      const account = str(p, 'account_id');
+      return account === undefined ? undefined : { host: netsuiteHost(account) };
+    },
+    auth: { scheme: 'oauth1', realmField: 'account_id' },
+  },
   identity: (p) => ({ value: `account:${p.account_id}` }),
 } satisfies KindSpec<typeof schema, 'netsuite_tba'>;

@@ -5,6 +5,8 @@
 import { instanceUrl, kindObject, secret, text, urlHostOf, urlIdentityHost } from '../normalize.js';
 import type { KindSpec, TenantHostRule } from '../types.js';
 import { expiryFields, finalizeExpiry, refreshedCachedToken } from './oauth-common.js';
+import { tokens } from '../connect.js';
+import { hostOf } from '../proxy.js';
 
 export const SERVICENOW_HOST_SUFFIXES = ['service-now.com'] as const;
 
@@ -34,6 +36,22 @@ export function createServicenowOauth2(extraHosts: readonly string[] = []) {
     learnable: ['username'],
     tenantHosts: [{ field: 'instance_url', host: urlHostOf }],
     // The host cannot contain `|`, so `url:<host>|user:<name>` never collides.
+    connect: {
+      // {instance_url}/oauth_auth.do and /oauth_token.do; the instance is given at start-auth.
+      // https://www.servicenow.com/docs/bundle/zurich-platform-security/page/administer/security/concept/c_OAuthApplications.html
+      flow: 'oauth',
+      requires: ['instance_url'],
+      authorizeUrl: (i) => `${(i.props.instance_url ?? '').replace(/\/+$/, '')}/oauth_auth.do`,
+      tokenUrl: (i) => `${(i.props.instance_url ?? '').replace(/\/+$/, '')}/oauth_token.do`,
+      clientAuth: 'form',
+      defaultScopes: ['useraccount'],
+      scopeSeparator: ' ',
+      extraParams: {},
+      pkce: false,
+      properties: (reply, _q, start) => ({ instance_url: start.instance_url, ...tokens(reply, false) }),
+    },
+    // https://docs.servicenow.com/bundle/latest/page/integrate/inbound-rest/concept/c_RESTAPI.html
+    proxy: { base: (p) => hostOf(p, 'instance_url'), auth: { scheme: 'bearer' } },
     identity: (p) => {
       const url = `url:${urlIdentityHost(p.instance_url)}`;
       return { value: p.username === undefined ? url : `${url}|user:${p.username}` };

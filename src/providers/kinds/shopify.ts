@@ -5,6 +5,9 @@
 import { kindObject, secret, text } from '../normalize.js';
 import type { KindSpec } from '../types.js';
 import { expiryFields, finalizeExpiry } from './oauth-common.js';
+import { shopifyCallbackProof, shopifyRevoke } from '../api/shopify.js';
+import { replyText } from '../connect.js';
+import { str } from '../proxy.js';
 
 const shop = () =>
   text()
@@ -32,6 +35,34 @@ export const shopifyOauth2 = {
   expiryField: 'expires_at',
   learnable: [],
   tenantHosts: [{ field: 'shop', host: (shop) => shop }],
+  connect: {
+    // Authorization code grant (offline token, comma-separated scopes); the callback query is signed.
+    // https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant
+    flow: 'oauth',
+    requires: ['shop'],
+    authorizeUrl: (i) => `https://${i.props.shop ?? ''}/admin/oauth/authorize`,
+    tokenUrl: (i) => `https://${i.props.shop ?? ''}/admin/oauth/access_token`,
+    clientAuth: 'form',
+    defaultScopes: ['read_products'],
+    scopeSeparator: ',',
+    extraParams: {},
+    pkce: false,
+    proof: shopifyCallbackProof,
+    properties: (reply, _q, start) => ({
+      shop: start.shop,
+      access_token: reply.access_token,
+      ...(replyText(reply, 'scope') ? { scope: replyText(reply, 'scope') } : {}),
+    }),
+    revoke: shopifyRevoke,
+  },
+  // https://shopify.dev/docs/api/admin-rest#authentication
+  proxy: {
+    base: (p) => {
+      const host = str(p, 'shop');
+      return host === undefined ? undefined : { host };
+    },
+    auth: { scheme: 'token_header', header: 'x-shopify-access-token' },
+  },
   identity: (p) => ({ value: `shop:${p.shop}` }),
   finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
 } satisfies KindSpec<typeof schema, 'shopify_oauth2'>;

@@ -8,6 +8,9 @@ import type { z } from 'zod';
 import { fingerprintIdentity, flag, kindObject, secret, text } from '../normalize.js';
 import type { FinalizeResult, KindSpec } from '../types.js';
 import { expiryFields, finalizeExpiry, refreshedAccessToken } from './oauth-common.js';
+import { stripeRevoke } from '../api/stripe.js';
+import { replyText, secretInput, tokens } from '../connect.js';
+import { bearerAt } from '../proxy.js';
 
 const KEY_PREFIXES = ['sk_live_', 'sk_test_', 'rk_live_', 'rk_test_'] as const;
 
@@ -56,6 +59,9 @@ export const stripeKey = {
   expiryField: null,
   learnable: ['account_id'],
   tenantHosts: [],
+  connect: { flow: 'key', fields: [secretInput('secret', 'Secret or restricted key (sk_… or rk_…)')] },
+  // https://docs.stripe.com/api/authentication
+  proxy: bearerAt(),
   identity: (p, ctx) =>
     p.account_id !== undefined ? { value: `account:${p.account_id}` } : fingerprintIdentity('secret', p.secret, ctx),
   finalize: (p) => finalizeStripeKey(p),
@@ -81,6 +87,32 @@ export const stripeOauth2 = {
   ...refreshedAccessToken,
   learnable: [],
   tenantHosts: [],
+  connect: {
+    // Stripe Connect OAuth: the token request carries the platform's secret key; the reply's
+    // stripe_user_id is the account. https://docs.stripe.com/connect/oauth-reference
+    flow: 'oauth',
+    requires: [],
+    authorizeUrl: () => 'https://connect.stripe.com/oauth/authorize',
+    tokenUrl: () => 'https://connect.stripe.com/oauth/token',
+    clientAuth: 'stripe',
+    defaultScopes: ['read_write'],
+    scopeSeparator: ' ',
+    extraParams: {},
+    pkce: false,
+    properties: (reply) => {
+      const livemode = (reply as Record<string, unknown>).livemode;
+      return {
+        stripe_user_id: replyText(reply, 'stripe_user_id'),
+        ...tokens(reply),
+        ...(typeof livemode === 'boolean' ? { livemode } : {}),
+        ...(replyText(reply, 'scope') ? { scope: replyText(reply, 'scope') } : {}),
+      };
+    },
+    revoke: stripeRevoke,
+  },
+  // Bearer with the OAuth app's client secret (the platform key) and Stripe-Account.
+  // https://docs.stripe.com/connect/authentication
+  proxy: { base: () => ({ api: 'default' }), auth: { scheme: 'stripe_connect', accountField: 'stripe_user_id' } },
   identity: (p) => ({ value: `account:${p.stripe_user_id}` }),
   finalize: (p, ctx) => finalizeExpiry(p, ctx.now),
 } satisfies KindSpec<typeof stripeOauth2Schema, 'stripe_oauth2'>;

@@ -10,6 +10,7 @@ import { sql as m011 } from './011_oauth_app_redirect_urls.js';
 import { sql as m012 } from './012_events.js';
 import { sql as m013 } from './013_webhooks.js';
 import { sql as m015 } from './015_key_primary.js';
+import { sql as m016 } from './016_event_credential_index.js';
 
 /** Numbered migrations, applied in order; never edit one that has shipped, add the next. */
 export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
@@ -25,4 +26,5 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
   { version: 12, name: 'events', sql: m012 },
   { version: 13, name: 'webhooks', sql: m013 },
   { version: 15, name: 'key_primary', sql: m015 },
+  { version: 16, name: 'event_credential_index', sql: m016 },
 ];

@@ -1,6 +1,7 @@
 /**
- * How the proxy reaches a kind's API and authenticates there (the proxy spec's table, module
- * data like the checks' base URLs). One small file per provider beside this one.
+ * The `proxy` slot of a kind (docs/architecture.md, "The kind spine"): how the proxy reaches a
+ * kind's API and authenticates there (the proxy spec's table), declared in the kind's file like
+ * the checks' base URLs in the api file.
  */
 
 /** Non-secret properties of a credential, as stored. */

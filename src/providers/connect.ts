@@ -1,11 +1,12 @@
 /**
- * Connect data per kind (docs: Connect, §2): where a browser is sent to consent, where the code
- * is exchanged, default scopes and extra parameters, and how the token reply becomes the
- * kind's properties. Data first; the flow itself lives in src/connect/.
+ * The `connect` slot of a kind (docs/architecture.md, "The kind spine"; docs: Connect, §2): where
+ * a browser is sent to consent, where the code is exchanged, default scopes and extra
+ * parameters, and how the token reply becomes the kind's properties; or the form of a key kind.
+ * Data first, declared in the kind's file; the flow itself lives in src/connect/, provider calls
+ * (revocation, callback proofs) in the provider's api file.
  */
-import type { TokenReply } from '../api/common.js';
-import type { IdentifySuccess, ProviderContext, ProviderCredential, ProviderFailure } from '../module.js';
-import type { Kind } from '../registry.js';
+import type { TokenReply } from './api/common.js';
+import type { IdentifySuccess, ProviderContext, ProviderCredential, ProviderFailure } from './module.js';
 
 /** What an endpoint may depend on: the start-auth properties and the OAuth app's settings. */
 export interface EndpointInput {
@@ -25,7 +26,6 @@ export type Revoke = (
 
 export interface OAuthConnect {
   flow: 'oauth';
-  kind: Kind;
   /** Non-secret properties needed before consent (Shopify shop, ServiceNow instance_url...). */
   requires: readonly string[];
   authorizeUrl(i: EndpointInput): string;
@@ -37,8 +37,11 @@ export interface OAuthConnect {
   extraParams: Readonly<Record<string, string>>;
   /** Send PKCE S256 (RFC 7636): where the provider documents it (Airtable requires it). */
   pkce: boolean;
-  /** A provider proof on the callback besides state (Shopify signs the query). */
-  proof?: 'shopify_hmac';
+  /**
+   * A provider proof on the callback besides state (Shopify signs the query): whether the
+   * callback query is genuine, given the OAuth app's client secret and the start properties.
+   */
+  proof?(query: URLSearchParams, clientSecret: string, start: Readonly<Record<string, string>>): boolean;
   /** The kind's properties (without `kind`) from the token reply, the callback query and the start properties. */
   properties(
     reply: TokenReply,
@@ -53,7 +56,6 @@ export interface OAuthConnect {
 
 export interface GithubAppConnect {
   flow: 'github_app';
-  kind: Kind;
   installUrl(i: EndpointInput): string;
   revoke?: Revoke;
 }
@@ -67,11 +69,14 @@ export interface KeyField {
 
 export interface KeyConnect {
   flow: 'key';
-  kind: Kind;
   fields: readonly KeyField[];
 }
 
 export type ConnectSpec = OAuthConnect | GithubAppConnect | KeyConnect;
+
+/** Key kinds' form fields (docs: Connect, §3): the kind's own properties; secret ones are password inputs. */
+export const secretInput = (name: string, label: string): KeyField => ({ name, label, secret: true });
+export const textInput = (name: string, label: string): KeyField => ({ name, label, secret: false });
 
 /** A reply field as a string, when present. */
 export function replyText(reply: TokenReply, key: string): string | undefined {
