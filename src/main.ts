@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import { openServerKeys, resolveMasterKeys } from './crypto/boot.js';
 import { idempotencyResponsePlace } from './crypto/places.js';
 import { assertPrimaryNotRetired } from './crypto/rotation.js';
+import { type KeyPrimary, keyStatus, openKeyPrimary } from './crypto/primary.js';
 import { createCredentialRepository } from './credentials/repository/index.js';
 import { createCredentialService } from './credentials/service.js';
 import { type App, buildApp } from './http/app.js';
@@ -31,7 +32,8 @@ import { createWebhookService } from './webhooks/service.js';
 import { createWebhookHttp } from './webhooks/http.js';
 import { type DeliveryWorker, createDeliveryWorker } from './webhooks/worker.js';
 import { vetOutboundUrl } from './net/outbound.js';
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { createConnectRepository } from './connect/repository.js';
 import { createConnectService } from './connect/service.js';
 import { createConnectFlow } from './connect/flow.js';
@@ -55,6 +57,8 @@ export interface Runtime {
   /** Starts background work on this node: health checks and the hourly purge of expired idempotency keys. */
   /** Encryptions per master key, recorded in the database (docs/security.md C5). */
   ledger: EncryptionLedger;
+  /** The database's primary master key as this node sees it, and its heartbeat (crypto/primary.ts). */
+  keyPrimary: KeyPrimary;
   startBackground(): void;
   /** Set when this start created the first account with a generated token (print it once). */
   bootstrapToken?: string;
@@ -105,7 +109,11 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   try {
     const db = store.db;
     const keys = await openServerKeys(db, keySource.spec, clock);
-    await assertPrimaryNotRetired(db, keys.keyring);
+    // Seal with the database's primary key, not this node's configuration order; report the
+    // key ids this node holds so a promotion waits for every live node (docs/security.md "Key rotation").
+    const nodeId = opts.nodeId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    const primary = await openKeyPrimary({ db, keyring: keys.keyring, nodeId, clock });
+    await assertPrimaryNotRetired(db, primary.current());
     const ledger = createEncryptionLedger({ db, keyring: keys.keyring, clock, log });
     const audit = createAuditService({ db, clock });
     const accounts = createAccountService({ db, clock, audit });
@@ -117,7 +125,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     }
     const oauthApps = createOAuthAppService({
       db,
-      box: keys.box,
+      box: primary.box,
       clock,
       audit,
       events: (trx, list) => writeEvents(trx, list, clock.now()),
@@ -132,7 +140,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     const health = createHealth({
       db,
       repos: { credentials: credentialRepo, oauthApps: createOAuthAppRepository(db) },
-      box: keys.box,
+      box: primary.box,
       clock,
       log,
       config,
@@ -142,13 +150,13 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       fingerprint: keys.fingerprint,
       ...(opts.modules ? { modules: opts.modules } : {}),
       ...(opts.http ? { http: opts.http } : {}),
-      ...(opts.nodeId ? { nodeId: opts.nodeId } : {}),
+      nodeId,
       ...(opts.failpoint ? { failpoint: opts.failpoint } : {}),
     });
     const credentials = createCredentialService({
       repo: credentialRepo,
       oauthApps,
-      box: keys.box,
+      box: primary.box,
       clock,
       fingerprint: keys.fingerprint,
       resolveKind: spec,
@@ -175,18 +183,18 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     });
     const deliveries = createDeliveryWorker({
       db,
-      box: keys.box,
+      box: primary.box,
       clock,
       log,
       http: opts.webhookHttp ?? webhookHttp,
-      nodeId: opts.nodeId ?? `node-${randomUUID()}`,
+      nodeId,
       leaseMs: config.webhookLeaseSeconds * 1000,
       perEndpoint: config.webhookConcurrency,
       timeoutMs: Math.min(15_000, config.webhookLeaseSeconds * 1000),
     });
     const webhooks = createWebhookService({
       db,
-      box: keys.box,
+      box: primary.box,
       clock,
       vetUrl: (url) =>
         vetOutboundUrl(url, { allowedOrigins: config.webhookAllowedOrigins, lookup: opts.lookup ?? systemLookup() }),
@@ -196,8 +204,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     const idempotency = createIdempotencyService({
       db,
       clock,
-      seal: (accountId, key, body) => keys.box.seal(body, idempotencyResponsePlace(accountId, key)),
-      unseal: (accountId, key, sealed) => keys.box.open(sealed, idempotencyResponsePlace(accountId, key)),
+      seal: (accountId, key, body) => primary.box.seal(body, idempotencyResponsePlace(accountId, key)),
+      unseal: (accountId, key, sealed) => primary.box.open(sealed, idempotencyResponsePlace(accountId, key)),
     });
     const connectRepo = createConnectRepository(db);
     const connect = {
@@ -216,7 +224,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
         oauthApps,
         credentials,
         audit,
-        box: keys.box,
+        box: primary.box,
         clock,
         log,
         spec,
@@ -262,6 +270,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       connect,
       revoke,
       gate,
+      keys: { status: () => keyStatus(db, clock.now()) },
       accounts,
       audit,
       credentials,
@@ -284,6 +293,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     const closeRest = async () => {
       proxyHttp.close();
       webhookHttp.close();
+      // This node no longer counts as live for key promotion once it is gone.
+      await primary.stop();
       await usage.stop().catch(() => log.warn('recording proxy use counts at shutdown failed'));
       // What this node sealed since the last recording (C5); a failure must not block shutdown.
       await ledger.stop().catch(() => log.warn('recording master-key encryption counts at shutdown failed'));
@@ -298,11 +309,13 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       deliveries,
       ...(boot.token ? { bootstrapToken: boot.token } : {}),
       ledger,
+      keyPrimary: primary,
       usage,
       startBackground() {
         health.scheduler.start();
         usage.start();
         ledger.start();
+        primary.start(() => log.warn("reporting this node's master keys (heartbeat) failed; will retry"));
         if (config.webhooks) deliveries.start();
         purgeTimer ??= setInterval(() => {
           events.purgeExpired().then(

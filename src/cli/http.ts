@@ -3,7 +3,9 @@
  * turning HTTP answers into exit codes and messages, and printing.
  */
 import { type Command, Option } from 'commander';
-import { type CredvaultClient, CredvaultError, createCredvaultClient, unwrap } from '../client/index.js';
+import type { CredvaultClient } from '../client/index.js';
+import { CredvaultError, unwrap } from '../client/errors.js';
+import { createNodeClient } from './node-client.js';
 import { readConfig } from './config-file.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
@@ -50,7 +52,7 @@ export function connect(cmd: Command): CredvaultClient {
   } catch {
     usageError(cmd, `--url ${opts.url} is not a URL (e.g. ${DEFAULT_URL})`);
   }
-  return createCredvaultClient({ url: opts.url, token: opts.token, headers: { 'user-agent': 'credvault-cli' } });
+  return createNodeClient({ url: opts.url, token: opts.token, headers: { 'user-agent': 'credvault-cli' } });
 }
 
 /** A failed call as one readable message (the CLI prints it and exits 1). */
@@ -78,7 +80,10 @@ export async function guarded<T>(cmd: Command, work: Promise<T>): Promise<T> {
 }
 
 /** Awaits a client call: its data, or an Error naming the status, summary and validation errors. */
-export function call<D>(cmd: Command, request: Promise<{ data?: D; error?: unknown; response: Response }>): Promise<D> {
+export function call<D>(
+  cmd: Command,
+  request: Promise<{ data?: D; error?: unknown; response: Pick<Response, 'ok' | 'status'> }>,
+): Promise<D> {
   return guarded(cmd, unwrap(request));
 }
 

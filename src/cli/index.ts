@@ -16,12 +16,17 @@ const COMMANDS: Record<string, { description: string; load: () => Promise<(progr
     load: async () => (await import('./commands/migrate.js')).registerMigrate,
   },
   keys: {
-    description: 'Generate, inspect, rewrap and retire master keys.',
+    description: 'Generate, promote, inspect, rewrap and retire master keys.',
     load: async () => {
-      // keys promote / keys nodes (commands/keys-promote.ts) are registered once serve seals with
-      // the database's primary (crypto/primary.ts); until then promoting would change nothing.
-      const { registerKeys } = await import('./commands/keys.js');
-      return registerKeys;
+      // keys promote / keys nodes (commands/keys-promote.ts): the database's primary key, which serve seals with.
+      const [{ registerKeys }, { registerKeyPromotion }] = await Promise.all([
+        import('./commands/keys.js'),
+        import('./commands/keys-promote.js'),
+      ]);
+      return (program) => {
+        registerKeys(program);
+        registerKeyPromotion(program);
+      };
     },
   },
   login: {

@@ -8,6 +8,7 @@ import createClient, { type Client, type Middleware } from 'openapi-fetch';
 import type { paths } from './generated/openapi.js';
 
 export type { paths } from './generated/openapi.js';
+export { CredvaultError, type ErrorBody, unwrap } from './errors.js';
 
 export interface CredvaultClientOptions {
   /** Base URL of the server, e.g. http://127.0.0.1:8080 */
@@ -38,37 +39,10 @@ export type ImportCredentialBody = BodyOf<Post<'/v1/credentials'>>;
 export type BulkImportResult = Answer<Post<'/v1/credentials/bulk'>, 200>['results'][number];
 export type ExportedCredential = Answer<Get<'/v1/credentials/export'>, 200>['data'][number];
 export type OAuthApp = Answer<Get<'/v1/oauth-apps/{id}'>, 200>;
-export type ErrorBody = Answer<Post<'/v1/credentials'>, 422>;
 export type Event = Answer<Get<'/v1/events/{id}'>, 200>;
 export type WebhookEndpoint = Answer<Get<'/v1/webhook-endpoints/{id}'>, 200>;
 export type WebhookEndpointWithSecret = Answer<Post<'/v1/webhook-endpoints'>, 201>;
 export type WebhookDeliveryAttempt = Answer<Get<'/v1/webhook-endpoints/{id}/deliveries'>, 200>['data'][number];
-
-/** An answer other than 2xx, with the server's error body (`summary`, `validation_errors`). */
-export class CredvaultError extends Error {
-  readonly status: number;
-  readonly body: ErrorBody | undefined;
-  constructor(status: number, body: ErrorBody | undefined) {
-    super(body?.summary ? `${status}: ${body.summary}` : `credvault answered ${status}`);
-    this.name = 'CredvaultError';
-    this.status = status;
-    this.body = body;
-  }
-}
-
-function isErrorBody(v: unknown): v is ErrorBody {
-  return typeof v === 'object' && v !== null && typeof (v as { summary?: unknown }).summary === 'string';
-}
-
-/**
- * The answer's data, or a CredvaultError carrying the status and error body:
- * `const cred = await unwrap(client.GET('/v1/credentials/{id}', { params: { path: { id } } }))`.
- */
-export async function unwrap<D>(call: Promise<{ data?: D; error?: unknown; response: Response }>): Promise<D> {
-  const { data, error, response } = await call;
-  if (response.ok && data !== undefined) return data;
-  throw new CredvaultError(response.status, isErrorBody(error) ? error : undefined);
-}
 
 /** A client for one server and token; methods are typed by path: `client.POST('/v1/credentials', { body })`. */
 export function createCredvaultClient(opts: CredvaultClientOptions): CredvaultClient {

@@ -41,6 +41,45 @@ export async function listNodeKeys(db: Db): Promise<NodeKeys[]> {
   }));
 }
 
+/** The key status an admin may read (GET /v1/keys): key ids and heartbeats, never key material. */
+export interface KeyStatusView {
+  primary_kid: string | null;
+  promoted_at: string | null;
+  nodes: Array<{ node_id: string; kids: string[]; primary_kid: string; heartbeat_at: string; live: boolean }>;
+}
+
+export async function keyStatus(db: Db, now: Date): Promise<KeyStatusView> {
+  const res = await sql<{ kid: string; promoted_at: Date | string }>`
+    select kid, promoted_at from key_primary where singleton`.execute(db);
+  const row = res.rows[0];
+  const since = now.getTime() - NODE_LIVE_SECONDS * 1000;
+  return {
+    primary_kid: row?.kid ?? null,
+    promoted_at: row ? new Date(row.promoted_at).toISOString() : null,
+    nodes: (await listNodeKeys(db)).map((n) => ({
+      node_id: n.node_id,
+      kids: [...n.kids].sort(),
+      primary_kid: n.primary_kid,
+      heartbeat_at: n.heartbeat_at.toISOString(),
+      live: n.heartbeat_at.getTime() >= since,
+    })),
+  };
+}
+
+/**
+ * `keyring` sealing with the database's primary (the configured first key when none is recorded
+ * yet); refused when this process does not hold it. Used by nodes and by `keys rewrap|status|retire`.
+ */
+export async function adoptDatabasePrimary(db: Db, keyring: Keyring): Promise<Keyring> {
+  const kid = (await databasePrimary(db)) ?? keyring.primaryKid;
+  if (!keyring.has(kid)) {
+    throw new KeyPrimaryError(
+      `The database's primary master key is "${kid}", which this node does not hold (it has: ${keyring.kids.join(', ')}). Add "${kid}" to CREDVAULT_MASTER_KEYS (or master.keys).`,
+    );
+  }
+  return withPrimary(keyring, kid);
+}
+
 async function heartbeat(db: Db, nodeId: string, ring: Keyring, now: Date): Promise<void> {
   await sql`insert into node_keys (node_id, kids, primary_kid, heartbeat_at)
     values (${nodeId}, ${JSON.stringify(ring.kids)}::jsonb, ${ring.primaryKid}, ${now})
@@ -66,6 +105,9 @@ export async function promoteKey(
   return db.transaction().execute(async (trx) => {
     // One promotion at a time: the row lock serializes concurrent promotions.
     const current = await sql<{ kid: string }>`select kid from key_primary where singleton for update`.execute(trx);
+    const retired = await sql<{ kid: string }>`select kid from retired_keys where kid = ${kid}`.execute(trx);
+    if (retired.rows.length > 0)
+      throw new KeyPrimaryError(`Refused: key "${kid}" is retired; a retired key can never seal again.`);
     const since = new Date(now.getTime() - NODE_LIVE_SECONDS * 1000);
     const nodes = (await listNodeKeys(trx)).filter((n) => n.heartbeat_at >= since);
     const lacking = nodes.filter((n) => !n.kids.includes(kid));
@@ -101,18 +143,12 @@ export async function openKeyPrimary(opts: {
   clock: Clock;
 }): Promise<KeyPrimary> {
   const { db, nodeId, clock } = opts;
-  await sql`insert into key_primary (singleton, kid, promoted_at) values (true, ${opts.keyring.primaryKid}, ${clock.now()}) on conflict (singleton) do nothing`.execute(
-    db,
-  );
-  const adopt = async (): Promise<Keyring> => {
-    const kid = (await databasePrimary(db)) ?? opts.keyring.primaryKid;
-    if (!opts.keyring.has(kid)) {
-      throw new KeyPrimaryError(
-        `The database's primary master key is "${kid}", which this node does not hold (it has: ${opts.keyring.kids.join(', ')}). Add "${kid}" to CREDVAULT_MASTER_KEYS (or master.keys).`,
-      );
-    }
-    return withPrimary(opts.keyring, kid);
-  };
+  // Never records a retired key (the start is then refused by assertPrimaryNotRetired).
+  await sql`insert into key_primary (singleton, kid, promoted_at)
+    select true, ${opts.keyring.primaryKid}, ${clock.now()}
+    where not exists (select 1 from retired_keys where kid = ${opts.keyring.primaryKid})
+    on conflict (singleton) do nothing`.execute(db);
+  const adopt = (): Promise<Keyring> => adoptDatabasePrimary(db, opts.keyring);
   let ring = await adopt();
   await heartbeat(db, nodeId, ring, clock.now());
   let timer: NodeJS.Timeout | undefined;

@@ -1,8 +1,9 @@
 /**
  * Online master-key rotation (docs/security.md C4; issue 4 item 4).
  *
- * 1. Prepend a new key to CREDVAULT_MASTER_KEYS and restart nodes one by one: the new key
- *    encrypts, the old one still decrypts.
+ * 1. Add a new key to CREDVAULT_MASTER_KEYS and restart nodes one by one (it decrypts), then
+ *    `credvault keys promote KID` records it as the database's primary (crypto/primary.ts,
+ *    refused while a live node lacks it): every node seals with it from its next heartbeat.
  * 2. `rewrap()` walks every table holding envelopes in primary-key order, in small batches, and
  *    re-seals each envelope not under the primary. Each batch is one UPDATE guarded by the values
  *    it read, so a concurrent import or patch is never overwritten: its rows are re-read and
@@ -316,7 +317,7 @@ export async function assertPrimaryNotRetired(db: Db, keyring: Keyring): Promise
   const row = res.rows[0];
   if (row) {
     throw new RotationError(
-      `The primary key "${keyring.primaryKid}" in CREDVAULT_MASTER_KEYS was retired on ${new Date(row.retired_at).toISOString()}: put a current key first.`,
+      `The primary key "${keyring.primaryKid}" of this node was retired on ${new Date(row.retired_at).toISOString()}: put a current key first in CREDVAULT_MASTER_KEYS (a new database) or promote one (credvault keys promote).`,
     );
   }
 }

@@ -151,7 +151,13 @@ describe('keys rewrap under load (PostgreSQL, child process)', () => {
 
     // 2. The node restarted with the new key first serves a bounded load: reads, masked re-imports
     //    (which open the stored secrets, under whichever key) and fresh imports.
+    //    Then `keys promote new` (refused while a live node lacks it; this one holds it): it seals with new.
     rt = await createRuntime(testConfig({ CREDVAULT_MASTER_KEYS: `${NEW},${OLD}` }), { store, log });
+    const promoted = await finished(
+      spawnCli(['keys', 'promote', 'new'], { DATABASE_URL: url, CREDVAULT_MASTER_KEYS: `${NEW},${OLD}` }),
+    );
+    expect(promoted.code, promoted.stderr).toBe(0);
+    await rt.keyPrimary.refresh();
     const node = rt;
     const failures: string[] = [];
     let ops = 0;
@@ -275,6 +281,7 @@ describe('keys rewrap under load (PostgreSQL, child process)', () => {
       await node.close();
       await bulkSeed(store.db, await store.db.selectFrom('credentials').selectAll().executeTakeFirstOrThrow(), 500);
       const env = { DATABASE_URL: url, CREDVAULT_MASTER_KEYS: `${NEW},${OLD}` };
+      expect((await finished(spawnCli(['keys', 'promote', 'new'], env))).code).toBe(0);
       const child = spawnCli(['keys', 'rewrap', '--batch-size', '1', '--json'], env);
       let sent = false;
       const run = await finished(child, (line) => {

@@ -1,5 +1,5 @@
-/** `credvault keys status|rewrap|retire`, run in-process on the database from the environment. Both stores. */
-import { mkdtempSync, rmSync } from 'node:fs';
+/** `credvault keys generate|nodes|promote|status|rewrap|retire`, run in-process on the database from the environment. Both stores. */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,21 +49,26 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-/** A database holding secrets under OLD only (one import through the API); returns its environment. */
+/**
+ * A database holding secrets under OLD only (one import through the API); returns its
+ * environment. Embedded: the key is in the data dir's master.keys, as a first start leaves it.
+ */
 async function oldDatabase(kind: StoreKind): Promise<Record<string, string>> {
   let env: Record<string, string>;
+  let config;
   if (kind === 'postgres') {
     const database = await createTestDatabase();
     cleanups.push(() => database.drop());
-    env = { DATABASE_URL: database.url };
+    env = { DATABASE_URL: database.url, CREDVAULT_MASTER_KEYS: OLD };
+    config = testConfig(env);
   } else {
     const dir = mkdtempSync(join(tmpdir(), 'credvault-keys-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'master.keys'), `${OLD}\n`, { mode: 0o600 });
     env = { CREDVAULT_DATA_DIR: dir };
+    config = { ...testConfig(env), masterKeys: undefined };
   }
-  const rt = await createRuntime(testConfig({ ...env, CREDVAULT_MASTER_KEYS: OLD }), {
-    log: pino({ level: 'silent' }),
-  });
+  const rt = await createRuntime(config, { log: pino({ level: 'silent' }) });
   const res = await rt.app.inject({
     method: 'POST',
     url: '/v1/credentials',
@@ -84,6 +89,15 @@ async function oldDatabase(kind: StoreKind): Promise<Record<string, string>> {
   return env;
 }
 
+/** A node of this database holding `keys`, as serve starts it (its heartbeat names the key ids it holds). */
+async function startNode(env: Record<string, string>, keys: string | undefined, nodeId: string) {
+  const config = testConfig(keys ? { ...env, CREDVAULT_MASTER_KEYS: keys } : env);
+  return createRuntime(keys ? config : { ...config, masterKeys: undefined }, {
+    log: pino({ level: 'silent' }),
+    nodeId,
+  });
+}
+
 interface StatusJson {
   primary_kid: string;
   pending: number;
@@ -91,8 +105,61 @@ interface StatusJson {
 }
 
 describe.each(STORE_KINDS)('credvault keys on %s', (kind) => {
-  it('status, rewrap, retire: the rotation procedure end to end', async () => {
-    const env = { ...(await oldDatabase(kind)), CREDVAULT_MASTER_KEYS: `${NEW},${OLD}` };
+  it('generate, promote (refused while a node lacks the key), status, rewrap, retire: the rotation procedure end to end', async () => {
+    const base = await oldDatabase(kind);
+    // 1. The new key on this machine: embedded, appended to master.keys; with PostgreSQL, in the variable.
+    let env: Record<string, string>;
+    if (kind === 'pglite') {
+      const gen = await cli(['keys', 'generate', '--add', '--kid', 'new'], base);
+      expect(gen).toMatchObject({ code: 0, stdout: 'new\n' });
+      expect(gen.stderr).toMatch(
+        /added key new to .*master\.keys: restart the server, then credvault keys promote new/,
+      );
+      expect(readFileSync(join(base.CREDVAULT_DATA_DIR ?? '', 'master.keys'), 'utf8')).toMatch(/^old:.*\nnew:.*\n$/);
+      env = base;
+    } else {
+      expect((await cli(['keys', 'generate', '--add'], base)).stderr).toMatch(/--add edits the embedded master\.keys/);
+      env = { ...base, CREDVAULT_MASTER_KEYS: `${OLD},${NEW}` };
+    }
+    const newSpec =
+      kind === 'pglite'
+        ? (readFileSync(join(base.CREDVAULT_DATA_DIR ?? '', 'master.keys'), 'utf8').split('\n')[1] ?? '')
+        : NEW;
+    // Having the key is not promoting it: the database's primary is still old, whatever the order.
+    expect(JSON.parse((await cli(['keys', 'status', '--json'], env)).stdout)).toMatchObject({ primary_kid: 'old' });
+
+    // 2. A node that still lacks the new key: promotion is refused, naming it.
+    const lagging = await startNode(base, OLD, 'node-b');
+    // PGlite admits one process: the node goes away without its shutdown, so its last heartbeat
+    // stays live (like a node killed moments ago); on PostgreSQL it keeps running.
+    if (kind === 'pglite') await lagging.store.close();
+    const nodes = JSON.parse((await cli(['keys', 'nodes', '--json'], env)).stdout) as {
+      primary_kid: string;
+      nodes: Array<{ node_id: string; kids: string[] }>;
+    };
+    expect(nodes).toMatchObject({ primary_kid: 'old', nodes: [{ node_id: 'node-b', kids: ['old'] }] });
+    const refused = await cli(['keys', 'promote', 'new'], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/Refused: 1 live node\(s\) do not hold key "new": node-b \(holds old\)/);
+    expect(JSON.parse((await cli(['keys', 'status', '--json'], env)).stdout)).toMatchObject({ primary_kid: 'old' });
+    // A key this machine does not hold is refused too.
+    expect((await cli(['keys', 'promote', 'nope'], env)).stderr).toMatch(/"nope" is not in this machine's/);
+
+    // 3. The node restarted with both keys (any order): its heartbeat now reports both, promotion goes through.
+    if (kind === 'postgres') await lagging.close();
+    const both = await startNode(base, kind === 'pglite' ? undefined : `${NEW},${OLD}`, 'node-b');
+    if (kind === 'pglite') await both.store.close();
+    const promoted = await cli(['keys', 'promote', 'new', '--json'], env);
+    expect(promoted.code).toBe(0);
+    expect(JSON.parse(promoted.stdout)).toEqual({ primary_kid: 'new', previous: 'old', nodes: ['node-b'] });
+    if (kind === 'postgres') {
+      // The running node seals with the database's primary from its next heartbeat.
+      expect(both.keyPrimary.current().primaryKid).toBe('old');
+      await both.keyPrimary.refresh();
+      expect(both.keyPrimary.current().primaryKid).toBe('new');
+      await both.close();
+    }
+
     const status = await cli(['keys', 'status', '--json'], env);
     expect(status.code).toBe(0);
     const s = JSON.parse(status.stdout) as StatusJson;
@@ -110,9 +177,9 @@ describe.each(STORE_KINDS)('credvault keys on %s', (kind) => {
       /old\s+4\s+[\d,]+\s+decrypt-only: run `credvault keys rewrap` \(credentials 2, server_secrets 2\)/,
     );
 
-    const refused = await cli(['keys', 'retire', 'old'], env);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/Key "old" still protects 4 secrets: run `credvault keys rewrap`/);
+    const refusedRetire = await cli(['keys', 'retire', 'old'], env);
+    expect(refusedRetire.code).toBe(1);
+    expect(refusedRetire.stderr).toMatch(/Key "old" still protects 4 secrets: run `credvault keys rewrap`/);
 
     const rewrap = await cli(['keys', 'rewrap', '--json', '--batch-size', '1'], env);
     expect(rewrap.code).toBe(0);
@@ -148,13 +215,15 @@ describe.each(STORE_KINDS)('credvault keys on %s', (kind) => {
     const after = JSON.parse((await cli(['keys', 'status', '--json'], env)).stdout) as StatusJson;
     expect(after.keys.find((k) => k.kid === 'old')).toMatchObject({ secrets: 0, retired_at: expect.any(String) });
     expect((await cli(['keys', 'retire', 'old'], env)).stdout).toMatch(/already retired/);
-    // Old key first again: refused at once, by the CLI and by serve alike.
-    const back = await cli(['keys', 'status'], { ...env, CREDVAULT_MASTER_KEYS: `${OLD},${NEW}` });
-    expect(back.code).toBe(0); // status reads; only a node that would encrypt refuses
+    // A retired key can never seal again: promoting it back is refused, and a node holding only it cannot start.
+    expect((await cli(['keys', 'promote', 'old'], env)).stderr).toMatch(/key "old" is retired/);
     await expect(
-      createRuntime(testConfig({ ...env, CREDVAULT_MASTER_KEYS: `${OLD},${NEW}` }), { log: pino({ level: 'silent' }) }),
-    ).rejects.toThrow(/was retired/);
-  });
+      createRuntime(testConfig({ ...base, CREDVAULT_MASTER_KEYS: OLD }), { log: pino({ level: 'silent' }) }),
+    ).rejects.toThrow(/key id "new", which CREDVAULT_MASTER_KEYS does not configure/);
+    // The old key can now leave the configuration: the new one alone reads everything.
+    const after2 = await cli(['keys', 'status', '--json'], { ...base, CREDVAULT_MASTER_KEYS: newSpec });
+    expect(JSON.parse(after2.stdout)).toMatchObject({ primary_kid: 'new', pending: 0 });
+  }, 240_000); // a dozen CLI runs, each opening the database (PGlite: a few seconds each on a busy machine)
 
   it('fails with exit 1 when the configured keys cannot read the database', async () => {
     const env = await oldDatabase(kind);
@@ -167,7 +236,9 @@ describe.each(STORE_KINDS)('credvault keys on %s', (kind) => {
 describe('credvault keys: help and usage', () => {
   it('every command has a meaningful --help (exit 0)', async () => {
     const expectations: Array<[string[], RegExp]> = [
-      [['keys', '--help'], /Rotating the master key, online:[\s\S]*keys retire OLD_KID/],
+      [['keys', '--help'], /Rotating the master key, online[\s\S]*keys promote NEW_KID[\s\S]*keys retire OLD_KID/],
+      [['keys', 'promote', '--help'], /refused while a live\s+node lacks it[\s\S]*--json/],
+      [['keys', 'nodes', '--help'], /the key ids it holds/],
       [['keys', 'status', '--help'], /how many secrets it protects[\s\S]*--json/],
       [['keys', 'rewrap', '--help'], /--batch-size <n>[\s\S]*re-run|running it again resumes/],
       [['keys', 'retire', '--help'], /refuses while any secret still uses it[\s\S]*Exit codes/],

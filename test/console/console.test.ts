@@ -174,6 +174,8 @@ describe('console in Chromium', () => {
     expect(await broken.count()).toBe(3);
     expect(await broken.first().textContent()).toMatch(/Customer 0[456]/);
     expect(await broken.first().locator('.note').textContent()).toMatch(/Stripe/);
+    // Master keys are for admin tokens only (the test below).
+    expect(await page.getByRole('heading', { name: 'Master keys' }).count()).toBe(0);
     await expectAccessible(page, 'overview');
     expect(violations).toEqual([]);
     await page.context().close();
@@ -295,6 +297,23 @@ describe('console in Chromium', () => {
     await expect.poll(() => page.locator('table.list tbody').textContent()).toContain('api_token.revoked');
     expect(await page.locator('table.list tbody').textContent()).toContain('api_token.created');
     await expectAccessible(page, 'audit');
+    await page.context().close();
+  });
+
+  it('shows an admin the master keys: the primary key id and each node with the key ids it holds', async () => {
+    const keys = (await api('GET', '/v1/keys', undefined, BOOTSTRAP_TOKEN)).body as {
+      primary_kid: string;
+      nodes: Array<{ node_id: string; kids: string[] }>;
+    };
+    expect(keys.primary_kid).toBeTruthy();
+    const page = await newPage();
+    await signIn(page, BOOTSTRAP_TOKEN);
+    await page.getByRole('heading', { name: 'Master keys' }).waitFor();
+    await page.getByTestId('primary-kid').waitFor();
+    expect(await page.getByTestId('primary-kid').textContent()).toBe(keys.primary_kid);
+    const row = page.locator(`tr[data-node="${keys.nodes[0]?.node_id ?? 'none'}"]`);
+    expect(await row.locator('td').first().textContent()).toBe(keys.nodes[0]?.kids.join(', '));
+    await expectAccessible(page, 'overview-admin');
     await page.context().close();
   });
 

@@ -1,4 +1,4 @@
-/** Key rotation against real storage (security.md C4): status, rewrap, races, retire. Both stores. */
+/** Key rotation against real storage (security.md C4): promote, status, rewrap, races, retire. Both stores. */
 import { randomBytes, randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { sql } from 'kysely';
@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openServerKeys } from '../../src/crypto/boot.js';
 import { decryptSecret, encryptSecret, envelopeKid } from '../../src/crypto/envelope.js';
 import { type Keyring, parseMasterKeys } from '../../src/crypto/keyring.js';
+import { adoptDatabasePrimary, databasePrimary, keyStatus, promoteKey } from '../../src/crypto/primary.js';
 import { RotationError, assertPrimaryNotRetired, createKeyRotation } from '../../src/crypto/rotation.js';
 import { credentialSecretPlace } from '../../src/crypto/secret-box.js';
 import { systemClock } from '../../src/lib/clock.js';
@@ -342,5 +343,55 @@ describe.each(STORE_KINDS)('key rotation on %s', (kind: StoreKind) => {
     );
     const rt = await createRuntime(testConfig({ CREDVAULT_MASTER_KEYS: NEW }), { store, log });
     await rt.close();
+  });
+
+  it('a full rotation on two nodes: promotion refused while one lacks the new key, then promote, rewrap, retire', async () => {
+    const { db } = await setup();
+    const store = ts?.store;
+    if (!store) throw new Error('store');
+    const log = pino({ level: 'silent' });
+    const node = (keys: string, nodeId: string) =>
+      createRuntime(testConfig({ CREDVAULT_MASTER_KEYS: keys }), { store, log, nodeId });
+    const sealedBy = (n: { keyPrimary: { box: { seal(p: string, place: ReturnType<typeof serverPlace>): string } } }) =>
+      envelopeKid(n.keyPrimary.box.seal('probe', serverPlace('probe')));
+    // n1 got the new key (listed second: order is not what makes a key primary); n2 not yet.
+    const n1 = await node(`${OLD},${NEW}`, 'n1');
+    const n2 = await node(OLD, 'n2');
+    expect(await databasePrimary(db)).toBe('old');
+    expect([sealedBy(n1), sealedBy(n2)]).toEqual(['old', 'old']);
+    await expect(promoteKey(db, 'new', ring, new Date())).rejects.toThrow(
+      /Refused: 1 live node\(s\) do not hold key "new": n2 \(holds old\)/,
+    );
+    expect(await databasePrimary(db)).toBe('old');
+
+    // n2 restarted with both keys: the promotion goes through, and both nodes switch at their next heartbeat.
+    await n2.close();
+    const n2b = await node(`${NEW},${OLD}`, 'n2');
+    const done = await promoteKey(db, 'new', ring, new Date());
+    expect(done).toMatchObject({ previous: 'old' });
+    expect(done.nodes.map((n) => n.node_id)).toEqual(['n1', 'n2']);
+    await n1.keyPrimary.refresh();
+    await n2b.keyPrimary.refresh();
+    expect([sealedBy(n1), sealedBy(n2b)]).toEqual(['new', 'new']);
+    const status = await keyStatus(db, new Date());
+    expect(status).toMatchObject({ primary_kid: 'new', promoted_at: expect.any(String) });
+    expect(status.nodes.map((n) => [n.node_id, n.kids, n.primary_kid, n.live])).toEqual([
+      ['n1', ['new', 'old'], 'new', true],
+      ['n2', ['new', 'old'], 'new', true],
+    ]);
+    // No key material in the status an admin reads: only ids.
+    expect(JSON.stringify(status)).not.toContain(NEW.split(':')[1]);
+
+    // Rewrap follows the database's primary even from a machine listing the old key first.
+    const before = await readAll(db, ring);
+    const rot = createKeyRotation({ db, keyring: await adoptDatabasePrimary(db, parseMasterKeys(`${OLD},${NEW}`)) });
+    expect(await rot.rewrap({ batchSize: 7 })).toMatchObject({ failed: 0, remaining: 0 });
+    const after = await readAll(db, newOnly);
+    for (const [where, plain] of before) expect(after.get(where), where).toBe(plain);
+    expect((await rot.retire('old')).alreadyRetired).toBe(false);
+    await expect(promoteKey(db, 'old', ring, new Date())).rejects.toThrow(/key "old" is retired/);
+    await n1.close();
+    await n2b.close();
+    expect((await keyStatus(db, new Date())).nodes).toEqual([]);
   });
 });

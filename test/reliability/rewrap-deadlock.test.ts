@@ -12,6 +12,7 @@ import { parseMasterKeys } from '../../src/crypto/keyring.js';
 import { createKeyRotation } from '../../src/crypto/rotation.js';
 import { CREDENTIAL_MASK } from '../../src/crypto/secret-box.js';
 import { type Runtime, createRuntime } from '../../src/main.js';
+import { promoteKey } from '../../src/crypto/primary.js';
 import { BOOTSTRAP_TOKEN, testConfig } from '../support/harness.js';
 import { STORE_KINDS, type TestStore, openTestStore } from '../support/stores.js';
 
@@ -113,6 +114,9 @@ describe.each(STORE_KINDS)('keys rewrap beside bulk imports of the same rows on 
 
     // A node on the new key re-imports the same rows in bulk, in random orders, while rewrap runs.
     rt = await createRuntime(testConfig({ CREDVAULT_MASTER_KEYS: `${NEW},${OLD}` }), { store, log });
+    // `keys promote new`: the node seals with it from its next heartbeat (docs/security.md "Key rotation").
+    await promoteKey(store.db, 'new', parseMasterKeys(`${NEW},${OLD}`), new Date());
+    await rt.keyPrimary.refresh();
     const node = rt;
     let stop = false;
     const failures: string[] = [];

@@ -15,6 +15,7 @@ import { createKeyRotation } from '../../src/crypto/rotation.js';
 import { TABLES } from '../../src/crypto/rotation-tables.js';
 import { credentialSecretPlace } from '../../src/crypto/secret-box.js';
 import { createRuntime } from '../../src/main.js';
+import { promoteKey } from '../../src/crypto/primary.js';
 import type { Db } from '../../src/store/db.js';
 import { CASES } from '../providers/api/cases-b.js';
 import { type Fakes, importCase, startFakes } from '../health/support.js';
@@ -118,6 +119,10 @@ describe.each(STORE_KINDS)('key rotation covers every envelope column on %s', (s
       .executeTakeFirstOrThrow();
     expect(Number(cachedCount.n)).toBeGreaterThanOrEqual(2);
 
+    // `keys promote new`: the harness node (test1 only) runs no heartbeat, so two minutes on it is
+    // no longer live and the promotion goes through (while live it would be refused, crypto/primary.ts).
+    await expect(promoteKey(db, 'new', ring, new Date())).rejects.toThrow(/do not hold key "new"/);
+    await promoteKey(db, 'new', ring, new Date(Date.now() + 120_000));
     const result = await rotation.rewrap({ batchSize: 2 });
     expect(result.failed).toBe(0);
     expect(result.remaining).toBe(0);

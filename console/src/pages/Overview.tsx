@@ -4,6 +4,7 @@ import { unwrap } from '../api.ts';
 import { Link, toQuery } from '../router.tsx';
 import { useSession } from '../session.tsx';
 import { Empty, ErrorBox, HealthBadge, Loading, PageTitle, Time } from '../ui.tsx';
+import { KeyStatusSection } from './Keys.tsx';
 
 const STATUSES = ['error', 'warn', 'pending', 'ok'] as const;
 
@@ -158,6 +159,7 @@ export function OverviewPage() {
         <>
           <h2>Failing webhook endpoints</h2>
           <FailingWebhooks />
+          <KeyStatusSection />
         </>
       )}
     </section>

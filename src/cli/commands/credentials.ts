@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { PROVIDERS } from '../../providers/registry.js';
+import { PROVIDER_NAMES as PROVIDERS } from '../../providers/names.js';
 import { call, connect, guarded, intOption, printJson, printTable, usageError, withConnection } from '../http.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];

@@ -5,6 +5,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { type Config, loadConfig } from '../../config.js';
 import { KeyConfigError, openServerKeys, resolveMasterKeys } from '../../crypto/boot.js';
 import { generateKey } from '../../crypto/keyring.js';
+import { adoptDatabasePrimary } from '../../crypto/primary.js';
 import {
   DEFAULT_BATCH_SIZE,
   type KeyRotation,
@@ -17,18 +18,23 @@ import { systemClock } from '../../lib/clock.js';
 import { openRuntimeStore } from '../../store/runtime.js';
 
 const ROTATION_HELP = `
-Rotating the master key, online:
+Rotating the master key, online (docs/security.md "Key rotation"). Which key seals new secrets
+is recorded in the database, not by the order of CREDVAULT_MASTER_KEYS:
   1. credvault keys generate                 -> prints kid:base64 for the new key
-  2. Put it FIRST in CREDVAULT_MASTER_KEYS, keep the old key after it, restart nodes one by one
-     (both keys decrypt meanwhile; new secrets are sealed with the new key).
-  3. credvault keys rewrap                   -> re-seals every secret under the new key, in batches,
-                                                while nodes keep serving; Ctrl-C and re-run resumes.
-  4. credvault keys status                   -> the old key should show 0 secrets.
-  5. credvault keys retire OLD_KID           -> refuses while any secret still uses it.
-  6. Remove the old key from CREDVAULT_MASTER_KEYS on every node.
-status, rewrap and retire work on the database configured by the environment (DATABASE_URL or
-CREDVAULT_DATA_DIR) with the keys of CREDVAULT_MASTER_KEYS (or the embedded key file). On the
-embedded database (PGlite) stop the server first: only one process can open it.`;
+     (embedded: credvault keys generate --add appends it to master.keys)
+  2. Add it to CREDVAULT_MASTER_KEYS on every node (any position), restart nodes one by one:
+     they can now decrypt with it, and still seal with the current primary.
+  3. credvault keys nodes                    -> each live node and the key ids it holds
+  4. credvault keys promote NEW_KID          -> the database's primary; refused while a live node
+                                                lacks the key; nodes switch within 15 s
+  5. credvault keys rewrap                   -> re-seals every secret under the new primary, in
+                                                batches, while nodes keep serving; re-run resumes.
+  6. credvault keys status                   -> the old key should show 0 secrets.
+  7. credvault keys retire OLD_KID           -> refuses while any secret still uses it.
+  8. Remove the old key from CREDVAULT_MASTER_KEYS on every node.
+status, rewrap, retire, nodes and promote work on the database configured by the environment
+(DATABASE_URL or CREDVAULT_DATA_DIR) with the keys of CREDVAULT_MASTER_KEYS (or the embedded key
+file). On the embedded database (PGlite) stop the server first: only one process can open it.`;
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 const fmt = (n: number): string => n.toLocaleString('en-US');
@@ -49,7 +55,9 @@ async function withRotation<T>(fn: (rotation: KeyRotation) => Promise<T>): Promi
   const spec = masterKeySpec(config);
   const { store } = await openRuntimeStore(config, { poolSize: 2 });
   try {
-    const { keyring } = await openServerKeys(store.db, spec, systemClock);
+    const opened = await openServerKeys(store.db, spec, systemClock);
+    // Rewrap to, and retire anything but, the database's primary (crypto/primary.ts), whatever the order here.
+    const keyring = await adoptDatabasePrimary(store.db, opened.keyring);
     // A rewrap seals every secret again: those encryptions count against the key too (C5).
     const ledger = createEncryptionLedger({ db: store.db, keyring, clock: systemClock });
     try {
@@ -116,7 +124,7 @@ function printStatus(s: KeyStatus): void {
           : `retired ${k.retiredAt ?? ''}, not configured`
       : k.primary
         ? k.retiredAt
-          ? `primary, but RETIRED ${k.retiredAt}: nodes refuse to start with it first; put a current key first`
+          ? `primary, but RETIRED ${k.retiredAt}: promote a current key (credvault keys promote)`
           : 'primary'
         : k.retiredAt
           ? `decrypt-only, retired ${k.retiredAt}: remove it from CREDVAULT_MASTER_KEYS`
@@ -129,7 +137,7 @@ function printStatus(s: KeyStatus): void {
   }
   for (const k of s.keys.filter((x) => x.rotateSoon && x.primary)) {
     out(
-      `WARNING: key "${k.kid}" has performed ${fmt(k.encryptions)} encryptions; AES-GCM keys are good for about 2^32. Put a new key first in CREDVAULT_MASTER_KEYS (\`credvault keys generate\`), restart the nodes, then run \`credvault keys rewrap\`.`,
+      `WARNING: key "${k.kid}" has performed ${fmt(k.encryptions)} encryptions; AES-GCM keys are good for about 2^32. Add a new key on every node (\`credvault keys generate\`), restart them, \`credvault keys promote\` it, then run \`credvault keys rewrap\`.`,
     );
   }
 }
@@ -222,7 +230,7 @@ async function runRewrap(opts: { batchSize: number; json?: boolean }): Promise<v
 export function registerKeys(program: Command): void {
   const keys = program
     .command('keys')
-    .description('Generate, inspect, rewrap and retire master keys.')
+    .description('Generate, promote, inspect, rewrap and retire master keys.')
     .addHelpText('after', ROTATION_HELP);
   keys
     .command('generate')
@@ -232,7 +240,7 @@ export function registerKeys(program: Command): void {
     .option('--kid <kid>', 'key id (letters, digits, _ and -)')
     .option(
       '--add',
-      'embedded mode: append the key to master.keys in CREDVAULT_DATA_DIR (secondary: move its line first to make it primary) and print only its kid',
+      'embedded mode: append the key to master.keys in CREDVAULT_DATA_DIR (it decrypts; `keys promote` makes it seal) and print only its kid',
     )
     .action(async (opts: { kid?: string; add?: boolean }) => {
       const key = generateKey(opts.kid);
@@ -240,7 +248,7 @@ export function registerKeys(program: Command): void {
       const { addKeyToFile } = await import('./keys-promote.js');
       const file = addKeyToFile(loadConfig(), key);
       process.stderr.write(
-        `added key ${key.kid} to ${file} (last: it decrypts; move its line first to seal with it), then restart the server\n`,
+        `added key ${key.kid} to ${file}: restart the server, then credvault keys promote ${key.kid} (server stopped on the embedded database)\n`,
       );
       process.stdout.write(`${key.kid}\n`);
     });
@@ -279,8 +287,8 @@ Exit codes: 0 done, 1 failure (e.g. secrets that could not be decrypted), 2 usag
     .addHelpText(
       'after',
       `
-Retire only once every node runs with the new primary. A retired key can never be primary again:
-a node with it first in CREDVAULT_MASTER_KEYS refuses to start. Afterwards remove it from
+Retire only once every node runs with the new primary (credvault keys nodes). A retired key can never
+be promoted again. Afterwards remove it from
 CREDVAULT_MASTER_KEYS. Exit codes: 0 retired, 1 refused (secrets still use it) or failure, 2 usage.`,
     )
     .action(async (kid: string, opts: { json?: boolean }) => {

@@ -1,6 +1,6 @@
 /** `credvault login` and `credvault whoami`: the CLI's stored connection (config-file.ts). */
 import { type Command, Option } from 'commander';
-import { createCredvaultClient } from '../../client/index.js';
+import { createNodeClient } from '../node-client.js';
 import { configPath, writeConfig } from '../config-file.js';
 import { DEFAULT_URL, call, connect, connection, printJson, readStdin, usageError, withConnection } from '../http.js';
 
@@ -33,7 +33,7 @@ Example:
       } catch {
         usageError(cmd, `--url ${opts.url} is not a URL (e.g. ${DEFAULT_URL})`);
       }
-      const client = createCredvaultClient({ url: opts.url, token, headers: { 'user-agent': 'credvault-cli' } });
+      const client = createNodeClient({ url: opts.url, token, headers: { 'user-agent': 'credvault-cli' } });
       const account = await call(cmd, client.GET('/v1/accounts/me'));
       const path = configPath();
       writeConfig({ url: opts.url, token }, path);

@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { PROVIDERS } from '../../providers/registry.js';
+import { PROVIDER_NAMES as PROVIDERS } from '../../providers/names.js';
 import {
   call,
   connect,

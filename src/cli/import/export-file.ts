@@ -7,7 +7,8 @@ import { createWriteStream } from 'node:fs';
 import { link, lstat, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { type CredvaultClient, unwrap } from '../../client/index.js';
+import type { CredvaultClient } from '../../client/index.js';
+import { unwrap } from '../../client/errors.js';
 
 export interface ExportOptions {
   client: CredvaultClient;

@@ -460,6 +460,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Master key status: the primary key id and the key ids each node holds (admin)
+         * @description Master key status: the primary key id and the key ids each node holds (admin). Needs an API token with the `admin` scope.
+         */
+        get: operations["getKeyStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/oauth-apps": {
         parameters: {
             query?: never;
@@ -991,6 +1011,12 @@ export interface components {
             /** @description The plaintext token: shown only in this answer. */
             token: string;
         };
+        KeyStatus: {
+            nodes: components["schemas"]["NodeKeys"][];
+            /** @description The key id new secrets are sealed with (null before the first start). */
+            primary_kid: string | null;
+            promoted_at: string | null;
+        };
         /**
          * linear_oauth2
          * @description A linear credential of kind `linear_oauth2`; OAuth app required. The access-token route answers an access token refreshed with the refresh_token.
@@ -1074,6 +1100,18 @@ export interface components {
             token_id: string;
             /** @description Secret: encrypted at rest and answered only as the mask "***********"; send the mask back to keep the stored value. */
             token_secret: string;
+        };
+        NodeKeys: {
+            /** @description Last heartbeat (every 15 s while running). */
+            heartbeat_at: string;
+            /** @description Key ids this node holds (can decrypt with). */
+            kids: string[];
+            /** @description Heartbeat within the last 90 s: counted when a promotion is checked. */
+            live: boolean;
+            /** @description The node (host:pid:random), as it reports itself. */
+            node_id: string;
+            /** @description The key id this node sealed with at its last heartbeat. */
+            primary_kid: string;
         };
         OAuthApp: {
             client_id: string;
@@ -1437,6 +1475,8 @@ export interface components {
     headers: {
         /** @description The version of the resource, e.g. "v3": send it back as If-Match to change only that version. */
         ETag: string;
+        /** @description Where the browser goes next. */
+        Location: string;
         /** @description RFC 7240: the preference honoured, e.g. return=minimal. */
         "Preference-Applied": "return=minimal";
         /** @description Seconds to wait before retrying. */
@@ -1468,15 +1508,35 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            200: {
+            /** @description Back to the redirect_url of the flow, with `code` (stored) or `error` and `error_description`. */
+            302: {
                 headers: {
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            /** @description Page: this is not the answer to a flow in progress from this browser (state, cookie or provider). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
+            /** @description Page: too many requests from this address; wait a minute. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             500: components["responses"]["InternalError"];
         };
     };
@@ -1498,18 +1558,47 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
-            200: {
+            /** @description Checked and stored: back to the redirect_url of the flow, with `code`. */
+            302: {
                 headers: {
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            400: components["responses"]["BadRequest"];
+            /** @description Page: this form is not from a flow in progress in this browser (cookie or CSRF token). A request body that is not a form gets the JSON error instead. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "text/html": string;
+                };
+            };
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["UnprocessableEntity"];
+            /** @description The form again, saying which fields the provider or the checks refused. A request body that is not a form gets the JSON error instead. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                    "text/html": string;
+                };
+            };
+            /** @description Page: too many requests from this address; wait a minute. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             500: components["responses"]["InternalError"];
         };
     };
@@ -1524,15 +1613,52 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description The key form (key kinds): the person enters the provider's key here. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description To the provider's consent page (OAuth kinds and GitHub App installs). */
+            302: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
                 content?: never;
             };
-            404: components["responses"]["NotFound"];
+            /** @description Page: this link does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Page: this link was used already or has expired; ask for a new one. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             422: components["responses"]["UnprocessableEntity"];
+            /** @description Page: too many requests from this address; wait a minute. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             500: components["responses"]["InternalError"];
         };
     };
@@ -2445,6 +2571,32 @@ export interface operations {
                         /** @description e.g. credential.created, credential.health_changed, oauth_app.deleted */
                         type: string;
                     };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getKeyStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyStatus"];
                 };
             };
             401: components["responses"]["Unauthorized"];

@@ -32,6 +32,12 @@ export interface RouteDocs {
   responseHeaders?: readonly ('ETag' | 'Preference-Applied')[];
   /** Its answers are another server's, passed through (the proxy): declared as `2XX` and `default`, with no schema. */
   passThrough?: string;
+  /**
+   * A browser page (Connect's /link routes): the statuses it answers with an HTML page (or a
+   * 302 redirect), each with what the page says. These replace the shared JSON error answer of
+   * the same status, except the body errors (400/413/415/422), which a non-form body still gets as JSON.
+   */
+  html?: Readonly<Record<string, string>>;
 }
 
 interface RouteFacts {
@@ -53,6 +59,7 @@ const TAGS: Record<string, string> = {
   accounts: 'Accounts (admin).',
   'api-tokens': 'API tokens of this account.',
   audit: 'Audit events of this account.',
+  keys: 'Master key status: the primary key id and the key ids each node holds (admin; never key material).',
   proxy: 'Calls to a provider API made with a stored credential (credentials:use).',
 };
 
@@ -125,7 +132,25 @@ const HEADERS: Record<string, JsonObject> = {
     description: 'RFC 7240: the preference honoured, e.g. return=minimal.',
     schema: { type: 'string', enum: ['return=minimal'] },
   },
+  Location: { description: 'Where the browser goes next.', schema: { type: 'string', format: 'uri' } },
 };
+
+const BODY_ERRORS = new Set(['400', '413', '415', '422']);
+
+/** The answer of a /link page status (RouteDocs.html): a redirect, or an HTML page (plus the JSON body error). */
+function htmlAnswer(status: string, description: string, jsonToo: boolean): JsonObject {
+  if (status.startsWith('3')) return { description, headers: { Location: { $ref: '#/components/headers/Location' } } };
+  const shared = ERROR_RESPONSES[status];
+  const json = jsonToo && shared !== undefined;
+  return {
+    description: json ? `${description} A request body that is not a form gets the JSON error instead.` : description,
+    ...(status === '429' ? { headers: { 'Retry-After': { $ref: '#/components/headers/Retry-After' } } } : {}),
+    content: {
+      ...(json ? { 'application/json': { schema: { $ref: `#/components/schemas/${shared.schema}` } } } : {}),
+      'text/html': { schema: { type: 'string', description: 'An HTML page for the person in the browser.' } },
+    },
+  };
+}
 
 const PARAMETERS: Record<string, JsonObject> = {
   IdempotencyKey: {
@@ -371,10 +396,16 @@ function finishOperation(method: string, op: JsonObject, f: RouteFacts | undefin
   if (f?.params) statuses.add('404');
   const idempotent = method === 'post' && f?.scope !== undefined && f.claimsIdempotency;
   if (idempotent) for (const s of ['409', '422']) statuses.add(s);
+  const html = f?.docs.html ?? {};
   for (const s of [...statuses].sort()) {
     const shared = ERROR_RESPONSES[s];
-    if (shared) responses[s] = { $ref: `#/components/responses/${shared.name}` };
+    if (shared && !(s in html)) responses[s] = { $ref: `#/components/responses/${shared.name}` };
   }
+  // A page declares its successes itself: not the framework's placeholder 200.
+  if (Object.keys(html).length > 0)
+    for (const k of Object.keys(responses)) if (Number(k) < 400 && !(k in html)) delete responses[k];
+  for (const [s, description] of Object.entries(html))
+    responses[s] = htmlAnswer(s, description, f?.body === true && BODY_ERRORS.has(s) && statuses.has(s));
 
   for (const [status, answer] of Object.entries(responses)) {
     if (Number(status) >= 400 || !isObject(answer)) continue;

@@ -155,6 +155,17 @@ export function connectRoutes(app: FastifyInstance, d: ConnectRouteDeps): void {
 
   r.get('/link/oauth2/start/:token', {
     ...LINK,
+    config: {
+      docs: {
+        html: {
+          '200': "The key form (key kinds): the person enters the provider's key here.",
+          '302': "To the provider's consent page (OAuth kinds and GitHub App installs).",
+          '404': 'Page: this link does not exist.',
+          '410': 'Page: this link was used already or has expired; ask for a new one.',
+          '429': 'Page: too many requests from this address; wait a minute.',
+        },
+      },
+    },
     schema: {
       tags,
       summary: 'The start link: consumes it and sends the browser on (HTML or 302)',
@@ -167,6 +178,15 @@ export function connectRoutes(app: FastifyInstance, d: ConnectRouteDeps): void {
 
   r.get('/link/oauth2/callback/:provider', {
     ...LINK,
+    config: {
+      docs: {
+        html: {
+          '302': 'Back to the redirect_url of the flow, with `code` (stored) or `error` and `error_description`.',
+          '400': 'Page: this is not the answer to a flow in progress from this browser (state, cookie or provider).',
+          '429': 'Page: too many requests from this address; wait a minute.',
+        },
+      },
+    },
     schema: {
       tags,
       summary: "The provider's redirect back: checks, exchanges, stores, redirects to redirect_url",
@@ -191,6 +211,16 @@ export function connectRoutes(app: FastifyInstance, d: ConnectRouteDeps): void {
     );
     scope.withTypeProvider<ZodTypeProvider>().post('/link/oauth2/form/:id', {
       ...LINK,
+      config: {
+        docs: {
+          html: {
+            '302': 'Checked and stored: back to the redirect_url of the flow, with `code`.',
+            '400': 'Page: this form is not from a flow in progress in this browser (cookie or CSRF token).',
+            '422': 'The form again, saying which fields the provider or the checks refused.',
+            '429': 'Page: too many requests from this address; wait a minute.',
+          },
+        },
+      },
       schema: {
         tags,
         summary: "credvault's key form for key kinds (form post, flow cookie and CSRF token)",

@@ -17,6 +17,7 @@ import { eventRoutes } from './events.js';
 import { webhookRoutes } from './webhooks.js';
 import { type ConnectRouteDeps, connectRoutes } from './connect.js';
 import type { Revoker } from '../../connect/revoke.js';
+import { type KeyStatusService, keyRoutes } from './keys.js';
 
 export interface Services {
   accounts: AccountService;
@@ -30,6 +31,8 @@ export interface Services {
   webhooks: WebhookService;
   connect: Omit<ConnectRouteDeps, 'accounts'>;
   revoke: Revoker;
+  /** Master key status (GET /v1/keys, admin). */
+  keys: KeyStatusService;
   /** The proxy routes (absent in apps built without one). */
   proxy?: ProxyRouteDeps;
 }
@@ -42,6 +45,7 @@ export function registerRoutes(app: FastifyInstance, s: Services): void {
   healthRoutes(app, s.health, s.tokens, s.credentials, s.audit);
   eventRoutes(app, s.events);
   webhookRoutes(app, s.webhooks);
+  keyRoutes(app, s.keys);
   connectRoutes(app, { ...s.connect, accounts: s.accounts });
   if (s.proxy) proxyRoutes(app, s.proxy);
 }

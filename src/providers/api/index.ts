@@ -3,6 +3,7 @@
  * `PROVIDERS` are derived from it, so a provider exists once it has its line here.
  */
 import type { ProviderModule } from '../module.js';
+import type { ProviderName } from '../names.js';
 import { airtableModule } from './airtable.js';
 import { auth0Module } from './auth0.js';
 import { checkoutChampModule } from './checkout_champ.js';
@@ -38,6 +39,11 @@ export const PROVIDER_MODULES = {
 } satisfies Record<string, ProviderModule>;
 
 export type Provider = keyof typeof PROVIDER_MODULES;
+
+// The CLI's light list of names (providers/names.ts) must be exactly the registry's.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const namesMatchRegistry: Same<Provider, ProviderName> = true;
+void namesMatchRegistry;
 
 /** Every provider name, in registry order (alphabetical). */
 export const PROVIDERS = Object.keys(PROVIDER_MODULES) as [Provider, ...Provider[]];
