@@ -4,27 +4,28 @@ import { createAccountService } from './accounts/service.js';
 import { createAuditService } from './audit/service.js';
 import type { Config } from './config.js';
 import { openServerKeys, resolveMasterKeys } from './crypto/boot.js';
-import { secureDataDir } from './crypto/key-files.js';
 import { idempotencyResponsePlace } from './crypto/places.js';
 import { assertPrimaryNotRetired } from './crypto/rotation.js';
 import { type KeyPrimary, keyStatus, openKeyPrimary } from './crypto/primary.js';
-import { createCredentialRepository } from './credentials/repository.js';
+import { createCredentialRepository } from './credentials/repository/index.js';
 import { createCredentialService } from './credentials/service.js';
 import { type App, buildApp } from './http/app.js';
 import { createShutdownGate } from './http/shutdown.js';
 import { loggerOptions } from './http/logger.js';
 import { createIdempotencyService } from './idempotency/service.js';
 import { type Clock, systemClock } from './lib/clock.js';
+import { createOAuthAppRepository } from './oauth-apps/repository.js';
 import { createOAuthAppService } from './oauth-apps/service.js';
 import { createKindSpecs, resolveKind } from './providers/registry.js';
 import type { KindSpec } from './providers/types.js';
-import { type StoreHandle, openStore, pingStore, storeOptions } from './store/db.js';
+import { type StoreHandle, pingStore } from './store/db.js';
+import { openRuntimeStore } from './store/runtime.js';
+import { secureDataDir } from './crypto/key-files.js';
 import { type HealthModule, createHealth } from './health/index.js';
 import type { ProviderModule } from './providers/module.js';
 import type { OutboundHttp } from './net/types.js';
 import type { Provider } from './providers/types.js';
 import { type Lookup, cachedLookup, systemLookup, vetTenantHosts } from './net/tenant.js';
-import { migrate } from './store/migrate.js';
 import { eventWriter, writeEvents } from './events/outbox.js';
 import { type EventService, createEventService } from './events/service.js';
 import { createWebhookService } from './webhooks/service.js';
@@ -100,11 +101,14 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       'No CREDVAULT_MASTER_KEYS set: generated a master key file. Back it up apart from the data: without it the secrets cannot be read.',
     );
   }
-  const store = opts.store ?? (await openStore({ ...storeOptions(config), poolSize: config.dbPoolSize, log }));
+  const { store } = await openRuntimeStore(config, {
+    poolSize: config.dbPoolSize,
+    log,
+    ...(opts.store ? { reuse: opts.store } : {}),
+  });
   const ownsStore = opts.store === undefined;
   try {
     const db = store.db;
-    await migrate(db);
     const keys = await openServerKeys(db, keySource.spec, clock);
     // Seal with the database's primary key, not this node's configuration order; report the
     // key ids this node holds so a promotion waits for every live node (docs/security.md "Key rotation").
@@ -112,14 +116,14 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     const primary = await openKeyPrimary({ db, keyring: keys.keyring, nodeId, clock });
     await assertPrimaryNotRetired(db, primary.current());
     const ledger = createEncryptionLedger({ db, keyring: keys.keyring, clock, log });
-    const accounts = createAccountService({ db, clock });
+    const audit = createAuditService({ db, clock });
+    const accounts = createAccountService({ db, clock, audit });
     const boot = await accounts.bootstrap(config.bootstrapToken);
     if (boot.ignored) {
       log.warn(
         'CREDVAULT_BOOTSTRAP_TOKEN is set but ignored: the database already has accounts and this token is not one of their live tokens, so it will not authenticate. To recover admin access run `credvault tokens bootstrap` on this database, then unset the variable.',
       );
     }
-    const audit = createAuditService({ db, clock });
     const oauthApps = createOAuthAppService({
       db,
       box: primary.box,
@@ -133,8 +137,10 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       return kind ? specs[kind] : undefined;
     };
     const lookup = cachedLookup(opts.lookup ?? systemLookup());
+    const credentialRepo = createCredentialRepository(db);
     const health = createHealth({
       db,
+      repos: { credentials: credentialRepo, oauthApps: createOAuthAppRepository(db) },
       box: primary.box,
       clock,
       log,
@@ -150,7 +156,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     });
     const proxyCache = createMaterialCache(config.proxy.cacheMs, clock);
     const credentials = createCredentialService({
-      repo: createCredentialRepository(db),
+      repo: credentialRepo,
       oauthApps,
       box: primary.box,
       clock,

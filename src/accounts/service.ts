@@ -1,33 +1,15 @@
-import * as nodeCrypto from 'node:crypto';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { type AuthContext, createAuthenticator } from './authenticate.js';
 import { sql } from 'kysely';
 import type { Clock } from '../lib/clock.js';
 import { decodeCursor, encodeCursor } from '../lib/cursor.js';
-import {
-  AppError,
-  ConflictError,
-  ForbiddenError,
-  NotFoundError,
-  UnauthorizedError,
-  ValidationError,
-} from '../lib/errors.js';
+import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
+import type { AuditService } from '../audit/service.js';
 import type { Db } from '../store/db.js';
-import {
-  SCOPES,
-  type Scope,
-  digestsEqual,
-  generateApiToken,
-  hashToken,
-  plausibleToken,
-  tokenPrefix,
-} from './tokens.js';
+import { SCOPES, type Scope, asScopes, generateApiToken, hashToken, tokenPrefix } from './tokens.js';
 
-export interface AuthContext {
-  accountId: string;
-  tokenId: string;
-  scopes: ReadonlySet<Scope>;
-}
+export type { AuthContext } from './authenticate.js';
 
 export interface AccountView {
   id: string;
@@ -48,64 +30,24 @@ export interface IssuedToken extends TokenView {
 }
 
 const ALL_BUT_ADMIN = SCOPES.filter((s) => s !== 'admin');
-// Looked up rather than imported by name: Node 20 before 20.12 has no crypto.hash.
-const oneShotHash = (nodeCrypto as Partial<Pick<typeof nodeCrypto, 'hash'>>).hash;
 const BOOTSTRAP_LOCK = 7_246_118_302;
 const REVOKE_LOCK = 7_246_118_303;
 
 export interface AccountServiceDeps {
   db: Db;
   clock: Clock;
+  /** Token changes are audited on the transaction of the change: both commit, or neither. */
+  audit: Pick<AuditService, 'record'>;
   /** How long a successful token lookup is reused in this process (0 disables). */
   authCacheMs?: number;
 }
 
-function asScopes(values: string[]): Scope[] {
-  return values.filter((v): v is Scope => (SCOPES as readonly string[]).includes(v));
-}
+export function createAccountService({ db, clock, audit, authCacheMs }: AccountServiceDeps) {
+  const authenticator = createAuthenticator({ db, authCacheMs });
 
-export function createAccountService({ db, clock, authCacheMs = 1000 }: AccountServiceDeps) {
-  // Short positive cache: revocation is immediate on this node and takes at most
-  // authCacheMs on the others. Keyed by a digest (cacheKey), never by the token itself.
-  const cache = new Map<string, { ctx: AuthContext; until: number }>();
-  // Lookups in flight, by digest: when the cached entry expires under load, the concurrent
-  // requests of that token share one query instead of each sending its own.
-  const pending = new Map<string, Promise<AuthContext>>();
-  // Bumped by each revocation: a lookup that started before it neither caches nor is shared after it.
-  let generation = 0;
-
-  /** SHA-256 of the token in base64, with the one-shot crypto.hash where Node has it (20.12+): several times cheaper than a Hash object. */
-  const cacheKey = (token: string): string =>
-    oneShotHash ? oneShotHash('sha256', token, 'base64') : createHash('sha256').update(token, 'utf8').digest('base64');
-
-  /** The bearer token of an Authorization header when it is plausible, else undefined. */
-  function bearerToken(header: string | undefined): string | undefined {
-    const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    const token = m?.[1];
-    return token && plausibleToken(token) ? token : undefined;
-  }
-
-  async function lookup(digest: Buffer, key: string): Promise<AuthContext> {
-    const started = generation;
-    const now = Date.now();
-    const row = await db
-      .selectFrom('api_tokens')
-      .select(['id', 'account_id', 'scopes', 'token_hash', 'revoked_at'])
-      .where('token_hash', '=', digest)
-      .executeTakeFirst();
-    if (!row || row.revoked_at !== null || !digestsEqual(Buffer.from(row.token_hash), digest)) {
-      throw new UnauthorizedError();
-    }
-    const ctx: AuthContext = { accountId: row.account_id, tokenId: row.id, scopes: new Set(asScopes(row.scopes)) };
-    if (authCacheMs > 0 && started === generation) {
-      if (cache.size > 10_000) cache.clear();
-      cache.set(key, { ctx, until: now + authCacheMs });
-    }
-    return ctx;
-  }
-
-  async function insertToken(accountId: string, name: string, scopes: Scope[], token: string) {
-    const row = {
+  /** The api_tokens row of a new token: its digest and prefix, never the token. */
+  function tokenRow(accountId: string, name: string, scopes: Scope[], token: string) {
+    return {
       id: randomUUID(),
       account_id: accountId,
       name,
@@ -115,7 +57,32 @@ export function createAccountService({ db, clock, authCacheMs = 1000 }: AccountS
       created_at: clock.now(),
       revoked_at: null,
     };
-    await db.insertInto('api_tokens').values(row).execute();
+  }
+
+  /**
+   * Stores a new token on `trx` and audits it there (`api_token.created`, `via` when not over
+   * the API): the audit row commits with the token, or neither does.
+   */
+  async function insertToken(
+    trx: Db,
+    accountId: string,
+    name: string,
+    scopes: Scope[],
+    token: string,
+    actorTokenId: string | null,
+    via?: string,
+  ) {
+    const row = tokenRow(accountId, name, scopes, token);
+    await trx.insertInto('api_tokens').values(row).execute();
+    await audit.record(
+      {
+        accountId,
+        actorTokenId,
+        action: 'api_token.created',
+        detail: { token_id: row.id, scopes, ...(via ? { via } : {}) },
+      },
+      trx,
+    );
     return { id: row.id, name, prefix: row.token_prefix, scopes, created_at: row.created_at, token };
   }
 
@@ -140,16 +107,7 @@ export function createAccountService({ db, clock, authCacheMs = 1000 }: AccountS
       const token = given ?? generateApiToken();
       await trx
         .insertInto('api_tokens')
-        .values({
-          id: randomUUID(),
-          account_id: id,
-          name: 'bootstrap',
-          token_hash: hashToken(token),
-          token_prefix: tokenPrefix(token),
-          scopes: [...SCOPES],
-          created_at: clock.now(),
-          revoked_at: null,
-        })
+        .values(tokenRow(id, 'bootstrap', [...SCOPES], token))
         .execute();
       return given ? { created: true } : { created: true, token };
     });
@@ -181,34 +139,17 @@ export function createAccountService({ db, clock, authCacheMs = 1000 }: AccountS
       ) {
         throw new NotFoundError('account');
       }
-      return { ...(await insertToken(id, 'recovery', [...SCOPES], generateApiToken())), accountId: id };
+      const target = id;
+      const issued = await db
+        .transaction()
+        .execute((trx) =>
+          insertToken(trx, target, 'recovery', [...SCOPES], generateApiToken(), null, 'tokens bootstrap'),
+        );
+      return { ...issued, accountId: target };
     },
 
-    async authenticate(header: string | undefined): Promise<AuthContext> {
-      const token = bearerToken(header);
-      if (!token) throw new UnauthorizedError();
-      const key = cacheKey(token);
-      const hit = cache.get(key);
-      if (hit && hit.until > Date.now()) return hit.ctx;
-      const shared = pending.get(key);
-      if (shared) return shared;
-      const inFlight: Promise<AuthContext> = lookup(hashToken(token), key).finally(() => {
-        if (pending.get(key) === inFlight) pending.delete(key);
-      });
-      pending.set(key, inFlight);
-      return inFlight;
-    },
-
-    /**
-     * What authenticate would answer from the cache, without a promise (the request hot path);
-     * undefined when the header is unusable or the token is not cached: then call authenticate.
-     */
-    cachedAuth(header: string | undefined): AuthContext | undefined {
-      const token = bearerToken(header);
-      if (!token) return undefined;
-      const hit = cache.get(cacheKey(token));
-      return hit && hit.until > Date.now() ? hit.ctx : undefined;
-    },
+    authenticate: authenticator.authenticate,
+    cachedAuth: authenticator.cachedAuth,
 
     async getAccount(id: string): Promise<AccountView> {
       const row = await db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
@@ -219,8 +160,21 @@ export function createAccountService({ db, clock, authCacheMs = 1000 }: AccountS
     async createAccount(name: string): Promise<AccountView & { token: IssuedToken }> {
       const id = randomUUID();
       const created_at = clock.now();
-      await db.insertInto('accounts').values({ id, name, created_at }).execute();
-      const token = await insertToken(id, 'initial', [...ALL_BUT_ADMIN], generateApiToken());
+      // The account and its first token commit together: never an account nobody can use.
+      const token = await db.transaction().execute(async (trx) => {
+        await trx.insertInto('accounts').values({ id, name, created_at }).execute();
+        const token = generateApiToken();
+        const row = tokenRow(id, 'initial', [...ALL_BUT_ADMIN], token);
+        await trx.insertInto('api_tokens').values(row).execute();
+        return {
+          id: row.id,
+          name: row.name,
+          prefix: row.token_prefix,
+          scopes: row.scopes,
+          created_at: row.created_at,
+          token,
+        };
+      });
       return { id, name, created_at, token };
     },
 
@@ -232,7 +186,11 @@ export function createAccountService({ db, clock, authCacheMs = 1000 }: AccountS
           'A token cannot grant scopes wider than its own.',
         );
       }
-      return insertToken(auth.accountId, name, [...new Set(scopes)], generateApiToken());
+      return db
+        .transaction()
+        .execute((trx) =>
+          insertToken(trx, auth.accountId, name, [...new Set(scopes)], generateApiToken(), auth.tokenId),
+        );
     },
 
     async listTokens(accountId: string, limit: number, cursor?: string) {
@@ -310,10 +268,17 @@ export function createAccountService({ db, clock, authCacheMs = 1000 }: AccountS
             throw new ConflictError('This is the last admin token; create another admin token before revoking it.');
         }
         await trx.updateTable('api_tokens').set({ revoked_at: clock.now() }).where('id', '=', id).execute();
+        await audit.record(
+          {
+            accountId: auth.accountId,
+            actorTokenId: auth.tokenId,
+            action: 'api_token.revoked',
+            detail: { token_id: id },
+          },
+          trx,
+        );
       });
-      generation++;
-      pending.clear();
-      cache.clear();
+      authenticator.forgetAll();
     },
   };
 }

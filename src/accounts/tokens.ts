@@ -73,3 +73,8 @@ export const CHOSEN_TOKEN_PREFIX = 'operator-chosen';
 export function tokenPrefix(token: string): string {
   return token.startsWith('cv_') ? token.slice(0, 12) : CHOSEN_TOKEN_PREFIX;
 }
+
+/** The known scopes among stored values (a scope dropped from SCOPES is ignored). */
+export function asScopes(values: string[]): Scope[] {
+  return values.filter((v): v is Scope => (SCOPES as readonly string[]).includes(v));
+}

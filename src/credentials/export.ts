@@ -2,7 +2,7 @@
 import { DecryptError } from '../crypto/envelope.js';
 import { credentialSecretPlace } from '../crypto/places.js';
 import { CREDENTIAL_MASK, type SecretBox } from '../crypto/secret-box.js';
-import type { CredentialRepository } from './repository.js';
+import type { CredentialRepository } from './repository/index.js';
 
 /** One credential as an import body: what `credentials export` writes and `credentials import` reads. */
 export interface ExportedCredential {

@@ -16,7 +16,7 @@ import { uuidv7 } from '../lib/uuid7.js';
 import type { OAuthAppRow } from '../oauth-apps/service.js';
 import type { CredentialServiceDeps, FindOAuthApp, PrepareImport, PreparedImport, ProvenIdentity } from './prepare.js';
 import { presentCredential } from './present.js';
-import type { CredentialRepository, CredentialRow } from './repository.js';
+import type { CredentialRepository, CredentialRow } from './repository/index.js';
 import { type CredentialView, ImportCredentialBody, type ImportCredentialInput } from './schemas.js';
 
 /** The error body a single import would answer, for one bulk item. */
@@ -98,7 +98,7 @@ function merge(earlier: PreparedImport, later: PreparedImport): PreparedImport {
 }
 
 export function createImportOperations(
-  deps: Pick<CredentialServiceDeps, 'repo' | 'afterImport' | 'transaction'>,
+  deps: Pick<CredentialServiceDeps, 'repo' | 'oauthApps' | 'afterImport' | 'transaction'>,
   prepareImport: PrepareImport,
   findAppIn: (accountId: string) => FindOAuthApp,
 ) {
@@ -196,7 +196,7 @@ export function createImportOperations(
     const ids = [
       ...new Set(inputs.map((i) => i.oauth_app_id).filter((id): id is string => typeof id === 'string' && isUuid(id))),
     ];
-    const apps = new Map<string, OAuthAppRow>((await repo.findOAuthApps(accountId, ids)).map((a) => [a.id, a]));
+    const apps = new Map<string, OAuthAppRow>((await deps.oauthApps.findRows(accountId, ids)).map((a) => [a.id, a]));
     const findApp: FindOAuthApp = async (id) => apps.get(id);
 
     const results: BulkItemResult[] = [];

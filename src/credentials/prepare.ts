@@ -14,7 +14,7 @@ import { checkTenantHost } from '../oauth-apps/hosts.js';
 import type { OAuthAppRow, OAuthAppService } from '../oauth-apps/service.js';
 import { mergeLearned } from '../providers/learned.js';
 import type { IdentityContext, KindSpec, Provider } from '../providers/types.js';
-import type { CredentialRepository, CredentialRow, NewCredential } from './repository.js';
+import type { CredentialRepository, CredentialRow, NewCredential } from './repository/index.js';
 import type { ImportCredentialInput } from './schemas.js';
 import { parseProperties } from './validate.js';
 

@@ -1,5 +1,6 @@
 import { presentCredential } from '../credentials/present.js';
-import type { CredentialRow } from '../credentials/repository.js';
+import type { CredentialRow } from '../credentials/repository/columns.js';
+import { createOAuthAppRepository } from '../oauth-apps/repository.js';
 import { type OAuthAppRow, presentOAuthApp } from '../oauth-apps/service.js';
 import type { Db } from '../store/db.js';
 import { type NewEvent, writeEvents } from './outbox.js';
@@ -38,9 +39,7 @@ export async function recordCredentialChanges(trx: Db, changes: readonly Credent
   if (withTypes.length === 0) return;
   const appIds = [...new Set(withTypes.map((x) => x.c.after.oauth_app_id).filter((id): id is string => id !== null))];
   const apps = new Map<string, OAuthAppRow>();
-  if (appIds.length > 0)
-    for (const a of await trx.selectFrom('oauth_apps').selectAll().where('id', 'in', appIds).execute())
-      apps.set(a.id, a);
+  for (const a of await createOAuthAppRepository(trx).byIds(appIds)) apps.set(a.id, a);
   const events: NewEvent[] = [];
   for (const { c, types } of withTypes) {
     const view = presentCredential(c.after, c.after.oauth_app_id ? (apps.get(c.after.oauth_app_id) ?? null) : null);

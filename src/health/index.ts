@@ -20,7 +20,9 @@ import { type RunnerDeps, createRunner } from './runner.js';
 import { createScheduler } from './scheduler.js';
 import { credentialSecrets } from './secrets.js';
 import { createHealthService } from './service.js';
-import { batchFinalWrites, createHealthStore, extendLease } from './store.js';
+import { createHealthStore } from './store.js';
+import { type CredentialRepository, batchFinalWrites } from '../credentials/repository/index.js';
+import type { OAuthAppRepository } from '../oauth-apps/repository.js';
 import { createImportIdentifier } from './import-identify.js';
 import { createAppHealthNotes } from './app-health.js';
 import { createRenewer } from '../tokens/renew.js';
@@ -31,6 +33,8 @@ import type { OAuthAppRow } from '../oauth-apps/service.js';
 
 export interface HealthDeps {
   db: Db;
+  /** The owners of the tables health work reads and writes (docs/architecture.md "Storage"). */
+  repos: { credentials: CredentialRepository; oauthApps: Pick<OAuthAppRepository, 'setHealth'> };
   box: SecretBox;
   clock: Clock;
   log: Logger;
@@ -51,7 +55,8 @@ export function createHealth(d: HealthDeps) {
   const nodeId = d.nodeId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   // A lease outlives one refresh plus one identify call, each bounded by the provider timeout.
   const leaseMs = d.config.providerTimeoutMs * 3 + 5000;
-  const store = createHealthStore(d.db, { now: () => d.clock.now() });
+  const now = () => d.clock.now();
+  const store = createHealthStore(d.repos.credentials, d.repos.oauthApps, now);
   const appSecrets = (row: OAuthAppRow) => {
     const revealed = d.oauthApps.reveal(row);
     return {
@@ -115,9 +120,9 @@ export function createHealth(d: HealthDeps) {
   const runner = createRunner(runnerDeps);
   const scheduler = createScheduler({
     store,
-    extend: (id) => extendLease(d.db, id, nodeId, leaseMs),
+    extend: (id) => d.repos.credentials.renew(id, nodeId, leaseMs),
     // The scheduler's checks end with group-committed writes: a backlog costs few statements.
-    runner: createRunner({ ...runnerDeps, finalWrite: batchFinalWrites(store, nodeId, 20) }),
+    runner: createRunner({ ...runnerDeps, finalWrite: batchFinalWrites(d.repos.credentials, nodeId, now, 20) }),
     log: d.log,
     nodeId,
     leaseMs,

@@ -1,16 +1,13 @@
 import { readHealth } from '../health/model.js';
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
 import { oauthAppSecretPlace } from '../crypto/places.js';
 import { CLIENT_SECRET_MASK, type SecretBox } from '../crypto/secret-box.js';
 import { type Clock, isoSeconds } from '../lib/clock.js';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
-import { paginate } from '../lib/page.js';
 import type { Provider } from '../providers/registry.js';
 import type { Db } from '../store/db.js';
-import type { OAuthAppsTable } from '../store/schema.js';
-import type { Selectable } from 'kysely';
+import { type OAuthAppRepository, type OAuthAppRow, createOAuthAppRepository } from './repository.js';
 import type { AuditService } from '../audit/service.js';
 import type { NewEvent } from '../events/outbox.js';
 import {
@@ -22,7 +19,7 @@ import {
   isSecretSetting,
 } from './schemas.js';
 
-export type OAuthAppRow = Selectable<OAuthAppsTable>;
+export type { OAuthAppRow };
 
 export interface OAuthAppServiceDeps {
   db: Db;
@@ -41,8 +38,6 @@ export interface ListOAuthAppsQuery {
   revealSecrets: boolean;
   actorTokenId: string | null;
 }
-
-const TABLE = 'oauth_apps';
 
 export function presentEmbeddedOAuthApp(
   row: OAuthAppRow,
@@ -78,6 +73,10 @@ export function presentOAuthApp(row: OAuthAppRow, reveal?: { clientSecret: strin
 
 export function createOAuthAppService({ db, box, clock, audit, events }: OAuthAppServiceDeps) {
   const place = oauthAppSecretPlace;
+  const repo = createOAuthAppRepository(db);
+  /** The repository on a transaction of a change, its audit row and its events. */
+  const inTransaction = <T>(fn: (trx: Db, repo: OAuthAppRepository) => Promise<T>) =>
+    db.transaction().execute((trx) => fn(trx, createOAuthAppRepository(trx)));
 
   /** Splits settings into plain and sealed members; a masked value keeps the stored secret. */
   function splitSettings(
@@ -112,12 +111,7 @@ export function createOAuthAppService({ db, box, clock, audit, events }: OAuthAp
 
   async function getRow(accountId: string, id: string): Promise<OAuthAppRow> {
     if (!isUuid(id)) throw new NotFoundError('OAuth app');
-    const row = await db
-      .selectFrom(TABLE)
-      .selectAll()
-      .where('account_id', '=', accountId)
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const row = await repo.get(accountId, id);
     if (!row) throw new NotFoundError('OAuth app');
     return row;
   }
@@ -127,26 +121,22 @@ export function createOAuthAppService({ db, box, clock, audit, events }: OAuthAp
       const id = randomUUID();
       const now = clock.now();
       const { plain, secrets } = splitSettings(input.provider, accountId, id, input.settings ?? {}, {});
-      const row = await db.transaction().execute(async (trx) => {
-        const created = await trx
-          .insertInto(TABLE)
-          .values({
-            id,
-            account_id: accountId,
-            name: input.name,
-            provider: input.provider,
-            client_id: input.client_id,
-            client_secret: box.seal(input.client_secret, place(accountId, id, 'client_secret')),
-            settings: JSON.stringify(plain),
-            settings_secrets: JSON.stringify(secrets),
-            metadata: JSON.stringify(input.metadata ?? {}),
-            health: JSON.stringify({ status: 'pending', notes: [], time: isoSeconds(now) }),
-            redirect_urls: JSON.stringify(input.redirect_urls ?? []),
-            created_at: now,
-            updated_at: now,
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow();
+      const row = await inTransaction(async (trx, tx) => {
+        const created = await tx.insert({
+          id,
+          account_id: accountId,
+          name: input.name,
+          provider: input.provider,
+          client_id: input.client_id,
+          client_secret: box.seal(input.client_secret, place(accountId, id, 'client_secret')),
+          settings: JSON.stringify(plain),
+          settings_secrets: JSON.stringify(secrets),
+          metadata: JSON.stringify(input.metadata ?? {}),
+          health: JSON.stringify({ status: 'pending', notes: [], time: isoSeconds(now) }),
+          redirect_urls: JSON.stringify(input.redirect_urls ?? []),
+          created_at: now,
+          updated_at: now,
+        });
         await events(trx, [{ accountId, type: 'oauth_app.created', data: presentOAuthApp(created) }]);
         return created;
       });
@@ -159,14 +149,19 @@ export function createOAuthAppService({ db, box, clock, audit, events }: OAuthAp
 
     getRow,
 
+    /** The apps of the account among `ids`, in one query (bulk import). */
+    findRows: (accountId: string, ids: string[]) => repo.findMany(accountId, ids),
+
     /** Decrypted client secret and secret settings, for provider calls (never for answers). */
     reveal,
 
     async list(accountId: string, q: ListOAuthAppsQuery) {
-      let query = db.selectFrom(TABLE).selectAll().where('account_id', '=', accountId);
-      if (q.provider) query = query.where('provider', '=', q.provider);
-      if (q.metadata) query = query.where(sql<boolean>`metadata @> ${JSON.stringify(q.metadata)}::jsonb`);
-      const page = await paginate(query, TABLE, q.limit, q.cursor);
+      const page = await repo.list(
+        accountId,
+        { ...(q.provider ? { provider: q.provider } : {}), ...(q.metadata ? { metadata: q.metadata } : {}) },
+        q.limit,
+        q.cursor,
+      );
       if (q.revealSecrets) {
         await audit.recordMany(
           page.rows.map((r) => ({
@@ -192,16 +187,10 @@ export function createOAuthAppService({ db, box, clock, audit, events }: OAuthAp
       if (!isUuid(id)) throw new NotFoundError('OAuth app');
       // Masked settings keep stored envelopes, so the row is read first: under a row lock, in one
       // short transaction with no outside call, so concurrent PATCHes (or a rewrap) never lose a write.
-      const updated = await db.transaction().execute(async (trx) => {
-        const row = await trx
-          .selectFrom(TABLE)
-          .selectAll()
-          .where('account_id', '=', accountId)
-          .where('id', '=', id)
-          .forUpdate()
-          .executeTakeFirst();
+      const updated = await inTransaction(async (trx, tx) => {
+        const row = await tx.get(accountId, id, true);
         if (!row) throw new NotFoundError('OAuth app');
-        const set: Record<string, unknown> = { updated_at: clock.now(), version: sql`version + 1` };
+        const set: Record<string, unknown> = { updated_at: clock.now() };
         if (input.name !== undefined) set.name = input.name;
         if (input.metadata !== undefined) set.metadata = JSON.stringify(input.metadata);
         if (input.redirect_urls !== undefined) set.redirect_urls = JSON.stringify(input.redirect_urls);
@@ -231,12 +220,7 @@ export function createOAuthAppService({ db, box, clock, audit, events }: OAuthAp
             time: isoSeconds(clock.now()),
           });
         }
-        const changed = await trx
-          .updateTable(TABLE)
-          .set(set)
-          .where('id', '=', id)
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        const changed = await tx.update(id, set);
         await events(trx, [{ accountId, type: 'oauth_app.updated', data: presentOAuthApp(changed) }]);
         if (row.health.status !== changed.health.status) {
           await events(trx, [
@@ -261,13 +245,8 @@ export function createOAuthAppService({ db, box, clock, audit, events }: OAuthAp
       try {
         // The foreign key (ON DELETE RESTRICT) is the real guard: no check-then-delete race.
         // The audit event commits with the delete, or neither happens.
-        await db.transaction().execute(async (trx) => {
-          const gone = await trx
-            .deleteFrom(TABLE)
-            .where('account_id', '=', accountId)
-            .where('id', '=', id)
-            .returningAll()
-            .executeTakeFirst();
+        await inTransaction(async (trx, tx) => {
+          const gone = await tx.remove(accountId, id);
           if (!gone) throw new NotFoundError('OAuth app');
           await events(trx, [{ accountId, type: 'oauth_app.deleted', data: presentOAuthApp(gone) }]);
           await audit.record(

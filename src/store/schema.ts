@@ -46,29 +46,48 @@ export interface OAuthAppsTable {
   redirect_urls: ColumnType<string[], string | undefined, string>;
 }
 
-export interface CredentialsTable {
-  id: string;
-  account_id: string;
-  provider: string;
-  kind: string;
-  identity: string;
-  name: string | null;
-  oauth_app_id: string | null;
-  properties: Json<JsonObject>;
-  secrets: Json<Record<string, string>>;
-  metadata: Json<JsonObject>;
-  health_status: string;
-  health: Json<JsonObject>;
-  version: Generated<number>;
-  created_at: Timestamp;
-  updated_at: Timestamp;
-  next_check_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
-  lease_owner: ColumnType<string | null, string | null | undefined, string | null>;
-  lease_expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
-  token_expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
-  cached_token: ColumnType<string | null, string | null | undefined, string | null>;
-  consecutive_failures: Generated<number>;
+/** A column's SQL type: what a `jsonb_to_recordset(...) AS r(col type, ...)` list names. */
+export type SqlType = 'uuid' | 'text' | 'jsonb' | 'int4' | 'timestamptz';
+declare const columnType: unique symbol;
+/** A column: its SQL type at run time, its Kysely type (select, insert, update) for the compiler. */
+export interface Column<T> {
+  readonly sql: SqlType;
+  readonly [columnType]?: T;
 }
+const column = <T>(sql: SqlType): Column<T> => ({ sql });
+/** The Kysely table type of a column description. */
+export type TableOf<C> = { [K in keyof C]: C[K] extends Column<infer T> ? T : never };
+type Optional<T> = ColumnType<T | null, T | string | null | undefined, T | string | null>;
+
+/**
+ * The credentials table, described once (docs/architecture.md "Storage"): its Kysely type is
+ * derived from this, and so are the repository's column lists (RETURNING, jsonb_to_recordset).
+ * The DDL itself is the migrations'.
+ */
+export const CREDENTIAL_COLUMNS = {
+  id: column<string>('uuid'),
+  account_id: column<string>('uuid'),
+  provider: column<string>('text'),
+  kind: column<string>('text'),
+  identity: column<string>('text'),
+  name: column<string | null>('text'),
+  oauth_app_id: column<string | null>('uuid'),
+  properties: column<Json<JsonObject>>('jsonb'),
+  secrets: column<Json<Record<string, string>>>('jsonb'),
+  metadata: column<Json<JsonObject>>('jsonb'),
+  health_status: column<string>('text'),
+  health: column<Json<JsonObject>>('jsonb'),
+  version: column<Generated<number>>('int4'),
+  created_at: column<Timestamp>('timestamptz'),
+  updated_at: column<Timestamp>('timestamptz'),
+  next_check_at: column<Optional<Date>>('timestamptz'),
+  lease_owner: column<ColumnType<string | null, string | null | undefined, string | null>>('text'),
+  lease_expires_at: column<Optional<Date>>('timestamptz'),
+  token_expires_at: column<Optional<Date>>('timestamptz'),
+  cached_token: column<ColumnType<string | null, string | null | undefined, string | null>>('text'),
+  consecutive_failures: column<Generated<number>>('int4'),
+};
+export type CredentialsTable = TableOf<typeof CREDENTIAL_COLUMNS>;
 
 export interface IdempotencyKeysTable {
   account_id: string;

@@ -1,6 +1,7 @@
 /** Webhook endpoints and signed deliveries to a receiver on 127.0.0.1 (standardwebhooks verifier). Both stores. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccountService } from '../../src/accounts/service.js';
+import { createAuditService } from '../../src/audit/service.js';
 import { SCOPES } from '../../src/accounts/tokens.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { RETRY_DELAYS_MS } from '../../src/webhooks/worker.js';
@@ -43,12 +44,17 @@ describe.each(STORE_KINDS)('webhooks on %s', (store) => {
     h = await startHarness(store, { CREDVAULT_WEBHOOK_ALLOWED_ORIGINS: rx.origin });
     admin = h.admin;
     // A second account with an admin token of its own (the cross-account case).
-    const acct = await h.admin.json<{ id: string; token: { token: string } }>('POST', '/v1/accounts', {
+    const acct = await h.admin.json<{ id: string; token: { id: string; token: string } }>('POST', '/v1/accounts', {
       name: 'other-admin',
     });
-    const accounts = createAccountService({ db: h.rt.store.db, clock: systemClock });
+    const db = h.rt.store.db;
+    const accounts = createAccountService({
+      db,
+      clock: systemClock,
+      audit: createAuditService({ db, clock: systemClock }),
+    });
     const t = await accounts.createToken(
-      { accountId: acct.body.id, tokenId: 'test', scopes: new Set(SCOPES) },
+      { accountId: acct.body.id, tokenId: acct.body.token.id, scopes: new Set(SCOPES) },
       'admin',
       [...SCOPES],
     );

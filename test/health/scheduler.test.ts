@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CompiledQuery, type KyselyPlugin, type RootOperationNode } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHealthStore } from '../../src/health/store.js';
+import { createCredentialRepository } from '../../src/credentials/repository/index.js';
 import type { Db } from '../../src/store/db.js';
 import { type FakeProvider, startFakeProvider } from '../fakes/server.js';
 import { MARKER } from '../fakes/state.js';
@@ -353,7 +353,7 @@ describe.each(STORE_KINDS)('scheduler on %s', (store) => {
 
 class Rollback extends Error {}
 
-/** Runs the store's claim inside a rolled-back transaction and answers the SQL it sent. */
+/** Runs the credential repository's claim inside a rolled-back transaction and answers the SQL it sent. */
 async function captureClaim(db: Db): Promise<CompiledQuery> {
   let captured: CompiledQuery | undefined;
   await db
@@ -366,7 +366,7 @@ async function captureClaim(db: Db): Promise<CompiledQuery> {
         },
         transformResult: async ({ result }) => result,
       };
-      await createHealthStore(trx.withPlugin(capture)).claimDue('explain-probe', 60_000, 32);
+      await createCredentialRepository(trx.withPlugin(capture)).claimDue('explain-probe', 60_000, 32);
       throw new Rollback();
     })
     .catch((err: unknown) => {

@@ -27,11 +27,10 @@ export function addKeyToFile(config: Config, key: { kid: string; spec: string })
 async function withDatabase<T>(
   fn: (args: { db: import('../../store/db.js').Db; keyring: import('../../crypto/keyring.js').Keyring }) => Promise<T>,
 ): Promise<T> {
-  const [{ loadConfig }, { openStore }, { migrate }, { openServerKeys, resolveMasterKeys }, { systemClock }] =
+  const [{ loadConfig }, { openRuntimeStore }, { openServerKeys, resolveMasterKeys }, { systemClock }] =
     await Promise.all([
       import('../../config.js'),
-      import('../../store/db.js'),
-      import('../../store/migrate.js'),
+      import('../../store/runtime.js'),
       import('../../crypto/boot.js'),
       import('../../lib/clock.js'),
     ]);
@@ -42,14 +41,9 @@ async function withDatabase<T>(
     );
   }
   const spec = resolveMasterKeys(config).spec;
-  const store = await openStore({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.dataDir,
-    poolSize: 2,
-    preparedStatements: config.preparedStatements,
-  });
+  // The store as serve opens it (src/store/runtime.ts): same options, migrations applied.
+  const { store } = await openRuntimeStore(config, { poolSize: 2 });
   try {
-    await migrate(store.db);
     const { keyring } = await openServerKeys(store.db, spec, systemClock);
     return await fn({ db: store.db, keyring });
   } finally {

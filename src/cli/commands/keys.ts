@@ -15,8 +15,7 @@ import {
   createKeyRotation,
 } from '../../crypto/rotation.js';
 import { systemClock } from '../../lib/clock.js';
-import { openStore, storeOptions } from '../../store/db.js';
-import { migrate } from '../../store/migrate.js';
+import { openRuntimeStore } from '../../store/runtime.js';
 
 const ROTATION_HELP = `
 Rotating the master key, online (docs/security.md "Key rotation"). Which key seals new secrets
@@ -50,13 +49,12 @@ function masterKeySpec(config: Config): string {
   return resolveMasterKeys(config).spec;
 }
 
-/** Opens the database, applies migrations, proves the keys against the canary, runs `fn`. */
+/** Opens the store as serve does (migrations applied), proves the keys against the canary, runs `fn`. */
 async function withRotation<T>(fn: (rotation: KeyRotation) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const spec = masterKeySpec(config);
-  const store = await openStore({ ...storeOptions(config), poolSize: 2 });
+  const { store } = await openRuntimeStore(config, { poolSize: 2 });
   try {
-    await migrate(store.db);
     const opened = await openServerKeys(store.db, spec, systemClock);
     // Rewrap to, and retire anything but, the database's primary (crypto/primary.ts), whatever the order here.
     const keyring = await adoptDatabasePrimary(store.db, opened.keyring);

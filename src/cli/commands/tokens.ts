@@ -4,29 +4,19 @@ import { SCOPES } from '../../accounts/tokens.js';
 import { createAuditService } from '../../audit/service.js';
 import { loadConfig } from '../../config.js';
 import { systemClock } from '../../lib/clock.js';
-import { openStore } from '../../store/db.js';
-import { migrate } from '../../store/migrate.js';
+import { openRuntimeStore } from '../../store/runtime.js';
 import { call, connect, printJson, printTable, withConnection } from '../http.js';
 
 /** `tokens bootstrap`: works on the database itself (like `keys`), for an operator locked out of the API. */
 async function mintRecoveryToken(opts: { account?: string; json?: boolean }): Promise<void> {
-  const config = loadConfig();
-  const store = await openStore({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.dataDir,
-    poolSize: 2,
-    preparedStatements: config.preparedStatements,
-  });
+  const { store } = await openRuntimeStore(loadConfig(), { poolSize: 2 });
   try {
-    await migrate(store.db);
-    const accounts = createAccountService({ db: store.db, clock: systemClock, authCacheMs: 0 });
-    const t = await accounts.mintAdminToken(opts.account);
-    await createAuditService({ db: store.db, clock: systemClock }).record({
-      accountId: t.accountId,
-      actorTokenId: null,
-      action: 'api_token.created',
-      detail: { token_id: t.id, scopes: t.scopes, via: 'tokens bootstrap' },
-    });
+    const { db } = store;
+    const audit = createAuditService({ db, clock: systemClock });
+    // Audited in the token's transaction (`api_token.created`, via tokens bootstrap).
+    const t = await createAccountService({ db, clock: systemClock, audit, authCacheMs: 0 }).mintAdminToken(
+      opts.account,
+    );
     if (opts.json)
       return printJson({
         id: t.id,

@@ -3,7 +3,6 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AccountService } from '../../accounts/service.js';
 import { SCOPES } from '../../accounts/tokens.js';
-import type { AuditService } from '../../audit/service.js';
 import { isoSeconds } from '../../lib/clock.js';
 import { isUuid } from '../../lib/ids.js';
 import { NotFoundError } from '../../lib/errors.js';
@@ -35,7 +34,7 @@ function viewToken<T extends { created_at: Date }>(t: T): Omit<T, 'created_at'> 
   return { ...t, created_at: isoSeconds(t.created_at) };
 }
 
-export function accountRoutes(app: FastifyInstance, accounts: AccountService, audit: AuditService): void {
+export function accountRoutes(app: FastifyInstance, accounts: AccountService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.get('/v1/accounts/me', {
@@ -87,13 +86,8 @@ export function accountRoutes(app: FastifyInstance, accounts: AccountService, au
     },
     handler: async (req, reply) => {
       const auth = authOf(req);
+      // Audited by the service, in the token's transaction.
       const t = await accounts.createToken(auth, req.body.name, req.body.scopes);
-      await audit.record({
-        accountId: auth.accountId,
-        actorTokenId: auth.tokenId,
-        action: 'api_token.created',
-        detail: { token_id: t.id, scopes: t.scopes },
-      });
       void reply.code(201);
       return viewToken(t);
     },
@@ -134,12 +128,6 @@ export function accountRoutes(app: FastifyInstance, accounts: AccountService, au
       const auth = authOf(req);
       if (!isUuid(req.params.id)) throw new NotFoundError('API token');
       await accounts.revokeToken(auth, req.params.id);
-      await audit.record({
-        accountId: auth.accountId,
-        actorTokenId: auth.tokenId,
-        action: 'api_token.revoked',
-        detail: { token_id: req.params.id },
-      });
       return { id: req.params.id, revoked: true as const };
     },
   });

@@ -41,7 +41,7 @@ export function registerRoutes(app: FastifyInstance, s: Services): void {
   bulkRoutes(app, s.credentials, s.audit);
   credentialRoutes(app, s.credentials, s.revoke);
   oauthAppRoutes(app, s.oauthApps);
-  accountRoutes(app, s.accounts, s.audit);
+  accountRoutes(app, s.accounts);
   healthRoutes(app, s.health, s.tokens, s.credentials, s.audit);
   eventRoutes(app, s.events);
   webhookRoutes(app, s.webhooks);

@@ -1,16 +1,10 @@
-import { type InsertQueryBuilder, type InsertResult, type Selectable, sql } from 'kysely';
-import { paginate } from '../lib/page.js';
-import { type QueryTemplate, compileTemplate, isPlainParameter } from '../lib/query-template.js';
-import type { OAuthAppRow } from '../oauth-apps/service.js';
-import { eventCtes } from '../events/outbox.js';
-import { type Db, runTemplate } from '../store/db.js';
-import { PRESENTED_COLUMNS, type PresentableCredential } from './present.js';
-import type { CredentialsTable, Database } from '../store/schema.js';
-
-export type CredentialRow = Selectable<CredentialsTable>;
-export type CredentialWithApp = CredentialRow & { app: OAuthAppRow | null };
-/** What `get` answers: the presented columns, the version (ETag) and the embedded app. */
-export type PresentableCredentialWithApp = PresentableCredential & { version: number; app: OAuthAppRow | null };
+import { type InsertQueryBuilder, type InsertResult, sql } from 'kysely';
+import { isoSeconds } from '../../lib/clock.js';
+import { type QueryTemplate, compileTemplate, isPlainParameter } from '../../lib/query-template.js';
+import { eventCtes } from '../../events/outbox.js';
+import { type Db, runTemplate } from '../../store/db.js';
+import type { Database } from '../../store/schema.js';
+import { ALL_COLUMNS, type CredentialRow, recordsetTypes } from './columns.js';
 
 export interface NewCredential {
   id: string;
@@ -25,53 +19,6 @@ export interface NewCredential {
   metadata: Record<string, unknown>;
   health: Record<string, unknown>;
   now: Date;
-}
-
-export interface CredentialFilters {
-  provider?: string;
-  kind?: string;
-  oauthAppId?: string;
-  healthStatus?: string;
-  metadata?: Record<string, unknown>;
-  /** Case-insensitive substring of the top-level name. */
-  name?: string;
-}
-
-/**
- * Every column of credentials, named instead of `*` in the import's RETURNING: that statement
- * is prepared once per connection, and a prepared `*` fails ("cached plan must not change
- * result type") once a migration adds a column under a running server.
- */
-export const CREDENTIAL_COLUMNS = Object.keys({
-  id: true,
-  account_id: true,
-  provider: true,
-  kind: true,
-  identity: true,
-  name: true,
-  oauth_app_id: true,
-  properties: true,
-  secrets: true,
-  metadata: true,
-  health_status: true,
-  health: true,
-  version: true,
-  created_at: true,
-  updated_at: true,
-  next_check_at: true,
-  lease_owner: true,
-  lease_expires_at: true,
-  token_expires_at: true,
-  cached_token: true,
-  consecutive_failures: true,
-} satisfies Record<keyof CredentialsTable, true>) as Array<keyof CredentialsTable>;
-
-function withApp(db: Db) {
-  return db
-    .selectFrom('credentials')
-    .leftJoin('oauth_apps', 'oauth_apps.id', 'credentials.oauth_app_id')
-    .selectAll('credentials')
-    .select(sql<OAuthAppRow | null>`to_jsonb(oauth_apps.*)`.as('app'));
 }
 
 /** The column values of one credential row, jsonb columns as objects (the bulk upsert's JSON row). */
@@ -110,24 +57,6 @@ function insertValues(c: NewCredential) {
 
 type InsertValues = ReturnType<typeof insertValues>;
 
-/** The columns of a bulk upsert row and their SQL types (jsonb_to_recordset's column list). */
-const RECORDSET_COLUMNS = [
-  ['id', 'uuid'],
-  ['account_id', 'uuid'],
-  ['provider', 'text'],
-  ['kind', 'text'],
-  ['identity', 'text'],
-  ['name', 'text'],
-  ['oauth_app_id', 'uuid'],
-  ['properties', 'jsonb'],
-  ['secrets', 'jsonb'],
-  ['metadata', 'jsonb'],
-  ['health_status', 'text'],
-  ['health', 'jsonb'],
-  ['created_at', 'timestamptz'],
-  ['updated_at', 'timestamptz'],
-] as const satisfies ReadonlyArray<readonly [keyof InsertValues, string]>;
-
 /** The same row with a template marker in place of each value (see lib/query-template). */
 function markerRow(row: InsertValues, param: (name: string) => string): InsertValues {
   const out: Record<string, string> = {};
@@ -135,8 +64,8 @@ function markerRow(row: InsertValues, param: (name: string) => string): InsertVa
   return out as unknown as InsertValues;
 }
 
-/** SQL for credentials; every statement is filtered by the caller's account. */
-export function createCredentialRepository(db: Db) {
+/** Writes of credentials: imports (upserts), edits, deletes, and the small marks health work leaves. */
+export function createCredentialWrites(db: Db) {
   /** The statement upsertMany sends (see there). */
   function upsertQuery(values: InsertValues[], given: { name: boolean; metadata: boolean }) {
     return withUpsertConflict(db.insertInto('credentials').values(values), given);
@@ -167,7 +96,7 @@ export function createCredentialRepository(db: Db) {
           cached_token: null,
         })),
       )
-      .returning(CREDENTIAL_COLUMNS);
+      .returning(ALL_COLUMNS);
   }
   // By `given` (insertValues always yields the same columns).
   const upsertTemplates = new Map<number, QueryTemplate<CredentialRow>>();
@@ -180,15 +109,16 @@ export function createCredentialRepository(db: Db) {
    * then the same for every batch size, so it is prepared once, and neither Kysely nor the
    * driver does per-row work (for 1,000 rows that work cost more than the statement).
    */
-  function bulkUpsertTemplate(given: { name: boolean; metadata: boolean }): QueryTemplate<CredentialRow> {
+  function bulkUpsertTemplate(
+    given: { name: boolean; metadata: boolean },
+    columns: Array<keyof InsertValues>,
+  ): QueryTemplate<CredentialRow> {
     return compileTemplate((param) => {
-      const columns = RECORDSET_COLUMNS.map(([name]) => name);
-      const types = sql.raw(RECORDSET_COLUMNS.map(([name, type]) => `${name} ${type}`).join(', '));
+      const types = sql.raw(recordsetTypes(columns));
       const source = sql`SELECT ${sql.join(columns.map((c) => sql.ref(`r.${c}`)))} FROM jsonb_to_recordset(${param('rows')}::jsonb) AS r(${types})`;
       return withUpsertConflict(db.insertInto('credentials').columns(columns).expression(source), given);
     });
   }
-  let getTemplate: QueryTemplate<PresentableCredentialWithApp> | undefined;
   const recordedTemplates = new Map<number, QueryTemplate<CredentialRow>>();
 
   /**
@@ -205,7 +135,7 @@ export function createCredentialRepository(db: Db) {
           ${param('eventAt')}::timestamptz
         from u`;
       const q = sql<CredentialRow>`with u as (${upsert}), ${eventCtes(event)} select ${sql.join(
-        CREDENTIAL_COLUMNS.map((c) => sql.ref(`u.${c}`)),
+        ALL_COLUMNS.map((c) => sql.ref(`u.${c}`)),
       )} from u`;
       return { compile: () => q.compile(db) };
     });
@@ -232,13 +162,15 @@ export function createCredentialRepository(db: Db) {
         return runTemplate(db, template, only);
       }
       // Many rows: one parameter holding them all as JSON (see bulkUpsertTemplate).
+      const values = rows.map(columnValues);
       const key = (given.name ? 1 : 0) + (given.metadata ? 2 : 0);
       let template = bulkTemplates.get(key);
       if (!template) {
-        template = bulkUpsertTemplate(given);
+        // The columns columnValues yields (the same for every row), typed by the table's description.
+        template = bulkUpsertTemplate(given, Object.keys(values[0] ?? {}) as Array<keyof InsertValues>);
         bulkTemplates.set(key, template);
       }
-      return runTemplate(db, template, { rows: JSON.stringify(rows.map(columnValues)) });
+      return runTemplate(db, template, { rows: JSON.stringify(values) });
     },
 
     /**
@@ -277,80 +209,6 @@ export function createCredentialRepository(db: Db) {
       return row;
     },
 
-    /** The OAuth apps of the account among `ids`, in one query (bulk import). */
-    async findOAuthApps(accountId: string, ids: string[]): Promise<OAuthAppRow[]> {
-      if (ids.length === 0) return [];
-      return db
-        .selectFrom('oauth_apps')
-        .selectAll()
-        .where('account_id', '=', accountId)
-        .where('id', 'in', ids)
-        .execute();
-    },
-
-    async findSecretsByIdentity(accountId: string, provider: string, identity: string) {
-      return db
-        .selectFrom('credentials')
-        .select(['id', 'secrets', 'health'])
-        .where('account_id', '=', accountId)
-        .where('provider', '=', provider)
-        .where('identity', '=', identity)
-        .executeTakeFirst();
-    },
-
-    async get(accountId: string, id: string): Promise<PresentableCredentialWithApp | undefined> {
-      // Compiled once: building the join with Kysely on every read costs more than the read.
-      // Only the columns the answer needs: each column costs the driver on every row.
-      getTemplate ??= compileTemplate((param) =>
-        db
-          .selectFrom('credentials')
-          .leftJoin('oauth_apps', 'oauth_apps.id', 'credentials.oauth_app_id')
-          .select([...PRESENTED_COLUMNS.map((c) => `credentials.${c}` as const), 'credentials.version'])
-          .select(sql<OAuthAppRow | null>`to_jsonb(oauth_apps.*)`.as('app'))
-          .where('credentials.account_id', '=', param('accountId'))
-          .where('credentials.id', '=', param('id')),
-      );
-      const [row] = await runTemplate(db, getTemplate, { accountId, id });
-      return row;
-    },
-
-    async list(accountId: string, f: CredentialFilters, limit: number, cursor: string | undefined) {
-      let q = withApp(db).where('credentials.account_id', '=', accountId);
-      if (f.provider) q = q.where('credentials.provider', '=', f.provider);
-      if (f.kind) q = q.where('credentials.kind', '=', f.kind);
-      if (f.oauthAppId) q = q.where('credentials.oauth_app_id', '=', f.oauthAppId);
-      if (f.healthStatus) q = q.where('credentials.health_status', '=', f.healthStatus);
-      if (f.metadata) q = q.where(sql<boolean>`credentials.metadata @> ${JSON.stringify(f.metadata)}::jsonb`);
-      // strpos rather than LIKE: no wildcard in the search string to escape.
-      if (f.name) q = q.where(sql<boolean>`strpos(lower(credentials.name), lower(${f.name})) > 0`);
-      return paginate(q, 'credentials', limit, cursor);
-    },
-
-    /**
-     * Counts by provider and health status, and the credentials that most recently turned
-     * `error` or `warn` (by the time their health last changed), for the console's overview.
-     * Reads only non-secret columns.
-     */
-    async summarize(accountId: string, recentLimit: number) {
-      const counts = await db
-        .selectFrom('credentials')
-        .select(['provider', 'health_status', sql<number>`count(*)::int`.as('count')])
-        .where('account_id', '=', accountId)
-        .groupBy(['provider', 'health_status'])
-        .orderBy('provider')
-        .execute();
-      const recent = await db
-        .selectFrom('credentials')
-        .select(['id', 'name', 'provider', 'kind', 'health', 'created_at'])
-        .where('account_id', '=', accountId)
-        .where('health_status', 'in', ['error', 'warn'])
-        .orderBy(sql`health->>'time'`, 'desc')
-        .orderBy('id')
-        .limit(recentLimit)
-        .execute();
-      return { counts, recent };
-    },
-
     /** One atomic UPDATE; with `ifVersion` it only applies to that row version (If-Match). */
     async patch(
       accountId: string,
@@ -373,16 +231,6 @@ export function createCredentialRepository(db: Db) {
       return q.returningAll().executeTakeFirst();
     },
 
-    async exists(accountId: string, id: string): Promise<boolean> {
-      const row = await db
-        .selectFrom('credentials')
-        .select('id')
-        .where('account_id', '=', accountId)
-        .where('id', '=', id)
-        .executeTakeFirst();
-      return row !== undefined;
-    },
-
     /** Deletes the credential; answers what it was (for the audit event), or undefined if there was none. */
     async remove(accountId: string, id: string): Promise<{ provider: string; kind: string } | undefined> {
       return db
@@ -392,8 +240,27 @@ export function createCredentialRepository(db: Db) {
         .returning(['provider', 'kind'])
         .executeTakeFirst();
     },
+
+    /**
+     * A proxied answer succeeded: `health.last_ok_at` only (no version bump, so a refresh or
+     * check holding the lease still writes its result).
+     */
+    async noteLastOk(id: string, at: Date): Promise<void> {
+      await db
+        .updateTable('credentials')
+        .set({ health: sql`jsonb_set(health, '{last_ok_at}', to_jsonb(${isoSeconds(at)}::text))` })
+        .where('id', '=', id)
+        .execute();
+    },
+
+    /** Makes a credential due now (after an import or a caller's health report). */
+    async dueNow(id: string): Promise<void> {
+      await db
+        .updateTable('credentials')
+        .set({ next_check_at: sql`clock_timestamp()` })
+        .where('id', '=', id)
+        .execute();
+    },
   };
   return repo;
 }
-
-export type CredentialRepository = ReturnType<typeof createCredentialRepository>;
