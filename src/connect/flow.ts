@@ -11,7 +11,7 @@ import type { Clock } from '../lib/clock.js';
 import { ValidationError } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
 import type { OAuthAppRow, OAuthAppService } from '../oauth-apps/service.js';
-import { requestToken } from '../providers/api/common.js';
+import { requestToken } from '../providers/api/oauth.js';
 import { type ConnectSpec, type OAuthConnect, rebase } from '../providers/connect.js';
 import type {
   IdentifyResult,

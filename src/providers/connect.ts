@@ -5,7 +5,7 @@
  * Data first, declared in the kind's file; the flow itself lives in src/connect/, provider calls
  * (revocation, callback proofs) in the provider's api file.
  */
-import type { TokenReply } from './api/common.js';
+import type { TokenReply } from './api/oauth.js';
 import type { IdentifySuccess, ProviderContext, ProviderCredential, ProviderFailure } from './module.js';
 
 /** What an endpoint may depend on: the start-auth properties and the OAuth app's settings. */

@@ -11,14 +11,12 @@ import {
   forbidden,
   join,
   missingField,
-  oauthError,
   prop,
-  refreshSuccess,
-  requestToken,
   type Classify,
   type ResetHeader,
   type Wording,
 } from './common.js';
+import { oauthError, refreshSuccess, requestToken } from './oauth.js';
 
 const W: Wording = {
   provider: 'Auth0',

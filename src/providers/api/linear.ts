@@ -17,8 +17,6 @@ import {
   needApp,
   prop,
   rateLimited,
-  refreshSuccess,
-  requestToken,
   retryAfterSeconds,
   unauthorized,
   FORM,
@@ -29,6 +27,7 @@ import {
   type ResetHeader,
   type Wording,
 } from './common.js';
+import { refreshSuccess, requestToken } from './oauth.js';
 import type { Revoke } from '../connect.js';
 
 const W: Wording = {

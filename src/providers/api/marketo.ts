@@ -8,7 +8,8 @@
  * never sits in a URL (docs/security.md A7).
  */
 import type { ProviderContext, ProviderCredential, ProviderModule } from '../module.js';
-import { join, missingField, prop, refreshSuccess, requestToken, type Wording } from './common.js';
+import { join, missingField, prop, type Wording } from './common.js';
+import { refreshSuccess, requestToken } from './oauth.js';
 
 const W: Wording = {
   provider: 'Marketo',

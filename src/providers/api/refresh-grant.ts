@@ -5,16 +5,8 @@
  * they read errors; what they do with the reply stays in the provider's own file.
  */
 import type { ProviderContext, ProviderCredential, RefreshResult } from '../module.js';
-import {
-  type Classify,
-  type ResetHeader,
-  type Wording,
-  missingField,
-  needApp,
-  prop,
-  refreshSuccess,
-  requestToken,
-} from './common.js';
+import { type Classify, type ResetHeader, type Wording, missingField, needApp, prop } from './common.js';
+import { refreshSuccess, requestToken } from './oauth.js';
 
 export interface RefreshGrant {
   url: string;

@@ -16,9 +16,7 @@ import {
   join,
   missingField,
   noAccessToken,
-  oauthError,
   prop,
-  refreshSuccess,
   FORM,
   formBody,
   httpFailure,
@@ -26,6 +24,7 @@ import {
   type Classify,
   type Wording,
 } from './common.js';
+import { oauthError, refreshSuccess } from './oauth.js';
 import type { Revoke } from '../connect.js';
 import { refreshGrant } from './refresh-grant.js';
 

@@ -15,11 +15,11 @@ import {
   httpsHost,
   join,
   missingField,
-  oauthError,
   prop,
   type Classify,
   type Wording,
 } from './common.js';
+import { oauthError } from './oauth.js';
 import { standardRefresh } from './refresh-grant.js';
 
 const W: Wording = {

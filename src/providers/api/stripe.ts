@@ -12,10 +12,7 @@ import {
   join,
   missingField,
   needApp,
-  oauthError,
   prop,
-  refreshSuccess,
-  requestToken,
   FORM,
   basicAuth,
   formBody,
@@ -24,6 +21,7 @@ import {
   type Classify,
   type Wording,
 } from './common.js';
+import { oauthError, refreshSuccess, requestToken } from './oauth.js';
 import type { Revoke } from '../connect.js';
 
 const KEY: Wording = {
