@@ -4,6 +4,11 @@
  * import-time identification are on, as a user runs it; only the rate limit is off (one token
  * sends everything) and Stripe's host points at a local fake (nothing leaves the machine). Both
  * sides are warmed up, then measured twice, alternating, and each run prints its ratio and p99.
+ *
+ * The import has two floors (docs/performance.md, "The import floors"): bare Fastify + one
+ * upsert, and the same plus what the default service does for every imported key (one HTTP call
+ * to the provider and one UPDATE of the result). Both ratios are printed. Before each measured
+ * run the previous run's checks are let finish, on both sides.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -67,7 +72,7 @@ export async function benchCore(): Promise<void> {
   const floor = await startServer(
     'node',
     ['--import', 'tsx', 'bench/floor-server.ts'],
-    { DATABASE_URL: db.url, PORT: String(floorPort) },
+    { DATABASE_URL: db.url, PORT: String(floorPort), STRIPE_URL: stripe.url },
     /floor listening/,
     `http://127.0.0.1:${floorPort}`,
   );
@@ -76,6 +81,25 @@ export async function benchCore(): Promise<void> {
     load({ url: `${cv.url}/v1/credentials`, method: 'POST', headers, body: importBody, idReplacement: true, duration });
   const importFloor = (duration: number) =>
     load({ url: `${floor.url}/import`, method: 'POST', headers, body: importBody, idReplacement: true, duration });
+  const importFloorChecked = (duration: number) =>
+    load({
+      url: `${floor.url}/import-checked`,
+      method: 'POST',
+      headers,
+      body: importBody,
+      idReplacement: true,
+      duration,
+    });
+  // The checks a run started finish before the next run is measured: the scheduler's (no
+  // credential left pending) and the floor's.
+  const settled = async () => {
+    await fetch(`${floor.url}/settled`);
+    for (let i = 0; i < 600; i++) {
+      const r = await fetch(`${cv.url}/v1/credentials?health.status=pending&limit=1`, { headers });
+      if (((await r.json()) as { data: unknown[] }).data.length === 0) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
   try {
     console.log(
       '\n== core API on PostgreSQL, 50 connections (default configuration: scheduler and import identification on)',
@@ -83,11 +107,18 @@ export async function benchCore(): Promise<void> {
     // Warm up both (JIT, pools, prepared statements), then two measured runs each, alternating.
     await importCv(WARMUP);
     await importFloor(WARMUP);
+    await importFloorChecked(WARMUP);
     for (const run of [1, 2]) {
+      await settled();
       const imp = await importCv(DURATION);
+      await settled();
       const impFloor = await importFloor(DURATION);
+      const impChecked = await importFloorChecked(DURATION);
       printRun(`import run ${run}`, imp, impFloor, ['POST /v1/credentials (import)', 'floor: Fastify + 1 upsert'], 0.7);
+      console.log(fmt('floor: + 1 HTTP call + 1 UPDATE', impChecked));
+      console.log(ratioLine(`import run ${run} vs checked floor`, imp, impChecked, 0.7));
     }
+    await settled();
 
     const one = await fetch(`${cv.url}/v1/credentials?limit=1`, { headers });
     const id = ((await one.json()) as { data: Array<{ id: string }> }).data[0]?.id ?? '';

@@ -3,7 +3,8 @@
  * process (utime+stime from /proc, so independent of other load on the machine) and transactions
  * committed per request on its database, for a fixed number of requests at a fixed concurrency.
  * The figures the wall-clock benches cannot give on a shared machine (docs/performance.md).
- * CPU_PROF=dir writes a V8 CPU profile of the server.
+ * CPU_PROF=dir writes a V8 CPU profile of the server. `floor-import` and `floor-checked` measure
+ * the import floors of bench/floor-server.ts the same way (docs/performance.md, "The import floors").
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -16,6 +17,8 @@ const TOKEN = 'bench-bootstrap-token-0123456789abcdefghij';
 const KEYS = 'bench1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
 const N = Number(process.env.CPU_REQUESTS ?? 4000);
 const C = Number(process.env.CPU_CONNECTIONS ?? 20);
+// CPU_PORT: another port when several people measure on one machine.
+const PORT = Number(process.env.CPU_PORT ?? 18180);
 
 function cpuMs(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
@@ -58,7 +61,7 @@ const cv = await startServer(
     DATABASE_URL: db.url,
     CREDVAULT_MASTER_KEYS: KEYS,
     CREDVAULT_BOOTSTRAP_TOKEN: TOKEN,
-    PORT: '18180',
+    PORT: String(PORT),
     LOG_LEVEL: 'warn',
     CREDVAULT_RATE_LIMIT: '0',
     CREDVAULT_PROVIDER_URL_STRIPE: stripe.url,
@@ -66,9 +69,17 @@ const cv = await startServer(
     CREDVAULT_PROXY_CONCURRENCY: '64',
   },
   /listening|"level":40/,
-  'http://127.0.0.1:18180',
+  `http://127.0.0.1:${PORT}`,
 );
-const pid = cv.child.pid ?? 0;
+const floor = wanted.some((w) => w.startsWith('floor'))
+  ? await startServer(
+      'node',
+      ['--import', 'tsx', 'bench/floor-server.ts'],
+      { DATABASE_URL: db.url, PORT: String(PORT + 1), STRIPE_URL: stripe.url },
+      /floor listening/,
+      `http://127.0.0.1:${PORT + 1}`,
+    )
+  : undefined;
 const auth = { authorization: `Bearer ${TOKEN}` };
 const json = { ...auth, 'content-type': 'application/json' };
 try {
@@ -96,9 +107,15 @@ try {
     token: { url: `${cv.url}/v1/credentials/${id}/access-token`, method: 'POST', headers: auth },
     proxy: { url: `${cv.url}/v1/proxy/credential/${sgId}/v3/templates?limit=10`, headers: auth },
   };
+  const importCase = cases.import;
+  if (floor && importCase) {
+    cases['floor-import'] = { ...importCase, url: `${floor.url}/import` };
+    cases['floor-checked'] = { ...importCase, url: `${floor.url}/import-checked` };
+  }
   for (const name of wanted.length ? wanted : Object.keys(cases)) {
     const opts = cases[name];
     if (!opts) throw new Error(`unknown case ${name}`);
+    const pid = (name.startsWith('floor') ? floor : cv)?.child.pid ?? 0;
     await autocannon({ ...opts, connections: C, amount: Math.min(1000, N) }); // warm-up
     await new Promise((r) => setTimeout(r, 1500)); // let the scheduler settle
     const c0 = await commits(db.url);
@@ -117,6 +134,7 @@ try {
   }
 } finally {
   await cv.stop();
+  await floor?.stop();
   await stripe.close();
   await sendgrid.close();
   await db.drop();

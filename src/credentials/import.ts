@@ -234,11 +234,12 @@ export function createImportOperations(
       if (opts.connectSessionId === undefined) {
         // The upsert and its event in one statement (repository upsertRecorded): the event is the
         // credential as presented from what was sent, completed by the statement from the stored row.
+        // The answer is that same presentation completed the same way (one presentation per import).
         const v = prepared.values;
         const draft = presentCredential({ ...v, created_at: v.now, updated_at: v.now }, prepared.app);
-        const row = await repo.upsertRecorded(v, prepared.given, draft, uuidv7(v.now));
-        deps.afterImport?.(row);
-        return presentCredential(row, prepared.app);
+        const kept = await repo.upsertRecorded(v, prepared.given, draft, uuidv7(v.now));
+        deps.afterImport?.(kept);
+        return { ...draft, id: kept.id, name: kept.name, metadata: kept.metadata, created_at: kept.created_at };
       }
       // A Connect flow's import also records `credential.connected`: two events, one transaction.
       const connectSessionId = opts.connectSessionId;

@@ -41,7 +41,7 @@ export interface CredentialServiceDeps {
     app: OAuthAppRow | null,
   ) => Promise<{ learned?: Record<string, unknown>; refreshed?: Record<string, string>; health: object }>;
   /** Called after each import (e.g. to schedule a health check); must not throw. */
-  afterImport?: (row: CredentialRow) => void;
+  afterImport?: (row: Pick<CredentialRow, 'id'>) => void;
   /** Called after a delete (e.g. to drop the proxy's cached copy); must not throw. */
   afterRemove?: (id: string) => void;
   /**

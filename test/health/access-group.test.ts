@@ -1,8 +1,10 @@
 /**
  * access-token under concurrency: every reveal is audited before it is answered, the audit rows
  * of concurrent reveals are group-committed, and one row that cannot be written fails only its
- * own reveal (both storages).
+ * own reveal; an API key is read and audited in one statement, and a failed audit write answers
+ * no token (both storages).
  */
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditService } from '../../src/audit/service.js';
 import { systemClock } from '../../src/lib/clock.js';
@@ -37,6 +39,59 @@ describe.each(STORE_KINDS)('group-committed reveal audits on %s', (store) => {
     expect(reveals).toHaveLength(40);
     expect(reveals.every((e) => e.actor_token_id !== null)).toBe(true);
     expect(JSON.stringify(audit.body)).not.toContain('group-commit-key');
+  });
+
+  type AuditList = { data: Array<{ action: string; credential_id: string | null; actor_token_id: string | null }> };
+  const revealsOf = async (id: string) =>
+    (await c.json<AuditList>('GET', '/v1/audit-events?limit=500')).body.data.filter(
+      (e) => e.action === 'credential.access_token_revealed' && e.credential_id === id,
+    );
+
+  it('an API key read and audited in one statement: each answered reveal has its row; 409 in error and 404 write none', async () => {
+    const cred = await c.json<{ id: string }>('POST', '/v1/credentials', {
+      properties: { kind: 'sendgrid_key', api_key: 'SG.one-statement-key-0001' },
+    });
+    for (let i = 0; i < 3; i++) {
+      const res = await c.json<{ access_token: string }>('POST', `/v1/credentials/${cred.body.id}/access-token`);
+      expect(res.status).toBe(200);
+      expect(res.body.access_token).toBe('SG.one-statement-key-0001');
+    }
+    const rows = await revealsOf(cred.body.id);
+    expect(rows).toHaveLength(3);
+    expect(rows.every((e) => e.actor_token_id !== null)).toBe(true);
+    // Another account's caller: 404, and no audit row in either account.
+    const other = await h.newAccount();
+    expect((await other.req('POST', `/v1/credentials/${cred.body.id}/access-token`)).statusCode).toBe(404);
+    // In error: refused (409), so not a reveal: no row.
+    await sql`update credentials set health_status = 'error' where id = ${cred.body.id}`.execute(h.testStore.store.db);
+    const refused = await c.req('POST', `/v1/credentials/${cred.body.id}/access-token`);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.body).not.toContain('one-statement-key');
+    expect(await revealsOf(cred.body.id)).toHaveLength(3);
+  });
+
+  it('an audit row that cannot be written answers no token (fail-closed, C9), then reveals work again', async () => {
+    const cred = await c.json<{ id: string }>('POST', '/v1/credentials', {
+      properties: { kind: 'sendgrid_key', api_key: 'SG.audit-fails-key-0001' },
+    });
+    const db = h.testStore.store.db;
+    await sql`create function refuse_audit() returns trigger language plpgsql as $$
+      begin raise exception 'audit refused by the test'; end $$`.execute(db);
+    await sql`create trigger refuse_audit before insert on audit_events for each row execute function refuse_audit()`.execute(
+      db,
+    );
+    try {
+      const res = await c.req('POST', `/v1/credentials/${cred.body.id}/access-token`);
+      expect(res.statusCode).toBe(500);
+      expect(res.body).not.toContain('audit-fails-key');
+    } finally {
+      await sql`drop trigger refuse_audit on audit_events`.execute(db);
+      await sql`drop function refuse_audit()`.execute(db);
+    }
+    expect(await revealsOf(cred.body.id)).toHaveLength(0);
+    const again = await c.json<{ access_token: string }>('POST', `/v1/credentials/${cred.body.id}/access-token`);
+    expect(again.body.access_token).toBe('SG.audit-fails-key-0001');
+    expect(await revealsOf(cred.body.id)).toHaveLength(1);
   });
 
   it('a row that cannot be stored fails its own write only; the others in the same group are stored', async () => {

@@ -21,6 +21,17 @@ export interface NewCredential {
   now: Date;
 }
 
+/**
+ * What the one-statement import answers of the row it wrote: what the values sent cannot say.
+ * `created_at` is formatted by the statement as the API presents it (isoSeconds).
+ */
+export interface RecordedImport {
+  id: string;
+  name: string | null;
+  metadata: Record<string, unknown>;
+  created_at: string;
+}
+
 /** The column values of one credential row, jsonb columns as objects (the bulk upsert's JSON row). */
 function columnValues(c: NewCredential) {
   // One ISO string for both timestamps: the same instant as the Date, without pg formatting it twice.
@@ -119,7 +130,7 @@ export function createCredentialWrites(db: Db) {
       return withUpsertConflict(db.insertInto('credentials').columns(columns).expression(source), given);
     });
   }
-  const recordedTemplates = new Map<number, QueryTemplate<CredentialRow>>();
+  const recordedTemplates = new Map<number, QueryTemplate<RecordedImport>>();
 
   /**
    * The single import and its event in one statement (see upsertRecorded): the upsert as CTE
@@ -134,9 +145,11 @@ export function createCredentialWrites(db: Db) {
             'created_at', to_char(u.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
           ${param('eventAt')}::timestamptz
         from u`;
-      const q = sql<CredentialRow>`with u as (${upsert}), ${eventCtes(event)} select ${sql.join(
-        ALL_COLUMNS.map((c) => sql.ref(`u.${c}`)),
-      )} from u`;
+      // Only what the values sent do not say (a re-import keeps id, created_at, and a name or
+      // metadata it leaves out): each column returned costs the driver a parser per answer.
+      const q = sql<RecordedImport>`with u as (${upsert}), ${eventCtes(event)} select u.id, u.name, u.metadata,
+          to_char(u.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as created_at
+        from u`;
       return { compile: () => q.compile(db) };
     });
   }
@@ -185,7 +198,7 @@ export function createCredentialWrites(db: Db) {
       given: { name: boolean; metadata: boolean },
       draft: Record<string, unknown>,
       eventId: string,
-    ): Promise<CredentialRow> {
+    ): Promise<RecordedImport> {
       const values = insertValues(c);
       const key = (given.name ? 1 : 0) + (given.metadata ? 2 : 0);
       let template = recordedTemplates.get(key);
