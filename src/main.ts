@@ -301,6 +301,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     const closeRest = async () => {
       proxyHttp.close();
       webhookHttp.close();
+      health.close();
       // This node no longer counts as live for key promotion once it is gone.
       await primary.stop();
       await usage.stop().catch(() => log.warn('recording proxy use counts at shutdown failed'));
