@@ -151,7 +151,8 @@ describe('keepAliveGets: check GETs on pooled sockets, token POSTs on a socket e
   it('without it (the default) every GET has a socket of its own', async () => {
     const target = await server();
     const client = createOutboundHttp({ timeoutMs: 2000, allowedOrigins: [target.origin] });
-    for (let i = 0; i < 2; i++) expect((await client.request({ method: 'GET', url: `${target.origin}/` })).ok).toBe(true);
+    for (let i = 0; i < 2; i++)
+      expect((await client.request({ method: 'GET', url: `${target.origin}/` })).ok).toBe(true);
     expect(target.connections).toBe(2);
   });
 
