@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import pg from 'pg';
 
@@ -92,4 +93,26 @@ export function fmt(name: string, r: LoadResult): string {
 export function ratioLine(name: string, ours: LoadResult, floor: LoadResult, target: number): string {
   const ratio = ours.rps / floor.rps;
   return `${name.padEnd(34)} ratio ${ratio.toFixed(2)}× of floor (target ≥ ${target}×) ${ratio >= target ? 'OK' : 'BELOW TARGET'}`;
+}
+
+/** CPU time (user + system, all threads) a process has used, in ms, from /proc (Linux). */
+export function processCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, clock ticks of 10 ms
+  } catch {
+    return NaN;
+  }
+}
+
+/** `load` while measuring the CPU the server process spends per request. */
+export async function loadWithCpu(
+  pid: number | undefined,
+  opts: autocannon.Options,
+): Promise<LoadResult & { cpuUsPerRequest: number }> {
+  const before = processCpuMs(pid);
+  const r = await load(opts);
+  const used = processCpuMs(pid) - before;
+  return { ...r, cpuUsPerRequest: r.total > 0 ? (used * 1000) / r.total : NaN };
 }

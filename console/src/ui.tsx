@@ -164,3 +164,122 @@ export function PageTitle({ children }: { children: ComponentChildren }) {
   }, [children]);
   return <h1>{children}</h1>;
 }
+
+/** A form shown as a card, named by its title: the form's accessible name and its heading. */
+export function CardForm({
+  title,
+  onSubmit,
+  children,
+}: {
+  title: string;
+  onSubmit(): void;
+  children: ComponentChildren;
+}) {
+  return (
+    <form
+      class="card"
+      aria-label={title}
+      onSubmit={(e) => {
+        e.preventDefault();
+        onSubmit();
+      }}
+    >
+      <h2>{title}</h2>
+      {children}
+    </form>
+  );
+}
+
+/** A column header of a list table: its label, or markup (an sr-only "Actions") and a class. */
+export type Column = string | { label: ComponentChildren; class?: string };
+
+/** A list: its caption for assistive technology, one header row, the rows given as children. */
+export function ListTable({
+  caption,
+  columns,
+  testId,
+  children,
+}: {
+  caption: ComponentChildren;
+  columns: Column[];
+  testId?: string;
+  children: ComponentChildren;
+}) {
+  return (
+    <table class="list" data-testid={testId}>
+      <caption class="sr-only">{caption}</caption>
+      <thead>
+        <tr>
+          {columns.map((c, i) =>
+            typeof c === 'string' ? (
+              <th key={i} scope="col">
+                {c}
+              </th>
+            ) : (
+              <th key={i} scope="col" class={c.class}>
+                {c.label}
+              </th>
+            ),
+          )}
+        </tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
+  );
+}
+
+/** One step of a cursor pager: its button's label and where it goes. */
+export interface PagerStep {
+  label: string;
+  go(): void;
+}
+
+/** Cursor paging: back to the first page (while on a later one) and on to the next (while there is one). */
+export function CursorPager({
+  label = 'Pages',
+  first,
+  next,
+  children,
+}: {
+  label?: string;
+  first?: PagerStep | undefined;
+  next?: PagerStep | undefined;
+  children?: ComponentChildren;
+}) {
+  return (
+    <nav class="pager" aria-label={label}>
+      {first && (
+        <button type="button" class="secondary" onClick={first.go}>
+          {first.label}
+        </button>
+      )}
+      {next && (
+        <button type="button" onClick={next.go}>
+          {next.label}
+        </button>
+      )}
+      {children}
+    </nav>
+  );
+}
+
+/** A list table with its cursor pager under it (`note`: a word beside the buttons). */
+export function PagedTable({
+  first,
+  next,
+  note,
+  ...table
+}: Parameters<typeof ListTable>[0] & {
+  first?: PagerStep | undefined;
+  next?: PagerStep | undefined;
+  note?: ComponentChildren;
+}) {
+  return (
+    <>
+      <ListTable {...table} />
+      <CursorPager first={first} next={next}>
+        {note}
+      </CursorPager>
+    </>
+  );
+}

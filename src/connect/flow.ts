@@ -1,65 +1,21 @@
 /**
- * Connect, the browser side (docs: Connect, §1-§3): the start link, the provider callback and
- * credvault's own key form. Each answer is an Outcome the route renders; nothing secret is
- * logged, put in a URL (other than the provider's own state/code) or rendered.
+ * Connect, the browser side (docs: Connect, §1-§3): the start link and the provider callback;
+ * credvault's own key form is key-form.ts, the helpers both share session.ts. Each answer is an
+ * Outcome the route renders; nothing secret is logged, put in a URL (other than the provider's
+ * own state/code) or rendered.
  */
-import type { Logger } from 'pino';
-import type { AuditService } from '../audit/service.js';
-import type { SecretBox } from '../crypto/secret-box.js';
-import { AccountMismatchError, type CredentialService } from '../credentials/service.js';
-import type { Clock } from '../lib/clock.js';
-import { ValidationError } from '../lib/errors.js';
-import { isUuid } from '../lib/ids.js';
-import type { OAuthAppRow, OAuthAppService } from '../oauth-apps/service.js';
 import { requestToken } from '../providers/api/oauth.js';
 import { type ConnectSpec, type OAuthConnect, rebase } from '../providers/connect.js';
-import type {
-  IdentifyResult,
-  OAuthAppSecrets,
-  ProviderContext,
-  ProviderFailure,
-  ProviderModule,
-} from '../providers/module.js';
-import { TRANSIENT_REASONS } from '../providers/module.js';
-import type { KindSpec } from '../providers/types.js';
 import { type Kind, type Provider, kindSpec } from '../providers/registry.js';
-import { keyFormPage, messagePage } from './html.js';
-import type { ConnectRepository, SessionRow } from './repository.js';
+import type { OAuthAppRow } from '../oauth-apps/service.js';
+import { messagePage } from './html.js';
+import { createKeyForm } from './key-form.js';
+import type { SessionRow } from './repository.js';
+import { BAD_CALLBACK, type FlowDeps, type Outcome, createSessionHelpers } from './session.js';
 import { codeChallenge, digest, flowCookieName, matchesDigest, randomToken } from './tokens.js';
 
-export type Outcome =
-  | { type: 'redirect'; url: string; cookie?: string }
-  | { type: 'page'; status: number; html: string; formTarget?: string };
+export type { FlowDeps, Outcome } from './session.js';
 
-export interface FlowDeps {
-  repo: ConnectRepository;
-  oauthApps: OAuthAppService;
-  credentials: Pick<CredentialService, 'importCredential'>;
-  audit: AuditService;
-  box: SecretBox;
-  clock: Clock;
-  log: Logger;
-  spec(kind: string): KindSpec | undefined;
-  modules: Record<Provider, ProviderModule>;
-  context(module: ProviderModule, app?: OAuthAppSecrets): ProviderContext;
-  providerUrls: Partial<Record<Provider, string>>;
-  publicUrl: string;
-  /** Health of a credential the provider has just accepted. */
-  provenHealth(warning?: { reason: ProviderFailure['reason']; note: string }): object;
-}
-
-interface Request {
-  state: unknown;
-  name?: string;
-  metadata?: Record<string, unknown>;
-  scopes: string[];
-  properties: Record<string, string>;
-  credential_id?: string;
-  expires_in: number;
-  actor_token_id: string | null;
-}
-
-const CODE_TTL_MS = 10 * 60_000;
 const GONE = messagePage('This link is no longer valid', [
   'The link has already been used or has expired.',
   'Go back to the app that sent you here and start again.',
@@ -67,10 +23,6 @@ const GONE = messagePage('This link is no longer valid', [
 const UNKNOWN = messagePage('Link not found', [
   'This link does not exist.',
   'Go back to the app that sent you here and start again.',
-]);
-const BAD_CALLBACK = messagePage('This sign-in could not be completed', [
-  'credvault could not match this page to a sign-in started in this browser, or it was already completed or has expired.',
-  'Nothing was stored. Go back to the app that sent you here and start again.',
 ]);
 
 const verifierPlace = (r: SessionRow) => ({
@@ -81,111 +33,11 @@ const verifierPlace = (r: SessionRow) => ({
 });
 
 export function createConnectFlow(d: FlowDeps) {
-  const requestOf = (r: SessionRow) => r.request as unknown as Request;
-  const appSecrets = (row: OAuthAppRow): OAuthAppSecrets => {
-    const revealed = d.oauthApps.reveal(row);
-    return {
-      clientId: row.client_id,
-      clientSecret: revealed.clientSecret,
-      settings: { ...row.settings, ...revealed.settings },
-    };
-  };
-  const appOf = async (r: SessionRow) =>
-    r.oauth_app_id ? await d.oauthApps.getRow(r.account_id, r.oauth_app_id).catch(() => undefined) : undefined;
+  const session = createSessionHelpers(d);
+  const { requestOf, appSecrets, appOf, fail, failProvider, store } = session;
+  const { formOutcome, submitForm } = createKeyForm(d, session);
   const cookieFor = (r: SessionRow, value: string, maxAge: number) =>
     `${flowCookieName(r.id)}=${value}; Path=/link; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${d.publicUrl.startsWith('https:') ? '; Secure' : ''}`;
-  const back = (r: SessionRow, params: Record<string, string>) => {
-    const u = new URL(r.redirect_url);
-    for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
-    return u.toString();
-  };
-
-  async function fail(r: SessionRow, error: string, reason: string, message: string): Promise<Outcome> {
-    const now = d.clock.now();
-    await d.repo.fail(r.id, { reason, message }, now);
-    d.log.warn({ connect_session_id: r.id, kind: r.credential_kind, reason }, 'connect flow failed');
-    await d.audit.record({
-      accountId: r.account_id,
-      actorTokenId: requestOf(r).actor_token_id,
-      action: 'connect.failed',
-      ...(r.oauth_app_id ? { oauthAppId: r.oauth_app_id } : {}),
-      detail: { connect_session_id: r.id, kind: r.credential_kind, reason },
-    });
-    return { type: 'redirect', url: back(r, { error, error_description: message }) };
-  }
-
-  /** Provider failure → RFC 6749 error name: transient is server_error, a refusal access_denied. */
-  const failProvider = (r: SessionRow, f: ProviderFailure, step: string) =>
-    TRANSIENT_REASONS.has(f.reason)
-      ? fail(
-          r,
-          'server_error',
-          f.reason,
-          `The provider could not be reached or failed during ${step}; try again later.`,
-        )
-      : fail(r, 'access_denied', f.reason, `The provider refused ${step}: ${f.note}`);
-
-  /** Upserts through the import's entry point (one way to write a credential), then hands out the exchange code. */
-  async function store(
-    r: SessionRow,
-    app: OAuthAppRow | undefined,
-    props: Record<string, unknown>,
-    found: Extract<IdentifyResult, { ok: true }>,
-  ): Promise<Outcome> {
-    const req = requestOf(r);
-    const properties: Record<string, unknown> = { kind: r.credential_kind };
-    for (const [k, v] of Object.entries(props)) if (v !== undefined) properties[k] = v;
-    let credentialId: string;
-    try {
-      const cred = await d.credentials.importCredential(
-        r.account_id,
-        {
-          properties: properties as { kind: string },
-          oauth_app_id: app?.id ?? null,
-          ...(req.name !== undefined ? { name: req.name } : {}),
-          ...(req.metadata !== undefined ? { metadata: req.metadata } : {}),
-        },
-        {
-          proven: { ...(found.learned ? { learned: found.learned } : {}), health: d.provenHealth(found.warning) },
-          ...(req.credential_id ? { sameAccountAs: req.credential_id } : {}),
-          connectSessionId: r.id,
-        },
-      );
-      credentialId = cred.id;
-    } catch (err) {
-      if (err instanceof AccountMismatchError)
-        return fail(
-          r,
-          'account_mismatch',
-          'account_mismatch',
-          'You signed in to a different account than the one being re-authorized; nothing was changed.',
-        );
-      if (err instanceof ValidationError)
-        return fail(
-          r,
-          'server_error',
-          'invalid_response',
-          `The provider's answer could not be stored: ${Object.keys(err.validationErrors).join(', ')}.`,
-        );
-      throw err;
-    }
-    const code = randomToken('cvx_');
-    const now = d.clock.now();
-    await d.repo.complete(r.id, credentialId, digest(code), new Date(now.getTime() + CODE_TTL_MS), now);
-    d.log.info(
-      { connect_session_id: r.id, kind: r.credential_kind, credential_id: credentialId },
-      'connect flow completed',
-    );
-    await d.audit.record({
-      accountId: r.account_id,
-      actorTokenId: req.actor_token_id,
-      action: 'connect.completed',
-      credentialId,
-      ...(r.oauth_app_id ? { oauthAppId: r.oauth_app_id } : {}),
-      detail: { connect_session_id: r.id, kind: r.credential_kind },
-    });
-    return { type: 'redirect', url: back(r, { code }) };
-  }
 
   function authorizeUrl(
     r: SessionRow,
@@ -209,33 +61,6 @@ export function createConnectFlow(d: FlowDeps) {
     }
     for (const [k, v] of Object.entries(flow.extraParams)) u.searchParams.set(k, v);
     return u.toString();
-  }
-
-  async function formOutcome(
-    r: SessionRow,
-    flow: Extract<ConnectSpec, { flow: 'key' }>,
-    csrf: string,
-    status: number,
-    extra: { values?: Record<string, string>; error?: string; fieldErrors?: Record<string, string[]> } = {},
-  ): Promise<Outcome> {
-    const app = await appOf(r);
-    const module = d.modules[r.provider as Provider];
-    return {
-      type: 'page',
-      status,
-      // A successful post is answered with a redirect to redirect_url, which Chromium checks against form-action.
-      formTarget: new URL(r.redirect_url).origin,
-      html: keyFormPage({
-        action: `/link/oauth2/form/${r.id}`,
-        csrf,
-        appName: app?.name ?? 'An application',
-        provider: module.displayName,
-        fields: flow.fields,
-        values: extra.values ?? {},
-        ...(extra.error ? { error: extra.error } : {}),
-        ...(extra.fieldErrors ? { fieldErrors: extra.fieldErrors } : {}),
-      }),
-    };
   }
 
   return {
@@ -379,59 +204,7 @@ export function createConnectFlow(d: FlowDeps) {
       return store(r, app, flow.identified ? flow.identified(props, found) : props, found);
     },
 
-    async submitForm(
-      id: string,
-      fields: Record<string, string>,
-      cookieHeader: (name: string) => string | undefined,
-    ): Promise<Outcome> {
-      const r = isUuid(id) ? await d.repo.byId(id) : undefined;
-      const now = d.clock.now();
-      const bad: Outcome = { type: 'page', status: 400, html: BAD_CALLBACK };
-      if (!r || r.status !== 'authorizing' || new Date(r.expires_at) <= now) return bad;
-      const flow: ConnectSpec = kindSpec(r.credential_kind as Kind).connect;
-      if (
-        flow.flow !== 'key' ||
-        !matchesDigest(cookieHeader(flowCookieName(r.id)), r.cookie_digest) ||
-        !matchesDigest(fields.csrf, r.csrf_digest)
-      )
-        return bad;
-      if (!(await d.repo.claim(r.id, now))) return bad;
-      const values: Record<string, string> = {};
-      const props: Record<string, unknown> = {};
-      for (const f of flow.fields) {
-        const v = (fields[f.name] ?? '').trim();
-        if (v !== '') props[f.name] = v;
-        if (!f.secret) values[f.name] = v;
-      }
-      const again = async (status: number, extra: { error?: string; fieldErrors?: Record<string, string[]> }) => {
-        const csrf = randomToken();
-        await d.repo.reopen(r.id, digest(csrf), d.clock.now());
-        return formOutcome(r, flow, csrf, status, { values, ...extra });
-      };
-      const spec = d.spec(r.credential_kind);
-      const parsed = spec?.schema.safeParse(props);
-      if (!spec || !parsed?.success) {
-        const fieldErrors: Record<string, string[]> = {};
-        for (const issue of parsed?.error?.issues ?? [])
-          (fieldErrors[String(issue.path[0] ?? 'form')] ??= []).push(issue.message);
-        return again(422, { error: 'Some fields are not valid; correct them and submit again.', fieldErrors });
-      }
-      const app = await appOf(r);
-      const module = d.modules[r.provider as Provider];
-      const found = await module.identify(
-        { kind: r.credential_kind as Kind, properties: parsed.data as Record<string, unknown> },
-        d.context(module, app ? appSecrets(app) : undefined),
-      );
-      if (!found.ok) {
-        d.log.info({ connect_session_id: r.id, kind: r.credential_kind, reason: found.reason }, 'connect key refused');
-        return again(422, {
-          error: TRANSIENT_REASONS.has(found.reason)
-            ? `${module.displayName} could not be reached to check these credentials; try again in a moment.`
-            : `${module.displayName} refused these credentials: ${found.note}`,
-        });
-      }
-      return store(r, app, props, found);
-    },
+    submitForm,
   };
 }
 

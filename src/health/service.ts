@@ -80,13 +80,14 @@ export function createHealthService(d: HealthServiceDeps) {
     },
 
     /** A proxied answer proved the credential works: `last_ok_at`, at most once a minute per credential. */
-    async noteWorked(id: string): Promise<void> {
+    /** The write when one is due, else undefined (no promise on the proxy's hot path). */
+    noteWorked(id: string): Promise<void> | undefined {
       const now = d.clock.now();
       const last = lastOk.get(id);
-      if (last !== undefined && now.getTime() - last < LAST_OK_EVERY_MS) return;
+      if (last !== undefined && now.getTime() - last < LAST_OK_EVERY_MS) return undefined;
       if (lastOk.size > 10_000) lastOk.clear();
       lastOk.set(id, now.getTime());
-      await d.store.noteLastOk(id, now);
+      return d.store.noteLastOk(id, now);
     },
 
     /** Called after an import: the credential is due now, and the scheduler is woken. */

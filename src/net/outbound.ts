@@ -94,6 +94,11 @@ export function checkUrl(raw: string, allowed: ReadonlySet<string>): Target | Fa
   } catch {
     return fail('blocked_host', 'the URL is not a valid absolute https URL');
   }
+  return checkParsedUrl(url, allowed);
+}
+
+/** checkUrl on a URL already parsed. */
+export function checkParsedUrl(url: URL, allowed: ReadonlySet<string>): Target | Failure {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return fail('blocked_host', 'only https URLs are allowed');
   if (url.username !== '' || url.password !== '') {
     return fail('blocked_host', `URL for ${url.host} carries credentials; send them in headers instead`);

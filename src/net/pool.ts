@@ -17,7 +17,7 @@ import { createAgentPool, pinnedLookup } from './agents.js';
 import {
   type Failure,
   type Target,
-  checkUrl,
+  checkParsedUrl,
   errorMessage,
   originOf,
   resolveTarget,
@@ -26,7 +26,8 @@ import {
 
 export interface StreamRequest {
   method: string;
-  url: string;
+  /** The URL, or the caller's already parsed URL object (the proxy's: no second parse). */
+  url: string | URL;
   headers: Record<string, string | string[]>;
   /** A buffered body (can be sent again) or a stream (sent once, as it arrives). */
   body?: Buffer | Readable;
@@ -66,17 +67,25 @@ export function createStreamingHttp(opts: StreamingHttpOptions = {}): StreamingH
   const lookup = opts.lookup ?? systemLookup;
   const keepAlive = opts.keepAlive ?? true;
   const agents = createAgentPool({ maxSockets: opts.maxSockets ?? 64, idleMs: opts.idleMs ?? 4000 });
-  // checkUrl is a pure function of the URL text and `allowed`: its verdict on a URL seen before is
-  // reused, as outbound.ts does (bounded; only URLs without query or fragment, the same call after
-  // call, e.g. a webhook endpoint's). DNS is not cached: every request resolves and checks anew.
-  const checked = new Map<string, Target>();
-  const check = (raw: string): Target | Failure => {
-    const hit = checked.get(raw);
-    if (hit !== undefined) return hit;
-    const target = checkUrl(raw, allowed);
-    if (!('ok' in target) && !raw.includes('?') && !raw.includes('#')) {
+  // The URL check is a pure function of the URL's scheme, host, port and user part (and
+  // `allowed`); path and query play no part. Its verdict is kept per origin (bounded), so a
+  // proxied call's varying paths and queries reuse it; a URL with a user part is never cached.
+  // DNS is not cached: every request resolves and checks anew.
+  const checked = new Map<string, Omit<Target, 'url'>>();
+  const check = (raw: string | URL): Target | Failure => {
+    let url: URL;
+    try {
+      url = typeof raw === 'string' ? new URL(raw) : raw;
+    } catch {
+      return fail('blocked_host', 'the URL is not a valid absolute https URL');
+    }
+    const plain = url.username === '' && url.password === '';
+    const hit = plain ? checked.get(url.origin) : undefined;
+    if (hit !== undefined) return { url, host: hit.host, literal: hit.literal, trusted: hit.trusted };
+    const target = checkParsedUrl(url, allowed);
+    if (!('ok' in target) && plain) {
       if (checked.size >= CHECKED_URLS_MAX) checked.clear();
-      checked.set(raw, target);
+      checked.set(url.origin, { host: target.host, literal: target.literal, trusted: target.trusted });
     }
     return target;
   };
@@ -100,6 +109,7 @@ export function createStreamingHttp(opts: StreamingHttpOptions = {}): StreamingH
         req.timeoutMs,
       );
       const secure = t.url.protocol === 'https:';
+      const agent = agentFor(t, address);
       try {
         outgoing = (secure ? https : http).request(
           {
@@ -108,8 +118,9 @@ export function createStreamingHttp(opts: StreamingHttpOptions = {}): StreamingH
             path: `${t.url.pathname}${t.url.search}`,
             method: req.method,
             headers: req.headers,
-            agent: agentFor(t, address),
-            lookup: pinnedLookup(address),
+            // The pooled agent connects through its own pinned lookup (agent options win over
+            // the request's); without an agent the request carries one.
+            ...(agent ? { agent } : { agent: false, lookup: pinnedLookup(address) }),
             ...(secure && t.literal === null ? { servername: t.host.replace(/\.$/, '') } : {}),
           },
           (res) => {

@@ -46,23 +46,31 @@ function declaredLength(req: IncomingMessage): number | undefined {
   return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
-/** Reads a small body (replayable), or sets up a capped stream for a large or chunked one. */
-export async function takeBody(req: IncomingMessage, max: number): Promise<RequestBody> {
+const NONE: RequestBody = { kind: 'none' };
+const TOO_LARGE: RequestBody = { kind: 'too_large' };
+
+async function readSmall(req: IncomingMessage, max: number): Promise<RequestBody> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const b = chunk as Buffer;
+    size += b.length;
+    if (size > max) return TOO_LARGE;
+    chunks.push(b);
+  }
+  return { kind: 'buffered', data: Buffer.concat(chunks) };
+}
+
+/**
+ * Reads a small body (replayable), or sets up a capped stream for a large or chunked one. Only
+ * reading a small body waits: a call without a body (most proxied GETs) gets its answer at once.
+ */
+export function takeBody(req: IncomingMessage, max: number): RequestBody | Promise<RequestBody> {
   const declared = declaredLength(req);
   const chunked = req.headers['transfer-encoding'] !== undefined;
-  if (!chunked && (declared === undefined || declared === 0)) return { kind: 'none' };
-  if (declared !== undefined && declared > max) return { kind: 'too_large' };
-  if (!chunked && declared !== undefined && declared <= REPLAYABLE_BYTES) {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      const b = chunk as Buffer;
-      size += b.length;
-      if (size > max) return { kind: 'too_large' };
-      chunks.push(b);
-    }
-    return { kind: 'buffered', data: Buffer.concat(chunks) };
-  }
+  if (!chunked && (declared === undefined || declared === 0)) return NONE;
+  if (declared !== undefined && declared > max) return TOO_LARGE;
+  if (!chunked && declared !== undefined && declared <= REPLAYABLE_BYTES) return readSmall(req, max);
   const counter = new ByteCounter(max);
   req.on('error', (err) => counter.destroy(err));
   req.pipe(counter);

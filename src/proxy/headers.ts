@@ -28,10 +28,13 @@ const DROPPED_OUT = new Set([
   'http2-settings',
 ]);
 
+const NONE_LISTED: ReadonlySet<string> = new Set();
+
 /** Also the names listed in `Connection`, which are hop-by-hop for that message. */
-function connectionListed(headers: IncomingHttpHeaders): Set<string> {
+function connectionListed(headers: IncomingHttpHeaders): ReadonlySet<string> {
   const v = headers.connection;
-  const text = Array.isArray(v) ? v.join(',') : (v ?? '');
+  if (v === undefined || v === 'keep-alive' || v === 'close') return NONE_LISTED;
+  const text = Array.isArray(v) ? v.join(',') : v;
   return new Set(
     text
       .split(',')
@@ -43,7 +46,9 @@ function connectionListed(headers: IncomingHttpHeaders): Set<string> {
 export function outgoingHeaders(inbound: IncomingHttpHeaders): Record<string, string | string[]> {
   const listed = connectionListed(inbound);
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(inbound)) {
+  // for..in makes no [name, value] pairs; names are compared in lower case whatever the source.
+  for (const name in inbound) {
+    const value = inbound[name];
     if (value === undefined) continue;
     const n = name.toLowerCase();
     if (
@@ -62,7 +67,8 @@ export function outgoingHeaders(inbound: IncomingHttpHeaders): Record<string, st
 export function answerHeaders(upstream: IncomingHttpHeaders): Record<string, string | string[]> {
   const listed = connectionListed(upstream);
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(upstream)) {
+  for (const name in upstream) {
+    const value = upstream[name];
     if (value === undefined) continue;
     const n = name.toLowerCase();
     // x-credvault-* is ours: a provider cannot make its answer look like credvault's own error.

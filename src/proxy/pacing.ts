@@ -5,6 +5,8 @@
 export interface Pacer {
   /** A release function, or undefined when no slot came within the wait. */
   acquire(id: string): Promise<(() => void) | undefined>;
+  /** A release function when a slot is free now (no waiting, no promise), else undefined. */
+  tryAcquire(id: string): (() => void) | undefined;
 }
 
 interface Lane {
@@ -26,6 +28,20 @@ export function createPacer(limit: number, waitMs: number): Pacer {
     };
   };
   return {
+    tryAcquire(id) {
+      const lane = lanes.get(id);
+      if (lane === undefined) {
+        const fresh: Lane = { running: 1, waiting: [] };
+        lanes.set(id, fresh);
+        return release(id, fresh);
+      }
+      // Behind waiters, a free slot is theirs (in order): the caller then waits with acquire.
+      if (lane.running < limit && lane.waiting.length === 0) {
+        lane.running++;
+        return release(id, lane);
+      }
+      return undefined;
+    },
     acquire(id) {
       let lane = lanes.get(id);
       if (!lane) {

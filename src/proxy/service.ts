@@ -20,7 +20,7 @@ import type { MaterialCache } from './cache.js';
 import { type RequestBody, takeBody } from './body.js';
 import { answerHeaders, outgoingHeaders } from './headers.js';
 import type { Pacer } from './pacing.js';
-import { joinUpstream } from './path.js';
+import { checkPath, joinChecked } from './path.js';
 
 export type ProxyErrorCode =
   'invalid_path' | 'not_found' | 'credential_unusable' | 'upstream_unreachable' | 'timeout' | 'too_large' | 'busy';
@@ -98,7 +98,8 @@ export function resolveProxyBase(
   return urls[base.api] ?? urls.default;
 }
 
-const isKind = (k: string): k is Kind => (KINDS as readonly string[]).includes(k);
+const KIND_SET: ReadonlySet<string> = new Set(KINDS);
+const isKind = (k: string): k is Kind => KIND_SET.has(k);
 
 export function createProxyService(d: ProxyDeps) {
   const baseFor = (target: ProxyTarget, provider: Provider, props: Record<string, unknown>) =>
@@ -108,7 +109,7 @@ export function createProxyService(d: ProxyDeps) {
     c: ProxyCall,
     m: ProxyMaterial,
     target: ProxyTarget,
-    url: string,
+    url: URL,
     body: RequestBody,
     token: string | undefined,
     appSecret: string | undefined,
@@ -117,7 +118,7 @@ export function createProxyService(d: ProxyDeps) {
       target.auth,
       { props: m.props, ...(token ? { token } : {}), ...(appSecret ? { appSecret } : {}) },
       c.method,
-      url,
+      url.href,
     );
     if (!signed.ok)
       throw proxyError(409, 'credential_unusable', `This credential cannot be used through the proxy: ${signed.why}.`);
@@ -132,7 +133,8 @@ export function createProxyService(d: ProxyDeps) {
     }
     return d.http.request({
       method: c.method,
-      url: signed.url,
+      // The parsed URL when signing left it as it was (no second parse in the client).
+      url: signed.url === url.href ? url : signed.url,
       headers,
       ...(payload ? { body: payload } : {}),
       timeoutMs: d.limits.timeoutMs,
@@ -171,7 +173,8 @@ export function createProxyService(d: ProxyDeps) {
     async call(c: ProxyCall): Promise<ProxyAnswer> {
       if (!isUuid(c.credentialId))
         throw proxyError(404, 'not_found', 'No credential with that id exists in this account.');
-      const release = await d.pacer.acquire(c.credentialId);
+      // A free slot is taken at once (no promise); only a full lane waits.
+      const release = d.pacer.tryAcquire(c.credentialId) ?? (await d.pacer.acquire(c.credentialId));
       if (!release)
         throw proxyError(429, 'busy', 'Too many proxied calls are in flight for this credential; retry shortly.', {
           'retry-after': '1',
@@ -187,8 +190,8 @@ export function createProxyService(d: ProxyDeps) {
 
   async function run(c: ProxyCall, release: () => void): Promise<ProxyAnswer> {
     // Path first: an escape attempt is a 400 before anything else is looked at.
-    const probe = joinUpstream('https://base.invalid', c.rawPath, c.rawQuery);
-    if (!probe.ok) throw proxyError(400, 'invalid_path', `Invalid proxy path: ${probe.why}.`);
+    const invalid = checkPath(c.rawPath, c.rawQuery);
+    if (invalid !== undefined) throw proxyError(400, 'invalid_path', `Invalid proxy path: ${invalid}.`);
     let m: ProxyMaterial;
     try {
       const cached = d.cache?.get(c.accountId, c.credentialId);
@@ -211,16 +214,17 @@ export function createProxyService(d: ProxyDeps) {
     const base = baseFor(target, provider, m.row.properties);
     if (base === undefined)
       throw proxyError(409, 'credential_unusable', 'This credential lacks the property that names its API host.');
-    const joined = joinUpstream(base, c.rawPath, c.rawQuery);
+    const joined = joinChecked(base, c.rawPath, c.rawQuery);
     if (!joined.ok) throw proxyError(400, 'invalid_path', `Invalid proxy path: ${joined.why}.`);
     const appSecret =
       target.auth.scheme === 'stripe_connect' && m.row.oauth_app_id
         ? await d.appSecret(c.accountId, m.row.oauth_app_id)
         : undefined;
-    const body = await takeBody(c.req, d.limits.maxBodyBytes);
+    const taken = takeBody(c.req, d.limits.maxBodyBytes);
+    const body = taken instanceof Promise ? await taken : taken;
     if (body.kind === 'too_large')
       throw proxyError(413, 'too_large', `The request body is larger than ${d.limits.maxBodyBytes} bytes.`);
-    const upstream = new URL(joined.url);
+    const upstream = joined.url;
 
     let token = m.token;
     let r = await send(c, m, target, joined.url, body, token, appSecret);
@@ -251,11 +255,13 @@ export function createProxyService(d: ProxyDeps) {
     if (status >= 200 && status < 300) {
       d.health
         .noteWorked(c.credentialId)
-        .catch(() => d.log.warn({ credential_id: c.credentialId }, 'recording last_ok_at failed'));
+        ?.catch(() => d.log.warn({ credential_id: c.credentialId }, 'recording last_ok_at failed'));
     }
+    const headers = answerHeaders(r.response.headers);
+    for (const name in extra) headers[name] = extra[name] ?? '';
     return {
       status,
-      headers: { ...answerHeaders(r.response.headers), ...extra },
+      headers,
       body: r.response,
       host: upstream.host,
       path: upstream.pathname,

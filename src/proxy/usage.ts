@@ -67,8 +67,8 @@ export function createUsageCounter(d: {
   const counter: UsageCounter = {
     add(accountId, credentialId, tokenId, ok, bytesIn, bytesOut) {
       const now = d.clock.now();
-      const hour = new Date(Math.floor(now.getTime() / 3600_000) * 3600_000);
-      const key = `${credentialId}|${tokenId ?? ''}|${hour.getTime()}`;
+      const hourMs = Math.floor(now.getTime() / 3600_000) * 3600_000;
+      const key = `${credentialId}|${tokenId ?? ''}|${hourMs}`;
       const cur = pending.get(key);
       if (cur) {
         cur.calls++;
@@ -76,6 +76,7 @@ export function createUsageCounter(d: {
         cur.bytesIn += bytesIn;
         cur.bytesOut += bytesOut;
       } else {
+        const hour = new Date(hourMs);
         pending.set(key, { accountId, credentialId, tokenId, hour, calls: 1, errors: ok ? 0 : 1, bytesIn, bytesOut });
       }
     },

@@ -40,4 +40,26 @@ describe('per-credential pacing', () => {
     expect(await pacer.acquire('x')).toBeUndefined();
     one?.();
   });
+
+  it('tryAcquire takes a free slot at once, shares the lanes with acquire, and never jumps the queue', async () => {
+    const pacer = createPacer(2, 1000);
+    const t1 = pacer.tryAcquire('a');
+    const t2 = pacer.tryAcquire('a');
+    expect(t1).toBeTypeOf('function');
+    expect(t2).toBeTypeOf('function');
+    expect(pacer.tryAcquire('a')).toBeUndefined();
+    expect(pacer.tryAcquire('b')).toBeTypeOf('function');
+    // A waiter queued behind the full lane gets the next free slot, not a later tryAcquire.
+    const waiting = pacer.acquire('a');
+    t1?.();
+    expect(pacer.tryAcquire('a')).toBeUndefined();
+    const third = await waiting;
+    expect(third).toBeTypeOf('function');
+    t2?.();
+    third?.();
+    // Empty again: tryAcquire starts a fresh lane.
+    const fresh = pacer.tryAcquire('a');
+    expect(fresh).toBeTypeOf('function');
+    fresh?.();
+  });
 });

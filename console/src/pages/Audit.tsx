@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { unwrap } from '../api.ts';
 import { Link, navigate, toQuery, useLocation } from '../router.tsx';
 import { useSession } from '../session.tsx';
-import { Empty, ErrorBox, Loading, PageTitle, Time } from '../ui.tsx';
+import { CursorPager, Empty, ErrorBox, ListTable, Loading, PageTitle, Time } from '../ui.tsx';
 
 export function AuditPage() {
   const { client } = useSession();
@@ -50,59 +50,43 @@ export function AuditPage() {
         <Empty title="No audit events here.">Reveals, deletions and token changes are recorded as they happen.</Empty>
       )}
       {rows.length > 0 && (
-        <table class="list">
-          <caption class="sr-only">Audit events</caption>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Action</th>
-              <th scope="col">Credential</th>
-              <th scope="col">By token</th>
-              <th scope="col">Detail</th>
+        <ListTable caption="Audit events" columns={['When', 'Action', 'Credential', 'By token', 'Detail']}>
+          {rows.map((e) => (
+            <tr key={e.id}>
+              <td>
+                <Time iso={e.created_at} />
+              </td>
+              <td>
+                <code>{e.action}</code>
+              </td>
+              <td>
+                {e.credential_id ? (
+                  <Link to={`/credentials/${e.credential_id}`}>{e.credential_id.slice(0, 8)}</Link>
+                ) : (
+                  <span class="muted">—</span>
+                )}
+              </td>
+              <td>
+                {e.actor_token_id ? <code>{e.actor_token_id.slice(0, 8)}</code> : <span class="muted">system</span>}
+              </td>
+              <td>
+                <code class="detail">{JSON.stringify(e.detail)}</code>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {rows.map((e) => (
-              <tr key={e.id}>
-                <td>
-                  <Time iso={e.created_at} />
-                </td>
-                <td>
-                  <code>{e.action}</code>
-                </td>
-                <td>
-                  {e.credential_id ? (
-                    <Link to={`/credentials/${e.credential_id}`}>{e.credential_id.slice(0, 8)}</Link>
-                  ) : (
-                    <span class="muted">—</span>
-                  )}
-                </td>
-                <td>
-                  {e.actor_token_id ? <code>{e.actor_token_id.slice(0, 8)}</code> : <span class="muted">system</span>}
-                </td>
-                <td>
-                  <code class="detail">{JSON.stringify(e.detail)}</code>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </ListTable>
       )}
-      <nav class="pager" aria-label="Pages">
-        {cursor && (
-          <button type="button" class="secondary" onClick={() => navigate(`/audit${toQuery({ action })}`)}>
-            Newest
-          </button>
-        )}
-        {events.data?.next_cursor && (
-          <button
-            type="button"
-            onClick={() => navigate(`/audit${toQuery({ action, cursor: events.data?.next_cursor ?? undefined })}`)}
-          >
-            Older
-          </button>
-        )}
-      </nav>
+      <CursorPager
+        first={cursor ? { label: 'Newest', go: () => navigate(`/audit${toQuery({ action })}`) } : undefined}
+        next={
+          events.data?.next_cursor
+            ? {
+                label: 'Older',
+                go: () => navigate(`/audit${toQuery({ action, cursor: events.data?.next_cursor ?? undefined })}`),
+              }
+            : undefined
+        }
+      />
     </section>
   );
 }

@@ -9,7 +9,7 @@ import { useApiDocument, kindsOf } from '../kinds.ts';
 import { Link, navigate, toQuery, useLocation } from '../router.tsx';
 import { useSession } from '../session.tsx';
 import { StartLinkForm } from '../start-link.tsx';
-import { Empty, ErrorBox, Loading, PageTitle, Time } from '../ui.tsx';
+import { Empty, ErrorBox, Loading, PageTitle, PagedTable, Time } from '../ui.tsx';
 
 const STATUSES = ['pending', 'authorizing', 'completed', 'failed', 'expired'] as const;
 type SessionStatus = (typeof STATUSES)[number];
@@ -152,78 +152,60 @@ export function ConnectPage() {
         </Empty>
       )}
       {sessions.data && sessions.data.data.length > 0 && (
-        <>
-          <table class="list" data-testid="connect-sessions">
-            <caption class="sr-only">Connect flows, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Status</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Credential</th>
-                <th scope="col">Why it failed</th>
-                <th scope="col">Started</th>
-                <th scope="col">Expires</th>
-              </tr>
-            </thead>
-            <tbody>
-              {sessions.data.data.map((s) => (
-                <tr key={s.id} data-session={s.id}>
-                  <td>
-                    <FlowStatus status={s.status} />
-                  </td>
-                  <td>
-                    <code>{s.credential_kind}</code>
-                  </td>
-                  <td>
-                    {s.credential_id ? (
-                      <Link to={`/credentials/${s.credential_id}`}>{s.credential_id.slice(0, 8)}</Link>
-                    ) : (
-                      <span class="muted">—</span>
-                    )}
-                  </td>
-                  <td>
-                    {s.error ? (
-                      <>
-                        <code>{s.error.reason}</code> {s.error.message}
-                      </>
-                    ) : (
-                      <span class="muted">—</span>
-                    )}
-                  </td>
-                  <td>
-                    <Time iso={s.created_at} />
-                  </td>
-                  <td>
-                    <Time iso={s.expires_at} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <nav class="pager" aria-label="Pages">
-            {cursor && (
-              <button
-                type="button"
-                class="secondary"
-                onClick={() => navigate(`/connect${toQuery({ status: status ?? '' })}`)}
-              >
-                First page
-              </button>
-            )}
-            {sessions.data.next_cursor && (
-              <button
-                type="button"
-                onClick={() =>
-                  navigate(
-                    `/connect${toQuery({ status: status ?? '', cursor: sessions.data?.next_cursor ?? undefined })}`,
-                  )
+        <PagedTable
+          caption="Connect flows, newest first"
+          testId="connect-sessions"
+          columns={['Status', 'Kind', 'Credential', 'Why it failed', 'Started', 'Expires']}
+          first={
+            cursor
+              ? { label: 'First page', go: () => navigate(`/connect${toQuery({ status: status ?? '' })}`) }
+              : undefined
+          }
+          next={
+            sessions.data.next_cursor
+              ? {
+                  label: 'Next page',
+                  go: () =>
+                    navigate(
+                      `/connect${toQuery({ status: status ?? '', cursor: sessions.data?.next_cursor ?? undefined })}`,
+                    ),
                 }
-              >
-                Next page
-              </button>
-            )}
-          </nav>
-        </>
+              : undefined
+          }
+        >
+          {sessions.data.data.map((s) => (
+            <tr key={s.id} data-session={s.id}>
+              <td>
+                <FlowStatus status={s.status} />
+              </td>
+              <td>
+                <code>{s.credential_kind}</code>
+              </td>
+              <td>
+                {s.credential_id ? (
+                  <Link to={`/credentials/${s.credential_id}`}>{s.credential_id.slice(0, 8)}</Link>
+                ) : (
+                  <span class="muted">—</span>
+                )}
+              </td>
+              <td>
+                {s.error ? (
+                  <>
+                    <code>{s.error.reason}</code> {s.error.message}
+                  </>
+                ) : (
+                  <span class="muted">—</span>
+                )}
+              </td>
+              <td>
+                <Time iso={s.created_at} />
+              </td>
+              <td>
+                <Time iso={s.expires_at} />
+              </td>
+            </tr>
+          ))}
+        </PagedTable>
       )}
     </section>
   );

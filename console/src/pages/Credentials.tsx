@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { unwrap } from '../api.ts';
 import { Link, navigate, toQuery, useLocation } from '../router.tsx';
 import { useSession } from '../session.tsx';
-import { Empty, ErrorBox, FieldError, HealthBadge, Loading, PageTitle, Time } from '../ui.tsx';
+import { Empty, ErrorBox, FieldError, HealthBadge, Loading, PageTitle, PagedTable, Time } from '../ui.tsx';
 
 const PAGE = 50;
 type Status = 'pending' | 'ok' | 'warn' | 'error';
@@ -148,67 +148,46 @@ export function CredentialsPage() {
         </Empty>
       )}
       {list.data && list.data.data.length > 0 && (
-        <>
-          <table class="list">
-            <caption class="sr-only">Credentials{anyFilter ? ' matching the filters' : ''}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Provider</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Health</th>
-                <th scope="col">Last check</th>
-                <th scope="col">Next check</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.data.map((c) => (
-                <tr key={c.id} data-id={c.id}>
-                  <td>
-                    <Link to={`/credentials/${c.id}`}>
-                      {c.name ?? <span class="muted">(unnamed) {c.id.slice(0, 8)}</span>}
-                    </Link>
-                  </td>
-                  <td>{c.provider}</td>
-                  <td>
-                    <code>{c.kind}</code>
-                  </td>
-                  <td>
-                    <HealthBadge status={c.health.status} />
-                  </td>
-                  <td>
-                    <Time iso={(c.health as { checked_at?: string | null }).checked_at} empty="never" />
-                  </td>
-                  <td>
-                    <Time iso={(c.health as { next_check_at?: string | null }).next_check_at} empty="not scheduled" />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <nav class="pager" aria-label="Pages">
-            {cursor && (
-              <button
-                type="button"
-                class="secondary"
-                onClick={() => navigate(`/credentials${toQuery({ ...applied })}`)}
-              >
-                First page
-              </button>
-            )}
-            {list.data.next_cursor && (
-              <button
-                type="button"
-                onClick={() =>
-                  navigate(`/credentials${toQuery({ ...applied, cursor: list.data?.next_cursor ?? undefined })}`)
+        <PagedTable
+          caption={<>Credentials{anyFilter ? ' matching the filters' : ''}</>}
+          columns={['Name', 'Provider', 'Kind', 'Health', 'Last check', 'Next check']}
+          first={
+            cursor ? { label: 'First page', go: () => navigate(`/credentials${toQuery({ ...applied })}`) } : undefined
+          }
+          next={
+            list.data.next_cursor
+              ? {
+                  label: 'Next page',
+                  go: () =>
+                    navigate(`/credentials${toQuery({ ...applied, cursor: list.data?.next_cursor ?? undefined })}`),
                 }
-              >
-                Next page
-              </button>
-            )}
-            <span class="muted">{list.data.data.length} shown</span>
-          </nav>
-        </>
+              : undefined
+          }
+          note={<span class="muted">{list.data.data.length} shown</span>}
+        >
+          {list.data.data.map((c) => (
+            <tr key={c.id} data-id={c.id}>
+              <td>
+                <Link to={`/credentials/${c.id}`}>
+                  {c.name ?? <span class="muted">(unnamed) {c.id.slice(0, 8)}</span>}
+                </Link>
+              </td>
+              <td>{c.provider}</td>
+              <td>
+                <code>{c.kind}</code>
+              </td>
+              <td>
+                <HealthBadge status={c.health.status} />
+              </td>
+              <td>
+                <Time iso={(c.health as { checked_at?: string | null }).checked_at} empty="never" />
+              </td>
+              <td>
+                <Time iso={(c.health as { next_check_at?: string | null }).next_check_at} empty="not scheduled" />
+              </td>
+            </tr>
+          ))}
+        </PagedTable>
       )}
     </section>
   );

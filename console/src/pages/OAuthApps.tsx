@@ -5,7 +5,7 @@ import { unwrap } from '../api.ts';
 import type { paths } from '../../../src/client/index.ts';
 import { Link, toQuery } from '../router.tsx';
 import { useSession } from '../session.tsx';
-import { Empty, ErrorBox, FieldError, HealthBadge, Loading, PageTitle, Time } from '../ui.tsx';
+import { Empty, ErrorBox, FieldError, HealthBadge, ListTable, Loading, PageTitle, Time } from '../ui.tsx';
 
 type CreateBody = paths['/v1/oauth-apps']['post']['requestBody']['content']['application/json'];
 
@@ -196,49 +196,44 @@ export function OAuthAppsPage() {
         </Empty>
       )}
       {apps.data && apps.data.data.length > 0 && (
-        <table class="list">
-          <caption class="sr-only">OAuth apps</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Provider</th>
-              <th scope="col">Client id</th>
-              <th scope="col">Health</th>
-              <th scope="col">Updated</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
+        <ListTable
+          caption="OAuth apps"
+          columns={[
+            'Name',
+            'Provider',
+            'Client id',
+            'Health',
+            'Updated',
+            { label: <span class="sr-only">Actions</span> },
+          ]}
+        >
+          {apps.data.data.map((a) => (
+            <tr key={a.id} id={a.id}>
+              <td>
+                {editing === a.id ? <EditApp id={a.id} name={a.name} onDone={() => setEditing(undefined)} /> : a.name}
+                {a.health.notes.length > 0 && <p class="note">{a.health.notes.join(' ')}</p>}
+              </td>
+              <td>{a.provider}</td>
+              <td>
+                <code>{a.client_id}</code>
+              </td>
+              <td>
+                <HealthBadge status={a.health.status} />
+              </td>
+              <td>
+                <Time iso={a.updated_at} />
+              </td>
+              <td class="actions">
+                <Link to={`/credentials${toQuery({ app: a.id })}`}>Credentials</Link>
+                {can('credentials:write') && editing !== a.id && (
+                  <button type="button" class="secondary" onClick={() => setEditing(a.id)}>
+                    Edit
+                  </button>
+                )}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {apps.data.data.map((a) => (
-              <tr key={a.id} id={a.id}>
-                <td>
-                  {editing === a.id ? <EditApp id={a.id} name={a.name} onDone={() => setEditing(undefined)} /> : a.name}
-                  {a.health.notes.length > 0 && <p class="note">{a.health.notes.join(' ')}</p>}
-                </td>
-                <td>{a.provider}</td>
-                <td>
-                  <code>{a.client_id}</code>
-                </td>
-                <td>
-                  <HealthBadge status={a.health.status} />
-                </td>
-                <td>
-                  <Time iso={a.updated_at} />
-                </td>
-                <td class="actions">
-                  <Link to={`/credentials${toQuery({ app: a.id })}`}>Credentials</Link>
-                  {can('credentials:write') && editing !== a.id && (
-                    <button type="button" class="secondary" onClick={() => setEditing(a.id)}>
-                      Edit
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </ListTable>
       )}
     </section>
   );

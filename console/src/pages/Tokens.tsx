@@ -3,7 +3,18 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'preact/hooks';
 import { type Scope, unwrap } from '../api.ts';
 import { useSession } from '../session.tsx';
-import { ConfirmAction, CopyButton, Empty, ErrorBox, FieldError, Loading, PageTitle, Time } from '../ui.tsx';
+import {
+  CardForm,
+  ConfirmAction,
+  CopyButton,
+  Empty,
+  ErrorBox,
+  FieldError,
+  ListTable,
+  Loading,
+  PageTitle,
+  Time,
+} from '../ui.tsx';
 
 const ALL_SCOPES: Scope[] = [
   'credentials:read',
@@ -50,15 +61,7 @@ function NewToken() {
     );
   }
   return (
-    <form
-      class="card"
-      aria-label="New API token"
-      onSubmit={(e) => {
-        e.preventDefault();
-        create.mutate();
-      }}
-    >
-      <h2>New API token</h2>
+    <CardForm title="New API token" onSubmit={() => create.mutate()}>
       <div>
         <label for="token-name">Name</label>
         <input
@@ -92,7 +95,7 @@ function NewToken() {
       <button type="submit" disabled={create.isPending || chosen.size === 0}>
         Create token
       </button>
-    </form>
+    </CardForm>
   );
 }
 
@@ -115,46 +118,35 @@ export function TokensPage() {
       <ErrorBox error={tokens.error ?? revoke.error} />
       {tokens.data && tokens.data.data.length === 0 && <Empty title="No tokens." />}
       {tokens.data && tokens.data.data.length > 0 && (
-        <table class="list">
-          <caption class="sr-only">API tokens of this account</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Prefix</th>
-              <th scope="col">Scopes</th>
-              <th scope="col">Created</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
+        <ListTable
+          caption="API tokens of this account"
+          columns={['Name', 'Prefix', 'Scopes', 'Created', { label: <span class="sr-only">Actions</span> }]}
+        >
+          {tokens.data.data.map((t) => (
+            <tr key={t.id} data-token={t.name}>
+              <td>
+                {t.name} {t.id === tokenId && <span class="tag">this session</span>}
+              </td>
+              <td>
+                <code>{t.prefix}…</code>
+              </td>
+              <td>{t.scopes.join(', ')}</td>
+              <td>
+                <Time iso={t.created_at} />
+              </td>
+              <td class="actions">
+                {t.id !== tokenId && (
+                  <ConfirmAction
+                    label="Revoke"
+                    question={`Revoke the token “${t.name}”? Clients using it stop working at once.`}
+                    busy={revoke.isPending}
+                    onConfirm={() => revoke.mutate(t.id)}
+                  />
+                )}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {tokens.data.data.map((t) => (
-              <tr key={t.id} data-token={t.name}>
-                <td>
-                  {t.name} {t.id === tokenId && <span class="tag">this session</span>}
-                </td>
-                <td>
-                  <code>{t.prefix}…</code>
-                </td>
-                <td>{t.scopes.join(', ')}</td>
-                <td>
-                  <Time iso={t.created_at} />
-                </td>
-                <td class="actions">
-                  {t.id !== tokenId && (
-                    <ConfirmAction
-                      label="Revoke"
-                      question={`Revoke the token “${t.name}”? Clients using it stop working at once.`}
-                      busy={revoke.isPending}
-                      onConfirm={() => revoke.mutate(t.id)}
-                    />
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </ListTable>
       )}
     </section>
   );

@@ -7,7 +7,18 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tansta
 import { useState } from 'preact/hooks';
 import { unwrap } from '../api.ts';
 import { useSession } from '../session.tsx';
-import { ConfirmAction, CopyButton, Empty, ErrorBox, FieldError, Loading, PageTitle, Time } from '../ui.tsx';
+import {
+  CardForm,
+  ConfirmAction,
+  CopyButton,
+  Empty,
+  ErrorBox,
+  FieldError,
+  ListTable,
+  Loading,
+  PageTitle,
+  Time,
+} from '../ui.tsx';
 
 /** A signing secret, shown once after create or rotate; "Done" forgets it (the API never answers it again). */
 function SecretOnce({ title, secret, onDone }: { title: string; secret: string; onDone(): void }) {
@@ -64,15 +75,7 @@ function NewEndpoint() {
   }
   const set = (k: keyof typeof form) => (e: Event) => setForm({ ...form, [k]: (e.target as HTMLInputElement).value });
   return (
-    <form
-      class="card"
-      aria-label="New webhook endpoint"
-      onSubmit={(e) => {
-        e.preventDefault();
-        create.mutate();
-      }}
-    >
-      <h2>New webhook endpoint</h2>
+    <CardForm title="New webhook endpoint" onSubmit={() => create.mutate()}>
       <div>
         <label for="wh-url">URL</label>
         <input
@@ -105,7 +108,7 @@ function NewEndpoint() {
       <button type="submit" disabled={create.isPending}>
         {create.isPending ? 'Creating…' : 'Create endpoint'}
       </button>
-    </form>
+    </CardForm>
   );
 }
 
@@ -179,53 +182,47 @@ function Deliveries({ endpointId }: { endpointId: string }) {
         </Empty>
       )}
       {list.data && list.data.data.length > 0 && (
-        <table class="list" data-testid="deliveries">
-          <caption class="sr-only">Delivery attempts, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Event</th>
-              <th scope="col">Status</th>
-              <th scope="col">Error</th>
-              <th scope="col" class="num">
-                Duration
-              </th>
-              <th scope="col">When</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
+        <ListTable
+          caption="Delivery attempts, newest first"
+          testId="deliveries"
+          columns={[
+            'Event',
+            'Status',
+            'Error',
+            { label: 'Duration', class: 'num' },
+            'When',
+            { label: <span class="sr-only">Actions</span> },
+          ]}
+        >
+          {list.data.data.map((a) => (
+            <tr key={a.id} data-event-type={a.event_type}>
+              <td>
+                <code>{a.event_type}</code>
+              </td>
+              <td>
+                <AttemptStatus code={a.status_code} />
+              </td>
+              <td>{a.error ?? <span class="muted">—</span>}</td>
+              <td class="num">{a.duration_ms} ms</td>
+              <td>
+                <Time iso={a.attempted_at} />
+              </td>
+              <td class="actions">
+                {a.event_type !== 'webhook_endpoint.test' && (
+                  <button
+                    type="button"
+                    class="secondary"
+                    disabled={replay.isPending}
+                    title="Queue this event and every later one the endpoint subscribes to again"
+                    onClick={() => replay.mutate(a.event_id)}
+                  >
+                    Replay from here
+                  </button>
+                )}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {list.data.data.map((a) => (
-              <tr key={a.id} data-event-type={a.event_type}>
-                <td>
-                  <code>{a.event_type}</code>
-                </td>
-                <td>
-                  <AttemptStatus code={a.status_code} />
-                </td>
-                <td>{a.error ?? <span class="muted">—</span>}</td>
-                <td class="num">{a.duration_ms} ms</td>
-                <td>
-                  <Time iso={a.attempted_at} />
-                </td>
-                <td class="actions">
-                  {a.event_type !== 'webhook_endpoint.test' && (
-                    <button
-                      type="button"
-                      class="secondary"
-                      disabled={replay.isPending}
-                      title="Queue this event and every later one the endpoint subscribes to again"
-                      onClick={() => replay.mutate(a.event_id)}
-                    >
-                      Replay from here
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </ListTable>
       )}
       {list.data?.next_cursor && (
         <nav class="pager" aria-label="Delivery pages">

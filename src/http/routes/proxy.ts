@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { type Readable, type Writable, finished } from 'node:stream';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import { AppError } from '../../lib/errors.js';
@@ -8,22 +8,51 @@ import { PROXY_ERROR_HEADER, type ProxyAnswer, type ProxyService } from '../../p
 import type { UsageCounter } from '../../proxy/usage.js';
 import { ErrorBodySchema } from './common.js';
 
+type Outcome = 'complete' | 'cut' | 'answer_too_large';
+
 /**
- * `pipeline(body, res)` without its per-call AbortController: stream.pipeline aborts one when it
- * finishes, and the DOMException that makes cost ~10 % of a proxied call's CPU (bench/cpu.ts
- * proxy, docs/performance.md). Settles once both streams are done; rejects when either fails or
- * closes early (the caller then destroys both, as pipeline would).
+ * Streams the provider's answer to the caller with backpressure and the size cap, on the fewest
+ * listeners the job needs (`pipe` plus two `finished` calls registered about twenty per call, a
+ * measurable share of a proxied call's CPU: docs/performance.md, "Proxy"). Settles once:
+ * `complete` when the caller's response has finished; otherwise both sides are destroyed (past
+ * the headers, cutting the connection is the only way to say "incomplete"). Past `max` bytes the
+ * caller's connection is cut first, so the chunk over the cap is written nowhere.
  */
-function relay(body: Readable, res: Writable): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    let open = 2;
-    const done = (err?: Error | null): void => {
-      if (err) reject(err);
-      else if (--open === 0) resolve();
+function relay(body: IncomingMessage, res: ServerResponse, max: number): Promise<{ outcome: Outcome; bytes: number }> {
+  return new Promise((resolve) => {
+    let bytes = 0;
+    let settled = false;
+    const settle = (outcome: Outcome): void => {
+      if (settled) return;
+      settled = true;
+      if (outcome !== 'complete') {
+        res.destroy();
+        body.destroy();
+      }
+      resolve({ outcome, bytes });
     };
-    finished(body, done);
-    finished(res, done);
-    body.pipe(res);
+    if (body.destroyed || res.destroyed) return settle('cut');
+    const resume = (): void => {
+      body.resume();
+    };
+    body.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > max) return settle('answer_too_large');
+      if (!res.write(chunk)) {
+        body.pause();
+        res.once('drain', resume);
+      }
+    });
+    body.on('end', () => res.end());
+    body.on('error', () => settle('cut'));
+    body.on('close', () => {
+      if (!body.complete) settle('cut');
+    });
+    res.on('finish', () => settle('complete'));
+    res.on('close', () => {
+      if (!res.writableFinished) settle('cut');
+    });
+    res.on('error', () => settle('cut'));
   });
 }
 
@@ -131,55 +160,42 @@ export function proxyRoutes(app: FastifyInstance, d: ProxyRouteDeps): void {
         }
         void reply.hijack();
         const res = reply.raw;
-        res.writeHead(answer.status, { ...answer.headers, 'x-request-id': String(req.id) });
-        const counter = { bytes: 0, exceeded: false };
-        // Counted on the way through (no extra stream stage); past the cap the connection is cut.
-        answer.body.on('data', (chunk: Buffer) => {
-          counter.bytes += chunk.length;
-          if (counter.bytes > d.maxAnswerBytes && !counter.exceeded) {
-            counter.exceeded = true;
-            // The caller's connection first: the chunk over the cap is then written nowhere.
-            res.destroy();
-            answer.body.destroy(new Error('answer too large'));
-          }
-        });
-        let outcome = 'complete';
+        answer.headers['x-request-id'] = String(req.id);
+        res.writeHead(answer.status, answer.headers);
+        let relayed: { outcome: Outcome; bytes: number };
         try {
-          await relay(answer.body, res);
-          if (counter.exceeded) throw new Error('answer too large');
-        } catch {
-          outcome = counter.exceeded ? 'answer_too_large' : 'cut';
-          // Past the headers the only way to say "incomplete" is to cut the connection.
-          answer.body.destroy();
-          res.destroy();
+          relayed = await relay(answer.body, res, d.maxAnswerBytes);
         } finally {
           answer.release();
         }
-        const ok = outcome === 'complete' && answer.status < 400;
+        const { outcome } = relayed;
+        const bytesOut = Math.min(relayed.bytes, d.maxAnswerBytes);
         d.usage.add(
           accountId,
           req.params.id,
           auth?.tokenId ?? null,
-          ok,
+          outcome === 'complete' && answer.status < 400,
           answer.bytesIn,
-          Math.min(counter.bytes, d.maxAnswerBytes),
+          bytesOut,
         );
-        d.log.info(
-          {
-            credential_id: req.params.id,
-            method: req.method,
-            host: answer.host,
-            path: answer.path,
-            status: answer.status,
-            bytes_in: answer.bytesIn,
-            bytes_out: Math.min(counter.bytes, d.maxAnswerBytes),
-            duration_ms: Number(process.hrtime.bigint() - started) / 1e6,
-            ...(outcome === 'complete' ? {} : { outcome }),
-          },
-          outcome === 'answer_too_large'
-            ? `proxied call cut: the answer is larger than ${d.maxAnswerBytes} bytes`
-            : 'proxied call',
-        );
+        // The line is built only when it is written (the route logs at warn by default).
+        if (d.log.isLevelEnabled('info'))
+          d.log.info(
+            {
+              credential_id: req.params.id,
+              method: req.method,
+              host: answer.host,
+              path: answer.path,
+              status: answer.status,
+              bytes_in: answer.bytesIn,
+              bytes_out: bytesOut,
+              duration_ms: Number(process.hrtime.bigint() - started) / 1e6,
+              ...(outcome === 'complete' ? {} : { outcome }),
+            },
+            outcome === 'answer_too_large'
+              ? `proxied call cut: the answer is larger than ${d.maxAnswerBytes} bytes`
+              : 'proxied call',
+          );
       },
     });
   });
