@@ -94,7 +94,7 @@ export interface Config {
   checkIntervalSeconds: number;
   refreshMarginSeconds: number;
   providerConcurrency: number;
-  /** CREDVAULT_ACCOUNT_IN_FLIGHT: most background checks one account holds at once (default: a node's claim capacity less one provider's concurrency). */
+  /** CREDVAULT_ACCOUNT_IN_FLIGHT: most background checks of one account queued or in provider calls at once (default: a node's claim capacity less one provider's concurrency). */
   accountInFlight: number | undefined;
   providerTimeoutMs: number;
   scheduler: boolean;

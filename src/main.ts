@@ -292,6 +292,7 @@ function runtimeOf(
   const closeRest = async () => {
     p.proxy.http.close();
     p.webhooks.http.close();
+    health.close();
     // This node no longer counts as live for key promotion once it is gone.
     await primary.stop();
     await usage.stop().catch(() => log.warn('recording proxy use counts at shutdown failed'));

@@ -71,9 +71,15 @@ export function createHealth(d: HealthDeps) {
   const onAppSecretSent = (app: { id: string; accountId: string }, host: string) =>
     appHostLedger(app.accountId, app.id, host);
   const modules = d.modules ?? PROVIDER_MODULES;
-  const http =
-    d.http ??
-    createOutboundHttp({ timeoutMs: d.config.providerTimeoutMs, allowedOrigins: Object.values(d.config.providerUrls) });
+  // Check GETs reuse keep-alive sockets (per origin and pinned address; up to 64 each, so a
+  // manual check never queues behind the scheduler's for a socket); token POSTs keep one socket
+  // each (src/net/outbound.ts; docs/performance.md, "Scheduler pipeline").
+  const ownHttp = createOutboundHttp({
+    timeoutMs: d.config.providerTimeoutMs,
+    allowedOrigins: Object.values(d.config.providerUrls),
+    keepAliveGets: { maxSockets: Math.max(64, d.config.providerConcurrency), idleMs: 4000 },
+  });
+  const http = d.http ?? ownHttp;
   const policy = {
     intervalSeconds: d.config.checkIntervalSeconds,
     refreshMarginSeconds: d.config.refreshMarginSeconds,
@@ -206,6 +212,8 @@ export function createHealth(d: HealthDeps) {
     context,
     provenHealth,
     plainCredential,
+    /** Closes the provider client's pooled sockets (after the scheduler stopped). */
+    close: () => ownHttp.close(),
   };
 }
 

@@ -16,7 +16,7 @@ export interface SchedulerDeps {
   maxInFlight?: number;
   /** How often to look for due credentials when idle. */
   idleMs?: number;
-  /** Most rows one account holds leased at once (default: maxInFlight less one provider's concurrency). */
+  /** Most rows of one account pending (queued or in provider calls) at once (default: maxInFlight less one provider's concurrency). */
   perAccount?: number;
   /** The host a row's provider calls go to (per-host backoff); the provider when unknown. */
   hostOf?: (row: WorkRow) => string;
@@ -36,11 +36,12 @@ const MAX_HOST_BACKOFF_MS = 5 * 60_000;
  */
 export function createScheduler(d: SchedulerDeps) {
   const maxInFlight = d.maxInFlight ?? Math.max(d.perProvider * 8, 64);
-  // One account may hold all of a node's leases but one provider's worth, so another account is
-  // always served. The allowance counts leases whose results wait for their group-committed
-  // write too: at half the capacity it was also a lone account's pipeline depth, claims found 0
-  // of 20,000 due rows while 32 results waited for one commit, and the queue ran dry every cycle
-  // (bench/scheduler.ts, one account, 100,000 checks: 925 -> 1,650 checks/s).
+  // One account may have all of a node's claim capacity but one provider's worth pending (queued
+  // or in its provider calls), so another account is always served. Leases whose results only
+  // wait for their group-committed write hold no slot and are not counted (the loop passes its
+  // per-account pending counts to the claim): counted, they made the allowance a lone account's
+  // pipeline depth, and its claims came back empty while results waited for one commit
+  // (docs/performance.md, "Scheduler pipeline").
   const perAccount = d.perAccount ?? Math.max(1, maxInFlight - d.perProvider);
   /** Hosts that timed out repeatedly: consecutive timeouts, and until when their rows wait. */
   const hosts = new Map<string, { timeouts: number; until: number }>();
@@ -74,9 +75,12 @@ export function createScheduler(d: SchedulerDeps) {
       const host = hostOf(row);
       const backoff = hosts.get(host);
       if (backoff && backoff.until > Date.now()) {
-        // The host keeps timing out: no call, the row is due again when the host's wait ends.
-        providerDone();
+        // The host keeps timing out: no call, the row is due again when the host's wait ends. Its
+        // slot (and its place in the account's allowance) is held until the deferral is written:
+        // a quick write, and the account never holds more leases than its allowance plus the
+        // results waiting for their group commit.
         await d.store.defer(row.id, d.nodeId, new Date(backoff.until));
+        providerDone();
         return;
       }
       noteHost(host, await d.runner.work(row, { identify: true, providerDone }));
@@ -105,7 +109,7 @@ export function createScheduler(d: SchedulerDeps) {
     groupOf: (row) => row.provider,
     fairKeyOf: (row) => row.account_id,
     idleMs: d.idleMs ?? 1000,
-    claim: (limit) => d.store.claimDue(d.nodeId, d.leaseMs, limit, perAccount),
+    claim: (limit, _busy, pending) => d.store.claimDue(d.nodeId, d.leaseMs, limit, perAccount, pending),
     // A lease (3 provider timeouts + 5 s) outlives one refresh plus one identify call. A row
     // claimed less than a third of a lease ago still holds that much: work it as the claim read
     // it. One that waited longer in the queue renews its lease (and reads the latest row) first.

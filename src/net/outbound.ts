@@ -13,12 +13,20 @@
  *   goes through this client and its checks again.
  * - Failures are results, never exceptions, and their messages name only the host (never the
  *   path, query, headers or body, which may carry secrets).
+ * - With `keepAliveGets`, a GET without a body (a check) goes on a keep-alive socket pooled per
+ *   origin AND pinned address (agents.ts, as the proxy's pool.ts): a socket is only reused for
+ *   the address that request's own DNS answer was checked to. Every other request (token POSTs:
+ *   a refresh must never be replayed on a stale socket, issue 11 item 5) has a socket of its own,
+ *   closed after it. Nothing retries: a GET that meets a socket the server closed meanwhile is a
+ *   network_error like any other (a transient failure: the check runs again later, the status
+ *   stays). Pooled sockets idle at most 4 s, under common servers' keep-alive timeouts, which
+ *   keeps that case rare. Measured: docs/performance.md, "Scheduler pipeline".
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
 import { isForbiddenAddress, parseHostLiteral } from './address.js';
+import { type AgentPoolOptions, createAgentPool, pinnedLookup } from './agents.js';
 import { isForbiddenHostName } from './hosts.js';
 import type { NetFailureReason, OutboundHttp, OutboundRequest, OutboundResult } from './types.js';
 
@@ -31,6 +39,13 @@ export interface OutboundHttpOptions {
   allowedOrigins?: readonly string[];
   /** Injectable resolver (tests); default `dns.promises.lookup` with `all: true`. */
   lookup?: (host: string) => Promise<string[]>;
+  /** GETs without a body reuse keep-alive sockets pooled per origin and pinned address (see above). */
+  keepAliveGets?: AgentPoolOptions;
+}
+
+/** The provider client, with its pooled sockets to close at shutdown. */
+export interface OutboundClient extends OutboundHttp {
+  close(): void;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -157,8 +172,9 @@ function sameOrigin(location: string, base: URL): boolean {
   }
 }
 
-export function createOutboundHttp(opts: OutboundHttpOptions): OutboundHttp {
+export function createOutboundHttp(opts: OutboundHttpOptions): OutboundClient {
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const pool = opts.keepAliveGets ? createAgentPool(opts.keepAliveGets) : undefined;
   const lookup = opts.lookup ?? systemLookup;
   const allowed: ReadonlySet<string> = new Set((opts.allowedOrigins ?? []).map(originOf));
   // checkUrl is a pure function of the URL text and `allowed`: its verdict on a URL seen before
@@ -185,9 +201,9 @@ export function createOutboundHttp(opts: OutboundHttpOptions): OutboundHttp {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        // A complete answer leaves the socket to the client: without an agent it is never reused
-        // and closes itself once the answer has ended (after the server's FIN, a cheap passive
-        // close). Anything else is cut off now.
+        // A complete answer leaves the socket to the client: a pooled one goes back to its pool
+        // (the whole answer was read), one without an agent closes itself once the answer has
+        // ended (after the server's FIN, a cheap passive close). Anything else is cut off now.
         if (!result.ok) outgoing?.destroy();
         settle(result);
       };
@@ -237,12 +253,8 @@ export function createOutboundHttp(opts: OutboundHttpOptions): OutboundHttp {
       const connect = (pinned: string | Failure): void => {
         if (done) return;
         if (typeof pinned !== 'string') return finish(pinned);
-        const family = isIP(pinned);
-        const pinnedLookup: LookupFunction = (_name, options, callback) => {
-          if (options.all === true) callback(null, [{ address: pinned, family }]);
-          else callback(null, pinned, family);
-        };
         const secure = t.url.protocol === 'https:';
+        const pooled = pool !== undefined && req.method === 'GET' && req.body === undefined;
         try {
           outgoing = (secure ? https : http).request(
             {
@@ -251,8 +263,8 @@ export function createOutboundHttp(opts: OutboundHttpOptions): OutboundHttp {
               path: `${t.url.pathname}${t.url.search}`,
               method: req.method,
               headers: requestHeaders(req),
-              lookup: pinnedLookup,
-              agent: false,
+              lookup: pinnedLookup(pinned),
+              agent: pooled ? pool.agentFor(t, pinned) : false,
               ...(secure && t.literal === null ? { servername: t.host.replace(/\.$/, '') } : {}),
             },
             onResponse,
@@ -285,6 +297,7 @@ export function createOutboundHttp(opts: OutboundHttpOptions): OutboundHttp {
         return fail('network_error', 'the request could not be made');
       }
     },
+    close: () => pool?.close(),
   };
 }
 

@@ -6,14 +6,14 @@
  * answer that changes (rebinding) gets a new pool, never an old socket to somewhere else.
  *
  * Nothing here retries: a request that fails on a stale pooled socket is answered as a failure
- * (the caller decides; a refresh POST must never be replayed). Checks and refreshes keep the
- * one-socket-per-request client (outbound.ts): they are rare per origin, so a pool saves them
- * nothing measurable, and it would add the stale-socket case to token requests.
+ * (the caller decides; a refresh POST must never be replayed, issue 11 item 5). The provider
+ * client (outbound.ts) pools only its GETs (checks), with the same pools (agents.ts); its token
+ * requests (POSTs) keep one socket each (docs/performance.md, "Scheduler pipeline").
  */
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
+import { createAgentPool, pinnedLookup } from './agents.js';
 import {
   type Failure,
   type Target,
@@ -55,7 +55,6 @@ export interface StreamingHttp {
   close(): void;
 }
 
-const MAX_POOLS = 1024;
 /** How many checked URLs a client remembers. */
 const CHECKED_URLS_MAX = 256;
 
@@ -63,19 +62,11 @@ function fail(reason: Failure['reason'], message: string): Failure {
   return { ok: false, reason, message };
 }
 
-function pinnedLookup(address: string): LookupFunction {
-  const family = isIP(address);
-  return (_name, options, callback) => {
-    if (options.all === true) callback(null, [{ address, family }]);
-    else callback(null, address, family);
-  };
-}
-
 export function createStreamingHttp(opts: StreamingHttpOptions = {}): StreamingHttp {
   const allowed: ReadonlySet<string> = new Set((opts.allowedOrigins ?? []).map(originOf));
   const lookup = opts.lookup ?? systemLookup;
   const keepAlive = opts.keepAlive ?? true;
-  const agents = new Map<string, http.Agent>();
+  const agents = createAgentPool({ maxSockets: opts.maxSockets ?? 64, idleMs: opts.idleMs ?? 4000 });
   // The URL check is a pure function of the URL's scheme, host, port and user part (and
   // `allowed`); path and query play no part. Its verdict is kept per origin (bounded), so a
   // proxied call's varying paths and queries reuse it; a URL with a user part is never cached.
@@ -99,31 +90,7 @@ export function createStreamingHttp(opts: StreamingHttpOptions = {}): StreamingH
     return target;
   };
 
-  function agentFor(t: Target, address: string): http.Agent | false {
-    if (!keepAlive) return false;
-    const key = `${t.url.origin}|${address}`;
-    const found = agents.get(key);
-    if (found) return found;
-    if (agents.size >= MAX_POOLS) {
-      const [oldest] = agents.keys();
-      if (oldest !== undefined) {
-        agents.get(oldest)?.destroy();
-        agents.delete(oldest);
-      }
-    }
-    const maxSockets = opts.maxSockets ?? 64;
-    const options = {
-      keepAlive: true,
-      maxSockets,
-      maxFreeSockets: maxSockets,
-      timeout: opts.idleMs ?? 4000,
-      scheduling: 'lifo' as const,
-      lookup: pinnedLookup(address),
-    };
-    const agent = t.url.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
-    agents.set(key, agent);
-    return agent;
-  }
+  const agentFor = (t: Target, address: string): http.Agent | false => keepAlive && agents.agentFor(t, address);
 
   function exchange(req: StreamRequest, t: Target, address: string): Promise<StreamResult> {
     const where = t.url.host;
@@ -197,10 +164,7 @@ export function createStreamingHttp(opts: StreamingHttpOptions = {}): StreamingH
         return fail('network_error', 'the request could not be made');
       }
     },
-    pools: () => agents.size,
-    close() {
-      for (const a of agents.values()) a.destroy();
-      agents.clear();
-    },
+    pools: agents.size,
+    close: agents.close,
   };
 }

@@ -32,8 +32,13 @@ export interface WorkerLoopOptions<T> {
   gatherMs?: number;
   /** A claim with at least this many items means a backlog: claim again at once. */
   fullBatch?: number;
-  /** Claims up to `limit` due rows with a lease, leaving out the groups in `busy`. */
-  claim(limit: number, busy: readonly string[]): Promise<T[]>;
+  /**
+   * Claims up to `limit` due rows with a lease, leaving out the groups in `busy`. `pending` counts,
+   * per fair key, the items claimed and not yet past their slot (queued or in their outside call):
+   * what a per-key allowance bounds. An item past its slot whose result is still being written
+   * holds its lease but no slot, and is not in it.
+   */
+  claim(limit: number, busy: readonly string[], pending: ReadonlyMap<string, number>): Promise<T[]>;
   /** An item that waited in its queue longer than this has its lease renewed before it is worked. */
   renewAfterMs: number;
   /** Renews the lease of a claimed item (and reads it again); undefined when the lease was lost. */
@@ -84,6 +89,13 @@ export function createWorkerLoop<T>(o: WorkerLoopOptions<T>) {
   const queues = new Map<string, FairQueue<{ item: T; claimedAt: number }>>();
   /** Claimed and not yet past their slot (what claims refill). */
   let pending = 0;
+  /** The same, per fair key (what a per-key allowance counts; keys at 0 are dropped). */
+  const pendingByKey = new Map<string, number>();
+  const addPending = (key: string, n: number) => {
+    const left = (pendingByKey.get(key) ?? 0) + n;
+    if (left > 0) pendingByKey.set(key, left);
+    else pendingByKey.delete(key);
+  };
   /** Claimed and not yet settled: leases this node holds. */
   let inFlight = 0;
   let done = 0;
@@ -109,11 +121,13 @@ export function createWorkerLoop<T>(o: WorkerLoopOptions<T>) {
       if (!next) break;
       running.set(group, (running.get(group) ?? 0) + 1);
       let holding = true;
+      const key = fairKeyOf(next.item);
       const slotDone = () => {
         if (!holding) return;
         holding = false;
         running.set(group, (running.get(group) ?? 1) - 1);
         pending -= 1;
+        addPending(key, -1);
         pump(group);
         if (pending <= lowWater && !isBusy(group)) schedule(0);
       };
@@ -154,7 +168,7 @@ export function createWorkerLoop<T>(o: WorkerLoopOptions<T>) {
     if (pending > lowWater) return 0;
     const claimedAt = performance.now();
     const busy = o.busyAt === undefined ? [] : [...queues.keys()].filter(isBusy);
-    const items = await o.claim(o.maxInFlight - pending, busy);
+    const items = await o.claim(o.maxInFlight - pending, busy, pendingByKey);
     // An empty claim waits for idleMs or a wake as always; a partial one waits gatherMs.
     if (o.gatherMs && items.length > 0 && items.length < (o.fullBatch ?? Infinity))
       notBefore = performance.now() + o.gatherMs;
@@ -163,7 +177,9 @@ export function createWorkerLoop<T>(o: WorkerLoopOptions<T>) {
     for (const item of items) {
       const group = o.groupOf(item);
       const q = queues.get(group) ?? new FairQueue();
-      q.push(fairKeyOf(item), { item, claimedAt });
+      const key = fairKeyOf(item);
+      addPending(key, 1);
+      q.push(key, { item, claimedAt });
       queues.set(group, q);
     }
     for (const g of new Set(items.map((i) => o.groupOf(i)))) pump(g);

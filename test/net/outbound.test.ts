@@ -1,4 +1,5 @@
 import tls from 'node:tls';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createOutboundHttp } from '../../src/net/outbound.js';
@@ -121,5 +122,98 @@ describe('allowedOrigins (operator overrides)', () => {
 
   it('refuses a malformed allowedOrigins entry at construction', () => {
     expect(() => createOutboundHttp({ timeoutMs: 1000, allowedOrigins: ['127.0.0.1:80'] })).toThrow(TypeError);
+  });
+});
+
+describe('keepAliveGets: check GETs on pooled sockets, token POSTs on a socket each', () => {
+  const pool = { maxSockets: 4, idleMs: 4000 };
+
+  it('reuses one socket for GETs to an origin; every POST opens and closes its own', async () => {
+    const target = await server();
+    const client = createOutboundHttp({ timeoutMs: 2000, allowedOrigins: [target.origin], keepAliveGets: pool });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const r = await client.request({ method: 'GET', url: `${target.origin}/v1/account` });
+        expect(r).toEqual({ ok: true, response: expect.objectContaining({ status: 200, body: 'hello' }) });
+      }
+      expect(target.connections).toBe(1);
+      for (let i = 0; i < 3; i++) {
+        const r = await client.request({ method: 'POST', url: `${target.origin}/oauth/token`, body: 'grant_type=x' });
+        expect(r.ok).toBe(true);
+      }
+      expect(target.connections).toBe(4);
+      expect(target.requests.map((q) => q.method)).toEqual(['GET', 'GET', 'GET', 'POST', 'POST', 'POST']);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('without it (the default) every GET has a socket of its own', async () => {
+    const target = await server();
+    const client = createOutboundHttp({ timeoutMs: 2000, allowedOrigins: [target.origin] });
+    for (let i = 0; i < 2; i++)
+      expect((await client.request({ method: 'GET', url: `${target.origin}/` })).ok).toBe(true);
+    expect(target.connections).toBe(2);
+  });
+
+  it('reuses a socket only for the address the request was validated to', async () => {
+    // Listens on every loopback address, so the second DNS answer (127.0.0.2) is reachable.
+    const seen: string[] = [];
+    const srv = createServer((req, res) => res.end(req.socket.localAddress ?? ''));
+    srv.on('connection', (s) => seen.push(s.localAddress ?? ''));
+    await new Promise<void>((r) => srv.listen(0, '0.0.0.0', r));
+    const { port } = srv.address() as AddressInfo;
+    const answers = [['127.0.0.1'], ['127.0.0.1'], ['127.0.0.2']];
+    const origin = `http://svc.internal:${port}`;
+    const client = createOutboundHttp({
+      timeoutMs: 2000,
+      allowedOrigins: [origin],
+      lookup: async () => answers.shift() ?? [],
+      keepAliveGets: pool,
+    });
+    try {
+      const bodies: string[] = [];
+      for (const path of ['/a', '/b', '/c']) {
+        const r = await client.request({ method: 'GET', url: `${origin}${path}` });
+        bodies.push(r.ok ? r.response.body : r.reason);
+      }
+      expect(bodies).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.2']);
+      // The name resolved elsewhere: a new connection there, the pooled one to 127.0.0.1 unused.
+      expect(seen).toEqual(['127.0.0.1', '127.0.0.2']);
+    } finally {
+      client.close();
+      srv.closeAllConnections();
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+  });
+
+  it('never reuses a socket whose answer was cut off (too large, timeout): the next GET connects anew', async () => {
+    const target = await server((req, res) => {
+      if (req.url === '/big') {
+        res.writeHead(200);
+        res.end('x'.repeat(4096));
+      } else if (req.url === '/slow') {
+        setTimeout(() => res.end('late'), 1500);
+      } else res.end('hello');
+    });
+    const client = createOutboundHttp({
+      timeoutMs: 300,
+      maxBodyBytes: 1024,
+      allowedOrigins: [target.origin],
+      keepAliveGets: pool,
+    });
+    try {
+      expect((await client.request({ method: 'GET', url: `${target.origin}/ok` })).ok).toBe(true);
+      expectFailure(await client.request({ method: 'GET', url: `${target.origin}/big` }), 'too_large');
+      const after = await client.request({ method: 'GET', url: `${target.origin}/ok` });
+      expect(after.ok && after.response.body).toBe('hello');
+      expect(target.connections).toBe(2);
+      expectFailure(await client.request({ method: 'GET', url: `${target.origin}/slow` }), 'timeout');
+      const last = await client.request({ method: 'GET', url: `${target.origin}/ok` });
+      expect(last.ok && last.response.body).toBe('hello');
+      expect(target.connections).toBe(3);
+    } finally {
+      client.close();
+    }
   });
 });

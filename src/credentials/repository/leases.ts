@@ -25,12 +25,22 @@ export function createCredentialLeases(db: Db) {
     /**
      * Claims up to `limit` due credentials for this worker, fairly (issue 13 item 7): round-robin
      * across accounts (each account's most overdue row first, then each one's second...), and no
-     * account beyond `perAccount` rows leased by this node at once, so one tenant's backlog or
-     * hanging host cannot hold every slot (a cluster of n nodes gives one account n × perAccount).
-     * FOR UPDATE SKIP LOCKED makes concurrent claimers on other nodes take other rows; the lease
-     * keeps them ours.
+     * account beyond `perAccount` rows whose provider work is pending on this node, so one
+     * tenant's backlog or hanging host cannot hold every slot (a cluster of n nodes gives one
+     * account n × perAccount). `pending` (account id → rows this node claimed that are queued or
+     * in their provider calls) comes from the claim loop, which alone knows which of its leases
+     * are past their provider slot: a row whose result waits for its group commit still holds its
+     * lease but no slot, and counting it starved a lone account's claims (docs/performance.md,
+     * "Scheduler pipeline"). FOR UPDATE SKIP LOCKED makes concurrent claimers on other nodes
+     * take other rows; the lease keeps them ours.
      */
-    async claimDue(owner: string, leaseMs: number, limit: number, perAccount = limit): Promise<CredentialRow[]> {
+    async claimDue(
+      owner: string,
+      leaseMs: number,
+      limit: number,
+      perAccount = limit,
+      pending: ReadonlyMap<string, number> = new Map(),
+    ): Promise<CredentialRow[]> {
       // statement_timestamp(), not clock_timestamp(): a stable value can bound the
       // credentials_account_due index scans, so they read only due rows.
       const res = await sql<CredentialRow>`
@@ -40,8 +50,7 @@ export function createCredentialLeases(db: Db) {
               select d.id, d.next_check_at, busy.n, row_number() over (partition by a.id order by d.next_check_at) as rn
               from accounts a
               cross join lateral (
-                select count(*)::int as n from credentials l
-                where l.account_id = a.id and l.lease_owner = ${owner} and l.lease_expires_at >= clock_timestamp()
+                select coalesce((${JSON.stringify(Object.fromEntries(pending))}::jsonb ->> a.id::text)::int, 0) as n
               ) busy
               cross join lateral (
                 select x.id, x.next_check_at from credentials x
