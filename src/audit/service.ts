@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { type RawBuilder, sql } from 'kysely';
+import { sql } from 'kysely';
 import type { Clock } from '../lib/clock.js';
 import { isoSeconds } from '../lib/clock.js';
 import { paginate } from '../lib/page.js';
@@ -36,27 +36,7 @@ function useEventId(c: UseCounts): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-/**
- * The audit table's insert as a CTE `audited` of another owner's statement (as the outbox's
- * `eventCtes`): `rows` selects, in order, id, account_id, actor_token_id, action, credential_id,
- * oauth_app_id, detail (jsonb), created_at. The reveal that reads its credential and records
- * its audit row in ONE statement uses it (credentials/repository/reads.ts `rowForReveal`).
- */
-export function auditCte(rows: RawBuilder<unknown>): RawBuilder<unknown> {
-  return sql`audited as (
-      insert into audit_events (id, account_id, actor_token_id, action, credential_id, oauth_app_id, detail, created_at)
-      ${rows}
-      returning id
-    )`;
-}
-
-/** The values of an audit row, for a statement that inserts it (see auditCte): a fresh id, `detail` as JSON text. */
-export function auditRowValues(entry: AuditEntry, now: Date) {
-  return toRow(entry, now);
-}
-
 type AuditRow = ReturnType<typeof toRow>;
-export type AuditRowValues = AuditRow;
 type GroupRow = Omit<AuditRow, 'detail'> & { detail: Record<string, unknown> };
 
 function toRow(entry: AuditEntry, now: Date) {

@@ -18,8 +18,6 @@ export function createHealthStore(
 ) {
   return {
     get: credentials.row,
-    /** The read of an access-token reveal with its audit row when answered as stored (the token path). */
-    rowForReveal: credentials.rowForReveal,
     acquire: credentials.acquire,
     claimDue: credentials.claimDue,
     defer: credentials.defer,

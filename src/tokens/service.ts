@@ -6,7 +6,7 @@
  * the lease across nodes), with the secrets opened once under the lease, and the new token is
  * answered from the renewal without being opened again. Expiry is judged by the injected clock.
  */
-import { type AuditService, auditRowValues } from '../audit/service.js';
+import type { AuditService } from '../audit/service.js';
 import { finishWork, singleFlight, withLease } from '../health/lease.js';
 import { type SchedulePolicy, failureResult, readHealth } from '../health/model.js';
 import type { CredentialSecrets } from '../health/secrets.js';
@@ -15,7 +15,7 @@ import type { Clock } from '../lib/clock.js';
 import { AppError, NotFoundError } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
 import type { OAuthAppSecrets, ProviderModule } from '../providers/module.js';
-import { KINDS, type Provider } from '../providers/registry.js';
+import type { Provider } from '../providers/registry.js';
 import type { KindSpec } from '../providers/types.js';
 import { type Renewer, appHostFailure } from './renew.js';
 import { canRefresh, heldToken, openToken } from './state.js';
@@ -165,35 +165,12 @@ export function createTokenService(d: TokenServiceDeps) {
     return { row, token, expiresAt: h.expiresAt, refreshable: h.refreshable };
   }
 
-  /**
-   * The kinds whose token is answered as stored (`accessToken.from` is `field`: API keys, never
-   * renewed), each with its token field, as the JSON the reveal statement reads (see accessToken).
-   */
-  const storedTokenFields = JSON.stringify(
-    Object.fromEntries(
-      KINDS.flatMap((kind) => {
-        const spec = d.spec(kind);
-        return spec?.accessToken.from === 'field' && spec.tokenField !== null ? [[kind, spec.tokenField]] : [];
-      }),
-    ),
-  );
-
   return {
-    /**
-     * POST /v1/credentials/{id}/access-token: a valid token, renewed first when needed; audited.
-     * The reveal is audited before it is answered: a failed audit write fails the reveal (C9).
-     * An API key is read and audited in ONE statement (docs/performance.md, "One-statement
-     * reveals"): the audit row is written when the row is not in `error` and holds its token,
-     * the very conditions under which validToken answers it as stored. Any other row is read
-     * alone, and its reveal audited (group-committed) once a token is in hand.
-     */
+    /** POST /v1/credentials/{id}/access-token: a valid token, renewed first when needed; audited. */
     async accessToken(accountId: string, id: string, actorTokenId: string | null): Promise<AccessToken> {
-      if (!isUuid(id)) throw new NotFoundError('credential');
-      const entry = { accountId, actorTokenId, action: 'credential.access_token_revealed', credentialId: id };
-      const read = await d.store.rowForReveal(accountId, id, auditRowValues(entry, d.clock.now()), storedTokenFields);
-      if (!read) throw new NotFoundError('credential');
-      const t = await validToken(accountId, id, read.row);
-      if (!read.audited) await d.audit.record(entry);
+      const t = await validToken(accountId, id);
+      // The reveal is audited before it is answered: a failed audit write fails the reveal (C9).
+      await d.audit.record({ accountId, actorTokenId, action: 'credential.access_token_revealed', credentialId: id });
       return {
         credential_id: id,
         access_token: t.token,

@@ -1,5 +1,4 @@
 import { sql } from 'kysely';
-import { type AuditRowValues, auditCte } from '../../audit/service.js';
 import { paginate } from '../../lib/page.js';
 import { type QueryTemplate, compileTemplate } from '../../lib/query-template.js';
 import type { OAuthAppRow } from '../../oauth-apps/service.js';
@@ -29,7 +28,6 @@ function withApp(db: Db) {
 export function createCredentialReads(db: Db) {
   let getTemplate: QueryTemplate<PresentableCredentialWithApp> | undefined;
   let rowTemplate: QueryTemplate<CredentialRow> | undefined;
-  let revealTemplate: QueryTemplate<CredentialRow & { audited: boolean }> | undefined;
   return {
     /** The whole row by id, any account: for health work, which holds only ids. */
     async row(id: string): Promise<CredentialRow | undefined> {
@@ -40,48 +38,6 @@ export function createCredentialReads(db: Db) {
       );
       const [found] = await runTemplate(db, rowTemplate, { id });
       return found;
-    },
-
-    /**
-     * The read of an access-token reveal and, when the row will be answered as stored, its audit
-     * row, in ONE statement (docs/performance.md, "One-statement reveals"): the row of `accountId`
-     * by id, and `audit` inserted only when the row is not in `error` and holds the token field
-     * `tokenFields` names for its kind (an API key: answered as stored, nothing to renew). The
-     * statement is its own transaction: once it answers `audited`, the audit row is committed.
-     * Otherwise nothing is written, and the caller audits as before.
-     */
-    async rowForReveal(
-      accountId: string,
-      id: string,
-      audit: AuditRowValues,
-      tokenFields: string,
-    ): Promise<{ row: CredentialRow; audited: boolean } | undefined> {
-      revealTemplate ??= compileTemplate((param) => {
-        const r = sql.join(ALL_COLUMNS.map((c) => sql.ref(`r.${c}`)));
-        const q = sql<CredentialRow & { audited: boolean }>`with r as (
-            select ${sql.join(ALL_COLUMNS.map((c) => sql.ref(c)))} from credentials
-            where id = ${param('id')}::uuid and account_id = ${param('accountId')}::uuid
-          ), ${auditCte(
-            sql`select ${param('auditId')}::uuid, r.account_id, ${param('actorTokenId')}::uuid, ${param('action')}::text,
-              r.id, null::uuid, ${param('detail')}::jsonb, ${param('at')}::timestamptz
-            from r where r.health_status <> 'error' and r.secrets ? (${param('tokenFields')}::jsonb ->> r.kind)`,
-          )}
-          select ${r}, exists (select 1 from audited) as audited from r`;
-        return { compile: () => q.compile(db) };
-      });
-      const [found] = await runTemplate(db, revealTemplate, {
-        id,
-        accountId,
-        auditId: audit.id,
-        actorTokenId: audit.actor_token_id,
-        action: audit.action,
-        detail: audit.detail,
-        at: audit.created_at.toISOString(),
-        tokenFields,
-      });
-      if (!found) return undefined;
-      const { audited, ...row } = found;
-      return { row, audited };
     },
 
     async findSecretsByIdentity(accountId: string, provider: string, identity: string) {
