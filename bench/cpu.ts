@@ -11,7 +11,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { benchDatabase, startServer } from './lib.js';
+import { benchDatabase, processCpuMs as cpuMs, startServer } from './lib.js';
 
 const TOKEN = 'bench-bootstrap-token-0123456789abcdefghij';
 const KEYS = 'bench1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
@@ -19,11 +19,6 @@ const N = Number(process.env.CPU_REQUESTS ?? 4000);
 const C = Number(process.env.CPU_CONNECTIONS ?? 20);
 // CPU_PORT: another port when several people measure on one machine.
 const PORT = Number(process.env.CPU_PORT ?? 18180);
-
-function cpuMs(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, clock ticks of 10 ms
-}
 
 async function commits(url: string): Promise<number> {
   const c = new pg.Client({ connectionString: url });

@@ -6,31 +6,16 @@
  *    runs until the receiver has them all. Target ≥ 1,000 events/s; the floor is the same
  *    receiver hit by bare POSTs from this process at the same concurrency.
  */
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
-import { benchDatabase, fmt, load, startServer } from './lib.js';
+import { benchDatabase, fmt, load, processCpuMs as cpuMs, startServer } from './lib.js';
 
 const TOKEN = 'bench-bootstrap-token-0123456789abcdefghij';
 const KEYS = 'bench1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
 const N = Number(process.env.BENCH_EVENTS_N ?? 5000);
 const CONCURRENCY = Number(process.env.BENCH_EVENTS_CONCURRENCY ?? 4);
 
-/**
- * CPU time (user + system, ms) the credvault process has used so far, from /proc (Linux; 0
- * elsewhere): per import or per delivery it is far less sensitive to a shared machine's load
- * than a rate is. Clock ticks are 100 per second on Linux (USER_HZ).
- */
-function cpuMs(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return 0;
-  }
-}
 const loadNow = () => `load ${loadavg()[0]?.toFixed(2)}`;
 
 async function receiver() {
