@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { createWorkerLoop } from '../store/worker-loop.js';
 import type { Runner } from './runner.js';
+import { stackFrames } from '../lib/errors.js';
 import type { HealthStore, WorkRow } from './store.js';
 
 export interface SchedulerDeps {
@@ -90,7 +91,7 @@ export function createScheduler(d: SchedulerDeps) {
           credential_id: row.id,
           err: {
             type: err instanceof Error ? err.name : 'unknown',
-            stack: err instanceof Error ? err.stack : undefined,
+            stack: stackFrames(err),
           },
         },
         'health check failed',

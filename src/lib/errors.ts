@@ -175,3 +175,14 @@ export function bodyIssueOptions(part: string | undefined): ValidationErrorsOpti
   const prefix = REQUEST_PART_PREFIX[part ?? 'body'] ?? '';
   return { prefix, unknownField: 'is not a known field', wholeValue: prefix === '' ? '(body)' : `${prefix}.(body)` };
 }
+
+/**
+ * An unknown error's stack frames for a log line, without its first line: the message of an error
+ * we did not make may carry what it was given (a provider's answer, a secret), and logs never
+ * hold secrets (security.md). The frames say where; the type is logged beside them.
+ */
+export function stackFrames(err: unknown): string | undefined {
+  if (!(err instanceof Error) || typeof err.stack !== 'string') return undefined;
+  const at = err.stack.indexOf('\n    at ');
+  return at < 0 ? undefined : err.stack.slice(at + 1);
+}
