@@ -14,17 +14,18 @@ import Fastify, {
 import { type ZodTypeProvider, validatorCompiler } from 'fastify-type-provider-zod';
 import type { AccountService, AuthContext } from '../accounts/service.js';
 import type { Scope } from '../accounts/tokens.js';
-import { requireScope } from '../accounts/service.js';
 import type { IdempotencyService } from '../idempotency/service.js';
 import { requestHash } from '../idempotency/service.js';
-import { AppError, RateLimitedError, UnauthorizedError, ValidationError } from '../lib/errors.js';
+import { ValidationError } from '../lib/errors.js';
 import { createFastSerializerCompiler } from '../lib/json-serializer.js';
 import { lazyChildLoggerFactory } from '../lib/lazy-logger.js';
 import { registerConsole } from './console.js';
 import { findUnstorable, hasUnstorable } from './unstorable.js';
 import { jsonShapeViolation } from './json-limits.js';
 import { handleError } from './errors.js';
-import { createFailureLimiter, createRateLimiter } from './rate-limit.js';
+import { createRequestAuth } from './request-auth.js';
+import { installEdge } from './edge.js';
+import { createProxyEndpoint } from './routes/proxy.js';
 import type { ShutdownGate } from './shutdown.js';
 import { registerRoutes, type Services } from './routes/index.js';
 import { createOpenApiTransforms, type RouteDocs } from './openapi/document.js';
@@ -46,8 +47,10 @@ declare module 'fastify' {
      * replayed under an Idempotency-Key (a repeat answers 409), and sent with Cache-Control: no-store.
      */
     secretAnswer?: boolean;
-    /** The body is the caller's, streamed elsewhere (the proxy): no Idempotency-Key claim. */
+    /** The body is the caller's, streamed elsewhere (the proxy): no Idempotency-Key claim, no body or query checks. */
     rawBody?: boolean;
+    /** The handler checks the token and scope itself (the proxy endpoint, which also answers at the edge). */
+    authenticatesItself?: boolean;
   }
 }
 
@@ -71,6 +74,15 @@ export type App = FastifyInstance;
 
 /** Builds the HTTP app; everything it uses is passed in. */
 export async function buildApp(deps: AppDeps): Promise<App> {
+  // One token, scope and rate-limit check for both doors: Fastify's hook and the proxy endpoint.
+  const authenticate = createRequestAuth({
+    accounts: deps.accounts,
+    rateLimitPerSecond: deps.rateLimitPerSecond,
+    authFailureLimit: deps.authFailureLimit ?? 60,
+  });
+  const proxyEndpoint = deps.proxy
+    ? createProxyEndpoint({ ...deps.proxy, authenticate, ...(deps.gate ? { gate: deps.gate } : {}) })
+    : undefined;
   // Slow clients (slowloris): the whole request within requestTimeoutMs, the headers within at
   // most 10 s of it, checked every second (Node checks every 30 s by default).
   const requestTimeout = deps.requestTimeoutMs ?? 30_000;
@@ -91,6 +103,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // under the proxy it is an invalid path like any other (proxy spec, X-Credvault-Proxy-Error).
     frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
       if (err.code !== 'FST_ERR_BAD_URL') return handleError(err, req, reply);
+      // Answered before the hooks: the headers every answer carries are set here (as the edge does).
+      void reply.header('x-request-id', req.id).header('cache-control', 'no-store');
       if (req.url.startsWith('/v1/proxy/credential/')) void reply.header('x-credvault-proxy-error', 'invalid_path');
       void reply.code(400).send({
         summary: req.url.startsWith('/v1/proxy/credential/')
@@ -105,6 +119,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         Fastify({ ...base, loggerInstance: deps.logger, childLoggerFactory: lazyChildLoggerFactory })
       : Fastify({ ...base, logger: deps.logger === true })
   ).withTypeProvider<ZodTypeProvider>();
+  // Proxied calls are answered before Fastify (edge.ts); the server keeps Fastify's options.
+  if (proxyEndpoint) installEdge(app.server, proxyEndpoint, randomUUID);
   app.setValidatorCompiler(validatorCompiler);
   // Responses: zod schema → JSON Schema once → fast-json-stringify (still allowlisted), instead of a zod encode per answer.
   app.setSerializerCompiler(createFastSerializerCompiler());
@@ -134,8 +150,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     void reply.code(404).send({ summary: `No route ${req.method} ${req.url.split('?')[0] ?? ''}; see /docs.` });
   });
 
-  const limiter = createRateLimiter(deps.rateLimitPerSecond);
-  const failures = createFailureLimiter(deps.authFailureLimit ?? 60);
   const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
 
   // The hooks are callback-style and finish synchronously when they have nothing to wait for
@@ -165,42 +179,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     (req, reply, done) => {
       // Authenticated answers may reveal secrets (security.md): no cache may keep any of them.
       void reply.header('cache-control', 'no-store');
-      const admit = (auth: AuthContext): Error | undefined => {
-        try {
-          requireScope(auth, scope);
-          const wait = limiter.take(auth.tokenId);
-          if (wait > 0) throw new RateLimitedError(wait);
-        } catch (err) {
-          return asError(err);
-        }
-        req.auth = auth;
-        return undefined;
-      };
-      const cached = deps.accounts.cachedAuth(req.headers.authorization);
-      if (cached) {
-        done(admit(cached));
-        return;
-      }
-      const wait = failures.blocked(req.ip);
-      if (wait > 0) {
-        done(
-          new AppError(429, `Too many failed authentications from this address; retry after ${wait} second(s).`, {
-            'retry-after': String(wait),
-          }),
-        );
-        return;
-      }
-      deps.accounts.authenticate(req.headers.authorization).then(
-        (auth) => done(admit(auth)),
-        (err: unknown) => {
-          if (err instanceof UnauthorizedError) failures.fail(req.ip);
-          done(asError(err));
-        },
-      );
+      authenticate(req.headers.authorization, req.ip, scope, (err, auth) => {
+        if (auth) req.auth = auth;
+        done(err);
+      });
     };
 
   app.addHook('preValidation', (req, _reply, done) => {
-    if (!hasUnstorable(req.body) && !hasUnstorable(req.query)) {
+    // A raw route's query and body are the caller's, passed on untouched (the proxy): never stored.
+    if (req.routeOptions.config.rawBody === true || (!hasUnstorable(req.body) && !hasUnstorable(req.query))) {
       done();
       return;
     }
@@ -262,7 +249,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // route's own hooks, right after the global ones above, as global hooks did.
   app.addHook('onRoute', (route) => {
     const scope = route.config?.scope;
-    if (!scope) return;
+    if (!scope || route.config?.authenticatesItself === true) return;
     route.onRequest = [authenticateFor(scope), ...hookList(route.onRequest)];
     const methods: readonly string[] = Array.isArray(route.method) ? route.method : [route.method];
     if (methods.includes('POST') && route.config?.rawBody !== true) {
@@ -299,7 +286,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
 
   await registerConsole(app);
-  registerRoutes(app, deps);
+  registerRoutes(app, deps, proxyEndpoint);
   await app.ready();
   return app;
 }

@@ -5,8 +5,10 @@ import {
   type ValidationErrors,
   bodyIssueOptions,
   invalidRequestSummary,
+  stackFrames,
   toValidationErrors,
 } from '../lib/errors.js';
+import type { Logger } from 'pino';
 import { isStorageUnavailable } from '../store/availability.js';
 
 export interface ErrorBody {
@@ -69,7 +71,7 @@ export function handleError(err: FastifyError, req: FastifyRequest, reply: Fasti
       {
         err: {
           type: failure instanceof Error ? failure.name : 'unknown',
-          stack: failure instanceof Error ? failure.stack : undefined,
+          stack: stackFrames(failure),
         },
       },
       'error handler failed',
@@ -93,37 +95,59 @@ function answerError(err: FastifyError, req: FastifyRequest, reply: FastifyReply
     } satisfies ErrorBody);
     return;
   }
+  if (!(err instanceof AppError) && !isStorageUnavailable(err)) {
+    const mapped = frameworkError(err, req);
+    if (mapped) {
+      void reply.code(mapped.status).send({ summary: mapped.summary } satisfies ErrorBody);
+      return;
+    }
+  }
+  const answer = errorAnswer(err, String(req.id), req.log);
+  void reply.code(answer.status).headers(answer.headers).send(answer.body);
+}
+
+export interface ErrorAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: ErrorBody;
+}
+
+/**
+ * The answer to an error a handler threw (ours, the store's or an unknown one), after logging
+ * what must be logged (never request data). Shared by Fastify's error handler and the proxy's
+ * edge (edge.ts), which answers before Fastify.
+ */
+export function errorAnswer(err: unknown, requestId: string, log: Pick<Logger, 'error' | 'warn'>): ErrorAnswer {
   if (err instanceof AppError) {
     const body: ErrorBody = { summary: err.summary };
     if ('validationErrors' in err) body.validation_errors = err.validationErrors as ValidationErrors;
     if (err.status >= 500) {
-      req.log.error({ err: { type: err.name, message: err.summary } }, 'request failed');
-      body.request_id = String(req.id);
+      log.error({ err: { type: err.name, message: err.summary } }, 'request failed');
+      body.request_id = requestId;
     }
-    void reply.code(err.status).headers(err.headers).send(body);
-    return;
+    return { status: err.status, headers: err.headers, body };
   }
+  const e = err instanceof Error ? (err as Error & { code?: unknown }) : undefined;
   if (isStorageUnavailable(err)) {
     // PostgreSQL restarting, partitioned or too slow: a retry soon will most likely succeed.
-    req.log.warn({ err: { type: err.name, code: err.code } }, 'storage unavailable');
-    void reply
-      .code(503)
-      .header('retry-after', '1')
-      .send({
-        summary: `The database is unavailable right now; retry shortly. Request id ${String(req.id)}.`,
-        request_id: String(req.id),
-      } satisfies ErrorBody);
-    return;
-  }
-  const mapped = frameworkError(err, req);
-  if (mapped) {
-    void reply.code(mapped.status).send({ summary: mapped.summary } satisfies ErrorBody);
-    return;
+    log.warn({ err: { type: e?.name, code: e?.code } }, 'storage unavailable');
+    return {
+      status: 503,
+      headers: { 'retry-after': '1' },
+      body: {
+        summary: `The database is unavailable right now; retry shortly. Request id ${requestId}.`,
+        request_id: requestId,
+      },
+    };
   }
   // Unknown failure: log type and stack (never request data), answer a generic summary.
-  req.log.error({ err: { type: err.name, code: err.code, stack: err.stack } }, 'unhandled error');
-  void reply.code(500).send({
-    summary: `Something went wrong on our side. Quote request id ${String(req.id)} when reporting it.`,
-    request_id: String(req.id),
-  } satisfies ErrorBody);
+  log.error({ err: { type: e?.name ?? 'unknown', code: e?.code, stack: stackFrames(err) } }, 'unhandled error');
+  return {
+    status: 500,
+    headers: {},
+    body: {
+      summary: `Something went wrong on our side. Quote request id ${requestId} when reporting it.`,
+      request_id: requestId,
+    },
+  };
 }

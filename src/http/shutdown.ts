@@ -18,6 +18,17 @@ export interface ShutdownGate {
 
 const body = (req: FastifyRequest, summary: string) => ({ summary, request_id: String(req.id) });
 
+const CLOSING = 'This node is shutting down; retry the request (another node will answer).';
+
+/** The answer to a request that arrives while the node closes (the proxy's edge answers it itself). */
+export function closingAnswer(requestId: string) {
+  return {
+    status: 503,
+    headers: { 'retry-after': '1', connection: 'close' },
+    body: { summary: CLOSING, request_id: requestId },
+  };
+}
+
 export function createShutdownGate(): ShutdownGate {
   let closing = false;
   const running = new Set<FastifyReply>();
@@ -53,11 +64,7 @@ export function createShutdownGate(): ShutdownGate {
         done();
         return;
       }
-      void reply
-        .code(503)
-        .header('retry-after', '1')
-        .header('connection', 'close')
-        .send(body(req, 'This node is shutting down; retry the request (another node will answer).'));
+      void reply.code(503).header('retry-after', '1').header('connection', 'close').send(body(req, CLOSING));
     },
     onResponse(_req, reply, done) {
       running.delete(reply);

@@ -8,7 +8,7 @@ import { bulkRoutes } from './bulk.js';
 import { credentialRoutes } from './credentials.js';
 import { oauthAppRoutes } from './oauth-apps.js';
 import { healthRoutes } from './health.js';
-import { type ProxyRouteDeps, proxyRoutes } from './proxy.js';
+import { type ProxyEndpoint, type ProxyRouteDeps, proxyRoutes } from './proxy.js';
 import type { HealthService } from '../../health/service.js';
 import type { TokenService } from '../../tokens/service.js';
 import type { EventService } from '../../events/service.js';
@@ -37,7 +37,8 @@ export interface Services {
   proxy?: ProxyRouteDeps;
 }
 
-export function registerRoutes(app: FastifyInstance, s: Services): void {
+/** The routes; `proxy` answers the proxy route (built by the app with its token check, edge.ts). */
+export function registerRoutes(app: FastifyInstance, s: Services, proxy?: ProxyEndpoint): void {
   bulkRoutes(app, s.credentials, s.audit);
   credentialRoutes(app, s.credentials, s.revoke);
   oauthAppRoutes(app, s.oauthApps);
@@ -47,5 +48,5 @@ export function registerRoutes(app: FastifyInstance, s: Services): void {
   webhookRoutes(app, s.webhooks);
   keyRoutes(app, s.keys);
   connectRoutes(app, { ...s.connect, accounts: s.accounts });
-  if (s.proxy) proxyRoutes(app, s.proxy);
+  if (proxy) proxyRoutes(app, proxy);
 }

@@ -4,6 +4,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import { AppError } from '../../lib/errors.js';
+import { errorAnswer } from '../errors.js';
+import type { RequestAuth } from '../request-auth.js';
+import { closingAnswer, type ShutdownGate } from '../shutdown.js';
+import type { AuthContext } from '../../accounts/service.js';
 import { PROXY_ERROR_HEADER, type ProxyAnswer, type ProxyService } from '../../proxy/service.js';
 import type { UsageCounter } from '../../proxy/usage.js';
 import { ErrorBodySchema } from './common.js';
@@ -84,6 +88,12 @@ export interface ProxyRouteDeps {
   log: Logger;
 }
 
+export interface ProxyEndpointDeps extends ProxyRouteDeps {
+  /** Token, scope and rate limit: the same check as every scoped route's (request-auth.ts). */
+  authenticate: RequestAuth;
+  gate?: ShutdownGate;
+}
+
 /** The raw path after /v1/proxy/credential/{id}/ and the raw query, as the caller sent them. */
 function splitRaw(url: string, id: string): { path: string; query: string } | undefined {
   const q = url.indexOf('?');
@@ -97,7 +107,173 @@ function splitRaw(url: string, id: string): { path: string; query: string } | un
   return { path: rest.slice(1), query };
 }
 
-export function proxyRoutes(app: FastifyInstance, d: ProxyRouteDeps): void {
+const EDGE_METHODS: ReadonlySet<string> = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
+const UUID_LENGTH = 36;
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/**
+ * The credential id when the edge (edge.ts) answers this request itself: one of the route's five
+ * methods and `/v1/proxy/credential/{uuid}/...` exactly as Fastify's router would match it (a
+ * UUID has no character the router decodes). Anything else (another method, an id that is not a
+ * UUID, a percent-encoded id) goes to Fastify, whose proxy route answers through the same endpoint.
+ */
+export function edgeCredentialId(method: string | undefined, url: string | undefined): string | undefined {
+  if (method === undefined || url === undefined || !url.startsWith(PREFIX) || !EDGE_METHODS.has(method))
+    return undefined;
+  if (url.charCodeAt(PREFIX.length + UUID_LENGTH) !== 0x2f) return undefined;
+  const id = url.slice(PREFIX.length, PREFIX.length + UUID_LENGTH);
+  return UUID.test(id) ? id : undefined;
+}
+
+export interface ProxyEndpoint {
+  /**
+   * Answers one proxied call on the raw request and response, whichever door it came through
+   * (the edge before Fastify, or Fastify's route): shutdown gate, token and scope, the call, the
+   * relay, the use count and the log line. Never throws: every failure is an answer.
+   */
+  serve(req: IncomingMessage, res: ServerResponse, id: string, requestId: string): void;
+}
+
+/** An answer in the house error shape, with the headers every authenticated answer carries. */
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: object,
+  requestId: string,
+): void {
+  if (res.headersSent || res.destroyed) {
+    res.destroy();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    'x-request-id': requestId,
+  });
+  res.end(text);
+}
+
+/**
+ * The proxy's HTTP endpoint. It authenticates itself (the route opts out of the Fastify hook)
+ * because the edge answers proxied calls before Fastify: a proxied call is credvault's hot path,
+ * and Fastify's request handling alone cost more CPU per call than the whole bare reverse proxy
+ * the benchmark compares with (docs/performance.md, "Proxy").
+ */
+export function createProxyEndpoint(d: ProxyEndpointDeps): ProxyEndpoint {
+  const fail = (res: ServerResponse, requestId: string, err: unknown): void => {
+    const a = errorAnswer(err, requestId, d.log.child({ reqId: requestId }));
+    sendJson(res, a.status, a.headers, a.body, requestId);
+  };
+
+  async function call(
+    req: IncomingMessage,
+    res: ServerResponse,
+    id: string,
+    requestId: string,
+    auth: AuthContext,
+  ): Promise<void> {
+    const started = process.hrtime.bigint();
+    const raw = splitRaw(req.url ?? '', id) ?? { path: '\\', query: '' };
+    let answer: ProxyAnswer;
+    try {
+      answer = await d.proxy.call({
+        accountId: auth.accountId,
+        tokenId: auth.tokenId,
+        credentialId: id,
+        method: req.method ?? 'GET',
+        rawPath: raw.path,
+        rawQuery: raw.query,
+        req,
+      });
+    } catch (err) {
+      // Credvault's own refusal: still one line and one count.
+      const status = err instanceof AppError ? err.status : 500;
+      const code = err instanceof AppError ? err.headers[PROXY_ERROR_HEADER] : undefined;
+      if (status !== 404) d.usage.add(auth.accountId, id, auth.tokenId, false, 0, 0);
+      d.log.info(
+        {
+          credential_id: id,
+          method: req.method,
+          status,
+          error: code ?? 'internal',
+          duration_ms: Number(process.hrtime.bigint() - started) / 1e6,
+        },
+        'proxied call refused',
+      );
+      fail(res, requestId, err);
+      return;
+    }
+    answer.headers['x-request-id'] = requestId;
+    let relayed: { outcome: Outcome; bytes: number };
+    try {
+      res.writeHead(answer.status, answer.headers);
+      relayed = await relay(answer.body, res, d.maxAnswerBytes);
+    } catch {
+      // A header the caller's side refuses to write: the call is cut like any other.
+      res.destroy();
+      answer.body.destroy();
+      relayed = { outcome: 'cut', bytes: 0 };
+    } finally {
+      answer.release();
+    }
+    const { outcome } = relayed;
+    const bytesOut = Math.min(relayed.bytes, d.maxAnswerBytes);
+    d.usage.add(
+      auth.accountId,
+      id,
+      auth.tokenId,
+      outcome === 'complete' && answer.status < 400,
+      answer.bytesIn,
+      bytesOut,
+    );
+    // The line is built only when it is written (the proxy logs at warn by default).
+    if (d.log.isLevelEnabled('info'))
+      d.log.info(
+        {
+          credential_id: id,
+          method: req.method,
+          host: answer.host,
+          path: answer.path,
+          status: answer.status,
+          bytes_in: answer.bytesIn,
+          bytes_out: bytesOut,
+          duration_ms: Number(process.hrtime.bigint() - started) / 1e6,
+          ...(outcome === 'complete' ? {} : { outcome }),
+        },
+        outcome === 'answer_too_large'
+          ? `proxied call cut: the answer is larger than ${d.maxAnswerBytes} bytes`
+          : 'proxied call',
+      );
+  }
+
+  return {
+    serve(req, res, id, requestId) {
+      if (d.gate?.closing) {
+        const a = closingAnswer(requestId);
+        sendJson(res, a.status, a.headers, a.body, requestId);
+        return;
+      }
+      try {
+        d.authenticate(req.headers.authorization, req.socket.remoteAddress ?? '', 'credentials:use', (err, auth) => {
+          if (err !== undefined || auth === undefined) {
+            fail(res, requestId, err);
+            return;
+          }
+          call(req, res, id, requestId, auth).catch((e: unknown) => fail(res, requestId, e));
+        });
+      } catch (err) {
+        // At the edge nothing is above this call to catch it: a throw would end the process.
+        fail(res, requestId, err);
+      }
+    },
+  };
+}
+
+export function proxyRoutes(app: FastifyInstance, endpoint: ProxyEndpoint): void {
   // Bodies are streamed to the provider as they are: no parsing, whatever the content type.
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
@@ -110,6 +286,8 @@ export function proxyRoutes(app: FastifyInstance, d: ProxyRouteDeps): void {
       logLevel: 'warn',
       config: {
         scope: 'credentials:use',
+        // The endpoint checks the token itself (it also answers before Fastify, edge.ts).
+        authenticatesItself: true,
         rawBody: true,
         docs: {
           passThrough:
@@ -125,77 +303,9 @@ export function proxyRoutes(app: FastifyInstance, d: ProxyRouteDeps): void {
         params: Params,
         response: errors,
       },
-      handler: async (req, reply) => {
-        const started = process.hrtime.bigint();
-        const auth = req.auth;
-        const accountId = auth?.accountId ?? '';
-        const raw = splitRaw(req.raw.url ?? '', req.params.id) ?? { path: '\\', query: '' };
-        let answer: ProxyAnswer;
-        try {
-          answer = await d.proxy.call({
-            accountId,
-            tokenId: auth?.tokenId ?? null,
-            credentialId: req.params.id,
-            method: req.method,
-            rawPath: raw.path,
-            rawQuery: raw.query,
-            req: req.raw,
-          });
-        } catch (err) {
-          // Credvault's own refusal: still one line and one count (the error handler answers it).
-          const status = err instanceof AppError ? err.status : 500;
-          const code = err instanceof AppError ? err.headers[PROXY_ERROR_HEADER] : undefined;
-          if (status !== 404) d.usage.add(accountId, req.params.id, auth?.tokenId ?? null, false, 0, 0);
-          d.log.info(
-            {
-              credential_id: req.params.id,
-              method: req.method,
-              status,
-              error: code ?? 'internal',
-              duration_ms: Number(process.hrtime.bigint() - started) / 1e6,
-            },
-            'proxied call refused',
-          );
-          throw err;
-        }
+      handler: (req, reply) => {
         void reply.hijack();
-        const res = reply.raw;
-        answer.headers['x-request-id'] = String(req.id);
-        res.writeHead(answer.status, answer.headers);
-        let relayed: { outcome: Outcome; bytes: number };
-        try {
-          relayed = await relay(answer.body, res, d.maxAnswerBytes);
-        } finally {
-          answer.release();
-        }
-        const { outcome } = relayed;
-        const bytesOut = Math.min(relayed.bytes, d.maxAnswerBytes);
-        d.usage.add(
-          accountId,
-          req.params.id,
-          auth?.tokenId ?? null,
-          outcome === 'complete' && answer.status < 400,
-          answer.bytesIn,
-          bytesOut,
-        );
-        // The line is built only when it is written (the route logs at warn by default).
-        if (d.log.isLevelEnabled('info'))
-          d.log.info(
-            {
-              credential_id: req.params.id,
-              method: req.method,
-              host: answer.host,
-              path: answer.path,
-              status: answer.status,
-              bytes_in: answer.bytesIn,
-              bytes_out: bytesOut,
-              duration_ms: Number(process.hrtime.bigint() - started) / 1e6,
-              ...(outcome === 'complete' ? {} : { outcome }),
-            },
-            outcome === 'answer_too_large'
-              ? `proxied call cut: the answer is larger than ${d.maxAnswerBytes} bytes`
-              : 'proxied call',
-          );
+        endpoint.serve(req.raw, reply.raw, req.params.id, String(req.id));
       },
     });
   });
