@@ -72,6 +72,8 @@ export interface LoadResult {
   errors: number;
   non2xx: number;
   total: number;
+  /** How long the load ran (autocannon's own figure). */
+  seconds: number;
 }
 
 export async function load(opts: autocannon.Options): Promise<LoadResult> {
@@ -83,6 +85,7 @@ export async function load(opts: autocannon.Options): Promise<LoadResult> {
     errors: r.errors + r.timeouts,
     non2xx: r.non2xx,
     total: r.requests.total,
+    seconds: r.duration,
   };
 }
 
@@ -115,4 +118,45 @@ export async function loadWithCpu(
   const r = await load(opts);
   const used = processCpuMs(pid) - before;
   return { ...r, cpuUsPerRequest: r.total > 0 ? (used * 1000) / r.total : NaN };
+}
+
+export type CpuLoadResult = LoadResult & { cpuUsPerRequest: number };
+
+/**
+ * Two sides measured in alternating slices (A B B A A B ...) instead of one long run each: this
+ * machine's speed drifts by tens of percent over a minute (other tenants), and a drift between
+ * "ours" and "floor" runs moved a ratio from 0.4x to 0.8x between identical runs. Interleaving
+ * puts both sides under the same drift. Throughput is total requests over total time; CPU per
+ * request is total CPU over total requests; p50 and p99 are the medians of the slices'.
+ */
+export async function alternate(
+  slices: number,
+  a: () => Promise<CpuLoadResult>,
+  b: () => Promise<CpuLoadResult>,
+): Promise<[CpuLoadResult, CpuLoadResult]> {
+  const got: [CpuLoadResult[], CpuLoadResult[]] = [[], []];
+  for (let i = 0; i < slices; i++) {
+    const order = i % 2 === 0 ? [0, 1] : [1, 0];
+    for (const side of order) got[side as 0 | 1].push(await (side === 0 ? a() : b()));
+  }
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((x, y) => x - y);
+    return s[Math.floor(s.length / 2)] ?? NaN;
+  };
+  const combine = (rs: CpuLoadResult[]): CpuLoadResult => {
+    const total = rs.reduce((n, r) => n + r.total, 0);
+    const seconds = rs.reduce((n, r) => n + r.seconds, 0);
+    const cpu = rs.reduce((n, r) => n + r.cpuUsPerRequest * r.total, 0);
+    return {
+      rps: seconds > 0 ? total / seconds : 0,
+      p50: median(rs.map((r) => r.p50)),
+      p99: median(rs.map((r) => r.p99)),
+      errors: rs.reduce((n, r) => n + r.errors, 0),
+      non2xx: rs.reduce((n, r) => n + r.non2xx, 0),
+      total,
+      seconds,
+      cpuUsPerRequest: total > 0 ? cpu / total : NaN,
+    };
+  };
+  return [combine(got[0]), combine(got[1])];
 }
