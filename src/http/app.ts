@@ -26,6 +26,8 @@ import { handleError } from './errors.js';
 import { createRequestAuth } from './request-auth.js';
 import { installEdge } from './edge.js';
 import { createProxyEndpoint } from './routes/proxy.js';
+import { createAccessTokenEndpoint } from './routes/access-token.js';
+import { type Logger, pino } from 'pino';
 import type { ShutdownGate } from './shutdown.js';
 import { registerRoutes, type Services } from './routes/index.js';
 import { createOpenApiTransforms, type RouteDocs } from './openapi/document.js';
@@ -119,8 +121,21 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         Fastify({ ...base, loggerInstance: deps.logger, childLoggerFactory: lazyChildLoggerFactory })
       : Fastify({ ...base, logger: deps.logger === true })
   ).withTypeProvider<ZodTypeProvider>();
-  // Proxied calls are answered before Fastify (edge.ts); the server keeps Fastify's options.
-  if (proxyEndpoint) installEdge(app.server, proxyEndpoint, randomUUID);
+  // The use paths are answered before Fastify (edge.ts); the server keeps Fastify's options.
+  installEdge(
+    app.server,
+    [
+      ...(proxyEndpoint ? [proxyEndpoint] : []),
+      createAccessTokenEndpoint({
+        tokens: deps.tokens,
+        authenticate,
+        log:
+          typeof deps.logger === 'object' && deps.logger !== null ? (deps.logger as Logger) : pino({ enabled: false }),
+        ...(deps.gate ? { gate: deps.gate } : {}),
+      }),
+    ],
+    randomUUID,
+  );
   app.setValidatorCompiler(validatorCompiler);
   // Responses: zod schema → JSON Schema once → fast-json-stringify (still allowlisted), instead of a zod encode per answer.
   app.setSerializerCompiler(createFastSerializerCompiler());

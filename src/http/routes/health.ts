@@ -7,6 +7,7 @@ import { CredentialSchema } from '../../credentials/schemas.js';
 import type { HealthService } from '../../health/service.js';
 import type { TokenService } from '../../tokens/service.js';
 import { component } from '../openapi/registry.js';
+import { accessTokenRoute } from './access-token.js';
 import { IdParams, commonErrors, authOf } from './common.js';
 
 const tags = ['health'];
@@ -15,16 +16,6 @@ const HealthReportBody = z.strictObject({
   status_code: z.number().int().min(100).max(599).describe('The HTTP status the provider answered you, e.g. 401.'),
   detail: z.string().max(2000).optional().describe('What you saw; not stored (it could hold provider data).'),
 });
-
-const AccessTokenSchema = component(
-  'AccessToken',
-  z.object({
-    credential_id: z.string(),
-    access_token: z.string(),
-    token_type: z.literal('bearer'),
-    expires_at: z.string().nullable(),
-  }),
-);
 
 const AuditEventSchema = component(
   'AuditEvent',
@@ -90,17 +81,7 @@ export function healthRoutes(
     },
   });
 
-  r.post('/v1/credentials/:id/access-token', {
-    config: { scope: 'secrets:reveal', secretAnswer: true },
-    schema: {
-      tags,
-      operationId: 'getAccessToken',
-      summary: 'A valid access token (refreshed first when needed); audited',
-      params: IdParams,
-      response: { 200: AccessTokenSchema, 409: commonErrors[500], 503: commonErrors[500], ...commonErrors },
-    },
-    handler: async (req) => tokens.accessToken(authOf(req).accountId, req.params.id, authOf(req).tokenId),
-  });
+  accessTokenRoute(app, tokens, tags);
 
   r.get('/v1/audit-events', {
     config: { scope: 'credentials:read' },

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import { AppError } from '../../lib/errors.js';
-import { errorAnswer } from '../errors.js';
+import { answerError, answerJson, type EdgeRoute } from '../edge.js';
 import type { RequestAuth } from '../request-auth.js';
 import { closingAnswer, type ShutdownGate } from '../shutdown.js';
 import type { AuthContext } from '../../accounts/service.js';
@@ -125,37 +125,12 @@ export function edgeCredentialId(method: string | undefined, url: string | undef
   return UUID.test(id) ? id : undefined;
 }
 
-export interface ProxyEndpoint {
-  /**
-   * Answers one proxied call on the raw request and response, whichever door it came through
-   * (the edge before Fastify, or Fastify's route): shutdown gate, token and scope, the call, the
-   * relay, the use count and the log line. Never throws: every failure is an answer.
-   */
-  serve(req: IncomingMessage, res: ServerResponse, id: string, requestId: string): void;
-}
-
-/** An answer in the house error shape, with the headers every authenticated answer carries. */
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  headers: Record<string, string>,
-  body: object,
-  requestId: string,
-): void {
-  if (res.headersSent || res.destroyed) {
-    res.destroy();
-    return;
-  }
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    ...headers,
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-    'x-request-id': requestId,
-  });
-  res.end(text);
-}
+/**
+ * `serve` answers one proxied call on the raw request and response, whichever door it came
+ * through (the edge before Fastify, or Fastify's route): shutdown gate, token and scope, the
+ * call, the relay, the use count and the log line. Never throws: every failure is an answer.
+ */
+export type ProxyEndpoint = EdgeRoute;
 
 /**
  * The proxy's HTTP endpoint. It authenticates itself (the route opts out of the Fastify hook)
@@ -164,10 +139,7 @@ function sendJson(
  * the benchmark compares with (docs/performance.md, "Proxy").
  */
 export function createProxyEndpoint(d: ProxyEndpointDeps): ProxyEndpoint {
-  const fail = (res: ServerResponse, requestId: string, err: unknown): void => {
-    const a = errorAnswer(err, requestId, d.log.child({ reqId: requestId }));
-    sendJson(res, a.status, a.headers, a.body, requestId);
-  };
+  const fail = (res: ServerResponse, requestId: string, err: unknown): void => answerError(res, err, requestId, d.log);
 
   async function call(
     req: IncomingMessage,
@@ -251,10 +223,11 @@ export function createProxyEndpoint(d: ProxyEndpointDeps): ProxyEndpoint {
   }
 
   return {
+    take: (req) => edgeCredentialId(req.method, req.url),
     serve(req, res, id, requestId) {
       if (d.gate?.closing) {
         const a = closingAnswer(requestId);
-        sendJson(res, a.status, a.headers, a.body, requestId);
+        answerJson(res, a.status, a.headers, a.body, requestId);
         return;
       }
       try {
