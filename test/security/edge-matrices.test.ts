@@ -615,8 +615,104 @@ describe.each(STORE_KINDS)('the edge over a real socket on %s', (store) => {
     }
   }, 60_000);
 
+  it('an uppercase id is the same credential: a delete stops its calls at once, whatever case either side used', async () => {
+    const use = await token(a, ['credentials:use']);
+    const p = (id: string) => `/v1/proxy/credential/${id}/v3/templates`;
+    // Called with an UPPERCASE id, deleted with the lowercase one.
+    const x = await sendgrid(a, `SG.${MARKER}_upper1`);
+    expect((await send('GET', p(x.toUpperCase()), bearer(use))).status).toBe(200);
+    expect((await a.req('DELETE', `/v1/credentials/${x}`)).statusCode).toBe(200);
+    let before = provider.seen.length;
+    const afterDelete = await send('GET', p(x.toUpperCase()), bearer(use));
+    expect(afterDelete.status).toBe(404);
+    expect(afterDelete.headers['x-credvault-proxy-error']).toBe('not_found');
+    expect(provider.seen.length).toBe(before);
+    // Called with the lowercase id, deleted with an UPPERCASE one.
+    const y = await sendgrid(a, `SG.${MARKER}_upper2`);
+    expect((await send('GET', p(y), bearer(use))).status).toBe(200);
+    expect((await a.req('DELETE', `/v1/credentials/${y.toUpperCase()}`)).statusCode).toBe(200);
+    before = provider.seen.length;
+    expect((await send('GET', p(y), bearer(use))).status).toBe(404);
+    expect(provider.seen.length).toBe(before);
+  });
+
+  it("an uppercase id shares the credential's concurrency lane (CREDVAULT_PROXY_CONCURRENCY is 1 here)", async () => {
+    const use = await token(a, ['credentials:use']);
+    const z = await sendgrid(a, `SG.${MARKER}_lane`);
+    const order: string[] = [];
+    const seenBefore = provider.seen.length;
+    const first = send('GET', `/v1/proxy/credential/${z}/v3/hang`, bearer(use)).then((r) => {
+      order.push(`first ${r.status}`);
+    });
+    // The first call holds the lane's one slot once the provider has it.
+    while (provider.seen.length === seenBefore) await new Promise((r) => setImmediate(r));
+    const second = send('GET', `/v1/proxy/credential/${z.toUpperCase()}/v3/templates`, bearer(use)).then((r) => {
+      order.push(`second ${r.status}`);
+    });
+    await Promise.all([first, second]);
+    // The second call waited for the first one's slot: it cannot have been answered first.
+    expect(order).toEqual(['first 504', 'second 200']);
+  });
+
+  it('a streamed body over the cap, to a provider that cannot be reached, never crashes the process', async () => {
+    const uncaught: unknown[] = [];
+    const onUncaught = (e: unknown) => uncaught.push(e);
+    process.on('uncaughtException', onUncaught);
+    try {
+      // A tenant-host kind whose host no longer resolves: the call fails before any byte is sent.
+      TEST_DNS.set('acme.myshopify.com', ['93.184.216.34']);
+      const shop = await a.json<{ id: string }>('POST', '/v1/credentials', await importBody(a, 'shopify_oauth2'));
+      TEST_DNS.delete('acme.myshopify.com');
+      expect(shop.status).toBe(200);
+      const use = await token(a, ['credentials:use']);
+      const piece = 'x'.repeat(2000);
+      const chunk = `${piece.length.toString(16)}\r\n${piece}\r\n`;
+      const head =
+        `POST /v1/proxy/credential/${shop.body.id}/admin/api/orders.json HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+        `Authorization: Bearer ${use}\r\nTransfer-Encoding: chunked\r\n\r\n`;
+      // More than CREDVAULT_PROXY_MAX_BODY_BYTES (4096), streamed (chunked), never read by anyone.
+      const got = await rawSend(Buffer.from(`${head}${chunk}${chunk}${chunk}${chunk}`), '127.0.0.1', 800);
+      const answers = parseAnswers(got, false);
+      expect(answers.map((r) => r.status)).toEqual([502]);
+      expect(answers[0]?.head.toLowerCase()).toContain('x-credvault-proxy-error: upstream_unreachable');
+      // The node still answers, and nothing escaped to the top of the process.
+      expect((await send('GET', `/v1/proxy/credential/${credA}/v3/templates`, bearer(use))).status).toBe(200);
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  });
+
   it('sends nothing to any host but the fake provider', () => {
     expect(outbound.length).toBeGreaterThan(0);
     expect([...new Set(outbound)]).toEqual([provider.host]);
+  });
+
+  // Last: the node shuts down.
+  it('a proxied call arriving while the node shuts down gets 503 at the edge, and nothing goes upstream', async () => {
+    const use = await token(a, ['credentials:use']);
+    const req = (path: string) =>
+      `GET /v1/proxy/credential/${credA}/${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${use}\r\n\r\n`;
+    const chunks: Buffer[] = [];
+    const s = connect({ host: '127.0.0.1', port });
+    s.on('data', (c: Buffer) => chunks.push(c));
+    s.on('error', () => undefined);
+    const closed = new Promise((r) => s.on('close', r));
+    const before = provider.seen.length;
+    s.write(req('v3/hang'));
+    while (provider.seen.length === before) await new Promise((r) => setImmediate(r));
+    shutDown = true;
+    const stopping = h.rt.shutdown(200);
+    // Pipelined behind the running call, on the same connection: it arrives after the gate closed.
+    s.write(req('v3/after-shutdown'));
+    await stopping;
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 3000))]);
+    s.destroy();
+    const answers = parseAnswers(Buffer.concat(chunks), false);
+    const late = answers.at(-1);
+    expect(late?.status).toBe(503);
+    expect(late?.head.toLowerCase()).toContain('retry-after: 1');
+    expect(late?.head.toLowerCase()).toContain('connection: close');
+    expect(provider.seen.slice(before).map((x) => x.url)).toEqual([`${BASE}/v3/hang`]);
   });
 });
