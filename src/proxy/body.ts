@@ -72,6 +72,10 @@ export function takeBody(req: IncomingMessage, max: number): RequestBody | Promi
   if (declared !== undefined && declared > max) return TOO_LARGE;
   if (!chunked && declared !== undefined && declared <= REPLAYABLE_BYTES) return readSmall(req, max);
   const counter = new ByteCounter(max);
+  // The call may fail before the counter is sent anywhere (a host that does not resolve, a
+  // credential that cannot sign): its TooLargeError must then not be an uncaught 'error', which
+  // would end the process. `exceeded` tells the caller; the sender adds its own listener.
+  counter.on('error', () => undefined);
   req.on('error', (err) => counter.destroy(err));
   req.pipe(counter);
   return { kind: 'stream', counter, declared };

@@ -40,7 +40,8 @@ export function createMaterialCache(ttlMs: number, clock: Clock): MaterialCache 
       entries.set(id, { accountId, m, until: clock.now().getTime() + ttlMs });
     },
     forget(id) {
-      entries.delete(id);
+      // Entries are keyed by the lowercase id (the proxy endpoint's); a delete may name it in any case.
+      entries.delete(id.toLowerCase());
     },
   };
 }

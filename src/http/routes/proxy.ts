@@ -150,6 +150,9 @@ export function createProxyEndpoint(d: ProxyEndpointDeps): ProxyEndpoint {
   ): Promise<void> {
     const started = process.hrtime.bigint();
     const raw = splitRaw(req.url ?? '', id) ?? { path: '\\', query: '' };
+    // One credential, one key: an UPPERCASE id must share the lowercase id's concurrency lane,
+    // cache entry (which a delete forgets) and use counts (the edge takes either case).
+    id = id.toLowerCase();
     let answer: ProxyAnswer;
     try {
       answer = await d.proxy.call({
