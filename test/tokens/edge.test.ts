@@ -8,6 +8,7 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SCOPES } from '../../src/accounts/tokens.js';
 import { accessTokenEdgeId } from '../../src/http/routes/access-token.js';
 import { type Fakes, importCase, startFakes } from '../health/support.js';
 import { CASES } from '../providers/api/cases-b.js';
@@ -171,6 +172,33 @@ describe.each(STORE_KINDS)('the edge and the access-token route on %s', (store) 
     expect(await reveals(c)).toBe(before + 5);
     expect(h.logs.join('')).not.toContain(secret);
     expect(h.logs.join('')).not.toContain(c.token);
+  });
+
+  it('scope matrix at the edge: only a token with secrets:reveal gets the token; each door answers alike', async () => {
+    const before = await reveals(c);
+    let answered = 0;
+    for (const scope of SCOPES) {
+      // Only the bootstrap admin can mint an admin token (for its own account).
+      const minter = scope === 'admin' ? h.admin : c;
+      const made = await minter.json<{ token: string }>('POST', '/v1/api-tokens', {
+        name: `at-${scope}`,
+        scopes: [scope],
+      });
+      expect(made.status).toBe(201);
+      const headers = { authorization: `Bearer ${made.body.token}` };
+      const edge = await send(port, `/v1/credentials/${id}/access-token`, headers);
+      const route = await send(routePort, `/v1/credentials/${id}/access-token`, headers);
+      expect({ scope, ...(normalize(edge) as object) }).toEqual({ scope, ...(normalize(route) as object) });
+      if (scope === 'secrets:reveal') {
+        expect(edge.status).toBe(200);
+        answered += 2;
+      } else {
+        // An admin-only token does not reveal secrets either: the scope is checked before any lookup.
+        expect(edge.status).toBe(403);
+        expect(edge.body).not.toContain(secret);
+      }
+    }
+    expect(await reveals(c)).toBe(before + answered);
   });
 
   it('leaves an Idempotency-Key to the route: a repeat answers 409 and never the token again', async () => {
