@@ -10,7 +10,7 @@ import type { HealthService } from '../health/service.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
-import type { StreamingHttp, StreamResult } from '../net/pool.js';
+import type { AnswerBody, StreamingHttp, StreamResult } from '../net/pool.js';
 import type { ProxyTarget } from '../providers/proxy.js';
 import { type Kind, KINDS, kindSpec } from '../providers/registry.js';
 import type { Provider } from '../providers/types.js';
@@ -76,7 +76,7 @@ export interface ProxyCall {
 export interface ProxyAnswer {
   status: number;
   headers: Record<string, string | string[]>;
-  body: IncomingMessage;
+  body: AnswerBody;
   /** The upstream host (port only when not the default) and path, for the log line. */
   host: string;
   path: string;
@@ -241,7 +241,7 @@ export function createProxyService(d: ProxyDeps) {
         extra['x-credvault-proxy-retry'] =
           'not_replayed; the request body was streamed, retry the call: the token was refreshed';
       } else {
-        r.response.resume();
+        r.response.body.discard();
         token = renewed;
         r = await send(c, m, target, joined.url, body, token, appSecret);
         if (!r.ok) throw unreachable(r, body);
@@ -251,7 +251,7 @@ export function createProxyService(d: ProxyDeps) {
     } else if (r.response.statusCode === 401 || r.response.statusCode === 403) {
       await report(c, r.response.statusCode);
     }
-    const status = r.response.statusCode ?? 502;
+    const status = r.response.statusCode;
     if (status >= 200 && status < 300) {
       d.health
         .noteWorked(c.credentialId)
@@ -262,7 +262,7 @@ export function createProxyService(d: ProxyDeps) {
     return {
       status,
       headers,
-      body: r.response,
+      body: r.response.body,
       host: upstream.host,
       path: upstream.pathname,
       bytesIn: body.kind === 'buffered' ? body.data.length : body.kind === 'stream' ? body.counter.bytes : 0,

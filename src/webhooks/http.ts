@@ -45,40 +45,37 @@ export function createWebhookHttp(opts: WebhookHttpOptions): OutboundHttp & { cl
       return new Promise<OutboundResult>((settle) => {
         const chunks: Buffer[] = [];
         let size = 0;
-        const done = () =>
-          settle({
+        let settled = false;
+        const done = (r: OutboundResult) => {
+          if (settled) return;
+          settled = true;
+          settle(r);
+        };
+        const answered = () =>
+          done({
             ok: true,
-            response: {
-              status: answer.statusCode ?? 0,
-              headers: {},
-              body: Buffer.concat(chunks).toString('utf8'),
-            },
+            response: { status: answer.statusCode, headers: {}, body: Buffer.concat(chunks).toString('utf8') },
           });
-        answer.on('data', (chunk: Buffer) => {
-          if (size >= MAX_READ_BYTES) return;
-          size += chunk.length;
-          chunks.push(chunk);
-          // Enough for the excerpt: the rest is not read, and the connection is not reused.
-          if (size >= MAX_READ_BYTES) {
-            answer.destroy();
-            done();
-          }
-        });
-        answer.on('end', done);
-        answer.on('error', () =>
-          settle({
-            ok: false,
-            reason: 'network_error',
-            message: `connection to ${where} closed before the answer was complete`,
-          }),
-        );
-        answer.on('close', () => {
-          if (!answer.complete && size < MAX_READ_BYTES)
-            settle({
+        answer.body.pipeTo({
+          data(chunk) {
+            if (settled) return false;
+            size += chunk.length;
+            chunks.push(chunk);
+            // Enough for the excerpt: the rest is not read, and the connection is not reused.
+            if (size >= MAX_READ_BYTES) {
+              answered();
+              answer.body.destroy();
+              return false;
+            }
+            return true;
+          },
+          end: answered,
+          error: () =>
+            done({
               ok: false,
               reason: 'network_error',
               message: `connection to ${where} closed before the answer was complete`,
-            });
+            }),
         });
       });
     },

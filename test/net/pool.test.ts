@@ -2,12 +2,20 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStreamingHttp } from '../../src/net/pool.js';
+import { createStreamingHttp, type StreamedAnswer } from '../../src/net/pool.js';
 
-async function body(res: NodeJS.ReadableStream): Promise<string> {
-  let text = '';
-  for await (const chunk of res) text += String(chunk);
-  return text;
+function body(res: StreamedAnswer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    res.body.pipeTo({
+      data(chunk) {
+        text += String(chunk);
+        return true;
+      },
+      end: () => resolve(text),
+      error: reject,
+    });
+  });
 }
 
 describe('streaming client with a keep-alive pool per origin and address', () => {
@@ -43,14 +51,18 @@ describe('streaming client with a keep-alive pool per origin and address', () =>
     expect(first.ok).toBe(true);
     if (!first.ok) return;
     expect(await body(first.response)).toBe(`127.0.0.1 svc.internal:${port}`);
+    // The pool takes the connection back on its client's 'drain', a microtask after the answer's end.
+    await new Promise((r) => setImmediate(r));
     const second = await client.request({
       method: 'GET',
       url: `http://svc.internal:${port}/b`,
       headers: {},
       timeoutMs: 2000,
     });
-    expect(second.ok && second.reusedSocket).toBe(true);
+    expect(second.ok).toBe(true);
     if (second.ok) await body(second.response);
+    // Two requests to the same validated address, one connection.
+    expect(sockets).toEqual(['127.0.0.1']);
     // The name now resolves elsewhere: the pooled socket to 127.0.0.1 is not used for it.
     const third = await client.request({
       method: 'GET',
@@ -58,7 +70,7 @@ describe('streaming client with a keep-alive pool per origin and address', () =>
       headers: {},
       timeoutMs: 2000,
     });
-    expect(third.ok && !third.reusedSocket).toBe(true);
+    expect(third.ok).toBe(true);
     if (third.ok) expect(await body(third.response)).toBe(`127.0.0.2 svc.internal:${port}`);
     expect(sockets).toEqual(['127.0.0.1', '127.0.0.2']);
     expect(client.pools()).toBe(2);

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AnswerBody } from '../../net/pool.js';
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import { AppError } from '../../lib/errors.js';
@@ -22,7 +23,7 @@ type Outcome = 'complete' | 'cut' | 'answer_too_large';
  * the headers, cutting the connection is the only way to say "incomplete"). Past `max` bytes the
  * caller's connection is cut first, so the chunk over the cap is written nowhere.
  */
-function relay(body: IncomingMessage, res: ServerResponse, max: number): Promise<{ outcome: Outcome; bytes: number }> {
+function relay(body: AnswerBody, res: ServerResponse, max: number): Promise<{ outcome: Outcome; bytes: number }> {
   return new Promise((resolve) => {
     let bytes = 0;
     let settled = false;
@@ -35,28 +36,30 @@ function relay(body: IncomingMessage, res: ServerResponse, max: number): Promise
       }
       resolve({ outcome, bytes });
     };
-    if (body.destroyed || res.destroyed) return settle('cut');
-    const resume = (): void => {
-      body.resume();
-    };
-    body.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-      if (bytes > max) return settle('answer_too_large');
-      if (!res.write(chunk)) {
-        body.pause();
-        res.once('drain', resume);
-      }
-    });
-    body.on('end', () => res.end());
-    body.on('error', () => settle('cut'));
-    body.on('close', () => {
-      if (!body.complete) settle('cut');
-    });
+    if (res.destroyed) return settle('cut');
+    const resume = (): void => body.resume();
     res.on('finish', () => settle('complete'));
     res.on('close', () => {
       if (!res.writableFinished) settle('cut');
     });
     res.on('error', () => settle('cut'));
+    body.pipeTo({
+      data(chunk) {
+        if (settled) return false;
+        bytes += chunk.length;
+        if (bytes > max) {
+          settle('answer_too_large');
+          return false;
+        }
+        if (res.write(chunk)) return true;
+        res.once('drain', resume);
+        return false;
+      },
+      end: () => {
+        if (!settled) res.end();
+      },
+      error: () => settle('cut'),
+    });
   });
 }
 
