@@ -58,6 +58,8 @@ export async function startServer(
     child,
     stop: () =>
       new Promise<void>((resolve) => {
+        // A server that already exited (crashed mid-run) has nothing left to stop.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 5000).unref();

@@ -1,8 +1,12 @@
 /**
  * The floors of `npm run bench -- proxy`: a fake provider answering a small JSON body (ROLE=provider),
- * and a bare streaming reverse proxy to it, node:http with a keep-alive agent, no auth, no checks (ROLE=floor).
+ * and a bare streaming reverse proxy to it, node:http with a keep-alive agent, no auth, no checks
+ * (ROLE=floor: the issue's floor). ROLE=floor-undici is the same relay with undici's pool as its
+ * client (what credvault's proxy uses, src/net/pool.ts): a lower floor, printed beside the first so
+ * the ratio is not read as more than it is (docs/performance.md, "Proxy: the outbound client").
  */
 import http from 'node:http';
+import { Pool } from 'undici';
 
 const port = Number(process.env.PORT);
 if (process.env.ROLE === 'provider') {
@@ -16,6 +20,41 @@ if (process.env.ROLE === 'provider') {
       });
     })
     .listen(port, '127.0.0.1', () => console.log('provider listening'));
+} else if (process.env.ROLE === 'floor-undici') {
+  const target = new URL(process.env.TARGET ?? '');
+  const pool = new Pool(target.origin, { connections: 64, pipelining: 1 });
+  http
+    .createServer((req, res) => {
+      const path = (req.url ?? '/').replace(/^\/proxy/, '') || '/';
+      pool.dispatch(
+        {
+          path,
+          method: 'GET',
+          headers: { accept: req.headers.accept ?? '*/*' },
+        },
+        {
+          // Its presence selects undici's controller API (without it, the handler is read as the legacy one).
+          onRequestStart() {},
+          onResponseStart(_c, status, headers) {
+            res.writeHead(status, headers);
+          },
+          onResponseData(c, chunk) {
+            if (!res.write(chunk)) {
+              c.pause();
+              res.once('drain', () => c.resume());
+            }
+          },
+          onResponseEnd() {
+            res.end();
+          },
+          onResponseError() {
+            res.destroy();
+          },
+        },
+      );
+      req.resume();
+    })
+    .listen(port, '127.0.0.1', () => console.log('floor listening'));
 } else {
   const target = new URL(process.env.TARGET ?? '');
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });

@@ -53,6 +53,13 @@ export async function benchProxy(): Promise<void> {
     /floor listening/,
     'http://127.0.0.1:18091',
   );
+  const floorUndici = await startServer(
+    'node',
+    ['--import', 'tsx', 'bench/proxy-floor.ts'],
+    { ROLE: 'floor-undici', PORT: '18093', TARGET: provider.url },
+    /floor listening/,
+    'http://127.0.0.1:18093',
+  );
   const cv = await startServer(
     'node',
     ['bin/credvault.js', 'serve'],
@@ -105,6 +112,20 @@ export async function benchProxy(): Promise<void> {
         `saturated p50 difference ${(ours.p50 - base.p50).toFixed(2)} ms (mostly queueing at 50 connections)`,
       );
     }
+    // The lower floor: the same bare relay on undici's client, which credvault's proxy uses.
+    const lean = `${floorUndici.url}/proxy/v3/templates?limit=10`;
+    await load({ url: lean, headers, duration: 3 });
+    const [oursLean, leanFloor] = await alternate(
+      SLICES,
+      () => loadWithCpu(cv.child.pid, { url: proxied, headers, duration: slice }),
+      () => loadWithCpu(floorUndici.child.pid, { url: lean, headers, duration: slice }),
+    );
+    console.log("-- against a bare relay on undici (a lower floor than the target's node:http relay; no target)");
+    console.log(fmt('GET /v1/proxy/credential/{id}/...', oursLean));
+    console.log(fmt('floor: bare undici reverse proxy', leanFloor));
+    console.log(
+      `proxy vs undici relay ratio ${(oursLean.rps / leanFloor.rps).toFixed(2)}x; process CPU per call: credvault ${oursLean.cpuUsPerRequest.toFixed(0)} us, relay ${leanFloor.cpuUsPerRequest.toFixed(0)} us`,
+    );
     // Added latency: both sides at the same moderate rate, alternating, 10 connections.
     const latency = (url: string) => async () => {
       const r = await loadWithCpu(undefined, {
@@ -132,6 +153,7 @@ export async function benchProxy(): Promise<void> {
   } finally {
     await cv.stop();
     await floor.stop();
+    await floorUndici.stop();
     await provider.stop();
     await db.drop();
   }
