@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { AuditService } from '../audit/service.js';
 import type { Config } from '../config.js';
 import type { SecretBox } from '../crypto/secret-box.js';
+import { createRecentOpened } from '../crypto/recent-opened.js';
 import type { Clock } from '../lib/clock.js';
 import { createOutboundHttp } from '../net/outbound.js';
 import type { OutboundHttp } from '../net/types.js';
@@ -30,6 +31,10 @@ import { createTokenService } from '../tokens/service.js';
 import { nextRoutineCheck, okHealth } from './model.js';
 import type { HealthReason } from '../providers/module.js';
 import type { OAuthAppRow } from '../oauth-apps/service.js';
+
+/** How long, and how many, opened tokens are kept (crypto/recent-opened.ts; docs/performance.md). */
+const RECENT_OPENED_MS = 5000;
+const RECENT_OPENED_MAX = 10_000;
 
 export interface HealthDeps {
   db: Db;
@@ -66,7 +71,8 @@ export function createHealth(d: HealthDeps) {
       app: { id: row.id, accountId: row.account_id, name: row.name },
     };
   };
-  const secrets = credentialSecrets(d.box);
+  // Tokens opened in the last few seconds are answered without decrypting again (crypto/recent-opened.ts).
+  const secrets = credentialSecrets(d.box, createRecentOpened(RECENT_OPENED_MS, RECENT_OPENED_MAX));
   const appHostLedger = createAppHostLedger({ db: d.db, audit: d.audit, clock: d.clock });
   const onAppSecretSent = (app: { id: string; accountId: string }, host: string) =>
     appHostLedger(app.accountId, app.id, host);

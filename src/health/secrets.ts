@@ -1,12 +1,20 @@
 import { DecryptError } from '../crypto/envelope.js';
 import { credentialSecretPlace } from '../crypto/secret-box.js';
 import type { SecretBox } from '../crypto/secret-box.js';
+import type { RecentOpened } from '../crypto/recent-opened.js';
 import type { WorkRow } from './store.js';
 
-/** Opens, seals and re-places the secrets of a credential row (AAD = account, provider, identity, field). */
-export function credentialSecrets(box: SecretBox) {
+/**
+ * Opens, seals and re-places the secrets of a credential row (AAD = account, provider, identity,
+ * field). The token fields (openField, openCached: what access-token and the proxy answer with)
+ * go through `recent` when given (crypto/recent-opened.ts).
+ */
+export function credentialSecrets(box: SecretBox, recent?: RecentOpened) {
   const place = (row: Pick<WorkRow, 'account_id' | 'provider'>, identity: string, field: string) =>
     credentialSecretPlace(row.account_id, row.provider, identity, field);
+  const openOne = recent
+    ? (env: string, at: ReturnType<typeof place>) => recent.open(env, at, () => box.open(env, at))
+    : (env: string, at: ReturnType<typeof place>) => box.open(env, at);
   return {
     openAll(row: WorkRow): Record<string, string> {
       const out: Record<string, string> = {};
@@ -17,7 +25,7 @@ export function credentialSecrets(box: SecretBox) {
     /** One secret of the row, or undefined when the row has none under that name. */
     openField(row: WorkRow, field: string): string | undefined {
       const env = row.secrets[field];
-      return env === undefined ? undefined : box.open(env, place(row, row.identity, field));
+      return env === undefined ? undefined : openOne(env, place(row, row.identity, field));
     },
     seal(row: WorkRow, identity: string, field: string, value: string): string {
       return box.seal(value, place(row, identity, field));
@@ -35,7 +43,7 @@ export function credentialSecrets(box: SecretBox) {
     openCached(row: WorkRow): string | undefined {
       if (!row.cached_token) return undefined;
       try {
-        return box.open(row.cached_token, place(row, row.identity, 'cached_token'));
+        return openOne(row.cached_token, place(row, row.identity, 'cached_token'));
       } catch (err) {
         if (err instanceof DecryptError) return undefined;
         throw err;

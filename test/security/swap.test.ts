@@ -71,4 +71,33 @@ describe.each(STORE_KINDS)('ciphertext moved to another row or account on %s', (
     const fine = await a.req('POST', '/v1/credentials', { oauth_app_id: app, properties: one.body.properties });
     expect(fine.statusCode).toBe(200);
   });
+
+  it('a token revealed from its own row is not answered for another row its ciphertext was copied into', async () => {
+    const a = await h.newAccount();
+    const one = await a.json<{ id: string }>('POST', '/v1/credentials', {
+      properties: { kind: 'sendgrid_key', api_key: 'SG.marker-one-0123456789' },
+    });
+    const two = await a.json<{ id: string }>('POST', '/v1/credentials', {
+      properties: { kind: 'sendgrid_key', api_key: 'SG.marker-two-0123456789' },
+    });
+    // Opened once for its own place: the plaintext is now among the recently opened tokens.
+    const first = await a.json<{ access_token: string }>('POST', `/v1/credentials/${one.body.id}/access-token`);
+    expect(first.body.access_token).toBe('SG.marker-one-0123456789');
+    const db = h.rt.store.db;
+    const src = await db
+      .selectFrom('credentials')
+      .select('secrets')
+      .where('id', '=', one.body.id)
+      .executeTakeFirstOrThrow();
+    await db
+      .updateTable('credentials')
+      .set({ secrets: JSON.stringify(src.secrets) })
+      .where('id', '=', two.body.id)
+      .execute();
+    const moved = await a.req('POST', `/v1/credentials/${two.body.id}/access-token`);
+    expect(moved.statusCode).toBe(500);
+    expect(moved.body).not.toContain('marker-one');
+    const again = await a.json<{ access_token: string }>('POST', `/v1/credentials/${one.body.id}/access-token`);
+    expect(again.body.access_token).toBe('SG.marker-one-0123456789');
+  });
 });
