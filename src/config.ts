@@ -74,6 +74,7 @@ const EnvSchema = z.object({
   CREDVAULT_PROXY_CONCURRENCY: z.coerce.number().int().min(1).default(16),
   CREDVAULT_PROXY_USE_FLUSH_SECONDS: z.coerce.number().min(0.1).default(10),
   CREDVAULT_PROXY_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
+  CREDVAULT_TOKEN_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -97,6 +98,8 @@ export interface Config {
   /** CREDVAULT_ACCOUNT_IN_FLIGHT: most background checks of one account queued or in provider calls at once (default: a node's claim capacity less one provider's concurrency). */
   accountInFlight: number | undefined;
   providerTimeoutMs: number;
+  /** CREDVAULT_TOKEN_CACHE_MS: how long an opened token stays in memory for the next reveal (crypto/recent-opened.ts); 0 = never. */
+  tokenCacheMs: number;
   scheduler: boolean;
   /** PostgreSQL connections per node. */
   dbPoolSize: number;
@@ -201,6 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     providerConcurrency: e.CREDVAULT_PROVIDER_CONCURRENCY,
     accountInFlight: e.CREDVAULT_ACCOUNT_IN_FLIGHT,
     providerTimeoutMs: e.CREDVAULT_PROVIDER_TIMEOUT_MS,
+    tokenCacheMs: e.CREDVAULT_TOKEN_CACHE_MS,
     scheduler: e.CREDVAULT_SCHEDULER,
     dbPoolSize: e.CREDVAULT_DB_POOL_SIZE,
     preparedStatements: e.CREDVAULT_PREPARED_STATEMENTS,

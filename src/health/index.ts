@@ -32,8 +32,7 @@ import { nextRoutineCheck, okHealth } from './model.js';
 import type { HealthReason } from '../providers/module.js';
 import type { OAuthAppRow } from '../oauth-apps/service.js';
 
-/** How long, and how many, opened tokens are kept (crypto/recent-opened.ts; docs/performance.md). */
-const RECENT_OPENED_MS = 5000;
+/** How many opened tokens are kept at most (crypto/recent-opened.ts; docs/performance.md). */
 const RECENT_OPENED_MAX = 10_000;
 
 export interface HealthDeps {
@@ -72,7 +71,7 @@ export function createHealth(d: HealthDeps) {
     };
   };
   // Tokens opened in the last few seconds are answered without decrypting again (crypto/recent-opened.ts).
-  const secrets = credentialSecrets(d.box, createRecentOpened(RECENT_OPENED_MS, RECENT_OPENED_MAX));
+  const secrets = credentialSecrets(d.box, createRecentOpened(d.config.tokenCacheMs, RECENT_OPENED_MAX));
   const appHostLedger = createAppHostLedger({ db: d.db, audit: d.audit, clock: d.clock });
   const onAppSecretSent = (app: { id: string; accountId: string }, host: string) =>
     appHostLedger(app.accountId, app.id, host);
