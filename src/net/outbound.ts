@@ -14,7 +14,7 @@
  * - Failures are results, never exceptions, and their messages name only the host (never the
  *   path, query, headers or body, which may carry secrets).
  * - With `keepAliveGets`, a GET without a body (a check) goes on a keep-alive socket pooled per
- *   origin AND pinned address (agents.ts, as the proxy's pool.ts): a socket is only reused for
+ *   origin AND pinned address (pinned-pools.ts on undici, as the proxy's pool.ts): a socket is only reused for
  *   the address that request's own DNS answer was checked to. Every other request (token POSTs:
  *   a refresh must never be replayed on a stale socket, issue 11 item 5) has a socket of its own,
  *   closed after it. Nothing retries: a GET that meets a socket the server closed meanwhile is a
@@ -25,8 +25,9 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
 import { isForbiddenAddress, parseHostLiteral } from './address.js';
-import { type AgentPoolOptions, createAgentPool, pinnedLookup } from './agents.js';
+import { type AnswerBody, type PinnedPoolOptions, createPinnedPools } from './pinned-pools.js';
 import { isForbiddenHostName } from './hosts.js';
 import type { NetFailureReason, OutboundHttp, OutboundRequest, OutboundResult } from './types.js';
 
@@ -40,7 +41,7 @@ export interface OutboundHttpOptions {
   /** Injectable resolver (tests); default `dns.promises.lookup` with `all: true`. */
   lookup?: (host: string) => Promise<string[]>;
   /** GETs without a body reuse keep-alive sockets pooled per origin and pinned address (see above). */
-  keepAliveGets?: AgentPoolOptions;
+  keepAliveGets?: PinnedPoolOptions;
 }
 
 /** The provider client, with its pooled sockets to close at shutdown. */
@@ -147,12 +148,21 @@ function requestHeaders(req: OutboundRequest): Record<string, string> {
   return headers;
 }
 
-function responseHeaders(raw: http.IncomingHttpHeaders): Record<string, string> {
+function responseHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw)) {
     if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return out;
+}
+
+/** A `lookup` that answers the checked address and nothing else (the connection is pinned to it). */
+function pinnedLookup(address: string): LookupFunction {
+  const family = isIP(address);
+  return (_name, options, callback) => {
+    if (options.all === true) callback(null, [{ address, family }]);
+    else callback(null, address, family);
+  };
 }
 
 /** An error code is a fixed identifier (ECONNREFUSED, CERT_HAS_EXPIRED): safe to show. */
@@ -174,7 +184,7 @@ function sameOrigin(location: string, base: URL): boolean {
 
 export function createOutboundHttp(opts: OutboundHttpOptions): OutboundClient {
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const pool = opts.keepAliveGets ? createAgentPool(opts.keepAliveGets) : undefined;
+  const pool = opts.keepAliveGets ? createPinnedPools(opts.keepAliveGets) : undefined;
   const lookup = opts.lookup ?? systemLookup;
   const allowed: ReadonlySet<string> = new Set((opts.allowedOrigins ?? []).map(originOf));
   // checkUrl is a pure function of the URL text and `allowed`: its verdict on a URL seen before
@@ -197,10 +207,13 @@ export function createOutboundHttp(opts: OutboundHttpOptions): OutboundClient {
     return new Promise<OutboundResult>((settle) => {
       let done = false;
       let outgoing: http.ClientRequest | undefined;
+      // A pooled answer still streaming when the deadline passes is cut with its connection.
+      let cutPooled: (() => void) | undefined;
       const finish = (result: OutboundResult): void => {
         if (done) return;
         done = true;
         clearTimeout(timer);
+        if (!result.ok) cutPooled?.();
         // A complete answer leaves the socket to the client: a pooled one goes back to its pool
         // (the whole answer was read), one without an agent closes itself once the answer has
         // ended (after the server's FIN, a cheap passive close). Anything else is cut off now.
@@ -250,11 +263,62 @@ export function createOutboundHttp(opts: OutboundHttpOptions): OutboundClient {
         );
       };
 
+      /** A pooled GET's answer (pinned-pools.ts), read with the same rules as onResponse. */
+      const onPooled = (status: number, headers: Record<string, string | string[] | undefined>, body: AnswerBody) => {
+        const location = headers.location;
+        if (status >= 300 && status < 400 && typeof location === 'string' && !sameOrigin(location, t.url)) {
+          body.destroy();
+          return finish(
+            fail(
+              'redirect_refused',
+              `${where} answered ${status} with a redirect to another origin; redirects are not followed`,
+            ),
+          );
+        }
+        const tooLarge = (): void => {
+          body.destroy();
+          finish(fail('too_large', `the answer from ${where} is larger than ${maxBody} bytes`));
+        };
+        const declared = Number(headers['content-length']);
+        if (Number.isFinite(declared) && declared > maxBody) return tooLarge();
+        cutPooled = () => body.destroy();
+        const chunks: Buffer[] = [];
+        let size = 0;
+        body.pipeTo({
+          data(chunk) {
+            size += chunk.length;
+            if (size > maxBody) {
+              tooLarge();
+              return false;
+            }
+            chunks.push(chunk);
+            return true;
+          },
+          end: () =>
+            finish({
+              ok: true,
+              response: {
+                status,
+                headers: responseHeaders(headers),
+                body: Buffer.concat(chunks).toString('utf8'),
+              },
+            }),
+          error: () => finish(fail('network_error', `connection to ${where} closed before the answer was complete`)),
+        });
+      };
+
       const connect = (pinned: string | Failure): void => {
         if (done) return;
         if (typeof pinned !== 'string') return finish(pinned);
         const secure = t.url.protocol === 'https:';
-        const pooled = pool !== undefined && req.method === 'GET' && req.body === undefined;
+        if (pool !== undefined && req.method === 'GET' && req.body === undefined) {
+          pool.request(t, pinned, { method: 'GET', headers: requestHeaders(req), timeoutMs }).then((r) => {
+            // Answered after the deadline (finished as a timeout): the late body is not read.
+            if (done) return r.ok ? r.response.body.destroy() : undefined;
+            return r.ok ? onPooled(r.response.statusCode, r.response.headers, r.response.body) : finish(r);
+          });
+          return;
+        }
         try {
           outgoing = (secure ? https : http).request(
             {
@@ -264,7 +328,7 @@ export function createOutboundHttp(opts: OutboundHttpOptions): OutboundClient {
               method: req.method,
               headers: requestHeaders(req),
               lookup: pinnedLookup(pinned),
-              agent: pooled ? pool.agentFor(t, pinned) : false,
+              agent: false,
               ...(secure && t.literal === null ? { servername: t.host.replace(/\.$/, '') } : {}),
             },
             onResponse,

@@ -6,9 +6,11 @@
  * OpenAPI document, filtered with `edgeCredentialId`), plus the attacks found by reading the edge.
  *
  * Nothing here reaches the internet: the only provider is a fake upstream on 127.0.0.1, and every
- * outbound http/https request and fetch the process makes is recorded and must go to it.
+ * outbound request the process makes (node:http/https, fetch, and undici's, which the proxy and
+ * the check GETs use: src/net/pinned-pools.ts) is recorded and must go to it.
  */
 import { randomUUID } from 'node:crypto';
+import diagnostics from 'node:diagnostics_channel';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { type AddressInfo, connect } from 'node:net';
@@ -31,6 +33,10 @@ const AUTH_FAILURE_LIMIT = 5;
 // The test's own client keeps the real request function; everything else the process sends is recorded.
 const realRequest = http.request.bind(http);
 const outbound: string[] = [];
+const onUndiciRequest = (message: unknown): void => {
+  const { request } = message as { request: { origin: string | URL } };
+  outbound.push(new URL(request.origin).host);
+};
 function recordOutbound(mod: typeof http | typeof https, scheme: string): () => void {
   const original = mod.request;
   const patched = (...args: unknown[]) => {
@@ -159,6 +165,8 @@ describe.each(STORE_KINDS)('the edge over a real socket on %s', (store) => {
     outbound.length = 0;
     provider = await startProvider();
     unpatch = [recordOutbound(http, 'http'), recordOutbound(https, 'https')];
+    // undici's requests (the proxy's and the checks' pools) do not go through http.request.
+    diagnostics.subscribe('undici:request:create', onUndiciRequest);
     realFetch = globalThis.fetch;
     globalThis.fetch = (input: string | URL | Request, init?: RequestInit) => {
       outbound.push(new URL(input instanceof Request ? input.url : input).host);
@@ -183,6 +191,7 @@ describe.each(STORE_KINDS)('the edge over a real socket on %s', (store) => {
   }, 60_000);
   afterAll(async () => {
     for (const u of unpatch) u();
+    diagnostics.unsubscribe('undici:request:create', onUndiciRequest);
     if (realFetch) globalThis.fetch = realFetch;
     // After the shutdown test the runtime is closed; the store is still the test's to close.
     if (shutDown) await h?.testStore.close();
