@@ -71,6 +71,8 @@ export interface PinnedPoolOptions {
 const MAX_POOLS = 1024;
 /** Bytes of an answer held before its sink is attached; past it the connection is paused. */
 const EARLY_BYTES = 64 * 1024;
+/** Bytes of an unwanted body read to keep its connection; past it the connection is closed instead. */
+const DISCARD_BYTES = 1024 * 1024;
 
 function fail(reason: Failure['reason'], message: string): Failure {
   return { ok: false, reason, message };
@@ -90,7 +92,12 @@ class Body implements AnswerBody {
   constructor(private readonly controller: Dispatcher.DispatchController) {}
 
   push(chunk: Buffer): void {
-    if (this.discarding) return;
+    if (this.discarding) {
+      // A body nobody reads is drained to keep its connection, but not without end.
+      this.earlyBytes += chunk.length;
+      if (this.earlyBytes > DISCARD_BYTES) this.destroy();
+      return;
+    }
     const sink = this.sink;
     if (sink === undefined) {
       this.early.push(chunk);
@@ -121,8 +128,8 @@ class Body implements AnswerBody {
     for (let i = 0; i < early.length; i++) {
       if (this.failed) break;
       const chunk = early[i] as Buffer;
-      if (!sink.data(chunk) && i < early.length - 1) {
-        // The sink is full with chunks still held: they wait for resume().
+      if (!sink.data(chunk)) {
+        // The sink is full: what is still held, and the connection, wait for resume().
         this.early = early.slice(i + 1);
         this.controller.pause();
         return;
@@ -155,6 +162,7 @@ class Body implements AnswerBody {
   discard(): void {
     this.discarding = true;
     this.early = [];
+    this.earlyBytes = 0;
     if (this.controller.paused) this.controller.resume();
   }
 }
