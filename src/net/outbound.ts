@@ -4,8 +4,8 @@
  * - https only, except for the operator's override origins (CREDVAULT_PROVIDER_URL_<P>), which
  *   alone may use http and loopback/private addresses.
  * - The host is resolved once; if ANY address is non-public the request is refused; the
- *   connection then goes to that checked address (a pinned `lookup`), while Host and TLS SNI keep
- *   the name. A second DNS answer (rebinding) is never consulted.
+ *   connection then goes to that checked address (the pinned connector of pinned-pools.ts),
+ *   while Host and TLS SNI keep the name. A second DNS answer (rebinding) is never consulted.
  * - One deadline covers DNS, connect, TLS, headers and body.
  * - Redirects are never followed. A 3xx whose Location points to another origin (host, scheme or
  *   port) is `redirect_refused` and its body is not read; a 3xx to the same origin, or without
@@ -14,20 +14,17 @@
  * - Failures are results, never exceptions, and their messages name only the host (never the
  *   path, query, headers or body, which may carry secrets).
  * - With `keepAliveGets`, a GET without a body (a check) goes on a keep-alive socket pooled per
- *   origin AND pinned address (pinned-pools.ts on undici, as the proxy's pool.ts): a socket is only reused for
- *   the address that request's own DNS answer was checked to. Every other request (token POSTs:
- *   a refresh must never be replayed on a stale socket, issue 11 item 5) has a socket of its own,
- *   closed after it. Nothing retries: a GET that meets a socket the server closed meanwhile is a
+ *   origin AND pinned address (pinned-pools.ts on undici, as the proxy's pool.ts): a socket is
+ *   only reused for the address that request's own DNS answer was checked to. Every other request
+ *   (token POSTs: a refresh must never be replayed on a stale socket, issue 11 item 5) is sent
+ *   with `close` on pools of its own, so its connection carries it alone and is closed after it. Nothing retries: a GET that meets a socket the server closed meanwhile is a
  *   network_error like any other (a transient failure: the check runs again later, the status
  *   stays). Pooled sockets idle at most 4 s, under common servers' keep-alive timeouts, which
  *   keeps that case rare. Measured: docs/performance.md, "Scheduler pipeline".
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
-import http from 'node:http';
-import https from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
 import { isForbiddenAddress, parseHostLiteral } from './address.js';
-import { type AnswerBody, type PinnedPoolOptions, createPinnedPools } from './pinned-pools.js';
+import { type AnswerBody, type PinnedPoolOptions, type PinnedPools, createPinnedPools } from './pinned-pools.js';
 import { isForbiddenHostName } from './hosts.js';
 import type { NetFailureReason, OutboundHttp, OutboundRequest, OutboundResult } from './types.js';
 
@@ -80,6 +77,8 @@ export function originOf(base: string): string {
 
 export interface Target {
   url: URL;
+  /** `url.origin`, computed once (the pools and the check caches are keyed by it). */
+  origin: string;
   /** Host name or IP without brackets, as used for DNS, Host and SNI. */
   host: string;
   /** Canonical IP when the URL names an IP literal. */
@@ -107,14 +106,15 @@ export function checkParsedUrl(url: URL, allowed: ReadonlySet<string>): Target |
   const bracketed = url.hostname.startsWith('[') && url.hostname.endsWith(']');
   const host = bracketed ? url.hostname.slice(1, -1) : url.hostname;
   const literal = parseHostLiteral(host);
-  const trusted = allowed.has(url.origin);
+  const origin = url.origin;
+  const trusted = allowed.has(origin);
   if (!trusted) {
     if (url.protocol !== 'https:') return fail('blocked_host', `only https URLs are allowed (${url.host})`);
     if (literal !== null ? isForbiddenAddress(literal) : isForbiddenHostName(host)) {
       return fail('blocked_host', `${url.host} is a loopback, private, link-local or otherwise non-public host`);
     }
   }
-  return { url, host, literal, trusted };
+  return { url, origin, host, literal, trusted };
 }
 
 /** The address to connect to, checked unless the origin is trusted. */
@@ -156,15 +156,6 @@ function responseHeaders(raw: Record<string, string | string[] | undefined>): Re
   return out;
 }
 
-/** A `lookup` that answers the checked address and nothing else (the connection is pinned to it). */
-function pinnedLookup(address: string): LookupFunction {
-  const family = isIP(address);
-  return (_name, options, callback) => {
-    if (options.all === true) callback(null, [{ address, family }]);
-    else callback(null, address, family);
-  };
-}
-
 /** An error code is a fixed identifier (ECONNREFUSED, CERT_HAS_EXPIRED): safe to show. */
 export function errorMessage(err: unknown, where: string): string {
   const code = err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : '';
@@ -185,6 +176,9 @@ function sameOrigin(location: string, base: URL): boolean {
 export function createOutboundHttp(opts: OutboundHttpOptions): OutboundClient {
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const pool = opts.keepAliveGets ? createPinnedPools(opts.keepAliveGets) : undefined;
+  // Requests that must not share a connection: each is sent with `close`, so its connection
+  // carries that one request and is closed after it (never idle, never reused).
+  const once = createPinnedPools({ maxSockets: 256, idleMs: 1000 });
   const lookup = opts.lookup ?? systemLookup;
   const allowed: ReadonlySet<string> = new Set((opts.allowedOrigins ?? []).map(originOf));
   // checkUrl is a pure function of the URL text and `allowed`: its verdict on a URL seen before
@@ -204,20 +198,18 @@ export function createOutboundHttp(opts: OutboundHttpOptions): OutboundClient {
 
   function exchange(req: OutboundRequest, t: Target, timeoutMs: number): Promise<OutboundResult> {
     const where = t.url.host;
+    // A GET without a body may take a kept connection; anything else (token POSTs) gets a
+    // connection of its own, closed after it: a refresh is never sent on a stale socket.
+    const kept = pool !== undefined && req.method === 'GET' && req.body === undefined;
     return new Promise<OutboundResult>((settle) => {
       let done = false;
-      let outgoing: http.ClientRequest | undefined;
-      // A pooled answer still streaming when the deadline passes is cut with its connection.
-      let cutPooled: (() => void) | undefined;
+      // An answer still streaming when it is settled otherwise (deadline, cap) is cut with its connection.
+      let cut: (() => void) | undefined;
       const finish = (result: OutboundResult): void => {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        if (!result.ok) cutPooled?.();
-        // A complete answer leaves the socket to the client: a pooled one goes back to its pool
-        // (the whole answer was read), one without an agent closes itself once the answer has
-        // ended (after the server's FIN, a cheap passive close). Anything else is cut off now.
-        if (!result.ok) outgoing?.destroy();
+        if (!result.ok) cut?.();
         settle(result);
       };
       const timer = setTimeout(
@@ -225,49 +217,10 @@ export function createOutboundHttp(opts: OutboundHttpOptions): OutboundClient {
         timeoutMs,
       );
 
-      const onResponse = (res: http.IncomingMessage): void => {
-        const status = res.statusCode ?? 0;
-        const location = res.headers.location;
-        if (status >= 300 && status < 400 && location !== undefined && !sameOrigin(location, t.url)) {
-          res.destroy();
-          finish(
-            fail(
-              'redirect_refused',
-              `${where} answered ${status} with a redirect to another origin; redirects are not followed`,
-            ),
-          );
-          return;
-        }
-        const tooLarge = (): void => {
-          res.destroy();
-          finish(fail('too_large', `the answer from ${where} is larger than ${maxBody} bytes`));
-        };
-        const declared = Number(res.headers['content-length']);
-        if (Number.isFinite(declared) && declared > maxBody) return tooLarge();
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > maxBody) return tooLarge();
-          chunks.push(chunk);
-        });
-        res.on('end', () => {
-          const body = Buffer.concat(chunks).toString('utf8');
-          finish({ ok: true, response: { status, headers: responseHeaders(res.headers), body } });
-        });
-        res.on('error', () =>
-          finish(fail('network_error', `connection to ${where} closed before the answer was complete`)),
-        );
-        res.on('close', () =>
-          finish(fail('network_error', `connection to ${where} closed before the answer was complete`)),
-        );
-      };
-
-      /** A pooled GET's answer (pinned-pools.ts), read with the same rules as onResponse. */
-      const onPooled = (status: number, headers: Record<string, string | string[] | undefined>, body: AnswerBody) => {
+      const onAnswer = (status: number, headers: Record<string, string | string[] | undefined>, body: AnswerBody) => {
+        cut = () => body.destroy();
         const location = headers.location;
         if (status >= 300 && status < 400 && typeof location === 'string' && !sameOrigin(location, t.url)) {
-          body.destroy();
           return finish(
             fail(
               'redirect_refused',
@@ -275,13 +228,10 @@ export function createOutboundHttp(opts: OutboundHttpOptions): OutboundClient {
             ),
           );
         }
-        const tooLarge = (): void => {
-          body.destroy();
+        const tooLarge = (): void =>
           finish(fail('too_large', `the answer from ${where} is larger than ${maxBody} bytes`));
-        };
         const declared = Number(headers['content-length']);
         if (Number.isFinite(declared) && declared > maxBody) return tooLarge();
-        cutPooled = () => body.destroy();
         const chunks: Buffer[] = [];
         let size = 0;
         body.pipeTo({
@@ -297,57 +247,28 @@ export function createOutboundHttp(opts: OutboundHttpOptions): OutboundClient {
           end: () =>
             finish({
               ok: true,
-              response: {
-                status,
-                headers: responseHeaders(headers),
-                body: Buffer.concat(chunks).toString('utf8'),
-              },
+              response: { status, headers: responseHeaders(headers), body: Buffer.concat(chunks).toString('utf8') },
             }),
           error: () => finish(fail('network_error', `connection to ${where} closed before the answer was complete`)),
         });
       };
 
-      const connect = (pinned: string | Failure): void => {
+      const send = (pinned: string | Failure): void => {
         if (done) return;
         if (typeof pinned !== 'string') return finish(pinned);
-        const secure = t.url.protocol === 'https:';
-        if (pool !== undefined && req.method === 'GET' && req.body === undefined) {
-          pool.request(t, pinned, { method: 'GET', headers: requestHeaders(req), timeoutMs }).then((r) => {
+        const body = req.body === undefined ? undefined : Buffer.from(req.body);
+        void (kept ? (pool as PinnedPools) : once)
+          .request(t, pinned, { method: req.method, headers: requestHeaders(req), body, timeoutMs, close: !kept })
+          .then((r) => {
             // Answered after the deadline (finished as a timeout): the late body is not read.
             if (done) return r.ok ? r.response.body.destroy() : undefined;
-            return r.ok ? onPooled(r.response.statusCode, r.response.headers, r.response.body) : finish(r);
+            return r.ok ? onAnswer(r.response.statusCode, r.response.headers, r.response.body) : finish(r);
           });
-          return;
-        }
-        try {
-          outgoing = (secure ? https : http).request(
-            {
-              host: t.host,
-              port: t.url.port === '' ? undefined : Number(t.url.port),
-              path: `${t.url.pathname}${t.url.search}`,
-              method: req.method,
-              headers: requestHeaders(req),
-              lookup: pinnedLookup(pinned),
-              agent: false,
-              ...(secure && t.literal === null ? { servername: t.host.replace(/\.$/, '') } : {}),
-            },
-            onResponse,
-          );
-        } catch (err) {
-          return finish(
-            fail(
-              'network_error',
-              `request to ${where} could not be sent${err instanceof TypeError ? ' (invalid header)' : ''}`,
-            ),
-          );
-        }
-        outgoing.on('error', (err) => finish(fail('network_error', errorMessage(err, where))));
-        outgoing.end(req.body);
       };
 
-      // An IP literal needs no resolution (it was checked with the URL): connect right away.
-      if (t.literal !== null) connect(t.literal);
-      else resolveTarget(t, lookup).then(connect, () => finish(fail('network_error', `request to ${where} failed`)));
+      // An IP literal needs no resolution (it was checked with the URL): send right away.
+      if (t.literal !== null) send(t.literal);
+      else resolveTarget(t, lookup).then(send, () => finish(fail('network_error', `request to ${where} failed`)));
     });
   }
 
@@ -361,7 +282,10 @@ export function createOutboundHttp(opts: OutboundHttpOptions): OutboundClient {
         return fail('network_error', 'the request could not be made');
       }
     },
-    close: () => pool?.close(),
+    close: () => {
+      pool?.close();
+      once.close();
+    },
   };
 }
 

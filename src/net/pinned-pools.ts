@@ -4,7 +4,8 @@
  * that very address, so a DNS answer that changes (rebinding) gets a new pool, never an old
  * connection to somewhere else. Each pool's connector dials only its checked address; SNI and the
  * certificate check use the URL's host name. Used by the proxy's and webhooks' streaming client
- * (pool.ts) and by the provider client's check GETs (outbound.ts). node:http's client
+ * (pool.ts) and by the provider client (outbound.ts: check GETs kept alive, token POSTs on a
+ * connection each, closed after it). node:http's client
  * (ClientRequest, its agent, the answer's IncomingMessage) cost about 20 µs of CPU per exchange
  * more (docs/performance.md, "Proxy: the outbound client").
  *
@@ -177,8 +178,8 @@ export interface PinnedPools {
 
 export function createPinnedPools(opts: PinnedPoolOptions): PinnedPools {
   const pools = new Map<string, Pool>();
-  const poolFor = (t: Target, origin: string, address: string): Pool => {
-    const key = `${origin}|${address}`;
+  const poolFor = (t: Target, address: string): Pool => {
+    const key = `${t.origin}|${address}`;
     const found = pools.get(key);
     if (found !== undefined) return found;
     if (pools.size >= MAX_POOLS) {
@@ -192,7 +193,7 @@ export function createPinnedPools(opts: PinnedPoolOptions): PinnedPools {
     const servername = t.literal === null ? t.host.replace(/\.$/, '') : undefined;
     const connect: buildConnector.connector = (o, callback) =>
       base({ ...o, hostname: address, ...(servername ? { servername } : {}) }, callback);
-    const pool = new Pool(origin, {
+    const pool = new Pool(t.origin, {
       connect,
       connections: opts.maxSockets,
       pipelining: 1,
@@ -205,7 +206,6 @@ export function createPinnedPools(opts: PinnedPoolOptions): PinnedPools {
 
   function request(t: Target, address: string, req: PinnedRequest): Promise<StreamResult> {
     const where = t.url.host;
-    const origin = t.url.origin;
     return new Promise<StreamResult>((settle) => {
       let answered = false;
       let controller: Dispatcher.DispatchController | undefined;
@@ -246,9 +246,9 @@ export function createPinnedPools(opts: PinnedPoolOptions): PinnedPools {
         },
       };
       try {
-        poolFor(t, origin, address).dispatch(
+        poolFor(t, address).dispatch(
           {
-            origin,
+            origin: t.origin,
             path: `${t.url.pathname}${t.url.search}`,
             method: req.method as Dispatcher.HttpMethod,
             headers: req.headers,

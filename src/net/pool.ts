@@ -59,8 +59,8 @@ export function createStreamingHttp(opts: StreamingHttpOptions = {}): StreamingH
   // `allowed`); path and query play no part. Its verdict is kept per origin (bounded), so a
   // proxied call's varying paths and queries reuse it; a URL with a user part is never cached.
   // DNS is not cached: every request resolves and checks anew.
-  const checked = new Map<string, Omit<Target, 'url'> & { origin: string }>();
-  const check = (raw: string | URL): (Target & { origin: string }) | Failure => {
+  const checked = new Map<string, Omit<Target, 'url'>>();
+  const check = (raw: string | URL): Target | Failure => {
     let url: URL;
     try {
       url = typeof raw === 'string' ? new URL(raw) : raw;
@@ -68,16 +68,19 @@ export function createStreamingHttp(opts: StreamingHttpOptions = {}): StreamingH
       return fail('blocked_host', 'the URL is not a valid absolute https URL');
     }
     const plain = url.username === '' && url.password === '';
-    const origin = url.origin;
-    const hit = plain ? checked.get(origin) : undefined;
-    if (hit !== undefined) return { url, origin, host: hit.host, literal: hit.literal, trusted: hit.trusted };
+    const hit = plain ? checked.get(url.origin) : undefined;
+    if (hit !== undefined) return { ...hit, url };
     const target = checkParsedUrl(url, allowed);
-    if ('ok' in target) return target;
-    if (plain) {
+    if (!('ok' in target) && plain) {
       if (checked.size >= CHECKED_URLS_MAX) checked.clear();
-      checked.set(origin, { origin, host: target.host, literal: target.literal, trusted: target.trusted });
+      checked.set(target.origin, {
+        origin: target.origin,
+        host: target.host,
+        literal: target.literal,
+        trusted: target.trusted,
+      });
     }
-    return { ...target, origin };
+    return target;
   };
 
   const pools = createPinnedPools({ maxSockets, idleMs });
