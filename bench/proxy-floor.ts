@@ -33,8 +33,14 @@ if (process.env.ROLE === 'provider') {
           headers: { accept: req.headers.accept ?? '*/*' },
         },
         {
-          // Its presence selects undici's controller API (without it, the handler is read as the legacy one).
-          onRequestStart() {},
+          // Its presence selects undici's controller API (without it, the handler is read as the
+          // legacy one). A caller gone mid-answer aborts the upstream request: a paused one would
+          // otherwise wait for a 'drain' that never comes and hold its pooled connection for good.
+          onRequestStart(c) {
+            res.once('close', () => {
+              if (!res.writableFinished) c.abort(new Error('caller gone'));
+            });
+          },
           onResponseStart(_c, status, headers) {
             res.writeHead(status, headers);
           },

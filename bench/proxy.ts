@@ -39,27 +39,18 @@ const MODERATE_RATE = 1000;
 
 export async function benchProxy(): Promise<void> {
   const db = await benchDatabase();
-  const provider = await startServer(
-    'node',
-    ['--import', 'tsx', 'bench/proxy-floor.ts'],
-    { ROLE: 'provider', PORT: '18090' },
-    /provider listening/,
-    'http://127.0.0.1:18090',
-  );
-  const floor = await startServer(
-    'node',
-    ['--import', 'tsx', 'bench/proxy-floor.ts'],
-    { ROLE: 'floor', PORT: '18091', TARGET: provider.url },
-    /floor listening/,
-    'http://127.0.0.1:18091',
-  );
-  const floorUndici = await startServer(
-    'node',
-    ['--import', 'tsx', 'bench/proxy-floor.ts'],
-    { ROLE: 'floor-undici', PORT: '18093', TARGET: provider.url },
-    /floor listening/,
-    'http://127.0.0.1:18093',
-  );
+  /** One role of bench/proxy-floor.ts on its port (the provider, or a bare relay to it). */
+  const role = (name: string, port: number, target?: string) =>
+    startServer(
+      'node',
+      ['--import', 'tsx', 'bench/proxy-floor.ts'],
+      { ROLE: name, PORT: String(port), ...(target ? { TARGET: target } : {}) },
+      name === 'provider' ? /provider listening/ : /floor listening/,
+      `http://127.0.0.1:${port}`,
+    );
+  const provider = await role('provider', 18090);
+  const floor = await role('floor', 18091, provider.url);
+  const floorUndici = await role('floor-undici', 18093, provider.url);
   const cv = await startServer(
     'node',
     ['bin/credvault.js', 'serve'],

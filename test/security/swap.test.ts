@@ -10,6 +10,17 @@ describe.each(STORE_KINDS)('ciphertext moved to another row or account on %s', (
   });
   afterAll(async () => h?.close());
 
+  /** Overwrites one credential's stored envelopes with another's, as an attacker with database access would. */
+  async function copySecrets(fromId: string, toId: string): Promise<void> {
+    const db = h.rt.store.db;
+    const src = await db.selectFrom('credentials').select('secrets').where('id', '=', fromId).executeTakeFirstOrThrow();
+    await db
+      .updateTable('credentials')
+      .set({ secrets: JSON.stringify(src.secrets) })
+      .where('id', '=', toId)
+      .execute();
+  }
+
   it('an OAuth app secret copied into another account fails to decrypt: generic 500, logged, service goes on', async () => {
     const a = await h.newAccount();
     const b = await h.newAccount();
@@ -53,17 +64,7 @@ describe.each(STORE_KINDS)('ciphertext moved to another row or account on %s', (
       oauth_app_id: app,
       properties: { kind: 'salesforce', instance_url: 'https://two.my.salesforce.com', refresh_token: 'rt-two' },
     });
-    const db = h.rt.store.db;
-    const src = await db
-      .selectFrom('credentials')
-      .select('secrets')
-      .where('id', '=', one.body.id)
-      .executeTakeFirstOrThrow();
-    await db
-      .updateTable('credentials')
-      .set({ secrets: JSON.stringify(src.secrets) })
-      .where('id', '=', two.body.id)
-      .execute();
+    await copySecrets(one.body.id, two.body.id);
     // Sending the masked properties back makes the service open the stored secret.
     const res = await a.req('POST', '/v1/credentials', { oauth_app_id: app, properties: two.body.properties });
     expect(res.statusCode).toBe(500);
@@ -83,17 +84,7 @@ describe.each(STORE_KINDS)('ciphertext moved to another row or account on %s', (
     // Opened once for its own place: the plaintext is now among the recently opened tokens.
     const first = await a.json<{ access_token: string }>('POST', `/v1/credentials/${one.body.id}/access-token`);
     expect(first.body.access_token).toBe('SG.marker-one-0123456789');
-    const db = h.rt.store.db;
-    const src = await db
-      .selectFrom('credentials')
-      .select('secrets')
-      .where('id', '=', one.body.id)
-      .executeTakeFirstOrThrow();
-    await db
-      .updateTable('credentials')
-      .set({ secrets: JSON.stringify(src.secrets) })
-      .where('id', '=', two.body.id)
-      .execute();
+    await copySecrets(one.body.id, two.body.id);
     const moved = await a.req('POST', `/v1/credentials/${two.body.id}/access-token`);
     expect(moved.statusCode).toBe(500);
     expect(moved.body).not.toContain('marker-one');
